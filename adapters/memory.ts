@@ -1,0 +1,291 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Store } from '../lib/storage/store.js';
+
+/**
+ * Options for {@link MemoryStore}.
+ *
+ * @group Storage
+ */
+export interface MemoryStoreOptions {
+  /**
+   * The clock, in milliseconds since the epoch. Tests inject one to move time without waiting.
+   *
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * How often, in milliseconds, expired records are swept out of memory. Reads never return an
+   * expired record whatever this is; the sweep only frees the memory of records nobody reads.
+   *
+   * @default 60000
+   */
+  sweepIntervalMs?: number;
+}
+
+/** One stored oidc-provider record; `expiresAt` is in ms, `Infinity` when it never expires. */
+interface StoredRecord {
+  payload: AdapterPayload;
+  expiresAt: number;
+}
+
+/** The records of one model and the secondary indexes that point into them. */
+interface ModelState {
+  records: Map<string, StoredRecord>;
+  byUid: Map<string, string>;
+  byUserCode: Map<string, string>;
+  byGrantId: Map<string, Set<string>>;
+}
+
+/** A use counter of {@link Store.takeUse}. */
+interface UseCounter {
+  count: number;
+  expiresAt: number;
+}
+
+const expiryFor = (now: number, seconds: number | undefined): number =>
+  typeof seconds === 'number' ? now + seconds * 1000 : Number.POSITIVE_INFINITY;
+
+/** The oidc-provider adapter for one model, over that model's {@link ModelState}. */
+class MemoryModelAdapter implements Adapter {
+  readonly #state: ModelState;
+  readonly #now: () => number;
+
+  constructor(state: ModelState, now: () => number) {
+    this.#state = state;
+    this.#now = now;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    // Drop the previous version's index entries first, so an old uid/userCode/grant can't reach it.
+    this.#remove(id);
+    const stored = structuredClone(payload);
+    this.#state.records.set(id, { payload: stored, expiresAt: expiryFor(this.#now(), expiresIn) });
+    if (typeof stored.uid === 'string') this.#state.byUid.set(stored.uid, id);
+    if (typeof stored.userCode === 'string') this.#state.byUserCode.set(stored.userCode, id);
+    if (typeof stored.grantId === 'string') {
+      let ids = this.#state.byGrantId.get(stored.grantId);
+      if (!ids) {
+        ids = new Set();
+        this.#state.byGrantId.set(stored.grantId, ids);
+      }
+      ids.add(id);
+    }
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const record = this.#live(id);
+    return record && structuredClone(record.payload);
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const id = this.#state.byUid.get(uid);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const id = this.#state.byUserCode.get(userCode);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async consume(id: string): Promise<void> {
+    // A missing or expired record stays missing: consuming must not bring it back.
+    const record = this.#live(id);
+    if (record) record.payload.consumed = Math.floor(this.#now() / 1000);
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#remove(id);
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const ids = this.#state.byGrantId.get(grantId);
+    if (!ids) return;
+    // Copy first: #remove edits this very set while we walk it.
+    for (const id of [...ids]) this.#remove(id);
+    this.#state.byGrantId.delete(grantId);
+  }
+
+  /** Removes every record expired at `now`, with its index entries. */
+  sweep(now: number): void {
+    for (const [id, record] of this.#state.records) {
+      if (record.expiresAt <= now) this.#remove(id);
+    }
+  }
+
+  /** How many records this model holds, expired-but-unswept included. */
+  get size(): number {
+    return this.#state.records.size;
+  }
+
+  /** The record under `id` if it has not expired; an expired one is removed on the way. */
+  #live(id: string): StoredRecord | undefined {
+    const record = this.#state.records.get(id);
+    if (!record) return undefined;
+    if (record.expiresAt <= this.#now()) {
+      this.#remove(id);
+      return undefined;
+    }
+    return record;
+  }
+
+  /** Deletes the record and the index entries that still point at it. */
+  #remove(id: string): void {
+    const record = this.#state.records.get(id);
+    if (!record) return;
+    this.#state.records.delete(id);
+    const { uid, userCode, grantId } = record.payload;
+    // Only unmap an index entry that is ours: another record may have taken the key since.
+    if (typeof uid === 'string' && this.#state.byUid.get(uid) === id) this.#state.byUid.delete(uid);
+    if (typeof userCode === 'string' && this.#state.byUserCode.get(userCode) === id) {
+      this.#state.byUserCode.delete(userCode);
+    }
+    if (typeof grantId === 'string') {
+      const ids = this.#state.byGrantId.get(grantId);
+      ids?.delete(id);
+      if (ids?.size === 0) this.#state.byGrantId.delete(grantId);
+    }
+  }
+}
+
+/**
+ * The embedded default {@link Store}: everything in this process's memory, lost on restart.
+ * Use it for one process only; several processes need a shared store such as the Redis store.
+ *
+ * Unlike oidc-provider's own memory adapter (an LRU capped at 1000 entries) it never evicts a
+ * live record: records go only when they expire, are destroyed or are revoked. Expired records are
+ * never returned and are swept from memory every {@link MemoryStoreOptions.sweepIntervalMs}.
+ * Payloads are copied on write and on read, so callers can't change what is stored.
+ *
+ * @group Storage
+ */
+export class MemoryStore implements Store {
+  readonly #now: () => number;
+  readonly #adapters = new Map<string, MemoryModelAdapter>();
+  readonly #uses = new Map<string, UseCounter>();
+  /** Index name → member → the member's expiry in ms (`Infinity` for never). */
+  readonly #indexes = new Map<string, Map<string, number>>();
+  #timer: NodeJS.Timeout | undefined;
+
+  /**
+   * Creates an empty store and starts its sweep timer (which never keeps the process alive).
+   *
+   * @param options - the clock and the sweep interval.
+   * @throws RangeError when `sweepIntervalMs` is not a positive finite number.
+   */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    const interval = options.sweepIntervalMs ?? 60_000;
+    // setInterval turns a bad delay into 1 ms, which would spin; refuse it instead.
+    if (!Number.isFinite(interval) || interval <= 0) {
+      throw new RangeError(`sweepIntervalMs must be a positive number, got ${interval}`);
+    }
+    this.#timer = setInterval(() => this.#sweep(), interval);
+    this.#timer.unref();
+  }
+
+  /**
+   * The adapter for `model`; the same object every time for the same name. Each model has its
+   * own records and indexes, so equal ids, uids or grant ids in two models never meet.
+   */
+  adapter(model: string): Adapter {
+    let adapter = this.#adapters.get(model);
+    if (!adapter) {
+      const state: ModelState = {
+        records: new Map(),
+        byUid: new Map(),
+        byUserCode: new Map(),
+        byGrantId: new Map(),
+      };
+      adapter = new MemoryModelAdapter(state, this.#now);
+      this.#adapters.set(model, adapter);
+    }
+    return adapter;
+  }
+
+  /**
+   * Takes one use of `key` if fewer than `maxUses` are taken. Atomic within this process: the
+   * check and the increment run without an `await` between them.
+   */
+  async takeUse(key: string, maxUses: number, ttlSeconds: number): Promise<boolean> {
+    const now = this.#now();
+    let counter = this.#uses.get(key);
+    if (counter && counter.expiresAt <= now) counter = undefined;
+    const count = counter?.count ?? 0;
+    if (count >= maxUses) return false;
+    const expiresAt = Math.max(counter?.expiresAt ?? 0, expiryFor(now, ttlSeconds));
+    this.#uses.set(key, { count: count + 1, expiresAt });
+    return true;
+  }
+
+  /** Gives back one use of `key`; the count never drops below zero. */
+  async returnUse(key: string): Promise<void> {
+    const counter = this.#uses.get(key);
+    if (!counter) return;
+    if (counter.expiresAt <= this.#now()) {
+      this.#uses.delete(key);
+      return;
+    }
+    counter.count = Math.max(0, counter.count - 1);
+  }
+
+  /**
+   * Adds `member` to the set `index`. A member's expiry only ever moves later, and the set lives
+   * as long as its longest-lived member.
+   */
+  async addToIndex(index: string, member: string, ttlSeconds: number | undefined): Promise<void> {
+    let members = this.#indexes.get(index);
+    if (!members) {
+      members = new Map();
+      this.#indexes.set(index, members);
+    }
+    const expiresAt = expiryFor(this.#now(), ttlSeconds);
+    members.set(member, Math.max(members.get(member) ?? 0, expiresAt));
+  }
+
+  /** The unexpired members of the set `index`; empty when there is none. */
+  async readIndex(index: string): Promise<string[]> {
+    const members = this.#indexes.get(index);
+    if (!members) return [];
+    this.#sweepIndex(index, members, this.#now());
+    return [...members.keys()];
+  }
+
+  /** Removes the set `index` and all its members. */
+  async deleteIndex(index: string): Promise<void> {
+    this.#indexes.delete(index);
+  }
+
+  /** Stops the sweep timer. The stored data stays readable; nothing is swept any more. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * How many oidc-provider records the store holds across all models, counting expired records
+   * not yet swept. Meant for monitoring memory use.
+   */
+  get size(): number {
+    let size = 0;
+    for (const adapter of this.#adapters.values()) size += adapter.size;
+    return size;
+  }
+
+  /** Frees everything expired; reads already hide it, this reclaims the memory. */
+  #sweep(): void {
+    const now = this.#now();
+    for (const adapter of this.#adapters.values()) adapter.sweep(now);
+    for (const [key, counter] of this.#uses) {
+      if (counter.expiresAt <= now) this.#uses.delete(key);
+    }
+    for (const [index, members] of this.#indexes) this.#sweepIndex(index, members, now);
+  }
+
+  /** Drops the expired members of one set, and the set itself once it is empty. */
+  #sweepIndex(index: string, members: Map<string, number>, now: number): void {
+    for (const [member, expiresAt] of members) {
+      if (expiresAt <= now) members.delete(member);
+    }
+    if (members.size === 0) this.#indexes.delete(index);
+  }
+}

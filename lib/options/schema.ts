@@ -1,0 +1,136 @@
+// The JSON Schema that validates AuthServerOptions and supplies its defaults. `isFunction` and
+// `isStore` are keywords this library adds to ajv (JSON Schema has no type for functions).
+
+const positiveInteger = { type: 'integer', minimum: 1 } as const;
+const nonEmptyString = { type: 'string', minLength: 1 } as const;
+const scopeToken = { type: 'string', pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' } as const;
+const stringList = { type: 'array', items: nonEmptyString } as const;
+
+/** @internal */
+export const optionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['issuer', 'accounts'],
+  properties: {
+    issuer: nonEmptyString,
+    development: { type: 'boolean', default: false },
+    jwks: {
+      type: 'object',
+      required: ['keys'],
+      additionalProperties: false,
+      properties: {
+        keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty'] } },
+      },
+    },
+    cookieKeys: { type: 'array', minItems: 1, items: { type: 'string', minLength: 32 } },
+    store: { isStore: true },
+    proxy: { type: 'boolean', default: false },
+    accounts: {
+      type: 'object',
+      required: ['authenticate', 'findAccount'],
+      additionalProperties: false,
+      properties: {
+        authenticate: { isFunction: true },
+        findAccount: { isFunction: true },
+      },
+    },
+    scopes: {
+      type: 'array',
+      uniqueItems: true,
+      items: scopeToken,
+      default: ['openid', 'profile', 'email', 'offline_access'],
+    },
+    claims: {
+      type: 'object',
+      additionalProperties: stringList,
+      default: {
+        openid: ['sub'],
+        profile: ['name', 'given_name', 'family_name', 'preferred_username', 'updated_at'],
+        email: ['email', 'email_verified'],
+      },
+    },
+    registrationClients: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        required: ['client_id', 'redirect_uris'],
+        additionalProperties: false,
+        properties: {
+          client_id: nonEmptyString,
+          redirect_uris: { type: 'array', minItems: 1, items: nonEmptyString },
+          client_name: nonEmptyString,
+        },
+      },
+    },
+    clients: {
+      type: 'array',
+      default: [],
+      items: { type: 'object', required: ['client_id'], properties: { client_id: nonEmptyString } },
+    },
+    ttl: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        accessToken: { ...positiveInteger, default: 900 },
+        authorizationCode: { ...positiveInteger, default: 60 },
+        idToken: { ...positiveInteger, default: 3600 },
+        refreshToken: { ...positiveInteger, default: 2592000 },
+        grant: { ...positiveInteger, default: 15552000 },
+        session: { ...positiveInteger, default: 1209600 },
+        interaction: { ...positiveInteger, default: 600 },
+      },
+    },
+    registration: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        dcrToken: {
+          type: 'object',
+          default: {},
+          additionalProperties: false,
+          properties: {
+            scope: { ...scopeToken, default: 'dcr' },
+            ttl: { ...positiveInteger, maximum: 3600, default: 300 },
+            maxUses: { ...positiveInteger, default: 1 },
+          },
+        },
+        instances: {
+          type: 'object',
+          default: {},
+          additionalProperties: false,
+          properties: {
+            allowedScopes: { type: 'array', uniqueItems: true, items: scopeToken },
+            authMethods: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { enum: ['client_secret_basic', 'private_key_jwt'] },
+              default: ['client_secret_basic', 'private_key_jwt'],
+            },
+          },
+        },
+        policies: { type: 'array', items: { isFunction: true }, default: [] },
+      },
+    },
+    introspection: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        resourceServers: { type: 'array', items: nonEmptyString, default: [] },
+      },
+    },
+    interactions: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        title: { ...nonEmptyString, default: 'Sign in' },
+      },
+    },
+    oidcProvider: { type: 'object', default: {} },
+  },
+} as const;

@@ -1,0 +1,306 @@
+import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
+import type { RegistrationPolicy } from '../registration/policy-types.js';
+import type { Store } from '../storage/store.js';
+
+/**
+ * Everything `createAuthServer` takes. Validated at start-up against a JSON Schema; an invalid
+ * option fails fast with a message naming its path (`options.ttl.accessToken must be …`).
+ *
+ * @group Options
+ */
+export interface AuthServerOptions {
+  /**
+   * The issuer identifier: the absolute URL clients see, including any path prefix the server is
+   * mounted under (e.g. `https://login.example.com/oidc`). Must be `https` unless
+   * {@link AuthServerOptions.development} is on.
+   */
+  issuer: string;
+
+  /**
+   * Development mode: allows an `http` issuer, generated ephemeral signing keys and cookie keys
+   * (with a loud warning). Never turn it on in production.
+   *
+   * @default false
+   */
+  development?: boolean;
+
+  /**
+   * The private signing keys, as a JWK Set (RFC 7517). The first key of each algorithm signs;
+   * the others stay published for verification during rotation. Needs an `RS256`-capable RSA key,
+   * since that is OpenID Connect's default ID token algorithm. Required unless
+   * {@link AuthServerOptions.development} is on, in which case ephemeral keys are generated.
+   */
+  jwks?: { keys: JWK[] };
+
+  /**
+   * Secrets that sign the server's cookies; the first signs, all verify (prepend to rotate).
+   * Each at least 32 characters. Required unless {@link AuthServerOptions.development} is on.
+   */
+  cookieKeys?: string[];
+
+  /**
+   * Where everything is stored.
+   *
+   * @default a new `MemoryStore` (one process only; lost on restart)
+   */
+  store?: Store;
+
+  /**
+   * Trust `X-Forwarded-Proto`/`X-Forwarded-Host` from a TLS-terminating proxy in front of the
+   * server. Only turn it on behind such a proxy.
+   *
+   * @default false
+   */
+  proxy?: boolean;
+
+  /** The people who sign in. */
+  accounts: AccountOptions;
+
+  /**
+   * The OpenID Connect / OAuth scopes the server offers to every client (the `dcr` scope is
+   * separate and reserved for registration clients).
+   *
+   * @default ['openid', 'profile', 'email', 'offline_access']
+   */
+  scopes?: string[];
+
+  /**
+   * Which claims each scope releases (OpenID Connect Core §5.4).
+   *
+   * @default { openid: ['sub'], profile: ['name', 'given_name', 'family_name', 'preferred_username', 'updated_at'], email: ['email', 'email_verified'] }
+   */
+  claims?: Record<string, string[]>;
+
+  /**
+   * The static public clients an app uses only to obtain a DCR token (flow 1): authentication
+   * method `none`, PKCE S256, grant `authorization_code`, scope `dcr` — all set by the library.
+   *
+   * @default []
+   */
+  registrationClients?: RegistrationClientOptions[];
+
+  /**
+   * Other static clients (web apps, resource servers, …), as oidc-provider client metadata.
+   * They can never obtain the `dcr` scope; PKCE is required for them too.
+   *
+   * @default []
+   */
+  clients?: ClientMetadata[];
+
+  /** Lifetimes, in seconds. */
+  ttl?: TtlOptions;
+
+  /** Dynamic Client Registration of instance clients. */
+  registration?: RegistrationOptions;
+
+  /** Token introspection (RFC 7662). */
+  introspection?: IntrospectionOptions;
+
+  /** The built-in sign-in pages. */
+  interactions?: InteractionPageOptions;
+
+  /**
+   * Advanced oidc-provider configuration, merged into what the library builds. Settings the
+   * library's security model depends on (adapter, clients, PKCE, registration, interactions,
+   * TTLs, scopes, token policies, …) are refused here with an error naming them.
+   *
+   * @default {}
+   */
+  oidcProvider?: Configuration;
+}
+
+/**
+ * The account store the sign-in pages and tokens use.
+ *
+ * @group Options
+ */
+export interface AccountOptions {
+  /**
+   * Checks a username and password from the sign-in page.
+   *
+   * @returns the account id, or `undefined` when they are wrong.
+   */
+  authenticate(username: string, password: string): Promise<string | undefined>;
+
+  /**
+   * Loads an account's claims for ID tokens and userinfo. Resolving `undefined` means the account
+   * is gone: its tokens stop working (refresh fails with `invalid_grant`).
+   */
+  findAccount(accountId: string): Promise<AccountClaims | undefined>;
+}
+
+/**
+ * What {@link AccountOptions.findAccount} resolves.
+ *
+ * @group Options
+ */
+export interface AccountClaims {
+  /** The account's claims (`name`, `email`, …); `sub` is always the account id. */
+  claims: Record<string, unknown>;
+}
+
+/**
+ * A registration client (see {@link AuthServerOptions.registrationClients}).
+ *
+ * @group Options
+ */
+export interface RegistrationClientOptions {
+  /** The client id the app uses to get a DCR token, e.g. `mobile-dcr-client`. */
+  client_id: string;
+  /** The app's redirect URIs (RFC 8252: private-use scheme, loopback or claimed `https`). */
+  redirect_uris: string[];
+  /** A name shown on the consent page. */
+  client_name?: string;
+}
+
+/**
+ * Lifetimes in seconds.
+ *
+ * @group Options
+ */
+export interface TtlOptions {
+  /**
+   * Access tokens of instance and static clients.
+   *
+   * @default 900
+   */
+  accessToken?: number;
+  /**
+   * Authorization codes.
+   *
+   * @default 60
+   */
+  authorizationCode?: number;
+  /**
+   * ID tokens.
+   *
+   * @default 3600
+   */
+  idToken?: number;
+  /**
+   * Refresh tokens; each rotation issues a new one with this lifetime (idle timeout).
+   *
+   * @default 2592000 (30 days)
+   */
+  refreshToken?: number;
+  /**
+   * Grants: the absolute lifetime of what a user authorised, after which the app signs in again.
+   *
+   * @default 15552000 (180 days)
+   */
+  grant?: number;
+  /**
+   * The browser sign-in session (SSO cookie).
+   *
+   * @default 1209600 (14 days)
+   */
+  session?: number;
+  /**
+   * One sign-in interaction (the login and consent pages).
+   *
+   * @default 600
+   */
+  interaction?: number;
+}
+
+/**
+ * Dynamic Client Registration settings.
+ *
+ * @group Options
+ */
+export interface RegistrationOptions {
+  /** The DCR token: the `dcr`-scoped access token that opens the registration endpoint. */
+  dcrToken?: DcrTokenOptions;
+  /** What instance clients may register. */
+  instances?: InstanceClientOptions;
+  /**
+   * Policy hooks run in order on every registration and update, after the built-in rules; each
+   * may amend the metadata or reject with a {@link RegistrationPolicyError}.
+   *
+   * @default []
+   */
+  policies?: RegistrationPolicy[];
+}
+
+/**
+ * DCR token settings.
+ *
+ * @group Options
+ */
+export interface DcrTokenOptions {
+  /**
+   * The scope that makes an access token a DCR token.
+   *
+   * @default 'dcr'
+   */
+  scope?: string;
+  /**
+   * Lifetime of a DCR token in seconds.
+   *
+   * @default 300
+   */
+  ttl?: number;
+  /**
+   * How many clients one DCR token may register. Uses are taken atomically, so parallel
+   * registrations never exceed it; a registration that fails gives its use back.
+   *
+   * @default 1
+   */
+  maxUses?: number;
+}
+
+/**
+ * Limits on instance client metadata.
+ *
+ * @group Options
+ */
+export interface InstanceClientOptions {
+  /**
+   * Scopes an instance may register for; its `scope` defaults to all of them.
+   *
+   * @default all of {@link AuthServerOptions.scopes}
+   */
+  allowedScopes?: string[];
+  /**
+   * Client authentication methods an instance may register with; the first is the default.
+   *
+   * @default ['client_secret_basic', 'private_key_jwt']
+   */
+  authMethods?: InstanceAuthMethod[];
+}
+
+/**
+ * How an instance client authenticates at the token endpoint.
+ *
+ * @group Options
+ */
+export type InstanceAuthMethod = 'client_secret_basic' | 'private_key_jwt';
+
+/**
+ * Token introspection settings.
+ *
+ * @group Options
+ */
+export interface IntrospectionOptions {
+  /**
+   * Static confidential clients (resource servers) that may introspect any client's tokens.
+   * Every other client may introspect only its own tokens; public clients none.
+   *
+   * @default []
+   */
+  resourceServers?: string[];
+}
+
+/**
+ * The built-in sign-in pages.
+ *
+ * @group Options
+ */
+export interface InteractionPageOptions {
+  /**
+   * The product name shown in page titles.
+   *
+   * @default 'Sign in'
+   */
+  title?: string;
+}

@@ -1,0 +1,236 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
+import { ConfigurationError } from '../errors.js';
+import { redirectUriProblem } from '../registration/instance-rules.js';
+import type { RegistrationPolicy } from '../registration/policy-types.js';
+import type { Store } from '../storage/store.js';
+import { optionsSchema } from './schema.js';
+import type {
+  AccountOptions,
+  AuthServerOptions,
+  InstanceAuthMethod,
+  RegistrationClientOptions,
+} from './types.js';
+
+/** Options after validation, with every default filled in. @internal */
+export interface ResolvedOptions {
+  issuer: string;
+  development: boolean;
+  jwks: { keys: JWK[] } | undefined;
+  cookieKeys: string[] | undefined;
+  store: Store | undefined;
+  proxy: boolean;
+  accounts: AccountOptions;
+  scopes: string[];
+  claims: Record<string, string[]>;
+  registrationClients: RegistrationClientOptions[];
+  clients: ClientMetadata[];
+  ttl: Required<NonNullable<AuthServerOptions['ttl']>>;
+  registration: {
+    dcrToken: { scope: string; ttl: number; maxUses: number };
+    instances: { allowedScopes: string[]; authMethods: InstanceAuthMethod[] };
+    policies: RegistrationPolicy[];
+  };
+  introspection: { resourceServers: string[] };
+  interactions: { title: string };
+  oidcProvider: Configuration;
+}
+
+/**
+ * oidc-provider settings the library's security model owns; `options.oidcProvider` may not set
+ * them (or anything beneath them). Each maps to the reason given in the error.
+ */
+const LOCKED_PROVIDER_SETTINGS: Record<string, string> = {
+  adapter: 'use options.store',
+  clients: 'use options.clients and options.registrationClients',
+  findAccount: 'use options.accounts',
+  jwks: 'use options.jwks',
+  'cookies.keys': 'use options.cookieKeys',
+  scopes: 'use options.scopes',
+  claims: 'use options.claims',
+  ttl: 'use options.ttl',
+  interactions: 'the library serves the sign-in pages',
+  pkce: 'PKCE S256 is required for every client',
+  responseTypes: "only the 'code' response type is allowed (RFC 9700 §2.1.2)",
+  clientDefaults: 'client defaults are part of the registration rules',
+  extraClientMetadata: 'the library owns instance client metadata',
+  extraTokenClaims: 'the library owns token claims',
+  rotateRefreshToken: 'refresh tokens always rotate',
+  issueRefreshToken: 'the library decides refresh token issuance',
+  'features.devInteractions': 'the library serves the sign-in pages',
+  'features.registration': 'use options.registration',
+  'features.registrationManagement': 'RFC 7592 management is always on',
+  'features.introspection': 'use options.introspection',
+  'features.revocation': 'revocation is always on with the library policy',
+  'features.resourceIndicators': 'the library uses resource indicators for the DCR token',
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+// ajv fills defaults by mutating its input; copy plain objects and arrays, keep functions and
+// class instances (stores, key objects) as they are.
+function copyForDefaults(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyForDefaults);
+  if (isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyForDefaults(v)]));
+  }
+  return value;
+}
+
+const STORE_METHODS = ['adapter', 'takeUse', 'returnUse', 'addToIndex', 'readIndex', 'deleteIndex', 'close'];
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+ajv.addKeyword({
+  keyword: 'isFunction',
+  schemaType: 'boolean',
+  errors: false,
+  validate: (_schema: boolean, data: unknown) => typeof data === 'function',
+});
+ajv.addKeyword({
+  keyword: 'isStore',
+  schemaType: 'boolean',
+  errors: false,
+  validate: (_schema: boolean, data: unknown) =>
+    typeof data === 'object' &&
+    data !== null &&
+    STORE_METHODS.every((m) => typeof (data as Record<string, unknown>)[m] === 'function'),
+});
+const validateSchema = ajv.compile(optionsSchema);
+
+function optionPath(instancePath: string): string {
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return ['options', ...parts]
+    .map((p, i) => (i > 0 && /^\d+$/.test(p) ? `[${p}]` : i > 0 ? `.${p}` : p))
+    .join('');
+}
+
+function describe(error: ErrorObject): string {
+  const path = optionPath(error.instancePath);
+  const parent = error.parentSchema as Record<string, unknown> | undefined;
+  switch (error.keyword) {
+    case 'required':
+      return `${path}.${error.params.missingProperty} is required`;
+    case 'additionalProperties':
+      return `${path}.${error.params.additionalProperty} is not a known option`;
+    case 'isFunction':
+      return `${path} must be a function`;
+    case 'isStore':
+      return `${path} must be a store (an object with ${STORE_METHODS.join(', ')} methods)`;
+    case 'type':
+    case 'minimum':
+    case 'maximum':
+      if (parent?.type === 'integer' && parent.minimum === 1) {
+        const max = typeof parent.maximum === 'number' ? ` no greater than ${parent.maximum}` : '';
+        return `${path} must be a positive integer${max}`;
+      }
+      return `${path} ${error.message}`;
+    case 'pattern':
+      return `${path} must be a valid scope token (RFC 6749 §3.3)`;
+    case 'enum':
+      return `${path} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    default:
+      return `${path} ${error.message}`;
+  }
+}
+
+function lockedProviderSettings(config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const [locked, reason] of Object.entries(LOCKED_PROVIDER_SETTINGS)) {
+    let node: unknown = config;
+    for (const key of locked.split('.')) {
+      node = isPlainObject(node) ? node[key] : undefined;
+    }
+    if (node !== undefined) {
+      problems.push(`options.oidcProvider.${locked} cannot be set: ${reason}`);
+    }
+  }
+  return problems;
+}
+
+function crossOptionProblems(o: ResolvedOptions): string[] {
+  const problems: string[] = [];
+  const issuer = URL.parse(o.issuer);
+  if (!issuer || !['https:', 'http:'].includes(issuer.protocol)) {
+    problems.push('options.issuer must be an absolute http(s) URL');
+  } else {
+    if (issuer.search || issuer.hash) {
+      problems.push('options.issuer must not have a query or fragment');
+    }
+    if (issuer.protocol === 'http:' && !o.development) {
+      problems.push('options.issuer must use https (http is allowed only with options.development)');
+    }
+  }
+  if (!o.development) {
+    if (!o.jwks) problems.push('options.jwks is required (generated keys only with options.development)');
+    if (!o.cookieKeys) {
+      problems.push('options.cookieKeys is required (generated keys only with options.development)');
+    }
+  }
+
+  const dcrScope = o.registration.dcrToken.scope;
+  if (o.scopes.includes(dcrScope)) {
+    problems.push(`options.scopes must not include the DCR token scope '${dcrScope}'`);
+  }
+  for (const [i, scope] of o.registration.instances.allowedScopes.entries()) {
+    if (!o.scopes.includes(scope)) {
+      problems.push(`options.registration.instances.allowedScopes[${i}] '${scope}' is not in options.scopes`);
+    }
+  }
+
+  const ids = new Set<string>();
+  const allClients = [
+    ...o.registrationClients.map((c, i) => [c.client_id, `options.registrationClients[${i}]`] as const),
+    ...o.clients.map((c, i) => [c.client_id, `options.clients[${i}]`] as const),
+  ];
+  for (const [id, path] of allClients) {
+    if (ids.has(id)) problems.push(`${path}.client_id '${id}' is used by another client`);
+    ids.add(id);
+  }
+  for (const [i, client] of o.registrationClients.entries()) {
+    for (const uri of client.redirect_uris) {
+      const problem = redirectUriProblem(uri);
+      if (problem) problems.push(`options.registrationClients[${i}].redirect_uris '${uri}' ${problem}`);
+    }
+  }
+  for (const [i, client] of o.clients.entries()) {
+    if (typeof client.scope === 'string' && client.scope.split(' ').includes(dcrScope)) {
+      problems.push(`options.clients[${i}].scope must not include '${dcrScope}': only registration clients may obtain it`);
+    }
+  }
+  for (const [i, id] of o.introspection.resourceServers.entries()) {
+    const client = o.clients.find((c) => c.client_id === id);
+    if (!client) {
+      problems.push(`options.introspection.resourceServers[${i}] '${id}' is not in options.clients`);
+    } else if (client.token_endpoint_auth_method === 'none') {
+      problems.push(`options.introspection.resourceServers[${i}] '${id}' must be a confidential client`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Validates options against the JSON Schema and the rules that span options, and fills in
+ * defaults. Throws a {@link ConfigurationError} naming every offending path.
+ *
+ * @internal
+ */
+export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
+  const copy = copyForDefaults(options);
+  if (!validateSchema(copy)) {
+    const messages = (validateSchema.errors ?? []).map(describe);
+    throw new ConfigurationError([...new Set(messages)]);
+  }
+  const resolved = copy as unknown as ResolvedOptions;
+  resolved.registration.instances.allowedScopes ??= [...resolved.scopes];
+  const problems = [
+    ...crossOptionProblems(resolved),
+    ...lockedProviderSettings(resolved.oidcProvider as Record<string, unknown>),
+  ];
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return resolved;
+}

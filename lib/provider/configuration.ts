@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { ServerKeys } from '../keys/index.js';
+import type { ResolvedOptions } from '../options/validate.js';
+import { INSTANCE_FIELD } from '../registration/instance-policy.js';
+import { providerAdapterFactory } from '../storage/provider-adapter.js';
+import type { Store } from '../storage/store.js';
+import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
+
+/** Name of the oidc-provider registration policy that instance registrations carry. @internal */
+export const INSTANCE_POLICY = 'mobile-oidc-provider/instance';
+
+/** Settings the configuration needs beyond the options. @internal */
+export interface ProviderWiring {
+  store: Store;
+  keys: ServerKeys;
+  /** URL of the registration endpoint: the audience of every DCR token. */
+  registrationResource: string;
+  interactionUrl: (uid: string) => string;
+  instancePolicy: (ctx: KoaContextWithOIDC, properties: Record<string, unknown>) => Promise<void>;
+}
+
+// Lifetimes of flows the library does not offer to mobile clients, set so nothing runs on a
+// default (and oidc-provider prints no "you SHOULD change" notices).
+const UNUSED_FLOW_TTL = 600;
+const INTERNAL_INITIAL_ACCESS_TOKEN_TTL = 60;
+
+function staticClients(o: ResolvedOptions): ClientMetadata[] {
+  const registrationClients = o.registrationClients.map(
+    (c): ClientMetadata => ({
+      client_id: c.client_id,
+      ...(c.client_name ? { client_name: c.client_name } : {}),
+      redirect_uris: c.redirect_uris,
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      scope: o.registration.dcrToken.scope,
+    }),
+  );
+  // A static client without a scope list could ask for any scope; give it every scope but dcr.
+  const others = o.clients.map((c) => ({ ...c, scope: c.scope ?? o.scopes.join(' ') }));
+  return [...registrationClients, ...others];
+}
+
+/**
+ * Builds the oidc-provider configuration: the library's security settings, with the
+ * `oidcProvider` passthrough merged underneath (validation already refused any passthrough
+ * setting that would override them).
+ *
+ * @internal
+ */
+export function buildProviderConfiguration(o: ResolvedOptions, wiring: ProviderWiring): Configuration {
+  const passthrough = o.oidcProvider;
+  const registrationClientIds = new Set(o.registrationClients.map((c) => c.client_id));
+  const resourceServers = new Set(o.introspection.resourceServers);
+  const dcr = o.registration.dcrToken;
+
+  return {
+    ...passthrough,
+    adapter: providerAdapterFactory(wiring.store),
+    clients: staticClients(o),
+    jwks: wiring.keys.jwks,
+    cookies: { ...passthrough.cookies, keys: wiring.keys.cookieKeys },
+    scopes: o.scopes,
+    claims: o.claims,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    clientBasedCORS: passthrough.clientBasedCORS ?? (() => false),
+    extraClientMetadata: { properties: [INSTANCE_FIELD, 'software_id', 'software_version'] },
+    async findAccount(_ctx, sub) {
+      const account = await o.accounts.findAccount(sub);
+      if (!account) return undefined;
+      return { accountId: sub, claims: () => ({ ...account.claims, sub }) };
+    },
+    interactions: { url: (_ctx, interaction) => wiring.interactionUrl(interaction.uid) },
+    renderError: passthrough.renderError ?? renderErrorPage,
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? o.ttl.accessToken,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? o.ttl.accessToken,
+      AuthorizationCode: o.ttl.authorizationCode,
+      IdToken: o.ttl.idToken,
+      RefreshToken: o.ttl.refreshToken,
+      Grant: o.ttl.grant,
+      Session: o.ttl.session,
+      Interaction: o.ttl.interaction,
+      InitialAccessToken: INTERNAL_INITIAL_ACCESS_TOKEN_TTL,
+      DeviceCode: UNUSED_FLOW_TTL,
+      BackchannelAuthenticationRequest: UNUSED_FLOW_TTL,
+      PreAuthorizedCode: UNUSED_FLOW_TTL,
+    },
+    features: {
+      ...passthrough.features,
+      devInteractions: { enabled: false },
+      registration: {
+        enabled: true,
+        initialAccessToken: true,
+        issueRegistrationAccessToken: true,
+        policies: { [INSTANCE_POLICY]: wiring.instancePolicy },
+        // 256 bits of entropy (RFC 7591 §2 leaves it to the server; RFC 9700 §2.5 asks for it).
+        secretFactory: async () => randomBytes(32).toString('base64url'),
+      },
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+      introspection: {
+        enabled: true,
+        // RFC 7662 §4: only resource servers see other clients' tokens; public clients none.
+        allowedPolicy: async (_ctx, client, token) => {
+          if (resourceServers.has(client.clientId)) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          return token.clientId === client.clientId;
+        },
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      // The DCR token is an access token whose audience is the registration endpoint, so it is
+      // useless at userinfo and at any resource server that checks its audience.
+      resourceIndicators: {
+        enabled: true,
+        useGrantedResource: async () => false,
+        defaultResource: async (_ctx, client, oneOf) =>
+          oneOf ?? (registrationClientIds.has(client.clientId) ? wiring.registrationResource : undefined),
+        getResourceServerInfo: async (_ctx, resource, client) => {
+          if (resource === wiring.registrationResource && registrationClientIds.has(client.clientId)) {
+            return {
+              scope: dcr.scope,
+              audience: wiring.registrationResource,
+              accessTokenTTL: dcr.ttl,
+              accessTokenFormat: 'opaque',
+            };
+          }
+          throw new errors.InvalidTarget();
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        ...passthrough.features?.rpInitiatedLogout,
+        logoutSource: passthrough.features?.rpInitiatedLogout?.logoutSource ?? renderLogoutPage,
+        postLogoutSuccessSource:
+          passthrough.features?.rpInitiatedLogout?.postLogoutSuccessSource ?? renderLogoutSuccessPage,
+      },
+      // @types/oidc-provider models features as a union keyed on openid4vci; ours is one member.
+    } as Configuration['features'],
+  };
+}

@@ -1,0 +1,153 @@
+import type { Context, Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import type { AccountOptions } from '../options/types.js';
+import type { Store } from '../storage/store.js';
+
+/** Who opened a registration: recorded on the instance client it creates. @internal */
+export interface RegistrationOpener {
+  accountId: string;
+  registrationClientId: string;
+}
+
+/** What the gate needs to know. @internal */
+export interface DcrGateSettings {
+  /** The registration route, relative to the mount point (oidc-provider's `routes.registration`). */
+  registrationPath: string;
+  /** The resource indicator (audience) every DCR token carries: the registration endpoint URL. */
+  resource: string;
+  scope: string;
+  maxUses: number;
+  registrationClientIds: ReadonlySet<string>;
+  store: Store;
+  accounts: AccountOptions;
+  /** The oidc-provider registration policy the minted initial access token carries. */
+  policyName: string;
+  issuer: string;
+}
+
+// The gate hands the opener to the registration policy through the request's own context.
+const openers = new WeakMap<object, RegistrationOpener>();
+
+/** The opener of the registration being processed on `ctx`, set by the DCR gate. @internal */
+export function registrationOpener(ctx: object): RegistrationOpener | undefined {
+  return openers.get(ctx);
+}
+
+// Lifetime of the internal initial access token: it only has to outlive one request.
+const INTERNAL_IAT_TTL = 60;
+
+class GateRefusal extends Error {
+  constructor(
+    readonly description: string,
+    readonly missing = false,
+  ) {
+    super(description);
+  }
+}
+
+function refuse(ctx: Context, issuer: string, refusal: GateRefusal) {
+  const quoted = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+  // RFC 6750 §3.1: a request without any token gets a challenge without an error code.
+  const challenge = refusal.missing
+    ? `Bearer realm="${quoted(issuer)}"`
+    : `Bearer realm="${quoted(issuer)}", error="invalid_token", error_description="${quoted(refusal.description)}"`;
+  ctx.status = 401;
+  ctx.set('WWW-Authenticate', challenge);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error: 'invalid_token', error_description: refusal.description };
+}
+
+function bearerToken(ctx: Context): string {
+  const header = ctx.get('Authorization');
+  if (!header) throw new GateRefusal('a DCR token is required (Authorization: Bearer)', true);
+  const [scheme, value, ...rest] = header.split(' ');
+  if (rest.length > 0 || !value || scheme?.toLowerCase() !== 'bearer') {
+    throw new GateRefusal('the DCR token must be sent as Authorization: Bearer <token>');
+  }
+  return value;
+}
+
+/** Checks a presented DCR token the way a resource server checks an access token. */
+async function verifyDcrToken(
+  provider: Provider,
+  value: string,
+  settings: DcrGateSettings,
+): Promise<{ opener: RegistrationOpener; jti: string; remainingTtl: number }> {
+  // find() checks format, signature-free opaque lookup, expiry and session binding.
+  const token = await provider.AccessToken.find(value);
+  if (!token) throw new GateRefusal('the DCR token is unknown, expired or revoked');
+  if (token.aud !== settings.resource || !token.scope?.split(' ').includes(settings.scope)) {
+    throw new GateRefusal('the access token is not a DCR token');
+  }
+  if (!token.clientId || !settings.registrationClientIds.has(token.clientId)) {
+    throw new GateRefusal('the DCR token was not issued to a registration client');
+  }
+  // The registration endpoint cannot check DPoP or mTLS proofs, so bound tokens are refused
+  // rather than accepted as if they were bearer tokens.
+  if (token.isSenderConstrained()) {
+    throw new GateRefusal('sender-constrained DCR tokens are not accepted at the registration endpoint');
+  }
+  const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined;
+  if (!grant || grant.clientId !== token.clientId || grant.accountId !== token.accountId) {
+    throw new GateRefusal('the DCR token was revoked');
+  }
+  if (!token.accountId || !(await settings.accounts.findAccount(token.accountId))) {
+    throw new GateRefusal('the account behind the DCR token no longer exists');
+  }
+  return {
+    opener: { accountId: token.accountId, registrationClientId: token.clientId },
+    jti: token.jti,
+    remainingTtl: Math.max(1, token.remainingTTL),
+  };
+}
+
+function isRegistrationRequest(ctx: Context, registrationPath: string): boolean {
+  // oidc-provider's router ignores case and one trailing slash; match the same requests.
+  const path = ctx.path.length > 1 ? ctx.path.replace(/\/$/, '') : ctx.path;
+  return ctx.method === 'POST' && path.toLowerCase() === registrationPath.toLowerCase();
+}
+
+/**
+ * The DCR token gate, installed with `provider.use()` in front of oidc-provider's registration
+ * endpoint. oidc-provider only accepts its own initial access tokens there, so the gate checks
+ * the user's DCR token, takes one of its uses atomically, and swaps it for a one-request initial
+ * access token that carries the instance registration policy. A failed registration gives the
+ * use back.
+ *
+ * @internal
+ */
+export function createDcrGate(provider: Provider, settings: DcrGateSettings): Middleware {
+  return async function dcrGate(ctx, next) {
+    if (!isRegistrationRequest(ctx, settings.registrationPath)) return next();
+
+    let verified: Awaited<ReturnType<typeof verifyDcrToken>>;
+    try {
+      verified = await verifyDcrToken(provider, bearerToken(ctx), settings);
+    } catch (error) {
+      if (error instanceof GateRefusal) return refuse(ctx, settings.issuer, error);
+      throw error;
+    }
+
+    const useKey = `dcr-token:${verified.jti}`;
+    if (!(await settings.store.takeUse(useKey, settings.maxUses, verified.remainingTtl))) {
+      return refuse(ctx, settings.issuer, new GateRefusal('the DCR token has been used up'));
+    }
+
+    let created = false;
+    let iat: InstanceType<Provider['InitialAccessToken']> | undefined;
+    try {
+      iat = new provider.InitialAccessToken({
+        policies: [settings.policyName],
+        expiresIn: INTERNAL_IAT_TTL,
+      });
+      ctx.req.headers.authorization = `Bearer ${await iat.save()}`;
+      openers.set(ctx, verified.opener);
+      await next();
+      created = ctx.status === 201;
+    } finally {
+      openers.delete(ctx);
+      await iat?.destroy();
+      if (!created) await settings.store.returnUse(useKey);
+    }
+  };
+}

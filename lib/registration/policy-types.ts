@@ -1,0 +1,29 @@
+/**
+ * What a {@link RegistrationPolicy} sees.
+ *
+ * @group Registration
+ */
+export interface RegistrationPolicyInput {
+  /** `create` for `POST /reg`, `update` for an RFC 7592 `PUT`. */
+  operation: 'create' | 'update';
+  /** The account of the user whose DCR token opened the registration. */
+  accountId: string;
+  /** The registration client the DCR token was issued to. */
+  registrationClientId: string;
+  /** The instance client's id (already generated on `create`). */
+  clientId: string;
+  /**
+   * The instance's client metadata, after the built-in rules. Amend it in place; the built-in
+   * rules check it again after every policy.
+   */
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * A registration policy hook: amends `input.metadata` in place, or rejects by throwing a
+ * {@link RegistrationPolicyError}. Any other error fails the registration with `server_error`.
+ * Either way, no client is created.
+ *
+ * @group Registration
+ */
+export type RegistrationPolicy = (input: RegistrationPolicyInput) => void | Promise<void>;

@@ -1,0 +1,50 @@
+import type { Middleware } from 'koa';
+import compose from 'koa-compose';
+import type Provider from 'oidc-provider';
+
+/** Composes Koa middleware into one (koa-compose, as Koa itself does). @internal */
+export function composeMiddleware(middleware: Middleware[]): Middleware {
+  return compose(middleware);
+}
+
+/**
+ * Catches what escapes the library's own middleware (oidc-provider renders its own errors) and
+ * answers with an OAuth-style JSON error instead of Koa's plain-text 500 — never a stack trace.
+ * The error still reaches oidc-provider's `server_error` listeners for logging.
+ *
+ * @internal
+ */
+export function jsonErrors(provider: Provider): Middleware {
+  return async function jsonErrorBoundary(ctx, next) {
+    try {
+      await next();
+    } catch (error) {
+      provider.emit('server_error', ctx, error);
+      ctx.status = 500;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+    }
+  };
+}
+
+/**
+ * Removes a private client metadata field from registration responses (RFC 7591 §3.2.1 and
+ * RFC 7592 §2.1, 2.2): the client record keeps it, the app never sees it.
+ *
+ * @internal
+ */
+export function stripFromRegistrationResponses(registrationPath: string, field: string): Middleware {
+  const prefix = registrationPath.toLowerCase();
+  return async function stripPrivateMetadata(ctx, next) {
+    await next();
+    const body: unknown = ctx.body;
+    if (
+      ctx.path.toLowerCase().startsWith(prefix) &&
+      typeof body === 'object' &&
+      body !== null &&
+      field in body
+    ) {
+      delete (body as Record<string, unknown>)[field];
+    }
+  };
+}

@@ -1,0 +1,77 @@
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import type { Store } from './store.js';
+
+/** Models whose records belong to a grant and go when it is revoked. */
+const GRANT_BOUND_MODELS = [
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+] as const;
+
+const clientGrantsIndex = (clientId: string) => `client-grants:${clientId}`;
+
+/**
+ * Revokes every grant a client holds and every token of those grants.
+ *
+ * @internal
+ */
+export async function revokeClientGrants(store: Store, clientId: string): Promise<void> {
+  const index = clientGrantsIndex(clientId);
+  const grantIds = await store.readIndex(index);
+  await Promise.all(
+    grantIds.flatMap((grantId) => [
+      ...GRANT_BOUND_MODELS.map((model) => store.adapter(model).revokeByGrantId(grantId)),
+      store.adapter('Grant').destroy(grantId),
+    ]),
+  );
+  await store.deleteIndex(index);
+}
+
+function delegate(adapter: Adapter, overrides: Partial<Adapter>): Adapter {
+  return {
+    upsert: (id, payload, expiresIn) => adapter.upsert(id, payload, expiresIn),
+    find: (id) => adapter.find(id),
+    findByUid: (uid) => adapter.findByUid(uid),
+    findByUserCode: (userCode) => adapter.findByUserCode(userCode),
+    consume: (id) => adapter.consume(id),
+    destroy: (id) => adapter.destroy(id),
+    revokeByGrantId: (grantId) => adapter.revokeByGrantId(grantId),
+    ...overrides,
+  };
+}
+
+/**
+ * The adapter factory handed to oidc-provider. It adds what oidc-provider leaves out:
+ * grants are indexed by client, and destroying a client (RFC 7592 DELETE, device revocation)
+ * first revokes all its grants and tokens — oidc-provider itself deletes only the record.
+ *
+ * @internal
+ */
+export function providerAdapterFactory(store: Store): AdapterFactory {
+  return (model: string) => {
+    const adapter = store.adapter(model);
+    if (model === 'Grant') {
+      return delegate(adapter, {
+        async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+          // Index first: a stale index entry is harmless, an unindexed grant escapes revocation.
+          if (payload.clientId) {
+            await store.addToIndex(clientGrantsIndex(payload.clientId), id, expiresIn);
+          }
+          await adapter.upsert(id, payload, expiresIn);
+        },
+      });
+    }
+    if (model === 'Client') {
+      return delegate(adapter, {
+        async destroy(id: string) {
+          await revokeClientGrants(store, id);
+          await adapter.destroy(id);
+        },
+      });
+    }
+    return adapter;
+  };
+}

@@ -1,0 +1,52 @@
+import type { Adapter } from 'oidc-provider';
+
+/**
+ * Where mobile-oidc-provider keeps everything: oidc-provider's models and the library's own
+ * records (DCR-token use counts, the index of grants per client).
+ *
+ * Implementations: `MemoryStore` (the embedded default, one process only) and the Redis store
+ * (many processes). A store must make {@link Store.takeUse} atomic across every process that
+ * shares it.
+ *
+ * @group Storage
+ */
+export interface Store {
+  /**
+   * The oidc-provider adapter for one model (`AccessToken`, `Client`, `Grant`, …), implementing
+   * oidc-provider's full adapter contract: `upsert`, `find`, `findByUid`, `findByUserCode`,
+   * `consume`, `destroy`, `revokeByGrantId`. Every record written with an `expiresIn` must
+   * expire after that many seconds.
+   */
+  adapter(model: string): Adapter;
+
+  /**
+   * Atomically takes one use of a limited-use item named `key` (a DCR token, say).
+   *
+   * @param key - names the item; the store may prefix it.
+   * @param maxUses - how many uses the item has in all.
+   * @param ttlSeconds - how long the use count must be kept (the item's remaining lifetime).
+   * @returns `true` when a use was still available and is now taken; `false` when all are used.
+   */
+  takeUse(key: string, maxUses: number, ttlSeconds: number): Promise<boolean>;
+
+  /**
+   * Gives back one use taken by {@link Store.takeUse}, for a request that failed after taking
+   * it. Never raises the count of available uses above the item's `maxUses`.
+   */
+  returnUse(key: string): Promise<void>;
+
+  /**
+   * Adds `member` to the set named `index`. The set must live at least as long as its
+   * longest-lived member: `ttlSeconds` extends it, never shortens it; `undefined` keeps it forever.
+   */
+  addToIndex(index: string, member: string, ttlSeconds: number | undefined): Promise<void>;
+
+  /** The members of the set named `index` (empty when it does not exist). */
+  readIndex(index: string): Promise<string[]>;
+
+  /** Removes the set named `index`. */
+  deleteIndex(index: string): Promise<void>;
+
+  /** Releases what the store opened (timers, connections). */
+  close(): Promise<void>;
+}

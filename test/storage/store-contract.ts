@@ -1,0 +1,509 @@
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { AdapterPayload } from 'oidc-provider';
+import type { Store } from '../../lib/storage/store.js';
+
+/** How the contract suite gets a store and moves its time. */
+export interface StoreContractHooks {
+  /** A fresh store (or a new connection to a shared one); the suite closes it after each test. */
+  create(): Promise<Store>;
+  /**
+   * Lets `seconds` pass for `store`: moves an injected clock, or really waits for a store that
+   * keeps real time. Every step the suite takes is at most a couple of seconds.
+   */
+  advanceTime(store: Store, seconds: number): Promise<void>;
+}
+
+/**
+ * The behaviour every {@link Store} must have. Ids, keys and index names are random per test so
+ * the suite can run against a shared server (Redis) without cleaning up.
+ */
+export function describeStoreContract(name: string, hooks: StoreContractHooks): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    const later = (seconds: number) => hooks.advanceTime(store, seconds);
+    const uid = () => randomUUID();
+
+    beforeEach(async () => {
+      store = await hooks.create();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('adapter: upsert and find', () => {
+      it('returns what was written', async () => {
+        const adapter = store.adapter('AccessToken');
+        const id = uid();
+        const payload: AdapterPayload = {
+          jti: id,
+          accountId: 'alice',
+          scope: 'openid offline_access',
+          extra: { nested: { deep: [1, 2, 3] } },
+        };
+        await adapter.upsert(id, payload, 60);
+        assert.deepEqual(await adapter.find(id), payload);
+      });
+
+      it('returns undefined for an unknown id', async () => {
+        assert.equal(await store.adapter('AccessToken').find(uid()), undefined);
+      });
+
+      it('keeps its own copy: mutating the written payload or a found one changes nothing', async () => {
+        const adapter = store.adapter('Session');
+        const id = uid();
+        const payload: AdapterPayload = { jti: id, accountId: 'alice', amr: ['pwd'] };
+        await adapter.upsert(id, payload);
+        payload.amr?.push('changed after write');
+        payload.accountId = 'changed after write';
+
+        const found = await adapter.find(id);
+        assert.deepEqual(found, { jti: id, accountId: 'alice', amr: ['pwd'] });
+        assert.ok(found);
+        found.amr?.push('changed after read');
+        found.accountId = 'changed after read';
+        assert.deepEqual(await adapter.find(id), { jti: id, accountId: 'alice', amr: ['pwd'] });
+      });
+
+      it('overwrites on a second upsert', async () => {
+        const adapter = store.adapter('Grant');
+        const id = uid();
+        await adapter.upsert(id, { jti: id, accountId: 'alice' }, 60);
+        await adapter.upsert(id, { jti: id, accountId: 'bob' }, 60);
+        assert.deepEqual(await adapter.find(id), { jti: id, accountId: 'bob' });
+      });
+
+      it('keeps models apart: the same id in two models is two records', async () => {
+        const id = uid();
+        await store.adapter('AccessToken').upsert(id, { jti: id, kind: 'AccessToken' }, 60);
+        await store.adapter('RefreshToken').upsert(id, { jti: id, kind: 'RefreshToken' }, 60);
+        assert.equal((await store.adapter('AccessToken').find(id))?.kind, 'AccessToken');
+        assert.equal((await store.adapter('RefreshToken').find(id))?.kind, 'RefreshToken');
+
+        await store.adapter('AccessToken').destroy(id);
+        assert.equal(await store.adapter('AccessToken').find(id), undefined);
+        assert.equal((await store.adapter('RefreshToken').find(id))?.kind, 'RefreshToken');
+      });
+    });
+
+    describe('adapter: expiry', () => {
+      it('keeps a record until expiresIn has passed, then drops it; no expiresIn never expires', async () => {
+        const adapter = store.adapter('AuthorizationCode');
+        const expiring = uid();
+        const lasting = uid();
+        await adapter.upsert(expiring, { jti: expiring }, 1);
+        await adapter.upsert(lasting, { jti: lasting });
+
+        await later(0.5);
+        assert.deepEqual(await adapter.find(expiring), { jti: expiring });
+
+        await later(1);
+        assert.equal(await adapter.find(expiring), undefined);
+        assert.deepEqual(await adapter.find(lasting), { jti: lasting });
+      });
+
+      it('honours each record its own expiresIn', async () => {
+        const adapter = store.adapter('AccessToken');
+        const short = uid();
+        const long = uid();
+        await adapter.upsert(short, { jti: short }, 1);
+        await adapter.upsert(long, { jti: long }, 3);
+
+        await later(1.5);
+        assert.equal(await adapter.find(short), undefined);
+        assert.deepEqual(await adapter.find(long), { jti: long });
+      });
+
+      it('restarts the lifetime on overwrite', async () => {
+        const adapter = store.adapter('Session');
+        const id = uid();
+        await adapter.upsert(id, { jti: id, uid: uid() }, 1);
+        await adapter.upsert(id, { jti: id, uid: uid() }, 3);
+        await later(1.5);
+        assert.ok(await adapter.find(id));
+      });
+
+      it('hides expired records from findByUid and findByUserCode', async () => {
+        const sessionUid = uid();
+        const userCode = uid();
+        await store.adapter('Session').upsert(uid(), { uid: sessionUid }, 1);
+        await store.adapter('DeviceCode').upsert(uid(), { userCode }, 1);
+        await later(1.5);
+        assert.equal(await store.adapter('Session').findByUid(sessionUid), undefined);
+        assert.equal(await store.adapter('DeviceCode').findByUserCode(userCode), undefined);
+      });
+
+      it('does not let the uid of an expired record reach its id rewritten later', async () => {
+        const adapter = store.adapter('Session');
+        const id = uid();
+        const oldUid = uid();
+        await adapter.upsert(id, { jti: id, uid: oldUid }, 1);
+        await later(1.5);
+        await adapter.upsert(id, { jti: id, uid: uid() });
+        assert.equal(await adapter.findByUid(oldUid), undefined);
+      });
+    });
+
+    describe('adapter: findByUid and findByUserCode', () => {
+      it('finds a Session by its uid', async () => {
+        const adapter = store.adapter('Session');
+        const id = uid();
+        const sessionUid = uid();
+        await adapter.upsert(id, { jti: id, uid: sessionUid, accountId: 'alice' }, 60);
+        assert.deepEqual(await adapter.findByUid(sessionUid), {
+          jti: id,
+          uid: sessionUid,
+          accountId: 'alice',
+        });
+        assert.equal(await adapter.findByUid(uid()), undefined);
+      });
+
+      it('finds a DeviceCode by its user code', async () => {
+        const adapter = store.adapter('DeviceCode');
+        const id = uid();
+        const userCode = uid();
+        await adapter.upsert(id, { jti: id, userCode, clientId: 'app' }, 60);
+        assert.deepEqual(await adapter.findByUserCode(userCode), {
+          jti: id,
+          userCode,
+          clientId: 'app',
+        });
+        assert.equal(await adapter.findByUserCode(uid()), undefined);
+      });
+
+      it('returns copies from findByUid', async () => {
+        const adapter = store.adapter('Session');
+        const sessionUid = uid();
+        await adapter.upsert(uid(), { uid: sessionUid, accountId: 'alice' }, 60);
+        const found = await adapter.findByUid(sessionUid);
+        assert.ok(found);
+        found.accountId = 'mallory';
+        assert.equal((await adapter.findByUid(sessionUid))?.accountId, 'alice');
+      });
+
+      it('drops the old uid and user code when an upsert changes them', async () => {
+        const sessions = store.adapter('Session');
+        const id = uid();
+        const oldUid = uid();
+        const newUid = uid();
+        await sessions.upsert(id, { jti: id, uid: oldUid }, 60);
+        await sessions.upsert(id, { jti: id, uid: newUid }, 60);
+        assert.equal(await sessions.findByUid(oldUid), undefined);
+        assert.equal((await sessions.findByUid(newUid))?.uid, newUid);
+
+        const codes = store.adapter('DeviceCode');
+        const codeId = uid();
+        const oldCode = uid();
+        const newCode = uid();
+        await codes.upsert(codeId, { jti: codeId, userCode: oldCode }, 60);
+        await codes.upsert(codeId, { jti: codeId, userCode: newCode }, 60);
+        assert.equal(await codes.findByUserCode(oldCode), undefined);
+        assert.equal((await codes.findByUserCode(newCode))?.userCode, newCode);
+      });
+    });
+
+    describe('adapter: consume', () => {
+      it('marks the record consumed and keeps the rest of it', async () => {
+        const adapter = store.adapter('AuthorizationCode');
+        const id = uid();
+        await adapter.upsert(id, { jti: id, accountId: 'alice' }, 60);
+        assert.ok(!(await adapter.find(id))?.consumed);
+
+        await adapter.consume(id);
+        const found = await adapter.find(id);
+        assert.ok(found?.consumed, 'consumed must be truthy');
+        assert.equal(typeof found.consumed, 'number');
+        assert.equal(found.accountId, 'alice');
+      });
+
+      it('is seen through findByUserCode too', async () => {
+        const adapter = store.adapter('DeviceCode');
+        const id = uid();
+        const userCode = uid();
+        await adapter.upsert(id, { jti: id, userCode }, 60);
+        await adapter.consume(id);
+        assert.ok((await adapter.findByUserCode(userCode))?.consumed);
+      });
+
+      it('keeps the record expiring when it was written to', async () => {
+        const adapter = store.adapter('RefreshToken');
+        const id = uid();
+        await adapter.upsert(id, { jti: id }, 1);
+        await adapter.consume(id);
+        await later(1.5);
+        assert.equal(await adapter.find(id), undefined);
+      });
+
+      it('does not create a record that does not exist', async () => {
+        const adapter = store.adapter('AuthorizationCode');
+        const id = uid();
+        await adapter.consume(id);
+        assert.equal(await adapter.find(id), undefined);
+      });
+    });
+
+    describe('adapter: destroy', () => {
+      it('removes the record and leaves others', async () => {
+        const adapter = store.adapter('AccessToken');
+        const gone = uid();
+        const kept = uid();
+        await adapter.upsert(gone, { jti: gone }, 60);
+        await adapter.upsert(kept, { jti: kept }, 60);
+        await adapter.destroy(gone);
+        assert.equal(await adapter.find(gone), undefined);
+        assert.deepEqual(await adapter.find(kept), { jti: kept });
+      });
+
+      it('is harmless for an unknown id', async () => {
+        await store.adapter('AccessToken').destroy(uid());
+      });
+
+      it('cleans the uid index: the uid no longer reaches the id, even once it is rewritten', async () => {
+        const adapter = store.adapter('Session');
+        const id = uid();
+        const sessionUid = uid();
+        await adapter.upsert(id, { jti: id, uid: sessionUid }, 60);
+        await adapter.destroy(id);
+        assert.equal(await adapter.findByUid(sessionUid), undefined);
+
+        await adapter.upsert(id, { jti: id, uid: uid() }, 60);
+        assert.equal(await adapter.findByUid(sessionUid), undefined);
+      });
+
+      it('cleans the user code index: the code no longer reaches the id, even once it is rewritten', async () => {
+        const adapter = store.adapter('DeviceCode');
+        const id = uid();
+        const userCode = uid();
+        await adapter.upsert(id, { jti: id, userCode }, 60);
+        await adapter.destroy(id);
+        assert.equal(await adapter.findByUserCode(userCode), undefined);
+
+        await adapter.upsert(id, { jti: id, userCode: uid() }, 60);
+        assert.equal(await adapter.findByUserCode(userCode), undefined);
+      });
+
+      it('leaves a uid alone that another record has taken over', async () => {
+        const adapter = store.adapter('Session');
+        const first = uid();
+        const second = uid();
+        const sessionUid = uid();
+        await adapter.upsert(first, { jti: first, uid: sessionUid }, 60);
+        await adapter.upsert(second, { jti: second, uid: sessionUid }, 60);
+        await adapter.destroy(first);
+        assert.equal((await adapter.findByUid(sessionUid))?.jti, second);
+      });
+    });
+
+    describe('adapter: revokeByGrantId', () => {
+      it("removes every record of the grant in that model, and nothing of other grants' or models'", async () => {
+        const grant = uid();
+        const otherGrant = uid();
+        const accessTokens = store.adapter('AccessToken');
+        const refreshTokens = store.adapter('RefreshToken');
+        const [a1, a2, a3, noGrant, r1] = [uid(), uid(), uid(), uid(), uid()];
+        await accessTokens.upsert(a1, { jti: a1, grantId: grant }, 60);
+        await accessTokens.upsert(a2, { jti: a2, grantId: grant });
+        await accessTokens.upsert(a3, { jti: a3, grantId: otherGrant }, 60);
+        await accessTokens.upsert(noGrant, { jti: noGrant }, 60);
+        await refreshTokens.upsert(r1, { jti: r1, grantId: grant }, 60);
+
+        await accessTokens.revokeByGrantId(grant);
+
+        assert.equal(await accessTokens.find(a1), undefined);
+        assert.equal(await accessTokens.find(a2), undefined);
+        assert.deepEqual(await accessTokens.find(a3), { jti: a3, grantId: otherGrant });
+        assert.deepEqual(await accessTokens.find(noGrant), { jti: noGrant });
+        assert.deepEqual(await refreshTokens.find(r1), { jti: r1, grantId: grant });
+
+        await refreshTokens.revokeByGrantId(grant);
+        assert.equal(await refreshTokens.find(r1), undefined);
+      });
+
+      it('follows a record that an upsert moved to another grant', async () => {
+        const adapter = store.adapter('AccessToken');
+        const id = uid();
+        const from = uid();
+        const to = uid();
+        await adapter.upsert(id, { jti: id, grantId: from }, 60);
+        await adapter.upsert(id, { jti: id, grantId: to }, 60);
+
+        await adapter.revokeByGrantId(from);
+        assert.deepEqual(await adapter.find(id), { jti: id, grantId: to });
+        await adapter.revokeByGrantId(to);
+        assert.equal(await adapter.find(id), undefined);
+      });
+
+      it('does not revoke a record destroyed and rewritten without the grant', async () => {
+        const adapter = store.adapter('AccessToken');
+        const id = uid();
+        const grant = uid();
+        await adapter.upsert(id, { jti: id, grantId: grant }, 60);
+        await adapter.destroy(id);
+        await adapter.upsert(id, { jti: id }, 60);
+        await adapter.revokeByGrantId(grant);
+        assert.deepEqual(await adapter.find(id), { jti: id });
+      });
+
+      it("cleans the revoked records' user code index", async () => {
+        const adapter = store.adapter('DeviceCode');
+        const id = uid();
+        const userCode = uid();
+        const grant = uid();
+        await adapter.upsert(id, { jti: id, userCode, grantId: grant }, 60);
+        await adapter.revokeByGrantId(grant);
+        assert.equal(await adapter.findByUserCode(userCode), undefined);
+
+        await adapter.upsert(id, { jti: id, userCode: uid() }, 60);
+        assert.equal(await adapter.findByUserCode(userCode), undefined);
+      });
+
+      it('works again for records of the grant written after a revocation', async () => {
+        const adapter = store.adapter('RefreshToken');
+        const grant = uid();
+        const before = uid();
+        const after = uid();
+        await adapter.upsert(before, { jti: before, grantId: grant }, 60);
+        await adapter.revokeByGrantId(grant);
+        await adapter.upsert(after, { jti: after, grantId: grant }, 60);
+        assert.ok(await adapter.find(after));
+        await adapter.revokeByGrantId(grant);
+        assert.equal(await adapter.find(after), undefined);
+      });
+
+      it('is harmless for an unknown grant', async () => {
+        await store.adapter('AccessToken').revokeByGrantId(uid());
+      });
+    });
+
+    describe('takeUse and returnUse', () => {
+      it('gives exactly one of 20 concurrent takes when maxUses is 1', async () => {
+        const key = `use:${uid()}`;
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.takeUse(key, 1, 60)),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+      });
+
+      it('gives exactly three of 20 concurrent takes when maxUses is 3', async () => {
+        const key = `use:${uid()}`;
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.takeUse(key, 3, 60)),
+        );
+        assert.equal(results.filter(Boolean).length, 3);
+        assert.equal(await store.takeUse(key, 3, 60), false);
+      });
+
+      it('counts each key on its own', async () => {
+        const a = `use:${uid()}`;
+        const b = `use:${uid()}`;
+        assert.equal(await store.takeUse(a, 1, 60), true);
+        assert.equal(await store.takeUse(b, 1, 60), true);
+        assert.equal(await store.takeUse(a, 1, 60), false);
+      });
+
+      it('lets a returned use be taken again, once', async () => {
+        const key = `use:${uid()}`;
+        assert.equal(await store.takeUse(key, 1, 60), true);
+        assert.equal(await store.takeUse(key, 1, 60), false);
+        await store.returnUse(key);
+        assert.equal(await store.takeUse(key, 1, 60), true);
+        assert.equal(await store.takeUse(key, 1, 60), false);
+      });
+
+      it('never raises the available uses above maxUses', async () => {
+        const key = `use:${uid()}`;
+        await store.returnUse(key);
+        assert.equal(await store.takeUse(key, 1, 60), true);
+        await store.returnUse(key);
+        await store.returnUse(key);
+        await store.returnUse(key);
+        assert.equal(await store.takeUse(key, 1, 60), true);
+        assert.equal(await store.takeUse(key, 1, 60), false);
+      });
+
+      it('forgets the count once its TTL has passed, not before', async () => {
+        const key = `use:${uid()}`;
+        assert.equal(await store.takeUse(key, 1, 1), true);
+        await later(0.5);
+        assert.equal(await store.takeUse(key, 1, 1), false);
+        await later(1);
+        assert.equal(await store.takeUse(key, 1, 1), true);
+      });
+    });
+
+    describe('indexes', () => {
+      it('adds, reads and deletes members', async () => {
+        const index = `index:${uid()}`;
+        await store.addToIndex(index, 'a', 60);
+        await store.addToIndex(index, 'b', undefined);
+        await store.addToIndex(index, 'a', 60);
+        assert.deepEqual((await store.readIndex(index)).sort(), ['a', 'b']);
+
+        await store.deleteIndex(index);
+        assert.deepEqual(await store.readIndex(index), []);
+      });
+
+      it('reads an unknown index as empty, and deletes it harmlessly', async () => {
+        const index = `index:${uid()}`;
+        assert.deepEqual(await store.readIndex(index), []);
+        await store.deleteIndex(index);
+      });
+
+      it('keeps indexes apart', async () => {
+        const one = `index:${uid()}`;
+        const two = `index:${uid()}`;
+        await store.addToIndex(one, 'a', 60);
+        await store.addToIndex(two, 'b', 60);
+        await store.deleteIndex(one);
+        assert.deepEqual(await store.readIndex(two), ['b']);
+      });
+
+      it('stops returning a member once its TTL has passed, not before', async () => {
+        const index = `index:${uid()}`;
+        await store.addToIndex(index, 'short', 1);
+        await store.addToIndex(index, 'long', 3);
+        await store.addToIndex(index, 'forever', undefined);
+
+        await later(0.5);
+        assert.deepEqual((await store.readIndex(index)).sort(), ['forever', 'long', 'short']);
+        await later(1);
+        assert.deepEqual((await store.readIndex(index)).sort(), ['forever', 'long']);
+      });
+
+      it('never shortens: a shorter-lived member added later does not cut the set short', async () => {
+        const index = `index:${uid()}`;
+        await store.addToIndex(index, 'long', 3);
+        await store.addToIndex(index, 'short', 1);
+        await later(1.5);
+        assert.deepEqual(await store.readIndex(index), ['long']);
+      });
+
+      it('never shortens: re-adding a member with a shorter TTL keeps the longer one', async () => {
+        const index = `index:${uid()}`;
+        await store.addToIndex(index, 'a', 3);
+        await store.addToIndex(index, 'a', 1);
+        await store.addToIndex(index, 'b', undefined);
+        await store.addToIndex(index, 'b', 1);
+        await later(1.5);
+        assert.deepEqual((await store.readIndex(index)).sort(), ['a', 'b']);
+      });
+
+      it('extends: re-adding a member with a longer TTL keeps it longer', async () => {
+        const index = `index:${uid()}`;
+        await store.addToIndex(index, 'a', 1);
+        await store.addToIndex(index, 'a', 3);
+        await later(1.5);
+        assert.deepEqual(await store.readIndex(index), ['a']);
+      });
+
+      it('takes members again after a delete', async () => {
+        const index = `index:${uid()}`;
+        await store.addToIndex(index, 'old', undefined);
+        await store.deleteIndex(index);
+        await store.addToIndex(index, 'new', 60);
+        assert.deepEqual(await store.readIndex(index), ['new']);
+      });
+    });
+  });
+}
