@@ -6,7 +6,11 @@
  * @packageDocumentation
  */
 export { MemoryStore, type MemoryStoreOptions } from '../adapters/memory.js';
-export { ConfigurationError, type RegistrationErrorCode, RegistrationPolicyError } from './errors.js';
+export {
+  ConfigurationError,
+  type RegistrationErrorCode,
+  RegistrationPolicyError,
+} from './errors.js';
 export type {
   AccountClaims,
   AccountOptions,

@@ -66,7 +66,9 @@ const LOCKED_PROVIDER_SETTINGS: Record<string, string> = {
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+  return (
+    typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
+  );
 }
 
 // ajv fills defaults by mutating its input; copy plain objects and arrays, keep functions and
@@ -79,7 +81,15 @@ function copyForDefaults(value: unknown): unknown {
   return value;
 }
 
-const STORE_METHODS = ['adapter', 'takeUse', 'returnUse', 'addToIndex', 'readIndex', 'deleteIndex', 'close'];
+const STORE_METHODS = [
+  'adapter',
+  'takeUse',
+  'returnUse',
+  'addToIndex',
+  'readIndex',
+  'deleteIndex',
+  'close',
+];
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
 ajv.addKeyword({
@@ -162,13 +172,18 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
       problems.push('options.issuer must not have a query or fragment');
     }
     if (issuer.protocol === 'http:' && !o.development) {
-      problems.push('options.issuer must use https (http is allowed only with options.development)');
+      problems.push(
+        'options.issuer must use https (http is allowed only with options.development)',
+      );
     }
   }
   if (!o.development) {
-    if (!o.jwks) problems.push('options.jwks is required (generated keys only with options.development)');
+    if (!o.jwks)
+      problems.push('options.jwks is required (generated keys only with options.development)');
     if (!o.cookieKeys) {
-      problems.push('options.cookieKeys is required (generated keys only with options.development)');
+      problems.push(
+        'options.cookieKeys is required (generated keys only with options.development)',
+      );
     }
   }
 
@@ -178,13 +193,17 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
   }
   for (const [i, scope] of o.registration.instances.allowedScopes.entries()) {
     if (!o.scopes.includes(scope)) {
-      problems.push(`options.registration.instances.allowedScopes[${i}] '${scope}' is not in options.scopes`);
+      problems.push(
+        `options.registration.instances.allowedScopes[${i}] '${scope}' is not in options.scopes`,
+      );
     }
   }
 
   const ids = new Set<string>();
   const allClients = [
-    ...o.registrationClients.map((c, i) => [c.client_id, `options.registrationClients[${i}]`] as const),
+    ...o.registrationClients.map(
+      (c, i) => [c.client_id, `options.registrationClients[${i}]`] as const,
+    ),
     ...o.clients.map((c, i) => [c.client_id, `options.clients[${i}]`] as const),
   ];
   for (const [id, path] of allClients) {
@@ -194,20 +213,27 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
   for (const [i, client] of o.registrationClients.entries()) {
     for (const uri of client.redirect_uris) {
       const problem = redirectUriProblem(uri);
-      if (problem) problems.push(`options.registrationClients[${i}].redirect_uris '${uri}' ${problem}`);
+      if (problem)
+        problems.push(`options.registrationClients[${i}].redirect_uris '${uri}' ${problem}`);
     }
   }
   for (const [i, client] of o.clients.entries()) {
     if (typeof client.scope === 'string' && client.scope.split(' ').includes(dcrScope)) {
-      problems.push(`options.clients[${i}].scope must not include '${dcrScope}': only registration clients may obtain it`);
+      problems.push(
+        `options.clients[${i}].scope must not include '${dcrScope}': only registration clients may obtain it`,
+      );
     }
   }
   for (const [i, id] of o.introspection.resourceServers.entries()) {
     const client = o.clients.find((c) => c.client_id === id);
     if (!client) {
-      problems.push(`options.introspection.resourceServers[${i}] '${id}' is not in options.clients`);
+      problems.push(
+        `options.introspection.resourceServers[${i}] '${id}' is not in options.clients`,
+      );
     } else if (client.token_endpoint_auth_method === 'none') {
-      problems.push(`options.introspection.resourceServers[${i}] '${id}' must be a confidential client`);
+      problems.push(
+        `options.introspection.resourceServers[${i}] '${id}' must be a confidential client`,
+      );
     }
   }
   return problems;

@@ -51,7 +51,10 @@ function staticClients(o: ResolvedOptions): ClientMetadata[] {
  *
  * @internal
  */
-export function buildProviderConfiguration(o: ResolvedOptions, wiring: ProviderWiring): Configuration {
+export function buildProviderConfiguration(
+  o: ResolvedOptions,
+  wiring: ProviderWiring,
+): Configuration {
   const passthrough = o.oidcProvider;
   const registrationClientIds = new Set(o.registrationClients.map((c) => c.client_id));
   const resourceServers = new Set(o.introspection.resourceServers);
@@ -129,9 +132,13 @@ export function buildProviderConfiguration(o: ResolvedOptions, wiring: ProviderW
         enabled: true,
         useGrantedResource: async () => false,
         defaultResource: async (_ctx, client, oneOf) =>
-          oneOf ?? (registrationClientIds.has(client.clientId) ? wiring.registrationResource : undefined),
+          oneOf ??
+          (registrationClientIds.has(client.clientId) ? wiring.registrationResource : undefined),
         getResourceServerInfo: async (_ctx, resource, client) => {
-          if (resource === wiring.registrationResource && registrationClientIds.has(client.clientId)) {
+          if (
+            resource === wiring.registrationResource &&
+            registrationClientIds.has(client.clientId)
+          ) {
             return {
               scope: dcr.scope,
               audience: wiring.registrationResource,
@@ -147,7 +154,8 @@ export function buildProviderConfiguration(o: ResolvedOptions, wiring: ProviderW
         ...passthrough.features?.rpInitiatedLogout,
         logoutSource: passthrough.features?.rpInitiatedLogout?.logoutSource ?? renderLogoutPage,
         postLogoutSuccessSource:
-          passthrough.features?.rpInitiatedLogout?.postLogoutSuccessSource ?? renderLogoutSuccessPage,
+          passthrough.features?.rpInitiatedLogout?.postLogoutSuccessSource ??
+          renderLogoutSuccessPage,
       },
       // @types/oidc-provider models features as a union keyed on openid4vci; ours is one member.
     } as Configuration['features'],

@@ -85,7 +85,9 @@ async function verifyDcrToken(
   // The registration endpoint cannot check DPoP or mTLS proofs, so bound tokens are refused
   // rather than accepted as if they were bearer tokens.
   if (token.isSenderConstrained()) {
-    throw new GateRefusal('sender-constrained DCR tokens are not accepted at the registration endpoint');
+    throw new GateRefusal(
+      'sender-constrained DCR tokens are not accepted at the registration endpoint',
+    );
   }
   const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined;
   if (!grant || grant.clientId !== token.clientId || grant.accountId !== token.accountId) {

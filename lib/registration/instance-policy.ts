@@ -45,8 +45,14 @@ function toProviderError(error: RegistrationPolicyError) {
  *
  * @internal
  */
-export function createInstancePolicy(settings: InstanceRuleSettings, hooks: readonly RegistrationPolicy[]) {
-  return async function instancePolicy(ctx: KoaContextWithOIDC, properties: Record<string, unknown>) {
+export function createInstancePolicy(
+  settings: InstanceRuleSettings,
+  hooks: readonly RegistrationPolicy[],
+) {
+  return async function instancePolicy(
+    ctx: KoaContextWithOIDC,
+    properties: Record<string, unknown>,
+  ) {
     const operation = ctx.method === 'PUT' ? 'update' : 'create';
     let record: InstanceRecord | undefined;
     if (operation === 'update') {

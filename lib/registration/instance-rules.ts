@@ -77,7 +77,14 @@ const FORBIDDEN_FIELDS = new Set([
 
 const GRANT_TYPES = new Set(['authorization_code', 'refresh_token']);
 // Schemes that must never be a redirect target, whatever their spelling.
-const DANGEROUS_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:', 'blob:', 'about:']);
+const DANGEROUS_SCHEMES = new Set([
+  'javascript:',
+  'data:',
+  'file:',
+  'vbscript:',
+  'blob:',
+  'about:',
+]);
 const PUBLIC_KEY_TYPES = new Set(['RSA', 'EC', 'OKP']);
 // JWK members that only a private key has (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
 const PRIVATE_KEY_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -130,7 +137,10 @@ function checkRedirectUris(metadata: Record<string, unknown>, field: string, req
   const uris = stringArray(metadata, field);
   if (uris === undefined || uris.length === 0) {
     if (required) {
-      throw new RegistrationPolicyError('invalid_redirect_uri', `${field} must list at least one redirect URI`);
+      throw new RegistrationPolicyError(
+        'invalid_redirect_uri',
+        `${field} must list at least one redirect URI`,
+      );
     }
     return;
   }
@@ -143,11 +153,16 @@ function checkRedirectUris(metadata: Record<string, unknown>, field: string, req
 }
 
 function checkGrantAndResponseTypes(metadata: Record<string, unknown>) {
-  const grantTypes = stringArray(metadata, 'grant_types') ?? ['authorization_code', 'refresh_token'];
+  const grantTypes = stringArray(metadata, 'grant_types') ?? [
+    'authorization_code',
+    'refresh_token',
+  ];
   for (const grant of grantTypes) {
-    if (!GRANT_TYPES.has(grant)) reject('grant_types', `'${grant}' is not allowed for instance clients`);
+    if (!GRANT_TYPES.has(grant))
+      reject('grant_types', `'${grant}' is not allowed for instance clients`);
   }
-  if (!grantTypes.includes('authorization_code')) reject('grant_types', "must include 'authorization_code'");
+  if (!grantTypes.includes('authorization_code'))
+    reject('grant_types', "must include 'authorization_code'");
   metadata.grant_types = grantTypes;
 
   const responseTypes = stringArray(metadata, 'response_types') ?? ['code'];

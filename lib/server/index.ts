@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHmac } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import { MemoryStore } from '../../adapters/memory.js';
@@ -9,7 +9,11 @@ import type { AuthServerOptions } from '../options/types.js';
 import { resolveOptions } from '../options/validate.js';
 import { buildProviderConfiguration, INSTANCE_POLICY } from '../provider/configuration.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
-import { createInstancePolicy, INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
+import {
+  createInstancePolicy,
+  INSTANCE_FIELD,
+  instanceRecord,
+} from '../registration/instance-policy.js';
 import { composeMiddleware, jsonErrors, stripFromRegistrationResponses } from './middleware.js';
 
 /**
@@ -83,7 +87,9 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   provider.use(
     createInteractionRoutes(provider, {
       authenticate: o.accounts.authenticate,
-      csrfSecret: createHmac('sha256', keys.cookieKeys[0] as string).update('csrf').digest('base64url'),
+      csrfSecret: createHmac('sha256', keys.cookieKeys[0] as string)
+        .update('csrf')
+        .digest('base64url'),
       basePath,
       title: o.interactions.title,
       // An instance registered by this very user is the user's own app: no second consent.

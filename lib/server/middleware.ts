@@ -33,7 +33,10 @@ export function jsonErrors(provider: Provider): Middleware {
  *
  * @internal
  */
-export function stripFromRegistrationResponses(registrationPath: string, field: string): Middleware {
+export function stripFromRegistrationResponses(
+  registrationPath: string,
+  field: string,
+): Middleware {
   const prefix = registrationPath.toLowerCase();
   return async function stripPrivateMetadata(ctx, next) {
     await next();

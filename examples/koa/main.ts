@@ -1,0 +1,8 @@
+import { createKoaApp } from './app.js';
+
+const port = Number(process.env.PORT ?? 3000);
+const { app, auth } = await createKoaApp({
+  ...process.env,
+  ISSUER: process.env.ISSUER ?? `http://localhost:${port}/oidc`,
+});
+app.listen(port, () => console.log(`Koa app on port ${port}; issuer ${auth.issuer}`));

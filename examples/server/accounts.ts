@@ -1,0 +1,50 @@
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { AccountOptions } from 'mobile-oidc-provider';
+
+interface DemoAccount {
+  accountId: string;
+  salt: Buffer;
+  passwordHash: Buffer;
+  claims: Record<string, unknown>;
+}
+
+const hash = (password: string, salt: Buffer) => scryptSync(password, salt, 32);
+
+function demoAccount(username: string, password: string, claims: Record<string, unknown>) {
+  const salt = randomBytes(16);
+  return [
+    username,
+    { accountId: username, salt, passwordHash: hash(password, salt), claims },
+  ] as const;
+}
+
+/**
+ * The example's account store: one demo user, `demouser` / `Password1`, with its password kept
+ * only as a salted scrypt hash. Replace it with your user database.
+ */
+export function demoAccounts(): AccountOptions {
+  const byUsername = new Map<string, DemoAccount>([
+    demoAccount('demouser', 'Password1', {
+      name: 'Demo User',
+      preferred_username: 'demouser',
+      email: 'demouser@example.com',
+      email_verified: true,
+    }),
+  ]);
+  const byId = new Map([...byUsername.values()].map((a) => [a.accountId, a]));
+  // Unknown usernames are checked against a dummy hash so timing does not reveal which exist.
+  const dummy = { salt: randomBytes(16), passwordHash: randomBytes(32) };
+
+  return {
+    async authenticate(username, password) {
+      const account = byUsername.get(username);
+      const candidate = hash(password, (account ?? dummy).salt);
+      const matches = timingSafeEqual(candidate, (account ?? dummy).passwordHash);
+      return account && matches ? account.accountId : undefined;
+    },
+    async findAccount(accountId) {
+      const account = byId.get(accountId);
+      return account && { claims: account.claims };
+    },
+  };
+}

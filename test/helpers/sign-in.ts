@@ -1,0 +1,124 @@
+import * as oidc from 'openid-client';
+import { CookieJar } from 'tough-cookie';
+import { APP_REDIRECT_URI } from './example.js';
+
+/** A cookie-keeping HTTP client that plays the user's browser on the sign-in pages. */
+export class SignInBrowser {
+  readonly jar = new CookieJar();
+
+  /** One request, no automatic redirects, cookies kept. */
+  async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const href = String(url);
+    const cookie = await this.jar.getCookieString(href);
+    const headers = new Headers(init.headers);
+    if (cookie) headers.set('cookie', cookie);
+    const res = await fetch(href, { ...init, headers, redirect: 'manual' });
+    for (const setCookie of res.headers.getSetCookie()) {
+      await this.jar.setCookie(setCookie, href);
+    }
+    return res;
+  }
+}
+
+/** A form on one of the sign-in pages. */
+export interface PageForm {
+  action: string;
+  fields: Record<string, string>;
+}
+
+/** The forms of a page of ours, with their hidden inputs (our markup is simple and regular). */
+export function formsOf(html: string, base: string): PageForm[] {
+  return [...html.matchAll(/<form\b[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].map(
+    ([, action, inner]) => ({
+      action: new URL((action as string).replaceAll('&amp;', '&'), base).href,
+      fields: Object.fromEntries(
+        [...(inner as string).matchAll(/<input\b[^>]*type="hidden"[^>]*>/g)].map(([input]) => [
+          /name="([^"]+)"/.exec(input)?.[1] ?? '',
+          /value="([^"]*)"/.exec(input)?.[1] ?? '',
+        ]),
+      ),
+    }),
+  );
+}
+
+/** What the user does on each page. */
+export interface SignInChoices {
+  username?: string;
+  password?: string;
+  /** Allow (true) or deny (false) on the consent page. @default true */
+  consent?: boolean;
+}
+
+/** Where the sign-in ended, and which pages the user saw on the way. */
+export interface SignInResult {
+  callback: URL;
+  pages: Array<'login' | 'consent'>;
+}
+
+/**
+ * Follows an authorization request through the sign-in pages like a user would, until the
+ * server redirects to the app's redirect URI.
+ */
+export async function signIn(
+  browser: SignInBrowser,
+  authorizationUrl: URL,
+  { username = 'demouser', password = 'Password1', consent = true }: SignInChoices = {},
+): Promise<SignInResult> {
+  const pages: SignInResult['pages'] = [];
+  let res = await browser.request(authorizationUrl);
+  let url = authorizationUrl.href;
+  for (let step = 0; step < 20; step += 1) {
+    const location = res.headers.get('location');
+    if (location && res.status >= 300 && res.status < 400) {
+      if (location.startsWith(APP_REDIRECT_URI)) return { callback: new URL(location), pages };
+      url = new URL(location, url).href;
+      res = await browser.request(url);
+      continue;
+    }
+    const html = await res.text();
+    if (res.status !== 200)
+      throw new Error(`sign-in stopped at ${url} with ${res.status}: ${html}`);
+    const forms = formsOf(html, url);
+    const login = forms.find((f) => f.action.endsWith('/login'));
+    const confirm = forms.find((f) => f.action.endsWith('/confirm'));
+    const abort = forms.find((f) => f.action.endsWith('/abort'));
+    let form: PageForm | undefined;
+    let fields: Record<string, string> = {};
+    if (login) {
+      pages.push('login');
+      form = login;
+      fields = { username, password };
+    } else if (confirm && abort) {
+      pages.push('consent');
+      form = consent ? confirm : abort;
+    }
+    if (!form) throw new Error(`no sign-in form at ${url}`);
+    url = form.action;
+    res = await browser.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...form.fields, ...fields }).toString(),
+    });
+  }
+  throw new Error('sign-in did not finish in 20 steps');
+}
+
+/** Flow 1: the user signs in through the registration client; resolves the DCR token. */
+export async function obtainDcrToken(
+  registrationClient: oidc.Configuration,
+  browser: SignInBrowser,
+  choices: SignInChoices = {},
+) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(registrationClient, {
+    redirect_uri: APP_REDIRECT_URI,
+    scope: 'dcr',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  const result = await signIn(browser, url, choices);
+  const tokens = await oidc.authorizationCodeGrant(registrationClient, result.callback, {
+    pkceCodeVerifier: verifier,
+  });
+  return { tokens, result };
+}
