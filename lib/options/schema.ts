@@ -19,7 +19,11 @@ export const optionsSchema = {
       required: ['keys'],
       additionalProperties: false,
       properties: {
-        keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty'] } },
+        keys: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'object', required: ['kty'], properties: { kty: nonEmptyString } },
+        },
       },
     },
     cookieKeys: { type: 'array', minItems: 1, items: { type: 'string', minLength: 32 } },

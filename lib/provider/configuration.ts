@@ -59,14 +59,17 @@ export function buildProviderConfiguration(
   const registrationClientIds = new Set(o.registrationClients.map((c) => c.client_id));
   const resourceServers = new Set(o.introspection.resourceServers);
   const dcr = o.registration.dcrToken;
+  const clients = staticClients(o);
 
   return {
     ...passthrough,
-    adapter: providerAdapterFactory(wiring.store),
-    clients: staticClients(o),
+    adapter: providerAdapterFactory(wiring.store, new Set(clients.map((c) => c.client_id))),
+    clients,
     jwks: wiring.keys.jwks,
     cookies: { ...passthrough.cookies, keys: wiring.keys.cookieKeys },
-    scopes: o.scopes,
+    // The dcr scope is known to oidc-provider so that every other client's scope list excludes
+    // it explicitly (invalid_scope); registration clients get it only on the DCR resource.
+    scopes: [...o.scopes, dcr.scope],
     claims: o.claims,
     responseTypes: ['code'],
     pkce: { required: () => true },
@@ -93,7 +96,9 @@ export function buildProviderConfiguration(
       AuthorizationCode: o.ttl.authorizationCode,
       IdToken: o.ttl.idToken,
       RefreshToken: o.ttl.refreshToken,
-      Grant: o.ttl.grant,
+      // A registration client's grant only ever yields DCR tokens: it need not outlive one.
+      Grant: (_ctx, grant) =>
+        grant.clientId && registrationClientIds.has(grant.clientId) ? dcr.ttl : o.ttl.grant,
       Session: o.ttl.session,
       Interaction: o.ttl.interaction,
       InitialAccessToken: INTERNAL_INITIAL_ACCESS_TOKEN_TTL,

@@ -14,7 +14,7 @@ import {
   INSTANCE_FIELD,
   instanceRecord,
 } from '../registration/instance-policy.js';
-import { composeMiddleware, jsonErrors, stripFromRegistrationResponses } from './middleware.js';
+import { embeddedProvider, jsonErrors, stripFromRegistrationResponses } from './middleware.js';
 
 /**
  * A running mobile-oidc-provider authorization server.
@@ -101,7 +101,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     provider,
     issuer: o.issuer,
     callback: () => provider.callback(),
-    koa: () => composeMiddleware(provider.middleware as Middleware[]),
+    koa: () => embeddedProvider(provider),
     async close() {
       if (ownsStore) await store.close();
     },

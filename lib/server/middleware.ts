@@ -1,10 +1,29 @@
+import Cookies from 'cookies';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 
-/** Composes Koa middleware into one (koa-compose, as Koa itself does). @internal */
-export function composeMiddleware(middleware: Middleware[]): Middleware {
-  return compose(middleware);
+/**
+ * The provider's middleware, to run inside another Koa app. The host app's context is reused,
+ * but oidc-provider signs its cookies with its own keys, so while a request is inside the
+ * provider `ctx.cookies` uses the provider's keys; requests it passes on get the host's back.
+ *
+ * @internal
+ */
+export function embeddedProvider(provider: Provider): Middleware {
+  const run = compose(provider.middleware as Middleware[]);
+  return async function mobileOidcProvider(ctx, next) {
+    const hostCookies = ctx.cookies;
+    ctx.cookies = new Cookies(ctx.req, ctx.res, { keys: provider.keys, secure: ctx.secure });
+    try {
+      await run(ctx, async () => {
+        ctx.cookies = hostCookies;
+        await next();
+      });
+    } finally {
+      ctx.cookies = hostCookies;
+    }
+  };
 }
 
 /**

@@ -45,19 +45,23 @@ function delegate(adapter: Adapter, overrides: Partial<Adapter>): Adapter {
 
 /**
  * The adapter factory handed to oidc-provider. It adds what oidc-provider leaves out:
- * grants are indexed by client, and destroying a client (RFC 7592 DELETE, device revocation)
+ * grants of dynamic clients are indexed by client, and destroying a client (RFC 7592 DELETE, device revocation)
  * first revokes all its grants and tokens — oidc-provider itself deletes only the record.
  *
  * @internal
  */
-export function providerAdapterFactory(store: Store): AdapterFactory {
+export function providerAdapterFactory(
+  store: Store,
+  staticClientIds: ReadonlySet<string>,
+): AdapterFactory {
   return (model: string) => {
     const adapter = store.adapter(model);
     if (model === 'Grant') {
       return delegate(adapter, {
         async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
           // Index first: a stale index entry is harmless, an unindexed grant escapes revocation.
-          if (payload.clientId) {
+          // Static clients are never deleted, so their (many) grants need no index.
+          if (payload.clientId && !staticClientIds.has(payload.clientId)) {
             await store.addToIndex(clientGrantsIndex(payload.clientId), id, expiresIn);
           }
           await adapter.upsert(id, payload, expiresIn);

@@ -36,6 +36,8 @@ describe('the mobile journey (flows 1–4)', () => {
     const url = oidc.buildAuthorizationUrl(instance, {
       redirect_uri: APP_REDIRECT_URI,
       scope: INSTANCE_SCOPE,
+      // OpenID Connect Core §11: offline_access (a refresh token) needs prompt=consent.
+      prompt: 'consent',
       state,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
@@ -64,11 +66,15 @@ describe('the mobile journey (flows 1–4)', () => {
     dcrToken = tokens.access_token;
   });
 
-  it('the DCR token is useless at userinfo: its audience is the registration endpoint', async () => {
+  it('the DCR token is audience-restricted to the registration endpoint (RFC 8707)', async () => {
+    const introspection = await oidc.tokenIntrospection(api, dcrToken);
+    assert.equal(introspection.aud, new URL('/reg', server.issuer).href);
+    assert.equal(introspection.scope, 'dcr');
     const discovery = await registrationClient(server.issuer);
     const userinfo = discovery.serverMetadata().userinfo_endpoint as string;
     const res = await fetch(userinfo, { headers: { authorization: `Bearer ${dcrToken}` } });
-    assert.equal(res.status, 401);
+    assert.equal(res.status, 403);
+    assert.equal((await json(res)).error, 'insufficient_scope');
   });
 
   let registration: oidc.ClientMetadata;
@@ -228,9 +234,10 @@ describe('the mobile journey (flows 1–4)', () => {
     const { provider } = server.auth;
     assert.equal(await provider.RefreshToken.find(refreshToken), undefined);
     assert.equal(await provider.AccessToken.find(tokens.access_token), undefined);
-    await assert.rejects(oidc.refreshTokenGrant(instance, refreshToken), {
-      error: 'invalid_client',
-    });
+    // The client itself is gone: its credentials no longer authenticate (RFC 6749 §5.2).
+    await assert.rejects(oidc.refreshTokenGrant(instance, refreshToken), (error: Error) =>
+      /invalid_client/.test(JSON.stringify((error as Error & { cause: unknown }).cause)),
+    );
 
     const read = await fetch(registration.registration_client_uri as string, {
       headers: { authorization: `Bearer ${registrationAccessToken}` },

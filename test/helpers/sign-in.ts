@@ -108,7 +108,10 @@ export async function obtainDcrToken(
   registrationClient: oidc.Configuration,
   browser: SignInBrowser,
   choices: SignInChoices = {},
-) {
+): Promise<{
+  tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+  result: SignInResult;
+}> {
   const verifier = oidc.randomPKCECodeVerifier();
   const url = oidc.buildAuthorizationUrl(registrationClient, {
     redirect_uri: APP_REDIRECT_URI,

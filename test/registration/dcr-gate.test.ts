@@ -86,19 +86,55 @@ describe('the DCR token gate', () => {
     assert.equal(store.clientWrites, 0);
   });
 
-  it('an access token of another client, without the dcr scope, is refused', async () => {
-    const token = await dcrToken();
-    const instance = await oidc.dynamicClientRegistration(
+  async function newInstance() {
+    return oidc.dynamicClientRegistration(
       new URL(server.issuer),
       METADATA,
       oidc.ClientSecretBasic(),
-      { ...insecure, initialAccessToken: token },
+      {
+        ...insecure,
+        initialAccessToken: await dcrToken(),
+      },
     );
+  }
+
+  async function authorizationError(instance: oidc.Configuration, params: Record<string, string>) {
+    const url = oidc.buildAuthorizationUrl(instance, {
+      redirect_uri: APP_REDIRECT_URI,
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      ...params,
+    });
+    const { callback } = await signIn(browser, url);
+    return callback.searchParams.get('error');
+  }
+
+  it('no client but a registration client may obtain the dcr scope (invalid_scope)', async () => {
+    const instance = await newInstance();
+    assert.equal(await authorizationError(instance, { scope: 'openid dcr' }), 'invalid_scope');
+    assert.equal(await authorizationError(instance, { scope: 'dcr' }), 'invalid_scope');
+  });
+
+  it('no client but a registration client may target the registration endpoint (invalid_target)', async () => {
+    const instance = await newInstance();
+    const resource = new URL('/reg', server.issuer).href;
+    assert.equal(
+      await authorizationError(instance, { scope: 'openid', resource }),
+      'invalid_target',
+    );
+  });
+
+  it('a registration client may obtain only the dcr scope', async () => {
+    assert.equal(await authorizationError(reg, { scope: 'openid dcr' }), 'invalid_scope');
+  });
+
+  it('an access token without the dcr scope and audience is refused', async () => {
+    const instance = await newInstance();
     const written = store.clientWrites;
     const verifier = oidc.randomPKCECodeVerifier();
     const url = oidc.buildAuthorizationUrl(instance, {
       redirect_uri: APP_REDIRECT_URI,
-      scope: 'openid dcr',
+      scope: 'openid',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       nonce: 'n-0S6_WzA2Mj',
@@ -108,34 +144,11 @@ describe('the DCR token gate', () => {
       pkceCodeVerifier: verifier,
       expectedNonce: 'n-0S6_WzA2Mj',
     });
-    assert.equal(tokens.scope, 'openid', 'the dcr scope is never granted to an instance');
     await assertRefused(
       await register(server.issuer, `Bearer ${tokens.access_token}`),
       /not a DCR token/,
     );
     assert.equal(store.clientWrites, written);
-  });
-
-  it('a non-registration client cannot obtain the dcr scope by naming the registration endpoint', async () => {
-    const token = await dcrToken();
-    const instance = await oidc.dynamicClientRegistration(
-      new URL(server.issuer),
-      METADATA,
-      oidc.ClientSecretBasic(),
-      {
-        ...insecure,
-        initialAccessToken: token,
-      },
-    );
-    const url = oidc.buildAuthorizationUrl(instance, {
-      redirect_uri: APP_REDIRECT_URI,
-      scope: 'dcr',
-      resource: new URL('/reg', server.issuer).href,
-      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
-    const { callback } = await signIn(browser, url);
-    assert.equal(callback.searchParams.get('error'), 'invalid_target');
   });
 
   it('a DCR token is single-use by default, and parallel registrations create exactly one client', async () => {

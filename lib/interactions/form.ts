@@ -1,0 +1,27 @@
+import type { IncomingMessage } from 'node:http';
+
+/** Largest sign-in form body accepted; a username and a password fit in far less. */
+const MAX_FORM_BYTES = 16 * 1024;
+
+/** Thrown when a form body is larger than {@link MAX_FORM_BYTES}. @internal */
+export class FormTooLarge extends Error {}
+
+/**
+ * Reads an `application/x-www-form-urlencoded` body with a size limit. oidc-provider parses its
+ * own endpoints' bodies; the sign-in pages are ours, so they read theirs here.
+ *
+ * @internal
+ */
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded'))
+    return new URLSearchParams();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_FORM_BYTES) throw new FormTooLarge('form body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}

@@ -1,0 +1,6 @@
+export { createInteractionRoutes } from './routes.js';
+export type { InteractionOptions } from './types.js';
+
+/** The URL path of one interaction's page, under the issuer's path. @internal */
+export const interactionUrl = (basePath: string, uid: string): string =>
+  `${basePath}/interaction/${uid}`;

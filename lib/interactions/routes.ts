@@ -1,0 +1,182 @@
+import type { Context, Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors, type InteractionResults } from 'oidc-provider';
+import { csrfToken, csrfValid } from './csrf.js';
+import { FormTooLarge, readForm } from './form.js';
+import { PAGE_HEADERS } from './html.js';
+import { consentPage, loginPage, messagePage } from './pages.js';
+import type { InteractionOptions } from './types.js';
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const ROUTE = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?\/?$/;
+
+function send(ctx: Context, status: number, html: string) {
+  ctx.status = status;
+  ctx.set(PAGE_HEADERS);
+  ctx.type = 'html';
+  ctx.body = html;
+}
+
+/** Grants what the consent prompt asks for, on the interaction's grant (created if new). */
+async function grantConsent(provider: Provider, interaction: Interaction): Promise<string> {
+  const { prompt, params, session } = interaction;
+  const grant = interaction.grantId
+    ? await provider.Grant.find(interaction.grantId)
+    : new provider.Grant({ accountId: session?.accountId, clientId: String(params.client_id) });
+  if (!grant) throw new errors.SessionNotFound('grant not found');
+  const details = prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  return grant.save();
+}
+
+/**
+ * The sign-in pages, installed with `provider.use()`: they serve `/interaction/:uid` (relative
+ * to the mount point) and pass every other request on.
+ *
+ * @internal
+ */
+export function createInteractionRoutes(
+  provider: Provider,
+  options: InteractionOptions,
+): Middleware {
+  const title = options.title ?? 'Sign in';
+  const base = (uid: string) => `${options.basePath}/interaction/${uid}`;
+
+  async function finish(ctx: Context, result: InteractionResults, merge: boolean) {
+    const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, {
+      mergeWithLastSubmission: merge,
+    });
+    ctx.status = 303;
+    ctx.redirect(returnTo);
+  }
+
+  async function showPrompt(ctx: Context, interaction: Interaction) {
+    const csrf = csrfToken(options.csrfSecret, interaction.uid);
+    if (interaction.prompt.name === 'login') {
+      return send(ctx, 200, loginPage(title, `${base(interaction.uid)}/login`, csrf));
+    }
+    const clientId = String(interaction.params.client_id);
+    const client = await provider.Client.find(clientId);
+    if (!client)
+      return send(
+        ctx,
+        400,
+        messagePage(title, 'Unknown app', 'Start signing in again from the app.'),
+      );
+    const accountId = interaction.session?.accountId ?? '';
+    const metadata = client.metadata() as Record<string, unknown>;
+    if (await options.autoConsent({ clientId, accountId, metadata })) {
+      const grantId = await grantConsent(provider, interaction);
+      return finish(ctx, { consent: { grantId } }, true);
+    }
+    const details = interaction.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    return send(
+      ctx,
+      200,
+      consentPage(
+        title,
+        { confirm: `${base(interaction.uid)}/confirm`, abort: `${base(interaction.uid)}/abort` },
+        csrf,
+        {
+          clientName: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
+          scopes: [
+            ...(details.missingOIDCScope ?? []),
+            ...Object.values(details.missingResourceScopes ?? {}).flat(),
+          ],
+          claims: details.missingOIDCClaims ?? [],
+        },
+      ),
+    );
+  }
+
+  async function handle(ctx: Context, uid: string, action: string | undefined) {
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    if (interaction.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
+    if (!action) {
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
+        return send(ctx, 405, messagePage(title, 'Not allowed', 'Use the form.'));
+      return showPrompt(ctx, interaction);
+    }
+    if (ctx.method !== 'POST')
+      return send(ctx, 405, messagePage(title, 'Not allowed', 'Use the form.'));
+    const form = await readForm(ctx.req);
+    if (!csrfValid(options.csrfSecret, uid, form.get('csrf'))) {
+      return send(
+        ctx,
+        403,
+        messagePage(
+          title,
+          'Request refused',
+          'The form was not sent from this sign-in page. Start again from the app.',
+        ),
+      );
+    }
+    if (action === 'abort') {
+      return finish(
+        ctx,
+        { error: 'access_denied', error_description: 'End-User aborted interaction' },
+        false,
+      );
+    }
+    if (action === 'confirm') {
+      if (interaction.prompt.name !== 'consent') return showPrompt(ctx, interaction);
+      return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } }, true);
+    }
+    if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);
+    const username = form.get('username') ?? '';
+    const accountId = await options.authenticate(username, form.get('password') ?? '');
+    if (!accountId) {
+      const csrf = csrfToken(options.csrfSecret, uid);
+      return send(
+        ctx,
+        401,
+        loginPage(title, `${base(uid)}/login`, csrf, {
+          error: 'Wrong username or password.',
+          username,
+        }),
+      );
+    }
+    return finish(ctx, { login: { accountId } }, false);
+  }
+
+  return async function interactionRoutes(ctx, next) {
+    const match = ROUTE.exec(ctx.path);
+    if (!match) return next();
+    try {
+      await handle(ctx, match[1] as string, match[2]);
+    } catch (error) {
+      if (error instanceof errors.SessionNotFound) {
+        return send(
+          ctx,
+          400,
+          messagePage(
+            title,
+            'Sign-in expired',
+            'This sign-in session has expired or is unknown. Start signing in again from the app.',
+          ),
+        );
+      }
+      if (error instanceof FormTooLarge) {
+        return send(
+          ctx,
+          413,
+          messagePage(title, 'Request too large', 'Start signing in again from the app.'),
+        );
+      }
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * What the built-in sign-in pages need.
+ *
+ * @internal
+ */
+export interface InteractionOptions {
+  /** Checks a username and password; resolves the account id, or `undefined` when wrong. */
+  authenticate(username: string, password: string): Promise<string | undefined>;
+  /** The secret per-interaction CSRF tokens are derived from. */
+  csrfSecret: string;
+  /** The issuer's URL path (`''` or e.g. `/oidc`); form actions are absolute paths under it. */
+  basePath: string;
+  /** Whether consent may be granted without asking (the user's own app instance). */
+  autoConsent(input: {
+    clientId: string;
+    accountId: string;
+    metadata: Record<string, unknown>;
+  }): boolean | Promise<boolean>;
+  /** The product name shown in page titles. @default 'Sign in' */
+  title?: string;
+}
