@@ -30,7 +30,10 @@ export interface AuthServerOptions {
    * since that is OpenID Connect's default ID token algorithm. Required unless
    * {@link AuthServerOptions.development} is on, in which case ephemeral keys are generated.
    */
-  jwks?: { keys: JWK[] };
+  jwks?: {
+    /** The private JWKs (RFC 7517 §4), each with a `kid`. */
+    keys: JWK[];
+  };
 
   /**
    * Secrets that sign the server's cookies; the first signs, all verify (prepend to rotate).
