@@ -1,14 +1,10 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-
-const escapeHtml = (value: unknown) =>
-  String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml, htmlPage, PAGE_HEADERS } from '../interactions/html.js';
 
 function page(ctx: KoaContextWithOIDC, title: string, body: string) {
   ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.set('X-Frame-Options', 'DENY');
-  ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-  ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body>${body}</body></html>`;
+  ctx.set(PAGE_HEADERS);
+  ctx.body = htmlPage(title, body);
 }
 
 /**
@@ -21,12 +17,11 @@ export async function renderErrorPage(
   ctx: KoaContextWithOIDC,
   out: { error: string; error_description?: string | undefined },
 ): Promise<void> {
+  const description = out.error_description ? `<p>${escapeHtml(out.error_description)}</p>` : '';
   page(
     ctx,
     'Sign-in error',
-    `<h1>Something went wrong</h1><p><code>${escapeHtml(out.error)}</code></p>${
-      out.error_description ? `<p>${escapeHtml(out.error_description)}</p>` : ''
-    }`,
+    `<h1>Something went wrong</h1><p><code>${escapeHtml(out.error)}</code></p>${description}`,
   );
 }
 
