@@ -3,6 +3,7 @@
 // detection, introspection, revocation (flow 3) → RFC 7592 management and delete (flow 4).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import {
   APP_REDIRECT_URI,
@@ -243,5 +244,68 @@ describe('the mobile journey (flows 1–4)', () => {
       headers: { authorization: `Bearer ${registrationAccessToken}` },
     });
     assert.equal(read.status, 401);
+  });
+});
+
+describe('an instance that authenticates with its own key (private_key_jwt, RFC 7523)', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startExample();
+  });
+  after(() => server.close());
+
+  it('registers its public key, signs in with a client assertion, and refreshes', async () => {
+    const browser = new SignInBrowser();
+    const { tokens: dcr } = await obtainDcrToken(await registrationClient(server.issuer), browser);
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), alg: 'ES256', kid: 'device-key-1' };
+    const instance = await oidc.dynamicClientRegistration(
+      new URL(server.issuer),
+      {
+        redirect_uris: [APP_REDIRECT_URI],
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        jwks: { keys: [jwk] },
+      },
+      oidc.PrivateKeyJwt({ key: privateKey, kid: 'device-key-1' }),
+      { ...insecure, initialAccessToken: dcr.access_token },
+    );
+    assert.equal(instance.clientMetadata().client_secret, undefined);
+
+    const verifier = oidc.randomPKCECodeVerifier();
+    const { callback, pages } = await signIn(
+      browser,
+      oidc.buildAuthorizationUrl(instance, {
+        redirect_uri: APP_REDIRECT_URI,
+        scope: 'openid offline_access',
+        prompt: 'consent',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        nonce: 'nonce-for-key-instance',
+      }),
+    );
+    assert.deepEqual(pages, []);
+    const tokens = await oidc.authorizationCodeGrant(instance, callback, {
+      pkceCodeVerifier: verifier,
+      expectedNonce: 'nonce-for-key-instance',
+    });
+    assert.equal(tokens.claims()?.sub, 'demouser');
+    const refreshed = await oidc.refreshTokenGrant(instance, tokens.refresh_token as string);
+    assert.ok(refreshed.access_token);
+
+    // A client assertion signed by another key does not authenticate the instance.
+    const { privateKey: otherKey } = await generateKeyPair('ES256');
+    const impostor = new oidc.Configuration(
+      instance.serverMetadata(),
+      instance.clientMetadata().client_id,
+      { token_endpoint_auth_signing_alg: 'ES256' },
+      oidc.PrivateKeyJwt({ key: otherKey, kid: 'device-key-1' }),
+    );
+    oidc.allowInsecureRequests(impostor);
+    await assert.rejects(
+      oidc.refreshTokenGrant(impostor, refreshed.refresh_token as string),
+      (error: Error) =>
+        /invalid_client/.test(JSON.stringify((error as Error & { cause: unknown }).cause)),
+    );
   });
 });
