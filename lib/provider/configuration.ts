@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type {
+  AdapterFactory,
+  ClientMetadata,
+  Configuration,
+  KoaContextWithOIDC,
+} from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { ServerKeys } from '../keys/index.js';
 import type { ResolvedOptions } from '../options/validate.js';
 import { INSTANCE_FIELD } from '../registration/instance-policy.js';
-import { providerAdapterFactory } from '../storage/provider-adapter.js';
-import type { Store } from '../storage/store.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
 
 /** Name of the oidc-provider registration policy that instance registrations carry. @internal */
@@ -13,7 +16,8 @@ export const INSTANCE_POLICY = 'mobile-oidc-provider/instance';
 
 /** Settings the configuration needs beyond the options. @internal */
 export interface ProviderWiring {
-  store: Store;
+  /** oidc-provider's adapter factory over the store (see `providerAdapterFactory`). */
+  adapter: AdapterFactory;
   keys: ServerKeys;
   /** URL of the registration endpoint: the audience of every DCR token. */
   registrationResource: string;
@@ -26,7 +30,8 @@ export interface ProviderWiring {
 const UNUSED_FLOW_TTL = 600;
 const INTERNAL_INITIAL_ACCESS_TOKEN_TTL = 60;
 
-function staticClients(o: ResolvedOptions): ClientMetadata[] {
+/** The static clients oidc-provider serves: registration clients, then the others. @internal */
+export function staticClients(o: ResolvedOptions): ClientMetadata[] {
   const registrationClients = o.registrationClients.map(
     (c): ClientMetadata => ({
       client_id: c.client_id,
@@ -59,12 +64,11 @@ export function buildProviderConfiguration(
   const registrationClientIds = new Set(o.registrationClients.map((c) => c.client_id));
   const resourceServers = new Set(o.introspection.resourceServers);
   const dcr = o.registration.dcrToken;
-  const clients = staticClients(o);
 
   return {
     ...passthrough,
-    adapter: providerAdapterFactory(wiring.store, new Set(clients.map((c) => c.client_id))),
-    clients,
+    adapter: wiring.adapter,
+    clients: staticClients(o),
     jwks: wiring.keys.jwks,
     cookies: { ...passthrough.cookies, keys: wiring.keys.cookieKeys },
     // The dcr scope is known to oidc-provider so that every other client's scope list excludes

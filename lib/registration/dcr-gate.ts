@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountOptions } from '../options/types.js';
 import type { Store } from '../storage/store.js';
 
@@ -20,6 +21,8 @@ export interface DcrGateSettings {
   registrationClientIds: ReadonlySet<string>;
   store: Store;
   accounts: AccountOptions;
+  /** Deletes a client record, with the revocation cascade of the provider's adapter. */
+  destroyClient(clientId: string): Promise<void>;
   /** The oidc-provider registration policy the minted initial access token carries. */
   policyName: string;
   issuer: string;
@@ -149,7 +152,14 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
     } finally {
       openers.delete(ctx);
       await iat?.destroy();
-      if (!created) await settings.store.returnUse(useKey);
+      if (!created) {
+        // oidc-provider stores the client before its registration access token; if a later
+        // step failed, the app never got the credentials, so the client must not stay behind.
+        const orphan = (ctx as Context & { oidc?: KoaContextWithOIDC['oidc'] }).oidc?.entities
+          .Client;
+        if (orphan) await settings.destroyClient(orphan.clientId);
+        await settings.store.returnUse(useKey);
+      }
     }
   };
 }

@@ -7,13 +7,18 @@ import { createInteractionRoutes, interactionUrl } from '../interactions/index.j
 import { resolveKeys } from '../keys/index.js';
 import type { AuthServerOptions } from '../options/types.js';
 import { resolveOptions } from '../options/validate.js';
-import { buildProviderConfiguration, INSTANCE_POLICY } from '../provider/configuration.js';
+import {
+  buildProviderConfiguration,
+  INSTANCE_POLICY,
+  staticClients,
+} from '../provider/configuration.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
 import {
   createInstancePolicy,
   INSTANCE_FIELD,
   instanceRecord,
 } from '../registration/instance-policy.js';
+import { providerAdapterFactory } from '../storage/provider-adapter.js';
 import { embeddedProvider, jsonErrors, stripFromRegistrationResponses } from './middleware.js';
 
 /**
@@ -59,8 +64,9 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const registrationPath = o.oidcProvider.routes?.registration ?? '/reg';
   const registrationResource = new URL(`${basePath}${registrationPath}`, o.issuer).href;
 
+  const adapters = providerAdapterFactory(store, new Set(staticClients(o).map((c) => c.client_id)));
   const configuration = buildProviderConfiguration(o, {
-    store,
+    adapter: adapters,
     keys,
     registrationResource,
     interactionUrl: (uid) => interactionUrl(basePath, uid),
@@ -79,6 +85,9 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       maxUses: o.registration.dcrToken.maxUses,
       registrationClientIds: new Set(o.registrationClients.map((c) => c.client_id)),
       store,
+      destroyClient: async (clientId) => {
+        await adapters('Client').destroy(clientId);
+      },
       accounts: o.accounts,
       policyName: INSTANCE_POLICY,
       issuer: o.issuer,

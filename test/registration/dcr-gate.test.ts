@@ -176,6 +176,24 @@ describe('the DCR token gate', () => {
     assert.equal(good.status, 201);
   });
 
+  it('a registration that fails after the client is stored leaves no client behind', async () => {
+    const token = await dcrToken();
+    const written = store.clientWrites;
+    store.failingWrites.add('RegistrationAccessToken');
+    try {
+      const failed = await register(server.issuer, `Bearer ${token}`);
+      assert.equal(failed.status, 500);
+      assert.equal((await json(failed)).error, 'server_error');
+    } finally {
+      store.failingWrites.delete('RegistrationAccessToken');
+    }
+    assert.equal(store.clientWrites, written + 1, 'oidc-provider stored the client first');
+    const orphan = store.clientIds.at(-1) as string;
+    assert.equal(await store.adapter('Client').find(orphan), undefined, 'and the gate removed it');
+    const retried = await register(server.issuer, `Bearer ${token}`);
+    assert.equal(retried.status, 201, 'the use was given back');
+  });
+
   it('the DCR token cannot be sent in the query string or the body instead', async () => {
     const token = await dcrToken();
     const written = store.clientWrites;
