@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Store } from '../lib/storage/store.js';
+import type { Store } from '../lib/storage/index.js';
 
 /**
  * Options for {@link MemoryStore}.

@@ -23,8 +23,11 @@ export type {
   RegistrationClientOptions,
   RegistrationOptions,
   TtlOptions,
-} from './options/types.js';
-export type { InstanceRecord } from './registration/instance-policy.js';
-export type { RegistrationPolicy, RegistrationPolicyInput } from './registration/policy-types.js';
+} from './options/index.js';
+export type {
+  InstanceRecord,
+  RegistrationPolicy,
+  RegistrationPolicyInput,
+} from './registration/index.js';
 export { type AuthServer, createAuthServer } from './server/index.js';
-export type { Store } from './storage/store.js';
+export type { Store } from './storage/index.js';

@@ -1,6 +1,6 @@
 import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
-import type { RegistrationPolicy } from '../registration/policy-types.js';
-import type { Store } from '../storage/store.js';
+import type { RegistrationPolicy } from '../registration/index.js';
+import type { Store } from '../storage/index.js';
 
 /**
  * Everything `createAuthServer` takes. Validated at start-up against a JSON Schema; an invalid

@@ -1,9 +1,9 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
 import { ConfigurationError } from '../errors.js';
-import { redirectUriProblem } from '../registration/instance-rules.js';
-import type { RegistrationPolicy } from '../registration/policy-types.js';
-import type { Store } from '../storage/store.js';
+import type { RegistrationPolicy } from '../registration/index.js';
+import { redirectUriProblem } from '../registration/index.js';
+import type { Store } from '../storage/index.js';
 import { optionsSchema } from './schema.js';
 import type {
   AccountOptions,

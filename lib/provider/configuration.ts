@@ -7,8 +7,8 @@ import type {
 } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { ServerKeys } from '../keys/index.js';
-import type { ResolvedOptions } from '../options/validate.js';
-import { INSTANCE_FIELD } from '../registration/instance-policy.js';
+import type { ResolvedOptions } from '../options/index.js';
+import { INSTANCE_FIELD } from '../registration/index.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
 
 /** Name of the oidc-provider registration policy that instance registrations carry. @internal */

@@ -1,8 +1,8 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { AccountOptions } from '../options/types.js';
-import type { Store } from '../storage/store.js';
+import type { AccountOptions } from '../options/index.js';
+import type { Store } from '../storage/index.js';
 
 /** Who opened a registration: recorded on the instance client it creates. @internal */
 export interface RegistrationOpener {

@@ -1,5 +1,5 @@
 import { RegistrationPolicyError } from '../errors.js';
-import type { InstanceAuthMethod } from '../options/types.js';
+import type { InstanceAuthMethod } from '../options/index.js';
 
 /** What the built-in rules need to know. @internal */
 export interface InstanceRuleSettings {

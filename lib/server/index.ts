@@ -42,7 +42,10 @@ export interface AuthServer {
    * proxy set `app.proxy = true` on the outer app.
    */
   koa(): Middleware;
-  /** Releases what the server opened (the default in-memory store's timer). */
+  /**
+   * Releases what the server opened: the default in-memory store. A store passed in
+   * `options.store` stays open; close it yourself.
+   */
   close(): Promise<void>;
 }
 

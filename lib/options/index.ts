@@ -1,0 +1,2 @@
+export type * from './types.js';
+export { type ResolvedOptions, resolveOptions } from './validate.js';

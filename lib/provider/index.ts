@@ -1,0 +1,6 @@
+export {
+  buildProviderConfiguration,
+  INSTANCE_POLICY,
+  type ProviderWiring,
+  staticClients,
+} from './configuration.js';

@@ -1,0 +1,9 @@
+export { createDcrGate, type DcrGateSettings, registrationOpener } from './dcr-gate.js';
+export {
+  createInstancePolicy,
+  INSTANCE_FIELD,
+  type InstanceRecord,
+  instanceRecord,
+} from './instance-policy.js';
+export { applyInstanceRules, redirectUriProblem } from './instance-rules.js';
+export type { RegistrationPolicy, RegistrationPolicyInput } from './policy-types.js';
