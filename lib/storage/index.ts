@@ -1,2 +1,2 @@
-export { providerAdapterFactory, revokeClientGrants } from './provider-adapter.js';
+export { delegateAdapter, providerAdapterFactory, revokeClientGrants } from './provider-adapter.js';
 export type { Store } from './store.js';

@@ -30,7 +30,8 @@ export async function revokeClientGrants(store: Store, clientId: string): Promis
   await store.deleteIndex(index);
 }
 
-function delegate(adapter: Adapter, overrides: Partial<Adapter>): Adapter {
+/** An adapter that forwards to `adapter`, except for the methods in `overrides`. @internal */
+export function delegateAdapter(adapter: Adapter, overrides: Partial<Adapter>): Adapter {
   return {
     upsert: (id, payload, expiresIn) => adapter.upsert(id, payload, expiresIn),
     find: (id) => adapter.find(id),
@@ -57,7 +58,7 @@ export function providerAdapterFactory(
   return (model: string) => {
     const adapter = store.adapter(model);
     if (model === 'Grant') {
-      return delegate(adapter, {
+      return delegateAdapter(adapter, {
         async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
           // Index first: a stale index entry is harmless, an unindexed grant escapes revocation.
           // Static clients are never deleted, so their (many) grants need no index.
@@ -69,7 +70,7 @@ export function providerAdapterFactory(
       });
     }
     if (model === 'Client') {
-      return delegate(adapter, {
+      return delegateAdapter(adapter, {
         async destroy(id: string) {
           await revokeClientGrants(store, id);
           await adapter.destroy(id);

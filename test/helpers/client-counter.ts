@@ -1,5 +1,6 @@
 import { MemoryStore, type Store } from 'mobile-oidc-provider';
 import type { Adapter } from 'oidc-provider';
+import { delegateAdapter } from '../../lib/storage/index.js';
 
 /**
  * A MemoryStore that counts the client records ever written, so a test can assert that a
@@ -15,7 +16,7 @@ export class ClientCountingStore extends MemoryStore implements Store {
   override adapter(model: string): Adapter {
     const adapter = super.adapter(model);
     // Wrapped whatever the model: oidc-provider keeps the adapter it gets once, for good.
-    return {
+    return delegateAdapter(adapter, {
       upsert: async (id, payload, expiresIn) => {
         if (this.failingWrites.has(model)) throw new Error(`${model} storage failure (test)`);
         if (model === 'Client') {
@@ -24,12 +25,6 @@ export class ClientCountingStore extends MemoryStore implements Store {
         }
         return adapter.upsert(id, payload, expiresIn);
       },
-      find: (id) => adapter.find(id),
-      findByUid: (uid) => adapter.findByUid(uid),
-      findByUserCode: (code) => adapter.findByUserCode(code),
-      consume: (id) => adapter.consume(id),
-      destroy: (id) => adapter.destroy(id),
-      revokeByGrantId: (grantId) => adapter.revokeByGrantId(grantId),
-    };
+    });
   }
 }
