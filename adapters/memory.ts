@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Store } from '../lib/storage/index.js';
+import { AlreadyConsumedError, type Store } from '../lib/storage/index.js';
 
 /**
  * Options for {@link MemoryStore}.
@@ -90,7 +90,9 @@ class MemoryModelAdapter implements Adapter {
   async consume(id: string): Promise<void> {
     // A missing or expired record stays missing: consuming must not bring it back.
     const record = this.#live(id);
-    if (record) record.payload.consumed = Math.floor(this.#now() / 1000);
+    if (!record) return;
+    if (record.payload.consumed) throw new AlreadyConsumedError();
+    record.payload.consumed = Math.floor(this.#now() / 1000);
   }
 
   async destroy(id: string): Promise<void> {

@@ -30,4 +30,4 @@ export type {
   RegistrationPolicyInput,
 } from './registration/index.js';
 export { type AuthServer, createAuthServer } from './server/index.js';
-export type { Store } from './storage/index.js';
+export { AlreadyConsumedError, StorageUnavailableError, type Store } from './storage/index.js';

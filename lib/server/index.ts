@@ -18,7 +18,7 @@ import {
   INSTANCE_FIELD,
   instanceRecord,
 } from '../registration/instance-policy.js';
-import { providerAdapterFactory } from '../storage/provider-adapter.js';
+import { guardStore, providerAdapterFactory } from '../storage/index.js';
 import { embeddedProvider, jsonErrors, stripFromRegistrationResponses } from './middleware.js';
 
 /**
@@ -87,7 +87,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       scope: o.registration.dcrToken.scope,
       maxUses: o.registration.dcrToken.maxUses,
       registrationClientIds: new Set(o.registrationClients.map((c) => c.client_id)),
-      store,
+      store: guardStore(store),
       destroyClient: async (clientId) => {
         await adapters('Client').destroy(clientId);
       },

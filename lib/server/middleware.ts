@@ -2,6 +2,7 @@ import Cookies from 'cookies';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
 
 /**
  * The provider's middleware, to run inside another Koa app. The host app's context is reused,
@@ -38,9 +39,15 @@ export function jsonErrors(provider: Provider): Middleware {
     try {
       await next();
     } catch (error) {
+      ctx.set('Cache-Control', 'no-store');
+      // Protocol errors meant for the client (e.g. 503 when storage is down) keep their code.
+      if (error instanceof errors.OIDCProviderError && error.expose) {
+        ctx.status = error.statusCode;
+        ctx.body = { error: error.error, error_description: error.error_description };
+        return;
+      }
       provider.emit('server_error', ctx, error);
       ctx.status = 500;
-      ctx.set('Cache-Control', 'no-store');
       ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
     }
   };

@@ -1,2 +1,3 @@
+export { guardStore, StorageUnavailableError } from './guard.js';
 export { delegateAdapter, providerAdapterFactory, revokeClientGrants } from './provider-adapter.js';
-export type { Store } from './store.js';
+export { AlreadyConsumedError, type Store } from './store.js';

@@ -1,4 +1,5 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { guardStore } from './guard.js';
 import type { Store } from './store.js';
 
 /** Models whose records belong to a grant and go when it is revoked. */
@@ -55,15 +56,16 @@ export function providerAdapterFactory(
   store: Store,
   staticClientIds: ReadonlySet<string>,
 ): AdapterFactory {
+  const guardedStore = guardStore(store);
   return (model: string) => {
-    const adapter = store.adapter(model);
+    const adapter = guardedStore.adapter(model);
     if (model === 'Grant') {
       return delegateAdapter(adapter, {
         async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
           // Index first: a stale index entry is harmless, an unindexed grant escapes revocation.
           // Static clients are never deleted, so their (many) grants need no index.
           if (payload.clientId && !staticClientIds.has(payload.clientId)) {
-            await store.addToIndex(clientGrantsIndex(payload.clientId), id, expiresIn);
+            await guardedStore.addToIndex(clientGrantsIndex(payload.clientId), id, expiresIn);
           }
           await adapter.upsert(id, payload, expiresIn);
         },
@@ -72,7 +74,7 @@ export function providerAdapterFactory(
     if (model === 'Client') {
       return delegateAdapter(adapter, {
         async destroy(id: string) {
-          await revokeClientGrants(store, id);
+          await revokeClientGrants(guardedStore, id);
           await adapter.destroy(id);
         },
       });

@@ -1,6 +1,22 @@
 import type { Adapter } from 'oidc-provider';
 
 /**
+ * Thrown by a store adapter's `consume` when the record was already consumed (another request
+ * won the race).
+ *
+ * @group Storage
+ */
+export class AlreadyConsumedError extends Error {
+  /** A stable code for programmatic handling. */
+  readonly code = 'already_consumed';
+
+  constructor() {
+    super('the record was already consumed');
+    this.name = 'AlreadyConsumedError';
+  }
+}
+
+/**
  * Where mobile-oidc-provider keeps everything: oidc-provider's models and the library's own
  * records (DCR-token use counts, the index of grants per client).
  *
@@ -16,6 +32,11 @@ export interface Store {
    * oidc-provider's full adapter contract: `upsert`, `find`, `findByUid`, `findByUserCode`,
    * `consume`, `destroy`, `revokeByGrantId`. Every record written with an `expiresIn` must
    * expire after that many seconds.
+   *
+   * `consume` must be atomic across every process sharing the store: of several concurrent
+   * calls for one record, exactly one marks it consumed and the others reject with
+   * {@link AlreadyConsumedError} — oidc-provider checks `consumed` before it consumes, so this is
+   * what keeps two parallel uses of one code or refresh token from both succeeding.
    */
   adapter(model: string): Adapter;
 

@@ -182,8 +182,8 @@ describe('the DCR token gate', () => {
     store.failingWrites.add('RegistrationAccessToken');
     try {
       const failed = await register(server.issuer, `Bearer ${token}`);
-      assert.equal(failed.status, 500);
-      assert.equal((await json(failed)).error, 'server_error');
+      assert.equal(failed.status, 503);
+      assert.equal((await json(failed)).error, 'temporarily_unavailable');
     } finally {
       store.failingWrites.delete('RegistrationAccessToken');
     }

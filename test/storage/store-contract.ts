@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { AdapterPayload } from 'oidc-provider';
-import type { Store } from '../../lib/storage/store.js';
+import { AlreadyConsumedError, type Store } from '../../lib/storage/index.js';
 
 /** How the contract suite gets a store and moves its time. */
 export interface StoreContractHooks {
@@ -233,6 +233,19 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
         await adapter.consume(id);
         await later(1.5);
         assert.equal(await adapter.find(id), undefined);
+      });
+
+      it('is atomic: of 20 concurrent consumes exactly one wins, the others reject', async () => {
+        const adapter = store.adapter('RefreshToken');
+        const id = uid();
+        await adapter.upsert(id, { jti: id }, 60);
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, () => adapter.consume(id)),
+        );
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+        for (const r of results) {
+          if (r.status === 'rejected') assert.ok(r.reason instanceof AlreadyConsumedError);
+        }
       });
 
       it('does not create a record that does not exist', async () => {

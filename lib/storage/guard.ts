@@ -1,0 +1,75 @@
+import { type Adapter, errors } from 'oidc-provider';
+import { AlreadyConsumedError, type Store } from './store.js';
+
+/**
+ * The store failed (unreachable, timed out, erroring). Rendered as `503 temporarily_unavailable`
+ * by oidc-provider and by the library's own endpoints: the request fails closed, nothing issued.
+ *
+ * @group Errors
+ */
+export class StorageUnavailableError extends errors.OIDCProviderError {
+  /** @param cause - the store's own error, kept for logs, never sent to the client. */
+  constructor(cause: unknown) {
+    super(503, 'temporarily_unavailable', { cause });
+    // OIDCProviderError hides every 5xx as server_error; this one is meant for the client.
+    this.expose = true;
+    Object.assign(this, {
+      error_description: 'the service is temporarily unavailable, try again later',
+    });
+  }
+}
+
+/** Runs a store operation, turning store failures into {@link StorageUnavailableError}. @internal */
+export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof errors.OIDCProviderError || error instanceof AlreadyConsumedError)
+      throw error;
+    throw new StorageUnavailableError(error);
+  }
+}
+
+/**
+ * The store's adapter with failures made protocol errors: a lost consume race is
+ * `invalid_grant` (the code or refresh token was already used), anything else the store throws
+ * is `503 temporarily_unavailable`.
+ *
+ * @internal
+ */
+export function guardedAdapter(adapter: Adapter): Adapter {
+  return {
+    upsert: (id, payload, expiresIn) => guarded(() => adapter.upsert(id, payload, expiresIn)),
+    find: (id) => guarded(() => adapter.find(id)),
+    findByUid: (uid) => guarded(() => adapter.findByUid(uid)),
+    findByUserCode: (userCode) => guarded(() => adapter.findByUserCode(userCode)),
+    consume: async (id) => {
+      try {
+        await guarded(() => adapter.consume(id));
+      } catch (error) {
+        if (error instanceof AlreadyConsumedError)
+          throw new errors.InvalidGrant('grant request is invalid');
+        throw error;
+      }
+    },
+    destroy: (id) => guarded(() => adapter.destroy(id)),
+    revokeByGrantId: (grantId) => guarded(() => adapter.revokeByGrantId(grantId)),
+  };
+}
+
+/**
+ * The same store, with every failure turned into a protocol error (see `guardedAdapter`).
+ *
+ * @internal
+ */
+export function guardStore(store: Store): Store {
+  return {
+    adapter: (model) => guardedAdapter(store.adapter(model)),
+    takeUse: (key, maxUses, ttl) => guarded(() => store.takeUse(key, maxUses, ttl)),
+    returnUse: (key) => guarded(() => store.returnUse(key)),
+    addToIndex: (index, member, ttl) => guarded(() => store.addToIndex(index, member, ttl)),
+    readIndex: (index) => guarded(() => store.readIndex(index)),
+    deleteIndex: (index) => guarded(() => store.deleteIndex(index)),
+    close: () => store.close(),
+  };
+}

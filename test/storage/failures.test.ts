@@ -1,0 +1,135 @@
+// Fail closed when storage fails: every endpoint answers an OAuth-style 503
+// `temporarily_unavailable` (no token, code or client issued, no stack trace), and the server
+// serves again as soon as the store does, without a restart.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { ClientCountingStore } from '../helpers/client-counter.js';
+import {
+  APP_REDIRECT_URI,
+  insecure,
+  type RunningServer,
+  registrationClient,
+  startExample,
+} from '../helpers/example.js';
+import { json } from '../helpers/json.js';
+import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
+
+/** A store that can be switched to fail every operation, as an unreachable Redis would. */
+class SwitchableStore extends ClientCountingStore {
+  down = false;
+  override async takeUse(key: string, maxUses: number, ttl: number) {
+    if (this.down) throw new Error('ECONNREFUSED (test)');
+    return super.takeUse(key, maxUses, ttl);
+  }
+}
+
+describe('when storage fails', () => {
+  let server: RunningServer;
+  let store: SwitchableStore;
+  let instance: oidc.Configuration;
+  let refreshToken: string;
+  let dcrToken: string;
+  const models = [
+    'AccessToken',
+    'RefreshToken',
+    'Grant',
+    'Client',
+    'Session',
+    'Interaction',
+    'AuthorizationCode',
+  ];
+
+  before(async () => {
+    store = new SwitchableStore();
+    server = await startExample((o) => ({ ...o, store }));
+    const browser = new SignInBrowser();
+    const reg = await registrationClient(server.issuer);
+    const { tokens } = await obtainDcrToken(reg, browser);
+    instance = await oidc.dynamicClientRegistration(
+      new URL(server.issuer),
+      { redirect_uris: [APP_REDIRECT_URI] },
+      oidc.ClientSecretBasic(),
+      { ...insecure, initialAccessToken: tokens.access_token },
+    );
+    dcrToken = (await obtainDcrToken(reg, browser)).tokens.access_token;
+    const verifier = oidc.randomPKCECodeVerifier();
+    const { callback } = await signIn(
+      browser,
+      oidc.buildAuthorizationUrl(instance, {
+        redirect_uri: APP_REDIRECT_URI,
+        scope: 'openid offline_access',
+        prompt: 'consent',
+        nonce: 'nonce-failures-1',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      }),
+    );
+    const signedIn = await oidc.authorizationCodeGrant(instance, callback, {
+      pkceCodeVerifier: verifier,
+      expectedNonce: 'nonce-failures-1',
+    });
+    refreshToken = signedIn.refresh_token as string;
+  });
+  after(() => server.close());
+
+  function breakStore() {
+    store.down = true;
+    for (const model of models) store.failingModels.add(model);
+  }
+  function mendStore() {
+    store.down = false;
+    store.failingModels.clear();
+  }
+
+  it('the token endpoint answers 503 temporarily_unavailable and issues nothing', async () => {
+    breakStore();
+    try {
+      const res = await fetch(instance.serverMetadata().token_endpoint as string, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${btoa(`${instance.clientMetadata().client_id}:${instance.clientMetadata().client_secret}`)}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+        }).toString(),
+      });
+      assert.equal(res.status, 503);
+      const body = await json(res);
+      assert.equal(body.error, 'temporarily_unavailable');
+      assert.doesNotMatch(JSON.stringify(body), /ECONNREFUSED|at .*\.(ts|js)/);
+    } finally {
+      mendStore();
+    }
+  });
+
+  it('the registration endpoint answers 503 and creates no client', async () => {
+    const written = store.clientWrites;
+    breakStore();
+    try {
+      const res = await fetch(new URL('/reg', server.issuer), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${dcrToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [APP_REDIRECT_URI] }),
+      });
+      assert.equal(res.status, 503);
+      assert.equal((await json(res)).error, 'temporarily_unavailable');
+    } finally {
+      mendStore();
+    }
+    assert.equal(store.clientWrites, written);
+  });
+
+  it('serves again as soon as the store does: the same refresh token still works', async () => {
+    const refreshed = await oidc.refreshTokenGrant(instance, refreshToken);
+    assert.ok(refreshed.access_token);
+    const res = await fetch(new URL('/reg', server.issuer), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dcrToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [APP_REDIRECT_URI] }),
+    });
+    assert.equal(res.status, 201, 'the DCR token was not used up by the failed attempt');
+  });
+});

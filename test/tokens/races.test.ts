@@ -1,0 +1,80 @@
+// Single-use things stay single-use under concurrency: of many parallel uses of one
+// authorization code or one refresh token, exactly one succeeds (RFC 6749 §4.1.2, §10.5;
+// RFC 9700 §4.14.2), whatever the store.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import {
+  APP_REDIRECT_URI,
+  insecure,
+  type RunningServer,
+  registrationClient,
+  startExample,
+} from '../helpers/example.js';
+import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
+
+describe('races on single-use credentials', () => {
+  let server: RunningServer;
+  let instance: oidc.Configuration;
+  let browser: SignInBrowser;
+
+  before(async () => {
+    server = await startExample();
+    browser = new SignInBrowser();
+    const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
+    instance = await oidc.dynamicClientRegistration(
+      new URL(server.issuer),
+      { redirect_uris: [APP_REDIRECT_URI] },
+      oidc.ClientSecretBasic(),
+      { ...insecure, initialAccessToken: tokens.access_token },
+    );
+  });
+  after(() => server.close());
+
+  async function authorizationCode() {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const { callback } = await signIn(
+      browser,
+      oidc.buildAuthorizationUrl(instance, {
+        redirect_uri: APP_REDIRECT_URI,
+        scope: 'openid offline_access',
+        prompt: 'consent',
+        nonce: 'race-nonce-123',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      }),
+    );
+    return { callback, verifier };
+  }
+
+  it('20 parallel exchanges of one authorization code: exactly one gets tokens', async () => {
+    const { callback, verifier } = await authorizationCode();
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () =>
+        oidc.authorizationCodeGrant(instance, callback, {
+          pkceCodeVerifier: verifier,
+          expectedNonce: 'race-nonce-123',
+        }),
+      ),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  });
+
+  it('20 parallel refreshes with one refresh token: exactly one gets new tokens', async () => {
+    const { callback, verifier } = await authorizationCode();
+    const tokens = await oidc.authorizationCodeGrant(instance, callback, {
+      pkceCodeVerifier: verifier,
+      expectedNonce: 'race-nonce-123',
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () =>
+        oidc.refreshTokenGrant(instance, tokens.refresh_token as string),
+      ),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1);
+    for (const lost of results.filter((r) => r.status === 'rejected')) {
+      assert.equal((lost.reason as { error?: string }).error, 'invalid_grant');
+    }
+  });
+});
