@@ -30,7 +30,7 @@ export async function startExample(
 ): Promise<RunningServer> {
   const http = await listen();
   const options = overrides(
-    exampleOptions({ ISSUER: http.url, RESOURCE_SERVER_SECRET, NODE_ENV: 'test' }),
+    await exampleOptions({ ISSUER: http.url, RESOURCE_SERVER_SECRET, NODE_ENV: 'test' }),
   );
   const warn = console.warn;
   console.warn = () => {}; // development-key warnings are expected here
