@@ -1,5 +1,6 @@
 import { type AuthServer, type AuthServerOptions, createAuthServer } from 'mobile-oidc-provider';
 import { demoAccounts } from './accounts.js';
+import { type KeyEnv, keysFromEnv } from './keys.js';
 
 /** The app's registration client: it only ever obtains DCR tokens. */
 export const REGISTRATION_CLIENT_ID = 'mobile-dcr-client';
@@ -20,7 +21,11 @@ export const mobileTemplate = {
 };
 
 /** Environment the example reads. */
-export interface ExampleEnv {
+export interface ExampleEnv extends KeyEnv {
+  /** When set (`redis://…`), everything is stored in this Redis instead of in memory. */
+  REDIS_URL?: string;
+  /** Prefix of every Redis key. @default 'mop:' */
+  REDIS_KEY_PREFIX?: string;
   /** Issuer URL. @default `http://localhost:${PORT}` */
   ISSUER?: string;
   /** Port. @default 3000 */
@@ -34,13 +39,15 @@ export interface ExampleEnv {
 }
 
 /** The example server's options, from its environment. */
-export function exampleOptions(env: ExampleEnv = process.env): AuthServerOptions {
+export async function exampleOptions(env: ExampleEnv = process.env): Promise<AuthServerOptions> {
   const port = env.PORT ?? '3000';
   const resourceServerSecret = env.RESOURCE_SERVER_SECRET;
   return {
     issuer: env.ISSUER ?? `http://localhost:${port}`,
     development: env.NODE_ENV !== 'production',
     proxy: env.TRUST_PROXY === '1',
+    ...keysFromEnv(env),
+    ...(env.REDIS_URL ? { store: await redisStore(env.REDIS_URL, env.REDIS_KEY_PREFIX) } : {}),
     accounts: demoAccounts(),
     registrationClients: [
       {
@@ -65,7 +72,24 @@ export function exampleOptions(env: ExampleEnv = process.env): AuthServerOptions
   };
 }
 
+// Loaded only when REDIS_URL is set, so the in-memory default needs no Redis at all.
+async function redisStore(url: string, keyPrefix: string | undefined) {
+  const { RedisStore } = await import('mobile-oidc-provider/adapters/redis');
+  return new RedisStore({ client: url, ...(keyPrefix ? { keyPrefix } : {}) });
+}
+
 /** Creates the example authorization server. */
-export function createExampleServer(env: ExampleEnv = process.env): Promise<AuthServer> {
-  return createAuthServer(exampleOptions(env));
+export async function createExampleServer(env: ExampleEnv = process.env): Promise<AuthServer> {
+  const options = await exampleOptions(env);
+  const server = await createAuthServer(options);
+  // The example owns the Redis store it opened: close it with the server.
+  const store = options.store;
+  if (!store) return server;
+  return {
+    ...server,
+    async close() {
+      await server.close();
+      await store.close();
+    },
+  };
 }

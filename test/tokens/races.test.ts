@@ -2,7 +2,10 @@
 // authorization code or one refresh token, exactly one succeeds (RFC 6749 §4.1.2, §10.5;
 // RFC 9700 §4.14.2), whatever the store.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { Store } from 'mobile-oidc-provider';
+import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import {
   APP_REDIRECT_URI,
@@ -13,68 +16,80 @@ import {
 } from '../helpers/example.js';
 import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
 
-describe('races on single-use credentials', () => {
-  let server: RunningServer;
-  let instance: oidc.Configuration;
-  let browser: SignInBrowser;
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const stores: Array<[string, () => Store | undefined]> = [
+  ['the in-memory store', () => undefined],
+  ['Redis', () => new RedisStore({ client: REDIS_URL, keyPrefix: `races:${randomUUID()}:` })],
+];
 
-  before(async () => {
-    server = await startExample();
-    browser = new SignInBrowser();
-    const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
-    instance = await oidc.dynamicClientRegistration(
-      new URL(server.issuer),
-      { redirect_uris: [APP_REDIRECT_URI] },
-      oidc.ClientSecretBasic(),
-      { ...insecure, initialAccessToken: tokens.access_token },
-    );
-  });
-  after(() => server.close());
+for (const [storeName, makeStore] of stores)
+  describe(`races on single-use credentials, on ${storeName}`, () => {
+    let server: RunningServer;
+    let instance: oidc.Configuration;
+    let browser: SignInBrowser;
+    let store: Store | undefined;
 
-  async function authorizationCode() {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const { callback } = await signIn(
-      browser,
-      oidc.buildAuthorizationUrl(instance, {
-        redirect_uri: APP_REDIRECT_URI,
-        scope: 'openid offline_access',
-        prompt: 'consent',
-        nonce: 'race-nonce-123',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      }),
-    );
-    return { callback, verifier };
-  }
-
-  it('20 parallel exchanges of one authorization code: exactly one gets tokens', async () => {
-    const { callback, verifier } = await authorizationCode();
-    const results = await Promise.allSettled(
-      Array.from({ length: 20 }, () =>
-        oidc.authorizationCodeGrant(instance, callback, {
-          pkceCodeVerifier: verifier,
-          expectedNonce: 'race-nonce-123',
-        }),
-      ),
-    );
-    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-  });
-
-  it('20 parallel refreshes with one refresh token: exactly one gets new tokens', async () => {
-    const { callback, verifier } = await authorizationCode();
-    const tokens = await oidc.authorizationCodeGrant(instance, callback, {
-      pkceCodeVerifier: verifier,
-      expectedNonce: 'race-nonce-123',
+    before(async () => {
+      store = makeStore();
+      server = await startExample((o) => (store ? { ...o, store } : o));
+      browser = new SignInBrowser();
+      const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
+      instance = await oidc.dynamicClientRegistration(
+        new URL(server.issuer),
+        { redirect_uris: [APP_REDIRECT_URI] },
+        oidc.ClientSecretBasic(),
+        { ...insecure, initialAccessToken: tokens.access_token },
+      );
     });
-    const results = await Promise.allSettled(
-      Array.from({ length: 20 }, () =>
-        oidc.refreshTokenGrant(instance, tokens.refresh_token as string),
-      ),
-    );
-    const won = results.filter((r) => r.status === 'fulfilled');
-    assert.equal(won.length, 1);
-    for (const lost of results.filter((r) => r.status === 'rejected')) {
-      assert.equal((lost.reason as { error?: string }).error, 'invalid_grant');
+    after(async () => {
+      await server.close();
+      await store?.close();
+    });
+
+    async function authorizationCode() {
+      const verifier = oidc.randomPKCECodeVerifier();
+      const { callback } = await signIn(
+        browser,
+        oidc.buildAuthorizationUrl(instance, {
+          redirect_uri: APP_REDIRECT_URI,
+          scope: 'openid offline_access',
+          prompt: 'consent',
+          nonce: 'race-nonce-123',
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+        }),
+      );
+      return { callback, verifier };
     }
+
+    it('20 parallel exchanges of one authorization code: exactly one gets tokens', async () => {
+      const { callback, verifier } = await authorizationCode();
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () =>
+          oidc.authorizationCodeGrant(instance, callback, {
+            pkceCodeVerifier: verifier,
+            expectedNonce: 'race-nonce-123',
+          }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    });
+
+    it('20 parallel refreshes with one refresh token: exactly one gets new tokens', async () => {
+      const { callback, verifier } = await authorizationCode();
+      const tokens = await oidc.authorizationCodeGrant(instance, callback, {
+        pkceCodeVerifier: verifier,
+        expectedNonce: 'race-nonce-123',
+      });
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () =>
+          oidc.refreshTokenGrant(instance, tokens.refresh_token as string),
+        ),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      assert.equal(won.length, 1);
+      for (const lost of results.filter((r) => r.status === 'rejected')) {
+        assert.equal((lost.reason as { error?: string }).error, 'invalid_grant');
+      }
+    });
   });
-});

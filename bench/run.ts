@@ -1,0 +1,182 @@
+// `npm run bench`: throughput and latency of the hot operations on the in-memory store and on
+// Redis, side by side in one process, as ratios (never as pass/fail wall-clock numbers), plus
+// Redis round trips per operation from `INFO commandstats` deltas. Writes bench/RESULTS.md.
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import type { Store } from 'mobile-oidc-provider';
+import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import * as oidc from 'openid-client';
+import {
+  APP_REDIRECT_URI,
+  insecure,
+  registrationClient,
+  resourceServer,
+  startExample,
+} from '../test/helpers/example.js';
+import { obtainDcrToken, SignInBrowser, signIn } from '../test/helpers/sign-in.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const OPS = Number(process.env.BENCH_OPS ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+
+interface Measurement {
+  opsPerSecond: number;
+  p50: number;
+  p99: number;
+  redisCalls?: number;
+}
+
+/** Runs `count` operations, `CONCURRENCY` at a time, and measures each. */
+async function measure(
+  count: number,
+  operation: (i: number) => Promise<unknown>,
+): Promise<Measurement> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t = performance.now();
+        await operation(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { opsPerSecond: count / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+async function redisCallCount(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  let calls = 0;
+  for (const match of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+    // The benchmark's own INFO calls are not the server's work.
+    if (match[1] !== 'info') calls += Number(match[2]);
+  }
+  return calls;
+}
+
+async function benchStore(makeStore: () => Promise<Store | undefined>, redis?: Redis) {
+  const store = await makeStore();
+  const server = await startExample((o) => ({
+    ...o,
+    ...(store ? { store } : {}),
+    // One DCR token registers every client of the registration benchmark.
+    registration: { ...o.registration, dcrToken: { maxUses: 1_000_000, ttl: 3600 } },
+  }));
+  const results: Record<string, Measurement> = {};
+  const counted = async (name: string, count: number, op: (i: number) => Promise<unknown>) => {
+    const before = redis ? await redisCallCount(redis) : 0;
+    const m = await measure(count, op);
+    if (redis) m.redisCalls = ((await redisCallCount(redis)) - before) / count;
+    results[name] = m;
+  };
+  try {
+    const browser = new SignInBrowser();
+    const reg = await registrationClient(server.issuer);
+    const { tokens: dcr } = await obtainDcrToken(reg, browser);
+    const instance = await oidc.dynamicClientRegistration(
+      new URL(server.issuer),
+      { redirect_uris: [APP_REDIRECT_URI] },
+      oidc.ClientSecretBasic(),
+      { ...insecure, initialAccessToken: dcr.access_token },
+    );
+    const api = await resourceServer(server.issuer);
+
+    await counted('DCR-token registration', OPS, () =>
+      fetch(new URL('/reg', server.issuer), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${dcr.access_token}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ redirect_uris: [APP_REDIRECT_URI] }),
+      }).then((r) => {
+        if (r.status !== 201) throw new Error(`registration ${r.status}`);
+      }),
+    );
+
+    // Codes are prepared (SSO sign-ins) outside the timed part; only the exchange is timed.
+    const codes: Array<{ callback: URL; verifier: string; nonce: string }> = [];
+    for (let i = 0; i < OPS; i += 1) {
+      const verifier = oidc.randomPKCECodeVerifier();
+      const { callback } = await signIn(
+        browser,
+        oidc.buildAuthorizationUrl(instance, {
+          redirect_uri: APP_REDIRECT_URI,
+          scope: 'openid offline_access',
+          prompt: 'consent',
+          nonce: `n-${i}-bench`,
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+        }),
+      );
+      codes.push({ callback, verifier, nonce: `n-${i}-bench` });
+    }
+    const refreshTokens: string[] = [];
+    let accessToken = '';
+    await counted('authorization-code exchange', OPS, async (i) => {
+      const code = codes[i];
+      if (!code) throw new Error('no code');
+      const tokens = await oidc.authorizationCodeGrant(instance, code.callback, {
+        pkceCodeVerifier: code.verifier,
+        expectedNonce: code.nonce,
+      });
+      refreshTokens[i] = tokens.refresh_token as string;
+      accessToken = tokens.access_token;
+    });
+
+    // Each worker refreshes its own chain: every refresh consumes the previous token.
+    const chains = refreshTokens.slice(0, CONCURRENCY);
+    await counted('refresh with rotation', OPS, async (i) => {
+      const chain = i % chains.length;
+      const refreshed = await oidc.refreshTokenGrant(instance, chains[chain] as string);
+      chains[chain] = refreshed.refresh_token as string;
+    });
+
+    await counted('introspection', OPS, async () => {
+      const answer = await oidc.tokenIntrospection(api, accessToken);
+      if (!answer.active) throw new Error('inactive');
+    });
+  } finally {
+    await server.close();
+    await store?.close();
+  }
+  return results;
+}
+
+const warn = console.warn;
+console.warn = () => {};
+const redis = new Redis(REDIS_URL);
+try {
+  const memory = await benchStore(async () => undefined);
+  const onRedis = await benchStore(
+    async () => new RedisStore({ client: REDIS_URL, keyPrefix: `bench:${Date.now()}:` }),
+    redis,
+  );
+  const fmt = (n: number, digits = 1) => n.toFixed(digits);
+  const rows = Object.keys(memory).map((name) => {
+    const a = memory[name] as Measurement;
+    const b = onRedis[name] as Measurement;
+    return `| ${name} | ${fmt(a.opsPerSecond, 0)} | ${fmt(a.p50)} / ${fmt(a.p99)} | ${fmt(b.opsPerSecond, 0)} | ${fmt(b.p50)} / ${fmt(b.p99)} | ${fmt(b.opsPerSecond / a.opsPerSecond, 2)} | ${fmt(b.redisCalls ?? 0)} |`;
+  });
+  const table = [
+    '| operation | memory ops/s | memory p50 / p99 ms | Redis ops/s | Redis p50 / p99 ms | Redis ÷ memory | Redis commands per op |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis at ${REDIS_URL.replace(/\/\/.*@/, '//')}`;
+  const report = `# Benchmark results\n\n${OPS} operations per row, ${CONCURRENCY} at a time, over real HTTP on loopback; both stores measured in the same run.\nMachine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\`.\n\n${table}\n`;
+  console.log(report);
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
+} finally {
+  console.warn = warn;
+  redis.disconnect();
+}

@@ -1,0 +1,165 @@
+// Scale-out: two example server processes behind one issuer share one Redis and one set of
+// keys. What one process issues, the other honours; what one revokes, the other refuses.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import * as oidc from 'openid-client';
+import { APP_REDIRECT_URI, REGISTRATION_CLIENT_ID } from '../helpers/example.js';
+import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RESOURCE_SERVER_SECRET = 'two-process-resource-server-secret-0123456789';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startProcess(port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server/main.ts'], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`process did not start: ${output}`)), 30_000);
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes(`port ${port}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+  });
+  return child;
+}
+
+/** Discovery as seen through one process, so every call of that configuration goes there. */
+function through(
+  port: number,
+  issuer: string,
+  clientId: string,
+  auth: oidc.ClientAuth,
+  metadata?: Partial<oidc.ClientMetadata>,
+) {
+  const base = `http://127.0.0.1:${port}`;
+  const config = new oidc.Configuration(
+    {
+      issuer,
+      authorization_endpoint: `${base}/auth`,
+      token_endpoint: `${base}/token`,
+      introspection_endpoint: `${base}/token/introspection`,
+      revocation_endpoint: `${base}/token/revocation`,
+      registration_endpoint: `${base}/reg`,
+      jwks_uri: `${base}/jwks`,
+    },
+    clientId,
+    metadata,
+    auth,
+  );
+  oidc.allowInsecureRequests(config);
+  return config;
+}
+
+describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
+  const processes: ChildProcess[] = [];
+  let portA: number;
+  let portB: number;
+  let issuer: string;
+
+  before(async () => {
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const jwk = { ...(await exportJWK(privateKey)), kid: 'shared', alg: 'RS256', use: 'sig' };
+    portA = await freePort();
+    portB = await freePort();
+    issuer = `http://127.0.0.1:${portA}`;
+    const env = {
+      ISSUER: issuer,
+      NODE_ENV: 'test',
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `two-processes:${randomBytes(6).toString('hex')}:`,
+      JWKS: JSON.stringify({ keys: [jwk] }),
+      COOKIE_KEYS: randomBytes(32).toString('base64url'),
+      RESOURCE_SERVER_SECRET,
+    };
+    processes.push(await startProcess(portA, env), await startProcess(portB, env));
+  });
+  after(() => {
+    for (const child of processes) child.kill('SIGTERM');
+  });
+
+  it('a token issued by A refreshes at B, is revoked at A and introspects inactive at B; a device deleted at B is dead at A', async () => {
+    // The browser signs in at A; its SSO cookie (same host, any port) also works at B.
+    const browser = new SignInBrowser();
+    const regAtA = through(portA, issuer, REGISTRATION_CLIENT_ID, oidc.None());
+    const { tokens: dcr } = await obtainDcrToken(regAtA, browser);
+
+    // Register at B with the DCR token issued by A.
+    const registered = await fetch(`http://127.0.0.1:${portB}/reg`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dcr.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [APP_REDIRECT_URI] }),
+    });
+    assert.equal(registered.status, 201);
+    const client = (await registered.json()) as Record<string, string>;
+    const secret = oidc.ClientSecretBasic(client.client_secret);
+    const atA = through(portA, issuer, client.client_id as string, secret);
+    const atB = through(portB, issuer, client.client_id as string, secret);
+    const apiAtB = through(
+      portB,
+      issuer,
+      'example-api',
+      oidc.ClientSecretBasic(RESOURCE_SERVER_SECRET),
+    );
+
+    const verifier = oidc.randomPKCECodeVerifier();
+    const { callback } = await signIn(
+      browser,
+      oidc.buildAuthorizationUrl(atA, {
+        redirect_uri: APP_REDIRECT_URI,
+        scope: 'openid offline_access',
+        prompt: 'consent',
+        nonce: 'two-processes-nonce',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      }),
+    );
+    const issuedByA = await oidc.authorizationCodeGrant(atA, callback, {
+      pkceCodeVerifier: verifier,
+      expectedNonce: 'two-processes-nonce',
+    });
+
+    const refreshedAtB = await oidc.refreshTokenGrant(atB, issuedByA.refresh_token as string);
+    assert.equal((await oidc.tokenIntrospection(apiAtB, refreshedAtB.access_token)).active, true);
+    await oidc.tokenRevocation(atA, refreshedAtB.access_token);
+    assert.equal((await oidc.tokenIntrospection(apiAtB, refreshedAtB.access_token)).active, false);
+
+    // Delete the device at B: its refresh token is dead at A.
+    const deleted = await fetch(
+      client.registration_client_uri?.replace(`:${portA}`, `:${portB}`) as string,
+      {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${client.registration_access_token}` },
+      },
+    );
+    assert.equal(deleted.status, 204);
+    await assert.rejects(oidc.refreshTokenGrant(atA, refreshedAtB.refresh_token as string));
+    const apiAtA = through(
+      portA,
+      issuer,
+      'example-api',
+      oidc.ClientSecretBasic(RESOURCE_SERVER_SECRET),
+    );
+    assert.equal((await oidc.tokenIntrospection(apiAtA, refreshedAtB.access_token)).active, false);
+  });
+});
