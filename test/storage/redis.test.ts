@@ -1,88 +1,292 @@
-// The Redis store against a real Redis (127.0.0.1:6379, which .ci/run makes sure is up): the
-// shared store contract, plus what only Redis has — TTLs on every key, bounded indexes, JSON
-// that survives consume, the documented key layout.
+// The Redis store against a real Redis (TEST_REDIS_URL, by default 127.0.0.1:6379, which .ci/run
+// makes sure is up): the shared store contract, plus what only Redis has — a TTL on every key of
+// an expiring record, grant indexes that stay bounded, JSON that survives consume, the documented
+// key layout. No Redis is a failure, never a skip.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import type { AdapterPayload } from 'oidc-provider';
+import { RedisStore } from '../../adapters/redis.js';
+import { AlreadyConsumedError } from '../../lib/storage/index.js';
 import { describeStoreContract } from './store-contract.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** Fails the whole file, fast, when Redis is not there. */
+async function requireRedis(): Promise<void> {
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  let cause: unknown;
+  probe.on('error', (error) => {
+    cause = error;
+  });
+  try {
+    await probe.connect();
+    assert.equal(await probe.ping(), 'PONG');
+  } catch (error) {
+    throw new Error(`these tests need a Redis at ${REDIS_URL} (see .ci/run): ${cause ?? error}`);
+  } finally {
+    probe.disconnect();
+  }
+}
+await requireRedis();
+
 describeStoreContract('RedisStore (standalone)', {
-  create: async () => new RedisStore({ client: REDIS_URL, keyPrefix: `contract:${randomUUID()}:` }),
+  // A URL, so the store owns its connection and the contract's close() closes it.
+  create: async () => new RedisStore({ client: REDIS_URL, keyPrefix: `test:${randomUUID()}:` }),
   advanceTime: (_store, seconds) => sleep(seconds * 1000),
 });
 
-describe('RedisStore keys', () => {
+describe('RedisStore on Redis', () => {
   let redis: Redis;
   let store: RedisStore;
   let prefix: string;
 
   before(() => {
-    redis = new Redis(REDIS_URL);
-    prefix = `keys:${randomUUID()}:`;
+    redis = new Redis(REDIS_URL, { commandTimeout: 2000 });
+    prefix = `test:${randomUUID()}:`;
+    // A client passed in: the store must leave it open.
     store = new RedisStore({ client: redis, keyPrefix: prefix });
   });
   after(async () => {
     await store.close();
-    redis.disconnect();
+    await redis.quit();
   });
 
-  it('every key of a record with a lifetime has a TTL, with the documented names and hash tags', async () => {
-    const id = randomUUID();
-    const uid = randomUUID();
-    const grantId = randomUUID();
-    await store.adapter('Session').upsert(id, { jti: id, uid, grantId }, 60);
-    await store.takeUse('dcr-token:x', 1, 60);
-    await store.addToIndex('client-grants:c', grantId, 60);
-    for (const key of [
-      `${prefix}Session:{${id}}`,
-      `${prefix}Session:uid:{${uid}}`,
-      `${prefix}grant:{${grantId}}`,
-      `${prefix}use:{dcr-token:x}`,
-      `${prefix}index:{client-grants:c}`,
-    ]) {
+  /** Every key under the test's prefix (SCAN is fine in a test; the store never scans). */
+  async function keysUnder(p: string): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${p}*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    return keys.sort();
+  }
+
+  /** A store with a fresh prefix on the shared client, and that prefix. */
+  function freshStore(): { s: RedisStore; p: string } {
+    const p = `test:${randomUUID()}:`;
+    return { s: new RedisStore({ client: redis, keyPrefix: p }), p };
+  }
+
+  it('writes exactly the documented, hash-tagged keys, with the documented types', async () => {
+    const { s, p } = freshStore();
+    const [session, sessionUid, code, userCode, grantId] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    await s.adapter('Session').upsert(session, { jti: session, uid: sessionUid, grantId }, 60);
+    await s.adapter('DeviceCode').upsert(code, { jti: code, userCode, grantId }, 60);
+    await s.takeUse('dcr:t1', 1, 60);
+    await s.addToIndex('client-grants:c1', grantId, 60);
+
+    assert.deepEqual(
+      await keysUnder(p),
+      [
+        `${p}DeviceCode:userCode:{${userCode}}`,
+        `${p}DeviceCode:{${code}}`,
+        `${p}Session:uid:{${sessionUid}}`,
+        `${p}Session:{${session}}`,
+        `${p}grant:{${grantId}}`,
+        `${p}index:{client-grants:c1}`,
+        `${p}use:{dcr:t1}`,
+      ].sort(),
+    );
+    assert.equal(await redis.type(`${p}Session:{${session}}`), 'hash');
+    assert.deepEqual(await redis.hgetall(`${p}Session:{${session}}`), {
+      payload: JSON.stringify({ jti: session, uid: sessionUid, grantId }),
+    });
+    assert.equal(await redis.get(`${p}Session:uid:{${sessionUid}}`), session);
+    assert.equal(await redis.get(`${p}DeviceCode:userCode:{${userCode}}`), code);
+    assert.deepEqual((await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1')).sort(), [
+      `DeviceCode:${code}`,
+      `Session:${session}`,
+    ]);
+    assert.deepEqual(await redis.zrange(`${p}index:{client-grants:c1}`, 0, '-1'), [grantId]);
+    assert.equal(await redis.get(`${p}use:{dcr:t1}`), '1');
+
+    await s.adapter('DeviceCode').consume(code);
+    const consumed = await redis.hget(`${p}DeviceCode:{${code}}`, 'consumed');
+    assert.ok(consumed && Math.abs(Number(consumed) - Date.now() / 1000) < 5, String(consumed));
+  });
+
+  it('gives every key of an expiring record a TTL, and keeps it through consume', async () => {
+    const { s, p } = freshStore();
+    const [session, sessionUid, code, userCode, grantId] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    await s.adapter('Session').upsert(session, { jti: session, uid: sessionUid, grantId }, 60);
+    await s.adapter('DeviceCode').upsert(code, { jti: code, userCode, grantId }, 30);
+    await s.adapter('DeviceCode').consume(code);
+    await s.takeUse('dcr:t1', 2, 60);
+    await s.returnUse('dcr:t1');
+    await s.addToIndex('client-grants:c1', grantId, 60);
+
+    const keys = await keysUnder(p);
+    assert.equal(keys.length, 7);
+    for (const key of keys) {
       const ttl = await redis.pttl(key);
-      assert.ok(ttl > 0 && ttl <= 60_000, `${key} has TTL ${ttl}`);
+      assert.ok(ttl > 0 && ttl <= 60_000, `${key} has PTTL ${ttl}`);
     }
+    const codeTtl = await redis.pttl(`${p}DeviceCode:{${code}}`);
+    assert.ok(codeTtl > 25_000 && codeTtl <= 30_000, `consumed record PTTL ${codeTtl}`);
+    assert.ok((await redis.pttl(`${p}DeviceCode:userCode:{${userCode}}`)) <= 30_000);
+    // The grant index lives as long as its longest-lived member (the Session, 60 s).
+    assert.ok((await redis.pttl(`${p}grant:{${grantId}}`)) > 55_000);
   });
 
-  it('a record without a lifetime, and its grant index, never expire', async () => {
+  it('never expires a record written without expiresIn, nor its lookup or grant index', async () => {
+    const { s, p } = freshStore();
+    const [id, sessionUid, grantId] = [randomUUID(), randomUUID(), randomUUID()];
+    await s.adapter('Session').upsert(id, { jti: id, uid: sessionUid, grantId });
+    assert.equal(await redis.pttl(`${p}Session:{${id}}`), -1);
+    assert.equal(await redis.pttl(`${p}Session:uid:{${sessionUid}}`), -1);
+    assert.equal(await redis.pttl(`${p}grant:{${grantId}}`), -1);
+
+    // A member with a lifetime added later does not give the index one.
+    const token = randomUUID();
+    await s.adapter('AccessToken').upsert(token, { jti: token, grantId }, 1);
+    assert.equal(await redis.pttl(`${p}grant:{${grantId}}`), -1);
+    assert.equal(await redis.zscore(`${p}grant:{${grantId}}`, `Session:${id}`), 'inf');
+  });
+
+  it('never shortens a grant index: a shorter-lived token keeps the longer expiry', async () => {
+    const { s, p } = freshStore();
+    const grantId = randomUUID();
+    const tokens = s.adapter('AccessToken');
     const id = randomUUID();
-    const grantId = randomUUID();
-    await store.adapter('Client').upsert(id, { jti: id, grantId });
-    assert.equal(await redis.pttl(`${prefix}Client:{${id}}`), -1);
-    assert.equal(await redis.pttl(`${prefix}grant:{${grantId}}`), -1);
+    await tokens.upsert(id, { jti: id, grantId }, 60);
+    await tokens.upsert(randomUUID(), { grantId }, 1);
+    await tokens.upsert(id, { jti: id, grantId }, 2); // rewritten shorter: its member keeps 60 s
+    assert.ok((await redis.pttl(`${p}grant:{${grantId}}`)) > 55_000);
+    const score = Number(await redis.zscore(`${p}grant:{${grantId}}`, `AccessToken:${id}`));
+    assert.ok(score - Date.now() > 55_000, `member expiry ${score}`);
   });
 
-  it('a grant index does not grow with tokens that expired', async () => {
+  it('does not let a grant index grow with tokens that expired', async () => {
+    const { s, p } = freshStore();
     const grantId = randomUUID();
-    const tokens = store.adapter('AccessToken');
+    const tokens = s.adapter('AccessToken');
     for (let i = 0; i < 5; i += 1) await tokens.upsert(randomUUID(), { grantId }, 1);
+    assert.equal(await redis.zcard(`${p}grant:{${grantId}}`), 5);
     await sleep(1100);
-    await tokens.upsert(randomUUID(), { grantId }, 60);
-    assert.equal(await redis.zcard(`${prefix}grant:{${grantId}}`), 1);
+    const last = randomUUID();
+    await tokens.upsert(last, { jti: last, grantId }, 60);
+    assert.deepEqual(await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1'), [
+      `AccessToken:${last}`,
+    ]);
+
+    // The library's indexes are pruned the same way.
+    for (let i = 0; i < 5; i += 1) await s.addToIndex('idx', `m${i}`, 1);
+    await sleep(1100);
+    await s.addToIndex('idx', 'last', 60);
+    assert.equal(await redis.zcard(`${p}index:{idx}`), 1);
   });
 
-  it('empty arrays and nested objects survive consume (the JSON is never re-encoded in Lua)', async () => {
+  it('keeps empty arrays and nested objects through consume (no JSON re-encoding in Lua)', async () => {
     const id = randomUUID();
     const codes = store.adapter('AuthorizationCode');
-    await codes.upsert(id, { jti: id, amr: [], claims: { userinfo: {} }, scope: 'openid' }, 60);
+    const json = '{"amr":[],"claims":{"a":[]}}';
+    const payload: AdapterPayload = JSON.parse(json);
+    await codes.upsert(id, payload, 60);
     await codes.consume(id);
     const found = await codes.find(id);
-    assert.deepEqual(found?.amr, []);
-    assert.deepEqual(found?.claims, { userinfo: {} });
-    assert.equal(typeof found?.consumed, 'number');
+    assert.ok(found);
+    const { consumed, ...rest } = found;
+    assert.deepEqual(rest, payload);
+    assert.equal(typeof consumed, 'number');
+    assert.equal(await redis.hget(`${prefix}AuthorizationCode:{${id}}`, 'payload'), json);
+    await assert.rejects(codes.consume(id), AlreadyConsumedError);
   });
 
-  it('a client passed in stays open after close(); a URL the store opened is closed', async () => {
+  it('treats a payload written with consumed as consumed', async () => {
+    const id = randomUUID();
+    const tokens = store.adapter('RefreshToken');
+    await tokens.upsert(id, { jti: id, consumed: 1_700_000_000 }, 60);
+    assert.equal((await tokens.find(id))?.consumed, 1_700_000_000);
+    await assert.rejects(tokens.consume(id), AlreadyConsumedError);
+  });
+
+  it('cleans the keys of destroyed and revoked records, leaving other models in the grant index', async () => {
+    const { s, p } = freshStore();
+    const [session, sessionUid, grantId, at, rt] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    await s.adapter('Session').upsert(session, { jti: session, uid: sessionUid }, 60);
+    await s.adapter('Session').destroy(session);
+    assert.equal(
+      await redis.exists(`${p}Session:{${session}}`, `${p}Session:uid:{${sessionUid}}`),
+      0,
+    );
+
+    await s.adapter('AccessToken').upsert(at, { jti: at, grantId }, 60);
+    await s.adapter('RefreshToken').upsert(rt, { jti: rt, grantId }, 60);
+    await s.adapter('AccessToken').revokeByGrantId(grantId);
+    assert.equal(await redis.exists(`${p}AccessToken:{${at}}`), 0);
+    assert.equal(await redis.exists(`${p}RefreshToken:{${rt}}`), 1);
+    assert.deepEqual(await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1'), [`RefreshToken:${rt}`]);
+  });
+
+  it('fails the upsert when an index write fails', async () => {
+    const { s, p } = freshStore();
+    const grantId = randomUUID();
+    await redis.set(`${p}grant:{${grantId}}`, 'not a sorted set');
+    await assert.rejects(
+      s.adapter('AccessToken').upsert(randomUUID(), { grantId }, 60),
+      /WRONGTYPE/,
+    );
+  });
+
+  it('keeps a use count at least as long as the longest TTL, and never below zero', async () => {
+    const { s, p } = freshStore();
+    assert.equal(await s.takeUse('k', 3, 60), true);
+    assert.equal(await s.takeUse('k', 3, 1), true);
+    assert.ok((await redis.pttl(`${p}use:{k}`)) > 55_000);
+    for (let i = 0; i < 4; i += 1) await s.returnUse('k');
+    assert.equal(await redis.get(`${p}use:{k}`), '0');
+    assert.ok((await redis.pttl(`${p}use:{k}`)) > 55_000);
+    await s.returnUse('never-taken');
+    assert.equal(await redis.exists(`${p}use:{never-taken}`), 0);
+  });
+
+  it('keeps working after Redis lost its scripts (SCRIPT FLUSH, as after a restart)', async () => {
+    const id = randomUUID();
+    const tokens = store.adapter('AccessToken');
+    await tokens.upsert(id, { jti: id }, 60);
+    await redis.script('FLUSH');
+    await tokens.consume(id);
+    assert.ok((await tokens.find(id))?.consumed);
+  });
+
+  it('leaves a client passed in open; closes a connection it opened from a URL', async () => {
     const own = new RedisStore({ client: REDIS_URL, keyPrefix: prefix });
-    await own.takeUse('x', 1, 1);
+    assert.equal(await own.takeUse(randomUUID(), 1, 1), true);
     await own.close();
-    await store.close();
+    await own.close();
+    await assert.rejects(own.takeUse(randomUUID(), 1, 1), /Connection is closed/);
+
+    const shared = new RedisStore({ client: redis, keyPrefix: prefix });
+    await shared.close();
     assert.equal(await redis.ping(), 'PONG');
   });
 });
