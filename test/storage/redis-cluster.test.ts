@@ -1,0 +1,34 @@
+// The Redis store on a real 3-master Redis Cluster that this test starts from redis-server on
+// loopback ports: the store contract and the whole mobile journey. Any multi-key command across
+// slots would fail here with CROSSSLOT.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import { describeJourney } from '../e2e/journey.js';
+import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { describeStoreContract } from './store-contract.js';
+
+const cluster = await startRedisCluster({ masters: 3 });
+after(() => cluster.stop());
+const client = cluster.client();
+
+describe('the test cluster', () => {
+  it('has 3 masters serving all 16384 slots', async () => {
+    const masters = client.nodes('master');
+    assert.equal(masters.length, 3);
+    const info = await masters[0]?.cluster('INFO');
+    assert.match(String(info), /cluster_slots_ok:16384/);
+  });
+});
+
+describeStoreContract('RedisStore (3-master Cluster)', {
+  create: async () => new RedisStore({ client, keyPrefix: `contract:${randomUUID()}:` }),
+  advanceTime: (_store, seconds) => sleep(seconds * 1000),
+});
+
+describeJourney(
+  'Redis Cluster',
+  async () => new RedisStore({ client, keyPrefix: `journey:${randomUUID()}:` }),
+);
