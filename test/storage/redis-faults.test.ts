@@ -59,6 +59,25 @@ describe('Redis faults', { timeout: 120_000 }, () => {
       body: JSON.stringify({ redirect_uris: [APP_REDIRECT_URI] }),
     });
 
+  it('with Redis hung (connected but silent): 503 within the command timeout, then recovery', async () => {
+    redis.pause();
+    try {
+      const started = Date.now();
+      const res = await register();
+      assert.equal(res.status, 503);
+      assert.equal((await json(res)).error, 'temporarily_unavailable');
+      assert.ok(Date.now() - started < 5_000, 'the command timeout bounds the request');
+    } finally {
+      redis.resume();
+    }
+    const res = await register();
+    assert.equal(
+      res.status,
+      201,
+      'the same server serves again, and the failed attempt used nothing up',
+    );
+  });
+
   it('with Redis down: 503 temporarily_unavailable, quickly, from every endpoint tried', async () => {
     // Data is lost with this Redis (no persistence), so the check after restart uses fresh state.
     await redis.stop();

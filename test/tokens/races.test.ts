@@ -62,6 +62,24 @@ for (const [storeName, makeStore] of stores)
       return { callback, verifier };
     }
 
+    it('20 parallel registrations with one single-use DCR token: exactly one client', async () => {
+      const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          fetch(new URL('/reg', server.issuer), {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${tokens.access_token}`,
+              'content-type': 'application/json',
+            },
+            body: JSON.stringify({ redirect_uris: [APP_REDIRECT_URI] }),
+          }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 201).length, 1);
+      assert.equal(results.filter((r) => r.status === 401).length, 19);
+    });
+
     it('20 parallel exchanges of one authorization code: exactly one gets tokens', async () => {
       const { callback, verifier } = await authorizationCode();
       const results = await Promise.allSettled(
