@@ -10,12 +10,17 @@ import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import {
   APP_REDIRECT_URI,
-  insecure,
   registrationClient,
   resourceServer,
   startExample,
 } from '../test/helpers/example.js';
-import { obtainDcrToken, SignInBrowser, signIn } from '../test/helpers/sign-in.js';
+import {
+  type CodeForInstance,
+  codeForInstance,
+  obtainDcrToken,
+  registerInstance,
+  SignInBrowser,
+} from '../test/helpers/sign-in.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const OPS = Number(process.env.BENCH_OPS ?? 400);
@@ -106,12 +111,7 @@ async function benchStore(
     const browser = new SignInBrowser();
     const reg = await registrationClient(server.issuer);
     const { tokens: dcr } = await obtainDcrToken(reg, browser);
-    const instance = await oidc.dynamicClientRegistration(
-      new URL(server.issuer),
-      { redirect_uris: [APP_REDIRECT_URI] },
-      oidc.ClientSecretBasic(),
-      { ...insecure, initialAccessToken: dcr.access_token },
-    );
+    const instance = await registerInstance(server.issuer, dcr.access_token);
     const api = await resourceServer(server.issuer);
 
     await counted('DCR-token registration', OPS, () =>
@@ -128,31 +128,14 @@ async function benchStore(
     );
 
     // Codes are prepared (SSO sign-ins) outside the timed part; only the exchange is timed.
-    const codes: Array<{ callback: URL; verifier: string; nonce: string }> = [];
-    for (let i = 0; i < OPS; i += 1) {
-      const verifier = oidc.randomPKCECodeVerifier();
-      const { callback } = await signIn(
-        browser,
-        oidc.buildAuthorizationUrl(instance, {
-          redirect_uri: APP_REDIRECT_URI,
-          scope: 'openid offline_access',
-          prompt: 'consent',
-          nonce: `n-${i}-bench`,
-          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-          code_challenge_method: 'S256',
-        }),
-      );
-      codes.push({ callback, verifier, nonce: `n-${i}-bench` });
-    }
+    const codes: CodeForInstance[] = [];
+    for (let i = 0; i < OPS; i += 1) codes.push(await codeForInstance(browser, instance));
     const refreshTokens: string[] = [];
     let accessToken = '';
     await counted('authorization-code exchange', OPS, async (i) => {
       const code = codes[i];
       if (!code) throw new Error('no code');
-      const tokens = await oidc.authorizationCodeGrant(instance, code.callback, {
-        pkceCodeVerifier: code.verifier,
-        expectedNonce: code.nonce,
-      });
+      const tokens = await oidc.authorizationCodeGrant(instance, code.callback, code.checks);
       refreshTokens[i] = tokens.refresh_token as string;
       accessToken = tokens.access_token;
     });

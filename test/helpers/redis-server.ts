@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './listen.js';
 
 /** A standalone redis-server this test started on a free loopback port, to stop and restart. */
 export interface OwnRedis {
@@ -17,14 +17,6 @@ export interface OwnRedis {
   resume(): void;
   /** Stops it for good and removes its directory; safe to call twice. */
   destroy(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Starts a throwaway redis-server (no persistence) for fault tests. */

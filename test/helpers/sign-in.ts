@@ -125,3 +125,48 @@ export async function obtainDcrToken(
   });
   return { tokens, result };
 }
+
+/** Flow 2: registers an instance client with the DCR token (client_secret_basic by default). */
+export function registerInstance(
+  issuer: string,
+  dcrToken: string,
+  metadata: Partial<oidc.ClientMetadata> = {},
+): Promise<oidc.Configuration> {
+  return oidc.dynamicClientRegistration(
+    new URL(issuer),
+    { redirect_uris: [APP_REDIRECT_URI], ...metadata },
+    oidc.ClientSecretBasic(),
+    { execute: [oidc.allowInsecureRequests], initialAccessToken: dcrToken },
+  );
+}
+
+/** An authorization code for the instance, with what its exchange needs (flow 3). */
+export interface CodeForInstance {
+  callback: URL;
+  checks: { pkceCodeVerifier: string; expectedNonce: string };
+}
+
+/**
+ * Flow 3 up to the code: the instance's authorization request (PKCE S256, and `prompt=consent`
+ * so `offline_access` yields a refresh token), signed in through `browser`.
+ */
+export async function codeForInstance(
+  browser: SignInBrowser,
+  instance: oidc.Configuration,
+  scope = 'openid offline_access',
+): Promise<CodeForInstance> {
+  const pkceCodeVerifier = oidc.randomPKCECodeVerifier();
+  const expectedNonce = oidc.randomNonce();
+  const { callback } = await signIn(
+    browser,
+    oidc.buildAuthorizationUrl(instance, {
+      redirect_uri: APP_REDIRECT_URI,
+      scope,
+      prompt: 'consent',
+      nonce: expectedNonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(pkceCodeVerifier),
+      code_challenge_method: 'S256',
+    }),
+  );
+  return { callback, checks: { pkceCodeVerifier, expectedNonce } };
+}

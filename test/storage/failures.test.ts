@@ -7,13 +7,17 @@ import * as oidc from 'openid-client';
 import { ClientCountingStore } from '../helpers/client-counter.js';
 import {
   APP_REDIRECT_URI,
-  insecure,
   type RunningServer,
   registrationClient,
   startExample,
 } from '../helpers/example.js';
 import { json } from '../helpers/json.js';
-import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
+import {
+  codeForInstance,
+  obtainDcrToken,
+  registerInstance,
+  SignInBrowser,
+} from '../helpers/sign-in.js';
 
 /** A store that can be switched to fail every operation, as an unreachable Redis would. */
 class SwitchableStore extends ClientCountingStore {
@@ -46,29 +50,10 @@ describe('when storage fails', () => {
     const browser = new SignInBrowser();
     const reg = await registrationClient(server.issuer);
     const { tokens } = await obtainDcrToken(reg, browser);
-    instance = await oidc.dynamicClientRegistration(
-      new URL(server.issuer),
-      { redirect_uris: [APP_REDIRECT_URI] },
-      oidc.ClientSecretBasic(),
-      { ...insecure, initialAccessToken: tokens.access_token },
-    );
+    instance = await registerInstance(server.issuer, tokens.access_token);
     dcrToken = (await obtainDcrToken(reg, browser)).tokens.access_token;
-    const verifier = oidc.randomPKCECodeVerifier();
-    const { callback } = await signIn(
-      browser,
-      oidc.buildAuthorizationUrl(instance, {
-        redirect_uri: APP_REDIRECT_URI,
-        scope: 'openid offline_access',
-        prompt: 'consent',
-        nonce: 'nonce-failures-1',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      }),
-    );
-    const signedIn = await oidc.authorizationCodeGrant(instance, callback, {
-      pkceCodeVerifier: verifier,
-      expectedNonce: 'nonce-failures-1',
-    });
+    const code = await codeForInstance(browser, instance);
+    const signedIn = await oidc.authorizationCodeGrant(instance, code.callback, code.checks);
     refreshToken = signedIn.refresh_token as string;
   });
   after(() => server.close());

@@ -5,17 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import {
   APP_REDIRECT_URI,
-  insecure,
   type RunningServer,
   registrationClient,
   startExample,
 } from '../helpers/example.js';
 import { json } from '../helpers/json.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/redis-server.js';
-import { obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
+import { obtainDcrToken, registerInstance, SignInBrowser } from '../helpers/sign-in.js';
 
 describe('Redis faults', { timeout: 120_000 }, () => {
   let redis: OwnRedis;
@@ -38,12 +37,7 @@ describe('Redis faults', { timeout: 120_000 }, () => {
     const browser = new SignInBrowser();
     const reg = await registrationClient(server.issuer);
     const { tokens } = await obtainDcrToken(reg, browser);
-    instance = await oidc.dynamicClientRegistration(
-      new URL(server.issuer),
-      { redirect_uris: [APP_REDIRECT_URI] },
-      oidc.ClientSecretBasic(),
-      { ...insecure, initialAccessToken: tokens.access_token },
-    );
+    instance = await registerInstance(server.issuer, tokens.access_token);
     dcrToken = (await obtainDcrToken(reg, browser)).tokens.access_token;
   });
   after(async () => {

@@ -9,12 +9,16 @@ import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import {
   APP_REDIRECT_URI,
-  insecure,
   type RunningServer,
   registrationClient,
   startExample,
 } from '../helpers/example.js';
-import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
+import {
+  codeForInstance,
+  obtainDcrToken,
+  registerInstance,
+  SignInBrowser,
+} from '../helpers/sign-in.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const stores: Array<[string, () => Store | undefined]> = [
@@ -34,33 +38,12 @@ for (const [storeName, makeStore] of stores)
       server = await startExample((o) => (store ? { ...o, store } : o));
       browser = new SignInBrowser();
       const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
-      instance = await oidc.dynamicClientRegistration(
-        new URL(server.issuer),
-        { redirect_uris: [APP_REDIRECT_URI] },
-        oidc.ClientSecretBasic(),
-        { ...insecure, initialAccessToken: tokens.access_token },
-      );
+      instance = await registerInstance(server.issuer, tokens.access_token);
     });
     after(async () => {
       await server.close();
       await store?.close();
     });
-
-    async function authorizationCode() {
-      const verifier = oidc.randomPKCECodeVerifier();
-      const { callback } = await signIn(
-        browser,
-        oidc.buildAuthorizationUrl(instance, {
-          redirect_uri: APP_REDIRECT_URI,
-          scope: 'openid offline_access',
-          prompt: 'consent',
-          nonce: 'race-nonce-123',
-          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-          code_challenge_method: 'S256',
-        }),
-      );
-      return { callback, verifier };
-    }
 
     it('20 parallel registrations with one single-use DCR token: exactly one client', async () => {
       const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
@@ -81,24 +64,16 @@ for (const [storeName, makeStore] of stores)
     });
 
     it('20 parallel exchanges of one authorization code: exactly one gets tokens', async () => {
-      const { callback, verifier } = await authorizationCode();
+      const { callback, checks } = await codeForInstance(browser, instance);
       const results = await Promise.allSettled(
-        Array.from({ length: 20 }, () =>
-          oidc.authorizationCodeGrant(instance, callback, {
-            pkceCodeVerifier: verifier,
-            expectedNonce: 'race-nonce-123',
-          }),
-        ),
+        Array.from({ length: 20 }, () => oidc.authorizationCodeGrant(instance, callback, checks)),
       );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     });
 
     it('20 parallel refreshes with one refresh token: exactly one gets new tokens', async () => {
-      const { callback, verifier } = await authorizationCode();
-      const tokens = await oidc.authorizationCodeGrant(instance, callback, {
-        pkceCodeVerifier: verifier,
-        expectedNonce: 'race-nonce-123',
-      });
+      const { callback, checks } = await codeForInstance(browser, instance);
+      const tokens = await oidc.authorizationCodeGrant(instance, callback, checks);
       const results = await Promise.allSettled(
         Array.from({ length: 20 }, () =>
           oidc.refreshTokenGrant(instance, tokens.refresh_token as string),
