@@ -1,8 +1,10 @@
 // The published package: `npm pack` (which builds through `prepack`) produces a tarball that a
-// separate project installs, imports and type-checks against — the way users get the library.
+// separate project installs from, imports, runs and type-checks against — the way users get the
+// library. The consumer project lives outside the repo, so nothing resolves from our node_modules.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,73 +14,97 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const tsc = join(repo, 'node_modules', '.bin', 'tsc');
+const big = { maxBuffer: 64 * 1024 * 1024 };
 
-describe('the packed tarball', { timeout: 300_000 }, () => {
-  let work: string;
+/** Runs a command; on failure, fails with its output rather than a bare exit code. */
+async function sh(file: string, args: string[], cwd: string): Promise<string> {
+  try {
+    const { stdout } = await run(file, args, { cwd, ...big });
+    return stdout;
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    assert.fail(`${file} ${args.join(' ')} failed:\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`);
+  }
+}
+
+describe('the packed tarball', () => {
+  let work: string | undefined;
   let tarball: string;
   let consumer: string;
 
-  before(async () => {
-    work = await mkdtemp(join(tmpdir(), 'mobile-oidc-provider-pack-'));
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], {
-      cwd: repo,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    // prepack prints the build's output before npm's JSON: take the JSON array at the end.
-    const packed = JSON.parse(stdout.slice(stdout.lastIndexOf('\n[') + 1)) as Array<{
-      filename: string;
-      files: Array<{ path: string }>;
-    }>;
-    const [entry] = packed;
-    assert.ok(entry);
-    tarball = join(work, entry.filename);
-    consumer = join(work, 'consumer');
-    await mkdir(consumer);
-    await writeFile(
-      join(consumer, 'package.json'),
-      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
-    );
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
-      cwd: consumer,
-    });
-  });
-  after(() => rm(work, { recursive: true, force: true }));
+  before(
+    async () => {
+      work = await mkdtemp(join(tmpdir(), 'mobile-oidc-provider-pack-'));
+      // `prepack` runs `npm run build`, so the tarball holds a fresh dist/.
+      await sh('npm', ['pack', '--pack-destination', work], repo);
+      const tgz = (await readdir(work)).filter((f) => f.endsWith('.tgz'));
+      assert.equal(tgz.length, 1, `one tarball in ${work}: ${tgz.join(', ')}`);
+      tarball = join(work, tgz[0] as string);
 
-  it('ships the built library and its types, and nothing else', async () => {
-    const { stdout } = await run('tar', ['-tzf', tarball]);
-    const files = stdout.trim().split('\n');
-    for (const required of [
+      consumer = join(work, 'consumer');
+      await mkdir(consumer);
+      await writeFile(
+        join(consumer, 'package.json'),
+        JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+      );
+      // Dependencies come from the registry, as they do for users.
+      await sh(
+        'npm',
+        ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball],
+        consumer,
+      );
+    },
+    { timeout: 300_000 },
+  );
+  after(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('ships the built library and its types, and nothing else', { timeout: 300_000 }, async () => {
+    const files = (await sh('tar', ['-tzf', tarball], repo)).trim().split('\n');
+    const required = [
       'package/package.json',
-      'package/README.md',
       'package/dist/lib/index.js',
       'package/dist/lib/index.d.ts',
       'package/dist/adapters/memory.js',
-    ]) {
-      assert.ok(files.includes(required), `${required} is in the tarball`);
+    ];
+    if (existsSync(join(repo, 'README.md'))) required.push('package/README.md');
+    // Every target of package.json `exports` must be in the tarball.
+    const manifest = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | Record<string, string>>;
+    };
+    for (const target of Object.values(manifest.exports)) {
+      for (const path of typeof target === 'string' ? [target] : Object.values(target)) {
+        required.push(`package/${path.replace(/^\.\//, '')}`);
+      }
+    }
+    for (const path of required) {
+      assert.ok(files.includes(path), `${path} is in the tarball`);
     }
     const stray = files.filter(
       (f) =>
-        /^package\/(test|examples|\.ci|lib|adapters|bench)\//.test(f) ||
-        (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+        /^package\/(test|examples|\.ci|lib|adapters|bench|docs|node_modules)\//.test(f) ||
+        (/\.[cm]?ts$/.test(f) && !/\.d\.[cm]?ts$/.test(f)),
     );
-    assert.deepEqual(stray, []);
+    assert.deepEqual(stray, [], 'no sources, tests, examples or CI files in the tarball');
   });
 
-  it('imports and runs from a separate project', async () => {
+  it('imports and runs from a separate project', { timeout: 300_000 }, async () => {
     await writeFile(
       join(consumer, 'smoke.mjs'),
       `import { createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError } from 'mobile-oidc-provider';
-for (const f of [createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError]) {
-  if (typeof f !== 'function') throw new Error('missing export');
+for (const [name, f] of Object.entries({ createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError })) {
+  if (typeof f !== 'function') throw new Error(name + ' is not exported as a function');
 }
-console.warn = () => {};
+console.warn = () => {}; // development mode warns about its generated keys
 const server = await createAuthServer({
   issuer: 'http://localhost:3000',
   development: true,
   accounts: { authenticate: async () => undefined, findAccount: async () => undefined },
 });
-if (server.provider.issuer !== 'http://localhost:3000') throw new Error('wrong issuer');
-if (typeof server.callback() !== 'function' || typeof server.koa() !== 'function') throw new Error('no handlers');
+if (server.provider.issuer !== 'http://localhost:3000') throw new Error('wrong issuer: ' + server.provider.issuer);
+if (typeof server.callback() !== 'function') throw new Error('callback() is not a request handler');
+if (typeof server.koa() !== 'function') throw new Error('koa() is not a middleware');
 await server.close();
 try {
   await createAuthServer({ issuer: 'http://localhost:3000', accounts: {} });
@@ -89,28 +115,45 @@ try {
 console.log('ok');
 `,
     );
-    const { stdout } = await run(process.execPath, ['smoke.mjs'], { cwd: consumer });
+    const stdout = await sh(process.execPath, ['smoke.mjs'], consumer);
     assert.equal(stdout.trim(), 'ok');
   });
 
-  it('type-checks a TypeScript consumer under strict NodeNext, without skipLibCheck', async () => {
+  it('type-checks a TypeScript consumer under strict NodeNext, without skipLibCheck', {
+    timeout: 300_000,
+  }, async () => {
     await writeFile(
       join(consumer, 'consumer.ts'),
-      `import { type AuthServer, type AuthServerOptions, createAuthServer, RegistrationPolicyError, type RegistrationPolicy } from 'mobile-oidc-provider';
-const onlyCompanyPhones: RegistrationPolicy = async ({ metadata }) => {
-  if (metadata.client_name === 'forbidden') throw new RegistrationPolicyError('invalid_client_metadata', 'no');
+      `import {
+  type AuthServer,
+  type AuthServerOptions,
+  createAuthServer,
+  type RegistrationPolicy,
+  RegistrationPolicyError,
+} from 'mobile-oidc-provider';
+
+const noForbiddenNames: RegistrationPolicy = async ({ metadata }) => {
+  if (metadata.client_name === 'forbidden') {
+    throw new RegistrationPolicyError('invalid_client_metadata', 'no');
+  }
 };
 const options: AuthServerOptions = {
   issuer: 'https://login.example.com',
   jwks: { keys: [] },
   cookieKeys: ['a'.repeat(32)],
   accounts: { authenticate: async () => undefined, findAccount: async () => ({ claims: {} }) },
-  registration: { dcrToken: { ttl: 120 }, policies: [onlyCompanyPhones] },
+  registration: { dcrToken: { ttl: 120 }, policies: [noForbiddenNames] },
 };
 export const server: Promise<AuthServer> = createAuthServer(options);
+export async function issuerOf(s: AuthServer): Promise<string> {
+  await s.close();
+  return s.provider.issuer;
+}
 `,
     );
-    await run(
+    // The repo's own TypeScript, but only the consumer's node_modules: the types our .d.ts files
+    // use (oidc-provider, koa, node) must arrive as dependencies of the package.
+    await sh(
       tsc,
       [
         '--noEmit',
@@ -121,20 +164,15 @@ export const server: Promise<AuthServer> = createAuthServer(options);
         'nodenext',
         '--target',
         'es2022',
-        '--types',
-        'node',
-        '--typeRoots',
-        join(repo, 'node_modules', '@types'),
+        '--skipLibCheck',
+        'false',
         'consumer.ts',
       ],
-      { cwd: consumer },
-    ).catch((error: { stdout?: string }) => {
-      assert.fail(`consumer type errors:\n${error.stdout}`);
-    });
-    const installed = await readdir(join(consumer, 'node_modules', '@types'));
-    assert.ok(
-      installed.includes('oidc-provider'),
-      'the types our declarations use come with the package',
+      consumer,
     );
+    const installed = await readdir(join(consumer, 'node_modules', '@types'));
+    for (const types of ['oidc-provider', 'koa']) {
+      assert.ok(installed.includes(types), `@types/${types} comes with the package`);
+    }
   });
 });
