@@ -66,9 +66,9 @@ const LOCKED_PROVIDER_SETTINGS: Record<string, string> = {
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
-  );
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 // ajv fills defaults by mutating its input; copy plain objects and arrays, keep functions and
@@ -168,7 +168,8 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
   if (!issuer || !['https:', 'http:'].includes(issuer.protocol)) {
     problems.push('options.issuer must be an absolute http(s) URL');
   } else {
-    if (issuer.search || issuer.hash) {
+    // The parsed URL drops an empty '?' or '#', so check the string as given.
+    if (/[?#]/.test(o.issuer)) {
       problems.push('options.issuer must not have a query or fragment');
     }
     if (issuer.protocol === 'http:' && !o.development) {
@@ -239,6 +240,27 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
   return problems;
 }
 
+// Cross-option and locked-setting problems, reported alongside schema problems. Checks that read
+// a path the schema already refused are skipped rather than reported twice or misleadingly.
+function laterProblems(resolved: ResolvedOptions, schemaProblems: string[]): string[] {
+  if (!isPlainObject(resolved)) return [];
+  const refused = (message: string) => {
+    const path = message.split(' ')[0] ?? '';
+    return schemaProblems.some((p) => p.startsWith(path) || path.startsWith(p.split(' ')[0] ?? ''));
+  };
+  const later: string[] = [];
+  try {
+    if (Array.isArray(resolved.scopes))
+      resolved.registration.instances.allowedScopes ??= [...resolved.scopes];
+    later.push(...crossOptionProblems(resolved));
+  } catch {
+    // A shape the schema refused; its problem is already reported.
+  }
+  if (isPlainObject(resolved.oidcProvider))
+    later.push(...lockedProviderSettings(resolved.oidcProvider));
+  return schemaProblems.length === 0 ? later : later.filter((p) => !refused(p));
+}
+
 /**
  * Validates options against the JSON Schema and the rules that span options, and fills in
  * defaults. Throws a {@link ConfigurationError} naming every offending path.
@@ -247,16 +269,11 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
  */
 export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
   const copy = copyForDefaults(options);
-  if (!validateSchema(copy)) {
-    const messages = (validateSchema.errors ?? []).map(describe);
-    throw new ConfigurationError([...new Set(messages)]);
-  }
+  const schemaProblems = validateSchema(copy)
+    ? []
+    : [...new Set((validateSchema.errors ?? []).map(describe))];
   const resolved = copy as unknown as ResolvedOptions;
-  resolved.registration.instances.allowedScopes ??= [...resolved.scopes];
-  const problems = [
-    ...crossOptionProblems(resolved),
-    ...lockedProviderSettings(resolved.oidcProvider as Record<string, unknown>),
-  ];
+  const problems = [...schemaProblems, ...laterProblems(resolved, schemaProblems)];
   if (problems.length > 0) throw new ConfigurationError(problems);
   return resolved;
 }

@@ -1,16 +1,16 @@
 // Options are validated at start-up: every problem is reported with the option's path, and a
-// valid object gets every documented default.
+// valid object gets every documented default (the TSDoc `@default` tags of lib/options/types.ts).
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
-import {
-  type AuthServerOptions,
-  ConfigurationError,
-  createAuthServer,
-  MemoryStore,
-} from 'mobile-oidc-provider';
 import type { JWK } from 'oidc-provider';
-import { resolveOptions } from '../../lib/options/index.js';
+import { MemoryStore } from '../../adapters/memory.js';
+import { ConfigurationError } from '../../lib/errors.js';
+import { createAuthServer } from '../../lib/index.js';
+import type { AuthServerOptions } from '../../lib/options/types.js';
+import { resolveOptions } from '../../lib/options/validate.js';
+
+const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
 let rsaKey: JWK;
 before(async () => {
@@ -18,41 +18,71 @@ before(async () => {
   rsaKey = { ...(await exportJWK(privateKey)), kid: 'k1', alg: 'RS256' } as JWK;
 });
 
+const authenticate = async (_username: string, _password: string) => undefined;
+const findAccount = async (_accountId: string) => undefined;
+
 function valid(): AuthServerOptions {
   return {
     issuer: 'https://login.example.com',
     jwks: { keys: [rsaKey] },
-    cookieKeys: ['k'.repeat(32)],
-    accounts: { authenticate: async () => undefined, findAccount: async () => undefined },
+    cookieKeys: ['x'.repeat(32)],
+    accounts: { authenticate, findAccount },
   };
 }
 
-/** The problems resolveOptions reports for `options`, or fails when it accepts them. */
+/** The problems resolveOptions reports for `options`; fails when it accepts them. */
 function problems(options: unknown): readonly string[] {
   try {
     resolveOptions(options as AuthServerOptions);
   } catch (error) {
-    assert.ok(error instanceof ConfigurationError);
+    assert.ok(error instanceof ConfigurationError, String(error));
     assert.equal(error.code, 'invalid_configuration');
+    for (const problem of error.problems) {
+      assert.ok(problem.startsWith('options'), `"${problem}" does not start with a path`);
+      assert.ok(error.message.includes(problem), 'the message lists every problem');
+    }
     return error.problems;
   }
   assert.fail('the options were accepted');
 }
 
+/** Asserts that `expected` is exactly one of the reported problems. */
 function assertProblem(options: unknown, expected: string) {
   const found = problems(options);
   assert.ok(found.includes(expected), `expected "${expected}" among:\n${found.join('\n')}`);
 }
 
-describe('options validation', () => {
-  it('fills in every documented default and leaves the caller’s object alone', () => {
+/** Asserts that some reported problem starts with `prefix` (a path and the start of a reason). */
+function assertProblemStartingWith(options: unknown, prefix: string) {
+  const found = problems(options);
+  assert.ok(
+    found.some((p) => p.startsWith(prefix)),
+    `expected a problem starting "${prefix}" among:\n${found.join('\n')}`,
+  );
+}
+
+describe('resolveOptions: defaults', () => {
+  it('resolves a minimal valid object and fills in every documented default', () => {
     const input = valid();
-    const before = JSON.stringify(input);
     const o = resolveOptions(input);
-    assert.equal(JSON.stringify(input), before);
+
+    assert.equal(o.issuer, 'https://login.example.com');
+    assert.deepEqual(o.jwks, { keys: [rsaKey] });
+    assert.deepEqual(o.cookieKeys, ['x'.repeat(32)]);
+    assert.equal(o.accounts.authenticate, authenticate);
+    assert.equal(o.accounts.findAccount, findAccount);
+
     assert.equal(o.development, false);
+    assert.equal(o.store, undefined, 'no store: createAuthServer makes a MemoryStore');
     assert.equal(o.proxy, false);
-    assert.deepEqual(o.scopes, ['openid', 'profile', 'email', 'offline_access']);
+    assert.deepEqual(o.scopes, DEFAULT_SCOPES);
+    assert.deepEqual(o.claims, {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username', 'updated_at'],
+      email: ['email', 'email_verified'],
+    });
+    assert.deepEqual(o.registrationClients, []);
+    assert.deepEqual(o.clients, []);
     assert.deepEqual(o.ttl, {
       accessToken: 900,
       authorizationCode: 60,
@@ -64,117 +94,269 @@ describe('options validation', () => {
     });
     assert.deepEqual(o.registration.dcrToken, { scope: 'dcr', ttl: 300, maxUses: 1 });
     assert.deepEqual(o.registration.instances, {
-      allowedScopes: ['openid', 'profile', 'email', 'offline_access'],
+      allowedScopes: DEFAULT_SCOPES,
       authMethods: ['client_secret_basic', 'private_key_jwt'],
     });
     assert.deepEqual(o.registration.policies, []);
-    assert.deepEqual(o.registrationClients, []);
-    assert.deepEqual(o.introspection.resourceServers, []);
-    assert.equal(o.interactions.title, 'Sign in');
-    assert.deepEqual(o.claims.email, ['email', 'email_verified']);
+    assert.deepEqual(o.introspection, { resourceServers: [] });
+    assert.deepEqual(o.interactions, { title: 'Sign in' });
+    assert.deepEqual(o.oidcProvider, {});
   });
 
+  it('instances.allowedScopes defaults to the configured scopes, not the default ones', () => {
+    const o = resolveOptions({ ...valid(), scopes: ['openid', 'api'] });
+    assert.deepEqual(o.registration.instances.allowedScopes, ['openid', 'api']);
+    assert.notEqual(o.registration.instances.allowedScopes, o.scopes, 'a copy, not an alias');
+  });
+
+  it('fills defaults beside the values given, at every depth', () => {
+    const o = resolveOptions({
+      ...valid(),
+      ttl: { accessToken: 60 },
+      registration: { dcrToken: { maxUses: 3 }, instances: { authMethods: ['private_key_jwt'] } },
+    });
+    assert.equal(o.ttl.accessToken, 60);
+    assert.equal(o.ttl.refreshToken, 2592000);
+    assert.deepEqual(o.registration.dcrToken, { scope: 'dcr', ttl: 300, maxUses: 3 });
+    assert.deepEqual(o.registration.instances.authMethods, ['private_key_jwt']);
+    assert.deepEqual(o.registration.instances.allowedScopes, DEFAULT_SCOPES);
+  });
+
+  it('does not mutate the input object', () => {
+    const store = new MemoryStore();
+    const ttl = { accessToken: 60 };
+    const dcrToken = { maxUses: 2 };
+    const registration = { dcrToken };
+    const features = { dPoP: { enabled: true } };
+    const oidcProvider = { features };
+    const clients = [
+      { client_id: 'web', client_secret: 's', redirect_uris: ['https://a.test/cb'] },
+    ];
+    const input: AuthServerOptions = {
+      ...valid(),
+      store,
+      ttl,
+      registration,
+      oidcProvider,
+      clients,
+    };
+    const keysBefore = Object.keys(input);
+    const snapshot = JSON.stringify(input);
+
+    const o = resolveOptions(input);
+
+    assert.equal(JSON.stringify(input), snapshot);
+    assert.deepEqual(Object.keys(input), keysBefore);
+    assert.deepEqual(Object.keys(ttl), ['accessToken']);
+    assert.deepEqual(Object.keys(registration), ['dcrToken']);
+    assert.deepEqual(Object.keys(dcrToken), ['maxUses']);
+    assert.deepEqual(Object.keys(features), ['dPoP']);
+    assert.equal(input.registration, registration);
+    assert.notEqual(o.ttl, ttl);
+    assert.notEqual(o.registration, registration);
+    assert.equal(o.store, store, 'a store is kept as it is, not copied');
+  });
+
+  it('does not mutate a null-prototype options object either', () => {
+    // Objects from Object.create(null) (or another realm) are not copied before ajv fills
+    // defaults into them.
+    const registration = Object.create(null) as Record<string, unknown>;
+    resolveOptions({ ...valid(), registration } as AuthServerOptions);
+    assert.deepEqual(Object.keys(registration), [], 'ajv filled defaults into the caller’s object');
+  });
+});
+
+describe('resolveOptions: schema problems, by path', () => {
   for (const ttl of [0, -1, 1.5, '300']) {
-    it(`registration.dcrToken.ttl ${JSON.stringify(ttl)} is refused by path`, () => {
-      assertProblem(
-        { ...valid(), registration: { dcrToken: { ttl } } },
-        'options.registration.dcrToken.ttl must be a positive integer no greater than 3600',
+    it(`registration.dcrToken.ttl ${JSON.stringify(ttl)} is not a positive integer`, () => {
+      const found = problems({ ...valid(), registration: { dcrToken: { ttl } } });
+      assert.equal(found.length, 1, found.join('\n'));
+      assert.ok(
+        found[0]?.startsWith('options.registration.dcrToken.ttl must be a positive integer'),
+        found[0],
       );
     });
   }
 
-  it('a DCR token lifetime over an hour is refused', () => {
+  it('registration.dcrToken.ttl over 3600 is refused; 3600 is accepted', () => {
     assertProblem(
       { ...valid(), registration: { dcrToken: { ttl: 3601 } } },
       'options.registration.dcrToken.ttl must be a positive integer no greater than 3600',
     );
+    assert.equal(
+      resolveOptions({ ...valid(), registration: { dcrToken: { ttl: 3600 } } }).registration
+        .dcrToken.ttl,
+      3600,
+    );
   });
 
-  it('a TTL that is not a positive integer is refused by path', () => {
+  it('other lifetimes must be positive integers', () => {
     assertProblem(
       { ...valid(), ttl: { refreshToken: 0 } },
       'options.ttl.refreshToken must be a positive integer',
     );
+    assertProblem(
+      { ...valid(), registration: { dcrToken: { maxUses: 0 } } },
+      'options.registration.dcrToken.maxUses must be a positive integer',
+    );
   });
 
-  it('unknown options are refused, at any depth', () => {
-    assertProblem({ ...valid(), foo: 1 }, 'options.foo is not a known option');
+  it('an unknown top-level option is refused', () => {
+    assert.deepEqual(problems({ ...valid(), foo: 1 }), ['options.foo is not a known option']);
+  });
+
+  it('an unknown nested option is refused with its full path', () => {
     assertProblem(
       { ...valid(), registration: { dcrToken: { uses: 2 } } },
       'options.registration.dcrToken.uses is not a known option',
     );
+    assertProblem(
+      { ...valid(), ttl: { accesToken: 60 } },
+      'options.ttl.accesToken is not a known option',
+    );
+    assertProblem(
+      { ...valid(), registrationClients: [{ client_id: 'a', redirect_uris: ['a.b:/c'], x: 1 }] },
+      'options.registrationClients[0].x is not a known option',
+    );
   });
 
-  it('required options are named when missing', () => {
-    const { issuer: _issuer, accounts: _accounts, ...rest } = valid();
-    const found = problems(rest);
-    assert.ok(found.includes('options.issuer is required'));
-    assert.ok(found.includes('options.accounts is required'));
-    assertProblem(
-      { ...valid(), accounts: { findAccount: async () => undefined } },
+  it('a missing issuer is named', () => {
+    const { issuer: _issuer, ...rest } = valid();
+    assert.deepEqual(problems(rest), ['options.issuer is required']);
+  });
+
+  it('missing accounts are named', () => {
+    const { accounts: _accounts, ...rest } = valid();
+    assert.deepEqual(problems(rest), ['options.accounts is required']);
+  });
+
+  it('a missing accounts.authenticate is named', () => {
+    assert.deepEqual(problems({ ...valid(), accounts: { findAccount } }), [
       'options.accounts.authenticate is required',
-    );
-    assertProblem(
-      { ...valid(), accounts: { authenticate: async () => undefined, findAccount: 'x' } },
+    ]);
+  });
+
+  it('accounts.findAccount must be a function', () => {
+    assert.deepEqual(problems({ ...valid(), accounts: { authenticate, findAccount: 'x' } }), [
       'options.accounts.findAccount must be a function',
-    );
+    ]);
   });
 
   it('a store must be a store', () => {
-    const found = problems({ ...valid(), store: { adapter() {} } });
-    assert.ok(found.some((p) => p.startsWith('options.store must be a store')));
+    for (const store of [{}, { adapter() {} }, 'redis://localhost', null]) {
+      assertProblemStartingWith(
+        { ...valid(), store },
+        'options.store must be a store (an object with adapter, takeUse',
+      );
+    }
     assert.doesNotThrow(() => resolveOptions({ ...valid(), store: new MemoryStore() }));
-  });
-
-  it('the issuer must be an absolute https URL without query or fragment', () => {
-    assertProblem(
-      { ...valid(), issuer: 'http://login.example.com' },
-      'options.issuer must use https (http is allowed only with options.development)',
-    );
-    assertProblem(
-      { ...valid(), issuer: 'https://login.example.com/#x' },
-      'options.issuer must not have a query or fragment',
-    );
-    assertProblem(
-      { ...valid(), issuer: 'https://login.example.com/?a=b' },
-      'options.issuer must not have a query or fragment',
-    );
-    assertProblem(
-      { ...valid(), issuer: 'login.example.com' },
-      'options.issuer must be an absolute http(s) URL',
-    );
-  });
-
-  it('development mode allows an http issuer and generated keys; production requires keys', () => {
-    const { jwks: _jwks, cookieKeys: _cookieKeys, ...keyless } = valid();
-    assert.doesNotThrow(() =>
-      resolveOptions({ ...keyless, issuer: 'http://localhost:3000', development: true }),
-    );
-    const found = problems(keyless);
-    assert.ok(
-      found.includes('options.jwks is required (generated keys only with options.development)'),
-    );
-    assert.ok(
-      found.includes(
-        'options.cookieKeys is required (generated keys only with options.development)',
-      ),
-    );
   });
 
   it('cookie keys are at least 32 characters', () => {
     assertProblem(
-      { ...valid(), cookieKeys: ['short'] },
+      { ...valid(), cookieKeys: ['x'.repeat(31)] },
       'options.cookieKeys[0] must NOT have fewer than 32 characters',
+    );
+    assertProblem(
+      { ...valid(), cookieKeys: ['x'.repeat(32), 'short'] },
+      'options.cookieKeys[1] must NOT have fewer than 32 characters',
+    );
+  });
+});
+
+describe('resolveOptions: the issuer', () => {
+  it('an http issuer is refused without development', () => {
+    assert.deepEqual(problems({ ...valid(), issuer: 'http://login.example.com' }), [
+      'options.issuer must use https (http is allowed only with options.development)',
+    ]);
+  });
+
+  for (const issuer of ['https://login.example.com/#x', 'https://login.example.com/?a=b']) {
+    it(`an issuer with a query or fragment is refused: ${issuer}`, () => {
+      assert.deepEqual(problems({ ...valid(), issuer }), [
+        'options.issuer must not have a query or fragment',
+      ]);
+    });
+  }
+
+  for (const issuer of ['https://login.example.com/#', 'https://login.example.com/?']) {
+    it(`an issuer with an empty query or fragment is refused too (RFC 8414 §2): ${issuer}`, () => {
+      assertProblem({ ...valid(), issuer }, 'options.issuer must not have a query or fragment');
+    });
+  }
+
+  for (const issuer of ['login.example.com', 'ftp://login.example.com', '/oidc']) {
+    it(`a non-http(s)-URL issuer is refused: ${issuer}`, () => {
+      assert.deepEqual(problems({ ...valid(), issuer }), [
+        'options.issuer must be an absolute http(s) URL',
+      ]);
+    });
+  }
+
+  it('an issuer that is not a string is refused by path', () => {
+    assertProblemStartingWith({ ...valid(), issuer: 42 }, 'options.issuer must be string');
+  });
+
+  it('an https issuer with a path prefix is accepted', () => {
+    const issuer = 'https://login.example.com/oidc';
+    assert.equal(resolveOptions({ ...valid(), issuer }).issuer, issuer);
+  });
+});
+
+describe('resolveOptions: development mode and keys', () => {
+  it('development allows an http issuer and no jwks or cookieKeys', () => {
+    const { jwks: _jwks, cookieKeys: _cookieKeys, ...keyless } = valid();
+    const o = resolveOptions({ ...keyless, issuer: 'http://localhost:3000', development: true });
+    assert.equal(o.development, true);
+    assert.equal(o.jwks, undefined);
+    assert.equal(o.cookieKeys, undefined);
+  });
+
+  it('without development, jwks and cookieKeys are required', () => {
+    const { jwks: _jwks, cookieKeys: _cookieKeys, ...keyless } = valid();
+    assert.deepEqual(problems(keyless), [
+      'options.jwks is required (generated keys only with options.development)',
+      'options.cookieKeys is required (generated keys only with options.development)',
+    ]);
+    const { jwks: _j, ...noJwks } = valid();
+    assert.deepEqual(problems(noJwks), [
+      'options.jwks is required (generated keys only with options.development)',
+    ]);
+    const { cookieKeys: _c, ...noCookieKeys } = valid();
+    assert.deepEqual(problems(noCookieKeys), [
+      'options.cookieKeys is required (generated keys only with options.development)',
+    ]);
+  });
+});
+
+describe('resolveOptions: scopes and clients', () => {
+  it('scopes may not include the dcr scope', () => {
+    assert.deepEqual(problems({ ...valid(), scopes: ['openid', 'dcr'] }), [
+      "options.scopes must not include the DCR token scope 'dcr'",
+    ]);
+    assertProblem(
+      {
+        ...valid(),
+        scopes: ['openid', 'register'],
+        registration: { dcrToken: { scope: 'register' } },
+      },
+      "options.scopes must not include the DCR token scope 'register'",
     );
   });
 
-  it('the dcr scope belongs to registration clients only', () => {
-    assertProblem(
-      { ...valid(), scopes: ['openid', 'dcr'] },
-      "options.scopes must not include the DCR token scope 'dcr'",
+  it('instance allowedScopes must be among the scopes', () => {
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        registration: { instances: { allowedScopes: ['openid', 'admin'] } },
+      }),
+      ["options.registration.instances.allowedScopes[1] 'admin' is not in options.scopes"],
     );
-    assertProblem(
-      {
+  });
+
+  it('a static client may not have the dcr scope', () => {
+    assert.deepEqual(
+      problems({
         ...valid(),
         clients: [
           {
@@ -184,52 +366,53 @@ describe('options validation', () => {
             scope: 'openid dcr',
           },
         ],
-      },
-      "options.clients[0].scope must not include 'dcr': only registration clients may obtain it",
+      }),
+      ["options.clients[0].scope must not include 'dcr': only registration clients may obtain it"],
     );
   });
 
-  it('instance scopes must be offered scopes', () => {
-    assertProblem(
-      { ...valid(), registration: { instances: { allowedScopes: ['openid', 'admin'] } } },
-      "options.registration.instances.allowedScopes[1] 'admin' is not in options.scopes",
-    );
-  });
-
-  it('client ids are unique across registration and other clients', () => {
-    assertProblem(
-      {
+  it('client ids are unique across registrationClients and clients', () => {
+    assert.deepEqual(
+      problems({
         ...valid(),
         registrationClients: [{ client_id: 'app', redirect_uris: ['com.example.app:/cb'] }],
         clients: [
           { client_id: 'app', client_secret: 's', redirect_uris: ['https://a.example/cb'] },
         ],
-      },
-      "options.clients[0].client_id 'app' is used by another client",
+      }),
+      ["options.clients[0].client_id 'app' is used by another client"],
     );
   });
 
-  it('registration client redirect URIs follow RFC 8252', () => {
-    const found = problems({
-      ...valid(),
-      registrationClients: [{ client_id: 'app', redirect_uris: ['http://example.com/cb'] }],
-    });
-    assert.ok(
-      found.some((p) =>
-        p.startsWith(
-          "options.registrationClients[0].redirect_uris 'http://example.com/cb' may use http only",
-        ),
-      ),
-    );
-  });
-
-  it('resource servers must be known confidential clients', () => {
-    assertProblem(
-      { ...valid(), introspection: { resourceServers: ['api'] } },
-      "options.introspection.resourceServers[0] 'api' is not in options.clients",
-    );
-    assertProblem(
+  it('a registration client redirect URI must follow RFC 8252: http://example.com/cb', () => {
+    assertProblemStartingWith(
       {
+        ...valid(),
+        registrationClients: [{ client_id: 'app', redirect_uris: ['http://example.com/cb'] }],
+      },
+      "options.registrationClients[0].redirect_uris 'http://example.com/cb' may use http only",
+    );
+  });
+
+  it('a registration client with native redirect URIs is accepted', () => {
+    const registrationClients = [
+      { client_id: 'app', redirect_uris: ['com.example.app:/cb', 'http://127.0.0.1/cb'] },
+    ];
+    assert.deepEqual(
+      resolveOptions({ ...valid(), registrationClients }).registrationClients,
+      registrationClients,
+    );
+  });
+
+  it('a resource server must be a known client', () => {
+    assert.deepEqual(problems({ ...valid(), introspection: { resourceServers: ['api'] } }), [
+      "options.introspection.resourceServers[0] 'api' is not in options.clients",
+    ]);
+  });
+
+  it('a resource server must be a confidential client', () => {
+    assert.deepEqual(
+      problems({
         ...valid(),
         clients: [
           {
@@ -239,46 +422,47 @@ describe('options validation', () => {
           },
         ],
         introspection: { resourceServers: ['api'] },
-      },
-      "options.introspection.resourceServers[0] 'api' must be a confidential client",
+      }),
+      ["options.introspection.resourceServers[0] 'api' must be a confidential client"],
     );
   });
 
-  for (const [setting, value] of [
-    ['pkce', { required: () => false }],
-    ['adapter', () => ({})],
-    ['ttl', { AccessToken: 1 }],
-    ['responseTypes', ['code token']],
+  it('a confidential resource server is accepted', () => {
+    const o = resolveOptions({
+      ...valid(),
+      clients: [{ client_id: 'api', client_secret: 's', redirect_uris: [] }],
+      introspection: { resourceServers: ['api'] },
+    });
+    assert.deepEqual(o.introspection.resourceServers, ['api']);
+  });
+});
+
+describe('resolveOptions: the oidcProvider passthrough', () => {
+  for (const [path, oidcProvider] of [
+    ['pkce', { pkce: { required: () => false } }],
+    ['features.registration', { features: { registration: { enabled: true } } }],
+    ['adapter', { adapter: () => ({}) }],
+    ['cookies.keys', { cookies: { keys: ['k'.repeat(32)] } }],
+    ['ttl', { ttl: { AccessToken: 1 } }],
   ] as const) {
-    it(`oidcProvider.${setting} cannot weaken the library’s settings`, () => {
-      const found = problems({ ...valid(), oidcProvider: { [setting]: value } });
-      assert.ok(
-        found.some((p) => p.startsWith(`options.oidcProvider.${setting} cannot be set`)),
-        found.join('\n'),
-      );
+    it(`oidcProvider.${path} cannot be set`, () => {
+      const found = problems({ ...valid(), oidcProvider });
+      assert.equal(found.length, 1, found.join('\n'));
+      assert.ok(found[0]?.startsWith(`options.oidcProvider.${path} cannot be set`), found[0]);
     });
   }
 
-  it('nested locked oidc-provider settings are refused too', () => {
-    const found = problems({
-      ...valid(),
-      oidcProvider: {
-        features: { registration: { enabled: true }, devInteractions: { enabled: true } },
-        cookies: { keys: ['x'] },
-      },
+  it('a locked setting is refused in a null-prototype oidcProvider object too', () => {
+    const oidcProvider = Object.assign(Object.create(null) as Record<string, unknown>, {
+      pkce: { required: () => false },
     });
-    assert.ok(
-      found.some((p) => p.startsWith('options.oidcProvider.features.registration cannot be set')),
+    assertProblemStartingWith(
+      { ...valid(), oidcProvider },
+      'options.oidcProvider.pkce cannot be set',
     );
-    assert.ok(
-      found.some((p) =>
-        p.startsWith('options.oidcProvider.features.devInteractions cannot be set'),
-      ),
-    );
-    assert.ok(found.some((p) => p.startsWith('options.oidcProvider.cookies.keys cannot be set')));
   });
 
-  it('other oidc-provider settings pass through', () => {
+  it('oidcProvider.features.dPoP and oidcProvider.routes are accepted', () => {
     const o = resolveOptions({
       ...valid(),
       oidcProvider: {
@@ -286,23 +470,72 @@ describe('options validation', () => {
         routes: { registration: '/register' },
       },
     });
+    assert.deepEqual(o.oidcProvider.features?.dPoP, { enabled: true });
     assert.equal(o.oidcProvider.routes?.registration, '/register');
   });
+});
 
-  it('several problems are all reported at once', () => {
-    const found = problems({ ...valid(), issuer: 42, ttl: { accessToken: 0 }, bogus: true });
-    assert.ok(found.length >= 3, found.join('\n'));
+describe('resolveOptions: several problems', () => {
+  it('reports every schema problem at once', () => {
+    const found = problems({
+      ...valid(),
+      ttl: { accessToken: 0 },
+      registration: { dcrToken: { ttl: 4000 } },
+      accounts: { authenticate },
+      bogus: true,
+    });
+    for (const expected of [
+      'options.ttl.accessToken must be a positive integer',
+      'options.registration.dcrToken.ttl must be a positive integer no greater than 3600',
+      'options.accounts.findAccount is required',
+      'options.bogus is not a known option',
+    ]) {
+      assert.ok(found.includes(expected), `expected "${expected}" among:\n${found.join('\n')}`);
+    }
+  });
+
+  it('reports every cross-option problem at once', () => {
+    const { jwks: _jwks, ...noJwks } = valid();
+    const found = problems({
+      ...noJwks,
+      issuer: 'http://login.example.com',
+      scopes: ['openid', 'dcr'],
+      introspection: { resourceServers: ['api'] },
+      oidcProvider: { pkce: {} },
+    });
+    assert.deepEqual(found, [
+      'options.issuer must use https (http is allowed only with options.development)',
+      'options.jwks is required (generated keys only with options.development)',
+      "options.scopes must not include the DCR token scope 'dcr'",
+      "options.introspection.resourceServers[0] 'api' is not in options.clients",
+      'options.oidcProvider.pkce cannot be set: PKCE S256 is required for every client',
+    ]);
+  });
+
+  it('reports schema and cross-option problems together', () => {
+    // resolveOptions promises to name every offending path.
+    const found = problems({
+      ...valid(),
+      issuer: 'http://login.example.com',
+      ttl: { accessToken: 0 },
+    });
+    assert.ok(found.includes('options.ttl.accessToken must be a positive integer'));
+    assert.ok(
+      found.includes(
+        'options.issuer must use https (http is allowed only with options.development)',
+      ),
+      found.join('\n'),
+    );
   });
 
   it('createAuthServer fails fast with the same error', async () => {
     await assert.rejects(
       createAuthServer({ ...valid(), registration: { dcrToken: { maxUses: 0 } } }),
-      (error: Error) => {
+      (error: unknown) => {
         assert.ok(error instanceof ConfigurationError);
-        assert.match(
-          error.message,
-          /options\.registration\.dcrToken\.maxUses must be a positive integer/,
-        );
+        assert.deepEqual(error.problems, [
+          'options.registration.dcrToken.maxUses must be a positive integer',
+        ]);
         return true;
       },
     );
