@@ -16,12 +16,16 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const type = req.headers['content-type'] ?? '';
   if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded'))
     return new URLSearchParams();
+  // A declared length over the limit is refused before reading a byte.
+  if (Number(req.headers['content-length'] ?? 0) > MAX_FORM_BYTES)
+    throw new FormTooLarge('form body too large');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
+  for await (const chunk of req as AsyncIterable<unknown>) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
     if (size > MAX_FORM_BYTES) throw new FormTooLarge('form body too large');
-    chunks.push(chunk as Buffer);
+    chunks.push(buffer);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }

@@ -1,13 +1,12 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
+import { consentDetails, grantConsent, type Interaction } from './consent.js';
 import { csrfToken, csrfValid } from './csrf.js';
 import { FormTooLarge, readForm } from './form.js';
 import { PAGE_HEADERS } from './html.js';
 import { consentPage, loginPage, messagePage } from './pages.js';
 import type { InteractionOptions } from './types.js';
-
-type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const ROUTE = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?\/?$/;
 
@@ -16,26 +15,6 @@ function send(ctx: Context, status: number, html: string) {
   ctx.set(PAGE_HEADERS);
   ctx.type = 'html';
   ctx.body = html;
-}
-
-/** Grants what the consent prompt asks for, on the interaction's grant (created if new). */
-async function grantConsent(provider: Provider, interaction: Interaction): Promise<string> {
-  const { prompt, params, session } = interaction;
-  const grant = interaction.grantId
-    ? await provider.Grant.find(interaction.grantId)
-    : new provider.Grant({ accountId: session?.accountId, clientId: String(params.client_id) });
-  if (!grant) throw new errors.SessionNotFound('grant not found');
-  const details = prompt.details as {
-    missingOIDCScope?: string[];
-    missingOIDCClaims?: string[];
-    missingResourceScopes?: Record<string, string[]>;
-  };
-  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
-  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
-  for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
-    grant.addResourceScope(resource, scopes.join(' '));
-  }
-  return grant.save();
 }
 
 /**
@@ -51,6 +30,8 @@ export function createInteractionRoutes(
   const title = options.title ?? 'Sign in';
   const base = (uid: string) => `${options.basePath}/interaction/${uid}`;
 
+  // interactionResult + a Koa redirect is interactionFinished (303 to returnTo) without writing
+  // to the raw response behind Koa's back.
   async function finish(ctx: Context, result: InteractionResults, merge: boolean) {
     const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, {
       mergeWithLastSubmission: merge,
@@ -64,6 +45,14 @@ export function createInteractionRoutes(
     if (interaction.prompt.name === 'login') {
       return send(ctx, 200, loginPage(title, `${base(interaction.uid)}/login`, csrf));
     }
+    // Only the default policy's two prompts have pages; a custom prompt needs its own.
+    if (interaction.prompt.name !== 'consent') {
+      return send(
+        ctx,
+        501,
+        messagePage(title, 'Not supported', 'This sign-in step is not supported here.'),
+      );
+    }
     const clientId = String(interaction.params.client_id);
     const client = await provider.Client.find(clientId);
     if (!client)
@@ -73,16 +62,12 @@ export function createInteractionRoutes(
         messagePage(title, 'Unknown app', 'Start signing in again from the app.'),
       );
     const accountId = interaction.session?.accountId ?? '';
-    const metadata = client.metadata() as Record<string, unknown>;
+    const metadata: Record<string, unknown> = { ...client.metadata() };
     if (await options.autoConsent({ clientId, accountId, metadata })) {
       const grantId = await grantConsent(provider, interaction);
       return finish(ctx, { consent: { grantId } }, true);
     }
-    const details = interaction.prompt.details as {
-      missingOIDCScope?: string[];
-      missingOIDCClaims?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
+    const details = consentDetails(interaction.prompt.details);
     return send(
       ctx,
       200,
@@ -93,10 +78,10 @@ export function createInteractionRoutes(
         {
           clientName: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
           scopes: [
-            ...(details.missingOIDCScope ?? []),
-            ...Object.values(details.missingResourceScopes ?? {}).flat(),
+            ...details.missingOIDCScope,
+            ...Object.values(details.missingResourceScopes).flat(),
           ],
-          claims: details.missingOIDCClaims ?? [],
+          claims: details.missingOIDCClaims,
         },
       ),
     );
