@@ -112,7 +112,8 @@ function stringArray(metadata: Record<string, unknown>, field: string): string[]
  */
 export function redirectUriProblem(uri: string): string | undefined {
   // Stored as given, so the raw string must be clean too (the URL parser would trim it).
-  if ([...uri].some((c) => c <= ' ' || c === '\x7f')) return 'must not contain whitespace or control characters';
+  if ([...uri].some((c) => c <= ' ' || c === '\x7f'))
+    return 'must not contain whitespace or control characters';
   if (uri.includes('*')) return 'must not contain wildcards';
   if (uri.includes('#')) return 'must not contain a fragment (RFC 6749 §3.1.2)';
   const url = URL.parse(uri);
