@@ -1,5 +1,12 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { AlreadyConsumedError, type Store } from '../lib/storage/index.js';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import {
+  AlreadyConsumedError,
+  type RateDecision,
+  RateLimiters,
+  type RateLimitWindow,
+  type Store,
+} from '../lib/storage/index.js';
 
 /**
  * Options for {@link MemoryStore}.
@@ -166,6 +173,9 @@ export class MemoryStore implements Store {
   readonly #uses = new Map<string, UseCounter>();
   /** Index name → member → the member's expiry in ms (`Infinity` for never). */
   readonly #indexes = new Map<string, Map<string, number>>();
+  readonly #rateLimiters = new RateLimiters(
+    (limit) => new RateLimiterMemory({ points: limit.points, duration: limit.duration }),
+  );
   #timer: NodeJS.Timeout | undefined;
 
   /**
@@ -255,6 +265,18 @@ export class MemoryStore implements Store {
   /** Removes the set `index` and all its members. */
   async deleteIndex(index: string): Promise<void> {
     this.#indexes.delete(index);
+  }
+
+  /** Removes `member` from the set `index`, and the set once it is empty. */
+  async removeFromIndex(index: string, member: string): Promise<void> {
+    const members = this.#indexes.get(index);
+    members?.delete(member);
+    if (members?.size === 0) this.#indexes.delete(index);
+  }
+
+  /** Counts one attempt against a rate limit (rate-limiter-flexible's memory limiter, real time). */
+  consumeRate(key: string, limit: RateLimitWindow): Promise<RateDecision> {
+    return this.#rateLimiters.consume(key, limit);
   }
 
   /** Stops the sweep timer. The stored data stays readable; nothing is swept any more. */

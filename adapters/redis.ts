@@ -20,7 +20,14 @@
 
 import { type Cluster, Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { AlreadyConsumedError, type Store } from '../lib/storage/index.js';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import {
+  AlreadyConsumedError,
+  type RateDecision,
+  RateLimiters,
+  type RateLimitWindow,
+  type Store,
+} from '../lib/storage/index.js';
 
 /**
  * Options for {@link RedisStore}.
@@ -336,6 +343,15 @@ export class RedisStore implements Store {
   readonly #prefix: string;
   readonly #owned: boolean;
   readonly #adapters = new Map<string, RedisModelAdapter>();
+  readonly #rateLimiters = new RateLimiters(
+    (limit) =>
+      new RateLimiterRedis({
+        storeClient: this.#redis,
+        keyPrefix: `${this.#prefix}rate`,
+        points: limit.points,
+        duration: limit.duration,
+      }),
+  );
 
   /**
    * Uses the client given, or opens a connection to the URL given (without waiting for it: the
@@ -396,6 +412,19 @@ export class RedisStore implements Store {
   /** Removes the set `index` and all its members. */
   async deleteIndex(index: string): Promise<void> {
     await this.#redis.del(this.#indexKey(index));
+  }
+
+  /** Removes `member` from the set `index`. */
+  async removeFromIndex(index: string, member: string): Promise<void> {
+    await this.#redis.zrem(this.#indexKey(index), member);
+  }
+
+  /**
+   * Counts one attempt against a rate limit with rate-limiter-flexible's Redis limiter (one
+   * single-key script per attempt, so it holds across processes and on a Cluster).
+   */
+  consumeRate(key: string, limit: RateLimitWindow): Promise<RateDecision> {
+    return this.#rateLimiters.consume(`{${key}}`, limit);
   }
 
   /**

@@ -19,7 +19,9 @@ export class ConfigurationError extends Error {
 }
 
 /**
- * The RFC 7591 §3.2.2 error codes a registration policy may reject with.
+ * The RFC 7591 §3.2.2 error codes a registration policy may reject with, and
+ * `invalid_software_id`: this library's extension code (RFC 7591 §3.2.2 allows them) for a
+ * `software_id` that names no template, or a disabled one.
  *
  * @group Errors
  */
@@ -27,6 +29,7 @@ export type RegistrationErrorCode =
   | 'invalid_client_metadata'
   | 'invalid_redirect_uri'
   | 'invalid_software_statement'
+  | 'invalid_software_id'
   | 'unapproved_software_statement';
 
 /**

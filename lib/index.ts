@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { MemoryStore, type MemoryStoreOptions } from '../adapters/memory.js';
+export type { DeviceEvent, DeviceEvents, DeviceInfo, RevokedBy } from './devices/index.js';
 export {
   ConfigurationError,
   type RegistrationErrorCode,
@@ -16,18 +17,34 @@ export type {
   AccountOptions,
   AuthServerOptions,
   DcrTokenOptions,
+  DeviceOptions,
   InstanceAuthMethod,
   InstanceClientOptions,
+  InstanceLimitOptions,
   InteractionPageOptions,
   IntrospectionOptions,
+  RateLimit,
   RegistrationClientOptions,
   RegistrationOptions,
+  RegistrationRateLimitOptions,
   TtlOptions,
 } from './options/index.js';
 export type {
   InstanceRecord,
   RegistrationPolicy,
   RegistrationPolicyInput,
+  Template,
+  TemplateClientMetadata,
+  TemplateInstanceField,
+  TemplateLookup,
+  TemplateResolver,
+  TemplateTtlOptions,
 } from './registration/index.js';
-export { type AuthServer, createAuthServer } from './server/index.js';
-export { AlreadyConsumedError, StorageUnavailableError, type Store } from './storage/index.js';
+export { type AuthServer, createAuthServer, type DeviceManagement } from './server/index.js';
+export {
+  AlreadyConsumedError,
+  type RateDecision,
+  type RateLimitWindow,
+  StorageUnavailableError,
+  type Store,
+} from './storage/index.js';

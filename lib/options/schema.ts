@@ -6,6 +6,74 @@ const nonEmptyString = { type: 'string', minLength: 1 } as const;
 const scopeToken = { type: 'string', pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' } as const;
 const stringList = { type: 'array', items: nonEmptyString } as const;
 
+/** A template client (see `Template`); also validates what a template resolver returns. @internal */
+export const templateSchema = {
+  type: 'object',
+  required: ['software_id', 'client'],
+  additionalProperties: false,
+  properties: {
+    software_id: nonEmptyString,
+    client: {
+      type: 'object',
+      required: ['redirect_uris'],
+      additionalProperties: false,
+      properties: {
+        redirect_uris: { type: 'array', minItems: 1, items: nonEmptyString },
+        post_logout_redirect_uris: { type: 'array', items: nonEmptyString },
+        grant_types: {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { enum: ['authorization_code', 'refresh_token'] },
+        },
+        scope: nonEmptyString,
+        token_endpoint_auth_method: { enum: ['client_secret_basic', 'private_key_jwt'] },
+        client_name: nonEmptyString,
+        client_uri: nonEmptyString,
+        logo_uri: nonEmptyString,
+        policy_uri: nonEmptyString,
+        tos_uri: nonEmptyString,
+        default_max_age: positiveInteger,
+        require_auth_time: { type: 'boolean' },
+        dpop_bound_access_tokens: { type: 'boolean' },
+      },
+    },
+    instanceFields: {
+      type: 'array',
+      uniqueItems: true,
+      items: {
+        enum: [
+          'client_name',
+          'software_version',
+          'jwks',
+          'scope',
+          'redirect_uris',
+          'post_logout_redirect_uris',
+          'logo_uri',
+          'contacts',
+        ],
+      },
+      default: ['client_name', 'software_version'],
+    },
+    disabled: { type: 'boolean', default: false },
+    minimumSoftwareVersion: nonEmptyString,
+    allowedScopes: { type: 'array', uniqueItems: true, items: scopeToken },
+    allowedRedirectSchemes: { type: 'array', uniqueItems: true, items: nonEmptyString },
+    ttl: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { accessToken: positiveInteger, refreshToken: positiveInteger },
+    },
+  },
+} as const;
+
+const rateLimit = {
+  type: 'object',
+  required: ['points', 'duration'],
+  additionalProperties: false,
+  properties: { points: positiveInteger, duration: positiveInteger },
+} as const;
+
 /** @internal */
 export const optionsSchema = {
   type: 'object',
@@ -107,6 +175,7 @@ export const optionsSchema = {
           additionalProperties: false,
           properties: {
             allowedScopes: { type: 'array', uniqueItems: true, items: scopeToken },
+            allowedRedirectSchemes: { type: 'array', uniqueItems: true, items: nonEmptyString },
             authMethods: {
               type: 'array',
               minItems: 1,
@@ -117,6 +186,35 @@ export const optionsSchema = {
           },
         },
         policies: { type: 'array', items: { isFunction: true }, default: [] },
+        templates: { type: 'array', items: templateSchema, default: [] },
+        templateResolver: { isFunction: true },
+        templatesOnly: { type: 'boolean', default: false },
+        maxInstancesPerAccount: {
+          type: 'object',
+          required: ['max'],
+          additionalProperties: false,
+          properties: {
+            max: positiveInteger,
+            onLimit: { enum: ['reject', 'revoke-oldest'], default: 'reject' },
+          },
+        },
+        rateLimit: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { perAccount: rateLimit, perIp: rateLimit },
+        },
+      },
+    },
+    devices: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        adminClients: { type: 'array', uniqueItems: true, items: nonEmptyString, default: [] },
+        adminScope: { ...scopeToken, default: 'devices:admin' },
+        adminSecret: { type: 'string', minLength: 32 },
+        selfServiceScope: scopeToken,
+        keepRevokedFor: { ...positiveInteger, default: 2592000 },
       },
     },
     introspection: {

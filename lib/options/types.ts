@@ -1,5 +1,6 @@
 import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
-import type { RegistrationPolicy } from '../registration/index.js';
+import type { RegistrationPolicy } from '../registration/policy-types.js';
+import type { Template, TemplateResolver } from '../registration/template-types.js';
 import type { Store } from '../storage/index.js';
 
 /**
@@ -98,6 +99,9 @@ export interface AuthServerOptions {
 
   /** Token introspection (RFC 7662). */
   introspection?: IntrospectionOptions;
+
+  /** Device management: the admin API, self-service, and what revocation keeps. */
+  devices?: DeviceOptions;
 
   /** The built-in sign-in pages. */
   interactions?: InteractionPageOptions;
@@ -223,6 +227,108 @@ export interface RegistrationOptions {
    * @default []
    */
   policies?: RegistrationPolicy[];
+  /**
+   * Template clients: an instance registers with just `{"software_id": "<template>"}` and
+   * inherits the template's settings live. Once any template (or a resolver) is configured, a
+   * registration's `software_id` always names a template.
+   *
+   * @default []
+   */
+  templates?: Template[];
+  /** Looks up templates that are not in {@link RegistrationOptions.templates} (e.g. in a database). */
+  templateResolver?: TemplateResolver;
+  /**
+   * Refuse registrations without a `software_id`: instances register from templates only.
+   *
+   * @default false
+   */
+  templatesOnly?: boolean;
+  /** At most this many active instances per account. No limit when unset. */
+  maxInstancesPerAccount?: InstanceLimitOptions;
+  /**
+   * Registration attempts allowed per account and per client IP address, counted in the store
+   * so the limit holds across processes. Over the limit: `429` with `Retry-After`. No limit
+   * when unset.
+   */
+  rateLimit?: RegistrationRateLimitOptions;
+}
+
+/**
+ * The per-account instance limit.
+ *
+ * @group Options
+ */
+export interface InstanceLimitOptions {
+  /** Active instances one account may have. */
+  max: number;
+  /**
+   * What a registration beyond the limit does: `reject` it (`invalid_client_metadata`), or
+   * `revoke-oldest` instances once the new one is registered.
+   *
+   * @default 'reject'
+   */
+  onLimit?: 'reject' | 'revoke-oldest';
+}
+
+/**
+ * Registration rate limits.
+ *
+ * @group Options
+ */
+export interface RegistrationRateLimitOptions {
+  /** Registration attempts per account (the user behind the DCR token). */
+  perAccount?: RateLimit;
+  /** Registration attempts per client IP address (behind a proxy, see {@link AuthServerOptions.proxy}). */
+  perIp?: RateLimit;
+}
+
+/**
+ * A fixed-window rate limit.
+ *
+ * @group Options
+ */
+export interface RateLimit {
+  /** Attempts allowed per window. */
+  points: number;
+  /** The window, in seconds. */
+  duration: number;
+}
+
+/**
+ * Device management settings.
+ *
+ * @group Options
+ */
+export interface DeviceOptions {
+  /**
+   * Static clients (in {@link AuthServerOptions.clients}, with the `client_credentials` grant)
+   * whose access tokens with {@link DeviceOptions.adminScope} open the admin API.
+   *
+   * @default []
+   */
+  adminClients?: string[];
+  /**
+   * The scope an admin client's token needs. Reserved: not offered to any other client.
+   *
+   * @default 'devices:admin'
+   */
+  adminScope?: string;
+  /**
+   * A bearer secret (at least 32 characters) that also opens the admin API, for simple
+   * deployments without an admin client.
+   */
+  adminSecret?: string;
+  /**
+   * The scope a user's own access token needs at the self-service endpoint (`/devices`). The
+   * endpoint is off when unset; the scope must be in {@link AuthServerOptions.scopes}.
+   */
+  selfServiceScope?: string;
+  /**
+   * How long a revoked instance stays listed (with status `revoked`), in seconds.
+   *
+   * @default 2592000 (30 days)
+   */
+  keepRevokedFor?: number;
 }
 
 /**
@@ -264,6 +370,11 @@ export interface InstanceClientOptions {
    * @default all of {@link AuthServerOptions.scopes}
    */
   allowedScopes?: string[];
+  /**
+   * Redirect URI schemes (without the colon) an instance may register; any scheme the built-in
+   * rules accept when unset.
+   */
+  allowedRedirectSchemes?: string[];
   /**
    * Client authentication methods an instance may register with; the first is the default.
    *

@@ -1,8 +1,10 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
 import { ConfigurationError } from '../errors.js';
-import type { RegistrationPolicy } from '../registration/index.js';
-import { redirectUriProblem } from '../registration/index.js';
+import { redirectUriProblem } from '../registration/instance-rules.js';
+import type { RegistrationPolicy } from '../registration/policy-types.js';
+import type { TemplateResolver } from '../registration/template-types.js';
+import { type ResolvedTemplate, templateProblems } from '../registration/templates.js';
 import type { Store } from '../storage/index.js';
 import { optionsSchema } from './schema.js';
 import type {
@@ -28,8 +30,27 @@ export interface ResolvedOptions {
   ttl: Required<NonNullable<AuthServerOptions['ttl']>>;
   registration: {
     dcrToken: { scope: string; ttl: number; maxUses: number };
-    instances: { allowedScopes: string[]; authMethods: InstanceAuthMethod[] };
+    instances: {
+      allowedScopes: string[];
+      allowedRedirectSchemes?: string[];
+      authMethods: InstanceAuthMethod[];
+    };
     policies: RegistrationPolicy[];
+    templates: ResolvedTemplate[];
+    templateResolver?: TemplateResolver;
+    templatesOnly: boolean;
+    maxInstancesPerAccount?: { max: number; onLimit: 'reject' | 'revoke-oldest' };
+    rateLimit?: {
+      perAccount?: { points: number; duration: number };
+      perIp?: { points: number; duration: number };
+    };
+  };
+  devices: {
+    adminClients: string[];
+    adminScope: string;
+    adminSecret?: string;
+    selfServiceScope?: string;
+    keepRevokedFor: number;
   };
   introspection: { resourceServers: string[] };
   interactions: { title: string };
@@ -225,6 +246,7 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
       );
     }
   }
+  problems.push(...templateOptionProblems(o), ...deviceOptionProblems(o));
   for (const [i, id] of o.introspection.resourceServers.entries()) {
     const client = o.clients.find((c) => c.client_id === id);
     if (!client) {
@@ -236,6 +258,69 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
         `options.introspection.resourceServers[${i}] '${id}' must be a confidential client`,
       );
     }
+  }
+  return problems;
+}
+
+function templateOptionProblems(o: ResolvedOptions): string[] {
+  const problems: string[] = [];
+  const r = o.registration;
+  const seen = new Set<string>();
+  for (const [i, template] of r.templates.entries()) {
+    const path = `options.registration.templates[${i}]`;
+    if (seen.has(template.software_id)) {
+      problems.push(`${path}.software_id '${template.software_id}' is used by another template`);
+    }
+    seen.add(template.software_id);
+    problems.push(...templateProblems(template, r.instances, path));
+  }
+  if (r.templatesOnly && r.templates.length === 0 && !r.templateResolver) {
+    problems.push(
+      'options.registration.templatesOnly needs options.registration.templates or a templateResolver',
+    );
+  }
+  return problems;
+}
+
+function deviceOptionProblems(o: ResolvedOptions): string[] {
+  const problems: string[] = [];
+  const d = o.devices;
+  if (o.scopes.includes(d.adminScope)) {
+    problems.push(`options.scopes must not include the admin scope '${d.adminScope}'`);
+  }
+  for (const [i, id] of d.adminClients.entries()) {
+    const client = o.clients.find((c) => c.client_id === id);
+    const path = `options.devices.adminClients[${i}] '${id}'`;
+    if (!client) {
+      problems.push(`${path} is not in options.clients`);
+      continue;
+    }
+    if (!client.grant_types?.includes('client_credentials')) {
+      problems.push(`${path} must have the client_credentials grant type`);
+    }
+    if (
+      !String(client.scope ?? '')
+        .split(' ')
+        .includes(d.adminScope)
+    ) {
+      problems.push(`${path} must have the scope '${d.adminScope}'`);
+    }
+    if (!client.token_endpoint_auth_method || client.token_endpoint_auth_method === 'none') {
+      problems.push(`${path} must be a confidential client`);
+    }
+  }
+  for (const [i, client] of o.clients.entries()) {
+    const scopes = String(client.scope ?? '').split(' ');
+    if (scopes.includes(d.adminScope) && !d.adminClients.includes(client.client_id)) {
+      problems.push(
+        `options.clients[${i}].scope must not include '${d.adminScope}': only admin clients may obtain it`,
+      );
+    }
+  }
+  if (d.selfServiceScope && !o.scopes.includes(d.selfServiceScope)) {
+    problems.push(
+      `options.devices.selfServiceScope '${d.selfServiceScope}' is not in options.scopes`,
+    );
   }
   return problems;
 }

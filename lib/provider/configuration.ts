@@ -8,7 +8,7 @@ import type {
 import { errors } from 'oidc-provider';
 import type { ServerKeys } from '../keys/index.js';
 import type { ResolvedOptions } from '../options/index.js';
-import { INSTANCE_FIELD } from '../registration/index.js';
+import { INSTANCE_FIELD, instanceRecord } from '../registration/index.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
 
 /** Name of the oidc-provider registration policy that instance registrations carry. @internal */
@@ -29,6 +29,10 @@ export interface ProviderWiring {
 // default (and oidc-provider prints no "you SHOULD change" notices).
 const UNUSED_FLOW_TTL = 600;
 const INTERNAL_INITIAL_ACCESS_TOKEN_TTL = 60;
+
+// A templatized instance's token lifetimes, merged into its metadata when it was loaded.
+const templateTtl = (client: { metadata(): Record<string, unknown> }) =>
+  instanceRecord(client.metadata())?.template_ttl;
 
 /** The static clients oidc-provider serves: registration clients, then the others. @internal */
 export function staticClients(o: ResolvedOptions): ClientMetadata[] {
@@ -73,7 +77,12 @@ export function buildProviderConfiguration(
     cookies: { ...passthrough.cookies, keys: wiring.keys.cookieKeys },
     // The dcr scope is known to oidc-provider so that every other client's scope list excludes
     // it explicitly (invalid_scope); registration clients get it only on the DCR resource.
-    scopes: [...o.scopes, dcr.scope],
+    // The admin scope likewise: known, but only admin clients list it.
+    scopes: [
+      ...o.scopes,
+      dcr.scope,
+      ...(o.devices.adminClients.length > 0 ? [o.devices.adminScope] : []),
+    ],
     claims: o.claims,
     responseTypes: ['code'],
     pkce: { required: () => true },
@@ -95,11 +104,15 @@ export function buildProviderConfiguration(
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     ttl: {
-      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? o.ttl.accessToken,
+      AccessToken: (_ctx, token, client) =>
+        token.resourceServer?.accessTokenTTL ??
+        templateTtl(client)?.accessToken ??
+        o.ttl.accessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? o.ttl.accessToken,
       AuthorizationCode: o.ttl.authorizationCode,
       IdToken: o.ttl.idToken,
-      RefreshToken: o.ttl.refreshToken,
+      RefreshToken: (_ctx, _token, client) =>
+        templateTtl(client)?.refreshToken ?? o.ttl.refreshToken,
       // A registration client's grant only ever yields DCR tokens: it need not outlive one.
       Grant: (_ctx, grant) =>
         grant.clientId && registrationClientIds.has(grant.clientId) ? dcr.ttl : o.ttl.grant,
@@ -122,6 +135,12 @@ export function buildProviderConfiguration(
         secretFactory: async () => randomBytes(32).toString('base64url'),
       },
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+      // Admin clients obtain admin API tokens with client_credentials.
+      clientCredentials: {
+        enabled:
+          o.devices.adminClients.length > 0 ||
+          passthrough.features?.clientCredentials?.enabled === true,
+      },
       introspection: {
         enabled: true,
         // RFC 7662 §4: only resource servers see other clients' tokens; public clients none.

@@ -2,12 +2,14 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountOptions } from '../options/index.js';
-import type { Store } from '../storage/index.js';
+import type { RateLimitWindow, Store } from '../storage/index.js';
 
 /** Who opened a registration: recorded on the instance client it creates. @internal */
 export interface RegistrationOpener {
   accountId: string;
   registrationClientId: string;
+  /** Work that must happen only once the client is registered (e.g. revoking the oldest). */
+  afterCreate: Array<() => Promise<void>>;
 }
 
 /** What the gate needs to know. @internal */
@@ -23,6 +25,8 @@ export interface DcrGateSettings {
   accounts: AccountOptions;
   /** Deletes a client record, with the revocation cascade of the provider's adapter. */
   destroyClient(clientId: string): Promise<void>;
+  /** Registration attempts allowed per account and per client IP. */
+  rateLimit: { perAccount?: RateLimitWindow; perIp?: RateLimitWindow };
   /** The oidc-provider registration policy the minted initial access token carries. */
   policyName: string;
   issuer: string;
@@ -38,6 +42,29 @@ export function registrationOpener(ctx: object): RegistrationOpener | undefined 
 
 // Lifetime of the internal initial access token: it only has to outlive one request.
 const INTERNAL_IAT_TTL = 60;
+
+class RateLimited extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many registration attempts');
+  }
+}
+
+async function checkRate(store: Store, key: string, limit: RateLimitWindow | undefined) {
+  if (!limit) return;
+  const decision = await store.consumeRate(key, limit);
+  if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds);
+}
+
+// RFC 6585 §4; the OAuth code is RFC 6749's "try again later".
+function tooMany(ctx: Context, limited: RateLimited) {
+  ctx.status = 429;
+  ctx.set('Retry-After', String(limited.retryAfterSeconds));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = {
+    error: 'temporarily_unavailable',
+    error_description: `too many registration attempts, try again in ${limited.retryAfterSeconds} seconds`,
+  };
+}
 
 class GateRefusal extends Error {
   constructor(
@@ -100,7 +127,7 @@ async function verifyDcrToken(
     throw new GateRefusal('the account behind the DCR token no longer exists');
   }
   return {
-    opener: { accountId: token.accountId, registrationClientId: token.clientId },
+    opener: { accountId: token.accountId, registrationClientId: token.clientId, afterCreate: [] },
     jti: token.jti,
     remainingTtl: Math.max(1, token.remainingTTL),
   };
@@ -127,9 +154,17 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
 
     let verified: Awaited<ReturnType<typeof verifyDcrToken>>;
     try {
+      // Per IP first, so guessing tokens is limited too; per account once the token names one.
+      await checkRate(settings.store, `dcr-ip:${ctx.ip}`, settings.rateLimit.perIp);
       verified = await verifyDcrToken(provider, bearerToken(ctx), settings);
+      await checkRate(
+        settings.store,
+        `dcr-account:${verified.opener.accountId}`,
+        settings.rateLimit.perAccount,
+      );
     } catch (error) {
       if (error instanceof GateRefusal) return refuse(ctx, settings.issuer, error);
+      if (error instanceof RateLimited) return tooMany(ctx, error);
       throw error;
     }
 
@@ -150,6 +185,12 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
       await next();
       created = ctx.status === 201;
     } finally {
+      if (created) {
+        for (const task of verified.opener.afterCreate) {
+          // The client exists and the app has its credentials: report, do not fail the request.
+          await task().catch((error: unknown) => provider.emit('server_error', ctx, error));
+        }
+      }
       openers.delete(ctx);
       await iat?.destroy();
       if (!created) {

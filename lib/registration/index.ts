@@ -7,3 +7,12 @@ export {
 } from './instance-policy.js';
 export { applyInstanceRules, redirectUriProblem } from './instance-rules.js';
 export type { RegistrationPolicy, RegistrationPolicyInput } from './policy-types.js';
+export type {
+  Template,
+  TemplateClientMetadata,
+  TemplateInstanceField,
+  TemplateLookup,
+  TemplateResolver,
+  TemplateTtlOptions,
+} from './template-types.js';
+export { type ResolvedTemplate, TemplateSource, templateProblems } from './templates.js';

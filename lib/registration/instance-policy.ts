@@ -1,9 +1,17 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import semver from 'semver';
 import { RegistrationPolicyError } from '../errors.js';
 import { registrationOpener } from './dcr-gate.js';
 import { applyInstanceRules, type InstanceRuleSettings } from './instance-rules.js';
 import type { RegistrationPolicy } from './policy-types.js';
+import type { TemplateTtlOptions } from './template-types.js';
+import {
+  fieldsNotAllowed,
+  mergeTemplate,
+  type ResolvedTemplate,
+  type TemplateSource,
+} from './templates.js';
 
 /**
  * The client metadata field where an instance client records who registered it. Kept out of
@@ -25,6 +33,14 @@ export interface InstanceRecord {
   registration_client_id: string;
   /** When the instance registered, in seconds since the epoch. */
   created_at: number;
+  /** The `software_id` of the template the instance inherits from, if any. */
+  template?: string;
+  /** `revoked` once an administrator or the user revoked the instance. */
+  status?: 'active' | 'revoked';
+  /** When the instance was revoked, in seconds since the epoch. */
+  revoked_at?: number;
+  /** The template's token lifetimes, merged in when the instance is loaded. @internal */
+  template_ttl?: TemplateTtlOptions;
 }
 
 /** Reads the instance record from a client's metadata, if it is an instance client. @internal */
@@ -33,36 +49,187 @@ export function instanceRecord(metadata: Record<string, unknown>): InstanceRecor
   return typeof record === 'object' && record !== null ? (record as InstanceRecord) : undefined;
 }
 
+/** An active instance of an account, as the instance limit sees it. @internal */
+export interface ActiveInstance {
+  clientId: string;
+  createdAt: number;
+}
+
+/** What the instance policy needs beyond the built-in rules. @internal */
+export interface InstancePolicySettings {
+  rules: InstanceRuleSettings & { allowedRedirectSchemes?: readonly string[] };
+  hooks: readonly RegistrationPolicy[];
+  templates: TemplateSource;
+  templatesOnly: boolean;
+  limit?: { max: number; onLimit: 'reject' | 'revoke-oldest' };
+  /** The account's active instances, oldest first. */
+  activeInstances(accountId: string): Promise<ActiveInstance[]>;
+  /** Revokes an instance (for `revoke-oldest`). */
+  revokeInstance(clientId: string): Promise<void>;
+}
+
 function toProviderError(error: RegistrationPolicyError) {
   return new errors.CustomOIDCProviderError(error.code, error.message);
 }
 
+const schemeOf = (uri: string) => uri.slice(0, Math.max(0, uri.indexOf(':')));
+
+function checkRedirectSchemes(
+  metadata: Record<string, unknown>,
+  allowed: readonly string[] | undefined,
+) {
+  if (!allowed) return;
+  for (const field of ['redirect_uris', 'post_logout_redirect_uris']) {
+    for (const uri of (metadata[field] as string[] | undefined) ?? []) {
+      if (!allowed.includes(schemeOf(uri))) {
+        throw new RegistrationPolicyError(
+          'invalid_redirect_uri',
+          `${field} '${uri}' must use one of the schemes ${allowed.join(', ')}`,
+        );
+      }
+    }
+  }
+}
+
+function checkScopes(metadata: Record<string, unknown>, allowed: readonly string[]) {
+  for (const scope of String(metadata.scope ?? '').split(' ')) {
+    if (scope && !allowed.includes(scope)) {
+      throw new RegistrationPolicyError(
+        'invalid_client_metadata',
+        `scope '${scope}' is not allowed for this app`,
+      );
+    }
+  }
+}
+
+function checkSoftwareVersion(metadata: Record<string, unknown>, template: ResolvedTemplate) {
+  const minimum = template.minimumSoftwareVersion;
+  if (!minimum) return;
+  const version =
+    typeof metadata.software_version === 'string' ? semver.coerce(metadata.software_version) : null;
+  if (!version || semver.lt(version, semver.coerce(minimum) ?? minimum)) {
+    throw new RegistrationPolicyError(
+      'invalid_client_metadata',
+      `software_version ${metadata.software_version === undefined ? 'is missing' : `'${String(metadata.software_version)}' is too old`}: update the app to version ${minimum} or later`,
+    );
+  }
+}
+
+/** Resolves the template a registration names, refusing unknown and disabled ones. */
+async function templateFor(
+  softwareId: unknown,
+  templates: TemplateSource,
+): Promise<ResolvedTemplate> {
+  if (typeof softwareId !== 'string' || softwareId === '') {
+    throw new RegistrationPolicyError('invalid_software_id', 'software_id must be a string');
+  }
+  const template = await templates.find(softwareId, { purpose: 'register' });
+  if (!template) {
+    throw new RegistrationPolicyError(
+      'invalid_software_id',
+      `software_id '${softwareId}' is unknown`,
+    );
+  }
+  if (template.disabled) {
+    throw new RegistrationPolicyError(
+      'invalid_software_id',
+      `software_id '${softwareId}' is disabled: registrations of this app are closed`,
+    );
+  }
+  return template;
+}
+
+/**
+ * Builds the effective metadata of a templatized registration or update: the template's settings
+ * plus the instance fields the request may set, refusing every other field by name.
+ */
+function templatized(
+  ctx: KoaContextWithOIDC,
+  properties: Record<string, unknown>,
+  template: ResolvedTemplate,
+): Record<string, unknown> {
+  const body = (ctx.oidc.body ?? {}) as Record<string, unknown>;
+  const current = ctx.method === 'PUT' ? ctx.oidc.client?.metadata() : undefined;
+  const refused = fieldsNotAllowed(
+    template,
+    body,
+    current && { ...current, client_id: ctx.oidc.client?.clientId },
+  );
+  if (refused.length > 0) {
+    throw new RegistrationPolicyError(
+      'invalid_client_metadata',
+      `${refused.join(', ')} cannot be set by instances of '${template.software_id}' (they may set ${template.instanceFields.join(', ')})`,
+    );
+  }
+  const merged = mergeTemplate(template, properties);
+  checkSoftwareVersion(merged, template);
+  if (template.instanceFields.includes('scope') && body.scope !== undefined) {
+    checkScopes(merged, template.allowedScopes ?? String(template.client.scope ?? '').split(' '));
+  }
+  if (template.instanceFields.includes('redirect_uris') && body.redirect_uris !== undefined) {
+    checkRedirectSchemes(
+      merged,
+      template.allowedRedirectSchemes ?? template.client.redirect_uris.map(schemeOf),
+    );
+  }
+  // oidc-provider generated a secret before it knew the template's auth method.
+  if (merged.token_endpoint_auth_method === 'private_key_jwt') {
+    delete merged.client_secret;
+    delete merged.client_secret_expires_at;
+  }
+  return merged;
+}
+
+/** Enforces the per-account instance limit; `revoke-oldest` defers revocation until success. */
+async function applyLimit(
+  settings: InstancePolicySettings,
+  accountId: string,
+  afterCreate: Array<() => Promise<void>>,
+) {
+  const { limit } = settings;
+  if (!limit) return;
+  const active = await settings.activeInstances(accountId);
+  const excess = active.length + 1 - limit.max;
+  if (excess <= 0) return;
+  if (limit.onLimit === 'reject') {
+    throw new RegistrationPolicyError(
+      'invalid_client_metadata',
+      `this account already has ${active.length} registered devices (at most ${limit.max}): remove one first`,
+    );
+  }
+  for (const oldest of active.slice(0, excess)) {
+    afterCreate.push(() => settings.revokeInstance(oldest.clientId));
+  }
+}
+
 /**
  * Builds the oidc-provider registration policy for instance clients: binds the instance to the
- * user who opened the registration, applies the built-in rules, runs the deployment's policy
- * hooks, then applies the rules again so no hook can widen what an instance may do. Runs on
- * `POST` (create) and on RFC 7592 `PUT` (update).
+ * user who opened the registration, resolves its template, applies the built-in rules and
+ * limits, runs the deployment's policy hooks, then applies the rules again so no hook can widen
+ * what an instance may do. Runs on `POST` (create) and on RFC 7592 `PUT` (update).
  *
  * @internal
  */
-export function createInstancePolicy(
-  settings: InstanceRuleSettings,
-  hooks: readonly RegistrationPolicy[],
-) {
+export function createInstancePolicy(settings: InstancePolicySettings) {
   return async function instancePolicy(
     ctx: KoaContextWithOIDC,
     properties: Record<string, unknown>,
   ) {
     const operation = ctx.method === 'PUT' ? 'update' : 'create';
+    const opener = registrationOpener(ctx);
     let record: InstanceRecord | undefined;
     if (operation === 'update') {
-      record = ctx.oidc.client ? instanceRecord(ctx.oidc.client.metadata()) : undefined;
-    } else {
-      const opener = registrationOpener(ctx);
-      record = opener && {
+      const current = ctx.oidc.client ? instanceRecord(ctx.oidc.client.metadata()) : undefined;
+      if (current) {
+        const { template_ttl: _derived, ...stored } = current;
+        record = stored;
+      }
+    } else if (opener) {
+      record = {
         account_id: opener.accountId,
         registration_client_id: opener.registrationClientId,
         created_at: Math.floor(Date.now() / 1000),
+        status: 'active',
       };
     }
     // Only the DCR gate mints the tokens that carry this policy, so this is a wiring fault.
@@ -70,16 +237,46 @@ export function createInstancePolicy(
 
     delete properties[INSTANCE_FIELD];
     try {
-      applyInstanceRules(properties, settings);
-      for (const hook of hooks) {
+      let metadata = properties;
+      let template: ResolvedTemplate | undefined;
+      const softwareId = operation === 'update' ? record.template : properties.software_id;
+      if (softwareId !== undefined && (settings.templates.enabled || record.template)) {
+        template = await templateFor(softwareId, settings.templates);
+        if (operation === 'update' && properties.software_id !== record.template) {
+          throw new RegistrationPolicyError(
+            'invalid_client_metadata',
+            'software_id cannot be changed',
+          );
+        }
+        metadata = templatized(ctx, properties, template);
+        record.template = template.software_id;
+      } else if (settings.templatesOnly) {
+        throw new RegistrationPolicyError(
+          'invalid_client_metadata',
+          'software_id is required: this server registers apps from templates only',
+        );
+      }
+      applyInstanceRules(metadata, settings.rules);
+      if (!template) checkRedirectSchemes(metadata, settings.rules.allowedRedirectSchemes);
+      if (operation === 'create' && opener) {
+        await applyLimit(settings, record.account_id, opener.afterCreate);
+      }
+      for (const hook of settings.hooks) {
         await hook({
           operation,
           accountId: record.account_id,
           registrationClientId: record.registration_client_id,
           clientId: String(properties.client_id),
-          metadata: properties,
+          template,
+          ip: ctx.ip,
+          metadata,
         });
-        applyInstanceRules(properties, settings);
+        applyInstanceRules(metadata, settings.rules);
+      }
+      // oidc-provider saves `properties`: make it the final metadata.
+      if (metadata !== properties) {
+        for (const key of Object.keys(properties)) delete properties[key];
+        Object.assign(properties, metadata);
       }
     } catch (error) {
       if (error instanceof RegistrationPolicyError) throw toProviderError(error);

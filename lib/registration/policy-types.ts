@@ -1,3 +1,5 @@
+import type { Template } from './template-types.js';
+
 /**
  * What a {@link RegistrationPolicy} sees.
  *
@@ -12,8 +14,14 @@ export interface RegistrationPolicyInput {
   registrationClientId: string;
   /** The instance client's id (already generated on `create`). */
   clientId: string;
+  /** The template the instance registers from (its `software_id`), if any. */
+  template: Template | undefined;
+  /** The client IP address of the registration request. */
+  ip: string;
   /**
-   * The instance's client metadata, after the built-in rules. Amend it in place; the built-in
+   * The instance's client metadata, after the built-in rules (for a templatized instance, the
+   * template's settings merged with the instance's fields; only the instance's own fields are
+   * stored, so amend those). Amend it in place; the built-in
    * rules check it again after every policy.
    */
   metadata: Record<string, unknown>;

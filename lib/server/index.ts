@@ -1,8 +1,18 @@
 import { createHmac } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Middleware } from 'koa';
+import Koa, { type Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import { MemoryStore } from '../../adapters/memory.js';
+import {
+  createAdminApi,
+  createSelfService,
+  type DeviceEvents,
+  type DeviceInfo,
+  DeviceManager,
+  instanceClientAdapter,
+} from '../devices/index.js';
+import { ConfigurationError } from '../errors.js';
 import { createInteractionRoutes, interactionUrl } from '../interactions/index.js';
 import { resolveKeys } from '../keys/index.js';
 import type { AuthServerOptions } from '../options/types.js';
@@ -18,6 +28,7 @@ import {
   INSTANCE_FIELD,
   instanceRecord,
 } from '../registration/instance-policy.js';
+import { TemplateSource } from '../registration/templates.js';
 import { guardStore, providerAdapterFactory } from '../storage/index.js';
 import { embeddedProvider, jsonErrors, stripFromRegistrationResponses } from './middleware.js';
 
@@ -42,11 +53,50 @@ export interface AuthServer {
    * proxy set `app.proxy = true` on the outer app.
    */
   koa(): Middleware;
+  /** Device management: list and revoke a user's instance clients. */
+  readonly devices: DeviceManagement;
+  /**
+   * The admin API as Koa middleware; mount it where only administrators reach it (e.g.
+   * `app.use(mount('/admin', server.adminApi()))`). Routes: `GET /accounts/:accountId/devices`,
+   * `DELETE /accounts/:accountId/devices`, `GET /devices/:clientId`, `DELETE /devices/:clientId`.
+   * Each request needs `Authorization: Bearer` with an admin client's access token carrying
+   * `devices.adminScope`, or `devices.adminSecret`.
+   *
+   * @throws ConfigurationError when neither `devices.adminClients` nor `devices.adminSecret` is set.
+   */
+  adminApi(): Middleware;
+  /** The admin API as a `(req, res)` handler for `node:http` and Express (see {@link AuthServer.adminApi}). */
+  adminCallback(): (req: IncomingMessage, res: ServerResponse) => void;
+  /** Subscribes to an audit event (registration, update, delete, revocation). */
+  on<E extends keyof DeviceEvents>(event: E, listener: (payload: DeviceEvents[E]) => void): this;
+  /** Unsubscribes from an audit event. */
+  off<E extends keyof DeviceEvents>(event: E, listener: (payload: DeviceEvents[E]) => void): this;
   /**
    * Releases what the server opened: the default in-memory store. A store passed in
    * `options.store` stays open; close it yourself.
    */
   close(): Promise<void>;
+}
+
+/**
+ * Lists and revokes instance clients (the app installs on a user's devices).
+ *
+ * @group Devices
+ */
+export interface DeviceManagement {
+  /** The account's instances, active and recently revoked, oldest first. */
+  list(accountId: string): Promise<DeviceInfo[]>;
+  /** One instance, or `undefined` when no instance client has that id. */
+  get(clientId: string): Promise<DeviceInfo | undefined>;
+  /**
+   * Revokes an instance: it can no longer authenticate, and every grant and token it holds is
+   * revoked at once. Revoking a revoked instance changes nothing.
+   *
+   * @returns the instance as it now is, or `undefined` when there is none.
+   */
+  revoke(clientId: string): Promise<DeviceInfo | undefined>;
+  /** Revokes every active instance of an account. @returns the instances revoked now. */
+  revokeAll(accountId: string): Promise<DeviceInfo[]>;
 }
 
 /**
@@ -67,16 +117,53 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const registrationPath = o.oidcProvider.routes?.registration ?? '/reg';
   const registrationResource = new URL(`${basePath}${registrationPath}`, o.issuer).href;
 
-  const adapters = providerAdapterFactory(store, new Set(staticClients(o).map((c) => c.client_id)));
+  const guarded = guardStore(store);
+  const events = new EventEmitter();
+  const emit = <E extends keyof DeviceEvents>(event: E, payload: DeviceEvents[E]) => {
+    events.emit(event, payload);
+  };
+  const templates = new TemplateSource(
+    o.registration.templates,
+    o.registration.templateResolver,
+    o.registration.instances,
+  );
+  const devices = new DeviceManager({
+    store: guarded,
+    clients: guarded.adapter('Client'),
+    templates,
+    keepRevokedFor: o.devices.keepRevokedFor,
+    activityTtl: o.ttl.grant,
+    emit,
+  });
+  const adapters = providerAdapterFactory(
+    store,
+    new Set(staticClients(o).map((c) => c.client_id)),
+    (stored) => instanceClientAdapter(stored, guarded, templates),
+  );
+  const limit = o.registration.maxInstancesPerAccount;
   const configuration = buildProviderConfiguration(o, {
     adapter: adapters,
     keys,
     registrationResource,
     interactionUrl: (uid) => interactionUrl(basePath, uid),
-    instancePolicy: createInstancePolicy(o.registration.instances, o.registration.policies),
+    instancePolicy: createInstancePolicy({
+      rules: o.registration.instances,
+      hooks: o.registration.policies,
+      templates,
+      templatesOnly: o.registration.templatesOnly,
+      ...(limit ? { limit } : {}),
+      activeInstances: async (accountId) =>
+        (await devices.list(accountId))
+          .filter((d) => d.status === 'active')
+          .map((d) => ({ clientId: d.clientId, createdAt: d.createdAt })),
+      revokeInstance: async (clientId) => {
+        await devices.revoke(clientId, 'limit');
+      },
+    }),
   });
   const provider = new Provider(o.issuer, configuration);
   provider.proxy = o.proxy;
+  wireDeviceEvents(provider, devices, emit);
 
   provider.use(jsonErrors(provider));
   provider.use(stripFromRegistrationResponses(registrationPath, INSTANCE_FIELD));
@@ -92,6 +179,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         await adapters('Client').destroy(clientId);
       },
       accounts: o.accounts,
+      rateLimit: o.registration.rateLimit ?? {},
       policyName: INSTANCE_POLICY,
       issuer: o.issuer,
     }),
@@ -109,13 +197,85 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     }),
   );
 
-  return {
+  const selfServiceScope = o.devices.selfServiceScope;
+  if (selfServiceScope) {
+    provider.use(
+      createSelfService(provider, devices, { scope: selfServiceScope, realm: o.issuer }),
+    );
+  }
+
+  const adminApi = () => {
+    if (o.devices.adminClients.length === 0 && !o.devices.adminSecret) {
+      throw new ConfigurationError([
+        'options.devices.adminClients or options.devices.adminSecret is required for the admin API',
+      ]);
+    }
+    return createAdminApi(provider, devices, {
+      adminClients: new Set(o.devices.adminClients),
+      adminScope: o.devices.adminScope,
+      adminSecret: o.devices.adminSecret,
+      realm: `${o.issuer} admin`,
+    });
+  };
+
+  const server: AuthServer = {
     provider,
     issuer: o.issuer,
+    devices: {
+      list: (accountId) => devices.list(accountId),
+      get: (clientId) => devices.get(clientId),
+      revoke: (clientId) => devices.revoke(clientId, 'api'),
+      revokeAll: (accountId) => devices.revokeAll(accountId, 'api'),
+    },
     callback: () => provider.callback(),
     koa: () => embeddedProvider(provider),
+    adminApi,
+    adminCallback() {
+      const app = new Koa();
+      app.proxy = o.proxy;
+      app.use(adminApi());
+      return app.callback();
+    },
+    on(event, listener) {
+      events.on(event, listener);
+      return server;
+    },
+    off(event, listener) {
+      events.off(event, listener);
+      return server;
+    },
     async close() {
       if (ownsStore) await store.close();
     },
   };
+  return server;
+}
+
+/** Turns oidc-provider's registration events into device events, and notes instance activity. */
+function wireDeviceEvents(
+  provider: Provider,
+  devices: DeviceManager,
+  emit: <E extends keyof DeviceEvents>(event: E, payload: DeviceEvents[E]) => void,
+) {
+  const forward =
+    (event: 'instance.registered' | 'instance.updated' | 'instance.deleted') =>
+    (_ctx: unknown, client: { clientId: string; metadata(): Record<string, unknown> }) => {
+      const record = instanceRecord(client.metadata());
+      if (!record) return;
+      emit(event, {
+        clientId: client.clientId,
+        accountId: record.account_id,
+        ...(record.template ? { softwareId: record.template } : {}),
+      });
+    };
+  provider.on('registration_create.success', forward('instance.registered'));
+  provider.on('registration_update.success', forward('instance.updated'));
+  provider.on('registration_delete.success', forward('instance.deleted'));
+  provider.on('grant.success', (ctx) => {
+    const client = ctx.oidc.client;
+    if (!client || !instanceRecord(client.metadata())) return;
+    devices.touch(client.clientId).catch((error: unknown) => {
+      provider.emit('server_error', ctx, error);
+    });
+  });
 }

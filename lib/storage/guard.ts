@@ -68,8 +68,10 @@ export function guardStore(store: Store): Store {
     takeUse: (key, maxUses, ttl) => guarded(() => store.takeUse(key, maxUses, ttl)),
     returnUse: (key) => guarded(() => store.returnUse(key)),
     addToIndex: (index, member, ttl) => guarded(() => store.addToIndex(index, member, ttl)),
+    removeFromIndex: (index, member) => guarded(() => store.removeFromIndex(index, member)),
     readIndex: (index) => guarded(() => store.readIndex(index)),
     deleteIndex: (index) => guarded(() => store.deleteIndex(index)),
+    consumeRate: (key, limit) => guarded(() => store.consumeRate(key, limit)),
     close: () => store.close(),
   };
 }

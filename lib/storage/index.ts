@@ -1,3 +1,9 @@
 export { guardStore, StorageUnavailableError } from './guard.js';
 export { delegateAdapter, providerAdapterFactory, revokeClientGrants } from './provider-adapter.js';
-export { AlreadyConsumedError, type Store } from './store.js';
+export { RateLimiters } from './rate-limit.js';
+export {
+  AlreadyConsumedError,
+  type RateDecision,
+  type RateLimitWindow,
+  type Store,
+} from './store.js';

@@ -13,22 +13,26 @@ const GRANT_BOUND_MODELS = [
 ] as const;
 
 const clientGrantsIndex = (clientId: string) => `client-grants:${clientId}`;
+const clientRegistrationTokensIndex = (clientId: string) => `client-rats:${clientId}`;
 
 /**
- * Revokes every grant a client holds and every token of those grants.
+ * Revokes every grant a client holds and every token of those grants, and its RFC 7592
+ * registration access tokens.
  *
  * @internal
  */
 export async function revokeClientGrants(store: Store, clientId: string): Promise<void> {
   const index = clientGrantsIndex(clientId);
-  const grantIds = await store.readIndex(index);
-  await Promise.all(
-    grantIds.flatMap((grantId) => [
+  const ratIndex = clientRegistrationTokensIndex(clientId);
+  const [grantIds, ratIds] = await Promise.all([store.readIndex(index), store.readIndex(ratIndex)]);
+  await Promise.all([
+    ...grantIds.flatMap((grantId) => [
       ...GRANT_BOUND_MODELS.map((model) => store.adapter(model).revokeByGrantId(grantId)),
       store.adapter('Grant').destroy(grantId),
     ]),
-  );
-  await store.deleteIndex(index);
+    ...ratIds.map((id) => store.adapter('RegistrationAccessToken').destroy(id)),
+  ]);
+  await Promise.all([store.deleteIndex(index), store.deleteIndex(ratIndex)]);
 }
 
 /** An adapter that forwards to `adapter`, except for the methods in `overrides`. @internal */
@@ -55,6 +59,7 @@ export function delegateAdapter(adapter: Adapter, overrides: Partial<Adapter>): 
 export function providerAdapterFactory(
   store: Store,
   staticClientIds: ReadonlySet<string>,
+  wrapClient: (adapter: Adapter) => Adapter = (adapter) => adapter,
 ): AdapterFactory {
   const guardedStore = guardStore(store);
   return (model: string) => {
@@ -71,11 +76,23 @@ export function providerAdapterFactory(
         },
       });
     }
-    if (model === 'Client') {
+    if (model === 'RegistrationAccessToken') {
       return delegateAdapter(adapter, {
+        async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+          if (payload.clientId) {
+            const index = clientRegistrationTokensIndex(payload.clientId);
+            await guardedStore.addToIndex(index, id, expiresIn);
+          }
+          await adapter.upsert(id, payload, expiresIn);
+        },
+      });
+    }
+    if (model === 'Client') {
+      const client = wrapClient(adapter);
+      return delegateAdapter(client, {
         async destroy(id: string) {
           await revokeClientGrants(guardedStore, id);
-          await adapter.destroy(id);
+          await client.destroy(id);
         },
       });
     }

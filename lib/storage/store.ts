@@ -62,12 +62,47 @@ export interface Store {
    */
   addToIndex(index: string, member: string, ttlSeconds: number | undefined): Promise<void>;
 
+  /** Removes `member` from the set named `index` (nothing happens when it is not there). */
+  removeFromIndex(index: string, member: string): Promise<void>;
+
   /** The members of the set named `index` (empty when it does not exist). */
   readIndex(index: string): Promise<string[]>;
 
   /** Removes the set named `index`. */
   deleteIndex(index: string): Promise<void>;
 
+  /**
+   * Counts one attempt against a fixed-window rate limit named `key`, atomically across every
+   * process sharing the store.
+   *
+   * @returns whether the attempt is within the limit, and when not, how long until it is.
+   */
+  consumeRate(key: string, limit: RateLimitWindow): Promise<RateDecision>;
+
   /** Releases what the store opened (timers, connections). */
   close(): Promise<void>;
+}
+
+/**
+ * A fixed-window rate limit: `points` attempts per `duration` seconds.
+ *
+ * @group Storage
+ */
+export interface RateLimitWindow {
+  /** Attempts allowed per window. */
+  points: number;
+  /** The window, in seconds. */
+  duration: number;
+}
+
+/**
+ * The outcome of {@link Store.consumeRate}.
+ *
+ * @group Storage
+ */
+export interface RateDecision {
+  /** Whether the attempt is within the limit. */
+  allowed: boolean;
+  /** Seconds until the window resets (the `Retry-After` to send when not allowed). */
+  retryAfterSeconds: number;
 }

@@ -1,0 +1,229 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Context, Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { DeviceManager } from './manager.js';
+
+/** What the admin API accepts as credentials. @internal */
+export interface AdminAuthSettings {
+  adminClients: ReadonlySet<string>;
+  adminScope: string;
+  adminSecret: string | undefined;
+  realm: string;
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+const quoted = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+
+function send(ctx: Context, status: number, body: unknown) {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
+}
+
+// RFC 6750 §3: a missing token gets a bare challenge, a bad one names the error.
+function sendProblem(ctx: Context, realm: string, problem: HttpProblem) {
+  if (problem.status === 401 || problem.status === 403) {
+    const detail =
+      problem.error === 'invalid_request' && problem.status === 401
+        ? ''
+        : `, error="${problem.error}", error_description="${quoted(problem.description)}"`;
+    ctx.set('WWW-Authenticate', `Bearer realm="${quoted(realm)}"${detail}`);
+  }
+  send(ctx, problem.status, { error: problem.error, error_description: problem.description });
+}
+
+function bearer(ctx: Context): string {
+  const header = ctx.get('Authorization');
+  if (!header) throw new HttpProblem(401, 'invalid_request', 'an access token is required');
+  const [scheme, value, ...rest] = header.split(' ');
+  if (rest.length > 0 || !value || scheme?.toLowerCase() !== 'bearer') {
+    throw new HttpProblem(401, 'invalid_token', 'send the token as Authorization: Bearer <token>');
+  }
+  return value;
+}
+
+function secretMatches(given: string, expected: string | undefined): boolean {
+  if (!expected) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Refuses a missing or sender-constrained token: this endpoint cannot check DPoP or mTLS proofs. */
+function usableToken<T extends { isSenderConstrained(): boolean }>(token: T | undefined): T {
+  if (!token) {
+    throw new HttpProblem(401, 'invalid_token', 'the access token is unknown, expired or revoked');
+  }
+  if (token.isSenderConstrained()) {
+    throw new HttpProblem(401, 'invalid_token', 'sender-constrained tokens are not accepted here');
+  }
+  return token;
+}
+
+async function authorizeAdmin(ctx: Context, provider: Provider, auth: AdminAuthSettings) {
+  const value = bearer(ctx);
+  if (secretMatches(value, auth.adminSecret)) return;
+  const token = usableToken(await provider.ClientCredentials.find(value));
+  if (!token.clientId || !auth.adminClients.has(token.clientId)) {
+    throw new HttpProblem(
+      401,
+      'invalid_token',
+      'the access token was not issued to an admin client',
+    );
+  }
+  if (!token.scope?.split(' ').includes(auth.adminScope)) {
+    throw new HttpProblem(
+      403,
+      'insufficient_scope',
+      `the access token lacks the '${auth.adminScope}' scope`,
+    );
+  }
+}
+
+function matchRoute(
+  ctx: Context,
+  routes: ReadonlyArray<[string, RegExp, (...ids: string[]) => Promise<void>]>,
+) {
+  for (const [method, pattern, handler] of routes) {
+    const match = pattern.exec(ctx.path);
+    if (match && ctx.method === method)
+      return () => handler(...match.slice(1).map(decodeURIComponent));
+  }
+  return undefined;
+}
+
+const notFound = () => new HttpProblem(404, 'not_found', 'no such device');
+
+/** Renders what a route threw: its problem, a store outage as 503, anything else as a bare 500. */
+function renderFailure(ctx: Context, provider: Provider, realm: string, error: unknown) {
+  if (error instanceof HttpProblem) return sendProblem(ctx, realm, error);
+  if (error instanceof errors.OIDCProviderError && error.expose) {
+    return send(ctx, error.statusCode, {
+      error: error.error,
+      error_description: error.error_description,
+    });
+  }
+  provider.emit('server_error', ctx, error);
+  send(ctx, 500, { error: 'server_error', error_description: 'oops! something went wrong' });
+}
+
+/**
+ * The admin API, as Koa middleware to mount where administrators reach it:
+ * `GET /accounts/:accountId/devices`, `DELETE /accounts/:accountId/devices`,
+ * `GET /devices/:clientId`, `DELETE /devices/:clientId`. Every request needs an admin client's
+ * access token with the admin scope, or the admin secret.
+ *
+ * @internal
+ */
+export function createAdminApi(
+  provider: Provider,
+  devices: DeviceManager,
+  auth: AdminAuthSettings,
+): Middleware {
+  return async function adminApi(ctx, next) {
+    const route = matchRoute(ctx, [
+      [
+        'GET',
+        /^\/accounts\/([^/]+)\/devices\/?$/,
+        async (accountId) => {
+          send(ctx, 200, { devices: await devices.list(accountId) });
+        },
+      ],
+      [
+        'DELETE',
+        /^\/accounts\/([^/]+)\/devices\/?$/,
+        async (accountId) => {
+          send(ctx, 200, { revoked: await devices.revokeAll(accountId, 'admin') });
+        },
+      ],
+      [
+        'GET',
+        /^\/devices\/([^/]+)\/?$/,
+        async (clientId) => {
+          const device = await devices.get(clientId);
+          if (!device) throw notFound();
+          send(ctx, 200, device);
+        },
+      ],
+      [
+        'DELETE',
+        /^\/devices\/([^/]+)\/?$/,
+        async (clientId) => {
+          const device = await devices.revoke(clientId, 'admin');
+          if (!device) throw notFound();
+          send(ctx, 200, device);
+        },
+      ],
+    ]);
+    if (!route) return next();
+    try {
+      await authorizeAdmin(ctx, provider, auth);
+      await route();
+    } catch (error) {
+      renderFailure(ctx, provider, auth.realm, error);
+    }
+  };
+}
+
+/**
+ * The self-service endpoint, installed with `provider.use()`: `GET /devices` lists the signed-in
+ * user's devices, `DELETE /devices/:clientId` revokes one of them. Needs the user's own access
+ * token with the self-service scope; another user's device is `404`, as if it did not exist.
+ *
+ * @internal
+ */
+export function createSelfService(
+  provider: Provider,
+  devices: DeviceManager,
+  settings: { scope: string; realm: string },
+): Middleware {
+  return async function selfService(ctx, next) {
+    const authorized = async () => {
+      const token = usableToken(await provider.AccessToken.find(bearer(ctx)));
+      if (!token.scope?.split(' ').includes(settings.scope)) {
+        throw new HttpProblem(
+          403,
+          'insufficient_scope',
+          `the access token lacks the '${settings.scope}' scope`,
+        );
+      }
+      return token.accountId as string;
+    };
+    const route = matchRoute(ctx, [
+      [
+        'GET',
+        /^\/devices\/?$/,
+        async () => {
+          const accountId = await authorized();
+          send(ctx, 200, { devices: await devices.list(accountId) });
+        },
+      ],
+      [
+        'DELETE',
+        /^\/devices\/([^/]+)\/?$/,
+        async (clientId) => {
+          const accountId = await authorized();
+          const device = await devices.get(clientId);
+          if (device?.accountId !== accountId) throw notFound();
+          send(ctx, 200, await devices.revoke(clientId, 'user'));
+        },
+      ],
+    ]);
+    if (!route) return next();
+    try {
+      await route();
+    } catch (error) {
+      renderFailure(ctx, provider, settings.realm, error);
+    }
+  };
+}

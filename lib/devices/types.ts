@@ -1,0 +1,62 @@
+/**
+ * One instance client (an app install on one device), as device management shows it.
+ *
+ * @group Devices
+ */
+export interface DeviceInfo {
+  /** The instance's client id. */
+  clientId: string;
+  /** The account that registered it. */
+  accountId: string;
+  /** `revoked` once revoked: it can no longer authenticate and holds no tokens. */
+  status: 'active' | 'revoked';
+  /** When it registered, in seconds since the epoch. */
+  createdAt: number;
+  /** When it was revoked, in seconds since the epoch. */
+  revokedAt?: number;
+  /** When it last obtained tokens, in seconds since the epoch (to the minute). */
+  lastUsedAt?: number;
+  /** Its template's `software_id` (or the `software_id` it registered with). */
+  softwareId?: string;
+  /** Its `client_name` (or its template's). */
+  clientName?: string;
+  /** The app version it registered with (`software_version`). */
+  softwareVersion?: string;
+}
+
+/**
+ * Who revoked an instance.
+ *
+ * @group Devices
+ */
+export type RevokedBy = 'admin' | 'user' | 'limit' | 'api';
+
+/**
+ * What every device event carries: ids, never secrets.
+ *
+ * @group Devices
+ */
+export interface DeviceEvent {
+  /** The instance's client id. */
+  clientId: string;
+  /** The account the instance belongs to. */
+  accountId: string;
+  /** Its template's `software_id`, if it has one. */
+  softwareId?: string;
+}
+
+/**
+ * The events an auth server emits, by name, for audit logs.
+ *
+ * @group Devices
+ */
+export interface DeviceEvents {
+  /** An instance registered (RFC 7591). */
+  'instance.registered': DeviceEvent;
+  /** An instance updated its registration (RFC 7592 `PUT`). */
+  'instance.updated': DeviceEvent;
+  /** An instance deleted its registration (RFC 7592 `DELETE`). */
+  'instance.deleted': DeviceEvent;
+  /** An instance was revoked: by an administrator, by its user, by the instance limit, or by your code. */
+  'instance.revoked': DeviceEvent & { by: RevokedBy };
+}

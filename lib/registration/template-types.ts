@@ -1,0 +1,149 @@
+import type { InstanceAuthMethod } from '../options/types.js';
+
+/**
+ * Client metadata a template gives every instance registered from it (RFC 7591 §2 names).
+ *
+ * @group Templates
+ */
+export interface TemplateClientMetadata {
+  /** The app's redirect URIs (RFC 8252: private-use scheme, loopback or claimed `https`). */
+  redirect_uris: string[];
+  /** Where the app may ask to be sent after sign-out. */
+  post_logout_redirect_uris?: string[];
+  /**
+   * Grant types, from `authorization_code` and `refresh_token`.
+   *
+   * @default ['authorization_code', 'refresh_token']
+   */
+  grant_types?: string[];
+  /**
+   * Space-separated scopes the instances may ask for.
+   *
+   * @default every scope in `registration.instances.allowedScopes`
+   */
+  scope?: string;
+  /**
+   * How the instances authenticate. With `private_key_jwt` each instance brings its own key, so
+   * {@link Template.instanceFields} must include `jwks`.
+   *
+   * @default the first of `registration.instances.authMethods`
+   */
+  token_endpoint_auth_method?: InstanceAuthMethod;
+  /** The app's name on the consent page, unless an instance sets its own. */
+  client_name?: string;
+  /** The app's home page. */
+  client_uri?: string;
+  /** The app's logo. */
+  logo_uri?: string;
+  /** The app's privacy policy. */
+  policy_uri?: string;
+  /** The app's terms of service. */
+  tos_uri?: string;
+  /** Sign-in older than this many seconds is repeated (OpenID Connect Registration §2). */
+  default_max_age?: number;
+  /** Whether ID tokens always carry `auth_time`. */
+  require_auth_time?: boolean;
+  /** Whether access tokens must be DPoP-bound (RFC 9449 §5.2). */
+  dpop_bound_access_tokens?: boolean;
+}
+
+/**
+ * Metadata an instance registered from a template may set itself.
+ *
+ * @group Templates
+ */
+export type TemplateInstanceField =
+  | 'client_name'
+  | 'software_version'
+  | 'jwks'
+  | 'scope'
+  | 'redirect_uris'
+  | 'post_logout_redirect_uris'
+  | 'logo_uri'
+  | 'contacts';
+
+/**
+ * A template client, named by `software_id`: instances registered with that `software_id`
+ * inherit its settings *live*: the template is merged in whenever an instance is loaded, so a
+ * change applies to every instance at once.
+ *
+ * @group Templates
+ */
+export interface Template {
+  /** The `software_id` instances register with (RFC 7591 §2). */
+  software_id: string;
+  /** The settings every instance inherits. */
+  client: TemplateClientMetadata;
+  /**
+   * The fields an instance may send itself; any other field in a registration is refused with
+   * `invalid_client_metadata` naming it.
+   *
+   * @default ['client_name', 'software_version']
+   */
+  instanceFields?: TemplateInstanceField[];
+  /**
+   * The kill switch: a disabled template refuses registrations (`invalid_software_id`), and
+   * every instance registered from it fails client authentication (`invalid_client`) until it
+   * is enabled again.
+   *
+   * @default false
+   */
+  disabled?: boolean;
+  /**
+   * The oldest app build that may register: an instance whose `software_version` is lower (or
+   * missing) is refused. Compared as semantic versions (`2.4` means `2.4.0`).
+   */
+  minimumSoftwareVersion?: string;
+  /**
+   * Scopes an instance may ask for when {@link Template.instanceFields} includes `scope`.
+   *
+   * @default the template's own `scope`
+   */
+  allowedScopes?: string[];
+  /**
+   * Redirect URI schemes (without the colon) an instance may use when
+   * {@link Template.instanceFields} includes `redirect_uris`.
+   *
+   * @default the schemes of the template's own `redirect_uris`
+   */
+  allowedRedirectSchemes?: string[];
+  /** Token lifetimes for this template's instances, in seconds, instead of `options.ttl`. */
+  ttl?: TemplateTtlOptions;
+}
+
+/**
+ * Per-template token lifetimes.
+ *
+ * @group Templates
+ */
+export interface TemplateTtlOptions {
+  /** Access tokens. */
+  accessToken?: number;
+  /** Refresh tokens. */
+  refreshToken?: number;
+}
+
+/**
+ * Why a template is being looked up.
+ *
+ * @group Templates
+ */
+export interface TemplateLookup {
+  /**
+   * `register` for a registration or RFC 7592 update, `load` when an existing instance is loaded
+   * (every request it makes): keep `load` fast, or cache.
+   */
+  purpose: 'register' | 'load';
+}
+
+/**
+ * Looks up a template that is not in `registration.templates`, e.g. from a database. Return
+ * `undefined` for an unknown `software_id`. What it returns is validated like a configured
+ * template; an invalid template fails closed.
+ *
+ * @group Templates
+ */
+export type TemplateResolver = (
+  softwareId: string,
+  lookup: TemplateLookup,
+) => Template | undefined | Promise<Template | undefined>;

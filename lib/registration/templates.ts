@@ -1,0 +1,158 @@
+import { Ajv } from 'ajv';
+import { RegistrationPolicyError } from '../errors.js';
+import { templateSchema } from '../options/schema.js';
+import { applyInstanceRules, type InstanceRuleSettings } from './instance-rules.js';
+import type { Template, TemplateLookup, TemplateResolver } from './template-types.js';
+
+/** A template after validation, with defaults filled in. @internal */
+export type ResolvedTemplate = Template & {
+  instanceFields: NonNullable<Template['instanceFields']>;
+};
+
+// Fields every instance record keeps whatever its template says: identity and credentials.
+const RECORD_FIELDS = [
+  'client_id',
+  'client_id_issued_at',
+  'client_secret',
+  'client_secret_expires_at',
+  'software_id',
+];
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+const validateTemplateSchema = ajv.compile(templateSchema);
+
+/**
+ * What is wrong with a template: its shape, and whether its settings pass the built-in instance
+ * rules (a template must describe a client an instance could have registered itself).
+ *
+ * @returns problems, each prefixed with `path`; empty when the template is valid. Fills defaults
+ *   into `template`.
+ * @internal
+ */
+export function templateProblems(
+  template: unknown,
+  settings: InstanceRuleSettings,
+  path: string,
+): string[] {
+  if (!validateTemplateSchema(template)) {
+    return (validateTemplateSchema.errors ?? []).map(
+      (e) => `${path}${e.instancePath.replaceAll('/', '.')} ${e.message}`,
+    );
+  }
+  const t = template as ResolvedTemplate;
+  const problems: string[] = [];
+  try {
+    applyInstanceRules({ ...structuredClone(t.client) }, settings);
+  } catch (error) {
+    if (!(error instanceof RegistrationPolicyError)) throw error;
+    problems.push(`${path}.client ${error.message}`);
+  }
+  const method = t.client.token_endpoint_auth_method ?? settings.authMethods[0];
+  if (method === 'private_key_jwt' && !t.instanceFields.includes('jwks')) {
+    problems.push(`${path}.instanceFields must include 'jwks' with private_key_jwt`);
+  }
+  if (method !== 'private_key_jwt' && t.instanceFields.includes('jwks')) {
+    problems.push(`${path}.instanceFields may include 'jwks' only with private_key_jwt`);
+  }
+  return problems;
+}
+
+/**
+ * Where templates come from: the configured list first, then the resolver. Resolver results are
+ * validated once per object, and an invalid one fails closed.
+ *
+ * @internal
+ */
+export class TemplateSource {
+  readonly #configured = new Map<string, ResolvedTemplate>();
+  readonly #validated = new WeakMap<object, ResolvedTemplate>();
+
+  constructor(
+    templates: readonly ResolvedTemplate[],
+    private readonly resolver: TemplateResolver | undefined,
+    private readonly settings: InstanceRuleSettings,
+  ) {
+    for (const template of templates) this.#configured.set(template.software_id, template);
+  }
+
+  /** Whether any template can exist: a registration's `software_id` then names a template. */
+  get enabled(): boolean {
+    return this.#configured.size > 0 || this.resolver !== undefined;
+  }
+
+  /**
+   * The template named `softwareId`, or `undefined` when there is none.
+   *
+   * @throws Error when the resolver returns an invalid template.
+   */
+  async find(softwareId: string, lookup: TemplateLookup): Promise<ResolvedTemplate | undefined> {
+    const configured = this.#configured.get(softwareId);
+    if (configured || !this.resolver) return configured;
+    const resolved = await this.resolver(softwareId, lookup);
+    if (resolved === undefined) return undefined;
+    const known = this.#validated.get(resolved);
+    if (known) return known;
+    const copy = structuredClone(resolved);
+    const problems = templateProblems(copy, this.settings, 'template');
+    if (problems.length > 0 || copy.software_id !== softwareId) {
+      throw new Error(
+        `the template resolver returned an invalid template for '${softwareId}': ${problems.join('; ') || 'software_id differs'}`,
+      );
+    }
+    this.#validated.set(resolved, copy as ResolvedTemplate);
+    return copy as ResolvedTemplate;
+  }
+}
+
+/**
+ * The effective metadata of an instance: the template's settings, with the fields the template
+ * lets instances set taken from the instance's own record.
+ *
+ * @internal
+ */
+export function mergeTemplate(
+  template: ResolvedTemplate,
+  record: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...structuredClone(template.client) };
+  for (const field of [...RECORD_FIELDS, ...template.instanceFields]) {
+    if (record[field] !== undefined) merged[field] = record[field];
+  }
+  return merged;
+}
+
+/**
+ * What an instance record stores: only its own fields (identity, credentials and the fields
+ * its template lets it set), so template changes reach it.
+ *
+ * @internal
+ */
+export function ownFields(
+  template: ResolvedTemplate,
+  metadata: Record<string, unknown>,
+): Record<string, unknown> {
+  const own: Record<string, unknown> = {};
+  for (const field of [...RECORD_FIELDS, ...template.instanceFields]) {
+    if (metadata[field] !== undefined) own[field] = metadata[field];
+  }
+  return own;
+}
+
+/**
+ * The fields of a registration request an instance may not send for this template: anything
+ * but `software_id` and the template's instance fields.
+ *
+ * @internal
+ */
+export function fieldsNotAllowed(
+  template: ResolvedTemplate,
+  body: Record<string, unknown>,
+  effective?: Record<string, unknown>,
+): string[] {
+  const allowed = new Set<string>(['software_id', ...template.instanceFields]);
+  return Object.keys(body).filter((field) => {
+    if (allowed.has(field)) return false;
+    // RFC 7592 §2.2: an update sends the full metadata back; unchanged values are fine.
+    return !(effective && JSON.stringify(effective[field]) === JSON.stringify(body[field]));
+  });
+}

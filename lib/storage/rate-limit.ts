@@ -1,0 +1,38 @@
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateDecision, RateLimitWindow } from './store.js';
+
+/**
+ * Rate limiters of one store, one per window shape, over rate-limiter-flexible (its Redis
+ * limiter is a single-key Lua script, so it holds across processes and on a Cluster).
+ *
+ * @internal
+ */
+export class RateLimiters {
+  readonly #limiters = new Map<string, RateLimiterAbstract>();
+
+  /** @param create - builds the store's limiter for one window. */
+  constructor(private readonly create: (limit: RateLimitWindow) => RateLimiterAbstract) {}
+
+  /** Counts one attempt for `key`; a store failure rejects (the caller fails closed). */
+  async consume(key: string, limit: RateLimitWindow): Promise<RateDecision> {
+    const shape = `${limit.points}:${limit.duration}`;
+    let limiter = this.#limiters.get(shape);
+    if (!limiter) {
+      limiter = this.create(limit);
+      this.#limiters.set(shape, limiter);
+    }
+    try {
+      const result = await limiter.consume(key);
+      return { allowed: true, retryAfterSeconds: Math.ceil(result.msBeforeNext / 1000) };
+    } catch (rejection) {
+      // rate-limiter-flexible rejects with a RateLimiterRes when over the limit, an Error otherwise.
+      if (rejection instanceof RateLimiterRes) {
+        return {
+          allowed: false,
+          retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+        };
+      }
+      throw rejection;
+    }
+  }
+}
