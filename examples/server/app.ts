@@ -1,4 +1,9 @@
-import { type AuthServer, type AuthServerOptions, createAuthServer } from 'mobile-oidc-provider';
+import {
+  type AuthServer,
+  type AuthServerOptions,
+  createAuthServer,
+  type Template,
+} from 'mobile-oidc-provider';
 import { demoAccounts } from './accounts.js';
 import { type KeyEnv, keysFromEnv } from './keys.js';
 
@@ -7,17 +12,24 @@ export const REGISTRATION_CLIENT_ID = 'mobile-dcr-client';
 /** Where the example app receives authorization responses (RFC 8252 private-use scheme). */
 export const APP_REDIRECT_URI = 'io.example.app:/callback';
 
+/** The example app's `software_id`: an install registers with just this. */
+export const APP_SOFTWARE_ID = 'io.example.app';
+
 /**
- * The settings every instance of the example app gets. A later release turns this into a
- * `software_id` template; today an app sends these fields itself when it registers.
+ * The settings every install of the example app inherits, live. An install may name itself
+ * (`client_name`, e.g. "Alice's phone") and must say which build it is (`software_version`).
  */
-export const mobileTemplate = {
-  client_id: 'mobile-dcr-template-client',
-  redirect_uris: [APP_REDIRECT_URI],
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'openid profile email offline_access',
+export const appTemplate: Template = {
+  software_id: APP_SOFTWARE_ID,
+  client: {
+    client_name: 'Example App',
+    redirect_uris: [APP_REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'openid profile email offline_access devices',
+  },
+  instanceFields: ['client_name', 'software_version'],
+  minimumSoftwareVersion: '1.0.0',
 };
 
 /** Environment the example reads. */
@@ -36,6 +48,8 @@ export interface ExampleEnv extends KeyEnv {
   RESOURCE_SERVER_SECRET?: string;
   /** `1` when a TLS-terminating proxy sits in front. */
   TRUST_PROXY?: string;
+  /** When set (32+ characters), the admin API is served under `/admin` and opened by this secret. */
+  ADMIN_SECRET?: string;
 }
 
 /** The example server's options, from its environment. */
@@ -49,6 +63,7 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
     ...keysFromEnv(env),
     ...(env.REDIS_URL ? { store: await redisStore(env.REDIS_URL, env.REDIS_KEY_PREFIX) } : {}),
     accounts: demoAccounts(),
+    scopes: ['openid', 'profile', 'email', 'offline_access', 'devices'],
     registrationClients: [
       {
         client_id: REGISTRATION_CLIENT_ID,
@@ -68,6 +83,11 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
         ]
       : [],
     introspection: { resourceServers: resourceServerSecret ? ['example-api'] : [] },
+    registration: { templates: [appTemplate] },
+    devices: {
+      selfServiceScope: 'devices',
+      ...(env.ADMIN_SECRET ? { adminSecret: env.ADMIN_SECRET } : {}),
+    },
     interactions: { title: 'Example App' },
   };
 }

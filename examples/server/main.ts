@@ -3,7 +3,17 @@ import { createExampleServer } from './app.js';
 
 const server = await createExampleServer();
 const port = Number(process.env.PORT ?? 3000);
-const http = createServer(server.callback());
+const oidc = server.callback();
+// The admin API shares the port here for the walk-through; in production, serve it where only
+// administrators reach it.
+const admin = process.env.ADMIN_SECRET ? server.adminCallback() : undefined;
+const http = createServer((req, res) => {
+  if (admin && req.url?.startsWith('/admin/')) {
+    req.url = req.url.slice('/admin'.length);
+    return admin(req, res);
+  }
+  return oidc(req, res);
+});
 http.listen(port, () => {
   console.log(`mobile-oidc-provider example: ${server.issuer} (listening on port ${port})`);
   console.log(`discovery: ${server.issuer}/.well-known/openid-configuration`);

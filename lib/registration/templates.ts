@@ -26,7 +26,7 @@ const validateTemplateSchema = ajv.compile(templateSchema);
  * rules (a template must describe a client an instance could have registered itself).
  *
  * @returns problems, each prefixed with `path`; empty when the template is valid. Fills defaults
- *   into `template`.
+ *   into `template` (schema defaults, and the client defaults of the instance rules).
  * @internal
  */
 export function templateProblems(
@@ -42,7 +42,9 @@ export function templateProblems(
   const t = template as ResolvedTemplate;
   const problems: string[] = [];
   try {
-    applyInstanceRules({ ...structuredClone(t.client) }, settings);
+    // The rules also fill in the defaults (application_type, response_types, …) every loaded
+    // instance must carry, so the template keeps the completed metadata.
+    applyInstanceRules(t.client as unknown as Record<string, unknown>, settings);
   } catch (error) {
     if (!(error instanceof RegistrationPolicyError)) throw error;
     problems.push(`${path}.client ${error.message}`);
@@ -123,7 +125,7 @@ export function mergeTemplate(
 
 /**
  * What an instance record stores: only its own fields (identity, credentials and the fields
- * its template lets it set), so template changes reach it.
+ * its template lets it set, where they differ from the template's), so template changes reach it.
  *
  * @internal
  */
@@ -132,8 +134,19 @@ export function ownFields(
   metadata: Record<string, unknown>,
 ): Record<string, unknown> {
   const own: Record<string, unknown> = {};
-  for (const field of [...RECORD_FIELDS, ...template.instanceFields]) {
+  for (const field of RECORD_FIELDS) {
     if (metadata[field] !== undefined) own[field] = metadata[field];
+  }
+  const inherited = template.client as unknown as Record<string, unknown>;
+  for (const field of template.instanceFields) {
+    // A value equal to the template's is inherited, not pinned: an RFC 7592 update sends the
+    // effective metadata back, and a later template change must still reach the instance.
+    if (
+      metadata[field] !== undefined &&
+      JSON.stringify(metadata[field]) !== JSON.stringify(inherited[field])
+    ) {
+      own[field] = metadata[field];
+    }
   }
   return own;
 }
