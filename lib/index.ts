@@ -6,7 +6,13 @@
  * @packageDocumentation
  */
 export { MemoryStore, type MemoryStoreOptions } from '../adapters/memory.js';
-export type { DeviceEvent, DeviceEvents, DeviceInfo, RevokedBy } from './devices/index.js';
+export type {
+  DeviceEvent,
+  DeviceEvents,
+  DeviceInfo,
+  RevocationEvent,
+  RevokedBy,
+} from './devices/index.js';
 export {
   ConfigurationError,
   type RegistrationErrorCode,

@@ -1,4 +1,4 @@
 export { accountInstancesIndex, instanceClientAdapter } from './client-records.js';
 export { type AdminAuthSettings, createAdminApi, createSelfService } from './http.js';
 export { DeviceManager, type DeviceManagerSettings } from './manager.js';
-export type { DeviceEvent, DeviceEvents, DeviceInfo, RevokedBy } from './types.js';
+export type { DeviceEvent, DeviceEvents, DeviceInfo, RevocationEvent, RevokedBy } from './types.js';

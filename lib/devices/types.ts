@@ -46,6 +46,16 @@ export interface DeviceEvent {
 }
 
 /**
+ * What an `instance.revoked` event carries.
+ *
+ * @group Devices
+ */
+export interface RevocationEvent extends DeviceEvent {
+  /** Who revoked it. */
+  by: RevokedBy;
+}
+
+/**
  * The events an auth server emits, by name, for audit logs.
  *
  * @group Devices
@@ -58,5 +68,5 @@ export interface DeviceEvents {
   /** An instance deleted its registration (RFC 7592 `DELETE`). */
   'instance.deleted': DeviceEvent;
   /** An instance was revoked: by an administrator, by its user, by the instance limit, or by your code. */
-  'instance.revoked': DeviceEvent & { by: RevokedBy };
+  'instance.revoked': RevocationEvent;
 }
