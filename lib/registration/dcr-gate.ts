@@ -1,12 +1,13 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { AccountOptions } from '../options/index.js';
+import type { AccountClaims, AccountOptions } from '../options/index.js';
 import type { RateLimitWindow, Store } from '../storage/index.js';
 
 /** Who opened a registration: recorded on the instance client it creates. @internal */
 export interface RegistrationOpener {
   accountId: string;
+  account: AccountClaims;
   registrationClientId: string;
   /** Work that must happen only once the client is registered (e.g. revoking the oldest). */
   afterCreate: Array<() => Promise<void>>;
@@ -123,11 +124,19 @@ async function verifyDcrToken(
   if (!grant || grant.clientId !== token.clientId || grant.accountId !== token.accountId) {
     throw new GateRefusal('the DCR token was revoked');
   }
-  if (!token.accountId || !(await settings.accounts.findAccount(token.accountId))) {
+  const account = token.accountId
+    ? await settings.accounts.findAccount(token.accountId)
+    : undefined;
+  if (!token.accountId || !account) {
     throw new GateRefusal('the account behind the DCR token no longer exists');
   }
   return {
-    opener: { accountId: token.accountId, registrationClientId: token.clientId, afterCreate: [] },
+    opener: {
+      accountId: token.accountId,
+      account,
+      registrationClientId: token.clientId,
+      afterCreate: [],
+    },
     jti: token.jti,
     remainingTtl: Math.max(1, token.remainingTTL),
   };

@@ -2,6 +2,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import semver from 'semver';
 import { RegistrationPolicyError } from '../errors.js';
+import type { AccountClaims } from '../options/types.js';
 import { registrationOpener } from './dcr-gate.js';
 import { applyInstanceRules, type InstanceRuleSettings } from './instance-rules.js';
 import type { RegistrationPolicy } from './policy-types.js';
@@ -57,6 +58,8 @@ export interface ActiveInstance {
 
 /** What the instance policy needs beyond the built-in rules. @internal */
 export interface InstancePolicySettings {
+  /** Loads the account of an instance being updated (a registration has it from its token). */
+  findAccount(accountId: string): Promise<AccountClaims | undefined>;
   rules: InstanceRuleSettings & { allowedRedirectSchemes?: readonly string[] };
   hooks: readonly RegistrationPolicy[];
   templates: TemplateSource;
@@ -261,10 +264,21 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
       if (operation === 'create' && opener) {
         await applyLimit(settings, record.account_id, opener.afterCreate);
       }
+      const account =
+        settings.hooks.length === 0
+          ? undefined
+          : (opener?.account ?? (await settings.findAccount(record.account_id)));
+      if (settings.hooks.length > 0 && !account) {
+        throw new RegistrationPolicyError(
+          'invalid_client_metadata',
+          'the account that registered this client no longer exists',
+        );
+      }
       for (const hook of settings.hooks) {
         await hook({
           operation,
           accountId: record.account_id,
+          account: account as AccountClaims,
           registrationClientId: record.registration_client_id,
           clientId: String(properties.client_id),
           template,

@@ -1,3 +1,4 @@
+import type { AccountClaims } from '../options/types.js';
 import type { Template } from './template-types.js';
 
 /**
@@ -10,6 +11,8 @@ export interface RegistrationPolicyInput {
   operation: 'create' | 'update';
   /** The account of the user whose DCR token opened the registration. */
   accountId: string;
+  /** That account's claims, as `accounts.findAccount` returned them. */
+  account: AccountClaims;
   /** The registration client the DCR token was issued to. */
   registrationClientId: string;
   /** The instance client's id (already generated on `create`). */

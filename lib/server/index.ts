@@ -147,6 +147,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     registrationResource,
     interactionUrl: (uid) => interactionUrl(basePath, uid),
     instancePolicy: createInstancePolicy({
+      findAccount: (accountId) => o.accounts.findAccount(accountId),
       rules: o.registration.instances,
       hooks: o.registration.policies,
       templates,
