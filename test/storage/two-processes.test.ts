@@ -12,6 +12,7 @@ import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RESOURCE_SERVER_SECRET = 'two-process-resource-server-secret-0123456789';
+const ADMIN_SECRET = 'two-process-admin-secret-0123456789abcdefgh';
 
 async function startProcess(port: number, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server/main.ts'], {
@@ -83,6 +84,7 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       JWKS: JSON.stringify({ keys: [jwk] }),
       COOKIE_KEYS: randomBytes(32).toString('base64url'),
       RESOURCE_SERVER_SECRET,
+      ADMIN_SECRET,
     };
     processes.push(await startProcess(portA, env), await startProcess(portB, env));
   });
@@ -153,5 +155,62 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       oidc.ClientSecretBasic(RESOURCE_SERVER_SECRET),
     );
     assert.equal((await oidc.tokenIntrospection(apiAtA, refreshedAtB.access_token)).active, false);
+  });
+
+  it('an install registered from a template at A works at B; revoking the device at B kills it at A', async () => {
+    const browser = new SignInBrowser();
+    const { tokens: dcr } = await obtainDcrToken(
+      through(portA, issuer, REGISTRATION_CLIENT_ID, oidc.None()),
+      browser,
+    );
+    const registered = await fetch(`http://127.0.0.1:${portA}/reg`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dcr.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ software_id: 'io.example.app', software_version: '1.2.0' }),
+    });
+    assert.equal(registered.status, 201);
+    const client = (await registered.json()) as Record<string, string>;
+    const secret = oidc.ClientSecretBasic(client.client_secret);
+    const atA = through(portA, issuer, client.client_id as string, secret);
+    const atB = through(portB, issuer, client.client_id as string, secret);
+
+    const verifier = oidc.randomPKCECodeVerifier();
+    const { callback } = await signIn(
+      browser,
+      oidc.buildAuthorizationUrl(atB, {
+        redirect_uri: APP_REDIRECT_URI,
+        scope: 'openid offline_access',
+        prompt: 'consent',
+        nonce: 'template-nonce',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      }),
+    );
+    const tokens = await oidc.authorizationCodeGrant(atB, callback, {
+      pkceCodeVerifier: verifier,
+      expectedNonce: 'template-nonce',
+    });
+
+    const revoked = await fetch(`http://127.0.0.1:${portB}/admin/devices/${client.client_id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_SECRET}` },
+    });
+    assert.equal(revoked.status, 200);
+    assert.equal(((await revoked.json()) as Record<string, string>).status, 'revoked');
+    await assert.rejects(
+      oidc.refreshTokenGrant(atA, tokens.refresh_token as string),
+      // RFC 6749 §5.2: 401 invalid_client, as a body error or a WWW-Authenticate challenge.
+      (error: unknown) =>
+        (error instanceof oidc.ResponseBodyError && error.error === 'invalid_client') ||
+        (error instanceof oidc.WWWAuthenticateChallengeError &&
+          error.cause.some((c) => c.parameters.error === 'invalid_client')),
+    );
+    const apiAtA = through(
+      portA,
+      issuer,
+      'example-api',
+      oidc.ClientSecretBasic(RESOURCE_SERVER_SECRET),
+    );
+    assert.equal((await oidc.tokenIntrospection(apiAtA, tokens.access_token)).active, false);
   });
 });
