@@ -11,6 +11,12 @@ const ACTIVITY_MODEL = 'InstanceActivity';
 // one per token request.
 const ACTIVITY_RESOLUTION_MS = 60_000;
 
+/** A device with its registration order (milliseconds). */
+interface Loaded {
+  info: DeviceInfo;
+  order: number;
+}
+
 /** What the device manager needs. @internal */
 export interface DeviceManagerSettings {
   /** The guarded store. */
@@ -42,14 +48,19 @@ export class DeviceManager {
   /** An account's instances (active and recently revoked), oldest first. */
   async list(accountId: string): Promise<DeviceInfo[]> {
     const ids = await this.settings.store.readIndex(accountInstancesIndex(accountId));
-    const devices = await Promise.all(ids.map((id) => this.get(id)));
-    return devices
-      .filter((d): d is DeviceInfo => d?.accountId === accountId)
-      .sort((a, b) => a.createdAt - b.createdAt || a.clientId.localeCompare(b.clientId));
+    const loaded = await Promise.all(ids.map((id) => this.#load(id)));
+    return loaded
+      .filter((d): d is Loaded => d?.info.accountId === accountId)
+      .sort((a, b) => a.order - b.order || a.info.clientId.localeCompare(b.info.clientId))
+      .map((d) => d.info);
   }
 
   /** One instance, or `undefined` when there is no instance client with that id. */
   async get(clientId: string): Promise<DeviceInfo | undefined> {
+    return (await this.#load(clientId))?.info;
+  }
+
+  async #load(clientId: string): Promise<Loaded | undefined> {
     const payload = await this.settings.clients.find(clientId);
     const record = payload && instanceRecord(payload);
     if (!payload || !record) return undefined;
@@ -60,7 +71,7 @@ export class DeviceManager {
       : undefined;
     const activity = await this.settings.store.adapter(ACTIVITY_MODEL).find(clientId);
     const clientName = payload.client_name ?? template?.client.client_name;
-    return {
+    const info: DeviceInfo = {
       clientId,
       accountId: record.account_id,
       status: record.status ?? 'active',
@@ -75,6 +86,7 @@ export class DeviceManager {
         ? { softwareVersion: payload.software_version }
         : {}),
     };
+    return { info, order: record.created_ms ?? record.created_at * 1000 };
   }
 
   /**

@@ -34,6 +34,8 @@ export interface InstanceRecord {
   registration_client_id: string;
   /** When the instance registered, in seconds since the epoch. */
   created_at: number;
+  /** When the instance registered, in milliseconds: orders registrations within one second. */
+  created_ms?: number;
   /** The `software_id` of the template the instance inherits from, if any. */
   template?: string;
   /** `revoked` once an administrator or the user revoked the instance. */
@@ -228,10 +230,12 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
         record = stored;
       }
     } else if (opener) {
+      const now = Date.now();
       record = {
         account_id: opener.accountId,
         registration_client_id: opener.registrationClientId,
-        created_at: Math.floor(Date.now() / 1000),
+        created_at: Math.floor(now / 1000),
+        created_ms: now,
         status: 'active',
       };
     }
