@@ -109,6 +109,8 @@ const STORE_METHODS = [
   'addToIndex',
   'readIndex',
   'deleteIndex',
+  'removeFromIndex',
+  'consumeRate',
   'close',
 ];
 
@@ -305,7 +307,7 @@ function deviceOptionProblems(o: ResolvedOptions): string[] {
     ) {
       problems.push(`${path} must have the scope '${d.adminScope}'`);
     }
-    if (!client.token_endpoint_auth_method || client.token_endpoint_auth_method === 'none') {
+    if (client.token_endpoint_auth_method === 'none') {
       problems.push(`${path} must be a confidential client`);
     }
   }

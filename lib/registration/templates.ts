@@ -44,7 +44,15 @@ export function templateProblems(
   try {
     // The rules also fill in the defaults (application_type, response_types, …) every loaded
     // instance must carry, so the template keeps the completed metadata.
-    applyInstanceRules(t.client as unknown as Record<string, unknown>, settings);
+    const client = t.client as unknown as Record<string, unknown>;
+    // Each private_key_jwt instance brings its own key; check the rest with a stand-in.
+    const bringsOwnKey = client.token_endpoint_auth_method === 'private_key_jwt';
+    if (bringsOwnKey) client.jwks = { keys: [{ kty: 'EC' }] };
+    try {
+      applyInstanceRules(client, settings);
+    } finally {
+      if (bringsOwnKey) delete client.jwks;
+    }
   } catch (error) {
     if (!(error instanceof RegistrationPolicyError)) throw error;
     problems.push(`${path}.client ${error.message}`);

@@ -3,6 +3,7 @@
 // (errors; invalid_software_id is this library's extension code), RFC 7592 (read and update).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
 import type { AuthServerOptions, Store, Template } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
@@ -293,5 +294,48 @@ describe('templates only', () => {
     assert.equal(body.error, 'invalid_client_metadata');
     assert.match(body.error_description, /software_id is required/);
     assert.deepEqual(await server.auth.devices.list('demouser'), []);
+  });
+});
+
+describe('a private_key_jwt template', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startExample((o) => ({
+      ...o,
+      registration: {
+        ...o.registration,
+        templates: [
+          {
+            software_id: 'com.example.keyed',
+            client: {
+              redirect_uris: [APP_REDIRECT_URI],
+              token_endpoint_auth_method: 'private_key_jwt',
+            },
+            instanceFields: ['jwks', 'software_version'],
+          },
+        ],
+      },
+    }));
+  });
+  after(() => server.close());
+
+  it('each instance brings its own public key and gets no secret (RFC 7523 §2.2)', async () => {
+    const { publicKey } = await generateKeyPair('ES256');
+    const jwk = await exportJWK(publicKey);
+    const browser = new SignInBrowser();
+    const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
+    const res = await fetch(`${server.issuer}/reg`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tokens.access_token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ software_id: 'com.example.keyed', jwks: { keys: [jwk] } }),
+    });
+    assert.equal(res.status, 201);
+    const body = await json(res);
+    assert.equal(body.token_endpoint_auth_method, 'private_key_jwt');
+    assert.equal(body.client_secret, undefined);
+    assert.deepEqual(body.jwks.keys[0].x, jwk.x);
   });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterPayload } from 'oidc-provider';
 import { AlreadyConsumedError, type Store } from '../../lib/storage/index.js';
 
@@ -516,6 +517,107 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
         await store.deleteIndex(index);
         await store.addToIndex(index, 'new', 60);
         assert.deepEqual(await store.readIndex(index), ['new']);
+      });
+    });
+
+    describe('removeFromIndex', () => {
+      it('removes only that member', async () => {
+        const index = `index:${uid()}`;
+        const other = `index:${uid()}`;
+        await store.addToIndex(index, 'a', 60);
+        await store.addToIndex(index, 'b', undefined);
+        await store.addToIndex(index, 'c', 60);
+        await store.addToIndex(other, 'b', 60);
+        await store.removeFromIndex(index, 'b');
+        assert.deepEqual((await store.readIndex(index)).sort(), ['a', 'c']);
+        assert.deepEqual(await store.readIndex(other), ['b'], 'another index keeps its member');
+      });
+
+      it('is a no-op for a member or an index that does not exist', async () => {
+        const index = `index:${uid()}`;
+        await store.addToIndex(index, 'a', 60);
+        await store.removeFromIndex(index, 'missing');
+        assert.deepEqual(await store.readIndex(index), ['a']);
+
+        const unknown = `index:${uid()}`;
+        await store.removeFromIndex(unknown, 'a');
+        assert.deepEqual(await store.readIndex(unknown), []);
+      });
+
+      it('leaves an empty index once its last member is removed, which takes members again', async () => {
+        const index = `index:${uid()}`;
+        await store.addToIndex(index, 'a', 60);
+        await store.addToIndex(index, 'b', undefined);
+        await store.removeFromIndex(index, 'a');
+        await store.removeFromIndex(index, 'b');
+        assert.deepEqual(await store.readIndex(index), []);
+        await store.removeFromIndex(index, 'b');
+        await store.deleteIndex(index);
+
+        await store.addToIndex(index, 'c', 60);
+        assert.deepEqual(await store.readIndex(index), ['c']);
+      });
+    });
+
+    // Rate limits keep real time in every store (rate-limiter-flexible's own clock), so the one
+    // window test really waits.
+    describe('consumeRate', () => {
+      it('allows exactly `points` attempts per window, then refuses with a Retry-After', async () => {
+        const key = `rate:${uid()}`;
+        const limit = { points: 3, duration: 60 };
+        for (let i = 0; i < 3; i += 1) {
+          assert.equal((await store.consumeRate(key, limit)).allowed, true, `attempt ${i + 1}`);
+        }
+        for (let i = 0; i < 2; i += 1) {
+          const refused = await store.consumeRate(key, limit);
+          assert.equal(refused.allowed, false);
+          assert.ok(Number.isInteger(refused.retryAfterSeconds), String(refused.retryAfterSeconds));
+          assert.ok(
+            refused.retryAfterSeconds >= 1 && refused.retryAfterSeconds <= 60,
+            `retryAfterSeconds ${refused.retryAfterSeconds}`,
+          );
+        }
+      });
+
+      it('counts each key on its own', async () => {
+        const a = `rate:${uid()}`;
+        const b = `rate:${uid()}`;
+        const limit = { points: 1, duration: 60 };
+        assert.equal((await store.consumeRate(a, limit)).allowed, true);
+        assert.equal((await store.consumeRate(a, limit)).allowed, false);
+        assert.equal((await store.consumeRate(b, limit)).allowed, true);
+        assert.equal((await store.consumeRate(b, limit)).allowed, false);
+      });
+
+      it('allows again in a new window', async () => {
+        const key = `rate:${uid()}`;
+        const limit = { points: 2, duration: 1 };
+        assert.equal((await store.consumeRate(key, limit)).allowed, true);
+        assert.equal((await store.consumeRate(key, limit)).allowed, true);
+        const refused = await store.consumeRate(key, limit);
+        assert.equal(refused.allowed, false);
+        assert.equal(refused.retryAfterSeconds, 1);
+
+        await sleep(1100);
+        assert.equal((await store.consumeRate(key, limit)).allowed, true);
+        assert.equal((await store.consumeRate(key, limit)).allowed, true);
+        assert.equal((await store.consumeRate(key, limit)).allowed, false);
+      });
+
+      it('is atomic: of 20 concurrent attempts with 5 points exactly 5 are allowed', async () => {
+        const key = `rate:${uid()}`;
+        const limit = { points: 5, duration: 60 };
+        const decisions = await Promise.all(
+          Array.from({ length: 20 }, () => store.consumeRate(key, limit)),
+        );
+        assert.equal(decisions.filter((d) => d.allowed).length, 5);
+        for (const d of decisions.filter((d) => !d.allowed)) {
+          assert.ok(
+            d.retryAfterSeconds >= 1 && d.retryAfterSeconds <= 60,
+            String(d.retryAfterSeconds),
+          );
+        }
+        assert.equal((await store.consumeRate(key, limit)).allowed, false);
       });
     });
   });
