@@ -1,11 +1,12 @@
 // The README's walk-through (register from a template, list and revoke the device) is run here
 // exactly as written, against `npm start`'s server: a newcomer's copy-paste must work.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { freePort } from '../helpers/listen.js';
+import { spawnExample } from '../helpers/spawn.js';
 
 const ADMIN_SECRET = 'walkthrough-admin-secret-0123456789abcdef';
 
@@ -22,27 +23,10 @@ describe('README walk-through', () => {
     const { start, steps } = await walkthroughCommands();
     assert.match(start, new RegExp(`ADMIN_SECRET=${ADMIN_SECRET} npm start`));
     const port = await freePort();
-    const { ISSUER: _inherited, ...env } = process.env;
-    const server = spawn(process.execPath, ['--import', 'tsx', 'examples/server/main.ts'], {
-      env: { ...env, PORT: String(port), ADMIN_SECRET },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const server = await spawnExample('examples/server/main.ts', port, { ADMIN_SECRET });
     try {
-      await new Promise<void>((resolve, reject) => {
-        let output = '';
-        const timer = setTimeout(() => reject(new Error(`no start-up line: ${output}`)), 30_000);
-        server.stdout.on('data', (chunk) => {
-          output += chunk;
-          if (output.includes(`port ${port}`)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        server.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-      });
       const script = `set -euo pipefail\n${steps.replaceAll('localhost:3000', `localhost:${port}`)}`;
       const { stdout } = await promisify(execFile)('bash', ['-c', script], {
-        env: { ...env },
         timeout: 60_000,
       });
       const [registration, devices, revoked, token] = stdout.trim().split('\n');
@@ -60,7 +44,7 @@ describe('README walk-through', () => {
       assert.equal(JSON.parse(revoked as string).status, 'revoked');
       assert.equal(JSON.parse(token as string).error, 'invalid_client');
     } finally {
-      server.kill('SIGTERM');
+      server.stop();
     }
   });
 });

@@ -1,7 +1,6 @@
 // Scale-out: two example server processes behind one issuer share one Redis and one set of
 // keys. What one process issues, the other honours; what one revokes, the other refuses.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -9,33 +8,11 @@ import * as oidc from 'openid-client';
 import { APP_REDIRECT_URI, REGISTRATION_CLIENT_ID } from '../helpers/example.js';
 import { freePort } from '../helpers/listen.js';
 import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
+import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RESOURCE_SERVER_SECRET = 'two-process-resource-server-secret-0123456789';
 const ADMIN_SECRET = 'two-process-admin-secret-0123456789abcdefgh';
-
-async function startProcess(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/server/main.ts'], {
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`process did not start: ${output}`)), 30_000);
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes(`port ${port}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-  return child;
-}
 
 /** Discovery as seen through one process, so every call of that configuration goes there. */
 function through(
@@ -65,7 +42,7 @@ function through(
 }
 
 describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
-  const processes: ChildProcess[] = [];
+  const processes: SpawnedExample[] = [];
   let portA: number;
   let portB: number;
   let issuer: string;
@@ -86,10 +63,13 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       RESOURCE_SERVER_SECRET,
       ADMIN_SECRET,
     };
-    processes.push(await startProcess(portA, env), await startProcess(portB, env));
+    processes.push(
+      await spawnExample('examples/server/main.ts', portA, env),
+      await spawnExample('examples/server/main.ts', portB, env),
+    );
   });
   after(() => {
-    for (const child of processes) child.kill('SIGTERM');
+    for (const example of processes) example.stop();
   });
 
   it('a token issued by A refreshes at B, is revoked at A and introspects inactive at B; a device deleted at B is dead at A', async () => {
