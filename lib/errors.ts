@@ -52,3 +52,29 @@ export class RegistrationPolicyError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * Thrown by an evidence verifier or the attestation policy to refuse a registration. The app
+ * gets `403 { error: 'invalid_client_attestation' }` (or `access_denied` for a fallback
+ * registration) with `message` as `error_description`, and no client is created.
+ *
+ * @group Errors
+ */
+export class AttestationError extends Error {
+  /**
+   * A short, stable reason for logs and the `registration.rejected` event, e.g.
+   * `untrusted_chain`, `challenge_mismatch`, `app_mismatch`, `policy`.
+   */
+  readonly reason: string;
+
+  /**
+   * @param reason - a short, stable reason.
+   * @param description - sent to the app as `error_description`: no secrets, no evidence.
+   * @param options - `cause`: the underlying error, kept for logs only.
+   */
+  constructor(reason: string, description: string, options?: { cause?: unknown }) {
+    super(description, options);
+    this.name = 'AttestationError';
+    this.reason = reason;
+  }
+}

@@ -1,4 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type AssuranceLevel, meetsLevel } from '../attestation/index.js';
 import { INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
 import { mergeTemplate, ownFields, type TemplateSource } from '../registration/templates.js';
 import { delegateAdapter, type Store } from '../storage/index.js';
@@ -11,6 +12,8 @@ export const accountInstancesIndex = (accountId: string) => `account-instances:$
  * - a templatized instance is stored with only its own fields and loaded merged with its
  *   template, so template changes apply at once; a missing or disabled template, or a revoked
  *   instance, loads as no client at all (`invalid_client`);
+ * - scopes that demand a higher assurance level than the instance's are left out of its
+ *   `scope`, so asking for them is `invalid_scope`;
  * - every instance is indexed under its account, for device listing and limits.
  *
  * @internal
@@ -19,20 +22,34 @@ export function instanceClientAdapter(
   stored: Adapter,
   store: Store,
   templates: TemplateSource,
+  minimumLevels: Readonly<Record<string, AssuranceLevel>>,
 ): Adapter {
+  const withinLevel = (metadata: AdapterPayload, cal: AssuranceLevel) => {
+    if (typeof metadata.scope !== 'string') return metadata;
+    const scope = metadata.scope
+      .split(' ')
+      .filter((s) => !minimumLevels[s] || meetsLevel(cal, minimumLevels[s]))
+      .join(' ');
+    // oidc-provider reads an empty scope as "any scope": an instance left with none is no client.
+    return scope ? { ...metadata, scope } : undefined;
+  };
   return delegateAdapter(stored, {
     async find(id) {
       const payload = await stored.find(id);
       const record = payload && instanceRecord(payload);
       if (!payload || !record) return payload;
       if (record.status === 'revoked') return undefined;
-      if (!record.template) return payload;
+      const cal = record.cal ?? 'none';
+      if (!record.template) return withinLevel(payload, cal);
       const template = await templates.find(record.template, { purpose: 'load' });
       if (!template || template.disabled) return undefined;
-      return {
-        ...mergeTemplate(template, payload),
-        [INSTANCE_FIELD]: { ...record, ...(template.ttl ? { template_ttl: template.ttl } : {}) },
-      } as AdapterPayload;
+      return withinLevel(
+        {
+          ...mergeTemplate(template, payload),
+          [INSTANCE_FIELD]: { ...record, ...(template.ttl ? { template_ttl: template.ttl } : {}) },
+        } as AdapterPayload,
+        cal,
+      );
     },
     async upsert(id, payload, expiresIn) {
       const record = instanceRecord(payload);
@@ -45,13 +62,16 @@ export function instanceClientAdapter(
         toStore = ownFields(template, payload);
       }
       // Index first: a stale entry is skipped when listing, an unindexed instance is invisible.
-      await store.addToIndex(accountInstancesIndex(own.account_id), id, undefined);
+      if (own.account_id)
+        await store.addToIndex(accountInstancesIndex(own.account_id), id, undefined);
       await stored.upsert(id, { ...toStore, [INSTANCE_FIELD]: own } as AdapterPayload, expiresIn);
     },
     async destroy(id) {
       const record = instanceRecord((await stored.find(id)) ?? {});
       await stored.destroy(id);
-      if (record) await store.removeFromIndex(accountInstancesIndex(record.account_id), id);
+      if (record?.account_id) {
+        await store.removeFromIndex(accountInstancesIndex(record.account_id), id);
+      }
     },
   });
 }

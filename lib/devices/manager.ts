@@ -73,7 +73,9 @@ export class DeviceManager {
     const clientName = payload.client_name ?? template?.client.client_name;
     const info: DeviceInfo = {
       clientId,
-      accountId: record.account_id,
+      ...(record.account_id ? { accountId: record.account_id } : {}),
+      cal: record.cal ?? 'none',
+      registeredBy: record.registered_by ?? { method: 'user-token' },
       status: record.status ?? 'active',
       createdAt: record.created_at,
       ...(record.revoked_at ? { revokedAt: record.revoked_at } : {}),
@@ -111,7 +113,7 @@ export class DeviceManager {
       await store.adapter(ACTIVITY_MODEL).destroy(clientId);
       this.settings.emit('instance.revoked', {
         clientId,
-        accountId: record.account_id,
+        ...(record.account_id ? { accountId: record.account_id } : {}),
         ...(record.template ? { softwareId: record.template } : {}),
         by,
       });
@@ -124,6 +126,34 @@ export class DeviceManager {
     const active = (await this.list(accountId)).filter((d) => d.status === 'active');
     const revoked = await Promise.all(active.map((d) => this.revoke(d.clientId, by)));
     return revoked.filter((d): d is DeviceInfo => d !== undefined);
+  }
+
+  /**
+   * Binds an instance registered without a user to the first account that signs in through it,
+   * so it is listed and revoked with that account. Atomic: of concurrent first sign-ins, one wins.
+   *
+   * @returns the account the instance belongs to now, or `undefined` when it is no instance.
+   */
+  async bind(clientId: string, accountId: string): Promise<string | undefined> {
+    const { clients, store } = this.settings;
+    const payload = await clients.find(clientId);
+    const record = payload && instanceRecord(payload);
+    if (!payload || !record) return undefined;
+    if (record.account_id) return record.account_id;
+    if (!(await store.takeUse(`instance-owner:${clientId}`, 1, this.settings.activityTtl))) {
+      return instanceRecord((await clients.find(clientId)) ?? {})?.account_id;
+    }
+    await store.addToIndex(accountInstancesIndex(accountId), clientId, undefined);
+    await clients.upsert(clientId, {
+      ...payload,
+      [INSTANCE_FIELD]: { ...record, account_id: accountId },
+    });
+    this.settings.emit('instance.bound', {
+      clientId,
+      accountId,
+      ...(record.template ? { softwareId: record.template } : {}),
+    });
+    return accountId;
   }
 
   /** Notes that an instance obtained tokens (at most once a minute per instance). */

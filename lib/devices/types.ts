@@ -1,3 +1,6 @@
+import type { AssuranceLevel } from '../attestation/levels.js';
+import type { RegistrationProof } from '../attestation/types.js';
+
 /**
  * One instance client (an app install on one device), as device management shows it.
  *
@@ -6,8 +9,15 @@
 export interface DeviceInfo {
   /** The instance's client id. */
   clientId: string;
-  /** The account that registered it. */
-  accountId: string;
+  /**
+   * The account it belongs to: the user who registered it, or the first one who signed in
+   * through it. Absent until then for an instance registered without a user.
+   */
+  accountId?: string;
+  /** Its client assurance level. */
+  cal: AssuranceLevel;
+  /** How its registration was authorized (evidence summary, fallback client). */
+  registeredBy: RegistrationProof;
   /** `revoked` once revoked: it can no longer authenticate and holds no tokens. */
   status: 'active' | 'revoked';
   /** When it registered, in seconds since the epoch. */
@@ -39,8 +49,8 @@ export type RevokedBy = 'admin' | 'user' | 'limit' | 'api';
 export interface DeviceEvent {
   /** The instance's client id. */
   clientId: string;
-  /** The account the instance belongs to. */
-  accountId: string;
+  /** The account the instance belongs to, if it is bound to one yet. */
+  accountId?: string;
   /** Its template's `software_id`, if it has one. */
   softwareId?: string;
 }
@@ -69,4 +79,6 @@ export interface DeviceEvents {
   'instance.deleted': DeviceEvent;
   /** An instance was revoked: by an administrator, by its user, by the instance limit, or by your code. */
   'instance.revoked': RevocationEvent;
+  /** An instance registered without a user was bound to the first account that signed in through it. */
+  'instance.bound': DeviceEvent & { accountId: string };
 }

@@ -64,6 +64,18 @@ export const templateSchema = {
       additionalProperties: false,
       properties: { accessToken: positiveInteger, refreshToken: positiveInteger },
     },
+    userTokens: { type: 'boolean' },
+    fallbackClients: { type: 'array', uniqueItems: true, items: nonEmptyString },
+    attestation: {
+      type: 'object',
+      required: ['formats'],
+      additionalProperties: false,
+      properties: {
+        formats: { type: 'array', minItems: 1, uniqueItems: true, items: nonEmptyString },
+        user: { enum: ['optional', 'required'], default: 'optional' },
+        appIds: { type: 'array', minItems: 1, uniqueItems: true, items: nonEmptyString },
+      },
+    },
   },
 } as const;
 
@@ -203,7 +215,45 @@ export const optionsSchema = {
           additionalProperties: false,
           properties: { perAccount: rateLimit, perIp: rateLimit },
         },
+        fallbackClients: { type: 'array', uniqueItems: true, items: nonEmptyString },
       },
+    },
+    attestation: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        verifiers: { type: 'object', additionalProperties: { isFunction: true }, default: {} },
+        policy: { isFunction: true },
+        challenge: {
+          type: 'object',
+          default: {},
+          additionalProperties: false,
+          properties: {
+            path: { type: 'string', pattern: '^/[\\w/.-]*$', default: '/attestation/challenge' },
+            ttl: { ...positiveInteger, maximum: 3600, default: 300 },
+            rateLimit: { ...rateLimit, default: { points: 60, duration: 60 } },
+          },
+        },
+      },
+    },
+    assurance: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        resolve: { isFunction: true },
+        minimumLevels: {
+          type: 'object',
+          additionalProperties: { enum: ['none', 'by-provisioned-key', 'by-policy'] },
+          default: {},
+        },
+      },
+    },
+    mtls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { certificateHeader: nonEmptyString, verifiedHeader: nonEmptyString },
     },
     devices: {
       type: 'object',

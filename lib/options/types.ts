@@ -1,4 +1,10 @@
 import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
+import type { AssuranceLevel } from '../attestation/levels.js';
+import type {
+  AssuranceResolver,
+  AttestationPolicy,
+  EvidenceVerifier,
+} from '../attestation/types.js';
 import type { RegistrationPolicy } from '../registration/policy-types.js';
 import type { Template, TemplateResolver } from '../registration/template-types.js';
 import type { Store } from '../storage/index.js';
@@ -102,6 +108,18 @@ export interface AuthServerOptions {
 
   /** Device management: the admin API, self-service, and what revocation keeps. */
   devices?: DeviceOptions;
+
+  /** Platform attestation: evidence verifiers, the challenge endpoint and the policy hook. */
+  attestation?: AttestationOptions;
+
+  /** Client assurance levels (`cal`): how they are computed, and scopes that demand one. */
+  assurance?: AssuranceOptions;
+
+  /**
+   * Mutual-TLS client authentication (RFC 8705 §2) for static clients such as fallback clients:
+   * `tls_client_auth` and `self_signed_tls_client_auth`. Off when unset.
+   */
+  mtls?: MtlsOptions;
 
   /** The built-in sign-in pages. */
   interactions?: InteractionPageOptions;
@@ -245,6 +263,14 @@ export interface RegistrationOptions {
   templatesOnly?: boolean;
   /** At most this many active instances per account. No limit when unset. */
   maxInstancesPerAccount?: InstanceLimitOptions;
+  /**
+   * Static confidential clients (in {@link AuthServerOptions.clients}, with the
+   * `client_credentials` grant) that may obtain a one-shot DCR token for a fallback
+   * registration; templates name the ones they accept in `fallbackClients`.
+   *
+   * @default every client a configured template lists in `fallbackClients`
+   */
+  fallbackClients?: string[];
   /**
    * Registration attempts allowed per account and per client IP address, counted in the store
    * so the limit holds across processes. Over the limit: `429` with `Retry-After`. No limit
@@ -417,4 +443,119 @@ export interface InteractionPageOptions {
    * @default 'Sign in'
    */
   title?: string;
+}
+
+/**
+ * Platform attestation settings.
+ *
+ * @group Attestation
+ */
+export interface AttestationOptions {
+  /**
+   * Evidence verifiers by format name (the `format` of a registration's `attestation`); a
+   * template accepts the formats it lists in `attestation.formats`.
+   *
+   * @default {}
+   * @example
+   * ```ts
+   * verifiers: {
+   *   'my-mdm': async (evidence, { binding }) => {
+   *     const verified = await myMdm.verify(evidence, binding.clientDataHash);
+   *     if (!verified) throw new AttestationError('untrusted', 'the device is not enrolled');
+   *     return { platform: 'android', appId: verified.packageName, binding: 'client-data' };
+   *   },
+   * }
+   * ```
+   */
+  verifiers?: Record<string, EvidenceVerifier>;
+  /**
+   * Sees every attestation and fallback registration once its credential checked out: may
+   * lower the level or refuse.
+   *
+   * @example
+   * ```ts
+   * // Allow the secret fallback only while the switch is on.
+   * policy: async ({ method, cal }) => {
+   *   if (method === 'fallback-client' && cal === 'none' && !switches.secretFallback) {
+   *     throw new AttestationError('fallback_off', 'this fallback is closed: update the app');
+   *   }
+   * }
+   * ```
+   */
+  policy?: AttestationPolicy;
+  /** The challenge endpoint. */
+  challenge?: ChallengeOptions;
+}
+
+/**
+ * The attestation challenge endpoint, advertised in discovery as
+ * `attestation_challenge_endpoint`.
+ *
+ * @group Attestation
+ */
+export interface ChallengeOptions {
+  /**
+   * Its path, relative to the issuer.
+   *
+   * @default '/attestation/challenge'
+   */
+  path?: string;
+  /**
+   * How long a challenge can be used, in seconds.
+   *
+   * @default 300
+   */
+  ttl?: number;
+  /**
+   * Challenges one client IP address may request.
+   *
+   * @default { points: 60, duration: 60 }
+   */
+  rateLimit?: RateLimit;
+}
+
+/**
+ * Client assurance level settings.
+ *
+ * @group Assurance
+ */
+export interface AssuranceOptions {
+  /**
+   * Computes a registration's level instead of the built-in rule (evidence → `by-policy`, a
+   * fallback client's key or certificate → `by-provisioned-key`, otherwise `none`).
+   */
+  resolve?: AssuranceResolver;
+  /**
+   * The level an instance needs to obtain a scope, by scope: an instance below it gets
+   * `invalid_scope` when it asks for the scope. Read on every request, so a change applies to
+   * every instance at once.
+   *
+   * @default {}
+   * @example
+   * ```ts
+   * minimumLevels: { payments: 'by-provisioned-key' }
+   * ```
+   */
+  minimumLevels?: Record<string, AssuranceLevel>;
+}
+
+/**
+ * Where client certificates come from for mutual-TLS client authentication.
+ *
+ * @group Options
+ */
+export interface MtlsOptions {
+  /**
+   * A request header in which a trusted TLS-terminating proxy forwards the client certificate
+   * (PEM, URL-encoded as nginx's `$ssl_client_escaped_cert`). Read only when
+   * {@link AuthServerOptions.proxy} is on; without it, the certificate comes from the TLS socket
+   * (serve the server over `https` with `requestCert: true`).
+   */
+  certificateHeader?: string;
+  /**
+   * With {@link MtlsOptions.certificateHeader}: the header in which the proxy says whether the
+   * certificate chained to its trusted CAs (`SUCCESS`, as nginx's `$ssl_client_verify`). Needed
+   * for `tls_client_auth`; without it only `self_signed_tls_client_auth` works behind a proxy.
+   */
+  verifiedHeader?: string;
 }

@@ -1,5 +1,11 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
+import type { AssuranceLevel } from '../attestation/levels.js';
+import type {
+  AssuranceResolver,
+  AttestationPolicy,
+  EvidenceVerifier,
+} from '../attestation/types.js';
 import { ConfigurationError } from '../errors.js';
 import { redirectUriProblem } from '../registration/instance-rules.js';
 import type { RegistrationPolicy } from '../registration/policy-types.js';
@@ -44,7 +50,18 @@ export interface ResolvedOptions {
       perAccount?: { points: number; duration: number };
       perIp?: { points: number; duration: number };
     };
+    fallbackClients: string[];
   };
+  attestation: {
+    verifiers: Record<string, EvidenceVerifier>;
+    policy?: AttestationPolicy;
+    challenge: { path: string; ttl: number; rateLimit: { points: number; duration: number } };
+  };
+  assurance: {
+    resolve?: AssuranceResolver;
+    minimumLevels: Record<string, AssuranceLevel>;
+  };
+  mtls?: { certificateHeader?: string; verifiedHeader?: string };
   devices: {
     adminClients: string[];
     adminScope: string;
@@ -163,7 +180,9 @@ function describe(error: ErrorObject): string {
       }
       return `${path} ${error.message}`;
     case 'pattern':
-      return `${path} must be a valid scope token (RFC 6749 §3.3)`;
+      return String(error.schema).startsWith('^/')
+        ? `${path} must be a path starting with '/'`
+        : `${path} must be a valid scope token (RFC 6749 §3.3)`;
     case 'enum':
       return `${path} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
     default:
@@ -248,7 +267,16 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
       );
     }
   }
-  problems.push(...templateOptionProblems(o), ...deviceOptionProblems(o));
+  problems.push(
+    ...templateOptionProblems(o),
+    ...deviceOptionProblems(o),
+    ...fallbackOptionProblems(o),
+  );
+  for (const scope of Object.keys(o.assurance.minimumLevels)) {
+    if (!o.scopes.includes(scope)) {
+      problems.push(`options.assurance.minimumLevels.${scope} names a scope not in options.scopes`);
+    }
+  }
   for (const [i, id] of o.introspection.resourceServers.entries()) {
     const client = o.clients.find((c) => c.client_id === id);
     if (!client) {
@@ -275,6 +303,20 @@ function templateOptionProblems(o: ResolvedOptions): string[] {
     }
     seen.add(template.software_id);
     problems.push(...templateProblems(template, r.instances, path));
+    for (const [j, format] of (template.attestation?.formats ?? []).entries()) {
+      if (!o.attestation.verifiers[format]) {
+        problems.push(
+          `${path}.attestation.formats[${j}] '${format}' has no verifier in options.attestation.verifiers`,
+        );
+      }
+    }
+    for (const [j, id] of (template.fallbackClients ?? []).entries()) {
+      if (!r.fallbackClients.includes(id)) {
+        problems.push(
+          `${path}.fallbackClients[${j}] '${id}' is not in options.registration.fallbackClients`,
+        );
+      }
+    }
   }
   if (r.templatesOnly && r.templates.length === 0 && !r.templateResolver) {
     problems.push(
@@ -327,6 +369,32 @@ function deviceOptionProblems(o: ResolvedOptions): string[] {
   return problems;
 }
 
+const MTLS_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'];
+
+function fallbackOptionProblems(o: ResolvedOptions): string[] {
+  const problems: string[] = [];
+  for (const [i, id] of o.registration.fallbackClients.entries()) {
+    const client = o.clients.find((c) => c.client_id === id);
+    const path = `options.registration.fallbackClients[${i}] '${id}'`;
+    if (!client) {
+      problems.push(`${path} is not in options.clients`);
+      continue;
+    }
+    if (!client.grant_types?.includes('client_credentials')) {
+      problems.push(`${path} must have the client_credentials grant type`);
+    }
+    const method = client.token_endpoint_auth_method ?? 'client_secret_basic';
+    if (method === 'none') problems.push(`${path} must be a confidential client`);
+    if (MTLS_METHODS.includes(method) && !o.mtls) {
+      problems.push(`${path} authenticates with ${method}, which needs options.mtls`);
+    }
+    if (o.devices.adminClients.includes(id)) {
+      problems.push(`${path} must not also be an admin client`);
+    }
+  }
+  return problems;
+}
+
 // Cross-option and locked-setting problems, reported alongside schema problems. Checks that read
 // a path the schema already refused are skipped rather than reported twice or misleadingly.
 function laterProblems(resolved: ResolvedOptions, schemaProblems: string[]): string[] {
@@ -339,6 +407,9 @@ function laterProblems(resolved: ResolvedOptions, schemaProblems: string[]): str
   try {
     if (Array.isArray(resolved.scopes))
       resolved.registration.instances.allowedScopes ??= [...resolved.scopes];
+    resolved.registration.fallbackClients ??= [
+      ...new Set(resolved.registration.templates.flatMap((t) => t.fallbackClients ?? [])),
+    ];
     later.push(...crossOptionProblems(resolved));
   } catch {
     // A shape the schema refused; its problem is already reported.

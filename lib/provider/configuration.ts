@@ -21,6 +21,8 @@ export interface ProviderWiring {
   keys: ServerKeys;
   /** URL of the registration endpoint: the audience of every DCR token. */
   registrationResource: string;
+  /** URL of the attestation challenge endpoint, advertised in discovery when attestation is on. */
+  challengeEndpoint?: string;
   interactionUrl: (uid: string) => string;
   instancePolicy: (ctx: KoaContextWithOIDC, properties: Record<string, unknown>) => Promise<void>;
 }
@@ -49,7 +51,15 @@ export function staticClients(o: ResolvedOptions): ClientMetadata[] {
     }),
   );
   // A static client without a scope list could ask for any scope; give it every scope but dcr.
-  const others = o.clients.map((c) => ({ ...c, scope: c.scope ?? o.scopes.join(' ') }));
+  // Fallback clients get dcr too: it is what they are for.
+  const fallback = new Set(o.registration.fallbackClients);
+  const others = o.clients.map((c) => {
+    const scope = c.scope ?? o.scopes.join(' ');
+    return {
+      ...c,
+      scope: fallback.has(c.client_id) ? `${scope} ${o.registration.dcrToken.scope}` : scope,
+    };
+  });
   return [...registrationClients, ...others];
 }
 
@@ -66,6 +76,8 @@ export function buildProviderConfiguration(
 ): Configuration {
   const passthrough = o.oidcProvider;
   const registrationClientIds = new Set(o.registrationClients.map((c) => c.client_id));
+  // Clients whose tokens may open the registration endpoint: users' and fallback clients'.
+  const dcrClientIds = new Set([...registrationClientIds, ...o.registration.fallbackClients]);
   const resourceServers = new Set(o.introspection.resourceServers);
   const dcr = o.registration.dcrToken;
 
@@ -93,6 +105,19 @@ export function buildProviderConfiguration(
     },
     clientBasedCORS: passthrough.clientBasedCORS ?? (() => false),
     extraClientMetadata: { properties: [INSTANCE_FIELD, 'software_id', 'software_version'] },
+    // The instance's assurance level travels in its access tokens (and so in introspection).
+    extraTokenClaims: async (ctx, token) => {
+      const client = ctx.oidc.client;
+      if (!client || client.clientId !== token.clientId) return undefined;
+      const record = instanceRecord(client.metadata());
+      return record ? { cal: record.cal ?? 'none' } : undefined;
+    },
+    discovery: {
+      ...passthrough.discovery,
+      ...(wiring.challengeEndpoint
+        ? { attestation_challenge_endpoint: wiring.challengeEndpoint }
+        : {}),
+    },
     async findAccount(_ctx, sub) {
       const account = await o.accounts.findAccount(sub);
       if (!account) return undefined;
@@ -135,10 +160,11 @@ export function buildProviderConfiguration(
         secretFactory: async () => randomBytes(32).toString('base64url'),
       },
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
-      // Admin clients obtain admin API tokens with client_credentials.
+      // Admin clients obtain admin API tokens, fallback clients DCR tokens, with client_credentials.
       clientCredentials: {
         enabled:
           o.devices.adminClients.length > 0 ||
+          o.registration.fallbackClients.length > 0 ||
           passthrough.features?.clientCredentials?.enabled === true,
       },
       introspection: {
@@ -160,13 +186,9 @@ export function buildProviderConfiguration(
         enabled: true,
         useGrantedResource: async () => false,
         defaultResource: async (_ctx, client, oneOf) =>
-          oneOf ??
-          (registrationClientIds.has(client.clientId) ? wiring.registrationResource : undefined),
+          oneOf ?? (dcrClientIds.has(client.clientId) ? wiring.registrationResource : undefined),
         getResourceServerInfo: async (_ctx, resource, client) => {
-          if (
-            resource === wiring.registrationResource &&
-            registrationClientIds.has(client.clientId)
-          ) {
+          if (resource === wiring.registrationResource && dcrClientIds.has(client.clientId)) {
             return {
               scope: dcr.scope,
               audience: wiring.registrationResource,

@@ -1,14 +1,14 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { AccountClaims, AccountOptions } from '../options/index.js';
+import type { FallbackAuthMethod, RegistrationCredential } from '../attestation/index.js';
+import type { AccountOptions } from '../options/index.js';
 import type { RateLimitWindow, Store } from '../storage/index.js';
 
 /** Who opened a registration: recorded on the instance client it creates. @internal */
 export interface RegistrationOpener {
-  accountId: string;
-  account: AccountClaims;
-  registrationClientId: string;
+  /** The token that opened it (a user's or a fallback client's), or none. */
+  credential: RegistrationCredential;
   /** Work that must happen only once the client is registered (e.g. revoking the oldest). */
   afterCreate: Array<() => Promise<void>>;
 }
@@ -22,6 +22,12 @@ export interface DcrGateSettings {
   scope: string;
   maxUses: number;
   registrationClientIds: ReadonlySet<string>;
+  /** Fallback clients, with the authentication method each is registered with. */
+  fallbackClients: ReadonlyMap<string, FallbackAuthMethod>;
+  /** Whether a registration without any token may go on (some template takes evidence alone). */
+  allowWithoutToken: boolean;
+  /** Reports a refused registration (for the `registration.rejected` event). */
+  onRefused(reason: string, ip: string): void;
   store: Store;
   accounts: AccountOptions;
   /** Deletes a client record, with the revocation cascade of the provider's adapter. */
@@ -88,8 +94,9 @@ function refuse(ctx: Context, issuer: string, refusal: GateRefusal) {
   ctx.body = { error: 'invalid_token', error_description: refusal.description };
 }
 
-function bearerToken(ctx: Context): string {
+function bearerToken(ctx: Context, optional: boolean): string | undefined {
   const header = ctx.get('Authorization');
+  if (!header && optional) return undefined;
   if (!header) throw new GateRefusal('a DCR token is required (Authorization: Bearer)', true);
   const [scheme, value, ...rest] = header.split(' ');
   if (rest.length > 0 || !value || scheme?.toLowerCase() !== 'bearer') {
@@ -98,20 +105,21 @@ function bearerToken(ctx: Context): string {
   return value;
 }
 
+type Verified = { opener: RegistrationOpener; jti: string; remainingTtl: number };
+
 /** Checks a presented DCR token the way a resource server checks an access token. */
 async function verifyDcrToken(
   provider: Provider,
   value: string,
   settings: DcrGateSettings,
-): Promise<{ opener: RegistrationOpener; jti: string; remainingTtl: number }> {
-  // find() checks format, signature-free opaque lookup, expiry and session binding.
-  const token = await provider.AccessToken.find(value);
+): Promise<Verified> {
+  // find() checks format, signature-free opaque lookup, expiry and session binding. A user's DCR
+  // token is an access token; a fallback client's is a client credentials token.
+  const token =
+    (await provider.AccessToken.find(value)) ?? (await provider.ClientCredentials.find(value));
   if (!token) throw new GateRefusal('the DCR token is unknown, expired or revoked');
   if (token.aud !== settings.resource || !token.scope?.split(' ').includes(settings.scope)) {
     throw new GateRefusal('the access token is not a DCR token');
-  }
-  if (!token.clientId || !settings.registrationClientIds.has(token.clientId)) {
-    throw new GateRefusal('the DCR token was not issued to a registration client');
   }
   // The registration endpoint cannot check DPoP or mTLS proofs, so bound tokens are refused
   // rather than accepted as if they were bearer tokens.
@@ -119,6 +127,27 @@ async function verifyDcrToken(
     throw new GateRefusal(
       'sender-constrained DCR tokens are not accepted at the registration endpoint',
     );
+  }
+  const fallbackMethod = token.clientId ? settings.fallbackClients.get(token.clientId) : undefined;
+  if (token instanceof provider.ClientCredentials) {
+    if (!token.clientId || !fallbackMethod) {
+      throw new GateRefusal('the DCR token was not issued to a fallback client');
+    }
+    return {
+      opener: {
+        credential: {
+          kind: 'fallback-client',
+          clientId: token.clientId,
+          authMethod: fallbackMethod,
+        },
+        afterCreate: [],
+      },
+      jti: token.jti,
+      remainingTtl: Math.max(1, token.remainingTTL),
+    };
+  }
+  if (!token.clientId || !settings.registrationClientIds.has(token.clientId)) {
+    throw new GateRefusal('the DCR token was not issued to a registration client');
   }
   const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined;
   if (!grant || grant.clientId !== token.clientId || grant.accountId !== token.accountId) {
@@ -132,9 +161,12 @@ async function verifyDcrToken(
   }
   return {
     opener: {
-      accountId: token.accountId,
-      account,
-      registrationClientId: token.clientId,
+      credential: {
+        kind: 'user',
+        accountId: token.accountId,
+        account,
+        registrationClientId: token.clientId,
+      },
       afterCreate: [],
     },
     jti: token.jti,
@@ -161,26 +193,42 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
   return async function dcrGate(ctx, next) {
     if (!isRegistrationRequest(ctx, settings.registrationPath)) return next();
 
-    let verified: Awaited<ReturnType<typeof verifyDcrToken>>;
+    let verified: Verified | undefined;
     try {
       // Per IP first, so guessing tokens is limited too; per account once the token names one.
       await checkRate(settings.store, `dcr-ip:${ctx.ip}`, settings.rateLimit.perIp);
-      verified = await verifyDcrToken(provider, bearerToken(ctx), settings);
-      await checkRate(
-        settings.store,
-        `dcr-account:${verified.opener.accountId}`,
-        settings.rateLimit.perAccount,
-      );
+      const presented = bearerToken(ctx, settings.allowWithoutToken);
+      if (presented) verified = await verifyDcrToken(provider, presented, settings);
+      const credential = verified?.opener.credential;
+      if (credential?.kind === 'user') {
+        await checkRate(
+          settings.store,
+          `dcr-account:${credential.accountId}`,
+          settings.rateLimit.perAccount,
+        );
+      }
     } catch (error) {
-      if (error instanceof GateRefusal) return refuse(ctx, settings.issuer, error);
+      if (error instanceof GateRefusal) {
+        settings.onRefused('invalid_token', ctx.ip);
+        return refuse(ctx, settings.issuer, error);
+      }
       if (error instanceof RateLimited) return tooMany(ctx, error);
       throw error;
     }
 
-    const useKey = `dcr-token:${verified.jti}`;
-    if (!(await settings.store.takeUse(useKey, settings.maxUses, verified.remainingTtl))) {
+    const useKey = verified && `dcr-token:${verified.jti}`;
+    if (
+      verified &&
+      useKey &&
+      !(await settings.store.takeUse(useKey, settings.maxUses, verified.remainingTtl))
+    ) {
+      settings.onRefused('invalid_token', ctx.ip);
       return refuse(ctx, settings.issuer, new GateRefusal('the DCR token has been used up'));
     }
+    const opener: RegistrationOpener = verified?.opener ?? {
+      credential: { kind: 'none' },
+      afterCreate: [],
+    };
 
     let created = false;
     let iat: InstanceType<Provider['InitialAccessToken']> | undefined;
@@ -190,12 +238,12 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
         expiresIn: INTERNAL_IAT_TTL,
       });
       ctx.req.headers.authorization = `Bearer ${await iat.save()}`;
-      openers.set(ctx, verified.opener);
+      openers.set(ctx, opener);
       await next();
       created = ctx.status === 201;
     } finally {
       if (created) {
-        for (const task of verified.opener.afterCreate) {
+        for (const task of opener.afterCreate) {
           // The client exists and the app has its credentials: report, do not fail the request.
           await task().catch((error: unknown) => provider.emit('server_error', ctx, error));
         }
@@ -208,7 +256,7 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
         const orphan = (ctx as Context & { oidc?: KoaContextWithOIDC['oidc'] }).oidc?.entities
           .Client;
         if (orphan) await settings.destroyClient(orphan.clientId);
-        await settings.store.returnUse(useKey);
+        if (useKey) await settings.store.returnUse(useKey);
       }
     }
   };

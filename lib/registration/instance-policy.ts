@@ -1,6 +1,13 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import semver from 'semver';
+import {
+  type AssuranceLevel,
+  type RegistrationAttempt,
+  type RegistrationAuthority,
+  RegistrationDenied,
+  type RegistrationProof,
+} from '../attestation/index.js';
 import { RegistrationPolicyError } from '../errors.js';
 import type { AccountClaims } from '../options/types.js';
 import { registrationOpener } from './dcr-gate.js';
@@ -28,10 +35,17 @@ export const INSTANCE_FIELD = 'mobile_oidc_instance';
  * @group Registration
  */
 export interface InstanceRecord {
-  /** The account whose DCR token registered the instance. */
-  account_id: string;
-  /** The registration client that DCR token was issued to. */
-  registration_client_id: string;
+  /**
+   * The account the instance belongs to: the user whose DCR token registered it, or, for an
+   * instance registered without a user, the first account that signed in through it.
+   */
+  account_id?: string;
+  /** The registration client the user's DCR token was issued to. */
+  registration_client_id?: string;
+  /** The client assurance level; `none` when absent (instances registered before levels). */
+  cal?: AssuranceLevel;
+  /** How the registration was authorized. */
+  registered_by?: RegistrationProof;
   /** When the instance registered, in seconds since the epoch. */
   created_at: number;
   /** When the instance registered, in milliseconds: orders registrations within one second. */
@@ -71,6 +85,21 @@ export interface InstancePolicySettings {
   activeInstances(accountId: string): Promise<ActiveInstance[]>;
   /** Revokes an instance (for `revoke-oldest`). */
   revokeInstance(clientId: string): Promise<void>;
+  /** The attestation pipeline: who may register, and at what level. */
+  authorize(attempt: RegistrationAttempt): Promise<RegistrationAuthority>;
+  /** Reports a registration authorized by a fallback client or evidence, once it succeeded. */
+  onAuthorized(authority: RegistrationAuthority, clientId: string, softwareId?: string): void;
+  /** Reports a registration refused for its credential or evidence. */
+  onRefused(reason: string, ip: string, softwareId?: string): void;
+}
+
+/** A refusal as oidc-provider renders it: the status, the code and the description. */
+function deniedError(ctx: KoaContextWithOIDC, denied: RegistrationDenied) {
+  if (denied.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+  const error = new errors.CustomOIDCProviderError(denied.error, denied.message);
+  error.status = denied.status;
+  error.statusCode = denied.status;
+  return error;
 }
 
 function toProviderError(error: RegistrationPolicyError) {
@@ -153,7 +182,13 @@ function templatized(
   properties: Record<string, unknown>,
   template: ResolvedTemplate,
 ): Record<string, unknown> {
-  const body = (ctx.oidc.body ?? {}) as Record<string, unknown>;
+  // The attestation member is the registration's credential, not metadata; `cal` is read-only
+  // and an RFC 7592 update echoes it back.
+  const {
+    attestation: _credential,
+    cal: _level,
+    ...body
+  } = (ctx.oidc.body ?? {}) as Record<string, unknown>;
   const current = ctx.method === 'PUT' ? ctx.oidc.client?.metadata() : undefined;
   const refused = fieldsNotAllowed(
     template,
@@ -231,9 +266,14 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
       }
     } else if (opener) {
       const now = Date.now();
+      const { credential } = opener;
       record = {
-        account_id: opener.accountId,
-        registration_client_id: opener.registrationClientId,
+        ...(credential.kind === 'user'
+          ? {
+              account_id: credential.accountId,
+              registration_client_id: credential.registrationClientId,
+            }
+          : {}),
         created_at: Math.floor(now / 1000),
         created_ms: now,
         status: 'active',
@@ -243,10 +283,13 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
     if (!record) throw new Error('instance registration policy ran without a registration opener');
 
     delete properties[INSTANCE_FIELD];
+    const evidence = properties.attestation;
+    delete properties.attestation;
+    let softwareId: unknown;
     try {
       let metadata = properties;
       let template: ResolvedTemplate | undefined;
-      const softwareId = operation === 'update' ? record.template : properties.software_id;
+      softwareId = operation === 'update' ? record.template : properties.software_id;
       if (softwareId !== undefined && (settings.templates.enabled || record.template)) {
         template = await templateFor(softwareId, settings.templates);
         if (operation === 'update' && properties.software_id !== record.template) {
@@ -255,24 +298,46 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
             'software_id cannot be changed',
           );
         }
-        metadata = templatized(ctx, properties, template);
-        record.template = template.software_id;
       } else if (settings.templatesOnly) {
         throw new RegistrationPolicyError(
           'invalid_client_metadata',
           'software_id is required: this server registers apps from templates only',
         );
       }
+      if (operation === 'create' && opener) {
+        const authority = await settings.authorize({
+          credential: opener.credential,
+          template,
+          attestation: evidence,
+          jwks: properties.jwks,
+          ip: ctx.ip,
+        });
+        record.cal = authority.cal;
+        record.registered_by = authority.proof;
+        if (authority.proof.method !== 'user-token') {
+          const clientId = String(properties.client_id);
+          opener.afterCreate.push(async () =>
+            settings.onAuthorized(authority, clientId, template?.software_id),
+          );
+        }
+      }
+      if (template) {
+        metadata = templatized(ctx, properties, template);
+        record.template = template.software_id;
+      }
       applyInstanceRules(metadata, settings.rules);
       if (!template) checkRedirectSchemes(metadata, settings.rules.allowedRedirectSchemes);
-      if (operation === 'create' && opener) {
-        await applyLimit(settings, record.account_id, opener.afterCreate);
+      const accountId = record.account_id;
+      if (operation === 'create' && opener && accountId) {
+        await applyLimit(settings, accountId, opener.afterCreate);
       }
       const account =
-        settings.hooks.length === 0
+        settings.hooks.length === 0 || !accountId
           ? undefined
-          : (opener?.account ?? (await settings.findAccount(record.account_id)));
-      if (settings.hooks.length > 0 && !account) {
+          : opener?.credential.kind === 'user'
+            ? opener.credential.account
+            : await settings.findAccount(accountId);
+      if (settings.hooks.length > 0 && accountId && !account) {
         throw new RegistrationPolicyError(
           'invalid_client_metadata',
           'the account that registered this client no longer exists',
@@ -281,11 +346,13 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
       for (const hook of settings.hooks) {
         await hook({
           operation,
-          accountId: record.account_id,
-          account: account as AccountClaims,
+          accountId,
+          account,
           registrationClientId: record.registration_client_id,
           clientId: String(properties.client_id),
           template,
+          cal: record.cal ?? 'none',
+          method: record.registered_by?.method ?? 'user-token',
           ip: ctx.ip,
           metadata,
         });
@@ -298,6 +365,14 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
       }
     } catch (error) {
       if (error instanceof RegistrationPolicyError) throw toProviderError(error);
+      if (error instanceof RegistrationDenied) {
+        settings.onRefused(
+          error.reason,
+          ctx.ip,
+          typeof softwareId === 'string' ? softwareId : undefined,
+        );
+        throw deniedError(ctx, error);
+      }
       throw error;
     }
     properties[INSTANCE_FIELD] = record;

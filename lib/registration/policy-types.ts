@@ -1,3 +1,5 @@
+import type { AssuranceLevel } from '../attestation/levels.js';
+import type { RegistrationMethod } from '../attestation/types.js';
 import type { AccountClaims } from '../options/types.js';
 import type { Template } from './template-types.js';
 
@@ -9,12 +11,19 @@ import type { Template } from './template-types.js';
 export interface RegistrationPolicyInput {
   /** `create` for `POST /reg`, `update` for an RFC 7592 `PUT`. */
   operation: 'create' | 'update';
-  /** The account of the user whose DCR token opened the registration. */
-  accountId: string;
+  /**
+   * The account the instance belongs to: the user whose DCR token opened the registration.
+   * Absent for a registration authorized by a fallback client or by evidence alone.
+   */
+  accountId: string | undefined;
   /** That account's claims, as `accounts.findAccount` returned them. */
-  account: AccountClaims;
-  /** The registration client the DCR token was issued to. */
-  registrationClientId: string;
+  account: AccountClaims | undefined;
+  /** The registration client the user's DCR token was issued to, if a user's token opened it. */
+  registrationClientId: string | undefined;
+  /** The instance's client assurance level. */
+  cal: AssuranceLevel;
+  /** How the registration was authorized. */
+  method: RegistrationMethod;
   /** The instance client's id (already generated on `create`). */
   clientId: string;
   /** The template the instance registers from (its `software_id`), if any. */

@@ -109,6 +109,48 @@ export interface Template {
   allowedRedirectSchemes?: string[];
   /** Token lifetimes for this template's instances, in seconds, instead of `options.ttl`. */
   ttl?: TemplateTtlOptions;
+  /**
+   * Whether a user's DCR token alone (without evidence) authorizes a registration. Such
+   * instances get the level `none`: the user is proven, the app is not.
+   *
+   * @default true, unless {@link Template.fallbackClients} or {@link Template.attestation} is set
+   */
+  userTokens?: boolean;
+  /**
+   * Static confidential clients (in `registration.fallbackClients`) whose one-shot DCR token,
+   * obtained with `client_credentials`, may register an instance of this template: the fallback
+   * for devices that cannot attest. The credential the client authenticated with sets the level:
+   * a shared secret gives `none`, a provisioned key or certificate `by-provisioned-key`.
+   *
+   * @default []
+   */
+  fallbackClients?: string[];
+  /** Registration with platform attestation evidence; off when unset. */
+  attestation?: TemplateAttestation;
+}
+
+/**
+ * How a template accepts attestation evidence. Its instances must register their own key
+ * (`token_endpoint_auth_method: 'private_key_jwt'`), the key the evidence is bound to.
+ *
+ * @group Templates
+ */
+export interface TemplateAttestation {
+  /** The evidence formats accepted, each a key of `attestation.verifiers`. */
+  formats: string[];
+  /**
+   * Whether a user's DCR token must come with the evidence (`required`), or evidence alone is
+   * enough (`optional`; an instance registered without a user belongs to the first account that
+   * signs in through it).
+   *
+   * @default 'optional'
+   */
+  user?: 'optional' | 'required';
+  /**
+   * The app identities the evidence may prove (`<TeamID>.<BundleID>`, Android package names);
+   * any app a verifier accepts when unset.
+   */
+  appIds?: string[];
 }
 
 /**

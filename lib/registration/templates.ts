@@ -61,6 +61,11 @@ export function templateProblems(
   if (method === 'private_key_jwt' && !t.instanceFields.includes('jwks')) {
     problems.push(`${path}.instanceFields must include 'jwks' with private_key_jwt`);
   }
+  if (t.attestation && method !== 'private_key_jwt') {
+    problems.push(
+      `${path}.attestation needs client.token_endpoint_auth_method 'private_key_jwt': evidence is bound to the key each instance registers`,
+    );
+  }
   if (method !== 'private_key_jwt' && t.instanceFields.includes('jwks')) {
     problems.push(`${path}.instanceFields may include 'jwks' only with private_key_jwt`);
   }

@@ -5,6 +5,13 @@ import Koa, { type Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import { MemoryStore } from '../../adapters/memory.js';
 import {
+  AttestationChallenges,
+  authorizeRegistration,
+  createChallengeEndpoint,
+  type FallbackAuthMethod,
+  type RegistrationEvents,
+} from '../attestation/index.js';
+import {
   createAdminApi,
   createSelfService,
   type DeviceEvents,
@@ -23,14 +30,17 @@ import {
   staticClients,
 } from '../provider/configuration.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
-import {
-  createInstancePolicy,
-  INSTANCE_FIELD,
-  instanceRecord,
-} from '../registration/instance-policy.js';
+import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
 import { guardStore, providerAdapterFactory } from '../storage/index.js';
-import { embeddedProvider, jsonErrors, stripFromRegistrationResponses } from './middleware.js';
+import { embeddedProvider, jsonErrors, presentRegistrationResponses } from './middleware.js';
+
+/**
+ * Every event an auth server emits, by name: device lifecycle and registration decisions.
+ *
+ * @group Server
+ */
+export type ServerEvents = DeviceEvents & RegistrationEvents;
 
 /**
  * A running mobile-oidc-provider authorization server.
@@ -67,10 +77,13 @@ export interface AuthServer {
   adminApi(): Middleware;
   /** The admin API as a `(req, res)` handler for `node:http` and Express (see {@link AuthServer.adminApi}). */
   adminCallback(): (req: IncomingMessage, res: ServerResponse) => void;
-  /** Subscribes to an audit event (registration, update, delete, revocation). */
-  on<E extends keyof DeviceEvents>(event: E, listener: (payload: DeviceEvents[E]) => void): this;
+  /**
+   * Subscribes to an audit event: instance registration, update, delete, binding and
+   * revocation; attested, fallback and refused registrations.
+   */
+  on<E extends keyof ServerEvents>(event: E, listener: (payload: ServerEvents[E]) => void): this;
   /** Unsubscribes from an audit event. */
-  off<E extends keyof DeviceEvents>(event: E, listener: (payload: DeviceEvents[E]) => void): this;
+  off<E extends keyof ServerEvents>(event: E, listener: (payload: ServerEvents[E]) => void): this;
   /**
    * Releases what the server opened: the default in-memory store. A store passed in
    * `options.store` stays open; close it yourself.
@@ -119,7 +132,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
 
   const guarded = guardStore(store);
   const events = new EventEmitter();
-  const emit = <E extends keyof DeviceEvents>(event: E, payload: DeviceEvents[E]) => {
+  const emit = <E extends keyof ServerEvents>(event: E, payload: ServerEvents[E]) => {
     events.emit(event, payload);
   };
   const templates = new TemplateSource(
@@ -133,18 +146,35 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     templates,
     keepRevokedFor: o.devices.keepRevokedFor,
     activityTtl: o.ttl.grant,
-    emit,
+    emit: (event, payload) => events.emit(event, payload),
   });
   const adapters = providerAdapterFactory(
     store,
     new Set(staticClients(o).map((c) => c.client_id)),
-    (stored) => instanceClientAdapter(stored, guarded, templates),
+    (stored) => instanceClientAdapter(stored, guarded, templates, o.assurance.minimumLevels),
   );
+  const challenges = new AttestationChallenges(guarded, o.attestation.challenge.ttl);
+  const attestationOn =
+    Object.keys(o.attestation.verifiers).length > 0 ||
+    o.registration.templates.some((t) => t.attestation);
+  const challengePath = o.attestation.challenge.path;
+  const fallbackClients = new Map(
+    o.registration.fallbackClients.map((id) => {
+      const client = o.clients.find((c) => c.client_id === id);
+      const method = client?.token_endpoint_auth_method ?? 'client_secret_basic';
+      return [id, method as FallbackAuthMethod] as const;
+    }),
+  );
+  const refused = (reason: string, ip: string, softwareId?: string) =>
+    emit('registration.rejected', { reason, ip, ...(softwareId ? { softwareId } : {}) });
   const limit = o.registration.maxInstancesPerAccount;
   const configuration = buildProviderConfiguration(o, {
     adapter: adapters,
     keys,
     registrationResource,
+    ...(attestationOn
+      ? { challengeEndpoint: new URL(`${basePath}${challengePath}`, o.issuer).href }
+      : {}),
     interactionUrl: (uid) => interactionUrl(basePath, uid),
     instancePolicy: createInstancePolicy({
       findAccount: (accountId) => o.accounts.findAccount(accountId),
@@ -160,6 +190,29 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       revokeInstance: async (clientId) => {
         await devices.revoke(clientId, 'limit');
       },
+      authorize: (attempt) =>
+        authorizeRegistration(
+          {
+            verifiers: o.attestation.verifiers,
+            challenges,
+            ...(o.attestation.policy ? { policy: o.attestation.policy } : {}),
+            ...(o.assurance.resolve ? { resolve: o.assurance.resolve } : {}),
+          },
+          attempt,
+        ),
+      onAuthorized: (authority, clientId, softwareId) =>
+        emit(
+          authority.proof.method === 'attestation'
+            ? 'registration.attested'
+            : 'registration.fallback',
+          {
+            clientId,
+            cal: authority.cal,
+            proof: authority.proof,
+            ...(softwareId ? { softwareId } : {}),
+          },
+        ),
+      onRefused: refused,
     }),
   });
   const provider = new Provider(o.issuer, configuration);
@@ -167,7 +220,17 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   wireDeviceEvents(provider, devices, emit);
 
   provider.use(jsonErrors(provider));
-  provider.use(stripFromRegistrationResponses(registrationPath, INSTANCE_FIELD));
+  provider.use(presentRegistrationResponses(registrationPath));
+  if (attestationOn) {
+    provider.use(
+      createChallengeEndpoint({
+        path: challengePath,
+        challenges,
+        store: guarded,
+        rateLimit: o.attestation.challenge.rateLimit,
+      }),
+    );
+  }
   provider.use(
     createDcrGate(provider, {
       registrationPath,
@@ -175,6 +238,12 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       scope: o.registration.dcrToken.scope,
       maxUses: o.registration.dcrToken.maxUses,
       registrationClientIds: new Set(o.registrationClients.map((c) => c.client_id)),
+      fallbackClients,
+      // Evidence alone may open a registration only where some template accepts that.
+      allowWithoutToken:
+        o.registration.templates.some((t) => t.attestation && t.attestation.user !== 'required') ||
+        (o.registration.templateResolver !== undefined && attestationOn),
+      onRefused: refused,
       store: guardStore(store),
       destroyClient: async (clientId) => {
         await adapters('Client').destroy(clientId);
@@ -193,8 +262,14 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         .digest('base64url'),
       basePath,
       title: o.interactions.title,
-      // An instance registered by this very user is the user's own app: no second consent.
-      autoConsent: ({ accountId, metadata }) => instanceRecord(metadata)?.account_id === accountId,
+      // An instance registered by this very user is the user's own app: no second consent. One
+      // registered without a user becomes the app of the first user who signs in through it.
+      autoConsent: async ({ clientId, accountId, metadata }) => {
+        const record = instanceRecord(metadata);
+        if (!record || !accountId) return false;
+        const owner = record.account_id ?? (await devices.bind(clientId, accountId));
+        return owner === accountId;
+      },
     }),
   );
 
@@ -256,7 +331,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
 function wireDeviceEvents(
   provider: Provider,
   devices: DeviceManager,
-  emit: <E extends keyof DeviceEvents>(event: E, payload: DeviceEvents[E]) => void,
+  emit: <E extends keyof ServerEvents>(event: E, payload: ServerEvents[E]) => void,
 ) {
   const forward =
     (event: 'instance.registered' | 'instance.updated' | 'instance.deleted') =>
@@ -265,7 +340,7 @@ function wireDeviceEvents(
       if (!record) return;
       emit(event, {
         clientId: client.clientId,
-        accountId: record.account_id,
+        ...(record.account_id ? { accountId: record.account_id } : {}),
         ...(record.template ? { softwareId: record.template } : {}),
       });
     };

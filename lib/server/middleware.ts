@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
 
 /**
  * The provider's middleware, to run inside another Koa app. The host app's context is reused,
@@ -54,26 +55,25 @@ export function jsonErrors(provider: Provider): Middleware {
 }
 
 /**
- * Removes a private client metadata field from registration responses (RFC 7591 §3.2.1 and
- * RFC 7592 §2.1, 2.2): the client record keeps it, the app never sees it.
+ * Shapes registration responses (RFC 7591 §3.2.1, RFC 7592 §2.1, 2.2): the private instance
+ * record stays in the client record, and the app sees only its assurance level, as `cal`.
  *
  * @internal
  */
-export function stripFromRegistrationResponses(
-  registrationPath: string,
-  field: string,
-): Middleware {
+export function presentRegistrationResponses(registrationPath: string): Middleware {
   const prefix = registrationPath.toLowerCase();
-  return async function stripPrivateMetadata(ctx, next) {
+  return async function presentInstanceRecord(ctx, next) {
     await next();
     const body: unknown = ctx.body;
     if (
       ctx.path.toLowerCase().startsWith(prefix) &&
       typeof body === 'object' &&
       body !== null &&
-      field in body
+      INSTANCE_FIELD in body
     ) {
-      delete (body as Record<string, unknown>)[field];
+      const fields = body as Record<string, unknown>;
+      fields.cal = instanceRecord(fields)?.cal ?? 'none';
+      delete fields[INSTANCE_FIELD];
     }
   };
 }

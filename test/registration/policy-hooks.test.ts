@@ -77,7 +77,7 @@ describe('registration policy hooks', () => {
     assert.equal(seen[0]?.operation, 'create');
     assert.equal(seen[0]?.accountId, 'demouser');
     assert.equal(seen[0]?.registrationClientId, 'mobile-dcr-client');
-    assert.equal(seen[0]?.account.claims.email, 'demouser@example.com');
+    assert.equal(seen[0]?.account?.claims.email, 'demouser@example.com');
     assert.equal(seen[0]?.template, undefined, 'a full-metadata registration has no template');
     assert.match(seen[0]?.ip ?? '', /127\.0\.0\.1/);
     assert.equal(seen[0]?.clientId, body.client_id);
@@ -138,7 +138,7 @@ describe('registration policy hooks', () => {
     assert.equal(refused.status, 400);
     assert.equal(seen[0]?.operation, 'update');
     assert.equal(seen[0]?.accountId, 'demouser');
-    assert.equal(seen[0]?.account.claims.email, 'demouser@example.com');
+    assert.equal(seen[0]?.account?.claims.email, 'demouser@example.com');
     const ok = await update('Tablet');
     assert.equal(ok.status, 200);
     assert.equal((await json(ok)).client_name, 'Tablet');

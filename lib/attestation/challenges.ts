@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/index.js';
+
+// The store model that holds issued challenges until they are used or expire.
+const CHALLENGE_MODEL = 'AttestationChallenge';
+
+/** Why a challenge cannot be used. @internal */
+export type ChallengeProblem = 'unknown' | 'used';
+
+/**
+ * Single-use attestation challenges, kept in the store so every process sharing it sees them;
+ * taking one is atomic (the store's `consume`), so of parallel registrations with one challenge
+ * exactly one gets it.
+ *
+ * @internal
+ */
+export class AttestationChallenges {
+  constructor(
+    private readonly store: Store,
+    readonly ttl: number,
+  ) {}
+
+  /** Issues a new challenge: 256 random bits, base64url. */
+  async issue(): Promise<string> {
+    const challenge = randomBytes(32).toString('base64url');
+    await this.store.adapter(CHALLENGE_MODEL).upsert(challenge, { iat: Date.now() }, this.ttl);
+    return challenge;
+  }
+
+  /**
+   * Takes a challenge for one registration attempt; it can never be used again, whatever the
+   * attempt's outcome.
+   *
+   * @returns `undefined` when taken, or why it cannot be.
+   */
+  async take(challenge: string): Promise<ChallengeProblem | undefined> {
+    // Challenges are base64url; anything else was never issued (and is no store key).
+    if (!/^[\w-]{16,128}$/.test(challenge)) return 'unknown';
+    const model = this.store.adapter(CHALLENGE_MODEL);
+    try {
+      await model.consume(challenge);
+    } catch (error) {
+      if (error instanceof AlreadyConsumedError) return 'used';
+      throw error;
+    }
+    // consume() leaves a missing or expired record missing.
+    return (await model.find(challenge)) ? undefined : 'unknown';
+  }
+}
+
+/** What the challenge endpoint needs. @internal */
+export interface ChallengeEndpointSettings {
+  path: string;
+  challenges: AttestationChallenges;
+  store: Store;
+  rateLimit: RateLimitWindow | undefined;
+}
+
+/**
+ * The challenge endpoint, installed with `provider.use()`: `POST <path>` answers
+ * `{"attestation_challenge": "…", "expires_in": N}`; rate-limited per client IP.
+ *
+ * @internal
+ */
+export function createChallengeEndpoint(settings: ChallengeEndpointSettings): Middleware {
+  const path = settings.path.toLowerCase();
+  return async function attestationChallengeEndpoint(ctx, next) {
+    const requested = ctx.path.length > 1 ? ctx.path.replace(/\/$/, '') : ctx.path;
+    if (requested.toLowerCase() !== path) return next();
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.method !== 'POST') {
+      ctx.status = 405;
+      ctx.set('Allow', 'POST');
+      ctx.body = { error: 'invalid_request', error_description: 'use POST' };
+      return;
+    }
+    if (settings.rateLimit) {
+      const decision = await settings.store.consumeRate(
+        `attestation-challenge-ip:${ctx.ip}`,
+        settings.rateLimit,
+      );
+      if (!decision.allowed) {
+        ctx.status = 429;
+        ctx.set('Retry-After', String(decision.retryAfterSeconds));
+        ctx.body = {
+          error: 'temporarily_unavailable',
+          error_description: `too many challenges requested, try again in ${decision.retryAfterSeconds} seconds`,
+        };
+        return;
+      }
+    }
+    ctx.status = 200;
+    ctx.body = {
+      attestation_challenge: await settings.challenges.issue(),
+      expires_in: settings.challenges.ttl,
+    };
+  };
+}

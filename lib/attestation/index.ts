@@ -1,0 +1,33 @@
+export {
+  type AuthorizeSettings,
+  acceptsUserTokens,
+  authorizeRegistration,
+  type RegistrationAttempt,
+  type RegistrationAuthority,
+  type RegistrationCredential,
+  RegistrationDenied,
+} from './authorize.js';
+export { type AttestationBinding, attestationBinding } from './binding.js';
+export { AttestationChallenges, createChallengeEndpoint } from './challenges.js';
+export {
+  ASSURANCE_LEVELS,
+  type AssuranceLevel,
+  isAssuranceLevel,
+  meetsLevel,
+  weakerLevel,
+} from './levels.js';
+export type {
+  AssuranceInput,
+  AssuranceResolver,
+  AttestationPolicy,
+  AttestationRequest,
+  EvidenceVerifier,
+  FallbackAuthMethod,
+  RegistrationDecisionEvent,
+  RegistrationEvents,
+  RegistrationMethod,
+  RegistrationProof,
+  RegistrationRejectionEvent,
+  VerifiedEvidence,
+  VerifierContext,
+} from './types.js';

@@ -1,0 +1,204 @@
+import type { JWK } from 'jose';
+import type { Template } from '../registration/template-types.js';
+import type { AttestationBinding } from './binding.js';
+import type { AssuranceLevel } from './levels.js';
+
+/**
+ * The `attestation` member of a registration request (RFC 7591 allows extension members).
+ *
+ * @group Attestation
+ */
+export interface AttestationRequest {
+  /** The evidence format, a key of `attestation.verifiers` the template accepts. */
+  format: string;
+  /** The `attestation_challenge` from the challenge endpoint: single-use, short-lived. */
+  challenge: string;
+  /** The evidence itself, in the format's own shape (a base64url string, a certificate chain…). */
+  evidence: unknown;
+}
+
+/**
+ * What a verifier is given besides the evidence.
+ *
+ * @group Attestation
+ */
+export interface VerifierContext {
+  /** The challenge the evidence must answer (already checked to be issued, unused and unexpired). */
+  challenge: string;
+  /** The template the instance registers from. */
+  template: Template;
+  /** The public key the instance registers (the only key of its `jwks`). */
+  registeredKey: JWK;
+  /** The values the evidence must cover to be bound to the challenge and the registered key. */
+  binding: AttestationBinding;
+}
+
+/**
+ * What a verifier returns once the evidence checks out. Keep it to facts worth recording: it is
+ * stored on the instance client (never the evidence itself).
+ *
+ * @group Attestation
+ */
+export interface VerifiedEvidence {
+  /** The platform, e.g. `ios` or `android`. */
+  platform: string;
+  /** The app's identity as the evidence proves it: `<TeamID>.<BundleID>` or the package name. */
+  appId: string;
+  /**
+   * How the evidence is bound to the registered key:
+   * - `attested-key`: the evidence attests a key, {@link VerifiedEvidence.attestedKey}, which
+   *   must be the registered key (Android key attestation);
+   * - `client-data`: the device signed {@link AttestationBinding.clientDataHash} (App Attest,
+   *   Play Integrity's nonce), and the verifier checked it.
+   */
+  binding: 'attested-key' | 'client-data';
+  /** The attested public key; required with `binding: 'attested-key'`. */
+  attestedKey?: JWK;
+  /** An id of the device key the evidence is about (App Attest key id, certificate serial…). */
+  keyId?: string;
+  /** Integrity verdicts, e.g. `MEETS_DEVICE_INTEGRITY`, `security-level:StrongBox`. */
+  verdicts?: string[];
+  /** Other facts to keep, e.g. an OS version or patch level. */
+  details?: Record<string, string | number | boolean>;
+}
+
+/**
+ * Checks one evidence format. Resolve with what the evidence proves; reject with an
+ * {@link AttestationError} saying why not (any other error is treated as a verifier fault).
+ * Either way the registration creates nothing unless it resolved.
+ *
+ * @group Attestation
+ */
+export type EvidenceVerifier = (
+  evidence: unknown,
+  context: VerifierContext,
+) => Promise<VerifiedEvidence>;
+
+/**
+ * How an instance's registration was authorized.
+ *
+ * @group Attestation
+ */
+export type RegistrationMethod = 'user-token' | 'fallback-client' | 'attestation';
+
+/**
+ * The client authentication methods a fallback client may use.
+ *
+ * @group Attestation
+ */
+export type FallbackAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth';
+
+/**
+ * What the assurance hooks see about one registration.
+ *
+ * @group Attestation
+ */
+export interface AssuranceInput {
+  /** How the registration is authorized. */
+  method: RegistrationMethod;
+  /** The template the instance registers from (none for a registration without `software_id`). */
+  template: Template | undefined;
+  /** With `method: 'attestation'`: the evidence format. */
+  format?: string;
+  /** With `method: 'attestation'`: what the verifier found. */
+  evidence?: VerifiedEvidence;
+  /** With `method: 'fallback-client'`: the static client whose token opened the registration. */
+  fallbackClient?: { clientId: string; authMethod: FallbackAuthMethod };
+  /** The account of the user whose DCR token also opened it, if any. */
+  accountId?: string;
+  /** The client IP address. */
+  ip: string;
+}
+
+/**
+ * Computes the level of a registration instead of the built-in rule (attestation → `by-policy`,
+ * provisioned key or certificate → `by-provisioned-key`, otherwise `none`).
+ *
+ * @group Attestation
+ */
+export type AssuranceResolver = (input: AssuranceInput) => AssuranceLevel | Promise<AssuranceLevel>;
+
+/**
+ * The attestation policy: sees every attestation and fallback registration once its credential
+ * checked out, with the level it would get. Return nothing to accept, `{ cal }` to lower the
+ * level (a higher one is ignored), or throw an {@link AttestationError} to refuse.
+ *
+ * @group Attestation
+ */
+export type AttestationPolicy = (
+  input: AssuranceInput & { cal: AssuranceLevel },
+) => undefined | { cal?: AssuranceLevel } | Promise<undefined | { cal?: AssuranceLevel }>;
+
+/**
+ * What an instance client records about how it registered (shown by device management).
+ *
+ * @group Attestation
+ */
+export interface RegistrationProof {
+  /** How the registration was authorized. */
+  method: RegistrationMethod;
+  /** With a fallback client: its id and how it authenticated. */
+  fallback_client_id?: string;
+  /** The fallback client's authentication method. */
+  fallback_auth_method?: FallbackAuthMethod;
+  /** With attestation: a summary of the verified evidence (never the evidence). */
+  evidence?: {
+    format: string;
+    platform: string;
+    app_id: string;
+    key_id?: string;
+    verdicts?: string[];
+    details?: Record<string, string | number | boolean>;
+  };
+}
+
+/**
+ * What a `registration.attested` or `registration.fallback` event carries: ids and verdicts,
+ * never secrets or evidence.
+ *
+ * @group Attestation
+ */
+export interface RegistrationDecisionEvent {
+  /** The new instance's client id. */
+  clientId: string;
+  /** Its template's `software_id`. */
+  softwareId?: string;
+  /** The level it got. */
+  cal: AssuranceLevel;
+  /** How it registered, with the evidence summary or the fallback client. */
+  proof: RegistrationProof;
+}
+
+/**
+ * What a `registration.rejected` event carries.
+ *
+ * @group Attestation
+ */
+export interface RegistrationRejectionEvent {
+  /** A short, stable reason: `invalid_token`, `challenge_used`, `key_mismatch`, `policy`… */
+  reason: string;
+  /** The `software_id` the registration named, if any. */
+  softwareId?: string;
+  /** The client IP address. */
+  ip: string;
+}
+
+/**
+ * Registration decisions, by event name, for audit logs.
+ *
+ * @group Attestation
+ */
+export interface RegistrationEvents {
+  /** An instance registered with verified attestation evidence. */
+  'registration.attested': RegistrationDecisionEvent;
+  /** An instance registered through a fallback client. */
+  'registration.fallback': RegistrationDecisionEvent;
+  /** A registration was refused for its token, credential or evidence. */
+  'registration.rejected': RegistrationRejectionEvent;
+}
