@@ -6,7 +6,32 @@
  * @packageDocumentation
  */
 export { MemoryStore, type MemoryStoreOptions } from '../adapters/memory.js';
+export {
+  ASSURANCE_LEVELS,
+  type AssuranceInput,
+  type AssuranceLevel,
+  type AssuranceResolver,
+  type AttestationBinding,
+  type AttestationDecision,
+  type AttestationPolicy,
+  type AttestationPolicyInput,
+  type AttestationRequest,
+  attestationBinding,
+  type EvidenceSummary,
+  type EvidenceVerifier,
+  type FallbackAuthMethod,
+  type FallbackClientInfo,
+  meetsLevel,
+  type RegistrationDecisionEvent,
+  type RegistrationEvents,
+  type RegistrationMethod,
+  type RegistrationProof,
+  type RegistrationRejectionEvent,
+  type VerifiedEvidence,
+  type VerifierContext,
+} from './attestation/index.js';
 export type {
+  BindingEvent,
   DeviceEvent,
   DeviceEvents,
   DeviceInfo,
@@ -14,6 +39,7 @@ export type {
   RevokedBy,
 } from './devices/index.js';
 export {
+  AttestationError,
   ConfigurationError,
   type RegistrationErrorCode,
   RegistrationPolicyError,
@@ -21,7 +47,10 @@ export {
 export type {
   AccountClaims,
   AccountOptions,
+  AssuranceOptions,
+  AttestationOptions,
   AuthServerOptions,
+  ChallengeOptions,
   DcrTokenOptions,
   DeviceOptions,
   InstanceAuthMethod,
@@ -29,6 +58,7 @@ export type {
   InstanceLimitOptions,
   InteractionPageOptions,
   IntrospectionOptions,
+  MtlsOptions,
   RateLimit,
   RegistrationClientOptions,
   RegistrationOptions,
@@ -40,13 +70,19 @@ export type {
   RegistrationPolicy,
   RegistrationPolicyInput,
   Template,
+  TemplateAttestation,
   TemplateClientMetadata,
   TemplateInstanceField,
   TemplateLookup,
   TemplateResolver,
   TemplateTtlOptions,
 } from './registration/index.js';
-export { type AuthServer, createAuthServer, type DeviceManagement } from './server/index.js';
+export {
+  type AuthServer,
+  createAuthServer,
+  type DeviceManagement,
+  type ServerEvents,
+} from './server/index.js';
 export {
   AlreadyConsumedError,
   type RateDecision,

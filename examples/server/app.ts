@@ -5,6 +5,7 @@ import {
   type Template,
 } from 'mobile-oidc-provider';
 import { demoAccounts } from './accounts.js';
+import { type FallbackEnv, fallbackClients } from './fallback.js';
 import { type KeyEnv, keysFromEnv } from './keys.js';
 
 /** The app's registration client: it only ever obtains DCR tokens. */
@@ -32,8 +33,29 @@ export const appTemplate: Template = {
   minimumSoftwareVersion: '1.0.0',
 };
 
+/** The `software_id` of installs that cannot attest and register through a fallback client. */
+export const FALLBACK_SOFTWARE_ID = 'mobile-fallback-template';
+
+/**
+ * The fallback template: registrations are opened by a fallback client's one-shot DCR token,
+ * not by a user's; the instance belongs to the first user who signs in through it.
+ */
+export function fallbackTemplate(fallbackClientIds: string[]): Template {
+  return {
+    software_id: FALLBACK_SOFTWARE_ID,
+    client: {
+      client_name: 'Example App',
+      redirect_uris: [APP_REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'openid profile offline_access payments',
+    },
+    fallbackClients: fallbackClientIds,
+  };
+}
+
 /** Environment the example reads. */
-export interface ExampleEnv extends KeyEnv {
+export interface ExampleEnv extends KeyEnv, FallbackEnv {
   /** When set (`redis://…`), everything is stored in this Redis instead of in memory. */
   REDIS_URL?: string;
   /** Prefix of every Redis key. @default 'mop:' */
@@ -56,6 +78,7 @@ export interface ExampleEnv extends KeyEnv {
 export async function exampleOptions(env: ExampleEnv = process.env): Promise<AuthServerOptions> {
   const port = env.PORT ?? '3000';
   const resourceServerSecret = env.RESOURCE_SERVER_SECRET;
+  const fallback = fallbackClients(env);
   return {
     issuer: env.ISSUER ?? `http://localhost:${port}`,
     development: env.NODE_ENV !== 'production',
@@ -63,7 +86,7 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
     ...keysFromEnv(env),
     ...(env.REDIS_URL ? { store: await redisStore(env.REDIS_URL, env.REDIS_KEY_PREFIX) } : {}),
     accounts: demoAccounts(),
-    scopes: ['openid', 'profile', 'email', 'offline_access', 'devices'],
+    scopes: ['openid', 'profile', 'email', 'offline_access', 'devices', 'payments'],
     registrationClients: [
       {
         client_id: REGISTRATION_CLIENT_ID,
@@ -71,19 +94,26 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
         redirect_uris: [APP_REDIRECT_URI],
       },
     ],
-    clients: resourceServerSecret
-      ? [
-          {
-            client_id: 'example-api',
-            client_secret: resourceServerSecret,
-            grant_types: [],
-            response_types: [],
-            redirect_uris: [],
-          },
-        ]
-      : [],
+    clients: [
+      ...(resourceServerSecret
+        ? [
+            {
+              client_id: 'example-api',
+              client_secret: resourceServerSecret,
+              grant_types: [],
+              response_types: [],
+              redirect_uris: [],
+            },
+          ]
+        : []),
+      ...fallback,
+    ],
     introspection: { resourceServers: resourceServerSecret ? ['example-api'] : [] },
-    registration: { templates: [appTemplate] },
+    registration: {
+      templates: [appTemplate, fallbackTemplate(fallback.map((c) => c.client_id))],
+    },
+    // Paying needs an install whose identity rests on more than a secret shipped in every copy.
+    assurance: { minimumLevels: { payments: 'by-provisioned-key' } },
     devices: {
       selfServiceScope: 'devices',
       ...(env.ADMIN_SECRET ? { adminSecret: env.ADMIN_SECRET } : {}),

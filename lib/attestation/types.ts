@@ -95,6 +95,18 @@ export type FallbackAuthMethod =
   | 'self_signed_tls_client_auth';
 
 /**
+ * A fallback client, as the assurance hooks see it.
+ *
+ * @group Attestation
+ */
+export interface FallbackClientInfo {
+  /** Its client id. */
+  clientId: string;
+  /** How it authenticated when it obtained its DCR token (its registered method). */
+  authMethod: FallbackAuthMethod;
+}
+
+/**
  * What the assurance hooks see about one registration.
  *
  * @group Attestation
@@ -109,7 +121,7 @@ export interface AssuranceInput {
   /** With `method: 'attestation'`: what the verifier found. */
   evidence?: VerifiedEvidence;
   /** With `method: 'fallback-client'`: the static client whose token opened the registration. */
-  fallbackClient?: { clientId: string; authMethod: FallbackAuthMethod };
+  fallbackClient?: FallbackClientInfo;
   /** The account of the user whose DCR token also opened it, if any. */
   accountId?: string;
   /** The client IP address. */
@@ -125,6 +137,16 @@ export interface AssuranceInput {
 export type AssuranceResolver = (input: AssuranceInput) => AssuranceLevel | Promise<AssuranceLevel>;
 
 /**
+ * What the attestation policy sees.
+ *
+ * @group Attestation
+ */
+export interface AttestationPolicyInput extends AssuranceInput {
+  /** The level the registration would get (from `assurance.resolve` or the built-in rule). */
+  cal: AssuranceLevel;
+}
+
+/**
  * The attestation policy: sees every attestation and fallback registration once its credential
  * checked out, with the level it would get. Return nothing to accept, `{ cal }` to lower the
  * level (a higher one is ignored), or throw an {@link AttestationError} to refuse.
@@ -132,8 +154,18 @@ export type AssuranceResolver = (input: AssuranceInput) => AssuranceLevel | Prom
  * @group Attestation
  */
 export type AttestationPolicy = (
-  input: AssuranceInput & { cal: AssuranceLevel },
-) => undefined | { cal?: AssuranceLevel } | Promise<undefined | { cal?: AssuranceLevel }>;
+  input: AttestationPolicyInput,
+) => undefined | AttestationDecision | Promise<undefined | AttestationDecision>;
+
+/**
+ * What the attestation policy may return to change the outcome.
+ *
+ * @group Attestation
+ */
+export interface AttestationDecision {
+  /** A lower level for the instance (a higher one is ignored). */
+  cal?: AssuranceLevel;
+}
 
 /**
  * What an instance client records about how it registered (shown by device management).
@@ -148,14 +180,27 @@ export interface RegistrationProof {
   /** The fallback client's authentication method. */
   fallback_auth_method?: FallbackAuthMethod;
   /** With attestation: a summary of the verified evidence (never the evidence). */
-  evidence?: {
-    format: string;
-    platform: string;
-    app_id: string;
-    key_id?: string;
-    verdicts?: string[];
-    details?: Record<string, string | number | boolean>;
-  };
+  evidence?: EvidenceSummary;
+}
+
+/**
+ * What an instance keeps of the evidence it registered with (from {@link VerifiedEvidence}).
+ *
+ * @group Attestation
+ */
+export interface EvidenceSummary {
+  /** The evidence format. */
+  format: string;
+  /** {@link VerifiedEvidence.platform} */
+  platform: string;
+  /** {@link VerifiedEvidence.appId} */
+  app_id: string;
+  /** {@link VerifiedEvidence.keyId} */
+  key_id?: string;
+  /** {@link VerifiedEvidence.verdicts} */
+  verdicts?: string[];
+  /** {@link VerifiedEvidence.details} */
+  details?: Record<string, string | number | boolean>;
 }
 
 /**

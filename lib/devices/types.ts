@@ -66,6 +66,16 @@ export interface RevocationEvent extends DeviceEvent {
 }
 
 /**
+ * What an `instance.bound` event carries.
+ *
+ * @group Devices
+ */
+export interface BindingEvent extends DeviceEvent {
+  /** The account the instance now belongs to. */
+  accountId: string;
+}
+
+/**
  * The events an auth server emits, by name, for audit logs.
  *
  * @group Devices
@@ -80,5 +90,5 @@ export interface DeviceEvents {
   /** An instance was revoked: by an administrator, by its user, by the instance limit, or by your code. */
   'instance.revoked': RevocationEvent;
   /** An instance registered without a user was bound to the first account that signed in through it. */
-  'instance.bound': DeviceEvent & { accountId: string };
+  'instance.bound': BindingEvent;
 }

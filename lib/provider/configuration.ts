@@ -51,14 +51,12 @@ export function staticClients(o: ResolvedOptions): ClientMetadata[] {
     }),
   );
   // A static client without a scope list could ask for any scope; give it every scope but dcr.
-  // Fallback clients get dcr too: it is what they are for.
+  // Fallback clients get dcr, by default alone: it is what they are for.
   const fallback = new Set(o.registration.fallbackClients);
+  const dcr = o.registration.dcrToken.scope;
   const others = o.clients.map((c) => {
-    const scope = c.scope ?? o.scopes.join(' ');
-    return {
-      ...c,
-      scope: fallback.has(c.client_id) ? `${scope} ${o.registration.dcrToken.scope}` : scope,
-    };
+    if (!fallback.has(c.client_id)) return { ...c, scope: c.scope ?? o.scopes.join(' ') };
+    return { ...c, scope: c.scope ? `${c.scope} ${dcr}` : dcr };
   });
   return [...registrationClients, ...others];
 }

@@ -9,6 +9,7 @@ export { applyInstanceRules, redirectUriProblem } from './instance-rules.js';
 export type { RegistrationPolicy, RegistrationPolicyInput } from './policy-types.js';
 export type {
   Template,
+  TemplateAttestation,
   TemplateClientMetadata,
   TemplateInstanceField,
   TemplateLookup,

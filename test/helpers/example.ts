@@ -3,6 +3,7 @@ import { createAuthServer } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
 import {
   APP_REDIRECT_URI,
+  type ExampleEnv,
   exampleOptions,
   REGISTRATION_CLIENT_ID,
 } from '../../examples/server/app.js';
@@ -23,14 +24,16 @@ export interface RunningServer {
 
 /**
  * Starts the example server's configuration on a free port, with `overrides` applied on top
- * (tests use it to change TTLs, max uses, policies or the store).
+ * (tests use it to change TTLs, max uses, policies or the store) and `env` added to its
+ * environment.
  */
 export async function startExample(
   overrides: (options: AuthServerOptions) => AuthServerOptions = (o) => o,
+  env: ExampleEnv = {},
 ): Promise<RunningServer> {
   const http = await listen();
   const options = overrides(
-    await exampleOptions({ ISSUER: http.url, RESOURCE_SERVER_SECRET, NODE_ENV: 'test' }),
+    await exampleOptions({ ISSUER: http.url, RESOURCE_SERVER_SECRET, NODE_ENV: 'test', ...env }),
   );
   const warn = console.warn;
   console.warn = () => {}; // development-key warnings are expected here

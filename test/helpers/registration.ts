@@ -1,0 +1,54 @@
+import * as oidc from 'openid-client';
+import { insecure } from './example.js';
+import { type JsonBody, json } from './json.js';
+
+/** A raw RFC 7591 registration request, with an optional bearer token. */
+export async function postRegistration(
+  issuer: string,
+  body: Record<string, unknown>,
+  token?: string,
+): Promise<{ status: number; body: JsonBody; headers: Headers }> {
+  const res = await fetch(`${issuer}/reg`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await json(res), headers: res.headers };
+}
+
+/**
+ * openid-client's view of a registered instance: its own secret by default, or `clientAuth`
+ * (e.g. `oidc.PrivateKeyJwt(key)`) for a key-based instance.
+ */
+export async function instanceConfiguration(
+  issuer: string,
+  registered: JsonBody,
+  clientAuth?: oidc.ClientAuth,
+): Promise<oidc.Configuration> {
+  const discovered = await oidc.discovery(
+    new URL(issuer),
+    'discovery-only',
+    undefined,
+    undefined,
+    insecure,
+  );
+  const instance = new oidc.Configuration(
+    discovered.serverMetadata(),
+    registered.client_id,
+    clientAuth ? undefined : registered.client_secret,
+    clientAuth,
+  );
+  oidc.allowInsecureRequests(instance);
+  return instance;
+}
+
+/** Whether openid-client rejected a request with the given OAuth error code. */
+export function isOAuthError(code: string) {
+  return (error: unknown) =>
+    (error instanceof oidc.ResponseBodyError && error.error === code) ||
+    (error instanceof oidc.WWWAuthenticateChallengeError &&
+      error.cause.some((c) => c.parameters.error === code));
+}
