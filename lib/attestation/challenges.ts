@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
+import { errors } from 'oidc-provider';
 import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/index.js';
 
 // The store model that holds issued challenges until they are used or expire.
@@ -41,7 +42,10 @@ export class AttestationChallenges {
     try {
       await model.consume(challenge);
     } catch (error) {
-      if (error instanceof AlreadyConsumedError) return 'used';
+      // The guarded store reports a lost race as oidc-provider's invalid_grant.
+      if (error instanceof AlreadyConsumedError || error instanceof errors.InvalidGrant) {
+        return 'used';
+      }
       throw error;
     }
     // consume() leaves a missing or expired record missing.

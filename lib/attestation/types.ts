@@ -155,7 +155,7 @@ export interface AttestationPolicyInput extends AssuranceInput {
  */
 export type AttestationPolicy = (
   input: AttestationPolicyInput,
-) => undefined | AttestationDecision | Promise<undefined | AttestationDecision>;
+) => void | AttestationDecision | Promise<void | AttestationDecision>;
 
 /**
  * What the attestation policy may return to change the outcome.
