@@ -155,7 +155,8 @@ export interface AttestationPolicyInput extends AssuranceInput {
  */
 export type AttestationPolicy = (
   input: AttestationPolicyInput,
-) => void | AttestationDecision | Promise<void | AttestationDecision>;
+) => // biome-ignore lint/suspicious/noConfusingVoidType: a policy that accepts returns nothing, sync or async
+void | AttestationDecision | Promise<void | AttestationDecision>;
 
 /**
  * What the attestation policy may return to change the outcome.
