@@ -101,6 +101,7 @@ const LOCKED_PROVIDER_SETTINGS: Record<string, string> = {
   'features.introspection': 'use options.introspection',
   'features.revocation': 'revocation is always on with the library policy',
   'features.resourceIndicators': 'the library uses resource indicators for the DCR token',
+  'features.mTLS': 'use options.mtls',
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -272,6 +273,14 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
     ...deviceOptionProblems(o),
     ...fallbackOptionProblems(o),
   );
+  if (o.mtls?.certificateHeader && !o.proxy) {
+    problems.push(
+      'options.mtls.certificateHeader needs options.proxy: only a trusted proxy sets it',
+    );
+  }
+  if (o.mtls?.verifiedHeader && !o.mtls.certificateHeader) {
+    problems.push('options.mtls.verifiedHeader needs options.mtls.certificateHeader');
+  }
   for (const scope of Object.keys(o.assurance.minimumLevels)) {
     if (!o.scopes.includes(scope)) {
       problems.push(`options.assurance.minimumLevels.${scope} names a scope not in options.scopes`);

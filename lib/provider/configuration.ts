@@ -9,6 +9,7 @@ import { errors } from 'oidc-provider';
 import type { ServerKeys } from '../keys/index.js';
 import type { ResolvedOptions } from '../options/index.js';
 import { INSTANCE_FIELD, instanceRecord } from '../registration/index.js';
+import { mtlsFeature } from './mtls.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
 
 /** Name of the oidc-provider registration policy that instance registrations carry. @internal */
@@ -102,6 +103,21 @@ export function buildProviderConfiguration(
       token_endpoint_auth_method: 'client_secret_basic',
     },
     clientBasedCORS: passthrough.clientBasedCORS ?? (() => false),
+    ...(o.mtls
+      ? {
+          clientAuthMethods: [
+            ...(passthrough.clientAuthMethods ?? [
+              'client_secret_basic',
+              'client_secret_jwt',
+              'client_secret_post',
+              'private_key_jwt',
+              'none',
+            ]),
+            'tls_client_auth',
+            'self_signed_tls_client_auth',
+          ],
+        }
+      : {}),
     extraClientMetadata: { properties: [INSTANCE_FIELD, 'software_id', 'software_version'] },
     // The instance's assurance level travels in its access tokens (and so in introspection).
     extraTokenClaims: async (ctx, token) => {
@@ -158,6 +174,7 @@ export function buildProviderConfiguration(
         secretFactory: async () => randomBytes(32).toString('base64url'),
       },
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+      ...(o.mtls ? { mTLS: mtlsFeature(o.mtls) } : {}),
       // Admin clients obtain admin API tokens, fallback clients DCR tokens, with client_credentials.
       clientCredentials: {
         enabled:
