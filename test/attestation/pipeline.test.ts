@@ -493,3 +493,38 @@ describe('challenge lifetime and rate limit', () => {
     }
   });
 });
+
+describe('challenges across two servers sharing one Redis', () => {
+  it('a challenge issued by A is taken once across 20 parallel registrations at A and B', async () => {
+    const ca = await createTestCa();
+    const keyPrefix = `attest-shared-${process.pid}:`;
+    const stores = [
+      new RedisStore({ client: 'redis://127.0.0.1:6379', keyPrefix }),
+      new RedisStore({ client: 'redis://127.0.0.1:6379', keyPrefix }),
+    ];
+    const [a, b] = await Promise.all(stores.map((store) => startAttested(ca, store, {})));
+    try {
+      assert.ok(a && b);
+      const device = await createDeviceKey();
+      const value = await challenge(a);
+      const body = {
+        software_id: ATTESTED,
+        jwks: { keys: [device.jwk] },
+        attestation: {
+          format: TEST_FORMAT,
+          challenge: value,
+          evidence: await evidenceFor(ca, value, device),
+        },
+      };
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => postRegistration((i % 2 ? a : b).issuer, body)),
+      );
+      assert.equal(results.filter((r) => r.status === 201).length, 1);
+      assert.equal(results.filter((r) => r.status === 403).length, 19);
+    } finally {
+      await a?.close();
+      await b?.close();
+      for (const store of stores) await store.close();
+    }
+  });
+});

@@ -5,8 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
+import { FALLBACK_SOFTWARE_ID } from '../../examples/server/app.js';
+import { DEVELOPMENT_FALLBACK_SECRET, FALLBACK_CLIENT_ID } from '../../examples/server/fallback.js';
 import { APP_REDIRECT_URI, REGISTRATION_CLIENT_ID } from '../helpers/example.js';
 import { freePort } from '../helpers/listen.js';
+import { postRegistration } from '../helpers/registration.js';
 import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
 
@@ -192,5 +195,28 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       oidc.ClientSecretBasic(RESOURCE_SERVER_SECRET),
     );
     assert.equal((await oidc.tokenIntrospection(apiAtA, tokens.access_token)).active, false);
+  });
+
+  it("a fallback client's one-shot DCR token from A registers exactly once across A and B in parallel", async () => {
+    const fallback = through(
+      portA,
+      issuer,
+      FALLBACK_CLIENT_ID,
+      oidc.ClientSecretBasic(DEVELOPMENT_FALLBACK_SECRET),
+    );
+    const { access_token } = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });
+    const attempts = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        postRegistration(
+          `http://127.0.0.1:${i % 2 === 0 ? portA : portB}`,
+          { software_id: FALLBACK_SOFTWARE_ID },
+          access_token,
+        ),
+      ),
+    );
+    assert.deepEqual(
+      attempts.map((a) => a.status).sort(),
+      [201, 401, 401, 401, 401, 401, 401, 401, 401, 401],
+    );
   });
 });
