@@ -10,26 +10,30 @@ import { spawnExample } from '../helpers/spawn.js';
 
 const ADMIN_SECRET = 'walkthrough-admin-secret-0123456789abcdef';
 
-async function walkthroughCommands(): Promise<{ start: string; steps: string }> {
+/** The shell blocks of the README section `### Walk-through: <title>`: start, then the steps. */
+async function walkthroughCommands(title: string): Promise<{ start: string; steps: string }> {
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.split('### Walk-through:')[1]?.split('\n## ')[0] ?? '';
+  const section = readme.split(`### Walk-through: ${title}`)[1]?.split(/\n##+ /)[0] ?? '';
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
   assert.ok(blocks.length >= 3, 'the walk-through has a start command and command blocks');
   return { start: blocks[0] as string, steps: blocks.slice(1).join('\n') };
 }
 
+/** Runs walk-through steps with bash against the example on `port`; resolves their output lines. */
+async function run(steps: string, port: number): Promise<string[]> {
+  const script = `set -euo pipefail\n${steps.replaceAll('localhost:3000', `localhost:${port}`)}`;
+  const { stdout } = await promisify(execFile)('bash', ['-c', script], { timeout: 60_000 });
+  return stdout.trim().split('\n');
+}
+
 describe('README walk-through', () => {
   it('templatized registration and device revocation with curl, as documented', async () => {
-    const { start, steps } = await walkthroughCommands();
+    const { start, steps } = await walkthroughCommands('register from a template');
     assert.match(start, new RegExp(`ADMIN_SECRET=${ADMIN_SECRET} npm start`));
     const port = await freePort();
     const server = await spawnExample('examples/server/main.ts', port, { ADMIN_SECRET });
     try {
-      const script = `set -euo pipefail\n${steps.replaceAll('localhost:3000', `localhost:${port}`)}`;
-      const { stdout } = await promisify(execFile)('bash', ['-c', script], {
-        timeout: 60_000,
-      });
-      const [registration, devices, revoked, token] = stdout.trim().split('\n');
+      const [registration, devices, revoked, token] = await run(steps, port);
       const reg = JSON.parse(registration as string);
       assert.equal(reg.software_id, 'io.example.app');
       assert.equal(reg.client_name, 'Alice phone');
@@ -43,6 +47,27 @@ describe('README walk-through', () => {
       );
       assert.equal(JSON.parse(revoked as string).status, 'revoked');
       assert.equal(JSON.parse(token as string).error, 'invalid_client');
+    } finally {
+      server.stop();
+    }
+  });
+
+  it('the attestation fallback with curl: a secret gives cal none, a provisioned key by-provisioned-key', async () => {
+    const { start, steps } = await walkthroughCommands('the attestation fallback');
+    const [generate, startServer] = start.trim().split('\n');
+    assert.equal(generate, 'npx tsx examples/server/fallback-key.ts generate');
+    assert.equal(startServer, 'FALLBACK_CLIENT_JWKS_FILE=.tmp/fallback-jwks.json npm start');
+    await promisify(execFile)('bash', ['-c', generate as string], { timeout: 60_000 });
+    const port = await freePort();
+    const server = await spawnExample('examples/server/main.ts', port, {
+      FALLBACK_CLIENT_JWKS_FILE: '.tmp/fallback-jwks.json',
+    });
+    try {
+      const [withSecret, withKey] = (await run(steps, port)).map((line) => JSON.parse(line));
+      assert.equal(withSecret.software_id, 'mobile-fallback-template');
+      assert.equal(withSecret.cal, 'none');
+      assert.ok(withSecret.client_id && withSecret.client_secret);
+      assert.equal(withKey.cal, 'by-provisioned-key');
     } finally {
       server.stop();
     }
