@@ -947,3 +947,158 @@ describe('resolveOptions: a store has the whole Store interface', () => {
     assert.doesNotThrow(() => resolveOptions({ ...valid(), store: methods }));
   });
 });
+
+describe('resolveOptions: attestation, fallback clients, assurance and mTLS', () => {
+  const fallbackClient: ClientMetadata = {
+    client_id: 'fallback',
+    client_secret: 's'.repeat(32),
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  };
+  const fallbackTemplate = (extra: Partial<Template> = {}): Template => ({
+    software_id: 'app',
+    client: { redirect_uris: ['com.example.app:/cb'] },
+    fallbackClients: ['fallback'],
+    ...extra,
+  });
+  const verifier = async () => ({
+    platform: 'test',
+    appId: 'app',
+    binding: 'client-data' as const,
+  });
+
+  it('fills the attestation and assurance defaults; fallback clients default to those templates name', () => {
+    const o = resolveOptions({
+      ...valid(),
+      clients: [fallbackClient],
+      registration: { templates: [fallbackTemplate()] },
+    });
+    assert.deepEqual(o.attestation.verifiers, {});
+    assert.deepEqual(o.attestation.challenge, {
+      path: '/attestation/challenge',
+      ttl: 300,
+      rateLimit: { points: 60, duration: 60 },
+    });
+    assert.deepEqual(o.assurance.minimumLevels, {});
+    assert.deepEqual(o.registration.fallbackClients, ['fallback']);
+    assert.equal(o.mtls, undefined);
+  });
+
+  it('refuses a fallback client that is missing, public, without client_credentials, or mTLS without options.mtls', () => {
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        clients: [
+          { ...fallbackClient, client_id: 'public', token_endpoint_auth_method: 'none' },
+          { ...fallbackClient, client_id: 'code-only', grant_types: ['authorization_code'] },
+          {
+            ...fallbackClient,
+            client_id: 'cert',
+            token_endpoint_auth_method: 'tls_client_auth',
+            tls_client_auth_subject_dn: 'CN=x',
+          },
+        ],
+        registration: { fallbackClients: ['missing', 'public', 'code-only', 'cert'] },
+      }),
+      [
+        "options.registration.fallbackClients[0] 'missing' is not in options.clients",
+        "options.registration.fallbackClients[1] 'public' must be a confidential client",
+        "options.registration.fallbackClients[2] 'code-only' must have the client_credentials grant type",
+        "options.registration.fallbackClients[3] 'cert' authenticates with tls_client_auth, which needs options.mtls",
+      ],
+    );
+  });
+
+  it('refuses a template naming a client outside registration.fallbackClients', () => {
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        clients: [fallbackClient],
+        registration: { fallbackClients: [], templates: [fallbackTemplate()] },
+      }),
+      [
+        "options.registration.templates[0].fallbackClients[0] 'fallback' is not in options.registration.fallbackClients",
+      ],
+    );
+  });
+
+  it('refuses an attestation template without a verifier for its format, or without private_key_jwt', () => {
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        registration: {
+          templates: [
+            {
+              software_id: 'app',
+              client: { redirect_uris: ['com.example.app:/cb'] },
+              attestation: { formats: ['apple-appattest'] },
+            },
+          ],
+        },
+      }),
+      [
+        "options.registration.templates[0].attestation needs client.token_endpoint_auth_method 'private_key_jwt': evidence is bound to the key each instance registers",
+        "options.registration.templates[0].attestation.formats[0] 'apple-appattest' has no verifier in options.attestation.verifiers",
+      ],
+    );
+  });
+
+  it('accepts an attestation template with its verifier, and fills attestation.user', () => {
+    const o = resolveOptions({
+      ...valid(),
+      attestation: { verifiers: { 'test-ca': verifier } },
+      registration: {
+        templates: [
+          {
+            software_id: 'app',
+            client: {
+              redirect_uris: ['com.example.app:/cb'],
+              token_endpoint_auth_method: 'private_key_jwt',
+            },
+            instanceFields: ['jwks'],
+            attestation: { formats: ['test-ca'] },
+          },
+        ],
+      },
+    });
+    assert.equal(o.registration.templates[0]?.attestation?.user, 'optional');
+  });
+
+  it('refuses a bad verifier map, challenge settings, minimum levels and mTLS headers', () => {
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        attestation: {
+          verifiers: { x: 'not a function' },
+          challenge: { path: 'challenge', ttl: 0 },
+        },
+        assurance: { minimumLevels: { payments: 'high', openid: 'none' } },
+      }),
+      [
+        'options.attestation.verifiers.x must be a function',
+        "options.attestation.challenge.path must be a path starting with '/'",
+        'options.attestation.challenge.ttl must be a positive integer no greater than 3600',
+        'options.assurance.minimumLevels.payments must be one of none, by-provisioned-key, by-policy',
+      ],
+    );
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        assurance: { minimumLevels: { payments: 'by-policy' } },
+        mtls: { verifiedHeader: 'x-verify' },
+      }),
+      [
+        'options.mtls.verifiedHeader needs options.mtls.certificateHeader',
+        'options.assurance.minimumLevels.payments names a scope not in options.scopes',
+      ],
+    );
+  });
+
+  it('refuses features.mTLS through the passthrough', () => {
+    assert.deepEqual(
+      problems({ ...valid(), oidcProvider: { features: { mTLS: { enabled: true } } } }),
+      ['options.oidcProvider.features.mTLS cannot be set: use options.mtls'],
+    );
+  });
+});
