@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { errors } from 'oidc-provider';
-import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/index.js';
+import {
+  AlreadyConsumedError,
+  type RateLimitWindow,
+  type Store,
+  tooManyAttempts,
+} from '../storage/index.js';
 
 // The store model that holds issued challenges until they are used or expire.
 const CHALLENGE_MODEL = 'AttestationChallenge';
@@ -85,13 +90,7 @@ export function createChallengeEndpoint(settings: ChallengeEndpointSettings): Mi
         settings.rateLimit,
       );
       if (!decision.allowed) {
-        ctx.status = 429;
-        ctx.set('Retry-After', String(decision.retryAfterSeconds));
-        ctx.body = {
-          error: 'temporarily_unavailable',
-          error_description: `too many challenges requested, try again in ${decision.retryAfterSeconds} seconds`,
-        };
-        return;
+        return tooManyAttempts(ctx, decision.retryAfterSeconds, 'challenges requested');
       }
     }
     ctx.status = 200;

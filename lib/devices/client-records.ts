@@ -28,7 +28,10 @@ export function instanceClientAdapter(
     if (typeof metadata.scope !== 'string') return metadata;
     const scope = metadata.scope
       .split(' ')
-      .filter((s) => !minimumLevels[s] || meetsLevel(cal, minimumLevels[s]))
+      .filter((s) => {
+        const minimum = Object.hasOwn(minimumLevels, s) ? minimumLevels[s] : undefined;
+        return !minimum || meetsLevel(cal, minimum);
+      })
       .join(' ');
     // oidc-provider reads an empty scope as "any scope": an instance left with none is no client.
     return scope ? { ...metadata, scope } : undefined;

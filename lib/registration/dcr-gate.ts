@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { FallbackAuthMethod, RegistrationCredential } from '../attestation/index.js';
 import type { AccountOptions } from '../options/index.js';
-import type { RateLimitWindow, Store } from '../storage/index.js';
+import { type RateLimitWindow, type Store, tooManyAttempts } from '../storage/index.js';
 
 /** Who opened a registration: recorded on the instance client it creates. @internal */
 export interface RegistrationOpener {
@@ -60,17 +60,6 @@ async function checkRate(store: Store, key: string, limit: RateLimitWindow | und
   if (!limit) return;
   const decision = await store.consumeRate(key, limit);
   if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds);
-}
-
-// RFC 6585 §4; the OAuth code is RFC 6749's "try again later".
-function tooMany(ctx: Context, limited: RateLimited) {
-  ctx.status = 429;
-  ctx.set('Retry-After', String(limited.retryAfterSeconds));
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = {
-    error: 'temporarily_unavailable',
-    error_description: `too many registration attempts, try again in ${limited.retryAfterSeconds} seconds`,
-  };
 }
 
 class GateRefusal extends Error {
@@ -212,7 +201,9 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
         settings.onRefused('invalid_token', ctx.ip);
         return refuse(ctx, settings.issuer, error);
       }
-      if (error instanceof RateLimited) return tooMany(ctx, error);
+      if (error instanceof RateLimited) {
+        return tooManyAttempts(ctx, error.retryAfterSeconds, 'registration attempts');
+      }
       throw error;
     }
 

@@ -11,8 +11,8 @@ import {
   type EvidenceVerifier,
   type VerifiedEvidence,
 } from 'mobile-oidc-provider';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// test-pki also sets @peculiar/x509's crypto provider.
+import { EC } from './test-pki.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -20,7 +20,6 @@ type CryptoKey = webcrypto.CryptoKey;
 export const TEST_FORMAT = 'test-ca';
 // A private-use OID (under 1.3.6.1.4.1.0 "reserved") for the binding hash extension.
 const BINDING_OID = '1.3.6.1.4.1.0.7638.1';
-const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 /** A test certificate authority that attests device keys. */
 export interface TestCa {

@@ -6,7 +6,8 @@ import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+/** Every test key: ECDSA P-256 with SHA-256 (ES256). */
+export const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const HOUR = 3_600_000;
 
 /** A certificate with its private key, as PEM, ready for `tls` options. */
