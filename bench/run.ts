@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import type { Store } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
-import { APP_SOFTWARE_ID } from '../examples/server/app.js';
+import { APP_SOFTWARE_ID, FALLBACK_SOFTWARE_ID } from '../examples/server/app.js';
+import { DEVELOPMENT_FALLBACK_SECRET, FALLBACK_CLIENT_ID } from '../examples/server/fallback.js';
 import {
   APP_REDIRECT_URI,
   registrationClient,
@@ -22,6 +23,15 @@ import {
   registerInstance,
   SignInBrowser,
 } from '../test/helpers/sign-in.js';
+import {
+  createDeviceKey,
+  createTestCa,
+  evidenceFor,
+  TEST_FORMAT,
+  testCaVerifier,
+} from '../test/helpers/test-attestation.js';
+
+const ATTESTED_SOFTWARE_ID = 'io.example.attested';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const OPS = Number(process.env.BENCH_OPS ?? 400);
@@ -90,11 +100,31 @@ async function benchStore(
   redis?: Awaited<ReturnType<typeof roundTripCounter>>,
 ) {
   const store = await makeStore();
+  const ca = await createTestCa();
   const server = await startExample((o) => ({
     ...o,
     ...(store ? { store } : {}),
     // One DCR token registers every client of the registration benchmark.
-    registration: { ...o.registration, dcrToken: { maxUses: 1_000_000, ttl: 3600 } },
+    registration: {
+      ...o.registration,
+      dcrToken: { maxUses: 1_000_000, ttl: 3600 },
+      templates: [
+        ...(o.registration?.templates ?? []),
+        {
+          software_id: ATTESTED_SOFTWARE_ID,
+          client: {
+            redirect_uris: [APP_REDIRECT_URI],
+            token_endpoint_auth_method: 'private_key_jwt',
+          },
+          instanceFields: ['jwks'],
+          attestation: { formats: [TEST_FORMAT] },
+        },
+      ],
+    },
+    attestation: {
+      verifiers: { [TEST_FORMAT]: testCaVerifier(ca.root) },
+      challenge: { rateLimit: { points: 1_000_000, duration: 60 } },
+    },
   }));
   const results: Record<string, Measurement> = {};
   const counted = async (
@@ -125,6 +155,53 @@ async function benchStore(
         body: JSON.stringify({ software_id: APP_SOFTWARE_ID, software_version: '1.0.0' }),
       }).then((r) => {
         if (r.status !== 201) throw new Error(`templatized registration ${r.status}`);
+      }),
+    );
+
+    const fallback = await oidc.discovery(
+      new URL(server.issuer),
+      FALLBACK_CLIENT_ID,
+      undefined,
+      oidc.ClientSecretBasic(DEVELOPMENT_FALLBACK_SECRET),
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    const fallbackToken = (await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' }))
+      .access_token;
+    await counted('templatized registration, fallback client', OPS, () =>
+      fetch(new URL('/reg', server.issuer), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fallbackToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ software_id: FALLBACK_SOFTWARE_ID }),
+      }).then((r) => {
+        if (r.status !== 201) throw new Error(`fallback registration ${r.status}`);
+      }),
+    );
+
+    // Challenges and evidence are made outside the timed part; the row prices the server's
+    // challenge consumption, verifier (X.509 chain and extension) and key binding.
+    const attested: string[] = [];
+    for (let i = 0; i < OPS; i += 1) {
+      const device = await createDeviceKey();
+      const res = await fetch(new URL('/attestation/challenge', server.issuer), { method: 'POST' });
+      const { attestation_challenge: challenge } = (await res.json()) as {
+        attestation_challenge: string;
+      };
+      const evidence = await evidenceFor(ca, challenge, device);
+      attested.push(
+        JSON.stringify({
+          software_id: ATTESTED_SOFTWARE_ID,
+          jwks: { keys: [device.jwk] },
+          attestation: { format: TEST_FORMAT, challenge, evidence },
+        }),
+      );
+    }
+    await counted('templatized registration, attestation evidence', OPS, (i) =>
+      fetch(new URL('/reg', server.issuer), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: attested[i] as string,
+      }).then((r) => {
+        if (r.status !== 201) throw new Error(`attested registration ${r.status}`);
       }),
     );
 
@@ -218,9 +295,16 @@ try {
         (results['refresh with rotation'] as Measurement).opsPerSecond,
       2,
     );
+  const attestationCost = (results: Record<string, Measurement>) =>
+    fmt(
+      (results['templatized registration, attestation evidence'] as Measurement).opsPerSecond /
+        (results['templatized registration (software_id)'] as Measurement).opsPerSecond,
+      2,
+    );
+  const attestationLine = `Registration throughput with attestation evidence ÷ with a user's DCR token: ${attestationCost(memory)} in memory, ${attestationCost(onRedis)} on Redis.`;
   const templateLine = `Refresh throughput of a templatized instance ÷ a full-metadata instance: ${templateCost(memory)} in memory, ${templateCost(onRedis)} on Redis.`;
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis at ${REDIS_URL.replace(/\/\/.*@/, '//')}`;
-  const report = `# Benchmark results\n\n${OPS} operations per row, ${CONCURRENCY} at a time, over real HTTP on loopback; both stores measured in the same run. Redis commands are counted with MONITOR, which itself slows Redis, so the ratios are conservative.\nMachine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\`.\n\n${table}\n\n${templateLine}\n`;
+  const report = `# Benchmark results\n\n${OPS} operations per row, ${CONCURRENCY} at a time, over real HTTP on loopback; both stores measured in the same run. Redis commands are counted with MONITOR, which itself slows Redis, so the ratios are conservative.\nMachine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\`.\n\n${table}\n\n${templateLine}\n${attestationLine}\n`;
   console.log(report);
   writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
 } finally {
