@@ -151,6 +151,28 @@ describe('fallback registration through the example server', () => {
     assert.equal(callback.searchParams.get('error'), 'invalid_scope');
   });
 
+  it('the minimum is read on every load: with the option lifted, the same cal=none instance obtains payments', async () => {
+    const registration = await postRegistration(
+      server.issuer,
+      { software_id: FALLBACK_SOFTWARE_ID },
+      await fallbackToken('secret'),
+    );
+    // A second server on the same store, configured without the minimum (a later deployment).
+    const lifted = await startExample((o) => ({ ...o, store, assurance: {} }));
+    try {
+      const instance = await instanceConfiguration(lifted.issuer, registration.body);
+      const { callback, checks } = await codeForInstance(
+        new SignInBrowser(),
+        instance,
+        'openid payments',
+      );
+      const tokens = await oidc.authorizationCodeGrant(instance, callback, checks);
+      assert.ok(tokens.scope?.split(' ').includes('payments'));
+    } finally {
+      await lifted.close();
+    }
+  });
+
   it('a provisioned-key fallback client (private_key_jwt) yields cal=by-provisioned-key, which may obtain payments, and refresh keeps it', async () => {
     const { registered, instance, tokens } = await fallbackInstall(
       'pki',

@@ -11,11 +11,9 @@ import {
   type AuthServerOptions,
   type ServerEvents,
   type Store,
-  type Template,
 } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
-import { APP_REDIRECT_URI } from '../../examples/server/app.js';
 import { ClientCountingStore } from '../helpers/client-counter.js';
 import {
   type RunningServer,
@@ -26,6 +24,7 @@ import {
 import { instanceConfiguration, postRegistration } from '../helpers/registration.js';
 import { codeForInstance, obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
 import {
+  attestedTemplate,
   createDeviceKey,
   createTestCa,
   evidenceFor,
@@ -36,20 +35,6 @@ import {
 
 const ATTESTED = 'com.example.attested';
 const WITH_USER = 'com.example.attested-with-user';
-
-function attestedTemplate(softwareId: string, user: 'optional' | 'required'): Template {
-  return {
-    software_id: softwareId,
-    client: {
-      redirect_uris: [APP_REDIRECT_URI],
-      grant_types: ['authorization_code', 'refresh_token'],
-      token_endpoint_auth_method: 'private_key_jwt',
-      scope: 'openid offline_access payments',
-    },
-    instanceFields: ['jwks', 'software_version'],
-    attestation: { formats: [TEST_FORMAT], user, appIds: ['com.example.attested'] },
-  };
-}
 
 interface Hooks {
   policy?: AttestationPolicy;

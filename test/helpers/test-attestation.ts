@@ -9,8 +9,10 @@ import {
   AttestationError,
   attestationBinding,
   type EvidenceVerifier,
+  type Template,
   type VerifiedEvidence,
 } from 'mobile-oidc-provider';
+import { APP_REDIRECT_URI } from '../../examples/server/app.js';
 // test-pki also sets @peculiar/x509's crypto provider.
 import { EC } from './test-pki.js';
 
@@ -85,7 +87,7 @@ export async function evidenceFor(
   challenge: string,
   device: { publicKey: CryptoKey; jwk: JWK },
   {
-    appId = 'com.example.attested',
+    appId = ATTESTED_APP_ID,
     registers = device.jwk,
     notAfter,
   }: { appId?: string; registers?: JWK; notAfter?: Date } = {},
@@ -148,5 +150,26 @@ export function testCaVerifier(root: x509.X509Certificate): EvidenceVerifier {
       keyId: leaf.serialNumber,
       verdicts: ['test-ca-trusted'],
     };
+  };
+}
+
+/** The `software_id` of the attested template the cross-process server serves. */
+export const ATTESTED_SOFTWARE_ID = 'com.example.attested';
+
+/** The app id the test CA attests by default. */
+export const ATTESTED_APP_ID = 'com.example.attested';
+
+/** A template whose installs register with test-ca evidence, alone or with a user's DCR token. */
+export function attestedTemplate(softwareId: string, user: 'optional' | 'required'): Template {
+  return {
+    software_id: softwareId,
+    client: {
+      redirect_uris: [APP_REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      scope: 'openid offline_access payments',
+    },
+    instanceFields: ['jwks', 'software_version'],
+    attestation: { formats: [TEST_FORMAT], user, appIds: [ATTESTED_APP_ID] },
   };
 }

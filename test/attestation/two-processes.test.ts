@@ -1,0 +1,78 @@
+// Attestation challenges across server processes: two processes share one Redis; a challenge
+// issued by one is honoured by the other, and taken exactly once however the registrations
+// that race for it are spread.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../helpers/listen.js';
+import { postRegistration } from '../helpers/registration.js';
+import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import {
+  ATTESTED_SOFTWARE_ID,
+  createDeviceKey,
+  createTestCa,
+  evidenceFor,
+  TEST_FORMAT,
+  type TestCa,
+} from '../helpers/test-attestation.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe('attestation challenges across two processes sharing one Redis', {
+  timeout: 120_000,
+}, () => {
+  const processes: SpawnedExample[] = [];
+  let ca: TestCa;
+  let urls: [string, string];
+
+  before(async () => {
+    ca = await createTestCa();
+    const ports = [await freePort(), await freePort()] as const;
+    urls = [`http://127.0.0.1:${ports[0]}`, `http://127.0.0.1:${ports[1]}`];
+    const env = {
+      ISSUER: urls[0],
+      NODE_ENV: 'test',
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `attest-processes:${randomBytes(6).toString('hex')}:`,
+      TEST_CA_ROOT: ca.root.toString('pem'),
+    };
+    for (const port of ports) {
+      processes.push(await spawnExample('test/helpers/attested-server.ts', port, env));
+    }
+  });
+  after(() => {
+    for (const process_ of processes) process_.stop();
+  });
+
+  async function attestedBody(challengeFrom: string) {
+    const device = await createDeviceKey();
+    const res = await fetch(`${challengeFrom}/attestation/challenge`, { method: 'POST' });
+    const { attestation_challenge: challenge } = (await res.json()) as {
+      attestation_challenge: string;
+    };
+    return {
+      software_id: ATTESTED_SOFTWARE_ID,
+      jwks: { keys: [device.jwk] },
+      attestation: {
+        format: TEST_FORMAT,
+        challenge,
+        evidence: await evidenceFor(ca, challenge, device),
+      },
+    };
+  }
+
+  it('a challenge issued by A registers at B', async () => {
+    const res = await postRegistration(urls[1], await attestedBody(urls[0]));
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.cal, 'by-policy');
+  });
+
+  it('20 parallel registrations with one challenge, spread over A and B: exactly one client', async () => {
+    const body = await attestedBody(urls[0]);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => postRegistration(urls[i % 2] as string, body)),
+    );
+    assert.equal(results.filter((r) => r.status === 201).length, 1);
+    assert.equal(results.filter((r) => r.status === 403).length, 19);
+  });
+});
