@@ -47,6 +47,7 @@ export {
 export type {
   AccountClaims,
   AccountOptions,
+  ApiOptions,
   AssuranceOptions,
   AttestationOptions,
   AuthServerOptions,

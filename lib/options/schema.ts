@@ -267,6 +267,21 @@ export const optionsSchema = {
         keepRevokedFor: { ...positiveInteger, default: 2592000 },
       },
     },
+    apis: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        required: ['resource', 'scope'],
+        additionalProperties: false,
+        properties: {
+          resource: nonEmptyString,
+          scope: nonEmptyString,
+          accessTokenFormat: { enum: ['jwt', 'opaque'], default: 'jwt' },
+          accessTokenTTL: positiveInteger,
+        },
+      },
+    },
     introspection: {
       type: 'object',
       default: {},

@@ -106,6 +106,16 @@ export interface AuthServerOptions {
   /** Token introspection (RFC 7662). */
   introspection?: IntrospectionOptions;
 
+  /**
+   * Your APIs (resource servers, RFC 8707): an app that sends `resource=<api>` with its
+   * authorization and token requests gets an access token for that API, with its audience,
+   * its scopes and (by default) as a signed JWT (RFC 9068) carrying the instance's `cal`.
+   * Without `resource`, access tokens are opaque and for userinfo only.
+   *
+   * @default []
+   */
+  apis?: ApiOptions[];
+
   /** Device management: the admin API, self-service, and what revocation keeps. */
   devices?: DeviceOptions;
 
@@ -558,4 +568,25 @@ export interface MtlsOptions {
    * for `tls_client_auth`; without it only `self_signed_tls_client_auth` works behind a proxy.
    */
   verifiedHeader?: string;
+}
+
+/**
+ * One API that instances may obtain access tokens for.
+ *
+ * @group Options
+ */
+export interface ApiOptions {
+  /** The API's resource indicator: an absolute `https` URI without a fragment (RFC 8707 §2). */
+  resource: string;
+  /** The scopes of this API, space-separated; each must be in {@link AuthServerOptions.scopes}. */
+  scope: string;
+  /**
+   * `jwt` (RFC 9068, signed with the server's keys; the API verifies it offline) or `opaque`
+   * (the API introspects it).
+   *
+   * @default 'jwt'
+   */
+  accessTokenFormat?: 'jwt' | 'opaque';
+  /** Access token lifetime for this API, in seconds. @default `ttl.accessToken` */
+  accessTokenTTL?: number;
 }

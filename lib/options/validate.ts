@@ -70,6 +70,12 @@ export interface ResolvedOptions {
     keepRevokedFor: number;
   };
   introspection: { resourceServers: string[] };
+  apis: Array<{
+    resource: string;
+    scope: string;
+    accessTokenFormat: 'jwt' | 'opaque';
+    accessTokenTTL?: number;
+  }>;
   interactions: { title: string };
   oidcProvider: Configuration;
 }
@@ -273,6 +279,23 @@ function crossOptionProblems(o: ResolvedOptions): string[] {
     ...deviceOptionProblems(o),
     ...fallbackOptionProblems(o),
   );
+  for (const [i, api] of o.apis.entries()) {
+    const path = `options.apis[${i}]`;
+    const url = URL.parse(api.resource);
+    if (!url || url.hash || api.resource.includes('#')) {
+      problems.push(`${path}.resource must be an absolute URI without a fragment (RFC 8707 §2)`);
+    } else if (url.protocol !== 'https:' && !o.development) {
+      problems.push(`${path}.resource must use https (http only with options.development)`);
+    }
+    if (o.apis.findIndex((other) => other.resource === api.resource) !== i) {
+      problems.push(`${path}.resource '${api.resource}' is listed twice`);
+    }
+    for (const scope of api.scope.split(' ')) {
+      if (!o.scopes.includes(scope)) {
+        problems.push(`${path}.scope '${scope}' is not in options.scopes`);
+      }
+    }
+  }
   if (o.mtls?.certificateHeader && !o.proxy) {
     problems.push(
       'options.mtls.certificateHeader needs options.proxy: only a trusted proxy sets it',

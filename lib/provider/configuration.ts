@@ -211,7 +211,17 @@ export function buildProviderConfiguration(
               accessTokenFormat: 'opaque',
             };
           }
-          throw new errors.InvalidTarget();
+          const api = o.apis.find((a) => a.resource === resource);
+          // Registration and admin clients exist for one purpose each; APIs are for the others.
+          if (!api || dcrClientIds.has(client.clientId)) throw new errors.InvalidTarget();
+          return {
+            scope: api.scope,
+            audience: api.resource,
+            accessTokenFormat: api.accessTokenFormat,
+            accessTokenTTL:
+              api.accessTokenTTL ?? templateTtl(client)?.accessToken ?? o.ttl.accessToken,
+            ...(api.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: 'RS256' as const } } } : {}),
+          };
         },
       },
       rpInitiatedLogout: {

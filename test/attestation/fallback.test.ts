@@ -4,7 +4,7 @@
 // (RFC 7591 §3). The credential it authenticated with sets the instance's assurance level.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { exportJWK, generateKeyPair } from 'jose';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { ServerEvents } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
 import {
@@ -29,6 +29,8 @@ import {
 import { instanceConfiguration, postRegistration } from '../helpers/registration.js';
 import { codeForInstance, obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
 
+const API = 'https://api.example.com/';
+
 describe('fallback registration through the example server', () => {
   let server: RunningServer;
   let store: ClientCountingStore;
@@ -40,7 +42,12 @@ describe('fallback registration through the example server', () => {
     pkiKey = privateKey;
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), alg: 'ES256' }] });
     store = new ClientCountingStore();
-    server = await startExample((o) => ({ ...o, store }), { FALLBACK_CLIENT_JWKS: jwks });
+    server = await startExample(
+      (o) => ({ ...o, store, apis: [{ resource: API, scope: 'payments' }] }),
+      {
+        FALLBACK_CLIENT_JWKS: jwks,
+      },
+    );
     for (const name of [
       'registration.fallback',
       'registration.rejected',
@@ -185,6 +192,44 @@ describe('fallback registration through the example server', () => {
     const introspection = await introspect(refreshed.access_token);
     assert.equal(introspection.cal, 'by-provisioned-key');
     assert.equal(introspection.scope?.split(' ').includes('payments'), true);
+  });
+
+  it('RFC 9068: a JWT access token for an API (RFC 8707 resource) carries cal, also after refresh', async () => {
+    const registration = await postRegistration(
+      server.issuer,
+      { software_id: FALLBACK_SOFTWARE_ID },
+      await fallbackToken('pki'),
+    );
+    const instance = await instanceConfiguration(server.issuer, registration.body);
+    const pkceCodeVerifier = oidc.randomPKCECodeVerifier();
+    const { callback } = await signIn(
+      new SignInBrowser(),
+      oidc.buildAuthorizationUrl(instance, {
+        redirect_uri: APP_REDIRECT_URI,
+        scope: 'openid offline_access payments',
+        resource: API,
+        prompt: 'consent',
+        code_challenge: await oidc.calculatePKCECodeChallenge(pkceCodeVerifier),
+        code_challenge_method: 'S256',
+      }),
+    );
+    const tokens = await oidc.authorizationCodeGrant(
+      instance,
+      callback,
+      { pkceCodeVerifier },
+      { resource: API },
+    );
+    const jwks = createRemoteJWKSet(new URL(`${server.issuer}/jwks`));
+    const verify = (token: string) =>
+      jwtVerify(token, jwks, { issuer: server.issuer, audience: API, typ: 'at+jwt' });
+    const { payload } = await verify(tokens.access_token);
+    assert.equal(payload.cal, 'by-provisioned-key');
+    assert.equal(payload.client_id, registration.body.client_id);
+    assert.equal(payload.scope, 'payments');
+    const refreshed = await oidc.refreshTokenGrant(instance, tokens.refresh_token as string, {
+      resource: API,
+    });
+    assert.equal((await verify(refreshed.access_token)).payload.cal, 'by-provisioned-key');
   });
 
   it('RFC 7592 §2.1: reading the registration shows the level', async () => {

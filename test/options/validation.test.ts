@@ -1102,3 +1102,38 @@ describe('resolveOptions: attestation, fallback clients, assurance and mTLS', ()
     );
   });
 });
+
+describe('resolveOptions: apis (RFC 8707 resource servers)', () => {
+  it('defaults to none, and fills accessTokenFormat jwt', () => {
+    assert.deepEqual(resolveOptions(valid()).apis, []);
+    const o = resolveOptions({
+      ...valid(),
+      apis: [{ resource: 'https://api.example.com/', scope: 'email' }],
+    });
+    assert.deepEqual(o.apis, [
+      { resource: 'https://api.example.com/', scope: 'email', accessTokenFormat: 'jwt' },
+    ]);
+  });
+
+  it('refuses a relative, fragment or http resource, a duplicate, and a scope outside options.scopes', () => {
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        apis: [
+          { resource: '/api', scope: 'email' },
+          { resource: 'https://api.example.com/#x', scope: 'email' },
+          { resource: 'http://api.example.com/', scope: 'email' },
+          { resource: 'https://a.example.com/', scope: 'email payments' },
+          { resource: 'https://a.example.com/', scope: 'email' },
+        ],
+      }),
+      [
+        'options.apis[0].resource must be an absolute URI without a fragment (RFC 8707 §2)',
+        'options.apis[1].resource must be an absolute URI without a fragment (RFC 8707 §2)',
+        'options.apis[2].resource must use https (http only with options.development)',
+        "options.apis[3].scope 'payments' is not in options.scopes",
+        "options.apis[4].resource 'https://a.example.com/' is listed twice",
+      ],
+    );
+  });
+});
