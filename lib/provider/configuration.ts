@@ -220,7 +220,9 @@ export function buildProviderConfiguration(
             accessTokenFormat: api.accessTokenFormat,
             accessTokenTTL:
               api.accessTokenTTL ?? templateTtl(client)?.accessToken ?? o.ttl.accessToken,
-            ...(api.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: 'RS256' as const } } } : {}),
+            ...(api.accessTokenFormat === 'jwt'
+              ? { jwt: { sign: { alg: 'RS256' as const } } }
+              : {}),
           };
         },
       },
