@@ -54,6 +54,34 @@ export class RegistrationPolicyError extends Error {
 }
 
 /**
+ * Why a built-in verifier refused evidence: each code names the check that failed. Custom
+ * verifiers and policies may use their own codes.
+ *
+ * @group Errors
+ */
+export type AttestationErrorCode =
+  | 'malformed'
+  | 'chain_untrusted'
+  | 'certificate_expired'
+  | 'challenge_mismatch'
+  | 'app_id_mismatch'
+  | 'key_id_mismatch'
+  | 'key_mismatch'
+  | 'counter_not_increasing'
+  | 'revoked'
+  | 'revocation_list_stale'
+  | 'security_level_too_low'
+  | 'boot_not_verified'
+  | 'device_not_locked'
+  | 'key_not_generated'
+  | 'signature_invalid'
+  | 'development_not_allowed'
+  | 'app_not_recognized'
+  | 'device_integrity_too_low'
+  | 'token_too_old'
+  | (string & {});
+
+/**
  * Thrown by an evidence verifier or the attestation policy to refuse a registration. The app
  * gets `403 { error: 'invalid_client_attestation' }` (or `access_denied` for a fallback
  * registration) with `message` as `error_description`, and no client is created.
@@ -62,19 +90,19 @@ export class RegistrationPolicyError extends Error {
  */
 export class AttestationError extends Error {
   /**
-   * A short, stable reason for logs and the `registration.rejected` event, e.g.
-   * `untrusted_chain`, `challenge_mismatch`, `app_mismatch`, `policy`.
+   * A short, stable code naming the failed check, for logs and the `registration.rejected`
+   * event's `reason`, e.g. `chain_untrusted`, `challenge_mismatch`, or a policy's own.
    */
-  readonly reason: string;
+  readonly code: AttestationErrorCode;
 
   /**
-   * @param reason - a short, stable reason.
+   * @param code - names the failed check.
    * @param description - sent to the app as `error_description`: no secrets, no evidence.
    * @param options - `cause`: the underlying error, kept for logs only.
    */
-  constructor(reason: string, description: string, options?: { cause?: unknown }) {
+  constructor(code: AttestationErrorCode, description: string, options?: { cause?: unknown }) {
     super(description, options);
     this.name = 'AttestationError';
-    this.reason = reason;
+    this.code = code;
   }
 }

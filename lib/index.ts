@@ -40,6 +40,7 @@ export type {
 } from './devices/index.js';
 export {
   AttestationError,
+  type AttestationErrorCode,
   ConfigurationError,
   type RegistrationErrorCode,
   RegistrationPolicyError,

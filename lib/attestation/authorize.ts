@@ -154,7 +154,7 @@ async function verifyEvidence(
       binding,
     });
   } catch (error) {
-    if (error instanceof AttestationError) throw badEvidence(error.reason, error.message);
+    if (error instanceof AttestationError) throw badEvidence(error.code, error.message);
     throw error;
   }
   if (evidence.binding === 'attested-key') {
@@ -272,8 +272,8 @@ export async function authorizeRegistration(
     } catch (error) {
       if (!(error instanceof AttestationError)) throw error;
       throw input.method === 'attestation'
-        ? badEvidence(error.reason, error.message)
-        : denied(error.reason, error.message);
+        ? badEvidence(error.code, error.message)
+        : denied(error.code, error.message);
     }
   }
   return { cal, proof: proofOf(input) };

@@ -471,7 +471,7 @@ export interface AttestationOptions {
    * verifiers: {
    *   'my-mdm': async (evidence, { binding }) => {
    *     const verified = await myMdm.verify(evidence, binding.clientDataHash);
-   *     if (!verified) throw new AttestationError('untrusted', 'the device is not enrolled');
+   *     if (!verified) throw new AttestationError('not_enrolled', 'the device is not enrolled');
    *     return { platform: 'android', appId: verified.packageName, binding: 'client-data' };
    *   },
    * }

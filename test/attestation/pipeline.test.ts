@@ -287,7 +287,7 @@ function describeAttestation(storeName: string, makeStore: () => Store) {
       const reasons = events
         .filter(([n]) => n === 'registration.rejected')
         .map(([, p]) => (p as { reason: string }).reason);
-      for (const reason of ['untrusted_chain', 'app_not_allowed', 'format_not_accepted'])
+      for (const reason of ['chain_untrusted', 'app_not_allowed', 'format_not_accepted'])
         assert.ok(reasons.includes(reason), reason);
     });
 

@@ -114,14 +114,17 @@ export function testCaVerifier(root: x509.X509Certificate): EvidenceVerifier {
     const leaf = new x509.X509Certificate(Buffer.from(chain[0], 'base64'));
     const now = new Date();
     if (leaf.notBefore > now || leaf.notAfter < now) {
-      throw new AttestationError('expired', 'the attestation certificate is not valid now');
+      throw new AttestationError(
+        'certificate_expired',
+        'the attestation certificate is not valid now',
+      );
     }
     if (
       leaf.issuer !== root.subject ||
       !(await leaf.verify({ publicKey: root.publicKey, signatureOnly: true }))
     ) {
       throw new AttestationError(
-        'untrusted_chain',
+        'chain_untrusted',
         'the attestation certificate is not from a trusted root',
       );
     }
