@@ -93,7 +93,8 @@ describe('the packed tarball', () => {
     await writeFile(
       join(consumer, 'smoke.mjs'),
       `import { createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError } from 'mobile-oidc-provider';
-for (const [name, f] of Object.entries({ createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError })) {
+import { AttestationError, attestationBinding, playIntegrityVerifier, verifyPlayIntegrityToken } from 'mobile-oidc-provider/attestation';
+for (const [name, f] of Object.entries({ createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError, AttestationError, attestationBinding, playIntegrityVerifier, verifyPlayIntegrityToken })) {
   if (typeof f !== 'function') throw new Error(name + ' is not exported as a function');
 }
 console.warn = () => {}; // development mode warns about its generated keys
@@ -111,6 +112,12 @@ try {
   throw new Error('invalid options accepted');
 } catch (error) {
   if (!(error instanceof ConfigurationError)) throw error;
+}
+try {
+  await verifyPlayIntegrityToken({ token: 'x', decryptionKey: 'AAAA', verificationKey: 'AAAA', packageName: 'p', nonce: 'n', certificateSha256Digests: [] });
+  throw new Error('a garbage token verified');
+} catch (error) {
+  if (!(error instanceof AttestationError) || error.code !== 'malformed') throw error;
 }
 console.log('ok');
 `,
@@ -131,7 +138,14 @@ console.log('ok');
   type RegistrationPolicy,
   RegistrationPolicyError,
 } from 'mobile-oidc-provider';
+import { type EvidenceVerifier, playIntegrityVerifier } from 'mobile-oidc-provider/attestation';
 
+export const playIntegrity: EvidenceVerifier = playIntegrityVerifier({
+  decryptionKey: 'AAAA',
+  verificationKey: 'AAAA',
+  packageName: 'io.example.app',
+  certificateSha256Digests: ['ab'.repeat(32)],
+});
 const noForbiddenNames: RegistrationPolicy = async ({ metadata }) => {
   if (metadata.client_name === 'forbidden') {
     throw new RegistrationPolicyError('invalid_client_metadata', 'no');

@@ -1,0 +1,18 @@
+/**
+ * Platform attestation verifiers, usable on their own from any backend or registered as the
+ * library's `attestation.verifiers`. No network access at verification time: roots, keys and
+ * revocation lists are inputs.
+ *
+ * @packageDocumentation
+ */
+export { AttestationError, type AttestationErrorCode } from '../../errors.js';
+export { type AttestationBinding, attestationBinding } from '../binding.js';
+export type { EvidenceVerifier, VerifiedEvidence, VerifierContext } from '../types.js';
+export {
+  type DeviceVerdict,
+  type PlayIntegrityOptions,
+  type PlayIntegrityVerdict,
+  type PlayIntegrityVerifierOptions,
+  playIntegrityVerifier,
+  verifyPlayIntegrityToken,
+} from './play-integrity.js';
