@@ -9,6 +9,17 @@ export { AttestationError, type AttestationErrorCode } from '../../errors.js';
 export { type AttestationBinding, attestationBinding } from '../binding.js';
 export type { EvidenceVerifier, VerifiedEvidence, VerifierContext } from '../types.js';
 export {
+  type AndroidKeyAttestation,
+  type AndroidKeyAttestationOptions,
+  type AndroidKeyVerifierOptions,
+  type AndroidRevocationList,
+  type AndroidSecurityLevel,
+  androidKeyVerifier,
+  type VerifiedBootStateName,
+  verifyAndroidKeyAttestation,
+} from './android-key.js';
+export { GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './google-roots.js';
+export {
   type DeviceVerdict,
   type PlayIntegrityOptions,
   type PlayIntegrityVerdict,

@@ -1,0 +1,349 @@
+import { X509Certificate } from 'node:crypto';
+import {
+  AttestationApplicationId,
+  type AuthorizationList,
+  id_ce_keyDescription,
+  KeyDescription,
+  VerifiedBootState,
+} from '@peculiar/asn1-android';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import type { JWK } from 'jose';
+import { AttestationError } from '../../errors.js';
+import type { EvidenceVerifier } from '../types.js';
+import { bytesOf } from './encoding.js';
+import { GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './google-roots.js';
+
+/**
+ * Where an Android key lives, weakest first.
+ *
+ * @group Android Key Attestation
+ */
+export type AndroidSecurityLevel = 'SOFTWARE' | 'TRUSTED_ENVIRONMENT' | 'STRONG_BOX';
+
+/**
+ * The verified boot state of the device (Android's RootOfTrust).
+ *
+ * @group Android Key Attestation
+ */
+export type VerifiedBootStateName = 'VERIFIED' | 'SELF_SIGNED' | 'UNVERIFIED' | 'FAILED';
+
+const LEVELS: readonly AndroidSecurityLevel[] = ['SOFTWARE', 'TRUSTED_ENVIRONMENT', 'STRONG_BOX'];
+const BOOT_STATES: Record<number, VerifiedBootStateName> = {
+  [VerifiedBootState.verified]: 'VERIFIED',
+  [VerifiedBootState.selfSigned]: 'SELF_SIGNED',
+  [VerifiedBootState.unverified]: 'UNVERIFIED',
+  [VerifiedBootState.failed]: 'FAILED',
+};
+// KeyMint's KeyOrigin: the key was generated inside the secure hardware.
+const ORIGIN_GENERATED = 0;
+
+/**
+ * Google's attestation status list, as published (`entries` by certificate serial number).
+ *
+ * @group Android Key Attestation
+ */
+export interface AndroidRevocationList {
+  /** Revoked or suspended certificates, by serial number in lowercase hex. */
+  entries: Record<string, { status: string; reason?: string }>;
+}
+
+/**
+ * What {@link verifyAndroidKeyAttestation} checks a chain against.
+ *
+ * @group Android Key Attestation
+ */
+export interface AndroidKeyAttestationOptions {
+  /** The attestation certificate chain, leaf first: PEM or base64 DER strings. */
+  chain: string[];
+  /** The attestation challenge the app set (`setAttestationChallenge`). */
+  challenge: Uint8Array;
+  /** Package names accepted. */
+  packageNames: string[];
+  /** SHA-256 digests of the app signing certificates accepted (hex, base64 or base64url). */
+  signingCertDigests: string[];
+  /**
+   * The weakest place the key may live.
+   *
+   * @default 'TRUSTED_ENVIRONMENT'
+   */
+  minSecurityLevel?: AndroidSecurityLevel;
+  /**
+   * Require a verified boot (`VERIFIED`: a locked bootloader running the vendor's image).
+   *
+   * @default true
+   */
+  requireVerifiedBoot?: boolean;
+  /**
+   * Require a locked bootloader.
+   *
+   * @default true
+   */
+  requireDeviceLocked?: boolean;
+  /**
+   * Trusted roots, PEM certificates; the chain's last certificate must have one's public key.
+   *
+   * @default GOOGLE_HARDWARE_ATTESTATION_ROOTS
+   */
+  roots?: readonly string[];
+  /** Google's status list; any certificate of the chain listed in it is refused. */
+  revocationList?: AndroidRevocationList;
+  /** The time to check validity periods at. @default the current time */
+  now?: Date;
+}
+
+/**
+ * What a verified Android key attestation says.
+ *
+ * @group Android Key Attestation
+ */
+export interface AndroidKeyAttestation {
+  /** Where the attestation was made. */
+  securityLevel: AndroidSecurityLevel;
+  /** Where the Keymaster/KeyMint implementation runs. */
+  keyMintSecurityLevel: AndroidSecurityLevel;
+  /** The attestation format version (e.g. 4, 100, 400). */
+  attestationVersion: number;
+  /** The package names of the attesting app. */
+  packageNames: string[];
+  /** Its signing certificate digests, base64. */
+  signingCertDigests: string[];
+  /** The attested public key: the key the app generated. */
+  publicKeyJwk: JWK;
+  /** The device's verified boot state, when the attestation reports it. */
+  verifiedBootState: VerifiedBootStateName | undefined;
+  /** Whether the bootloader is locked, when reported. */
+  deviceLocked: boolean | undefined;
+  /** The OS version, e.g. 160000 for Android 16. */
+  osVersion: number | undefined;
+  /** The OS patch level, YYYYMM. */
+  osPatchLevel: number | undefined;
+}
+
+const PEM = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/;
+
+function certificate(value: string, what: string): X509Certificate {
+  try {
+    const body = PEM.exec(value)?.[1] ?? value;
+    return new X509Certificate(Buffer.from(body.replace(/\s/g, ''), 'base64'));
+  } catch (cause) {
+    throw new AttestationError('malformed', `${what} is not a certificate`, { cause });
+  }
+}
+
+const spki = (cert: X509Certificate) => cert.publicKey.export({ type: 'spki', format: 'der' });
+// Serial numbers as Google's status list writes them: lowercase hex without leading zeros.
+const serialOf = (cert: X509Certificate) => cert.serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
+
+/** Signatures, validity at `now`, the pinned root and the status list, for every certificate. */
+function checkChain(chain: X509Certificate[], options: AndroidKeyAttestationOptions, now: Date) {
+  const roots = (options.roots ?? GOOGLE_HARDWARE_ATTESTATION_ROOTS).map((pem, i) =>
+    spki(certificate(pem, `root ${i}`)),
+  );
+  for (const [i, cert] of chain.entries()) {
+    const issuer = chain[i + 1] ?? cert;
+    if (!cert.verify(issuer.publicKey)) {
+      throw new AttestationError('chain_untrusted', `certificate ${i} is not signed by its issuer`);
+    }
+    if (new Date(cert.validFrom) > now || new Date(cert.validTo) < now) {
+      throw new AttestationError(
+        'certificate_expired',
+        `certificate ${i} is not valid at this time`,
+      );
+    }
+    const status = options.revocationList?.entries[serialOf(cert)];
+    if (status) {
+      throw new AttestationError('revoked', `certificate ${i} is ${status.status.toLowerCase()}`);
+    }
+  }
+  const top = chain.at(-1) as X509Certificate;
+  if (!roots.some((root) => root.equals(spki(top)))) {
+    throw new AttestationError('chain_untrusted', 'the chain does not end at a trusted root');
+  }
+}
+
+function keyDescription(leaf: X509Certificate): KeyDescription {
+  let parsed: Certificate;
+  try {
+    parsed = AsnConvert.parse(leaf.raw, Certificate);
+  } catch (cause) {
+    throw new AttestationError('malformed', 'the attestation certificate cannot be parsed', {
+      cause,
+    });
+  }
+  const extension = parsed.tbsCertificate.extensions?.find(
+    (e) => e.extnID === id_ce_keyDescription,
+  );
+  if (!extension) {
+    throw new AttestationError(
+      'malformed',
+      'the leaf certificate has no key attestation extension',
+    );
+  }
+  try {
+    return AsnConvert.parse(extension.extnValue.buffer, KeyDescription);
+  } catch (cause) {
+    throw new AttestationError('malformed', 'the key attestation extension is malformed', {
+      cause,
+    });
+  }
+}
+
+// asn1-schema yields OCTET STRINGs as ArrayBuffers or OctetString objects.
+const bytes = (value: unknown): Buffer => {
+  if (value instanceof ArrayBuffer) return Buffer.from(value);
+  const inner = (value as { buffer?: ArrayBuffer } | undefined)?.buffer;
+  return inner instanceof ArrayBuffer ? Buffer.from(inner) : Buffer.alloc(0);
+};
+
+function applicationId(list: AuthorizationList): { packageNames: string[]; digests: Buffer[] } {
+  if (!list.attestationApplicationId) {
+    throw new AttestationError('app_id_mismatch', 'the attestation names no application');
+  }
+  try {
+    const id = AsnConvert.parse(bytes(list.attestationApplicationId), AttestationApplicationId);
+    return {
+      packageNames: id.packageInfos.map((p) => bytes(p.packageName).toString('utf8')),
+      digests: id.signatureDigests.map(bytes),
+    };
+  } catch (cause) {
+    throw new AttestationError('malformed', 'the attestation application id is malformed', {
+      cause,
+    });
+  }
+}
+
+const levelName = (level: number): AndroidSecurityLevel => LEVELS[level] ?? 'SOFTWARE';
+
+/**
+ * Verifies an Android key attestation: the chain's signatures and validity periods at `now`, a
+ * root pinned by public key, Google's status list for every certificate, then the leaf's
+ * KeyDescription: the challenge, the security level, the app's package name and signing
+ * certificate, verified boot and a locked bootloader, and that the key was generated in secure
+ * hardware. No network access.
+ *
+ * @throws AttestationError naming the failed check.
+ * @group Android Key Attestation
+ */
+export async function verifyAndroidKeyAttestation(
+  options: AndroidKeyAttestationOptions,
+): Promise<AndroidKeyAttestation> {
+  const {
+    minSecurityLevel = 'TRUSTED_ENVIRONMENT',
+    requireVerifiedBoot = true,
+    requireDeviceLocked = true,
+    now = new Date(),
+  } = options;
+  if (options.chain.length < 2) {
+    throw new AttestationError('malformed', 'the attestation chain needs the leaf and its issuers');
+  }
+  const chain = options.chain.map((c, i) => certificate(c, `certificate ${i}`));
+  checkChain(chain, options, now);
+  const leaf = chain[0] as X509Certificate;
+  const description = keyDescription(leaf);
+
+  if (!bytes(description.attestationChallenge).equals(Buffer.from(options.challenge))) {
+    throw new AttestationError('challenge_mismatch', 'the attestation answers another challenge');
+  }
+  const securityLevel = levelName(description.attestationSecurityLevel);
+  if (LEVELS.indexOf(securityLevel) < LEVELS.indexOf(minSecurityLevel)) {
+    throw new AttestationError('security_level_too_low', `the key is not in ${minSecurityLevel}`);
+  }
+  const hardware = description.teeEnforced;
+  const app = applicationId(description.softwareEnforced);
+  if (!app.packageNames.some((name) => options.packageNames.includes(name))) {
+    throw new AttestationError('app_id_mismatch', 'the attestation is for another app');
+  }
+  const accepted = options.signingCertDigests.map((d) =>
+    bytesOf(d, 'a signing certificate digest'),
+  );
+  if (!app.digests.some((digest) => accepted.some((a) => a.equals(digest)))) {
+    throw new AttestationError(
+      'app_id_mismatch',
+      'the app is not signed with an accepted certificate',
+    );
+  }
+  // With a hardware-backed key, what matters is what the hardware enforces.
+  const enforced = securityLevel === 'SOFTWARE' ? description.softwareEnforced : hardware;
+  const rootOfTrust = enforced.rootOfTrust;
+  const verifiedBootState =
+    rootOfTrust === undefined ? undefined : BOOT_STATES[rootOfTrust.verifiedBootState];
+  if (requireVerifiedBoot && verifiedBootState !== 'VERIFIED') {
+    throw new AttestationError('boot_not_verified', 'the device did not boot a verified system');
+  }
+  if (requireDeviceLocked && rootOfTrust?.deviceLocked !== true) {
+    throw new AttestationError('device_not_locked', 'the device bootloader is unlocked');
+  }
+  if (enforced.origin !== ORIGIN_GENERATED) {
+    throw new AttestationError(
+      'key_not_generated',
+      'the key was imported, not generated on the device',
+    );
+  }
+  return {
+    securityLevel,
+    keyMintSecurityLevel: levelName(description.keymasterSecurityLevel),
+    attestationVersion: description.attestationVersion,
+    packageNames: app.packageNames,
+    signingCertDigests: app.digests.map((d) => d.toString('base64')),
+    publicKeyJwk: leaf.publicKey.export({ format: 'jwk' }) as JWK,
+    verifiedBootState,
+    deviceLocked: rootOfTrust?.deviceLocked,
+    osVersion: enforced.osVersion,
+    osPatchLevel: enforced.osPatchLevel,
+  };
+}
+
+/**
+ * Settings of the built-in `android-key` evidence verifier: everything
+ * {@link verifyAndroidKeyAttestation} takes but the chain and challenge, which come from the
+ * registration.
+ *
+ * @group Android Key Attestation
+ */
+export type AndroidKeyVerifierOptions = Omit<
+  AndroidKeyAttestationOptions,
+  'chain' | 'challenge' | 'now'
+> & {
+  /** The clock. @default the current time */
+  now?: () => Date;
+};
+
+/**
+ * The `android-key` evidence verifier for `attestation.verifiers`: the evidence is the chain
+ * (array of base64 DER or PEM strings, leaf first) of the key the instance registers, generated
+ * with `setAttestationChallenge(clientDataHash)`.
+ *
+ * @group Android Key Attestation
+ */
+export function androidKeyVerifier(settings: AndroidKeyVerifierOptions): EvidenceVerifier {
+  const { now, ...checks } = settings;
+  return async (evidence, { binding }) => {
+    if (!Array.isArray(evidence) || !evidence.every((c) => typeof c === 'string')) {
+      throw new AttestationError('malformed', 'android-key evidence must be the certificate chain');
+    }
+    const attested = await verifyAndroidKeyAttestation({
+      ...checks,
+      chain: evidence,
+      challenge: binding.clientDataHash,
+      ...(now ? { now: now() } : {}),
+    });
+    return {
+      platform: 'android',
+      appId:
+        attested.packageNames.find((name) => checks.packageNames.includes(name)) ??
+        (attested.packageNames[0] as string),
+      binding: 'attested-key',
+      attestedKey: attested.publicKeyJwk,
+      verdicts: [
+        `security-level:${attested.securityLevel}`,
+        ...(attested.verifiedBootState ? [`boot:${attested.verifiedBootState}`] : []),
+      ],
+      details: {
+        attestationVersion: attested.attestationVersion,
+        ...(attested.osVersion !== undefined ? { osVersion: attested.osVersion } : {}),
+        ...(attested.osPatchLevel !== undefined ? { osPatchLevel: attested.osPatchLevel } : {}),
+      },
+    };
+  };
+}

@@ -1,0 +1,217 @@
+// verifyAndroidKeyAttestation (mobile-oidc-provider/attestation) on real chains from several
+// devices and Android versions (test/fixtures/android-key, Apache-2.0), with the clock pinned
+// inside each chain's validity, and one negative variant per check.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import {
+  type AndroidKeyAttestationOptions,
+  AttestationError,
+  GOOGLE_HARDWARE_ATTESTATION_ROOTS,
+  verifyAndroidKeyAttestation,
+} from 'mobile-oidc-provider/attestation';
+
+const FIXTURES = new URL('../fixtures/android-key/', import.meta.url);
+
+interface Described {
+  attestationVersion: string;
+  attestationSecurityLevel: string;
+  attestationChallenge: string;
+  softwareEnforced: {
+    attestationApplicationId: { packages: Array<{ name: string }>; signatures: string[] };
+  };
+  hardwareEnforced: {
+    rootOfTrust: { verifiedBootState: string; deviceLocked: boolean };
+    osVersion?: string;
+    osPatchLevel?: string;
+  };
+}
+
+interface Vector {
+  name: string;
+  chain: string[];
+  described: Described;
+  /** A moment when every certificate of the chain is valid. */
+  now: Date;
+}
+
+function vector(name: string): Vector {
+  const pem = readFileSync(new URL(`${name}.pem`, FIXTURES), 'utf8');
+  const chain = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const json = readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8').replace(/^\s*\/\/.*$/gm, '');
+  const certs = chain.map((c) => new X509Certificate(c));
+  const from = Math.max(...certs.map((c) => new Date(c.validFrom).getTime()));
+  return { name, chain, described: JSON.parse(json) as Described, now: new Date(from + 60_000) };
+}
+
+const VECTORS = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json') && f !== 'roots.json')
+  .map((f) => vector(f.replace(/\.json$/, '')));
+
+/** Options under which a vector verifies (some are development devices: unlocked, unverified). */
+function optionsFor(v: Vector): AndroidKeyAttestationOptions {
+  const { attestationApplicationId } = v.described.softwareEnforced;
+  const trust = v.described.hardwareEnforced.rootOfTrust;
+  return {
+    chain: v.chain,
+    challenge: Buffer.from(v.described.attestationChallenge, 'base64'),
+    packageNames: attestationApplicationId.packages.map((p) => p.name),
+    signingCertDigests: attestationApplicationId.signatures,
+    requireVerifiedBoot: trust.verifiedBootState === 'VERIFIED',
+    requireDeviceLocked: trust.deviceLocked,
+    now: v.now,
+  };
+}
+
+const refusedWith = (code: string) => (error: unknown) => {
+  assert.ok(error instanceof AttestationError, String(error));
+  assert.equal(error.code, code, error.message);
+  return true;
+};
+
+describe('verifyAndroidKeyAttestation on real device chains', () => {
+  assert.ok(VECTORS.length >= 6);
+  for (const v of VECTORS) {
+    it(`${v.name}: verifies, with the values its description lists`, async () => {
+      const result = await verifyAndroidKeyAttestation(optionsFor(v));
+      const d = v.described;
+      assert.equal(result.attestationVersion, Number(d.attestationVersion));
+      assert.equal(result.securityLevel, d.attestationSecurityLevel);
+      assert.deepEqual(
+        result.packageNames,
+        d.softwareEnforced.attestationApplicationId.packages.map((p) => p.name),
+      );
+      assert.equal(result.verifiedBootState, d.hardwareEnforced.rootOfTrust.verifiedBootState);
+      assert.equal(result.deviceLocked, d.hardwareEnforced.rootOfTrust.deviceLocked);
+      if (d.hardwareEnforced.osVersion) {
+        assert.equal(result.osVersion, Number(d.hardwareEnforced.osVersion));
+      }
+      const leafKey = new X509Certificate(v.chain[0] as string).publicKey.export({ format: 'jwk' });
+      assert.deepEqual(result.publicKeyJwk, leafKey);
+    });
+  }
+
+  it('chains to the RSA root and to the 2025 EC P-384 root are both trusted by default', () => {
+    const tops = VECTORS.map(
+      (v) => new X509Certificate(v.chain.at(-1) as string).publicKey.asymmetricKeyType,
+    );
+    assert.ok(tops.includes('rsa') && tops.includes('ec'));
+    assert.equal(GOOGLE_HARDWARE_ATTESTATION_ROOTS.length, 2);
+  });
+
+  it('an unverified, unlocked development device is refused under the defaults', async () => {
+    const dev = VECTORS.find(
+      (v) => v.described.hardwareEnforced.rootOfTrust.verifiedBootState !== 'VERIFIED',
+    );
+    assert.ok(dev);
+    const strict = { ...optionsFor(dev), requireVerifiedBoot: true, requireDeviceLocked: false };
+    await assert.rejects(verifyAndroidKeyAttestation(strict), refusedWith('boot_not_verified'));
+    const locked = { ...optionsFor(dev), requireVerifiedBoot: false, requireDeviceLocked: true };
+    await assert.rejects(verifyAndroidKeyAttestation(locked), refusedWith('device_not_locked'));
+  });
+
+  describe('negative variants (Pixel 9a, TEE, EC root)', () => {
+    const v = VECTORS.find((x) => x.name === 'tegu_sdk36_TEE_EC_2026_ROOT') as Vector;
+    const base = () => optionsFor(v);
+
+    it('wrong challenge → challenge_mismatch', async () => {
+      await assert.rejects(
+        verifyAndroidKeyAttestation({ ...base(), challenge: Buffer.from('another challenge') }),
+        refusedWith('challenge_mismatch'),
+      );
+    });
+    it('another package → app_id_mismatch', async () => {
+      await assert.rejects(
+        verifyAndroidKeyAttestation({ ...base(), packageNames: ['com.evil.clone'] }),
+        refusedWith('app_id_mismatch'),
+      );
+    });
+    it('another signing digest → app_id_mismatch', async () => {
+      await assert.rejects(
+        verifyAndroidKeyAttestation({ ...base(), signingCertDigests: ['ab'.repeat(32)] }),
+        refusedWith('app_id_mismatch'),
+      );
+    });
+    it('the signing digest may be given as hex', async () => {
+      const digest = Buffer.from(base().signingCertDigests[0] as string, 'base64').toString('hex');
+      await verifyAndroidKeyAttestation({ ...base(), signingCertDigests: [digest] });
+    });
+    it('an untrusted root → chain_untrusted', async () => {
+      const rsaOnly = GOOGLE_HARDWARE_ATTESTATION_ROOTS.filter(
+        (r) => new X509Certificate(r).publicKey.asymmetricKeyType === 'rsa',
+      );
+      await assert.rejects(
+        verifyAndroidKeyAttestation({ ...base(), roots: rsaOnly }),
+        refusedWith('chain_untrusted'),
+      );
+    });
+    it('checked at a later date, when a certificate has expired → certificate_expired', async () => {
+      await assert.rejects(
+        verifyAndroidKeyAttestation({ ...base(), now: new Date('2100-01-01T00:00:00Z') }),
+        refusedWith('certificate_expired'),
+      );
+    });
+    it('tampered bytes in a certificate → chain_untrusted or malformed, never accepted', async () => {
+      const der = Buffer.from((v.chain[1] as string).replace(/-----[^-]+-----|\s/g, ''), 'base64');
+      der[der.length - 10] = (der[der.length - 10] as number) ^ 0xff;
+      const chain = [...v.chain];
+      chain[1] = der.toString('base64');
+      await assert.rejects(verifyAndroidKeyAttestation({ ...base(), chain }), (error: unknown) => {
+        assert.ok(error instanceof AttestationError);
+        assert.ok(['chain_untrusted', 'malformed'].includes(error.code), error.code);
+        return true;
+      });
+    });
+    it('a revoked serial anywhere in the chain → revoked', async () => {
+      for (const cert of v.chain.slice(0, -1)) {
+        const serial = new X509Certificate(cert).serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
+        await assert.rejects(
+          verifyAndroidKeyAttestation({
+            ...base(),
+            revocationList: {
+              entries: { [serial]: { status: 'REVOKED', reason: 'KEY_COMPROMISE' } },
+            },
+          }),
+          refusedWith('revoked'),
+        );
+      }
+    });
+    it('a StrongBox minimum refuses a TEE key → security_level_too_low', async () => {
+      await assert.rejects(
+        verifyAndroidKeyAttestation({ ...base(), minSecurityLevel: 'STRONG_BOX' }),
+        refusedWith('security_level_too_low'),
+      );
+      const strongBox = VECTORS.find((x) => x.name === 'tegu_sdk36_SB_EC_2026_ROOT') as Vector;
+      await verifyAndroidKeyAttestation({
+        ...optionsFor(strongBox),
+        minSecurityLevel: 'STRONG_BOX',
+      });
+    });
+    it('a chain without its issuers → malformed; a leaf alone cannot be trusted', async () => {
+      await assert.rejects(
+        verifyAndroidKeyAttestation({ ...base(), chain: v.chain.slice(0, 1) }),
+        refusedWith('malformed'),
+      );
+    });
+  });
+
+  it('a malformed RootOfTrust is refused, not read as defaults', async () => {
+    const pem = readFileSync(new URL('invalid_malformed_rot_device_locked.pem', FIXTURES), 'utf8');
+    const chain = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    const certs = chain.map((c) => new X509Certificate(c));
+    const now = new Date(Math.max(...certs.map((c) => new Date(c.validFrom).getTime())) + 60_000);
+    await assert.rejects(
+      verifyAndroidKeyAttestation({
+        chain,
+        challenge: Buffer.alloc(0),
+        packageNames: [],
+        signingCertDigests: [],
+        requireVerifiedBoot: false,
+        requireDeviceLocked: false,
+        now,
+      }),
+      (error: unknown) => error instanceof AttestationError,
+    );
+  });
+});
