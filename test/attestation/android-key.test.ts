@@ -5,12 +5,24 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { SecurityLevel, VerifiedBootState } from '@peculiar/asn1-android';
 import {
   type AndroidKeyAttestationOptions,
   AttestationError,
+  androidKeyVerifier,
+  attestationBinding,
   GOOGLE_HARDWARE_ATTESTATION_ROOTS,
   verifyAndroidKeyAttestation,
 } from 'mobile-oidc-provider/attestation';
+import {
+  type AndroidClaims,
+  createAndroidRoot,
+  TEST_PACKAGE,
+  TEST_SIGNING_DIGEST,
+} from '../helpers/android-attestation.js';
+import { startExample } from '../helpers/example.js';
+import { postRegistration } from '../helpers/registration.js';
+import { attestedTemplate, createDeviceKey } from '../helpers/test-attestation.js';
 
 const FIXTURES = new URL('../fixtures/android-key/', import.meta.url);
 
@@ -213,5 +225,110 @@ describe('verifyAndroidKeyAttestation on real device chains', () => {
       }),
       (error: unknown) => error instanceof AttestationError,
     );
+  });
+});
+
+describe('verifyAndroidKeyAttestation on generated attestations (branches real chains do not reach)', () => {
+  const challenge = Buffer.from('generated challenge');
+  async function attested(claims: Partial<AndroidClaims>) {
+    const root = await createAndroidRoot();
+    const device = await createDeviceKey();
+    const chain = await root.attest(device.publicKey, { challenge, ...claims });
+    return {
+      chain,
+      challenge,
+      packageNames: [TEST_PACKAGE],
+      signingCertDigests: [Buffer.from(TEST_SIGNING_DIGEST).toString('hex')],
+      roots: [root.pem],
+    } satisfies AndroidKeyAttestationOptions;
+  }
+
+  it('a TEE key generated on a verified, locked device verifies', async () => {
+    const result = await verifyAndroidKeyAttestation(await attested({}));
+    assert.equal(result.securityLevel, 'TRUSTED_ENVIRONMENT');
+    assert.equal(result.osPatchLevel, 202501);
+  });
+  it('an imported key (origin IMPORTED) → key_not_generated', async () => {
+    await assert.rejects(
+      verifyAndroidKeyAttestation(await attested({ origin: 2 })),
+      refusedWith('key_not_generated'),
+    );
+  });
+  it('a software key → security_level_too_low (accepted only with minSecurityLevel SOFTWARE)', async () => {
+    const options = await attested({ securityLevel: SecurityLevel.software });
+    await assert.rejects(
+      verifyAndroidKeyAttestation(options),
+      refusedWith('security_level_too_low'),
+    );
+    const result = await verifyAndroidKeyAttestation({ ...options, minSecurityLevel: 'SOFTWARE' });
+    assert.equal(result.securityLevel, 'SOFTWARE');
+  });
+  it('a self-signed boot image → boot_not_verified; an unlocked bootloader → device_not_locked', async () => {
+    await assert.rejects(
+      verifyAndroidKeyAttestation(await attested({ bootState: VerifiedBootState.selfSigned })),
+      refusedWith('boot_not_verified'),
+    );
+    await assert.rejects(
+      verifyAndroidKeyAttestation(await attested({ deviceLocked: false })),
+      refusedWith('device_not_locked'),
+    );
+  });
+});
+
+describe('the android-key evidence format in registration', () => {
+  it('the attested key is the registered key: cal=by-policy; another registered key is refused', async () => {
+    const root = await createAndroidRoot();
+    const server = await startExample((o) => ({
+      ...o,
+      registration: {
+        ...o.registration,
+        templates: [
+          ...(o.registration?.templates ?? []),
+          {
+            ...attestedTemplate('io.example.android', 'optional'),
+            attestation: { formats: ['android-key'], appIds: [TEST_PACKAGE] },
+          },
+        ],
+      },
+      attestation: {
+        verifiers: {
+          'android-key': androidKeyVerifier({
+            packageNames: [TEST_PACKAGE],
+            signingCertDigests: [Buffer.from(TEST_SIGNING_DIGEST).toString('base64')],
+            roots: [root.pem],
+          }),
+        },
+      },
+    }));
+    try {
+      const register = async (registers?: Awaited<ReturnType<typeof createDeviceKey>>) => {
+        const device = await createDeviceKey();
+        const res = await fetch(`${server.issuer}/attestation/challenge`, { method: 'POST' });
+        const { attestation_challenge: value } = (await res.json()) as {
+          attestation_challenge: string;
+        };
+        const key = registers ?? device;
+        const binding = await attestationBinding(value, key.jwk);
+        const chain = await root.attest(device.publicKey, { challenge: binding.clientDataHash });
+        return postRegistration(server.issuer, {
+          software_id: 'io.example.android',
+          jwks: { keys: [key.jwk] },
+          attestation: { format: 'android-key', challenge: value, evidence: chain },
+        });
+      };
+      const ok = await register();
+      assert.equal(ok.status, 201, JSON.stringify(ok.body));
+      assert.equal(ok.body.cal, 'by-policy');
+      const info = await server.auth.devices.get(ok.body.client_id);
+      assert.deepEqual(info?.registeredBy.evidence?.verdicts, [
+        'security-level:TRUSTED_ENVIRONMENT',
+        'boot:VERIFIED',
+      ]);
+      const other = await register(await createDeviceKey());
+      assert.equal(other.status, 403);
+      assert.match(other.body.error_description, /not the key registered|another challenge/);
+    } finally {
+      await server.close();
+    }
   });
 });
