@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import {
   AttestationApplicationId,
   type AuthorizationList,
@@ -7,12 +7,12 @@ import {
   VerifiedBootState,
 } from '@peculiar/asn1-android';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import type { JWK } from 'jose';
 import { AttestationError } from '../../errors.js';
 import type { EvidenceVerifier } from '../types.js';
 import { bytesOf } from './encoding.js';
 import { GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './google-roots.js';
+import { extensionValue, parseCertificate, verifyChain } from './x509.js';
 
 /**
  * Where an Android key lives, weakest first.
@@ -120,60 +120,20 @@ export interface AndroidKeyAttestation {
   osPatchLevel: number | undefined;
 }
 
-const PEM = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/;
-
-function certificate(value: string, what: string): X509Certificate {
-  try {
-    const body = PEM.exec(value)?.[1] ?? value;
-    return new X509Certificate(Buffer.from(body.replace(/\s/g, ''), 'base64'));
-  } catch (cause) {
-    throw new AttestationError('malformed', `${what} is not a certificate`, { cause });
-  }
-}
-
-const spki = (cert: X509Certificate) => cert.publicKey.export({ type: 'spki', format: 'der' });
 // Serial numbers as Google's status list writes them: lowercase hex without leading zeros.
 const serialOf = (cert: X509Certificate) => cert.serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
 
-/** Signatures, validity at `now`, the pinned root and the status list, for every certificate. */
-function checkChain(chain: X509Certificate[], options: AndroidKeyAttestationOptions, now: Date) {
-  const roots = (options.roots ?? GOOGLE_HARDWARE_ATTESTATION_ROOTS).map((pem, i) =>
-    spki(certificate(pem, `root ${i}`)),
-  );
+function checkRevocation(chain: X509Certificate[], list: AndroidRevocationList | undefined) {
   for (const [i, cert] of chain.entries()) {
-    const issuer = chain[i + 1] ?? cert;
-    if (!cert.verify(issuer.publicKey)) {
-      throw new AttestationError('chain_untrusted', `certificate ${i} is not signed by its issuer`);
-    }
-    if (new Date(cert.validFrom) > now || new Date(cert.validTo) < now) {
-      throw new AttestationError(
-        'certificate_expired',
-        `certificate ${i} is not valid at this time`,
-      );
-    }
-    const status = options.revocationList?.entries[serialOf(cert)];
+    const status = list?.entries[serialOf(cert)];
     if (status) {
       throw new AttestationError('revoked', `certificate ${i} is ${status.status.toLowerCase()}`);
     }
   }
-  const top = chain.at(-1) as X509Certificate;
-  if (!roots.some((root) => root.equals(spki(top)))) {
-    throw new AttestationError('chain_untrusted', 'the chain does not end at a trusted root');
-  }
 }
 
 function keyDescription(leaf: X509Certificate): KeyDescription {
-  let parsed: Certificate;
-  try {
-    parsed = AsnConvert.parse(leaf.raw, Certificate);
-  } catch (cause) {
-    throw new AttestationError('malformed', 'the attestation certificate cannot be parsed', {
-      cause,
-    });
-  }
-  const extension = parsed.tbsCertificate.extensions?.find(
-    (e) => e.extnID === id_ce_keyDescription,
-  );
+  const extension = extensionValue(leaf, id_ce_keyDescription);
   if (!extension) {
     throw new AttestationError(
       'malformed',
@@ -181,7 +141,7 @@ function keyDescription(leaf: X509Certificate): KeyDescription {
     );
   }
   try {
-    return AsnConvert.parse(extension.extnValue.buffer, KeyDescription);
+    return AsnConvert.parse(extension, KeyDescription);
   } catch (cause) {
     throw new AttestationError('malformed', 'the key attestation extension is malformed', {
       cause,
@@ -237,8 +197,9 @@ export async function verifyAndroidKeyAttestation(
   if (options.chain.length < 2) {
     throw new AttestationError('malformed', 'the attestation chain needs the leaf and its issuers');
   }
-  const chain = options.chain.map((c, i) => certificate(c, `certificate ${i}`));
-  checkChain(chain, options, now);
+  const chain = options.chain.map((c, i) => parseCertificate(c, `certificate ${i}`));
+  verifyChain(chain, options.roots ?? GOOGLE_HARDWARE_ATTESTATION_ROOTS, now);
+  checkRevocation(chain, options.revocationList);
   const leaf = chain[0] as X509Certificate;
   const description = keyDescription(leaf);
 

@@ -18,6 +18,16 @@ export {
   type VerifiedBootStateName,
   verifyAndroidKeyAttestation,
 } from './android-key.js';
+export {
+  type AppAttestAssertionOptions,
+  type AppAttestAttestation,
+  type AppAttestAttestationOptions,
+  type AppAttestVerifierOptions,
+  appAttestVerifier,
+  verifyAppAttestAssertion,
+  verifyAppAttestAttestation,
+} from './app-attest.js';
+export { APPLE_APP_ATTESTATION_ROOT } from './apple-roots.js';
 export { GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './google-roots.js';
 export {
   type DeviceVerdict,
