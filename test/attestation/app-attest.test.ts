@@ -9,9 +9,15 @@ import type { JWK } from 'jose';
 import {
   type AppAttestAttestationOptions,
   AttestationError,
+  appAttestVerifier,
+  attestationBinding,
   verifyAppAttestAssertion,
   verifyAppAttestAttestation,
 } from 'mobile-oidc-provider/attestation';
+import { createAppAttestCa, TEST_APP_ID } from '../helpers/app-attest.js';
+import { startExample } from '../helpers/example.js';
+import { postRegistration } from '../helpers/registration.js';
+import { attestedTemplate, createDeviceKey } from '../helpers/test-attestation.js';
 
 const FIXTURES = new URL('../fixtures/app-attest/', import.meta.url);
 const read = (name: string) => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
@@ -165,5 +171,74 @@ describe('verifyAppAttestAssertion on a real assertion', () => {
       verifyAppAttestAssertion({ ...options(), appId: 'V8H6LQ9448.com.evil.clone' }),
       refusedWith('app_id_mismatch'),
     );
+  });
+});
+
+describe('generated App Attest attestations', () => {
+  it('an unknown AAGUID → malformed; production verifies with the injected root', async () => {
+    const ca = await createAppAttestCa();
+    const clientData = Buffer.from('client data');
+    const good = await ca.attest(clientData);
+    const options = (evidence: { attestation: string; keyId: string }) => ({
+      attestation: Buffer.from(evidence.attestation, 'base64'),
+      keyId: evidence.keyId,
+      challenge: clientData,
+      appId: TEST_APP_ID,
+      roots: [ca.rootPem],
+    });
+    assert.equal((await verifyAppAttestAttestation(options(good))).environment, 'production');
+    const odd = await ca.attest(clientData, { aaguid: Buffer.alloc(16, 1) });
+    await assert.rejects(verifyAppAttestAttestation(options(odd)), refusedWith('malformed'));
+  });
+});
+
+describe('the apple-appattest evidence format in registration', () => {
+  it('attestKey over SHA-256(binding.clientData) → instance with cal=by-policy; other client data is refused', async () => {
+    const ca = await createAppAttestCa();
+    const server = await startExample((o) => ({
+      ...o,
+      registration: {
+        ...o.registration,
+        templates: [
+          ...(o.registration?.templates ?? []),
+          {
+            ...attestedTemplate('io.example.ios', 'optional'),
+            attestation: { formats: ['apple-appattest'], appIds: [TEST_APP_ID] },
+          },
+        ],
+      },
+      attestation: {
+        verifiers: {
+          'apple-appattest': appAttestVerifier({ appId: TEST_APP_ID, roots: [ca.rootPem] }),
+        },
+      },
+    }));
+    try {
+      const register = async (clientDataFor: (binding: { clientData: string }) => string) => {
+        const device = await createDeviceKey();
+        const res = await fetch(`${server.issuer}/attestation/challenge`, { method: 'POST' });
+        const { attestation_challenge: challenge } = (await res.json()) as {
+          attestation_challenge: string;
+        };
+        const binding = await attestationBinding(challenge, device.jwk);
+        const evidence = await ca.attest(Buffer.from(clientDataFor(binding)));
+        return postRegistration(server.issuer, {
+          software_id: 'io.example.ios',
+          jwks: { keys: [device.jwk] },
+          attestation: { format: 'apple-appattest', challenge, evidence },
+        });
+      };
+      const ok = await register((binding) => binding.clientData);
+      assert.equal(ok.status, 201, JSON.stringify(ok.body));
+      assert.equal(ok.body.cal, 'by-policy');
+      const info = await server.auth.devices.get(ok.body.client_id);
+      assert.equal(info?.registeredBy.evidence?.platform, 'ios');
+      assert.deepEqual(info?.registeredBy.evidence?.verdicts, ['environment:production']);
+      const unbound = await register(() => 'just the challenge');
+      assert.equal(unbound.status, 403);
+      assert.match(unbound.body.error_description, /another challenge/);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -93,8 +93,8 @@ describe('the packed tarball', () => {
     await writeFile(
       join(consumer, 'smoke.mjs'),
       `import { createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError } from 'mobile-oidc-provider';
-import { AttestationError, attestationBinding, playIntegrityVerifier, verifyPlayIntegrityToken } from 'mobile-oidc-provider/attestation';
-for (const [name, f] of Object.entries({ createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError, AttestationError, attestationBinding, playIntegrityVerifier, verifyPlayIntegrityToken })) {
+import { AttestationError, attestationBinding, appAttestVerifier, androidKeyVerifier, playIntegrityVerifier, verifyAndroidKeyAttestation, verifyAppAttestAssertion, verifyAppAttestAttestation, verifyPlayIntegrityToken, GOOGLE_HARDWARE_ATTESTATION_ROOTS, APPLE_APP_ATTESTATION_ROOT } from 'mobile-oidc-provider/attestation';
+for (const [name, f] of Object.entries({ createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError, AttestationError, attestationBinding, appAttestVerifier, androidKeyVerifier, playIntegrityVerifier, verifyAndroidKeyAttestation, verifyAppAttestAssertion, verifyAppAttestAttestation, verifyPlayIntegrityToken })) {
   if (typeof f !== 'function') throw new Error(name + ' is not exported as a function');
 }
 console.warn = () => {}; // development mode warns about its generated keys
@@ -119,6 +119,7 @@ try {
 } catch (error) {
   if (!(error instanceof AttestationError) || error.code !== 'malformed') throw error;
 }
+if (GOOGLE_HARDWARE_ATTESTATION_ROOTS.length !== 2 || !APPLE_APP_ATTESTATION_ROOT.includes('BEGIN CERTIFICATE')) throw new Error('roots missing');
 console.log('ok');
 `,
     );
