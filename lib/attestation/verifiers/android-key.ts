@@ -45,7 +45,19 @@ const ORIGIN_GENERATED = 0;
  */
 export interface AndroidRevocationList {
   /** Revoked or suspended certificates, by serial number in lowercase hex. */
-  entries: Record<string, { status: string; reason?: string }>;
+  entries: Record<string, AndroidRevocationEntry>;
+}
+
+/**
+ * One entry of Google's attestation status list.
+ *
+ * @group Android Key Attestation
+ */
+export interface AndroidRevocationEntry {
+  /** `REVOKED` or `SUSPENDED`. */
+  status: string;
+  /** Why, e.g. `KEY_COMPROMISE`. */
+  reason?: string;
 }
 
 /**

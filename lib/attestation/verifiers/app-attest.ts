@@ -209,6 +209,16 @@ export interface AppAttestAssertionOptions {
 }
 
 /**
+ * What a verified App Attest assertion says.
+ *
+ * @group App Attest
+ */
+export interface AppAttestAssertion {
+  /** The assertion's counter: store it as the key's `previousSignCount`. */
+  signCount: number;
+}
+
+/**
  * Verifies an App Attest assertion: the ES256 signature over SHA-256(authenticatorData ‖
  * SHA-256(clientData)), the RP id hash, and a counter strictly above `previousSignCount` (store
  * the returned `signCount` atomically before trusting the request).
@@ -218,7 +228,7 @@ export interface AppAttestAssertionOptions {
  */
 export async function verifyAppAttestAssertion(
   options: AppAttestAssertionOptions,
-): Promise<{ signCount: number }> {
+): Promise<AppAttestAssertion> {
   const assertion = decode(options.assertion, 'assertion');
   const signature = bytesField(assertion, 'signature', 'assertion');
   const authenticatorData = bytesField(assertion, 'authenticatorData', 'assertion');

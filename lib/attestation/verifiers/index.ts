@@ -12,6 +12,7 @@ export {
   type AndroidKeyAttestation,
   type AndroidKeyAttestationOptions,
   type AndroidKeyVerifierOptions,
+  type AndroidRevocationEntry,
   type AndroidRevocationList,
   type AndroidSecurityLevel,
   androidKeyVerifier,
@@ -19,6 +20,7 @@ export {
   verifyAndroidKeyAttestation,
 } from './android-key.js';
 export {
+  type AppAttestAssertion,
   type AppAttestAssertionOptions,
   type AppAttestAttestation,
   type AppAttestAttestationOptions,
