@@ -5,6 +5,7 @@ import {
   type Template,
 } from 'mobile-oidc-provider';
 import { demoAccounts } from './accounts.js';
+import { type AttestationEnv, attestationFromEnv } from './attestation.js';
 import { type FallbackEnv, fallbackClients } from './fallback.js';
 import { type KeyEnv, keysFromEnv } from './keys.js';
 
@@ -55,7 +56,7 @@ export function fallbackTemplate(fallbackClientIds: string[]): Template {
 }
 
 /** Environment the example reads. */
-export interface ExampleEnv extends KeyEnv, FallbackEnv {
+export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv {
   /** When set (`redis://…`), everything is stored in this Redis instead of in memory. */
   REDIS_URL?: string;
   /** Prefix of every Redis key. @default 'mop:' */
@@ -79,6 +80,7 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
   const port = env.PORT ?? '3000';
   const resourceServerSecret = env.RESOURCE_SERVER_SECRET;
   const fallback = fallbackClients(env);
+  const attested = attestationFromEnv(env);
   return {
     issuer: env.ISSUER ?? `http://localhost:${port}`,
     development: env.NODE_ENV !== 'production',
@@ -110,8 +112,13 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
     ],
     introspection: { resourceServers: resourceServerSecret ? ['example-api'] : [] },
     registration: {
-      templates: [appTemplate, fallbackTemplate(fallback.map((c) => c.client_id))],
+      templates: [
+        appTemplate,
+        fallbackTemplate(fallback.map((c) => c.client_id)),
+        ...(attested.template ? [attested.template] : []),
+      ],
     },
+    ...attested.options,
     // Paying needs an install whose identity rests on more than a secret shipped in every copy.
     assurance: { minimumLevels: { payments: 'by-provisioned-key' } },
     devices: {

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { createExampleServer } from './app.js';
+import { ATTESTED_SOFTWARE_ID, attestationFromEnv } from './attestation.js';
 
 const server = await createExampleServer();
 const port = Number(process.env.PORT ?? 3000);
@@ -17,6 +18,12 @@ const http = createServer((req, res) => {
 http.listen(port, () => {
   console.log(`mobile-oidc-provider example: ${server.issuer} (listening on port ${port})`);
   console.log(`discovery: ${server.issuer}/.well-known/openid-configuration`);
+  const { formats } = attestationFromEnv(process.env);
+  console.log(
+    formats.length > 0
+      ? `attestation: ${ATTESTED_SOFTWARE_ID} accepts ${formats.join(', ')}`
+      : 'attestation: off (set APP_ATTEST_APP_ID, or ANDROID_PACKAGE_NAME with ANDROID_SIGNING_CERT_DIGESTS)',
+  );
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
