@@ -189,6 +189,22 @@ describe('verifyAndroidKeyAttestation on real device chains', () => {
         );
       }
     });
+    it('a status list older than maxRevocationListAge, or without fetchedAt, fails closed → revocation_list_stale', async () => {
+      const maxRevocationListAge = 86_400;
+      const fresh = { entries: {}, fetchedAt: new Date(v.now.getTime() - 3_600_000) };
+      await verifyAndroidKeyAttestation({ ...base(), revocationList: fresh, maxRevocationListAge });
+      const old = { entries: {}, fetchedAt: new Date(v.now.getTime() - 2 * 86_400_000) };
+      for (const revocationList of [old, { entries: {} }, undefined]) {
+        await assert.rejects(
+          verifyAndroidKeyAttestation({
+            ...base(),
+            ...(revocationList ? { revocationList } : {}),
+            maxRevocationListAge,
+          }),
+          refusedWith('revocation_list_stale'),
+        );
+      }
+    });
     it('a StrongBox minimum refuses a TEE key → security_level_too_low', async () => {
       await assert.rejects(
         verifyAndroidKeyAttestation({ ...base(), minSecurityLevel: 'STRONG_BOX' }),

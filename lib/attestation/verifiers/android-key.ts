@@ -46,6 +46,8 @@ const ORIGIN_GENERATED = 0;
 export interface AndroidRevocationList {
   /** Revoked or suspended certificates, by serial number in lowercase hex. */
   entries: Record<string, AndroidRevocationEntry>;
+  /** When your copy was fetched from Google: checked against `maxRevocationListAge`. */
+  fetchedAt?: Date;
 }
 
 /**
@@ -100,6 +102,12 @@ export interface AndroidKeyAttestationOptions {
   roots?: readonly string[];
   /** Google's status list; any certificate of the chain listed in it is refused. */
   revocationList?: AndroidRevocationList;
+  /**
+   * The oldest status list accepted, in seconds since its `fetchedAt`. When set, a missing list,
+   * a list without `fetchedAt` or an older one fails closed (`revocation_list_stale`). Unset,
+   * the list is used as given.
+   */
+  maxRevocationListAge?: number;
   /** The time to check validity periods at. @default the current time */
   now?: Date;
 }
@@ -135,7 +143,21 @@ export interface AndroidKeyAttestation {
 // Serial numbers as Google's status list writes them: lowercase hex without leading zeros.
 const serialOf = (cert: X509Certificate) => cert.serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
 
-function checkRevocation(chain: X509Certificate[], list: AndroidRevocationList | undefined) {
+function checkRevocation(
+  chain: X509Certificate[],
+  list: AndroidRevocationList | undefined,
+  maxAge: number | undefined,
+  now: Date,
+) {
+  if (maxAge !== undefined) {
+    const fetchedAt = list?.fetchedAt?.getTime();
+    if (fetchedAt === undefined || now.getTime() - fetchedAt > maxAge * 1000) {
+      throw new AttestationError(
+        'revocation_list_stale',
+        'the attestation status list is missing or too old to rely on',
+      );
+    }
+  }
   for (const [i, cert] of chain.entries()) {
     const status = list?.entries[serialOf(cert)];
     if (status) {
@@ -211,7 +233,7 @@ export async function verifyAndroidKeyAttestation(
   }
   const chain = options.chain.map((c, i) => parseCertificate(c, `certificate ${i}`));
   verifyChain(chain, options.roots ?? GOOGLE_HARDWARE_ATTESTATION_ROOTS, now);
-  checkRevocation(chain, options.revocationList);
+  checkRevocation(chain, options.revocationList, options.maxRevocationListAge, now);
   const leaf = chain[0] as X509Certificate;
   const description = keyDescription(leaf);
 
