@@ -224,7 +224,7 @@ describe('verifyAndroidKeyAttestation on real device chains', () => {
     });
   });
 
-  it('a malformed RootOfTrust is refused, not read as defaults', async () => {
+  it('a RootOfTrust that is not DER (deviceLocked encoded as 0x01) is malformed, not read as locked', async () => {
     const pem = readFileSync(new URL('invalid_malformed_rot_device_locked.pem', FIXTURES), 'utf8');
     const chain = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
     const certs = chain.map((c) => new X509Certificate(c));
@@ -235,11 +235,9 @@ describe('verifyAndroidKeyAttestation on real device chains', () => {
         challenge: Buffer.alloc(0),
         packageNames: [],
         signingCertDigests: [],
-        requireVerifiedBoot: false,
-        requireDeviceLocked: false,
         now,
       }),
-      (error: unknown) => error instanceof AttestationError,
+      refusedWith('malformed'),
     );
   });
 });

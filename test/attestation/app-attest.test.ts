@@ -156,7 +156,7 @@ describe('verifyAppAttestAssertion on a real assertion', () => {
       refusedWith('signature_invalid'),
     );
   });
-  it('another key → signature_invalid; another app → app_id_mismatch', async () => {
+  it('a corrupted key is refused; another app → app_id_mismatch', async () => {
     const other = createPublicKey(read('assertion.json').publicKeyPem).export({
       format: 'jwk',
     }) as JWK;

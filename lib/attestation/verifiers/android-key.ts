@@ -174,13 +174,23 @@ function keyDescription(leaf: X509Certificate): KeyDescription {
       'the leaf certificate has no key attestation extension',
     );
   }
+  let description: KeyDescription;
   try {
-    return AsnConvert.parse(extension, KeyDescription);
+    description = AsnConvert.parse(extension, KeyDescription);
   } catch (cause) {
     throw new AttestationError('malformed', 'the key attestation extension is malformed', {
       cause,
     });
   }
+  // The parser reads BER leniently (a BOOLEAN of 0x01 is true); a RootOfTrust that is not the
+  // exact DER of what was read is malformed, not "locked".
+  const lists = [description.teeEnforced, description.softwareEnforced];
+  for (const rootOfTrust of lists.map((list) => list.rootOfTrust)) {
+    if (rootOfTrust && !extension.includes(Buffer.from(AsnConvert.serialize(rootOfTrust)))) {
+      throw new AttestationError('malformed', 'the RootOfTrust is not DER-encoded');
+    }
+  }
+  return description;
 }
 
 // asn1-schema yields OCTET STRINGs as ArrayBuffers or OctetString objects.
