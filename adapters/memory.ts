@@ -171,6 +171,8 @@ export class MemoryStore implements Store {
   readonly #now: () => number;
   readonly #adapters = new Map<string, MemoryModelAdapter>();
   readonly #uses = new Map<string, UseCounter>();
+  // raiseCounter's counters: `count` is the value, with the same expiry bookkeeping.
+  readonly #counters = new Map<string, UseCounter>();
   /** Index name → member → the member's expiry in ms (`Infinity` for never). */
   readonly #indexes = new Map<string, Map<string, number>>();
   readonly #rateLimiters = new RateLimiters(
@@ -218,6 +220,17 @@ export class MemoryStore implements Store {
    * Takes one use of `key` if fewer than `maxUses` are taken. Atomic within this process: the
    * check and the increment run without an `await` between them.
    */
+  /** Raises the counter `key` to `value` if it is greater; JavaScript runs this atomically. */
+  async raiseCounter(key: string, value: number, ttlSeconds: number): Promise<boolean> {
+    const now = this.#now();
+    let counter = this.#counters.get(key);
+    if (counter && counter.expiresAt <= now) counter = undefined;
+    if (counter && counter.count >= value) return false;
+    const expiresAt = Math.max(counter?.expiresAt ?? 0, expiryFor(now, ttlSeconds));
+    this.#counters.set(key, { count: value, expiresAt });
+    return true;
+  }
+
   async takeUse(key: string, maxUses: number, ttlSeconds: number): Promise<boolean> {
     const now = this.#now();
     let counter = this.#uses.get(key);
@@ -299,6 +312,9 @@ export class MemoryStore implements Store {
   #sweep(): void {
     const now = this.#now();
     for (const adapter of this.#adapters.values()) adapter.sweep(now);
+    for (const [key, counter] of this.#counters) {
+      if (counter.expiresAt <= now) this.#counters.delete(key);
+    }
     for (const [key, counter] of this.#uses) {
       if (counter.expiresAt <= now) this.#uses.delete(key);
     }

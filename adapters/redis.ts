@@ -7,6 +7,7 @@
 //   Pgrant:{<grantId>}          ZSET    members `<model>:<id>`, score = the member's expiry in ms
 //                                       (+inf = never). Expires with its longest-lived member.
 //   Puse:{<key>}                STRING  use count of a limited-use item (takeUse/returnUse).
+//   Pcounter:{<key>}            STRING  a counter that only rises (raiseCounter).
 //   Pindex:{<name>}             ZSET    the library's indexes (addToIndex), scored like Pgrant.
 //
 // Every script and every command touches exactly one key, so the store works unchanged on Redis
@@ -144,6 +145,15 @@ local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if used > 0 then redis.call('DECR', KEYS[1]) end
 return 1`;
 
+// Raises a counter to ARGV[1] if that is greater (a missing counter is -1); the TTL is never
+// shortened. Returns 1 = raised, 0 = it already held that much. ARGV: value, TTL ms.
+const RAISE_COUNTER = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) <= current then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
 type Client = Redis | Cluster;
 
 /** The client with the store's scripts defined on it (`defineCommand`). */
@@ -157,6 +167,7 @@ type Scripted = Client & {
   mopIndexRead(key: string): Promise<string[]>;
   mopTakeUse(key: string, maxUses: string, ttlMs: string): Promise<number>;
   mopReturnUse(key: string): Promise<number>;
+  mopRaiseCounter(key: string, value: string, ttlMs: string): Promise<number>;
 };
 
 const SCRIPTS: Record<string, string> = {
@@ -169,6 +180,7 @@ const SCRIPTS: Record<string, string> = {
   mopIndexRead: INDEX_READ,
   mopTakeUse: TAKE_USE,
   mopReturnUse: RETURN_USE,
+  mopRaiseCounter: RAISE_COUNTER,
 };
 
 /**
@@ -389,6 +401,16 @@ export class RedisStore implements Store {
       ttlMs(ttlSeconds),
     );
     return taken === 1;
+  }
+
+  /** Raises the counter `key` to `value` if that is greater: one Lua script, atomic. */
+  async raiseCounter(key: string, value: number, ttlSeconds: number): Promise<boolean> {
+    const raised = await this.#redis.mopRaiseCounter(
+      `${this.#prefix}counter:{${key}}`,
+      String(value),
+      ttlMs(ttlSeconds),
+    );
+    return raised === 1;
   }
 
   /** Gives back one use of `key`; the count never drops below zero and keeps its TTL. */

@@ -135,6 +135,7 @@ const STORE_METHODS = [
   'deleteIndex',
   'removeFromIndex',
   'consumeRate',
+  'raiseCounter',
   'close',
 ];
 

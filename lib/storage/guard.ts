@@ -72,6 +72,7 @@ export function guardStore(store: Store): Store {
     readIndex: (index) => guarded(() => store.readIndex(index)),
     deleteIndex: (index) => guarded(() => store.deleteIndex(index)),
     consumeRate: (key, limit) => guarded(() => store.consumeRate(key, limit)),
+    raiseCounter: (key, value, ttl) => guarded(() => store.raiseCounter(key, value, ttl)),
     close: () => store.close(),
   };
 }

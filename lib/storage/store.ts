@@ -79,6 +79,17 @@ export interface Store {
    */
   consumeRate(key: string, limit: RateLimitWindow): Promise<RateDecision>;
 
+  /**
+   * Atomically raises the counter named `key` to `value` if `value` is greater than what it
+   * holds (a missing counter holds -1), across every process sharing the store: of concurrent
+   * calls with the same value, exactly one succeeds. Used for counters that must strictly
+   * increase, like App Attest's.
+   *
+   * @param ttlSeconds - how long the counter must be kept from now (never shortened).
+   * @returns `true` when the counter was raised; `false` when it already held `value` or more.
+   */
+  raiseCounter(key: string, value: number, ttlSeconds: number): Promise<boolean>;
+
   /** Releases what the store opened (timers, connections). */
   close(): Promise<void>;
 }

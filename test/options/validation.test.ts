@@ -925,9 +925,8 @@ describe('resolveOptions: devices', () => {
 });
 
 describe('resolveOptions: a store has the whole Store interface', () => {
-  // Fails today: STORE_METHODS (lib/options/validate.ts:105) lacks removeFromIndex and
-  // consumeRate, so a store without them is accepted and fails only when a request needs them.
-  it('refuses a store without removeFromIndex or consumeRate', () => {
+  // A store missing a method would otherwise be accepted and fail only when a request needs it.
+  it('refuses a store without removeFromIndex, consumeRate or raiseCounter', () => {
     const full = new MemoryStore();
     const methods = {
       adapter: full.adapter.bind(full),
@@ -938,9 +937,10 @@ describe('resolveOptions: a store has the whole Store interface', () => {
       readIndex: full.readIndex.bind(full),
       deleteIndex: full.deleteIndex.bind(full),
       consumeRate: full.consumeRate.bind(full),
+      raiseCounter: full.raiseCounter.bind(full),
       close: full.close.bind(full),
     };
-    for (const missing of ['removeFromIndex', 'consumeRate'] as const) {
+    for (const missing of ['removeFromIndex', 'consumeRate', 'raiseCounter'] as const) {
       const { [missing]: _left, ...store } = methods;
       assertProblemStartingWith({ ...valid(), store }, 'options.store must be a store');
     }

@@ -390,6 +390,33 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
       });
     });
 
+    describe('raiseCounter', () => {
+      it('raises only to a greater value; a missing counter starts below 0', async () => {
+        const key = `counter:${uid()}`;
+        assert.equal(await store.raiseCounter(key, 0, 60), true);
+        assert.equal(await store.raiseCounter(key, 0, 60), false);
+        assert.equal(await store.raiseCounter(key, 5, 60), true);
+        assert.equal(await store.raiseCounter(key, 3, 60), false);
+        assert.equal(await store.raiseCounter(key, 5, 60), false);
+        assert.equal(await store.raiseCounter(key, 6, 60), true);
+      });
+
+      it('of 20 concurrent raises to one value, exactly one succeeds', async () => {
+        const key = `counter:${uid()}`;
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.raiseCounter(key, 7, 60)),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+      });
+
+      it('counts each key on its own', async () => {
+        const a = `counter:${uid()}`;
+        const b = `counter:${uid()}`;
+        assert.equal(await store.raiseCounter(a, 1, 60), true);
+        assert.equal(await store.raiseCounter(b, 1, 60), true);
+      });
+    });
+
     describe('takeUse and returnUse', () => {
       it('gives exactly one of 20 concurrent takes when maxUses is 1', async () => {
         const key = `use:${uid()}`;
