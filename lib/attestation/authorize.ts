@@ -296,6 +296,7 @@ function proofOf(input: AssuranceInput): RegistrationProof {
             platform: evidence.platform,
             app_id: evidence.appId,
             ...(evidence.keyId ? { key_id: evidence.keyId } : {}),
+            ...(evidence.assertionKey ? { assertion_key: evidence.assertionKey } : {}),
             ...(evidence.verdicts ? { verdicts: evidence.verdicts } : {}),
             ...(evidence.details ? { details: evidence.details } : {}),
           },

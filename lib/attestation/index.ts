@@ -1,3 +1,4 @@
+export { APP_ATTEST_ASSERTION_HEADER, appAttestAssertionCheck } from './assertions.js';
 export {
   type AuthorizeSettings,
   acceptsUserTokens,

@@ -56,6 +56,11 @@ export interface VerifiedEvidence {
   attestedKey?: JWK;
   /** An id of the device key the evidence is about (App Attest key id, certificate serial…). */
   keyId?: string;
+  /**
+   * A device key that signs the instance's later requests (App Attest's attested key), kept on
+   * the instance to check them (see `attestation.requireAppAttestAssertions`).
+   */
+  assertionKey?: JWK;
   /** Integrity verdicts, e.g. `MEETS_DEVICE_INTEGRITY`, `security-level:StrongBox`. */
   verdicts?: string[];
   /** Other facts to keep, e.g. an OS version or patch level. */
@@ -198,6 +203,8 @@ export interface EvidenceSummary {
   app_id: string;
   /** {@link VerifiedEvidence.keyId} */
   key_id?: string;
+  /** {@link VerifiedEvidence.assertionKey} */
+  assertion_key?: JWK;
   /** {@link VerifiedEvidence.verdicts} */
   verdicts?: string[];
   /** {@link VerifiedEvidence.details} */

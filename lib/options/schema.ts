@@ -225,6 +225,7 @@ export const optionsSchema = {
       properties: {
         verifiers: { type: 'object', additionalProperties: { isFunction: true }, default: {} },
         policy: { isFunction: true },
+        requireAppAttestAssertions: { type: 'boolean', default: false },
         challenge: {
           type: 'object',
           default: {},

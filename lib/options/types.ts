@@ -495,6 +495,17 @@ export interface AttestationOptions {
   policy?: AttestationPolicy;
   /** The challenge endpoint. */
   challenge?: ChallengeOptions;
+  /**
+   * Require an App Attest assertion on every token request of an instance registered with
+   * `apple-appattest` evidence: header `App-Attest-Assertion` (base64 CBOR) from
+   * `generateAssertion(keyId, clientDataHash: SHA-256(client_assertion))`, where
+   * `client_assertion` is the request's own `private_key_jwt` assertion. The assertion's counter
+   * must rise (kept atomically in the store), so a cloned key or a replay is refused with
+   * `invalid_client`.
+   *
+   * @default false
+   */
+  requireAppAttestAssertions?: boolean;
 }
 
 /**

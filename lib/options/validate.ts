@@ -56,6 +56,7 @@ export interface ResolvedOptions {
     verifiers: Record<string, EvidenceVerifier>;
     policy?: AttestationPolicy;
     challenge: { path: string; ttl: number; rateLimit: { points: number; duration: number } };
+    requireAppAttestAssertions: boolean;
   };
   assurance: {
     resolve?: AssuranceResolver;
@@ -99,6 +100,7 @@ const LOCKED_PROVIDER_SETTINGS: Record<string, string> = {
   clientDefaults: 'client defaults are part of the registration rules',
   extraClientMetadata: 'the library owns instance client metadata',
   extraTokenClaims: 'the library owns token claims',
+  assertJwtClientAuthClaimsAndHeader: 'the library checks App Attest assertions there',
   rotateRefreshToken: 'refresh tokens always rotate',
   issueRefreshToken: 'the library decides refresh token issuance',
   'features.devInteractions': 'the library serves the sign-in pages',

@@ -24,6 +24,11 @@ export interface ProviderWiring {
   registrationResource: string;
   /** URL of the attestation challenge endpoint, advertised in discovery when attestation is on. */
   challengeEndpoint?: string;
+  /** Checks a verified `private_key_jwt` client authentication further (App Attest assertions). */
+  checkClientAssertion?: (
+    ctx: KoaContextWithOIDC,
+    client: { clientId: string; metadata(): Record<string, unknown> } | undefined,
+  ) => Promise<void>;
   interactionUrl: (uid: string) => string;
   instancePolicy: (ctx: KoaContextWithOIDC, properties: Record<string, unknown>) => Promise<void>;
 }
@@ -126,6 +131,12 @@ export function buildProviderConfiguration(
       const record = instanceRecord(client.metadata());
       return record ? { cal: record.cal ?? 'none' } : undefined;
     },
+    ...(wiring.checkClientAssertion
+      ? {
+          assertJwtClientAuthClaimsAndHeader: async (ctx, _claims, _header, client) =>
+            wiring.checkClientAssertion?.(ctx, client),
+        }
+      : {}),
     discovery: {
       ...passthrough.discovery,
       ...(wiring.challengeEndpoint

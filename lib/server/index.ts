@@ -6,6 +6,7 @@ import Provider from 'oidc-provider';
 import { MemoryStore } from '../../adapters/memory.js';
 import {
   AttestationChallenges,
+  appAttestAssertionCheck,
   authorizeRegistration,
   createChallengeEndpoint,
   type FallbackAuthMethod,
@@ -176,6 +177,9 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       ? { challengeEndpoint: new URL(`${basePath}${challengePath}`, o.issuer).href }
       : {}),
     interactionUrl: (uid) => interactionUrl(basePath, uid),
+    ...(o.attestation.requireAppAttestAssertions
+      ? { checkClientAssertion: appAttestAssertionCheck(guarded, o.ttl.grant) }
+      : {}),
     instancePolicy: createInstancePolicy({
       findAccount: (accountId) => o.accounts.findAccount(accountId),
       rules: o.registration.instances,

@@ -2,7 +2,7 @@
 // certificate with the nonce extension, and the attestation object is CBOR-encoded as iOS does,
 // for AAGUID variants and end-to-end registration (real attestations are in test/fixtures).
 import 'reflect-metadata';
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash, KeyObject, sign, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 import { EC } from './test-pki.js';
@@ -93,7 +93,36 @@ export async function createAppAttestCa() {
       return {
         attestation: Buffer.from(isoCBOR.encode(object as never)).toString('base64'),
         keyId: keyId.toString('base64'),
+        /** The App Attest key's private half: what the Secure Enclave keeps. */
+        privateKey: keys.privateKey,
       };
     },
   };
+}
+
+/**
+ * An App Attest assertion, as `generateAssertion(keyId, SHA-256(clientData))` makes it, with the
+ * key's counter at `counter`. @returns base64 CBOR.
+ */
+export async function appAttestAssertion(
+  privateKey: webcrypto.CryptoKey,
+  clientData: Uint8Array,
+  counter: number,
+  appId = TEST_APP_ID,
+): Promise<string> {
+  const counterBytes = Buffer.alloc(4);
+  counterBytes.writeUInt32BE(counter);
+  const authenticatorData = Buffer.concat([
+    sha256(Buffer.from(appId)),
+    Buffer.from([0x40]),
+    counterBytes,
+  ]);
+  const nonce = sha256(authenticatorData, sha256(clientData));
+  const key = KeyObject.from(privateKey);
+  const signature = sign('sha256', nonce, { key, dsaEncoding: 'der' });
+  const assertion = new Map<string, unknown>([
+    ['signature', new Uint8Array(signature)],
+    ['authenticatorData', new Uint8Array(authenticatorData)],
+  ]);
+  return Buffer.from(isoCBOR.encode(assertion as never)).toString('base64');
 }

@@ -297,6 +297,7 @@ export function appAttestVerifier(settings: AppAttestVerifierOptions): EvidenceV
       appId: checks.appId,
       binding: 'client-data',
       keyId: attested.keyId,
+      assertionKey: attested.publicKeyJwk,
       verdicts: [`environment:${attested.environment}`],
     };
   };
