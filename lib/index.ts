@@ -72,10 +72,13 @@ export type {
   RegistrationPolicy,
   RegistrationPolicyInput,
   Template,
+  TemplateAndroidKeySettings,
+  TemplateAppAttestSettings,
   TemplateAttestation,
   TemplateClientMetadata,
   TemplateInstanceField,
   TemplateLookup,
+  TemplatePlayIntegritySettings,
   TemplateResolver,
   TemplateTtlOptions,
 } from './registration/index.js';

@@ -5,7 +5,7 @@ import {
   type Template,
 } from 'mobile-oidc-provider';
 import { demoAccounts } from './accounts.js';
-import { type AttestationEnv, attestationFromEnv } from './attestation.js';
+import { type AttestationEnv, attestedTemplate } from './attestation.js';
 import { type FallbackEnv, fallbackClients } from './fallback.js';
 import { type KeyEnv, keysFromEnv } from './keys.js';
 
@@ -80,7 +80,7 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
   const port = env.PORT ?? '3000';
   const resourceServerSecret = env.RESOURCE_SERVER_SECRET;
   const fallback = fallbackClients(env);
-  const attested = attestationFromEnv(env);
+  const attested = attestedTemplate(env);
   return {
     issuer: env.ISSUER ?? `http://localhost:${port}`,
     development: env.NODE_ENV !== 'production',
@@ -115,10 +115,9 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
       templates: [
         appTemplate,
         fallbackTemplate(fallback.map((c) => c.client_id)),
-        ...(attested.template ? [attested.template] : []),
+        ...(attested ? [attested] : []),
       ],
     },
-    ...attested.options,
     // Paying needs an install whose identity rests on more than a secret shipped in every copy.
     assurance: { minimumLevels: { payments: 'by-provisioned-key' } },
     devices: {

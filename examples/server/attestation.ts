@@ -1,9 +1,4 @@
-import type { AuthServerOptions, EvidenceVerifier, Template } from 'mobile-oidc-provider';
-import {
-  androidKeyVerifier,
-  appAttestVerifier,
-  playIntegrityVerifier,
-} from 'mobile-oidc-provider/attestation';
+import type { Template, TemplateAttestation } from 'mobile-oidc-provider';
 import { APP_REDIRECT_URI } from './app.js';
 
 /** The `software_id` of installs that register with platform attestation evidence. */
@@ -25,54 +20,45 @@ export interface AttestationEnv {
   PLAY_INTEGRITY_VERIFICATION_KEY?: string;
 }
 
-/** The example's attestation settings: the formats its environment configures, if any. */
-export function attestationFromEnv(env: AttestationEnv): {
-  formats: string[];
-  options: Pick<AuthServerOptions, 'attestation'>;
-  template: Template | undefined;
-} {
-  const verifiers: Record<string, EvidenceVerifier> = {};
-  const appIds: string[] = [];
+/**
+ * The example's attested template, with the built-in verifiers its environment configures, or
+ * `undefined` when it configures none.
+ */
+export function attestedTemplate(env: AttestationEnv): Template | undefined {
+  const attestation: TemplateAttestation = { formats: [] };
   if (env.APP_ATTEST_APP_ID) {
-    verifiers['apple-appattest'] = appAttestVerifier({
+    attestation.formats.push('apple-appattest');
+    attestation.appleAppAttest = {
       appId: env.APP_ATTEST_APP_ID,
       allowDevelopment: env.APP_ATTEST_ALLOW_DEVELOPMENT === '1',
-    });
-    appIds.push(env.APP_ATTEST_APP_ID);
+    };
   }
   const packageName = env.ANDROID_PACKAGE_NAME;
   const digests = (env.ANDROID_SIGNING_CERT_DIGESTS ?? '').split(',').filter(Boolean);
   if (packageName && digests.length > 0) {
-    verifiers['android-key'] = androidKeyVerifier({
-      packageNames: [packageName],
-      signingCertDigests: digests,
-    });
-    appIds.push(packageName);
+    attestation.formats.push('android-key');
+    attestation.androidKey = { packageNames: [packageName], signingCertDigests: digests };
     if (env.PLAY_INTEGRITY_DECRYPTION_KEY && env.PLAY_INTEGRITY_VERIFICATION_KEY) {
-      verifiers['play-integrity'] = playIntegrityVerifier({
-        decryptionKey: env.PLAY_INTEGRITY_DECRYPTION_KEY,
-        verificationKey: env.PLAY_INTEGRITY_VERIFICATION_KEY,
+      attestation.formats.push('play-integrity');
+      attestation.playIntegrity = {
         packageName,
         certificateSha256Digests: digests,
-      });
+        decryptionKey: env.PLAY_INTEGRITY_DECRYPTION_KEY,
+        verificationKey: env.PLAY_INTEGRITY_VERIFICATION_KEY,
+      };
     }
   }
-  const formats = Object.keys(verifiers);
-  if (formats.length === 0) return { formats, options: {}, template: undefined };
+  if (attestation.formats.length === 0) return undefined;
   return {
-    formats,
-    options: { attestation: { verifiers } },
-    template: {
-      software_id: ATTESTED_SOFTWARE_ID,
-      client: {
-        client_name: 'Example App',
-        redirect_uris: [APP_REDIRECT_URI],
-        grant_types: ['authorization_code', 'refresh_token'],
-        token_endpoint_auth_method: 'private_key_jwt',
-        scope: 'openid profile offline_access payments',
-      },
-      instanceFields: ['jwks', 'client_name', 'software_version'],
-      attestation: { formats, appIds },
+    software_id: ATTESTED_SOFTWARE_ID,
+    client: {
+      client_name: 'Example App',
+      redirect_uris: [APP_REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      scope: 'openid profile offline_access payments',
     },
+    instanceFields: ['jwks', 'client_name', 'software_version'],
+    attestation,
   };
 }

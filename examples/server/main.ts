@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { createExampleServer } from './app.js';
-import { ATTESTED_SOFTWARE_ID, attestationFromEnv } from './attestation.js';
+import { ATTESTED_SOFTWARE_ID, attestedTemplate } from './attestation.js';
 
 const server = await createExampleServer();
 const port = Number(process.env.PORT ?? 3000);
@@ -18,7 +18,7 @@ const http = createServer((req, res) => {
 http.listen(port, () => {
   console.log(`mobile-oidc-provider example: ${server.issuer} (listening on port ${port})`);
   console.log(`discovery: ${server.issuer}/.well-known/openid-configuration`);
-  const { formats } = attestationFromEnv(process.env);
+  const formats = attestedTemplate(process.env)?.attestation?.formats ?? [];
   console.log(
     formats.length > 0
       ? `attestation: ${ATTESTED_SOFTWARE_ID} accepts ${formats.join(', ')}`

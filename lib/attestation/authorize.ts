@@ -4,6 +4,7 @@ import { AttestationError } from '../errors.js';
 import type { AccountClaims } from '../options/types.js';
 import type { Template } from '../registration/template-types.js';
 import { attestationBinding } from './binding.js';
+import { type BuiltInSettings, builtInVerifier } from './built-in.js';
 import type { AttestationChallenges } from './challenges.js';
 import { type AssuranceLevel, isAssuranceLevel, weakerLevel } from './levels.js';
 import type {
@@ -48,6 +49,8 @@ export interface RegistrationAuthority {
 /** What the pipeline needs. @internal */
 export interface AuthorizeSettings {
   verifiers: Readonly<Record<string, EvidenceVerifier>>;
+  /** Server-wide inputs of the built-in verifiers, configured per template. */
+  builtIns: BuiltInSettings;
   challenges: AttestationChallenges;
   policy?: AttestationPolicy;
   resolve?: AssuranceResolver;
@@ -130,7 +133,9 @@ async function verifyEvidence(
       `'${template.software_id}' does not accept ${request.format} evidence${accepted ? ` (it accepts ${accepted.formats.join(', ')})` : ''}`,
     );
   }
-  const verifier = settings.verifiers[request.format];
+  const verifier =
+    settings.verifiers[request.format] ??
+    builtInVerifier(request.format, template, settings.builtIns);
   if (!verifier) {
     throw badEvidence('no_verifier', `no verifier is configured for ${request.format} evidence`);
   }

@@ -5,6 +5,7 @@ import type {
   AttestationPolicy,
   EvidenceVerifier,
 } from '../attestation/types.js';
+import type { AndroidRevocationList } from '../attestation/verifiers/android-key.js';
 import type { RegistrationPolicy } from '../registration/policy-types.js';
 import type { Template, TemplateResolver } from '../registration/template-types.js';
 import type { Store } from '../storage/index.js';
@@ -506,6 +507,28 @@ export interface AttestationOptions {
    * @default false
    */
   requireAppAttestAssertions?: boolean;
+  /**
+   * Trusted roots (PEM) of the built-in `apple-appattest` verifier.
+   *
+   * @default Apple's App Attestation Root CA
+   */
+  appleRoots?: string[];
+  /**
+   * Trusted roots (PEM, pinned by public key) of the built-in `android-key` verifier.
+   *
+   * @default Google's hardware attestation roots (RSA and the 2025 EC P-384 root)
+   */
+  androidRoots?: string[];
+  /**
+   * Your current copy of Google's attestation status list, read at every `android-key`
+   * registration (fetch and cache it on your own schedule; nothing is fetched here).
+   */
+  androidRevocationList?: () =>
+    | AndroidRevocationList
+    | undefined
+    | Promise<AndroidRevocationList | undefined>;
+  /** The oldest status list accepted, in seconds since its `fetchedAt`; see `verifyAndroidKeyAttestation`. */
+  maxRevocationListAge?: number;
 }
 
 /**

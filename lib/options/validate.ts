@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
+import { BUILT_IN_FORMATS, type BuiltInSettings } from '../attestation/built-in.js';
 import type { AssuranceLevel } from '../attestation/levels.js';
 import type {
   AssuranceResolver,
@@ -57,6 +58,10 @@ export interface ResolvedOptions {
     policy?: AttestationPolicy;
     challenge: { path: string; ttl: number; rateLimit: { points: number; duration: number } };
     requireAppAttestAssertions: boolean;
+    appleRoots?: string[];
+    androidRoots?: string[];
+    androidRevocationList?: BuiltInSettings['androidRevocationList'];
+    maxRevocationListAge?: number;
   };
   assurance: {
     resolve?: AssuranceResolver;
@@ -339,9 +344,15 @@ function templateOptionProblems(o: ResolvedOptions): string[] {
     seen.add(template.software_id);
     problems.push(...templateProblems(template, r.instances, path));
     for (const [j, format] of (template.attestation?.formats ?? []).entries()) {
-      if (!o.attestation.verifiers[format]) {
+      if (o.attestation.verifiers[format]) continue;
+      const settings = BUILT_IN_FORMATS[format as keyof typeof BUILT_IN_FORMATS];
+      if (!settings) {
         problems.push(
           `${path}.attestation.formats[${j}] '${format}' has no verifier in options.attestation.verifiers`,
+        );
+      } else if (!template.attestation?.[settings]) {
+        problems.push(
+          `${path}.attestation.formats[${j}] '${format}' needs ${path}.attestation.${settings}`,
         );
       }
     }

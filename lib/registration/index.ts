@@ -9,10 +9,13 @@ export { applyInstanceRules, redirectUriProblem } from './instance-rules.js';
 export type { RegistrationPolicy, RegistrationPolicyInput } from './policy-types.js';
 export type {
   Template,
+  TemplateAndroidKeySettings,
+  TemplateAppAttestSettings,
   TemplateAttestation,
   TemplateClientMetadata,
   TemplateInstanceField,
   TemplateLookup,
+  TemplatePlayIntegritySettings,
   TemplateResolver,
   TemplateTtlOptions,
 } from './template-types.js';

@@ -136,7 +136,10 @@ export interface Template {
  * @group Templates
  */
 export interface TemplateAttestation {
-  /** The evidence formats accepted, each a key of `attestation.verifiers`. */
+  /**
+   * The evidence formats accepted: the built-in `apple-appattest`, `android-key` and
+   * `play-integrity` (each with its settings below), or keys of `attestation.verifiers`.
+   */
   formats: string[];
   /**
    * Whether a user's DCR token must come with the evidence (`required`), or evidence alone is
@@ -151,6 +154,64 @@ export interface TemplateAttestation {
    * any app a verifier accepts when unset.
    */
   appIds?: string[];
+  /** This app's settings for the built-in `apple-appattest` format. */
+  appleAppAttest?: TemplateAppAttestSettings;
+  /** This app's settings for the built-in `android-key` format. */
+  androidKey?: TemplateAndroidKeySettings;
+  /** This app's settings for the built-in `play-integrity` format. */
+  playIntegrity?: TemplatePlayIntegritySettings;
+}
+
+/**
+ * A template's App Attest settings (see `verifyAppAttestAttestation`).
+ *
+ * @group Templates
+ */
+export interface TemplateAppAttestSettings {
+  /** `<TeamID>.<BundleID>`. */
+  appId: string;
+  /** Accept the development environment. @default false */
+  allowDevelopment?: boolean;
+}
+
+/**
+ * A template's Android key attestation settings (see `verifyAndroidKeyAttestation`).
+ *
+ * @group Templates
+ */
+export interface TemplateAndroidKeySettings {
+  /** Package names accepted. */
+  packageNames: string[];
+  /** SHA-256 digests of the app signing certificates (hex, base64 or base64url). */
+  signingCertDigests: string[];
+  /** @default 'TRUSTED_ENVIRONMENT' */
+  minSecurityLevel?: 'SOFTWARE' | 'TRUSTED_ENVIRONMENT' | 'STRONG_BOX';
+  /** @default true */
+  requireVerifiedBoot?: boolean;
+  /** @default true */
+  requireDeviceLocked?: boolean;
+}
+
+/**
+ * A template's Play Integrity settings (see `verifyPlayIntegrityToken`).
+ *
+ * @group Templates
+ */
+export interface TemplatePlayIntegritySettings {
+  /** The package name. */
+  packageName: string;
+  /** SHA-256 digests of the app signing certificates. */
+  certificateSha256Digests: string[];
+  /** Play Console's response decryption key, base64. */
+  decryptionKey: string;
+  /** Play Console's response verification key, base64 SPKI. */
+  verificationKey: string;
+  /** @default 'MEETS_DEVICE_INTEGRITY' */
+  minDeviceVerdict?: 'MEETS_BASIC_INTEGRITY' | 'MEETS_DEVICE_INTEGRITY' | 'MEETS_STRONG_INTEGRITY';
+  /** @default true */
+  requirePlayRecognized?: boolean;
+  /** @default 300 */
+  maxAgeSeconds?: number;
 }
 
 /**

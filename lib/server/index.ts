@@ -198,6 +198,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         authorizeRegistration(
           {
             verifiers: o.attestation.verifiers,
+            builtIns: o.attestation,
             challenges,
             ...(o.attestation.policy ? { policy: o.attestation.policy } : {}),
             ...(o.assurance.resolve ? { resolve: o.assurance.resolve } : {}),

@@ -8,8 +8,8 @@ import { describe, it } from 'node:test';
 import { SecurityLevel, VerifiedBootState } from '@peculiar/asn1-android';
 import {
   type AndroidKeyAttestationOptions,
+  type AndroidRevocationList,
   AttestationError,
-  androidKeyVerifier,
   attestationBinding,
   GOOGLE_HARDWARE_ATTESTATION_ROOTS,
   verifyAndroidKeyAttestation,
@@ -292,6 +292,7 @@ describe('verifyAndroidKeyAttestation on generated attestations (branches real c
 describe('the android-key evidence format in registration', () => {
   it('the attested key is the registered key: cal=by-policy; another registered key is refused', async () => {
     const root = await createAndroidRoot();
+    let statusList: AndroidRevocationList = { entries: {} };
     const server = await startExample((o) => ({
       ...o,
       registration: {
@@ -300,18 +301,20 @@ describe('the android-key evidence format in registration', () => {
           ...(o.registration?.templates ?? []),
           {
             ...attestedTemplate('io.example.android', 'optional'),
-            attestation: { formats: ['android-key'], appIds: [TEST_PACKAGE] },
+            // The built-in verifier, configured by the template.
+            attestation: {
+              formats: ['android-key'],
+              androidKey: {
+                packageNames: [TEST_PACKAGE],
+                signingCertDigests: [Buffer.from(TEST_SIGNING_DIGEST).toString('base64')],
+              },
+            },
           },
         ],
       },
       attestation: {
-        verifiers: {
-          'android-key': androidKeyVerifier({
-            packageNames: [TEST_PACKAGE],
-            signingCertDigests: [Buffer.from(TEST_SIGNING_DIGEST).toString('base64')],
-            roots: [root.pem],
-          }),
-        },
+        androidRoots: [root.pem],
+        androidRevocationList: () => statusList,
       },
     }));
     try {
@@ -341,6 +344,14 @@ describe('the android-key evidence format in registration', () => {
       const other = await register(await createDeviceKey());
       assert.equal(other.status, 403);
       assert.match(other.body.error_description, /not the key registered|another challenge/);
+      // The status list is read at each registration: once the root's serial is listed, refused.
+      const rootSerial = new X509Certificate(root.pem).serialNumber
+        .toLowerCase()
+        .replace(/^0+(?=.)/, '');
+      statusList = { entries: { [rootSerial]: { status: 'REVOKED' } } };
+      const revoked = await register();
+      assert.equal(revoked.status, 403);
+      assert.match(revoked.body.error_description, /revoked/);
     } finally {
       await server.close();
     }

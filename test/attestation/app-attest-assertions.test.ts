@@ -4,7 +4,7 @@
 // atomically in the store. Driven by openid-client, with the header added by a custom fetch.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { appAttestVerifier, attestationBinding } from 'mobile-oidc-provider/attestation';
+import { attestationBinding } from 'mobile-oidc-provider/attestation';
 import * as oidc from 'openid-client';
 import { appAttestAssertion, createAppAttestCa, TEST_APP_ID } from '../helpers/app-attest.js';
 import { type RunningServer, startExample } from '../helpers/example.js';
@@ -29,16 +29,11 @@ describe('App Attest assertions on token requests', () => {
           ...(o.registration?.templates ?? []),
           {
             ...attestedTemplate('io.example.ios', 'optional'),
-            attestation: { formats: ['apple-appattest'], appIds: [TEST_APP_ID] },
+            attestation: { formats: ['apple-appattest'], appleAppAttest: { appId: TEST_APP_ID } },
           },
         ],
       },
-      attestation: {
-        verifiers: {
-          'apple-appattest': appAttestVerifier({ appId: TEST_APP_ID, roots: [ca.rootPem] }),
-        },
-        requireAppAttestAssertions: true,
-      },
+      attestation: { appleRoots: [ca.rootPem], requireAppAttestAssertions: true },
     }));
     const device = await createDeviceKey();
     const res = await fetch(`${server.issuer}/attestation/challenge`, { method: 'POST' });

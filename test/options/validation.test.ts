@@ -1039,7 +1039,65 @@ describe('resolveOptions: attestation, fallback clients, assurance and mTLS', ()
       }),
       [
         "options.registration.templates[0].attestation needs client.token_endpoint_auth_method 'private_key_jwt': evidence is bound to the key each instance registers",
-        "options.registration.templates[0].attestation.formats[0] 'apple-appattest' has no verifier in options.attestation.verifiers",
+        "options.registration.templates[0].attestation.formats[0] 'apple-appattest' needs options.registration.templates[0].attestation.appleAppAttest",
+      ],
+    );
+  });
+
+  it('a built-in format needs its settings on the template, unless a custom verifier takes the name', () => {
+    const attested = (attestation: Template['attestation']): Template => ({
+      software_id: 'app',
+      client: {
+        redirect_uris: ['com.example.app:/cb'],
+        token_endpoint_auth_method: 'private_key_jwt',
+      },
+      instanceFields: ['jwks'],
+      attestation,
+    });
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        registration: { templates: [attested({ formats: ['android-key'] })] },
+      }),
+      [
+        "options.registration.templates[0].attestation.formats[0] 'android-key' needs options.registration.templates[0].attestation.androidKey",
+      ],
+    );
+    resolveOptions({
+      ...valid(),
+      registration: {
+        templates: [
+          attested({
+            formats: ['android-key', 'apple-appattest', 'play-integrity'],
+            androidKey: { packageNames: ['io.example.app'], signingCertDigests: ['ab'.repeat(32)] },
+            appleAppAttest: { appId: 'TEAMID1234.io.example.app' },
+            playIntegrity: {
+              packageName: 'io.example.app',
+              certificateSha256Digests: ['ab'.repeat(32)],
+              decryptionKey: 'AAAA',
+              verificationKey: 'AAAA',
+            },
+          }),
+        ],
+      },
+    });
+    resolveOptions({
+      ...valid(),
+      attestation: { verifiers: { 'android-key': verifier } },
+      registration: { templates: [attested({ formats: ['android-key'] })] },
+    });
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        registration: {
+          templates: [
+            attested({ formats: ['android-key'], androidKey: { packageNames: [] } } as never),
+          ],
+        },
+      }),
+      [
+        'options.registration.templates[0].attestation.androidKey.signingCertDigests is required',
+        'options.registration.templates[0].attestation.androidKey.packageNames must NOT have fewer than 1 items',
       ],
     );
   });
