@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { SecurityLevel, VerifiedBootState } from '@peculiar/asn1-android';
+import {
+  id_ce_keyDescription,
+  KeyDescription,
+  SecurityLevel,
+  VerifiedBootState,
+} from '@peculiar/asn1-android';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import {
   type AndroidKeyAttestationOptions,
   type AndroidRevocationList,
@@ -261,6 +268,23 @@ describe('verifyAndroidKeyAttestation on generated attestations (branches real c
     const result = await verifyAndroidKeyAttestation(await attested({}));
     assert.equal(result.securityLevel, 'TRUSTED_ENVIRONMENT');
     assert.equal(result.osPatchLevel, 202501);
+  });
+  it('a hardware-enforced tag no parser knows yet is tolerated; the known ones are still checked', async () => {
+    const options = await attested({ unknownTag: true });
+    // The tag really is unknown: @peculiar/asn1-android's schema alone refuses this extension.
+    const leaf = new X509Certificate(Buffer.from(options.chain[0] as string, 'base64'));
+    const extension = AsnConvert.parse(leaf.raw, Certificate).tbsCertificate.extensions?.find(
+      (e) => e.extnID === id_ce_keyDescription,
+    );
+    assert.throws(() =>
+      AsnConvert.parse(extension?.extnValue.buffer as ArrayBuffer, KeyDescription),
+    );
+    const result = await verifyAndroidKeyAttestation(options);
+    assert.equal(result.securityLevel, 'TRUSTED_ENVIRONMENT');
+    await assert.rejects(
+      verifyAndroidKeyAttestation(await attested({ unknownTag: true, origin: 2 })),
+      refusedWith('key_not_generated'),
+    );
   });
   it('an imported key (origin IMPORTED) → key_not_generated', async () => {
     await assert.rejects(

@@ -15,6 +15,7 @@ import {
 } from '@peculiar/asn1-android';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as x509 from '@peculiar/x509';
+import * as asn1js from 'asn1js';
 import { EC } from './test-pki.js';
 
 /** What the generated attestation says. */
@@ -26,6 +27,8 @@ export interface AndroidClaims {
   origin?: number;
   bootState?: VerifiedBootState;
   deviceLocked?: boolean;
+  /** Add a hardware-enforced tag no parser knows yet ([9999], as a future KeyMint might). */
+  unknownTag?: boolean;
 }
 
 export const TEST_PACKAGE = 'io.example.app';
@@ -92,7 +95,13 @@ export async function createAndroidRoot() {
         signingKey: keys.privateKey,
         signingAlgorithm: EC,
         extensions: [
-          new x509.Extension(id_ce_keyDescription, false, AsnConvert.serialize(description)),
+          new x509.Extension(
+            id_ce_keyDescription,
+            false,
+            claims.unknownTag
+              ? withUnknownTag(AsnConvert.serialize(description))
+              : AsnConvert.serialize(description),
+          ),
         ],
       });
       return [leaf, root].map((c) => Buffer.from(c.rawData).toString('base64'));
@@ -104,4 +113,17 @@ function mergeLists(a: AuthorizationList, b: AuthorizationList): AuthorizationLi
   const defined = (list: AuthorizationList) =>
     Object.fromEntries(Object.entries(list).filter(([, value]) => value !== undefined));
   return new AuthorizationList({ ...defined(b), ...defined(a) });
+}
+
+/** The KeyDescription with an extra [9999] INTEGER at the end of its hardware-enforced list. */
+function withUnknownTag(der: ArrayBuffer): ArrayBuffer {
+  const sequence = asn1js.fromBER(der).result as asn1js.Sequence;
+  const hardware = sequence.valueBlock.value[7] as asn1js.Sequence;
+  hardware.valueBlock.value.push(
+    new asn1js.Constructed({
+      idBlock: { tagClass: 3, tagNumber: 9999 },
+      value: [new asn1js.Integer({ value: 1 })],
+    }),
+  );
+  return sequence.toBER(false);
 }

@@ -7,6 +7,7 @@ import {
   VerifiedBootState,
 } from '@peculiar/asn1-android';
 import { AsnConvert } from '@peculiar/asn1-schema';
+import * as asn1js from 'asn1js';
 import type { JWK } from 'jose';
 import { AttestationError } from '../../errors.js';
 import type { EvidenceVerifier } from '../types.js';
@@ -166,6 +167,38 @@ function checkRevocation(
   }
 }
 
+// The AuthorizationList tags @peculiar/asn1-android knows (KeyMint 4). Newer devices add tags;
+// its schema refuses any it does not know, so unknown ones are dropped before parsing.
+const KNOWN_TAGS = new Set([
+  1, 2, 3, 5, 6, 10, 200, 203, 303, 305, 400, 401, 402, 405, 503, 504, 505, 506, 507, 508, 509, 600,
+  601, 701, 702, 703, 704, 705, 706, 709, 710, 711, 712, 713, 714, 715, 716, 717, 718, 719, 720,
+  723, 724,
+]);
+// KeyDescription's two AuthorizationLists: softwareEnforced and teeEnforced/hardwareEnforced.
+const AUTHORIZATION_LISTS = [6, 7];
+
+function parseKeyDescription(extension: Buffer): KeyDescription {
+  try {
+    return AsnConvert.parse(extension, KeyDescription);
+  } catch (error) {
+    const parsed = asn1js.fromBER(new Uint8Array(extension));
+    const sequence = parsed.result;
+    if (parsed.offset === -1 || !(sequence instanceof asn1js.Sequence)) throw error;
+    let dropped = false;
+    for (const index of AUTHORIZATION_LISTS) {
+      const list = sequence.valueBlock.value[index];
+      if (!(list instanceof asn1js.Sequence)) throw error;
+      const kept = list.valueBlock.value.filter(
+        (item) => item.idBlock.tagClass === 3 && KNOWN_TAGS.has(item.idBlock.tagNumber),
+      );
+      dropped ||= kept.length !== list.valueBlock.value.length;
+      list.valueBlock.value = kept;
+    }
+    if (!dropped) throw error;
+    return AsnConvert.parse(sequence.toBER(false), KeyDescription);
+  }
+}
+
 function keyDescription(leaf: X509Certificate): KeyDescription {
   const extension = extensionValue(leaf, id_ce_keyDescription);
   if (!extension) {
@@ -176,7 +209,7 @@ function keyDescription(leaf: X509Certificate): KeyDescription {
   }
   let description: KeyDescription;
   try {
-    description = AsnConvert.parse(extension, KeyDescription);
+    description = parseKeyDescription(extension);
   } catch (cause) {
     throw new AttestationError('malformed', 'the key attestation extension is malformed', {
       cause,
