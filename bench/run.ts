@@ -30,6 +30,7 @@ import {
   TEST_FORMAT,
   testCaVerifier,
 } from '../test/helpers/test-attestation.js';
+import { benchVerifiers } from './verifiers.js';
 
 const ATTESTED_SOFTWARE_ID = 'io.example.attested';
 
@@ -304,7 +305,13 @@ try {
   const attestationLine = `Registration throughput with attestation evidence ÷ with a user's DCR token: ${attestationCost(memory)} in memory, ${attestationCost(onRedis)} on Redis.`;
   const templateLine = `Refresh throughput of a templatized instance ÷ a full-metadata instance: ${templateCost(memory)} in memory, ${templateCost(onRedis)} on Redis.`;
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis at ${REDIS_URL.replace(/\/\/.*@/, '//')}`;
-  const report = `# Benchmark results\n\n${OPS} operations per row, ${CONCURRENCY} at a time, over real HTTP on loopback; both stores measured in the same run. Redis commands are counted with MONITOR, which itself slows Redis, so the ratios are conservative.\nMachine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\`.\n\n${table}\n\n${templateLine}\n${attestationLine}\n`;
+  const verifierRows = await benchVerifiers(OPS);
+  const verifierTable = [
+    '| verification (in process, one at a time) | ops/s | cost in baseline verifications |',
+    '| --- | ---: | ---: |',
+    ...verifierRows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+  const report = `# Benchmark results\n\n${OPS} operations per row, ${CONCURRENCY} at a time, over real HTTP on loopback; both stores measured in the same run. Redis commands are counted with MONITOR, which itself slows Redis, so the ratios are conservative.\nMachine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\`.\n\n${table}\n\n${templateLine}\n${attestationLine}\n\n## Built-in verifiers\n\n${verifierTable}\n`;
   console.log(report);
   writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
 } finally {
