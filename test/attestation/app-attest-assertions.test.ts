@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { attestationBinding } from 'mobile-oidc-provider/attestation';
 import * as oidc from 'openid-client';
 import { appAttestAssertion, createAppAttestCa, TEST_APP_ID } from '../helpers/app-attest.js';
-import { type RunningServer, startExample } from '../helpers/example.js';
+import { type RunningServer, resourceServer, startExample } from '../helpers/example.js';
 import { instanceConfiguration, isOAuthError, postRegistration } from '../helpers/registration.js';
 import { codeForInstance, SignInBrowser } from '../helpers/sign-in.js';
 import { attestedTemplate, createDeviceKey } from '../helpers/test-attestation.js';
@@ -82,7 +82,13 @@ describe('App Attest assertions on token requests', () => {
     const tokens = await oidc.authorizationCodeGrant(instance, callback, checks);
     next.counter = 2;
     const refreshed = await oidc.refreshTokenGrant(instance, tokens.refresh_token as string);
-    assert.ok(refreshed.access_token);
+    // The instance authenticated with its bound key; its level is in introspection (RFC 7662).
+    const introspection = await oidc.tokenIntrospection(
+      await resourceServer(server.issuer),
+      refreshed.access_token,
+    );
+    assert.equal(introspection.active, true);
+    assert.equal(introspection.cal, 'by-policy');
 
     // Each refusal below happens at client authentication, before the refresh token is used.
     let refreshToken = refreshed.refresh_token as string;
