@@ -27,8 +27,8 @@ import {
   TEST_PACKAGE,
   TEST_SIGNING_DIGEST,
 } from '../helpers/android-attestation.js';
-import { startExample } from '../helpers/example.js';
-import { postRegistration } from '../helpers/registration.js';
+import { startExampleWithTemplate } from '../helpers/example.js';
+import { fetchChallenge, postRegistration } from '../helpers/registration.js';
 import { attestedTemplate, createDeviceKey } from '../helpers/test-attestation.js';
 
 const FIXTURES = new URL('../fixtures/android-key/', import.meta.url);
@@ -317,37 +317,27 @@ describe('the android-key evidence format in registration', () => {
   it('the attested key is the registered key: cal=by-policy; another registered key is refused', async () => {
     const root = await createAndroidRoot();
     let statusList: AndroidRevocationList = { entries: {} };
-    const server = await startExample((o) => ({
-      ...o,
-      registration: {
-        ...o.registration,
-        templates: [
-          ...(o.registration?.templates ?? []),
-          {
-            ...attestedTemplate('io.example.android', 'optional'),
-            // The built-in verifier, configured by the template.
-            attestation: {
-              formats: ['android-key'],
-              androidKey: {
-                packageNames: [TEST_PACKAGE],
-                signingCertDigests: [Buffer.from(TEST_SIGNING_DIGEST).toString('base64')],
-              },
-            },
+    const server = await startExampleWithTemplate(
+      {
+        ...attestedTemplate('io.example.android', 'optional'),
+        // The built-in verifier, configured by the template.
+        attestation: {
+          formats: ['android-key'],
+          androidKey: {
+            packageNames: [TEST_PACKAGE],
+            signingCertDigests: [Buffer.from(TEST_SIGNING_DIGEST).toString('base64')],
           },
-        ],
+        },
       },
-      attestation: {
+      {
         androidRoots: [root.pem],
         androidRevocationList: () => statusList,
       },
-    }));
+    );
     try {
       const register = async (registers?: Awaited<ReturnType<typeof createDeviceKey>>) => {
         const device = await createDeviceKey();
-        const res = await fetch(`${server.issuer}/attestation/challenge`, { method: 'POST' });
-        const { attestation_challenge: value } = (await res.json()) as {
-          attestation_challenge: string;
-        };
+        const value = await fetchChallenge(server.issuer);
         const key = registers ?? device;
         const binding = await attestationBinding(value, key.jwk);
         const chain = await root.attest(device.publicKey, { challenge: binding.clientDataHash });

@@ -7,8 +7,17 @@ import { after, before, describe, it } from 'node:test';
 import { attestationBinding } from 'mobile-oidc-provider/attestation';
 import * as oidc from 'openid-client';
 import { appAttestAssertion, createAppAttestCa, TEST_APP_ID } from '../helpers/app-attest.js';
-import { type RunningServer, resourceServer, startExample } from '../helpers/example.js';
-import { instanceConfiguration, isOAuthError, postRegistration } from '../helpers/registration.js';
+import {
+  type RunningServer,
+  resourceServer,
+  startExampleWithTemplate,
+} from '../helpers/example.js';
+import {
+  fetchChallenge,
+  instanceConfiguration,
+  isOAuthError,
+  postRegistration,
+} from '../helpers/registration.js';
 import { codeForInstance, SignInBrowser } from '../helpers/sign-in.js';
 import { attestedTemplate, createDeviceKey } from '../helpers/test-attestation.js';
 
@@ -21,25 +30,15 @@ describe('App Attest assertions on token requests', () => {
 
   before(async () => {
     const ca = await createAppAttestCa();
-    server = await startExample((o) => ({
-      ...o,
-      registration: {
-        ...o.registration,
-        templates: [
-          ...(o.registration?.templates ?? []),
-          {
-            ...attestedTemplate('io.example.ios', 'optional'),
-            attestation: { formats: ['apple-appattest'], appleAppAttest: { appId: TEST_APP_ID } },
-          },
-        ],
+    server = await startExampleWithTemplate(
+      {
+        ...attestedTemplate('io.example.ios', 'optional'),
+        attestation: { formats: ['apple-appattest'], appleAppAttest: { appId: TEST_APP_ID } },
       },
-      attestation: { appleRoots: [ca.rootPem], requireAppAttestAssertions: true },
-    }));
+      { appleRoots: [ca.rootPem], requireAppAttestAssertions: true },
+    );
     const device = await createDeviceKey();
-    const res = await fetch(`${server.issuer}/attestation/challenge`, { method: 'POST' });
-    const { attestation_challenge: challenge } = (await res.json()) as {
-      attestation_challenge: string;
-    };
+    const challenge = await fetchChallenge(server.issuer);
     const binding = await attestationBinding(challenge, device.jwk);
     const evidence = await ca.attest(Buffer.from(binding.clientData));
     appAttestKey = evidence.privateKey;

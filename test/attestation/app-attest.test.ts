@@ -15,8 +15,8 @@ import {
   verifyAppAttestAttestation,
 } from 'mobile-oidc-provider/attestation';
 import { createAppAttestCa, TEST_APP_ID } from '../helpers/app-attest.js';
-import { startExample } from '../helpers/example.js';
-import { postRegistration } from '../helpers/registration.js';
+import { startExampleWithTemplate } from '../helpers/example.js';
+import { fetchChallenge, postRegistration } from '../helpers/registration.js';
 import { attestedTemplate, createDeviceKey } from '../helpers/test-attestation.js';
 
 const FIXTURES = new URL('../fixtures/app-attest/', import.meta.url);
@@ -195,31 +195,21 @@ describe('generated App Attest attestations', () => {
 describe('the apple-appattest evidence format in registration', () => {
   it('attestKey over SHA-256(binding.clientData) → instance with cal=by-policy; other client data is refused', async () => {
     const ca = await createAppAttestCa();
-    const server = await startExample((o) => ({
-      ...o,
-      registration: {
-        ...o.registration,
-        templates: [
-          ...(o.registration?.templates ?? []),
-          {
-            ...attestedTemplate('io.example.ios', 'optional'),
-            attestation: { formats: ['apple-appattest'], appIds: [TEST_APP_ID] },
-          },
-        ],
+    const server = await startExampleWithTemplate(
+      {
+        ...attestedTemplate('io.example.ios', 'optional'),
+        attestation: { formats: ['apple-appattest'], appIds: [TEST_APP_ID] },
       },
-      attestation: {
+      {
         verifiers: {
           'apple-appattest': appAttestVerifier({ appId: TEST_APP_ID, roots: [ca.rootPem] }),
         },
       },
-    }));
+    );
     try {
       const register = async (clientDataFor: (binding: { clientData: string }) => string) => {
         const device = await createDeviceKey();
-        const res = await fetch(`${server.issuer}/attestation/challenge`, { method: 'POST' });
-        const { attestation_challenge: challenge } = (await res.json()) as {
-          attestation_challenge: string;
-        };
+        const challenge = await fetchChallenge(server.issuer);
         const binding = await attestationBinding(challenge, device.jwk);
         const evidence = await ca.attest(Buffer.from(clientDataFor(binding)));
         return postRegistration(server.issuer, {

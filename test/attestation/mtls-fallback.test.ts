@@ -80,30 +80,22 @@ interface TlsClient {
 /** A POST over HTTPS with an optional client certificate; resolves status and JSON body. */
 function httpsPost(
   url: string,
-  form: Record<string, string>,
+  body: string,
   tls: TlsClient,
-  headers: Record<string, string> = {},
-) {
-  return new Promise<{ status: number; body: JsonBody }>((resolve, reject) => {
-    const req = httpsRequest(
-      url,
-      {
-        method: 'POST',
-        ...tls,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk) => {
-          text += chunk;
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as JsonBody }),
-        );
-      },
-    );
+  headers: Record<string, string>,
+): Promise<{ status: number; body: JsonBody }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: 'POST', ...tls, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as JsonBody }),
+      );
+    });
     req.on('error', reject);
-    req.end(new URLSearchParams(form).toString());
+    req.end(body);
   });
 }
 
@@ -142,33 +134,25 @@ describe('mTLS fallback clients on an HTTPS server (certificate from the TLS soc
   const token = (clientId: string, tls: TlsClient) =>
     httpsPost(
       `${issuer}/token`,
-      { grant_type: 'client_credentials', client_id: clientId, scope: 'dcr' },
+      new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        scope: 'dcr',
+      }).toString(),
       tls,
+      { 'content-type': 'application/x-www-form-urlencoded' },
     );
 
-  async function register(accessToken: string, tls: TlsClient) {
-    return new Promise<{ status: number; body: JsonBody }>((resolve, reject) => {
-      const req = httpsRequest(
-        `${issuer}/reg`,
-        {
-          method: 'POST',
-          ca: tls.ca,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (chunk) => {
-            text += chunk;
-          });
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as JsonBody }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify({ software_id: TEMPLATE }));
-    });
-  }
+  const register = (accessToken: string, tls: TlsClient) =>
+    httpsPost(
+      `${issuer}/reg`,
+      JSON.stringify({ software_id: TEMPLATE }),
+      { ca: tls.ca },
+      {
+        'content-type': 'application/json',
+        authorization: `Bearer ${accessToken}`,
+      },
+    );
 
   it('tls_client_auth: a certificate from the provisioning CA with the registered subject DN → cal=by-provisioned-key', async () => {
     const device = await authority.client(DEVICE_SUBJECT);

@@ -21,7 +21,11 @@ import {
   resourceServer,
   startExample,
 } from '../helpers/example.js';
-import { instanceConfiguration, postRegistration } from '../helpers/registration.js';
+import {
+  fetchChallenge,
+  instanceConfiguration,
+  postRegistration,
+} from '../helpers/registration.js';
 import { codeForInstance, obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
 import {
   attestedTemplate,
@@ -73,11 +77,7 @@ async function startAttested(ca: TestCa, store: Store, hooks: Hooks, challengeTt
   );
 }
 
-async function challenge(server: RunningServer): Promise<string> {
-  const res = await fetch(`${server.issuer}/attestation/challenge`, { method: 'POST' });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { attestation_challenge: string }).attestation_challenge;
-}
+const challenge = (server: RunningServer) => fetchChallenge(server.issuer);
 
 function describeAttestation(storeName: string, makeStore: () => Store) {
   describe(`attested registration on ${storeName}`, () => {
@@ -388,8 +388,7 @@ function describeAttestation(storeName: string, makeStore: () => Store) {
       }));
       try {
         const device = await createDeviceKey();
-        const res = await fetch(`${server2.issuer}/attestation/challenge`, { method: 'POST' });
-        const { attestation_challenge } = (await res.json()) as { attestation_challenge: string };
+        const attestation_challenge = await fetchChallenge(server2.issuer);
         const reg = await postRegistration(server2.issuer, {
           software_id: ATTESTED,
           jwks: { keys: [device.jwk] },

@@ -11,7 +11,7 @@ import {
   playIntegrityVerifier,
   verifyPlayIntegrityToken,
 } from 'mobile-oidc-provider/attestation';
-import { startExample } from '../helpers/example.js';
+import { startExampleWithTemplate } from '../helpers/example.js';
 import {
   createPlayKeys,
   integrityPayload,
@@ -19,7 +19,7 @@ import {
   type PlayKeys,
   SIGNING_DIGEST,
 } from '../helpers/play-integrity.js';
-import { postRegistration } from '../helpers/registration.js';
+import { fetchChallenge, postRegistration } from '../helpers/registration.js';
 import { attestedTemplate, createDeviceKey } from '../helpers/test-attestation.js';
 
 const NONCE = 'R2Rra24fVm5xa2Mg3H2bYCMaZ-fsUTzVzUdzRZ3GFkA';
@@ -192,19 +192,12 @@ describe('verifyPlayIntegrityToken', () => {
 describe('the play-integrity evidence format in registration', () => {
   it('challenge → token whose nonce is the binding nonce → instance with cal=by-policy', async () => {
     const keys = await createPlayKeys();
-    const server = await startExample((o) => ({
-      ...o,
-      registration: {
-        ...o.registration,
-        templates: [
-          ...(o.registration?.templates ?? []),
-          {
-            ...attestedTemplate('io.example.android', 'optional'),
-            attestation: { formats: ['play-integrity'], appIds: [PACKAGE_NAME] },
-          },
-        ],
+    const server = await startExampleWithTemplate(
+      {
+        ...attestedTemplate('io.example.android', 'optional'),
+        attestation: { formats: ['play-integrity'], appIds: [PACKAGE_NAME] },
       },
-      attestation: {
+      {
         verifiers: {
           'play-integrity': playIntegrityVerifier({
             decryptionKey: keys.decryptionKey,
@@ -214,14 +207,11 @@ describe('the play-integrity evidence format in registration', () => {
           }),
         },
       },
-    }));
+    );
     try {
       const device = await createDeviceKey();
       const register = async (nonceFor: (binding: { nonce: string }) => string) => {
-        const res = await fetch(`${server.issuer}/attestation/challenge`, { method: 'POST' });
-        const { attestation_challenge: challenge } = (await res.json()) as {
-          attestation_challenge: string;
-        };
+        const challenge = await fetchChallenge(server.issuer);
         const binding = await attestationBinding(challenge, device.jwk);
         const token = await keys.sign(integrityPayload(nonceFor(binding)));
         return postRegistration(server.issuer, {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../helpers/listen.js';
-import { postRegistration } from '../helpers/registration.js';
+import { fetchChallenge, postRegistration } from '../helpers/registration.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
 import {
   ATTESTED_SOFTWARE_ID,
@@ -46,10 +46,7 @@ describe('attestation challenges across two processes sharing one Redis', {
 
   async function attestedBody(challengeFrom: string) {
     const device = await createDeviceKey();
-    const res = await fetch(`${challengeFrom}/attestation/challenge`, { method: 'POST' });
-    const { attestation_challenge: challenge } = (await res.json()) as {
-      attestation_challenge: string;
-    };
+    const challenge = await fetchChallenge(challengeFrom);
     return {
       software_id: ATTESTED_SOFTWARE_ID,
       jwks: { keys: [device.jwk] },

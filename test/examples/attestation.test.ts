@@ -12,7 +12,7 @@ import {
   type PlayKeys,
   SIGNING_DIGEST,
 } from '../helpers/play-integrity.js';
-import { postRegistration } from '../helpers/registration.js';
+import { fetchChallenge, postRegistration } from '../helpers/registration.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
 import { createDeviceKey } from '../helpers/test-attestation.js';
 
@@ -44,10 +44,7 @@ describe('the example server with attestation turned on by its environment', {
   });
   after(() => example.stop());
 
-  async function challenge() {
-    const res = await fetch(`${issuer}/attestation/challenge`, { method: 'POST' });
-    return ((await res.json()) as { attestation_challenge: string }).attestation_challenge;
-  }
+  const challenge = () => fetchChallenge(issuer);
 
   it('logs the active formats and advertises the challenge endpoint', async () => {
     const output = await waitFor(example, 'attestation:');

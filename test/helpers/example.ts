@@ -1,4 +1,4 @@
-import type { AuthServer, AuthServerOptions } from 'mobile-oidc-provider';
+import type { AuthServer, AuthServerOptions, Template } from 'mobile-oidc-provider';
 import { createAuthServer } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
 import {
@@ -53,6 +53,21 @@ export async function startExample(
       await auth.close();
     },
   };
+}
+
+/** Starts the example server with `template` added to its templates, and these `attestation` options. */
+export function startExampleWithTemplate(
+  template: Template,
+  attestation: AuthServerOptions['attestation'] = {},
+): Promise<RunningServer> {
+  return startExample((o) => ({
+    ...o,
+    registration: {
+      ...o.registration,
+      templates: [...(o.registration?.templates ?? []), template],
+    },
+    attestation,
+  }));
 }
 
 /** openid-client options for a plain-http test issuer. */

@@ -52,3 +52,10 @@ export function isOAuthError(code: string) {
     (error instanceof oidc.WWWAuthenticateChallengeError &&
       error.cause.some((c) => c.parameters.error === code));
 }
+
+/** A fresh challenge from the server's attestation challenge endpoint (fails unless 200). */
+export async function fetchChallenge(issuer: string): Promise<string> {
+  const res = await fetch(`${issuer}/attestation/challenge`, { method: 'POST' });
+  if (res.status !== 200) throw new Error(`the challenge endpoint answered ${res.status}`);
+  return ((await res.json()) as { attestation_challenge: string }).attestation_challenge;
+}
