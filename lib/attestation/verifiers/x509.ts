@@ -32,6 +32,19 @@ const spki = (cert: X509Certificate) => cert.publicKey.export({ type: 'spki', fo
 const validAt = (cert: X509Certificate, now: Date) =>
   new Date(cert.validFrom) <= now && now <= new Date(cert.validTo);
 
+// Roots are configuration, verified on every attestation: parse each PEM once.
+const roots = new Map<string, { cert: X509Certificate; spki: Buffer }>();
+
+function pinnedRoot(pem: string, index: number) {
+  let root = roots.get(pem);
+  if (!root) {
+    const cert = parseCertificate(pem, `root ${index}`);
+    root = { cert, spki: spki(cert) };
+    if (roots.size < 100) roots.set(pem, root);
+  }
+  return root;
+}
+
 /**
  * Checks a chain, leaf first: each certificate is signed by the next and valid at `now`, and the
  * last one either has a pinned root's public key (a root re-issued with the same key stays
@@ -40,8 +53,8 @@ const validAt = (cert: X509Certificate, now: Date) =>
  * @throws AttestationError `chain_untrusted` or `certificate_expired`.
  * @internal
  */
-export function verifyChain(chain: X509Certificate[], roots: readonly string[], now: Date): void {
-  const pinned = roots.map((pem, i) => parseCertificate(pem, `root ${i}`));
+export function verifyChain(chain: X509Certificate[], trusted: readonly string[], now: Date): void {
+  const pinned = trusted.map(pinnedRoot);
   for (const [i, cert] of chain.entries()) {
     const issuer = chain[i + 1];
     if (issuer && !cert.verify(issuer.publicKey)) {
@@ -57,15 +70,13 @@ export function verifyChain(chain: X509Certificate[], roots: readonly string[], 
   const top = chain.at(-1);
   if (!top) throw new AttestationError('malformed', 'the certificate chain is empty');
   const topKey = spki(top);
-  if (
-    pinned.some((root) => root.publicKey.export({ type: 'spki', format: 'der' }).equals(topKey))
-  ) {
+  if (pinned.some((root) => root.spki.equals(topKey))) {
     if (!top.verify(top.publicKey)) {
       throw new AttestationError('chain_untrusted', 'the root certificate is not self-signed');
     }
     return;
   }
-  const issuer = pinned.find((root) => top.verify(root.publicKey));
+  const issuer = pinned.find((root) => top.verify(root.cert.publicKey))?.cert;
   if (!issuer)
     throw new AttestationError('chain_untrusted', 'the chain does not end at a trusted root');
   if (!validAt(issuer, now)) {
