@@ -57,12 +57,27 @@ export class RegistrationPolicyError extends Error {
  * Why a built-in verifier refused evidence: each code names the check that failed. Custom
  * verifiers and policies may use their own codes.
  *
+ * Certificate path validation (RFC 5280 §6.1) of Android and App Attest chains refuses with:
+ * `issuer_not_ca` (a certificate above the leaf lacks basicConstraints cA=TRUE),
+ * `key_cert_sign_missing` (an issuer's keyUsage lacks keyCertSign), `path_length_exceeded` (more
+ * intermediates below a CA than its pathLenConstraint, §4.2.1.9), `leaf_is_ca` (the leaf is a
+ * CA certificate), `name_chaining_broken` (a certificate's issuer is not the next one's subject)
+ * and `critical_extension_unknown` (a critical extension the verifier does not process, §4.2).
+ * `key_description_duplicated`: an Android KeyDescription in a certificate other than the leaf.
+ *
  * @group Errors
  */
 export type AttestationErrorCode =
   | 'malformed'
   | 'chain_untrusted'
   | 'certificate_expired'
+  | 'issuer_not_ca'
+  | 'key_cert_sign_missing'
+  | 'path_length_exceeded'
+  | 'leaf_is_ca'
+  | 'name_chaining_broken'
+  | 'critical_extension_unknown'
+  | 'key_description_duplicated'
   | 'challenge_mismatch'
   | 'app_id_mismatch'
   | 'key_id_mismatch'

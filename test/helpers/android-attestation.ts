@@ -1,6 +1,7 @@
 // Generated Android key attestations: a test root issues the device key's certificate with a
 // KeyDescription built by @peculiar/asn1-android, for the branches real chains do not reach
-// (imported keys, software keys, self-signed boot) and for end-to-end registration.
+// (imported keys, software keys, self-signed boot) and for end-to-end registration; and
+// multi-level chains, proper or forged, certificate by certificate (issueCert).
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import {
@@ -50,41 +51,6 @@ export async function createAndroidRoot() {
     pem: root.toString('pem'),
     /** The chain `[leaf, root]`, base64 DER, attesting `deviceKey` with `claims`. */
     async attest(deviceKey: webcrypto.CryptoKey, claims: AndroidClaims): Promise<string[]> {
-      const level = claims.securityLevel ?? SecurityLevel.trustedEnvironment;
-      const applicationId = new AttestationApplicationId({
-        packageInfos: [
-          new AttestationPackageInfo({
-            packageName: new OctetString(Buffer.from(claims.packageName ?? TEST_PACKAGE)),
-            version: 42,
-          }),
-        ],
-        signatureDigests: [new OctetString(claims.signingDigest ?? TEST_SIGNING_DIGEST)],
-      });
-      const hardware = new AuthorizationList({
-        origin: claims.origin ?? 0,
-        rootOfTrust: new RootOfTrust({
-          verifiedBootKey: new OctetString(new Uint8Array(32).fill(1)),
-          deviceLocked: claims.deviceLocked ?? true,
-          verifiedBootState: claims.bootState ?? VerifiedBootState.verified,
-        }),
-        osVersion: 150000,
-        osPatchLevel: 202501,
-      });
-      const software = new AuthorizationList({
-        attestationApplicationId: new OctetString(AsnConvert.serialize(applicationId)),
-      });
-      const description = new KeyDescription({
-        attestationVersion: 300,
-        attestationSecurityLevel: level,
-        keymasterVersion: 300,
-        keymasterSecurityLevel: level,
-        attestationChallenge: new OctetString(claims.challenge),
-        uniqueId: new OctetString(new Uint8Array(0)),
-        // A software key's authorizations are all software-enforced.
-        softwareEnforced:
-          level === SecurityLevel.software ? mergeLists(software, hardware) : software,
-        teeEnforced: level === SecurityLevel.software ? new AuthorizationList() : hardware,
-      });
       const leaf = await x509.X509CertificateGenerator.create({
         serialNumber: '01',
         subject: 'CN=Android Keystore Key',
@@ -94,20 +60,119 @@ export async function createAndroidRoot() {
         publicKey: deviceKey,
         signingKey: keys.privateKey,
         signingAlgorithm: EC,
-        extensions: [
-          new x509.Extension(
-            id_ce_keyDescription,
-            false,
-            claims.unknownTag
-              ? withUnknownTag(AsnConvert.serialize(description))
-              : AsnConvert.serialize(description),
-          ),
-        ],
+        extensions: [keyDescriptionExtension(claims)],
       });
       return [leaf, root].map((c) => Buffer.from(c.rawData).toString('base64'));
     },
   };
 }
+
+/** The KeyDescription extension (OID 1.3.6.1.4.1.11129.2.1.17) Android's keystore writes. */
+export function keyDescriptionExtension(claims: AndroidClaims): x509.Extension {
+  const level = claims.securityLevel ?? SecurityLevel.trustedEnvironment;
+  const applicationId = new AttestationApplicationId({
+    packageInfos: [
+      new AttestationPackageInfo({
+        packageName: new OctetString(Buffer.from(claims.packageName ?? TEST_PACKAGE)),
+        version: 42,
+      }),
+    ],
+    signatureDigests: [new OctetString(claims.signingDigest ?? TEST_SIGNING_DIGEST)],
+  });
+  const hardware = new AuthorizationList({
+    origin: claims.origin ?? 0,
+    rootOfTrust: new RootOfTrust({
+      verifiedBootKey: new OctetString(new Uint8Array(32).fill(1)),
+      deviceLocked: claims.deviceLocked ?? true,
+      verifiedBootState: claims.bootState ?? VerifiedBootState.verified,
+    }),
+    osVersion: 150000,
+    osPatchLevel: 202501,
+  });
+  const software = new AuthorizationList({
+    attestationApplicationId: new OctetString(AsnConvert.serialize(applicationId)),
+  });
+  const description = new KeyDescription({
+    attestationVersion: 300,
+    attestationSecurityLevel: level,
+    keymasterVersion: 300,
+    keymasterSecurityLevel: level,
+    attestationChallenge: new OctetString(claims.challenge),
+    uniqueId: new OctetString(new Uint8Array(0)),
+    // A software key's authorizations are all software-enforced.
+    softwareEnforced: level === SecurityLevel.software ? mergeLists(software, hardware) : software,
+    teeEnforced: level === SecurityLevel.software ? new AuthorizationList() : hardware,
+  });
+  const der = AsnConvert.serialize(description);
+  return new x509.Extension(
+    id_ce_keyDescription,
+    false,
+    claims.unknownTag ? withUnknownTag(der) : der,
+  );
+}
+
+/** A generated certificate with its key pair, to issue certificates below it. */
+export interface GeneratedCert {
+  cert: x509.X509Certificate;
+  keys: webcrypto.CryptoKeyPair;
+}
+
+/** What {@link issueCert} writes into a certificate. */
+export interface CertSpec {
+  subject: string;
+  /** basicConstraints cA (critical); no basicConstraints when undefined, as Android leaves. */
+  ca?: boolean;
+  /** basicConstraints pathLenConstraint, with `ca: true`. */
+  pathLen?: number;
+  /** keyUsage bits (critical), e.g. `x509.KeyUsageFlags.keyCertSign`; none when undefined. */
+  keyUsage?: number;
+  /** A KeyDescription attesting the certificate's key with these claims. */
+  claims?: AndroidClaims;
+  /** The issuer name to write, when it must differ from the signer's subject. */
+  issuerName?: string;
+  /** More extensions, as given. */
+  extensions?: x509.Extension[];
+}
+
+let serial = 0x100;
+
+/**
+ * Issues a certificate for `keys` (a fresh P-256 pair by default), signed by `issuer` (self-signed
+ * without one): the building block of multi-level chains, proper or forged.
+ */
+export async function issueCert(
+  spec: CertSpec,
+  issuer?: GeneratedCert,
+  keys?: webcrypto.CryptoKeyPair,
+): Promise<GeneratedCert> {
+  keys ??= await webcrypto.subtle.generateKey(EC, false, ['sign', 'verify']);
+  const extensions: x509.Extension[] = [];
+  if (spec.ca !== undefined) {
+    extensions.push(new x509.BasicConstraintsExtension(spec.ca, spec.pathLen, true));
+  }
+  if (spec.keyUsage !== undefined) {
+    extensions.push(new x509.KeyUsagesExtension(spec.keyUsage, true));
+  }
+  if (spec.claims) extensions.push(keyDescriptionExtension(spec.claims));
+  extensions.push(...(spec.extensions ?? []));
+  serial += 1;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial.toString(16),
+    subject: spec.subject,
+    issuer: spec.issuerName ?? issuer?.cert.subject ?? spec.subject,
+    notBefore: new Date(Date.now() - 3_600_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    publicKey: keys.publicKey,
+    signingKey: (issuer?.keys ?? keys).privateKey,
+    signingAlgorithm: EC,
+    extensions,
+  });
+  return { cert, keys };
+}
+
+/** A chain as verifiers take it: base64 DER, leaf first. */
+export const chainOf = (...certs: GeneratedCert[]): string[] =>
+  certs.map((c) => Buffer.from(c.cert.rawData).toString('base64'));
 
 function mergeLists(a: AuthorizationList, b: AuthorizationList): AuthorizationList {
   const defined = (list: AuthorizationList) =>

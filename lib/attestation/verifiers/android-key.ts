@@ -253,8 +253,34 @@ function applicationId(list: AuthorizationList): { packageNames: string[]; diges
 const levelName = (level: number): AndroidSecurityLevel => LEVELS[level] ?? 'SOFTWARE';
 
 /**
- * Verifies an Android key attestation: the chain's signatures and validity periods at `now`, a
- * root pinned by public key, Google's status list for every certificate, then the leaf's
+ * An RFC 5280 departure Google's own verifier (android/keyattestation) makes too: older
+ * factory-provisioned devices (e.g. Sony Xperia 10 III, Android 13) sign the leaf with a batch
+ * attestation key whose certificate is not a CA. Only the certificate right above the leaf may be
+ * so, and only without a KeyDescription: an app's own attested keys always carry one, so none of
+ * them can sign a leaf.
+ */
+const batchAttestationKey = (cert: X509Certificate, index: number) =>
+  index === 1 && extensionValue(cert, id_ce_keyDescription) === undefined;
+
+// Only the leaf describes the attested key (Google's "chain extension attack prevention"): a
+// KeyDescription above it means a device-attested key signed the certificate below it.
+function checkKeyDescriptionOnlyInLeaf(chain: X509Certificate[]) {
+  for (const [i, cert] of chain.entries()) {
+    if (i > 0 && extensionValue(cert, id_ce_keyDescription)) {
+      throw new AttestationError(
+        'key_description_duplicated',
+        `certificate ${i} carries a key attestation extension: only the leaf may`,
+      );
+    }
+  }
+}
+
+/**
+ * Verifies an Android key attestation: the chain by RFC 5280 §6.1 path validation at `now`
+ * (signatures, validity periods, name chaining, CA issuers with keyCertSign, path lengths, a
+ * non-CA leaf, no unknown critical extension; only the leaf's direct issuer may be a non-CA batch
+ * attestation key certificate, as on older devices) to a root pinned by public key, a
+ * KeyDescription in the leaf only, Google's status list for every certificate, then the leaf's
  * KeyDescription: the challenge, the security level, the app's package name and signing
  * certificate, verified boot and a locked bootloader, and that the key was generated in secure
  * hardware. No network access.
@@ -275,7 +301,10 @@ export async function verifyAndroidKeyAttestation(
     throw new AttestationError('malformed', 'the attestation chain needs the leaf and its issuers');
   }
   const chain = options.chain.map((c, i) => parseCertificate(c, `certificate ${i}`));
-  verifyChain(chain, options.roots ?? GOOGLE_HARDWARE_ATTESTATION_ROOTS, now);
+  verifyChain(chain, options.roots ?? GOOGLE_HARDWARE_ATTESTATION_ROOTS, now, {
+    nonCaIssuer: batchAttestationKey,
+  });
+  checkKeyDescriptionOnlyInLeaf(chain);
   checkRevocation(chain, options.revocationList, options.maxRevocationListAge, now);
   const leaf = chain[0] as X509Certificate;
   const description = keyDescription(leaf);

@@ -109,10 +109,11 @@ function ecPoint(cert: X509Certificate): Buffer {
 
 /**
  * Verifies an App Attest attestation as Apple describes: the certificate chain to the App
- * Attestation root at `now`, the nonce extension (exact DER), the key id (SHA-256 of the
- * credential public key), the RP id hash (SHA-256 of `appId`), counter 0, the environment
- * (AAGUID) and the credential id. `authData` is read by fixed offsets: recent iOS appends data a
- * strict WebAuthn parser refuses. No network access.
+ * Attestation root at `now`, by RFC 5280 §6.1 path validation (CA issuers, path lengths, name
+ * chaining, a non-CA credential certificate), the nonce extension (exact DER), the key id
+ * (SHA-256 of the credential public key), the RP id hash (SHA-256 of `appId`), counter 0, the
+ * environment (AAGUID) and the credential id. `authData` is read by fixed offsets: recent iOS
+ * appends data a strict WebAuthn parser refuses. No network access.
  *
  * @throws AttestationError naming the failed check.
  * @group App Attest
@@ -137,7 +138,7 @@ export async function verifyAppAttestAttestation(
   const authData = bytesField(object, 'authData', 'attestation object');
   if (authData.length < 87) throw new AttestationError('malformed', 'authData is too short');
 
-  // 1. The chain, to Apple's root, valid now.
+  // 1. The chain, to Apple's root, valid now, strictly RFC 5280: Apple's chains conform.
   const chain = (x5c as Uint8Array[]).map((c, i) => parseCertificate(c, `certificate ${i}`));
   verifyChain(chain, roots, now);
   const credential = chain[0] as X509Certificate;
