@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
@@ -52,11 +52,18 @@ function bearer(ctx: Context): string {
   return value;
 }
 
+// A random per-process key: the digests below are never stored or shown, only compared.
+const SECRET_DIGEST_KEY = randomBytes(32);
+const secretDigest = (value: string) =>
+  createHmac('sha256', SECRET_DIGEST_KEY).update(value, 'utf8').digest();
+
+/**
+ * Compares fixed-length HMAC-SHA256 digests in constant time, so neither the comparison nor an
+ * early length check tells a caller how long the admin secret is. An unset secret matches nothing.
+ */
 function secretMatches(given: string, expected: string | undefined): boolean {
   if (!expected) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return timingSafeEqual(secretDigest(given), secretDigest(expected));
 }
 
 /** Refuses a missing or sender-constrained token: this endpoint cannot check DPoP or mTLS proofs. */

@@ -136,9 +136,25 @@ export interface AuthServerOptions {
   interactions?: InteractionPageOptions;
 
   /**
-   * Advanced oidc-provider configuration, merged into what the library builds. Settings the
-   * library's security model depends on (adapter, clients, PKCE, registration, interactions,
-   * TTLs, scopes, token policies, …) are refused here with an error naming them.
+   * Advanced oidc-provider configuration, merged underneath what the library builds. Only
+   * settings that can neither admit clients past the registration rules nor weaken security
+   * pass through; any other setting, including ones oidc-provider adds later, is refused at
+   * start-up with an error naming its dotted path. Allowed:
+   *
+   * - `routes` (any endpoint, each a path starting with one `/`)
+   * - `discovery` (extra discovery metadata; it never replaces a computed value)
+   * - `renderError`, `extraParams`, `acrValues`, `conformIdTokenClaims`
+   * - `cookies.names` (never the cookies' attributes: `httpOnly`, `sameSite`, … stay as
+   *   oidc-provider sets them; their lifetimes follow {@link AuthServerOptions.ttl})
+   * - `features.dPoP`: `enabled` (only `true`), `nonceSecret`, `requireNonce`
+   * - `features.pushedAuthorizationRequests`: `enabled`, `requirePushedAuthorizationRequests`
+   * - `features.userinfo`, `features.jwtUserinfo`, `features.jwtIntrospection`,
+   *   `features.jwtResponseModes`, `features.encryption`, `features.backchannelLogout`,
+   *   `features.clientCredentials` (static clients only): `enabled`
+   * - `features.rpInitiatedLogout`: `logoutSource`, `postLogoutSuccessSource` (logout stays on)
+   *
+   * Settings the library owns (adapter, clients, PKCE, registration, interactions, TTLs,
+   * scopes, token policies, …) are refused with the reason, usually the option to use instead.
    *
    * @default {}
    */

@@ -474,6 +474,172 @@ describe('resolveOptions: the oidcProvider passthrough', () => {
     assert.deepEqual(o.oidcProvider.features?.dPoP, { enabled: true });
     assert.equal(o.oidcProvider.routes?.registration, '/register');
   });
+
+  // Everything not on the allow-list is refused by its full dotted path: settings that admit
+  // clients past the registration rules, weaken security, or that oidc-provider adds later.
+  for (const [path, oidcProvider] of [
+    [
+      'features.clientIdMetadataDocument',
+      { features: { clientIdMetadataDocument: { enabled: true } } },
+    ],
+    ['features.attestClientAuth', { features: { attestClientAuth: { enabled: true } } }],
+    ['features.deviceFlow', { features: { deviceFlow: { enabled: true } } }],
+    ['features.ciba', { features: { ciba: { enabled: true } } }],
+    ['features.fapi', { features: { fapi: { enabled: true, profile: '2.0' } } }],
+    ['features.claimsParameter', { features: { claimsParameter: { enabled: true } } }],
+    ['features.madeUpFeature', { features: { madeUpFeature: { enabled: true } } }],
+    ['features.dPoP.allowReplay', { features: { dPoP: { allowReplay: true } } }],
+    [
+      'features.pushedAuthorizationRequests.allowUnregisteredRedirectUris',
+      { features: { pushedAuthorizationRequests: { allowUnregisteredRedirectUris: true } } },
+    ],
+    ['features.rpInitiatedLogout.enabled', { features: { rpInitiatedLogout: { enabled: false } } }],
+    ['clientAuthMethods', { clientAuthMethods: ['none'] }],
+    ['loadExistingGrant', { loadExistingGrant: async () => undefined }],
+    ['acceptQueryParamAccessTokens', { acceptQueryParamAccessTokens: true }],
+    ['expiresWithSession', { expiresWithSession: async () => false }],
+    ['enableHttpPostMethods', { enableHttpPostMethods: true }],
+    ['cookies.long.httpOnly', { cookies: { long: { httpOnly: false } } }],
+    ['cookies.short.sameSite', { cookies: { short: { sameSite: 'none' } } }],
+    ['cookies.long.maxAge', { cookies: { long: { maxAge: 1000 } } }],
+    ['clientBasedCORS', { clientBasedCORS: () => true }],
+    ['aMadeUpSetting', { aMadeUpSetting: true }],
+  ] as const) {
+    it(`oidcProvider.${path} is not an allowed passthrough setting`, () => {
+      const found = problems({ ...valid(), oidcProvider });
+      assert.equal(found.length, 1, found.join('\n'));
+      assert.ok(
+        found[0]?.startsWith(
+          `options.oidcProvider.${path} is not an allowed passthrough setting: `,
+        ),
+        found[0],
+      );
+    });
+  }
+
+  it('names the reason for a refused setting, or the allow-list in general', () => {
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        oidcProvider: {
+          acceptQueryParamAccessTokens: true,
+          features: { deviceFlow: { enabled: true }, pkce: {} },
+          cookies: { long: { httpOnly: false, maxAge: 1000 } },
+        },
+      }),
+      [
+        'options.oidcProvider.acceptQueryParamAccessTokens is not an allowed passthrough setting: bearer tokens never travel in URLs (RFC 6750 §5.3)',
+        'options.oidcProvider.features.deviceFlow is not an allowed passthrough setting: only settings that can neither admit clients nor weaken security pass through (see the documentation of options.oidcProvider)',
+        'options.oidcProvider.features.pkce is not an allowed passthrough setting: only settings that can neither admit clients nor weaken security pass through (see the documentation of options.oidcProvider)',
+        'options.oidcProvider.cookies.long.httpOnly is not an allowed passthrough setting: the session and interaction cookies keep the attributes oidc-provider gives them (httpOnly, sameSite=lax)',
+        'options.oidcProvider.cookies.long.maxAge is not an allowed passthrough setting: oidc-provider ignores it (the session cookie lasts as long as options.ttl.session)',
+      ],
+    );
+  });
+
+  it('a refused setting is found in null-prototype objects at any depth', () => {
+    const features = Object.assign(Object.create(null) as Record<string, unknown>, {
+      deviceFlow: { enabled: true },
+    });
+    const oidcProvider = Object.assign(Object.create(null) as Record<string, unknown>, {
+      features,
+    });
+    assert.deepEqual(
+      problems({ ...valid(), oidcProvider }).map((p) => p.split(':')[0]),
+      ['options.oidcProvider.features.deviceFlow is not an allowed passthrough setting'],
+    );
+  });
+
+  it('refuses a class instance where the allow-list looks inside an object', () => {
+    // Its prototype's getters would reach oidc-provider unchecked.
+    class Features {
+      get deviceFlow() {
+        return { enabled: true };
+      }
+    }
+    class Passthrough {
+      features = {};
+    }
+    assert.deepEqual(problems({ ...valid(), oidcProvider: { features: new Features() } }), [
+      'options.oidcProvider.features must be a plain object',
+    ]);
+    assert.deepEqual(problems({ ...valid(), oidcProvider: new Passthrough() }), [
+      'options.oidcProvider must be a plain object',
+    ]);
+  });
+
+  it('checks the values the library relies on', () => {
+    assert.deepEqual(
+      problems({
+        ...valid(),
+        oidcProvider: {
+          routes: { registration: '//evil.example/reg', token: 42 },
+          renderError: '<html>',
+          features: {
+            dPoP: { enabled: false },
+            clientCredentials: { enabled: 'yes' },
+            userinfo: { enabled: 1 },
+            rpInitiatedLogout: { logoutSource: 'page' },
+          },
+        },
+      }),
+      [
+        "options.oidcProvider.routes.registration must be a path starting with a single '/'",
+        "options.oidcProvider.routes.token must be a path starting with a single '/'",
+        'options.oidcProvider.renderError must be a function',
+        'options.oidcProvider.features.dPoP.enabled must be true: with DPoP off oidc-provider drops the dpop_bound_access_tokens templates and instances ask for',
+        'options.oidcProvider.features.clientCredentials.enabled must be a boolean',
+        'options.oidcProvider.features.userinfo.enabled must be a boolean',
+        'options.oidcProvider.features.rpInitiatedLogout.logoutSource must be a function',
+      ],
+    );
+  });
+
+  it('an undefined setting changes nothing and is not refused', () => {
+    resolveOptions({ ...valid(), oidcProvider: { pkce: undefined, features: undefined } });
+  });
+
+  const page = async () => 'page';
+  for (const [path, oidcProvider] of [
+    ['routes.registration', { routes: { registration: '/register' } }],
+    ['discovery.service_documentation', { discovery: { service_documentation: 'https://d.test' } }],
+    ['renderError', { renderError: async () => undefined }],
+    ['extraParams', { extraParams: ['ui_hint'] }],
+    ['acrValues', { acrValues: ['urn:mace:incommon:iap:silver'] }],
+    ['conformIdTokenClaims', { conformIdTokenClaims: false }],
+    ['cookies.names.session', { cookies: { names: { session: '__Host-session' } } }],
+    ['features.dPoP.enabled', { features: { dPoP: { enabled: true } } }],
+    ['features.dPoP.nonceSecret', { features: { dPoP: { nonceSecret: Buffer.alloc(32, 1) } } }],
+    ['features.dPoP.requireNonce', { features: { dPoP: { requireNonce: () => true } } }],
+    [
+      'features.pushedAuthorizationRequests',
+      {
+        features: {
+          pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
+        },
+      },
+    ],
+    ['features.userinfo.enabled', { features: { userinfo: { enabled: false } } }],
+    ['features.jwtUserinfo.enabled', { features: { jwtUserinfo: { enabled: true } } }],
+    ['features.jwtIntrospection.enabled', { features: { jwtIntrospection: { enabled: true } } }],
+    ['features.jwtResponseModes.enabled', { features: { jwtResponseModes: { enabled: true } } }],
+    ['features.encryption.enabled', { features: { encryption: { enabled: true } } }],
+    ['features.backchannelLogout.enabled', { features: { backchannelLogout: { enabled: true } } }],
+    [
+      'features.rpInitiatedLogout.logoutSource',
+      { features: { rpInitiatedLogout: { logoutSource: page } } },
+    ],
+    [
+      'features.rpInitiatedLogout.postLogoutSuccessSource',
+      { features: { rpInitiatedLogout: { postLogoutSuccessSource: page } } },
+    ],
+    ['features.clientCredentials.enabled', { features: { clientCredentials: { enabled: true } } }],
+  ] as const) {
+    it(`oidcProvider.${path} is an allowed passthrough setting`, () => {
+      const o = resolveOptions({ ...valid(), oidcProvider } as AuthServerOptions);
+      assert.deepEqual(o.oidcProvider, oidcProvider);
+    });
+  }
 });
 
 describe('resolveOptions: several problems', () => {
