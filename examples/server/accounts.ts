@@ -19,8 +19,9 @@ function demoAccount(username: string, password: string, claims: Record<string, 
 }
 
 /**
- * The example's account store: one demo user, `demouser` / `Password1`, with its password kept
- * only as a salted scrypt hash. Replace it with your user database.
+ * The example's account store: two demo users, `demouser` / `Password1` and `otheruser` /
+ * `Password2` (to try what one user's app install does for another), with passwords kept only
+ * as salted scrypt hashes. Replace it with your user database.
  */
 export function demoAccounts(): AccountOptions {
   const byUsername = new Map<string, DemoAccount>([
@@ -28,6 +29,12 @@ export function demoAccounts(): AccountOptions {
       name: 'Demo User',
       preferred_username: 'demouser',
       email: 'demouser@example.com',
+      email_verified: true,
+    }),
+    demoAccount('otheruser', 'Password2', {
+      name: 'Other User',
+      preferred_username: 'otheruser',
+      email: 'otheruser@example.com',
       email_verified: true,
     }),
   ]);

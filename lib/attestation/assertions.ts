@@ -45,7 +45,9 @@ export function appAttestAssertionCheck(store: Store, counterTtl: number) {
       if (!(error instanceof AttestationError)) throw error;
       throw new errors.InvalidClientAuth(`App Attest assertion refused: ${error.message}`);
     }
-    if (!(await store.raiseCounter(`app-attest:${client.clientId}`, signCount, counterTtl))) {
+    // Per key: an update with fresh evidence brings a new App Attest key, counting from zero.
+    const counter = `app-attest:${client.clientId}:${evidence.key_id ?? ''}`;
+    if (!(await store.raiseCounter(counter, signCount, counterTtl))) {
       throw new errors.InvalidClientAuth(
         'App Attest assertion refused: its counter did not increase (replayed or cloned key)',
       );

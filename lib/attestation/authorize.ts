@@ -263,6 +263,58 @@ export async function authorizeRegistration(
     input.format = format;
     input.evidence = evidence;
   }
+  return decide(settings, input);
+}
+
+/** What an RFC 7592 update with fresh evidence brings. @internal */
+export interface ReattestationAttempt {
+  template: Template | undefined;
+  /** The request body's `attestation` member. */
+  attestation: unknown;
+  /** The `jwks` the instance will have after the update: the key the evidence must be bound to. */
+  jwks: unknown;
+  ip: string;
+  accountId?: string;
+}
+
+/**
+ * Verifies fresh evidence an instance sends with an RFC 7592 update (to change the key its
+ * level rests on): the same checks as a registration (challenge, verifier, key binding, app
+ * identity, policy). The level is whatever this evidence earns.
+ *
+ * @throws RegistrationDenied when the evidence is refused.
+ * @internal
+ */
+export async function reattestInstance(
+  settings: AuthorizeSettings,
+  attempt: ReattestationAttempt,
+): Promise<RegistrationAuthority> {
+  const { template } = attempt;
+  if (!template?.attestation) {
+    throw badEvidence(
+      'attestation_not_accepted',
+      `${template ? `'${template.software_id}'` : 'an app without a template'} does not accept attestation evidence`,
+    );
+  }
+  const { format, evidence } = await verifyEvidence(settings, template, {
+    ...attempt,
+    credential: { kind: 'none' },
+  });
+  return decide(settings, {
+    method: 'attestation',
+    template,
+    ip: attempt.ip,
+    format,
+    evidence,
+    ...(attempt.accountId ? { accountId: attempt.accountId } : {}),
+  });
+}
+
+/** The level the credential and evidence earn: the resolver's, lowered (or refused) by the policy. */
+async function decide(
+  settings: AuthorizeSettings,
+  input: AssuranceInput,
+): Promise<RegistrationAuthority> {
   let cal = settings.resolve ? await settings.resolve(input) : defaultLevel(input);
   if (!isAssuranceLevel(cal)) throw new Error(`assurance.resolve returned an unknown level`);
   if (settings.policy && input.method !== 'user-token') {

@@ -46,3 +46,27 @@ export async function attestationBinding(
     nonce: Buffer.from(clientDataHash).toString('base64url'),
   };
 }
+
+// The RFC 7638 thumbprints of a JWK Set's keys, or undefined when a key has none (malformed).
+async function thumbprints(jwks: unknown): Promise<string[] | undefined> {
+  const keys = (jwks as { keys?: unknown } | null | undefined)?.keys;
+  if (keys === undefined) return [];
+  if (!Array.isArray(keys)) return undefined;
+  try {
+    const all = await Promise.all(keys.map((key) => calculateJwkThumbprint(key as JWK, 'sha256')));
+    return [...new Set(all)].sort();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether two `jwks` values hold the same public keys (by RFC 7638 thumbprint: a changed `kid`,
+ * `use` or key order is the same key material). A malformed key set is never the same.
+ *
+ * @internal
+ */
+export async function sameKeyMaterial(a: unknown, b: unknown): Promise<boolean> {
+  const [left, right] = await Promise.all([thumbprints(a), thumbprints(b)]);
+  return left !== undefined && right !== undefined && left.join(' ') === right.join(' ');
+}

@@ -3,10 +3,12 @@ export {
   type AuthorizeSettings,
   acceptsUserTokens,
   authorizeRegistration,
+  type ReattestationAttempt,
   type RegistrationAttempt,
   type RegistrationAuthority,
   type RegistrationCredential,
   RegistrationDenied,
+  reattestInstance,
 } from './authorize.js';
 export { type AttestationBinding, attestationBinding } from './binding.js';
 export { AttestationChallenges, createChallengeEndpoint } from './challenges.js';
@@ -15,6 +17,7 @@ export {
   type AssuranceLevel,
   isAssuranceLevel,
   meetsLevel,
+  scopesAboveLevel,
   weakerLevel,
 } from './levels.js';
 export type {

@@ -40,3 +40,22 @@ export function weakerLevel(a: AssuranceLevel, b: AssuranceLevel): AssuranceLeve
 export function isAssuranceLevel(value: unknown): value is AssuranceLevel {
   return typeof value === 'string' && (ASSURANCE_LEVELS as readonly string[]).includes(value);
 }
+
+/**
+ * The scopes among `scopes` that demand a higher level than `level` (per `minimumLevels`, the
+ * `assurance.minimumLevels` option).
+ *
+ * @internal
+ */
+export function scopesAboveLevel(
+  scopes: Iterable<string>,
+  level: AssuranceLevel,
+  minimumLevels: Readonly<Record<string, AssuranceLevel>>,
+): string[] {
+  const above: string[] = [];
+  for (const scope of scopes) {
+    const minimum = Object.hasOwn(minimumLevels, scope) ? minimumLevels[scope] : undefined;
+    if (minimum && !meetsLevel(level, minimum)) above.push(scope);
+  }
+  return above;
+}

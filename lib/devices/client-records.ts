@@ -1,6 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { type AssuranceLevel, meetsLevel } from '../attestation/index.js';
-import { INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
+import { type AssuranceLevel, scopesAboveLevel } from '../attestation/levels.js';
+import { INSTANCE_FIELD, instanceRecord, storedRecord } from '../registration/instance-policy.js';
 import { mergeTemplate, ownFields, type TemplateSource } from '../registration/templates.js';
 import { delegateAdapter, type Store } from '../storage/index.js';
 
@@ -13,7 +13,8 @@ export const accountInstancesIndex = (accountId: string) => `account-instances:$
  *   template, so template changes apply at once; a missing or disabled template, or a revoked
  *   instance, loads as no client at all (`invalid_client`);
  * - scopes that demand a higher assurance level than the instance's are left out of its
- *   `scope`, so asking for them is `invalid_scope`;
+ *   `scope`, so asking for them is `invalid_scope`; an instance without an explicit `scope`
+ *   loads as no client (oidc-provider would read it as "any scope");
  * - every instance is indexed under its account, for device listing and limits.
  *
  * @internal
@@ -25,15 +26,11 @@ export function instanceClientAdapter(
   minimumLevels: Readonly<Record<string, AssuranceLevel>>,
 ): Adapter {
   const withinLevel = (metadata: AdapterPayload, cal: AssuranceLevel) => {
-    if (typeof metadata.scope !== 'string') return metadata;
-    const scope = metadata.scope
-      .split(' ')
-      .filter((s) => {
-        const minimum = Object.hasOwn(minimumLevels, s) ? minimumLevels[s] : undefined;
-        return !minimum || meetsLevel(cal, minimum);
-      })
-      .join(' ');
-    // oidc-provider reads an empty scope as "any scope": an instance left with none is no client.
+    // oidc-provider reads a missing or empty scope as "any scope": such an instance is no client.
+    if (typeof metadata.scope !== 'string') return undefined;
+    const requested = metadata.scope.split(' ').filter(Boolean);
+    const above = new Set(scopesAboveLevel(requested, cal, minimumLevels));
+    const scope = requested.filter((s) => !above.has(s)).join(' ');
     return scope ? { ...metadata, scope } : undefined;
   };
   return delegateAdapter(stored, {
@@ -49,7 +46,11 @@ export function instanceClientAdapter(
       return withinLevel(
         {
           ...mergeTemplate(template, payload),
-          [INSTANCE_FIELD]: { ...record, ...(template.ttl ? { template_ttl: template.ttl } : {}) },
+          [INSTANCE_FIELD]: {
+            ...record,
+            ...(template.ttl ? { template_ttl: template.ttl } : {}),
+            ...(template.sharedDevices ? { shared_devices: true } : {}),
+          },
         } as AdapterPayload,
         cal,
       );
@@ -57,7 +58,7 @@ export function instanceClientAdapter(
     async upsert(id, payload, expiresIn) {
       const record = instanceRecord(payload);
       if (!record) return stored.upsert(id, payload, expiresIn);
-      const { template_ttl: _derived, ...own } = record;
+      const own = storedRecord(record);
       let toStore: Record<string, unknown> = payload;
       if (record.template) {
         const template = await templates.find(record.template, { purpose: 'register' });

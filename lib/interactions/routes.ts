@@ -118,6 +118,13 @@ export function createInteractionRoutes(
     }
     if (action === 'confirm') {
       if (interaction.prompt.name !== 'consent') return showPrompt(ctx, interaction);
+      const refusal = await options.confirmConsent?.({
+        clientId: String(interaction.params.client_id),
+        accountId: interaction.session?.accountId ?? '',
+      });
+      if (refusal) {
+        return finish(ctx, { error: 'access_denied', error_description: refusal }, false);
+      }
       return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } }, true);
     }
     if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);

@@ -16,6 +16,12 @@ export interface InteractionOptions {
     accountId: string;
     metadata: Record<string, unknown>;
   }): boolean | Promise<boolean>;
+  /**
+   * Called when the user allows on the consent page, before the grant is saved: resolves a
+   * reason to refuse (the sign-in then ends with `access_denied`), or `undefined` to go on.
+   * Binds an instance without an owner to this account.
+   */
+  confirmConsent?(input: { clientId: string; accountId: string }): Promise<string | undefined>;
   /** The product name shown in page titles. @default 'Sign in' */
   title?: string;
 }

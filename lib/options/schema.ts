@@ -65,6 +65,7 @@ export const templateSchema = {
       properties: { accessToken: positiveInteger, refreshToken: positiveInteger },
     },
     userTokens: { type: 'boolean' },
+    sharedDevices: { type: 'boolean', default: false },
     fallbackClients: { type: 'array', uniqueItems: true, items: nonEmptyString },
     attestation: {
       type: 'object',

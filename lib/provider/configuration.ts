@@ -8,9 +8,11 @@ import type {
 import { errors } from 'oidc-provider';
 import type { ServerKeys } from '../keys/index.js';
 import type { ResolvedOptions } from '../options/index.js';
-import { INSTANCE_FIELD, instanceRecord } from '../registration/index.js';
+import { INSTANCE_FIELD } from '../registration/instance-policy.js';
+import { InstanceGuard, instanceRecordOf } from './instance-guard.js';
 import { mtlsFeature } from './mtls.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
+import { upstreamDefaults } from './upstream-defaults.js';
 
 /** Name of the oidc-provider registration policy that instance registrations carry. @internal */
 export const INSTANCE_POLICY = 'mobile-oidc-provider/instance';
@@ -39,8 +41,8 @@ const UNUSED_FLOW_TTL = 600;
 const INTERNAL_INITIAL_ACCESS_TOKEN_TTL = 60;
 
 // A templatized instance's token lifetimes, merged into its metadata when it was loaded.
-const templateTtl = (client: { metadata(): Record<string, unknown> }) =>
-  instanceRecord(client.metadata())?.template_ttl;
+const templateTtl = (client: { clientId: string; metadata(): Record<string, unknown> }) =>
+  instanceRecordOf(client)?.template_ttl;
 
 /** The static clients oidc-provider serves: registration clients, then the others. @internal */
 export function staticClients(o: ResolvedOptions): ClientMetadata[] {
@@ -69,8 +71,8 @@ export function staticClients(o: ResolvedOptions): ClientMetadata[] {
 
 /**
  * Builds the oidc-provider configuration: the library's security settings, with the
- * `oidcProvider` passthrough merged underneath (validation already refused any passthrough
- * setting that would override them).
+ * `oidcProvider` passthrough merged underneath (validation admits only allow-listed settings,
+ * none of which the library sets).
  *
  * @internal
  */
@@ -84,6 +86,7 @@ export function buildProviderConfiguration(
   const dcrClientIds = new Set([...registrationClientIds, ...o.registration.fallbackClients]);
   const resourceServers = new Set(o.introspection.resourceServers);
   const dcr = o.registration.dcrToken;
+  const guard = new InstanceGuard(o.assurance.minimumLevels);
 
   return {
     ...passthrough,
@@ -107,36 +110,34 @@ export function buildProviderConfiguration(
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     },
-    clientBasedCORS: passthrough.clientBasedCORS ?? (() => false),
+    // No browser app is a client here: the token endpoints refuse cross-origin calls.
+    clientBasedCORS: () => false,
     ...(o.mtls
       ? {
           clientAuthMethods: [
-            ...(passthrough.clientAuthMethods ?? [
-              'client_secret_basic',
-              'client_secret_jwt',
-              'client_secret_post',
-              'private_key_jwt',
-              'none',
-            ]),
+            'client_secret_basic',
+            'client_secret_jwt',
+            'client_secret_post',
+            'private_key_jwt',
+            'none',
             'tls_client_auth',
             'self_signed_tls_client_auth',
           ],
         }
       : {}),
     extraClientMetadata: { properties: [INSTANCE_FIELD, 'software_id', 'software_version'] },
-    // The instance's assurance level travels in its access tokens (and so in introspection).
+    // Runs as every access token is issued (code exchange, refresh, client credentials): the
+    // token's scope and account are checked, and the instance's level travels in it (and so in
+    // introspection).
     extraTokenClaims: async (ctx, token) => {
-      const client = ctx.oidc.client;
-      if (!client || client.clientId !== token.clientId) return undefined;
-      const record = instanceRecord(client.metadata());
+      const record = guard.assertToken(ctx.oidc.client, token);
       return record ? { cal: record.cal ?? 'none' } : undefined;
     },
-    ...(wiring.checkClientAssertion
-      ? {
-          assertJwtClientAuthClaimsAndHeader: async (ctx, _claims, _header, client) =>
-            wiring.checkClientAssertion?.(ctx, client),
-        }
-      : {}),
+    // oidc-provider's own checks (the FAPI 2.0 audience) first, then the App Attest assertion.
+    assertJwtClientAuthClaimsAndHeader: async (ctx, claims, header, client) => {
+      await upstreamDefaults.assertJwtClientAuthClaimsAndHeader(ctx, claims, header, client);
+      await wiring.checkClientAssertion?.(ctx, client);
+    },
     discovery: {
       ...passthrough.discovery,
       ...(wiring.challengeEndpoint
@@ -148,9 +149,17 @@ export function buildProviderConfiguration(
       if (!account) return undefined;
       return { accountId: sub, claims: () => ({ ...account.claims, sub }) };
     },
-    interactions: { url: (_ctx, interaction) => wiring.interactionUrl(interaction.uid) },
+    interactions: {
+      url: (_ctx, interaction) => wiring.interactionUrl(interaction.uid),
+      policy: guard.interactionPolicy(),
+    },
     renderError: passthrough.renderError ?? renderErrorPage,
-    rotateRefreshToken: true,
+    // Refresh tokens always rotate. This is the last hook before the old one is consumed: a
+    // refresh the instance may not make is refused while the app still holds a working token.
+    rotateRefreshToken: (ctx) => {
+      guard.assertToken(ctx.oidc.client, ctx.oidc.entities.RefreshToken ?? {});
+      return true;
+    },
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     ttl: {
@@ -238,8 +247,8 @@ export function buildProviderConfiguration(
         },
       },
       rpInitiatedLogout: {
-        enabled: true,
         ...passthrough.features?.rpInitiatedLogout,
+        enabled: true,
         logoutSource: passthrough.features?.rpInitiatedLogout?.logoutSource ?? renderLogoutPage,
         postLogoutSuccessSource:
           passthrough.features?.rpInitiatedLogout?.postLogoutSuccessSource ??

@@ -2,16 +2,23 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import semver from 'semver';
 import {
-  type AssuranceLevel,
+  type ReattestationAttempt,
   type RegistrationAttempt,
   type RegistrationAuthority,
   RegistrationDenied,
-  type RegistrationProof,
-} from '../attestation/index.js';
+} from '../attestation/authorize.js';
+import { sameKeyMaterial } from '../attestation/binding.js';
+import type { AssuranceLevel } from '../attestation/levels.js';
+import type { RegistrationProof } from '../attestation/types.js';
 import { RegistrationPolicyError } from '../errors.js';
+import { findUnsafeKey } from '../http/prototype-safety.js';
 import type { AccountClaims } from '../options/types.js';
 import { registrationOpener } from './dcr-gate.js';
-import { applyInstanceRules, type InstanceRuleSettings } from './instance-rules.js';
+import {
+  applyInstanceRules,
+  dropEchoedServerFields,
+  type InstanceRuleSettings,
+} from './instance-rules.js';
 import type { RegistrationPolicy } from './policy-types.js';
 import type { TemplateTtlOptions } from './template-types.js';
 import {
@@ -58,6 +65,18 @@ export interface InstanceRecord {
   revoked_at?: number;
   /** The template's token lifetimes, merged in when the instance is loaded. @internal */
   template_ttl?: TemplateTtlOptions;
+  /** Set when the template shares installs between accounts; merged in at load. @internal */
+  shared_devices?: true;
+}
+
+/**
+ * The record as stored: without the fields merged in from the template at load.
+ *
+ * @internal
+ */
+export function storedRecord(record: InstanceRecord): InstanceRecord {
+  const { template_ttl: _ttl, shared_devices: _shared, ...stored } = record;
+  return stored;
 }
 
 /** Reads the instance record from a client's metadata, if it is an instance client. @internal */
@@ -87,6 +106,8 @@ export interface InstancePolicySettings {
   revokeInstance(clientId: string): Promise<void>;
   /** The attestation pipeline: who may register, and at what level. */
   authorize(attempt: RegistrationAttempt): Promise<RegistrationAuthority>;
+  /** Verifies fresh evidence sent with an update that changes the instance's key. */
+  reattest(attempt: ReattestationAttempt): Promise<RegistrationAuthority>;
   /** Reports a registration authorized by a fallback client or evidence, once it succeeded. */
   onAuthorized(authority: RegistrationAuthority, clientId: string, softwareId?: string): void;
   /** Reports a registration refused for its credential or evidence. */
@@ -147,6 +168,28 @@ function checkSoftwareVersion(metadata: Record<string, unknown>, template: Resol
       `software_version ${metadata.software_version === undefined ? 'is missing' : `'${String(metadata.software_version)}' is too old`}: update the app to version ${minimum} or later`,
     );
   }
+}
+
+/**
+ * Refuses a body with `__proto__`, `constructor` or `prototype` keys at any depth. oidc-provider
+ * has already copied the body into `properties` with `Object.assign`, which turns a `__proto__`
+ * member into the prototype: its inherited fields would pass every rule and never be stored.
+ */
+function refuseUnsafeKeys(body: unknown, properties: Record<string, unknown>) {
+  const unsafe =
+    findUnsafeKey(body) ??
+    (Object.getPrototypeOf(properties) === Object.prototype
+      ? undefined
+      : { key: '__proto__', path: '__proto__' });
+  if (!unsafe) return;
+  throw toProviderError(
+    new RegistrationPolicyError(
+      'invalid_client_metadata',
+      unsafe.key === '(nesting)'
+        ? `the request nests deeper than allowed (at ${unsafe.path})`
+        : `${unsafe.path} is refused: '${unsafe.key}' is not allowed as a member name`,
+    ),
+  );
 }
 
 /** Resolves the template a registration names, refusing unknown and disabled ones. */
@@ -243,6 +286,59 @@ async function applyLimit(
 }
 
 /**
+ * What an RFC 7592 update may not change: a non-template instance cannot take on a template's
+ * `software_id` or `software_version`, and an instance whose level rests on evidence bound to its
+ * key keeps that key and authentication method unless the update brings fresh evidence bound to
+ * the new key (which then sets the level). The level never rises otherwise: `cal` in the body is
+ * ignored and the stored one kept.
+ */
+async function checkUpdate(
+  ctx: KoaContextWithOIDC,
+  settings: InstancePolicySettings,
+  record: InstanceRecord,
+  metadata: Record<string, unknown>,
+  template: ResolvedTemplate | undefined,
+  evidence: unknown,
+) {
+  const current: Record<string, unknown> = ctx.oidc.client?.metadata() ?? {};
+  if (!record.template) {
+    for (const field of ['software_id', 'software_version']) {
+      if (
+        Object.hasOwn(metadata, field) &&
+        JSON.stringify(metadata[field]) !== JSON.stringify(current[field])
+      ) {
+        throw new RegistrationPolicyError(
+          'invalid_client_metadata',
+          `${field} cannot be set by an update: this install was not registered from a template`,
+        );
+      }
+    }
+  }
+  if (evidence !== undefined) {
+    const authority = await settings.reattest({
+      template,
+      attestation: evidence,
+      jwks: metadata.jwks,
+      ip: ctx.ip,
+      ...(record.account_id ? { accountId: record.account_id } : {}),
+    });
+    record.cal = authority.cal;
+    record.registered_by = authority.proof;
+    return;
+  }
+  if (record.registered_by?.method !== 'attestation') return;
+  const rebound =
+    metadata.token_endpoint_auth_method !== current.token_endpoint_auth_method ||
+    !(await sameKeyMaterial(metadata.jwks, current.jwks));
+  if (rebound) {
+    throw new RegistrationPolicyError(
+      'invalid_client_metadata',
+      `jwks and token_endpoint_auth_method cannot change: this install's assurance level (${record.cal ?? 'none'}) rests on attestation evidence bound to its key; send fresh evidence bound to the new key in 'attestation', with a new challenge`,
+    );
+  }
+}
+
+/**
  * Builds the oidc-provider registration policy for instance clients: binds the instance to the
  * user who opened the registration, resolves its template, applies the built-in rules and
  * limits, runs the deployment's policy hooks, then applies the rules again so no hook can widen
@@ -256,14 +352,12 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
     properties: Record<string, unknown>,
   ) {
     const operation = ctx.method === 'PUT' ? 'update' : 'create';
+    refuseUnsafeKeys(ctx.oidc.body, properties);
     const opener = registrationOpener(ctx);
     let record: InstanceRecord | undefined;
     if (operation === 'update') {
       const current = ctx.oidc.client ? instanceRecord(ctx.oidc.client.metadata()) : undefined;
-      if (current) {
-        const { template_ttl: _derived, ...stored } = current;
-        record = stored;
-      }
+      if (current) record = storedRecord(current);
     } else if (opener) {
       const now = Date.now();
       const { credential } = opener;
@@ -324,9 +418,14 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
       if (template) {
         metadata = templatized(ctx, properties, template);
         record.template = template.software_id;
+      } else if (operation === 'update') {
+        dropEchoedServerFields(metadata, ctx.oidc.client?.metadata() ?? {});
       }
       applyInstanceRules(metadata, settings.rules);
       if (!template) checkRedirectSchemes(metadata, settings.rules.allowedRedirectSchemes);
+      if (operation === 'update') {
+        await checkUpdate(ctx, settings, record, metadata, template, evidence);
+      }
       const accountId = record.account_id;
       if (operation === 'create' && opener && accountId) {
         await applyLimit(settings, accountId, opener.afterCreate);

@@ -75,6 +75,26 @@ const FORBIDDEN_FIELDS = new Set([
   'software_statement',
 ]);
 
+/**
+ * Drops the server-set fields an RFC 7592 update echoes back unchanged (RFC 7592 §2.2: the
+ * client sends what the read returned): repeating `subject_type: "public"` is not setting it.
+ *
+ * @internal
+ */
+export function dropEchoedServerFields(
+  metadata: Record<string, unknown>,
+  current: Record<string, unknown>,
+): void {
+  for (const field of Object.keys(metadata)) {
+    if (
+      FORBIDDEN_FIELDS.has(field) &&
+      JSON.stringify(metadata[field]) === JSON.stringify(current[field])
+    ) {
+      delete metadata[field];
+    }
+  }
+}
+
 const GRANT_TYPES = new Set(['authorization_code', 'refresh_token']);
 // Schemes that must never be a redirect target, whatever their spelling.
 const DANGEROUS_SCHEMES = new Set([
@@ -202,11 +222,14 @@ function checkAuthMethod(metadata: Record<string, unknown>, settings: InstanceRu
 }
 
 function checkScope(metadata: Record<string, unknown>, settings: InstanceRuleSettings) {
-  if (metadata.scope === undefined) {
+  // Own properties only: a stored instance always carries its scope explicitly.
+  if (!Object.hasOwn(metadata, 'scope') || metadata.scope === undefined) {
     metadata.scope = settings.allowedScopes.join(' ');
     return;
   }
-  if (typeof metadata.scope !== 'string') reject('scope', 'must be a space-separated string');
+  if (typeof metadata.scope !== 'string' || metadata.scope.trim() === '') {
+    reject('scope', 'must be a space-separated string of scopes');
+  }
   for (const scope of (metadata.scope as string).split(' ')) {
     if (!settings.allowedScopes.includes(scope)) {
       reject('scope', `'${scope}' is not allowed for instance clients`);

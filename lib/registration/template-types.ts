@@ -117,6 +117,16 @@ export interface Template {
    */
   userTokens?: boolean;
   /**
+   * Whether any account may sign in through an install of this app (a shared tablet, a kiosk):
+   * each account then after its own consent. Off by default: an install signs in only the
+   * account it belongs to (the user whose DCR token registered it, or the first account that
+   * signed in through it); another account's sign-in ends at the redirect URI with
+   * `access_denied`, and its tokens cannot be refreshed through the install.
+   *
+   * @default false
+   */
+  sharedDevices?: boolean;
+  /**
    * Static confidential clients (in `registration.fallbackClients`) whose one-shot DCR token,
    * obtained with `client_credentials`, may register an instance of this template: the fallback
    * for devices that cannot attest. The credential the client authenticated with sets the level:

@@ -6,11 +6,13 @@ import Provider from 'oidc-provider';
 import { MemoryStore } from '../../adapters/memory.js';
 import {
   AttestationChallenges,
+  type AuthorizeSettings,
   appAttestAssertionCheck,
   authorizeRegistration,
   createChallengeEndpoint,
   type FallbackAuthMethod,
   type RegistrationEvents,
+  reattestInstance,
 } from '../attestation/index.js';
 import {
   createAdminApi,
@@ -34,7 +36,7 @@ import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
 import { guardStore, providerAdapterFactory } from '../storage/index.js';
-import { embeddedProvider, jsonErrors, presentRegistrationResponses } from './middleware.js';
+import { embeddedProvider, jsonErrors, keepInstanceRecordsPrivate } from './middleware.js';
 
 /**
  * Every event an auth server emits, by name: device lifecycle and registration decisions.
@@ -169,6 +171,13 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const refused = (reason: string, ip: string, softwareId?: string) =>
     emit('registration.rejected', { reason, ip, ...(softwareId ? { softwareId } : {}) });
   const limit = o.registration.maxInstancesPerAccount;
+  const pipeline: AuthorizeSettings = {
+    verifiers: o.attestation.verifiers,
+    builtIns: o.attestation,
+    challenges,
+    ...(o.attestation.policy ? { policy: o.attestation.policy } : {}),
+    ...(o.assurance.resolve ? { resolve: o.assurance.resolve } : {}),
+  };
   const configuration = buildProviderConfiguration(o, {
     adapter: adapters,
     keys,
@@ -194,17 +203,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       revokeInstance: async (clientId) => {
         await devices.revoke(clientId, 'limit');
       },
-      authorize: (attempt) =>
-        authorizeRegistration(
-          {
-            verifiers: o.attestation.verifiers,
-            builtIns: o.attestation,
-            challenges,
-            ...(o.attestation.policy ? { policy: o.attestation.policy } : {}),
-            ...(o.assurance.resolve ? { resolve: o.assurance.resolve } : {}),
-          },
-          attempt,
-        ),
+      authorize: (attempt) => authorizeRegistration(pipeline, attempt),
+      reattest: (attempt) => reattestInstance(pipeline, attempt),
       onAuthorized: (authority, clientId, softwareId) =>
         emit(
           authority.proof.method === 'attestation'
@@ -225,7 +225,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   wireDeviceEvents(provider, devices, emit);
 
   provider.use(jsonErrors(provider));
-  provider.use(presentRegistrationResponses(registrationPath));
+  provider.use(keepInstanceRecordsPrivate(provider));
   if (attestationOn) {
     provider.use(
       createChallengeEndpoint({
@@ -267,13 +267,18 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         .digest('base64url'),
       basePath,
       title: o.interactions.title,
-      // An instance registered by this very user is the user's own app: no second consent. One
-      // registered without a user becomes the app of the first user who signs in through it.
-      autoConsent: async ({ clientId, accountId, metadata }) => {
-        const record = instanceRecord(metadata);
-        if (!record || !accountId) return false;
-        const owner = record.account_id ?? (await devices.bind(clientId, accountId));
-        return owner === accountId;
+      // An instance owned by this user is the user's own app: no second consent. One without
+      // an owner shows the consent page on its first sign-in, and binds when the user allows.
+      autoConsent: ({ accountId, metadata }) =>
+        accountId !== '' && instanceRecord(metadata)?.account_id === accountId,
+      confirmConsent: async ({ clientId, accountId }) => {
+        const client = await provider.Client.find(clientId);
+        const record = client && instanceRecord(client.metadata());
+        if (!record || record.account_id || !accountId) return undefined;
+        const owner = await devices.bind(clientId, accountId);
+        return owner === accountId
+          ? undefined
+          : 'this app install was just claimed by another account: register the app again';
       },
     }),
   );

@@ -54,26 +54,41 @@ export function jsonErrors(provider: Provider): Middleware {
   };
 }
 
+// Bounded like the bodies oidc-provider writes; anything deeper is treated as a leak.
+const MAX_DEPTH = 32;
+
+/** Whether a response body carries the private instance record anywhere. */
+function carriesInstanceRecord(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value.includes(INSTANCE_FIELD);
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth > MAX_DEPTH) return true;
+  if (!Array.isArray(value) && Object.hasOwn(value, INSTANCE_FIELD)) return true;
+  return Object.values(value).some((item) => carriesInstanceRecord(item, depth + 1));
+}
+
 /**
- * Shapes registration responses (RFC 7591 §3.2.1, RFC 7592 §2.1, 2.2): the private instance
- * record stays in the client record, and the app sees only its assurance level, as `cal`.
+ * Keeps the private instance record on the server: a client metadata response (RFC 7591 §3.2.1,
+ * RFC 7592 §2.1, 2.2) shows the app only its assurance level, as `cal`, and any other response
+ * that would still carry the record, in whatever shape, is replaced by a 500 (fail closed).
+ * The one place the record is stripped, whichever endpoint wrote it.
  *
  * @internal
  */
-export function presentRegistrationResponses(registrationPath: string): Middleware {
-  const prefix = registrationPath.toLowerCase();
-  return async function presentInstanceRecord(ctx, next) {
+export function keepInstanceRecordsPrivate(provider: Provider): Middleware {
+  return async function keepInstanceRecordPrivate(ctx, next) {
     await next();
     const body: unknown = ctx.body;
-    if (
-      ctx.path.toLowerCase().startsWith(prefix) &&
-      typeof body === 'object' &&
-      body !== null &&
-      INSTANCE_FIELD in body
-    ) {
+    // Streams (static files) never carry it; metadata responses are plain objects.
+    if (typeof body === 'object' && body !== null && 'pipe' in body) return;
+    if (typeof body === 'object' && body !== null && Object.hasOwn(body, INSTANCE_FIELD)) {
       const fields = body as Record<string, unknown>;
       fields.cal = instanceRecord(fields)?.cal ?? 'none';
       delete fields[INSTANCE_FIELD];
     }
+    if (!carriesInstanceRecord(ctx.body)) return;
+    provider.emit('server_error', ctx, new Error('a response carried the private instance record'));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 500;
+    ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
   };
 }

@@ -65,12 +65,15 @@ export async function signIn(
   { username = 'demouser', password = 'Password1', consent = true }: SignInChoices = {},
 ): Promise<SignInResult> {
   const pages: SignInResult['pages'] = [];
+  // The sign-in ends where the server sends the user back to the app (or to whoever registered
+  // the redirect URI).
+  const redirectUri = authorizationUrl.searchParams.get('redirect_uri') ?? APP_REDIRECT_URI;
   let res = await browser.request(authorizationUrl);
   let url = authorizationUrl.href;
   for (let step = 0; step < 20; step += 1) {
     const location = res.headers.get('location');
     if (location && res.status >= 300 && res.status < 400) {
-      if (location.startsWith(APP_REDIRECT_URI)) return { callback: new URL(location), pages };
+      if (location.startsWith(redirectUri)) return { callback: new URL(location), pages };
       url = new URL(location, url).href;
       res = await browser.request(url);
       continue;
