@@ -62,8 +62,30 @@ export interface SignInResult {
 export async function signIn(
   browser: SignInBrowser,
   authorizationUrl: URL,
-  { username = 'demouser', password = 'Password1', consent = true }: SignInChoices = {},
+  choices: SignInChoices = {},
 ): Promise<SignInResult> {
+  const ended = await walkSignIn(browser, authorizationUrl, choices, false);
+  if (!('callback' in ended)) throw new Error('sign-in stopped at the consent page');
+  return ended;
+}
+
+/** Follows the sign-in pages up to the consent page, and returns its Allow form unsent. */
+export async function signInUntilConsent(
+  browser: SignInBrowser,
+  authorizationUrl: URL,
+  choices: SignInChoices = {},
+): Promise<PageForm> {
+  const ended = await walkSignIn(browser, authorizationUrl, choices, true);
+  if ('callback' in ended) throw new Error('sign-in ended without a consent page');
+  return ended.allow;
+}
+
+async function walkSignIn(
+  browser: SignInBrowser,
+  authorizationUrl: URL,
+  { username = 'demouser', password = 'Password1', consent = true }: SignInChoices,
+  stopAtConsent: boolean,
+): Promise<SignInResult | { allow: PageForm }> {
   const pages: SignInResult['pages'] = [];
   // The sign-in ends where the server sends the user back to the app (or to whoever registered
   // the redirect URI).
@@ -92,6 +114,7 @@ export async function signIn(
       form = login;
       fields = { username, password };
     } else if (confirm && abort) {
+      if (stopAtConsent) return { allow: confirm };
       pages.push('consent');
       form = consent ? confirm : abort;
     }
@@ -104,6 +127,31 @@ export async function signIn(
     });
   }
   throw new Error('sign-in did not finish in 20 steps');
+}
+
+/**
+ * Submits a form of the sign-in pages (e.g. the Allow form {@link signInUntilConsent} returned)
+ * and follows the redirects to the redirect URI.
+ */
+export async function submitAndFollow(
+  browser: SignInBrowser,
+  form: PageForm,
+  redirectUri = APP_REDIRECT_URI,
+): Promise<URL> {
+  let res = await browser.request(form.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form.fields).toString(),
+  });
+  let url = form.action;
+  for (let step = 0; step < 10; step += 1) {
+    const location = res.headers.get('location');
+    if (!location || res.status < 300 || res.status >= 400) break;
+    if (location.startsWith(redirectUri)) return new URL(location);
+    url = new URL(location, url).href;
+    res = await browser.request(url);
+  }
+  throw new Error(`the form did not lead to ${redirectUri}`);
 }
 
 /** Flow 1: the user signs in through the registration client; resolves the DCR token. */
@@ -157,6 +205,7 @@ export async function codeForInstance(
   browser: SignInBrowser,
   instance: oidc.Configuration,
   scope = 'openid offline_access',
+  choices: SignInChoices = {},
 ): Promise<CodeForInstance> {
   const pkceCodeVerifier = oidc.randomPKCECodeVerifier();
   const expectedNonce = oidc.randomNonce();
@@ -170,6 +219,7 @@ export async function codeForInstance(
       code_challenge: await oidc.calculatePKCECodeChallenge(pkceCodeVerifier),
       code_challenge_method: 'S256',
     }),
+    choices,
   );
   return { callback, checks: { pkceCodeVerifier, expectedNonce } };
 }
