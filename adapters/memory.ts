@@ -287,9 +287,12 @@ export class MemoryStore implements Store {
     if (members?.size === 0) this.#indexes.delete(index);
   }
 
-  /** Counts one attempt against a rate limit (rate-limiter-flexible's memory limiter, real time). */
-  consumeRate(key: string, limit: RateLimitWindow): Promise<RateDecision> {
-    return this.#rateLimiters.consume(key, limit);
+  /**
+   * Counts `points` attempts (one by default; `0` only reads) against a rate limit
+   * (rate-limiter-flexible's memory limiter, real time).
+   */
+  consumeRate(key: string, limit: RateLimitWindow, points = 1): Promise<RateDecision> {
+    return this.#rateLimiters.consume(key, limit, points);
   }
 
   /** Stops the sweep timer. The stored data stays readable; nothing is swept any more. */

@@ -22,6 +22,7 @@
 import { type Cluster, Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { Logger } from '../lib/logger.js';
 import {
   AlreadyConsumedError,
   type RateDecision,
@@ -29,6 +30,7 @@ import {
   type RateLimitWindow,
   type Store,
 } from '../lib/storage/index.js';
+import { RedisConnectionLog } from './redis-log.js';
 
 /**
  * Options for {@link RedisStore}.
@@ -59,6 +61,17 @@ export interface RedisStoreOptions {
    * @default 2000
    */
   commandTimeoutMs?: number;
+  /**
+   * Where the store logs its connection's health (pass the logger you give `createAuthServer`).
+   * The store listens to the client's `error` event, so ioredis never prints "Unhandled error
+   * event" lines, and logs a lost connection once at `warn` (the error's name, message and code)
+   * and its return at `info`, however often ioredis retries in between; a still-failing
+   * connection is logged again at most once a minute. The listeners are removed again by
+   * {@link RedisStore.close} on a client passed in.
+   *
+   * @default `consoleLogger` (warnings on the console)
+   */
+  logger?: Logger;
 }
 
 // Redis's clock in ms; every script that needs "now" starts with it.
@@ -354,6 +367,7 @@ export class RedisStore implements Store {
   readonly #redis: Scripted;
   readonly #prefix: string;
   readonly #owned: boolean;
+  readonly #connectionLog: RedisConnectionLog;
   readonly #adapters = new Map<string, RedisModelAdapter>();
   readonly #rateLimiters = new RateLimiters(
     (limit) =>
@@ -372,11 +386,13 @@ export class RedisStore implements Store {
    * @param options - the Redis client or URL, the key prefix and the command timeout.
    */
   constructor(options: RedisStoreOptions) {
-    const { client, keyPrefix = 'mop:', commandTimeoutMs = 2000 } = options;
+    const { client, keyPrefix = 'mop:', commandTimeoutMs = 2000, logger } = options;
     this.#owned = typeof client === 'string';
-    this.#redis = defineScripts(
-      typeof client === 'string' ? new Redis(client, { commandTimeout: commandTimeoutMs }) : client,
-    );
+    const redis =
+      typeof client === 'string' ? new Redis(client, { commandTimeout: commandTimeoutMs }) : client;
+    // Listening before anything else: a URL's connection is opened (and may fail) right away.
+    this.#connectionLog = new RedisConnectionLog(redis, logger);
+    this.#redis = defineScripts(redis);
     this.#prefix = keyPrefix;
   }
 
@@ -442,11 +458,12 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Counts one attempt against a rate limit with rate-limiter-flexible's Redis limiter (one
-   * single-key script per attempt, so it holds across processes and on a Cluster).
+   * Counts `points` attempts (one by default) against a rate limit with rate-limiter-flexible's
+   * Redis limiter (one single-key script per attempt, so it holds across processes and on a
+   * Cluster). With `points` `0` it only reads the key (GET + PTTL in one MULTI), writing nothing.
    */
-  consumeRate(key: string, limit: RateLimitWindow): Promise<RateDecision> {
-    return this.#rateLimiters.consume(`{${key}}`, limit);
+  consumeRate(key: string, limit: RateLimitWindow, points = 1): Promise<RateDecision> {
+    return this.#rateLimiters.consume(`{${key}}`, limit, points);
   }
 
   /**
@@ -454,6 +471,7 @@ export class RedisStore implements Store {
    * is up); a client passed in stays open. Safe to call more than once.
    */
   async close(): Promise<void> {
+    if (!this.#owned) this.#connectionLog.detach();
     if (!this.#owned || this.#redis.status === 'end') return;
     if (this.#redis.status === 'ready') {
       try {

@@ -45,6 +45,8 @@ export {
   type RegistrationErrorCode,
   RegistrationPolicyError,
 } from './errors.js';
+export type { SignInEvents, SignInThrottledEvent } from './interactions/index.js';
+export { consoleLogger, type Logger } from './logger.js';
 export type {
   AccountClaims,
   AccountOptions,
@@ -65,6 +67,7 @@ export type {
   RegistrationClientOptions,
   RegistrationOptions,
   RegistrationRateLimitOptions,
+  SignInRateLimitOptions,
   TtlOptions,
 } from './options/index.js';
 export type {

@@ -2,12 +2,14 @@ import {
   type AuthServer,
   type AuthServerOptions,
   createAuthServer,
+  type Logger,
   type Template,
 } from 'mobile-oidc-provider';
 import { demoAccounts } from './accounts.js';
 import { type AttestationEnv, attestedTemplate } from './attestation.js';
 import { type FallbackEnv, fallbackClients } from './fallback.js';
 import { type KeyEnv, keysFromEnv } from './keys.js';
+import { jsonLinesLogger, logLevelFrom } from './logger.js';
 
 /** The app's registration client: it only ever obtains DCR tokens. */
 export const REGISTRATION_CLIENT_ID = 'mobile-dcr-client';
@@ -73,6 +75,8 @@ export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv {
   TRUST_PROXY?: string;
   /** When set (32+ characters), the admin API is served under `/admin` and opened by this secret. */
   ADMIN_SECRET?: string;
+  /** `error`, `warn`, `info`, `debug` or `silent`. @default 'info' ('silent' when NODE_ENV=test) */
+  LOG_LEVEL?: string;
 }
 
 /** The example server's options, from its environment. */
@@ -81,12 +85,17 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
   const resourceServerSecret = env.RESOURCE_SERVER_SECRET;
   const fallback = fallbackClients(env);
   const attested = attestedTemplate(env);
+  // JSON lines on stdout, one entry each; the Redis store logs its connection through it too.
+  const logger = jsonLinesLogger(logLevelFrom(env));
   return {
     issuer: env.ISSUER ?? `http://localhost:${port}`,
     development: env.NODE_ENV !== 'production',
     proxy: env.TRUST_PROXY === '1',
     ...keysFromEnv(env),
-    ...(env.REDIS_URL ? { store: await redisStore(env.REDIS_URL, env.REDIS_KEY_PREFIX) } : {}),
+    logger,
+    ...(env.REDIS_URL
+      ? { store: await redisStore(env.REDIS_URL, env.REDIS_KEY_PREFIX, logger) }
+      : {}),
     accounts: demoAccounts(),
     scopes: ['openid', 'profile', 'email', 'offline_access', 'devices', 'payments'],
     registrationClients: [
@@ -129,9 +138,9 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
 }
 
 // Loaded only when REDIS_URL is set, so the in-memory default needs no Redis at all.
-async function redisStore(url: string, keyPrefix: string | undefined) {
+async function redisStore(url: string, keyPrefix: string | undefined, logger: Logger) {
   const { RedisStore } = await import('mobile-oidc-provider/adapters/redis');
-  return new RedisStore({ client: url, ...(keyPrefix ? { keyPrefix } : {}) });
+  return new RedisStore({ client: url, logger, ...(keyPrefix ? { keyPrefix } : {}) });
 }
 
 /** Creates the example authorization server. */

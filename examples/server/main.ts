@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
 import { createExampleServer } from './app.js';
 import { ATTESTED_SOFTWARE_ID, attestedTemplate } from './attestation.js';
+import { jsonLinesLogger, logLevelFrom } from './logger.js';
 
 const server = await createExampleServer();
+const log = jsonLinesLogger(logLevelFrom(process.env));
 const port = Number(process.env.PORT ?? 3000);
 const oidc = server.callback();
 // The admin API shares the port here for the walk-through; in production, serve it where only
@@ -16,10 +18,14 @@ const http = createServer((req, res) => {
   return oidc(req, res);
 });
 http.listen(port, () => {
-  console.log(`mobile-oidc-provider example: ${server.issuer} (listening on port ${port})`);
-  console.log(`discovery: ${server.issuer}/.well-known/openid-configuration`);
+  log.info(
+    { issuer: server.issuer, port },
+    `mobile-oidc-provider example: ${server.issuer} (listening on port ${port})`,
+  );
+  log.info({}, `discovery: ${server.issuer}/.well-known/openid-configuration`);
   const formats = attestedTemplate(process.env)?.attestation?.formats ?? [];
-  console.log(
+  log.info(
+    { formats },
     formats.length > 0
       ? `attestation: ${ATTESTED_SOFTWARE_ID} accepts ${formats.join(', ')}`
       : 'attestation: off (set APP_ATTEST_APP_ID, or ANDROID_PACKAGE_NAME with ANDROID_SIGNING_CERT_DIGESTS)',

@@ -97,14 +97,33 @@ async function authorizeAdmin(ctx: Context, provider: Provider, auth: AdminAuthS
   }
 }
 
+/**
+ * Decodes one id from the path. Bad percent-encoding (RFC 3986 §2.1: a '%' without two hex
+ * digits, or octets that are not UTF-8) is the caller's mistake: 400, never a 500.
+ */
+function pathSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpProblem(
+      400,
+      'invalid_request',
+      'the path is not valid percent-encoding (RFC 3986 §2.1) of a UTF-8 id',
+    );
+  }
+}
+
+/**
+ * Finds the route for the request. The returned function decodes the ids only when it runs, so
+ * the caller checks the credential first and a malformed path cannot skip authentication.
+ */
 function matchRoute(
   ctx: Context,
   routes: ReadonlyArray<[string, RegExp, (...ids: string[]) => Promise<void>]>,
 ) {
   for (const [method, pattern, handler] of routes) {
     const match = pattern.exec(ctx.path);
-    if (match && ctx.method === method)
-      return () => handler(...match.slice(1).map(decodeURIComponent));
+    if (match && ctx.method === method) return () => handler(...match.slice(1).map(pathSegment));
   }
   return undefined;
 }
@@ -195,7 +214,9 @@ export function createSelfService(
   settings: { scope: string; realm: string },
 ): Middleware {
   return async function selfService(ctx, next) {
-    const authorized = async () => {
+    // The signed-in user's account, set once the token is checked (before any id is decoded).
+    let accountId = '';
+    const authorize = async () => {
       const token = usableToken(await provider.AccessToken.find(bearer(ctx)));
       if (!token.scope?.split(' ').includes(settings.scope)) {
         throw new HttpProblem(
@@ -204,14 +225,13 @@ export function createSelfService(
           `the access token lacks the '${settings.scope}' scope`,
         );
       }
-      return token.accountId as string;
+      accountId = token.accountId as string;
     };
     const route = matchRoute(ctx, [
       [
         'GET',
         /^\/devices\/?$/,
         async () => {
-          const accountId = await authorized();
           send(ctx, 200, { devices: await devices.list(accountId) });
         },
       ],
@@ -219,7 +239,6 @@ export function createSelfService(
         'DELETE',
         /^\/devices\/([^/]+)\/?$/,
         async (clientId) => {
-          const accountId = await authorized();
           const device = await devices.get(clientId);
           if (device?.accountId !== accountId) throw notFound();
           send(ctx, 200, await devices.revoke(clientId, 'user'));
@@ -228,6 +247,7 @@ export function createSelfService(
     ]);
     if (!route) return next();
     try {
+      await authorize();
       await route();
     } catch (error) {
       renderFailure(ctx, provider, settings.realm, error);

@@ -1,5 +1,6 @@
 export { createInteractionRoutes } from './routes.js';
-export type { InteractionOptions } from './types.js';
+export { SignInThrottle, type SignInThrottleSettings, type ThrottleDecision } from './throttle.js';
+export type { InteractionOptions, SignInEvents, SignInThrottledEvent } from './types.js';
 
 /** The URL path of one interaction's page, under the issuer's path. @internal */
 export const interactionUrl = (basePath: string, uid: string): string =>

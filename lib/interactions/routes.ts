@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
+import { StorageUnavailableError } from '../storage/index.js';
 import { consentDetails, grantConsent, type Interaction } from './consent.js';
 import { csrfToken, csrfValid } from './csrf.js';
 import { FormTooLarge, readForm } from './form.js';
@@ -9,6 +10,17 @@ import { consentPage, loginPage, messagePage } from './pages.js';
 import type { InteractionOptions } from './types.js';
 
 const ROUTE = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?\/?$/;
+
+/** `seconds` in words, rounded up: `45 seconds`, `1 minute`, `15 minutes`, `2 hours`. */
+function waitingTime(seconds: number): string {
+  const [amount, unit] =
+    seconds < 60
+      ? [seconds, 'second']
+      : seconds < 2 * 3600
+        ? [Math.ceil(seconds / 60), 'minute']
+        : [Math.ceil(seconds / 3600), 'hour'];
+  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+}
 
 function send(ctx: Context, status: number, html: string) {
   ctx.status = status;
@@ -87,6 +99,48 @@ export function createInteractionRoutes(
     );
   }
 
+  /**
+   * Checks the password through the sign-in throttle: answers `429` (the password unchecked)
+   * while a limit is reached, and `503` when the limits cannot be read; resolves `undefined` then.
+   */
+  async function signInAttempt(
+    ctx: Context,
+    uid: string,
+    username: string,
+    check: () => Promise<string | undefined>,
+  ): Promise<{ accountId: string | undefined } | undefined> {
+    const throttle = options.throttle;
+    if (!throttle) return { accountId: await check() };
+    let outcome: Awaited<ReturnType<typeof throttle.attempt>>;
+    try {
+      outcome = await throttle.attempt(username, ctx.ip, check);
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      send(
+        ctx,
+        503,
+        messagePage(
+          title,
+          'Temporarily unavailable',
+          'Signing in is not possible right now. Try again in a few minutes.',
+        ),
+      );
+      return undefined;
+    }
+    if ('accountId' in outcome) return outcome;
+    const { retryAfterSeconds } = outcome.throttled;
+    send(
+      ctx,
+      429,
+      loginPage(title, `${base(uid)}/login`, csrfToken(options.csrfSecret, uid), {
+        error: `Too many failed sign-in attempts. For your security, signing in is paused: try again in ${waitingTime(retryAfterSeconds)}.`,
+        username,
+      }),
+    );
+    ctx.set('Retry-After', String(retryAfterSeconds));
+    return undefined;
+  }
+
   async function handle(ctx: Context, uid: string, action: string | undefined) {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     if (interaction.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
@@ -129,7 +183,12 @@ export function createInteractionRoutes(
     }
     if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);
     const username = form.get('username') ?? '';
-    const accountId = await options.authenticate(username, form.get('password') ?? '');
+    const password = form.get('password') ?? '';
+    const checked = await signInAttempt(ctx, uid, username, () =>
+      options.authenticate(username, password),
+    );
+    if (!checked) return;
+    const { accountId } = checked;
     if (!accountId) {
       const csrf = csrfToken(options.csrfSecret, uid);
       return send(

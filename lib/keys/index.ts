@@ -27,14 +27,14 @@ export async function resolveKeys(
   let { jwks, cookieKeys } = configured;
   if (!jwks) {
     warn(
-      'mobile-oidc-provider: DEVELOPMENT ONLY — generated ephemeral signing keys; every token ' +
+      'DEVELOPMENT ONLY — generated ephemeral signing keys; every token ' +
         'becomes invalid on restart and other processes cannot verify them. Set options.jwks.',
     );
     jwks = { keys: [await generateSigningKey('RS256'), await generateSigningKey('ES256')] };
   }
   if (!cookieKeys) {
     warn(
-      'mobile-oidc-provider: DEVELOPMENT ONLY — generated ephemeral cookie keys; sign-in sessions ' +
+      'DEVELOPMENT ONLY — generated ephemeral cookie keys; sign-in sessions ' +
         'are lost on restart. Set options.cookieKeys.',
     );
     cookieKeys = [randomBytes(32).toString('base64url')];

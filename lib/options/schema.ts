@@ -143,6 +143,16 @@ export const optionsSchema = {
     },
     cookieKeys: { type: 'array', minItems: 1, items: { type: 'string', minLength: 32 } },
     store: { isStore: true },
+    logger: {
+      type: 'object',
+      required: ['error', 'warn', 'info', 'debug'],
+      properties: {
+        error: { isFunction: true },
+        warn: { isFunction: true },
+        info: { isFunction: true },
+        debug: { isFunction: true },
+      },
+    },
     proxy: { type: 'boolean', default: false },
     accounts: {
       type: 'object',
@@ -196,6 +206,7 @@ export const optionsSchema = {
         authorizationCode: { ...positiveInteger, default: 60 },
         idToken: { ...positiveInteger, default: 3600 },
         refreshToken: { ...positiveInteger, default: 2592000 },
+        refreshTokenReuseGrace: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
         grant: { ...positiveInteger, default: 15552000 },
         session: { ...positiveInteger, default: 1209600 },
         interaction: { ...positiveInteger, default: 600 },
@@ -336,6 +347,21 @@ export const optionsSchema = {
       additionalProperties: false,
       properties: {
         title: { ...nonEmptyString, default: 'Sign in' },
+        signInRateLimit: {
+          type: 'object',
+          default: {},
+          additionalProperties: false,
+          properties: {
+            perAccount: {
+              anyOf: [rateLimit, { const: false }],
+              default: { points: 10, duration: 900 },
+            },
+            perIp: {
+              anyOf: [rateLimit, { const: false }],
+              default: { points: 100, duration: 900 },
+            },
+          },
+        },
       },
     },
     oidcProvider: { type: 'object', default: {} },

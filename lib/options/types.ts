@@ -6,6 +6,7 @@ import type {
   EvidenceVerifier,
 } from '../attestation/types.js';
 import type { AndroidRevocationList } from '../attestation/verifiers/android-key.js';
+import type { Logger } from '../logger.js';
 import type { RegistrationPolicy } from '../registration/policy-types.js';
 import type { Template, TemplateResolver } from '../registration/template-types.js';
 import type { Store } from '../storage/index.js';
@@ -55,6 +56,18 @@ export interface AuthServerOptions {
    * @default a new `MemoryStore` (one process only; lost on restart)
    */
   store?: Store;
+
+  /**
+   * Where the server writes its log entries (`error`, `warn`, `info`, `debug`, each called as
+   * `(fields, message)`, so pino fits as it is). Unexpected 500s are logged at `error` with the
+   * request id, route, method, path and the error's name, message and stack; a storage outage
+   * once at `error` when it starts and once at `info` when it ends; development-key warnings at
+   * `warn`; refused requests (4xx) at `debug`. No entry carries a token, secret, password,
+   * evidence, cookie or `Authorization` header. For a `RedisStore`, pass the same logger to it.
+   *
+   * @default `consoleLogger`: `error` and `warn` entries on the console, one line each
+   */
+  logger?: Logger;
 
   /**
    * Trust `X-Forwarded-Proto`/`X-Forwarded-Host` from a TLS-terminating proxy in front of the
@@ -235,6 +248,18 @@ export interface TtlOptions {
    * @default 2592000 (30 days)
    */
   refreshToken?: number;
+  /**
+   * The reuse grace window of rotated refresh tokens, in seconds (`0` turns it off). Within it, an
+   * app that retries a refresh with the token it still holds (its response was lost on a mobile
+   * network, or storage stalled after the old token was consumed) gets a working token pair
+   * instead of having its grant revoked; at most one successor chain stays alive (the first
+   * successor used wins, the others are refused and destroyed). Reuse after the window, or after
+   * a successor was used, still revokes the grant (RFC 9700 §4.14.2). 30 s covers a client's
+   * request timeout and one retry while keeping a stolen token's head start short.
+   *
+   * @default 30
+   */
+  refreshTokenReuseGrace?: number;
   /**
    * Grants: the absolute lifetime of what a user authorised, after which the app signs in again.
    *
@@ -470,6 +495,37 @@ export interface InteractionPageOptions {
    * @default 'Sign in'
    */
   title?: string;
+  /**
+   * Throttling of failed sign-ins on the login page, counted in the store (so it holds across
+   * processes). While a limit is reached the page answers `429` with `Retry-After`, the password
+   * is not checked at all (a right one is refused too), and `signin.throttled` is emitted. Only
+   * failures count; a successful sign-in does not use up the budget. `false` turns a limit off.
+   */
+  signInRateLimit?: SignInRateLimitOptions;
+}
+
+/**
+ * Limits on failed sign-ins (see {@link InteractionPageOptions.signInRateLimit}).
+ *
+ * @group Options
+ */
+export interface SignInRateLimitOptions {
+  /**
+   * Failed sign-ins per submitted username from one client IP address. The username is keyed
+   * as submitted (trimmed and lower-cased), whether or not such an account exists, so the limit
+   * says nothing about which accounts exist. Keyed with the IP so that someone guessing
+   * elsewhere cannot lock a user out. `false`: no limit.
+   *
+   * @default { points: 10, duration: 900 } (10 failures per 15 minutes)
+   */
+  perAccount?: RateLimit | false;
+  /**
+   * Failed sign-ins per client IP address, whatever the username (behind a proxy, see
+   * {@link AuthServerOptions.proxy}). `false`: no limit.
+   *
+   * @default { points: 100, duration: 900 } (100 failures per 15 minutes)
+   */
+  perIp?: RateLimit | false;
 }
 
 /**

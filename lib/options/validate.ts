@@ -8,6 +8,7 @@ import type {
   EvidenceVerifier,
 } from '../attestation/types.js';
 import { ConfigurationError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { redirectUriProblem } from '../registration/instance-rules.js';
 import type { RegistrationPolicy } from '../registration/policy-types.js';
 import type { TemplateResolver } from '../registration/template-types.js';
@@ -28,6 +29,7 @@ export interface ResolvedOptions {
   jwks: { keys: JWK[] } | undefined;
   cookieKeys: string[] | undefined;
   store: Store | undefined;
+  logger: Logger | undefined;
   proxy: boolean;
   accounts: AccountOptions;
   scopes: string[];
@@ -82,7 +84,13 @@ export interface ResolvedOptions {
     accessTokenFormat: 'jwt' | 'opaque';
     accessTokenTTL?: number;
   }>;
-  interactions: { title: string };
+  interactions: {
+    title: string;
+    signInRateLimit: {
+      perAccount: { points: number; duration: number } | false;
+      perIp: { points: number; duration: number } | false;
+    };
+  };
   oidcProvider: Configuration;
 }
 
@@ -333,6 +341,13 @@ function describe(error: ErrorObject): string {
         : `${path} must be a valid scope token (RFC 6749 §3.3)`;
     case 'enum':
       return `${path} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    // A rate limit that may be turned off (`anyOf: [window, { const: false }]`): one message for
+    // both branches; the window's own errors still name the field.
+    case 'anyOf':
+    case 'const':
+      return error.keyword === 'anyOf' || error.params.allowedValue === false
+        ? `${path} must be a rate limit ({ points, duration }) or false`
+        : `${path} ${error.message}`;
     default:
       return `${path} ${error.message}`;
   }

@@ -16,6 +16,7 @@ import type { AccountClaims } from '../options/types.js';
 import { registrationOpener } from './dcr-gate.js';
 import {
   applyInstanceRules,
+  checkMetadataTypes,
   dropEchoedServerFields,
   type InstanceRuleSettings,
 } from './instance-rules.js';
@@ -353,6 +354,14 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
   ) {
     const operation = ctx.method === 'PUT' ? 'update' : 'create';
     refuseUnsafeKeys(ctx.oidc.body, properties);
+    // Before anything reads a field (templates, software_version, attestation, the rules): a
+    // value of the wrong JSON type is a 400 naming the field, never a crash further on.
+    try {
+      checkMetadataTypes(properties);
+    } catch (error) {
+      if (error instanceof RegistrationPolicyError) throw toProviderError(error);
+      throw error;
+    }
     const opener = registrationOpener(ctx);
     let record: InstanceRecord | undefined;
     if (operation === 'update') {

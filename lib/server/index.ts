@@ -23,27 +23,38 @@ import {
   instanceClientAdapter,
 } from '../devices/index.js';
 import { ConfigurationError } from '../errors.js';
-import { createInteractionRoutes, interactionUrl } from '../interactions/index.js';
+import {
+  createInteractionRoutes,
+  interactionUrl,
+  type SignInEvents,
+  SignInThrottle,
+} from '../interactions/index.js';
 import { resolveKeys } from '../keys/index.js';
+import { consoleLogger, safeLogger } from '../logger.js';
 import type { AuthServerOptions } from '../options/types.js';
 import { resolveOptions } from '../options/validate.js';
+import { refuseNonStringAlgorithms } from '../provider/client-metadata-guard.js';
 import {
   buildProviderConfiguration,
   INSTANCE_POLICY,
   staticClients,
 } from '../provider/configuration.js';
+import { refreshTokenGrace } from '../provider/refresh-rotation.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
+import { StorageHealth, watchStore } from '../storage/health.js';
 import { guardStore, providerAdapterFactory } from '../storage/index.js';
+import { logAppErrors, logProviderEvents, RequestIds } from './logging.js';
 import { embeddedProvider, jsonErrors, keepInstanceRecordsPrivate } from './middleware.js';
 
 /**
- * Every event an auth server emits, by name: device lifecycle and registration decisions.
+ * Every event an auth server emits, by name: device lifecycle, registration decisions and
+ * throttled sign-ins.
  *
  * @group Server
  */
-export type ServerEvents = DeviceEvents & RegistrationEvents;
+export type ServerEvents = DeviceEvents & RegistrationEvents & SignInEvents;
 
 /**
  * A running mobile-oidc-provider authorization server.
@@ -82,7 +93,7 @@ export interface AuthServer {
   adminCallback(): (req: IncomingMessage, res: ServerResponse) => void;
   /**
    * Subscribes to an audit event: instance registration, update, delete, binding and
-   * revocation; attested, fallback and refused registrations.
+   * revocation; attested, fallback and refused registrations; throttled sign-ins.
    */
   on<E extends keyof ServerEvents>(event: E, listener: (payload: ServerEvents[E]) => void): this;
   /** Unsubscribes from an audit event. */
@@ -125,8 +136,11 @@ export interface DeviceManagement {
 export async function createAuthServer(options: AuthServerOptions): Promise<AuthServer> {
   const o = resolveOptions(options);
   const ownsStore = !o.store;
-  const store = o.store ?? new MemoryStore();
-  const keys = await resolveKeys(o, (message) => console.warn(message));
+  const logger = safeLogger(o.logger ?? consoleLogger);
+  // Every store call is watched, so an outage is logged once when it starts and once when it ends.
+  const store = watchStore(o.store ?? new MemoryStore(), new StorageHealth(logger));
+  const keys = await resolveKeys(o, (message) => logger.warn({}, message));
+  const requestIds = new RequestIds();
   const basePath = new URL(o.issuer).pathname.replace(/\/$/, '');
 
   // The registration endpoint's URL is the DCR token's audience; known once routes are resolved.
@@ -154,7 +168,15 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const adapters = providerAdapterFactory(
     store,
     new Set(staticClients(o).map((c) => c.client_id)),
-    (stored) => instanceClientAdapter(stored, guarded, templates, o.assurance.minimumLevels),
+    {
+      Client: (stored) =>
+        instanceClientAdapter(stored, guarded, templates, o.assurance.minimumLevels),
+      RefreshToken: (stored) =>
+        refreshTokenGrace(stored, guarded, {
+          graceSeconds: o.ttl.refreshTokenReuseGrace,
+          refreshTokenTtl: o.ttl.refreshToken,
+        }),
+    },
   );
   const challenges = new AttestationChallenges(guarded, o.attestation.challenge.ttl);
   const attestationOn =
@@ -221,9 +243,12 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     }),
   });
   const provider = new Provider(o.issuer, configuration);
+  refuseNonStringAlgorithms(provider);
   provider.proxy = o.proxy;
   wireDeviceEvents(provider, devices, emit);
+  logProviderEvents(provider, logger, requestIds);
 
+  provider.use(requestIds.middleware());
   provider.use(jsonErrors(provider));
   provider.use(keepInstanceRecordsPrivate(provider));
   if (attestationOn) {
@@ -267,6 +292,13 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         .digest('base64url'),
       basePath,
       title: o.interactions.title,
+      // Failed sign-ins counted in the store; a store failure answers 503 (fails closed).
+      throttle: new SignInThrottle({
+        store: guarded,
+        perAccount: o.interactions.signInRateLimit.perAccount,
+        perIp: o.interactions.signInRateLimit.perIp,
+        onThrottled: (event) => emit('signin.throttled', event),
+      }),
       // An instance owned by this user is the user's own app: no second consent. One without
       // an owner shows the consent page on its first sign-in, and binds when the user allows.
       autoConsent: ({ accountId, metadata }) =>
@@ -319,6 +351,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     adminCallback() {
       const app = new Koa();
       app.proxy = o.proxy;
+      logAppErrors(app, logger, requestIds);
+      app.use(requestIds.middleware());
       app.use(adminApi());
       return app.callback();
     },

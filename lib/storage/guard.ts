@@ -71,7 +71,13 @@ export function guardStore(store: Store): Store {
     removeFromIndex: (index, member) => guarded(() => store.removeFromIndex(index, member)),
     readIndex: (index) => guarded(() => store.readIndex(index)),
     deleteIndex: (index) => guarded(() => store.deleteIndex(index)),
-    consumeRate: (key, limit) => guarded(() => store.consumeRate(key, limit)),
+    // `points` is passed only when given, so a custom store sees the call it was written for.
+    consumeRate: (key, limit, points) =>
+      guarded(() =>
+        points === undefined
+          ? store.consumeRate(key, limit)
+          : store.consumeRate(key, limit, points),
+      ),
     raiseCounter: (key, value, ttl) => guarded(() => store.raiseCounter(key, value, ttl)),
     close: () => store.close(),
   };

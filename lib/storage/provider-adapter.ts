@@ -59,7 +59,10 @@ export function delegateAdapter(adapter: Adapter, overrides: Partial<Adapter>): 
 export function providerAdapterFactory(
   store: Store,
   staticClientIds: ReadonlySet<string>,
-  wrapClient: (adapter: Adapter) => Adapter = (adapter) => adapter,
+  wrap: {
+    Client?: (adapter: Adapter) => Adapter;
+    RefreshToken?: (adapter: Adapter) => Adapter;
+  } = {},
 ): AdapterFactory {
   const guardedStore = guardStore(store);
   return (model: string) => {
@@ -87,8 +90,9 @@ export function providerAdapterFactory(
         },
       });
     }
+    if (model === 'RefreshToken' && wrap.RefreshToken) return wrap.RefreshToken(adapter);
     if (model === 'Client') {
-      const client = wrapClient(adapter);
+      const client = wrap.Client ? wrap.Client(adapter) : adapter;
       return delegateAdapter(client, {
         async destroy(id: string) {
           await revokeClientGrants(guardedStore, id);

@@ -72,12 +72,23 @@ export interface Store {
   deleteIndex(index: string): Promise<void>;
 
   /**
-   * Counts one attempt against a fixed-window rate limit named `key`, atomically across every
-   * process sharing the store.
+   * Counts `points` attempts (one by default) against a fixed-window rate limit named `key`,
+   * atomically across every process sharing the store.
    *
-   * @returns whether the attempt is within the limit, and when not, how long until it is.
+   * With `points` `0` it only reads: nothing is counted, and the decision says whether the key
+   * is still below its limit (`allowed` when fewer than `limit.points` were counted in the
+   * current window). The sign-in pages use this to ask "is this key limited?" before checking a
+   * password, and count only the failures.
+   *
+   * A store written before this parameter existed ignores it and counts every read as an
+   * attempt: that is stricter (users are limited sooner), never weaker. Implement the read for
+   * the documented behaviour.
+   *
+   * @param points - attempts to count; `0` reads without counting.
+   * @returns whether the attempt is within the limit (for a read: whether the key is not yet
+   *   limited), and how long until the window resets.
    */
-  consumeRate(key: string, limit: RateLimitWindow): Promise<RateDecision>;
+  consumeRate(key: string, limit: RateLimitWindow, points?: number): Promise<RateDecision>;
 
   /**
    * Atomically raises the counter named `key` to `value` if `value` is greater than what it
@@ -112,8 +123,11 @@ export interface RateLimitWindow {
  * @group Storage
  */
 export interface RateDecision {
-  /** Whether the attempt is within the limit. */
+  /** Whether the attempt is within the limit (for a read with `points` `0`: whether the key is not limited yet). */
   allowed: boolean;
-  /** Seconds until the window resets (the `Retry-After` to send when not allowed). */
+  /**
+   * Seconds until the window resets (the `Retry-After` to send when not allowed); `0` for a read
+   * of a key with no attempts in the current window.
+   */
   retryAfterSeconds: number;
 }

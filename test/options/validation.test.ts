@@ -89,6 +89,7 @@ describe('resolveOptions: defaults', () => {
       authorizationCode: 60,
       idToken: 3600,
       refreshToken: 2592000,
+      refreshTokenReuseGrace: 30,
       grant: 15552000,
       session: 1209600,
       interaction: 600,
@@ -100,7 +101,13 @@ describe('resolveOptions: defaults', () => {
     });
     assert.deepEqual(o.registration.policies, []);
     assert.deepEqual(o.introspection, { resourceServers: [] });
-    assert.deepEqual(o.interactions, { title: 'Sign in' });
+    assert.deepEqual(o.interactions, {
+      title: 'Sign in',
+      signInRateLimit: {
+        perAccount: { points: 10, duration: 900 },
+        perIp: { points: 100, duration: 900 },
+      },
+    });
     assert.deepEqual(o.oidcProvider, {});
   });
 
@@ -950,6 +957,40 @@ describe('resolveOptions: instance limits and rate limits', () => {
     assertProblem(
       { ...valid(), registration: { rateLimit: { perClient: { points: 5, duration: 60 } } } },
       'options.registration.rateLimit.perClient is not a known option',
+    );
+  });
+
+  it('accepts interactions.signInRateLimit windows, false to turn one off, and fills the other', () => {
+    const o = resolveOptions({
+      ...valid(),
+      interactions: { signInRateLimit: { perAccount: { points: 3, duration: 60 }, perIp: false } },
+    });
+    assert.deepEqual(o.interactions.signInRateLimit, {
+      perAccount: { points: 3, duration: 60 },
+      perIp: false,
+    });
+    const onlyIp = resolveOptions({
+      ...valid(),
+      interactions: { signInRateLimit: { perAccount: false } },
+    });
+    assert.deepEqual(onlyIp.interactions.signInRateLimit, {
+      perAccount: false,
+      perIp: { points: 100, duration: 900 },
+    });
+  });
+
+  it('refuses a bad interactions.signInRateLimit', () => {
+    assertProblem(
+      { ...valid(), interactions: { signInRateLimit: { perIp: { points: 0, duration: 60 } } } },
+      'options.interactions.signInRateLimit.perIp.points must be a positive integer',
+    );
+    assertProblem(
+      { ...valid(), interactions: { signInRateLimit: { perAccount: true } } },
+      'options.interactions.signInRateLimit.perAccount must be a rate limit ({ points, duration }) or false',
+    );
+    assertProblem(
+      { ...valid(), interactions: { signInRateLimit: { perUser: { points: 5, duration: 60 } } } },
+      'options.interactions.signInRateLimit.perUser is not a known option',
     );
   });
 

@@ -646,6 +646,50 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
         }
         assert.equal((await store.consumeRate(key, limit)).allowed, false);
       });
+
+      it('reads without counting with points 0: a peek never uses up the limit', async () => {
+        const key = `rate:${uid()}`;
+        const limit = { points: 2, duration: 60 };
+        // An unknown key: allowed, nothing to wait for, and nothing is created by reading.
+        for (let i = 0; i < 5; i += 1) {
+          assert.deepEqual(await store.consumeRate(key, limit, 0), {
+            allowed: true,
+            retryAfterSeconds: 0,
+          });
+        }
+        assert.equal((await store.consumeRate(key, limit)).allowed, true);
+        for (let i = 0; i < 5; i += 1) {
+          const peek = await store.consumeRate(key, limit, 0);
+          assert.equal(peek.allowed, true, `peek ${i + 1} after one attempt`);
+          assert.ok(peek.retryAfterSeconds >= 1 && peek.retryAfterSeconds <= 60);
+        }
+        // Peeks counted nothing: the second real attempt is still within the limit.
+        assert.equal((await store.consumeRate(key, limit)).allowed, true);
+      });
+
+      it('says limited on a peek once `points` attempts were counted, with a Retry-After', async () => {
+        const key = `rate:${uid()}`;
+        const limit = { points: 3, duration: 60 };
+        for (let i = 0; i < 3; i += 1) {
+          assert.equal((await store.consumeRate(key, limit, 0)).allowed, true, `before ${i + 1}`);
+          assert.equal((await store.consumeRate(key, limit)).allowed, true, `attempt ${i + 1}`);
+        }
+        const peek = await store.consumeRate(key, limit, 0);
+        assert.equal(peek.allowed, false);
+        assert.ok(Number.isInteger(peek.retryAfterSeconds), String(peek.retryAfterSeconds));
+        assert.ok(peek.retryAfterSeconds >= 1 && peek.retryAfterSeconds <= 60);
+        // Other keys are untouched.
+        assert.equal((await store.consumeRate(`rate:${uid()}`, limit, 0)).allowed, true);
+      });
+
+      it('allows again on a peek in a new window', async () => {
+        const key = `rate:${uid()}`;
+        const limit = { points: 1, duration: 1 };
+        assert.equal((await store.consumeRate(key, limit)).allowed, true);
+        assert.equal((await store.consumeRate(key, limit, 0)).allowed, false);
+        await sleep(1100);
+        assert.equal((await store.consumeRate(key, limit, 0)).allowed, true);
+      });
     });
   });
 }

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import type { RateLimitWindow, Store } from '../storage/index.js';
+import type { SignInThrottledEvent } from './types.js';
+
+/** What the throttle needs: the (guarded) store, the two limits, and where events go. @internal */
+export interface SignInThrottleSettings {
+  /** The store the failures are counted in; its failures reject (the page fails closed). */
+  store: Store;
+  /** Failures per username and IP; `false`: none. */
+  perAccount: RateLimitWindow | false;
+  /** Failures per IP; `false`: none. */
+  perIp: RateLimitWindow | false;
+  /** Called for every refused attempt. */
+  onThrottled(event: SignInThrottledEvent): void;
+}
+
+/** A refused attempt: the limit reached and the `Retry-After` to send. @internal */
+export interface ThrottleDecision {
+  limit: 'account' | 'ip';
+  retryAfterSeconds: number;
+}
+
+interface Limit {
+  limit: 'account' | 'ip';
+  key: string;
+  window: RateLimitWindow;
+}
+
+/** The longest username hint an event carries, in characters. */
+const HINT_LENGTH = 64;
+
+/**
+ * The key a username is counted under: trimmed, NFKC-normalised and lower-cased, so trivial
+ * variants share one budget (stricter, never weaker), whether or not such an account exists.
+ * Hashed with the IP, so no username is written to the store in the clear and no submitted
+ * character can shape a store key.
+ */
+function accountKey(username: string, ip: string): string {
+  const normalised = username.trim().normalize('NFKC').toLowerCase();
+  return `signin-account:${createHash('sha256').update(`${normalised}\n${ip}`).digest('base64url')}`;
+}
+
+/**
+ * Throttles failed sign-ins per username + IP and per IP: before the password is checked, each
+ * limit is read without counting (`Store.consumeRate` with `points` `0`); when one is reached the
+ * password is not checked at all. Only a failed check is then counted.
+ *
+ * Attempts for one username + IP run one at a time in this process, so parallel guesses cannot
+ * all pass the check before the first failure is counted. Across processes, and for the per-IP
+ * limit across usernames, as many attempts as are in flight at once may pass together.
+ *
+ * @internal
+ */
+export class SignInThrottle {
+  readonly #settings: SignInThrottleSettings;
+  /** The tail of each username + IP key's queue of attempts in this process. */
+  readonly #queues = new Map<string, Promise<void>>();
+
+  constructor(settings: SignInThrottleSettings) {
+    this.#settings = settings;
+  }
+
+  /**
+   * Runs `check` (the password check) unless a limit is reached; counts its failure.
+   *
+   * @returns `{ throttled }` when refused (`check` was not called), else `{ accountId }`.
+   * @throws what the store throws (a guarded store: `StorageUnavailableError`), before `check`
+   *   runs when the limits cannot be read.
+   */
+  async attempt(
+    username: string,
+    ip: string,
+    check: () => Promise<string | undefined>,
+  ): Promise<{ throttled: ThrottleDecision } | { accountId: string | undefined }> {
+    const { perAccount, perIp, store } = this.#settings;
+    const account = accountKey(username, ip);
+    const limits: Limit[] = [];
+    if (perAccount) limits.push({ limit: 'account', key: account, window: perAccount });
+    if (perIp) limits.push({ limit: 'ip', key: `signin-ip:${ip}`, window: perIp });
+    if (limits.length === 0) return { accountId: await check() };
+
+    return this.#oneAtATime(account, async () => {
+      const peeks = await Promise.all(limits.map((l) => store.consumeRate(l.key, l.window, 0)));
+      let refusal: ThrottleDecision | undefined;
+      limits.forEach(({ limit }, i) => {
+        const peek = peeks[i];
+        if (!peek || peek.allowed) return;
+        const retryAfterSeconds = Math.max(1, peek.retryAfterSeconds);
+        if (!refusal || retryAfterSeconds > refusal.retryAfterSeconds)
+          refusal = { limit, retryAfterSeconds };
+      });
+      if (refusal) {
+        this.#settings.onThrottled({
+          username: Array.from(username).slice(0, HINT_LENGTH).join(''),
+          ip,
+          ...refusal,
+        });
+        return { throttled: refusal };
+      }
+      const accountId = await check();
+      if (!accountId) {
+        await Promise.all(limits.map((l) => store.consumeRate(l.key, l.window, 1)));
+      }
+      return { accountId };
+    });
+  }
+
+  /** Runs `task` after every earlier task of `key` in this process has settled. */
+  async #oneAtATime<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(key) ?? Promise.resolve();
+    let done = () => {};
+    const current = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const tail = previous.then(() => current);
+    this.#queues.set(key, tail);
+    try {
+      await previous;
+      return await task();
+    } finally {
+      done();
+      if (this.#queues.get(key) === tail) this.#queues.delete(key);
+    }
+  }
+}

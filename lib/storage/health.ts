@@ -1,0 +1,120 @@
+import { errors } from 'oidc-provider';
+import { errorFields, type Logger } from '../logger.js';
+import { AlreadyConsumedError, type Store } from './store.js';
+
+/**
+ * How long after the last failure a success must come to end an outage. A store that fails only
+ * some operations (one Cluster shard down, one key unreachable) keeps answering others in
+ * between; without the wait every failing request would log an outage and a recovery.
+ */
+const DEFAULT_QUIET_MS = 1000;
+
+/**
+ * Whether the store answered at all: a lost consume race, or a protocol error, is an answer
+ * (the same split as `guarded` in guard.ts).
+ */
+const answered = (error: unknown) =>
+  error instanceof AlreadyConsumedError || error instanceof errors.OIDCProviderError;
+
+/**
+ * Logs storage outages once: `error` "storage unavailable" when the store first fails, `info`
+ * "storage available again" on the first success at least a quiet period after the last failure,
+ * with how long it was down and how many operations failed — never once per failed request.
+ *
+ * @internal
+ */
+export class StorageHealth {
+  #down: { since: number; lastFailure: number; failures: number } | undefined;
+  readonly #logger: Logger;
+  readonly #quietMs: number;
+  readonly #now: () => number;
+
+  constructor(logger: Logger, options: { quietMs?: number; now?: () => number } = {}) {
+    this.#logger = logger;
+    this.#quietMs = options.quietMs ?? DEFAULT_QUIET_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Whether an outage is going on. */
+  get down(): boolean {
+    return this.#down !== undefined;
+  }
+
+  /** A store operation failed with `cause`. */
+  failed(cause: unknown): void {
+    const now = this.#now();
+    if (this.#down) {
+      this.#down.lastFailure = now;
+      this.#down.failures += 1;
+      return;
+    }
+    this.#down = { since: now, lastFailure: now, failures: 1 };
+    this.#logger.error({ cause: errorFields(cause, false) }, 'storage unavailable');
+  }
+
+  /** A store operation succeeded. */
+  succeeded(): void {
+    const down = this.#down;
+    if (!down) return;
+    const now = this.#now();
+    if (now - down.lastFailure < this.#quietMs) return;
+    this.#down = undefined;
+    this.#logger.info(
+      { downForMs: now - down.since, failedOperations: down.failures },
+      'storage available again',
+    );
+  }
+
+  /** Reports what `operation` ends with, and passes it on unchanged. */
+  async watch<T>(operation: PromiseLike<T>): Promise<T> {
+    try {
+      const result = await operation;
+      this.succeeded();
+      return result;
+    } catch (error) {
+      if (answered(error)) this.succeeded();
+      else this.failed(error);
+      throw error;
+    }
+  }
+}
+
+/**
+ * Every method of `target` that returns a promise, reported to `health`; `inner` wraps what the
+ * other methods return. A proxy, so methods a store adds later are watched too.
+ */
+function watchMethods<T extends object>(
+  target: T,
+  health: StorageHealth,
+  inner: (name: PropertyKey, value: unknown) => unknown = (_name, value) => value,
+): T {
+  return new Proxy(target, {
+    get(object, name) {
+      const value: unknown = Reflect.get(object, name, object);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(object, args);
+        if (name === 'close') return result;
+        const thenable =
+          typeof result === 'object' &&
+          result !== null &&
+          typeof (result as PromiseLike<unknown>).then === 'function';
+        return thenable ? health.watch(result as PromiseLike<unknown>) : inner(name, result);
+      };
+    },
+  });
+}
+
+/**
+ * The store, with every operation (and every operation of its adapters) reported to `health`.
+ * Wraps the raw store, under the guard, so each store call is seen once.
+ *
+ * @internal
+ */
+export function watchStore(store: Store, health: StorageHealth): Store {
+  return watchMethods(store, health, (name, value) =>
+    name === 'adapter' && typeof value === 'object' && value !== null
+      ? watchMethods(value, health)
+      : value,
+  );
+}

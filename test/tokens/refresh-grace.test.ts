@@ -1,0 +1,184 @@
+// The reuse grace window of rotated refresh tokens (ttl.refreshTokenReuseGrace). RFC 9700
+// §4.14.2 asks that reuse of a rotated refresh token revoke the grant; mobile networks lose
+// responses, so within a short window a retry with the token the app still holds gets a working
+// pair instead, and at most one successor chain stays alive. Reuse after the window, or after a
+// successor was used, still revokes the grant.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { AuthServerOptions, Store } from 'mobile-oidc-provider';
+import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import * as oidc from 'openid-client';
+import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
+import { type OwnRedis, startOwnRedis } from '../helpers/redis-server.js';
+import { isOAuthError } from '../helpers/registration.js';
+import {
+  codeForInstance,
+  obtainDcrToken,
+  registerInstance,
+  SignInBrowser,
+} from '../helpers/sign-in.js';
+
+const withGrace =
+  (seconds: number, store?: Store) =>
+  (o: AuthServerOptions): AuthServerOptions => ({
+    ...o,
+    ...(store ? { store } : {}),
+    ttl: { ...o.ttl, refreshTokenReuseGrace: seconds },
+  });
+
+/** A registered install signed in with offline_access: its openid-client view and first tokens. */
+async function signedInInstall(server: RunningServer) {
+  const browser = new SignInBrowser();
+  const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
+  const instance = await registerInstance(server.issuer, tokens.access_token);
+  const { callback, checks } = await codeForInstance(browser, instance);
+  const issued = await oidc.authorizationCodeGrant(instance, callback, checks);
+  return { instance, refreshToken: issued.refresh_token as string };
+}
+
+const basicAuth = (instance: oidc.Configuration) => {
+  const { client_id, client_secret } = instance.clientMetadata();
+  return `Basic ${Buffer.from(`${client_id}:${String(client_secret)}`).toString('base64')}`;
+};
+
+const refresh = async (instance: oidc.Configuration, token: string) =>
+  (await oidc.refreshTokenGrant(instance, token)).refresh_token as string;
+
+const refused = (instance: oidc.Configuration, token: string) =>
+  assert.rejects(oidc.refreshTokenGrant(instance, token), isOAuthError('invalid_grant'));
+
+describe('rotated refresh tokens: the reuse grace window (RFC 9700 §4.14.2)', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startExample(withGrace(30));
+  });
+  after(() => server.close());
+
+  it('a retry within the window gets a working pair; using it retires the lost sibling, not the grant', async () => {
+    const { instance, refreshToken: t0 } = await signedInInstall(server);
+    const lost = await refresh(instance, t0); // the response the app never saw
+    const retried = await refresh(instance, t0);
+    assert.notEqual(retried, lost);
+    const next = await refresh(instance, retried);
+    // The first successor used won: the lost sibling is refused, and the winning chain lives on.
+    await refused(instance, lost);
+    await refresh(instance, next);
+  });
+
+  it('reuse after a successor was used is a replay: the grant is revoked', async () => {
+    const { instance, refreshToken: t0 } = await signedInInstall(server);
+    const t1 = await refresh(instance, t0);
+    const t2 = await refresh(instance, t1);
+    await refused(instance, t0);
+    // The whole grant went with it.
+    await refused(instance, t2);
+  });
+
+  it('of two successors used at once, exactly one succeeds', async () => {
+    const { instance, refreshToken: t0 } = await signedInInstall(server);
+    const [a, b] = [await refresh(instance, t0), await refresh(instance, t0)];
+    const results = await Promise.allSettled([refresh(instance, a), refresh(instance, b)]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  });
+});
+
+describe('rotated refresh tokens after the window, and with the window off', () => {
+  it('reuse after the window revokes the grant', async () => {
+    const server = await startExample(withGrace(1));
+    try {
+      const { instance, refreshToken: t0 } = await signedInInstall(server);
+      const t1 = await refresh(instance, t0);
+      await sleep(2100);
+      await refused(instance, t0);
+      await refused(instance, t1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with refreshTokenReuseGrace 0 any reuse revokes the grant at once', async () => {
+    const server = await startExample(withGrace(0));
+    try {
+      const { instance, refreshToken: t0 } = await signedInInstall(server);
+      const t1 = await refresh(instance, t0);
+      await refused(instance, t0);
+      await refused(instance, t1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('a refresh response lost to a Redis write stall does not log the device out', () => {
+  let redis: OwnRedis;
+  let store: RedisStore;
+  let server: RunningServer;
+  let admin: Redis;
+
+  before(async () => {
+    redis = await startOwnRedis();
+    // Commands time out quickly, as a production deployment's would under a stall.
+    store = new RedisStore({ client: redis.url, commandTimeoutMs: 300, keyPrefix: 'grace:' });
+    server = await startExample(withGrace(30, store));
+    admin = new Redis(redis.url);
+  });
+  after(async () => {
+    await server.close();
+    await store.close();
+    admin.disconnect();
+    await redis.destroy();
+  });
+
+  it('the consume lands after the app got 503; its retry with the same token gets a working pair', async () => {
+    const { instance, refreshToken: t0 } = await signedInInstall(server);
+    // Writes stall for longer than the command timeout (CLIENT PAUSE … WRITE, Redis 6.2+).
+    await admin.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+    // The app sees the refresh fail: 503, a storage outage, and never gets the new pair.
+    const lostResponse = await fetch(instance.serverMetadata().token_endpoint as string, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basicAuth(instance),
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t0 }).toString(),
+    });
+    assert.equal(lostResponse.status, 503);
+    assert.equal(
+      ((await lostResponse.json()) as { error?: string }).error,
+      'temporarily_unavailable',
+    );
+    await sleep(1300); // the stall ends and the consume lands, late
+    // An opaque refresh token's value is its id.
+    const consumed = await admin.hget(`grace:RefreshToken:{${t0}}`, 'consumed');
+    assert.ok(consumed, 'the first attempt consumed the token after all');
+
+    const retried = await refresh(instance, t0);
+    const after = await refresh(instance, retried);
+    assert.ok(after);
+  });
+
+  it('across two servers sharing one Redis, one successor of a retried rotation wins', async () => {
+    const other = await startExample(withGrace(30, store));
+    try {
+      const { instance, refreshToken: t0 } = await signedInInstall(server);
+      const elsewhere = new oidc.Configuration(
+        (
+          await oidc.discovery(new URL(other.issuer), 'x', undefined, undefined, {
+            execute: [oidc.allowInsecureRequests],
+          })
+        ).serverMetadata(),
+        instance.clientMetadata().client_id,
+        instance.clientMetadata().client_secret as string,
+      );
+      oidc.allowInsecureRequests(elsewhere);
+      const a = await refresh(instance, t0);
+      const b = await refresh(elsewhere, t0);
+      const results = await Promise.allSettled([refresh(instance, a), refresh(elsewhere, b)]);
+      assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    } finally {
+      await other.close();
+    }
+  });
+});
