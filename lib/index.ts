@@ -35,6 +35,8 @@ export type {
   DeviceEvent,
   DeviceEvents,
   DeviceInfo,
+  DevicePage,
+  DevicePageOptions,
   RevocationEvent,
   RevokedBy,
 } from './devices/index.js';

@@ -68,7 +68,11 @@ export function instanceClientAdapter(
       // Index first: a stale entry is skipped when listing, an unindexed instance is invisible.
       if (own.account_id)
         await store.addToIndex(accountInstancesIndex(own.account_id), id, undefined);
-      await stored.upsert(id, { ...toStore, [INSTANCE_FIELD]: own } as AdapterPayload, expiresIn);
+      // An instance never used is removed when its unused period ends.
+      const ttl = own.unused_until
+        ? Math.max(1, own.unused_until - Math.floor(Date.now() / 1000))
+        : expiresIn;
+      await stored.upsert(id, { ...toStore, [INSTANCE_FIELD]: own } as AdapterPayload, ttl);
     },
     async destroy(id) {
       const record = instanceRecord((await stored.find(id)) ?? {});

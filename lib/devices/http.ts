@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import type { DeviceManager } from './manager.js';
+import { type DeviceManager, InvalidPageRequest } from './manager.js';
 
 /** What the admin API accepts as credentials. @internal */
 export interface AdminAuthSettings {
@@ -130,6 +130,36 @@ function matchRoute(
 
 const notFound = () => new HttpProblem(404, 'not_found', 'no such device');
 
+/**
+ * Answers one page of an account's devices, `{ devices, next_cursor? }`, read from `?limit=`
+ * (1–100, default 50) and `?cursor=` (the previous page's `next_cursor`). A bad or repeated value
+ * of either, or a cursor issued for another account, is 400 invalid_request.
+ */
+async function sendPage(ctx: Context, devices: DeviceManager, accountId: string) {
+  const { limit, cursor } = ctx.query;
+  if (Array.isArray(limit) || Array.isArray(cursor)) {
+    throw new HttpProblem(400, 'invalid_request', 'give limit and cursor at most once each');
+  }
+  if (limit !== undefined && !/^[1-9]\d{0,2}$/.test(limit)) {
+    throw new HttpProblem(400, 'invalid_request', 'limit must be an integer from 1 to 100');
+  }
+  try {
+    const page = await devices.page(accountId, {
+      ...(limit !== undefined ? { limit: Number(limit) } : {}),
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
+    send(ctx, 200, {
+      devices: page.devices,
+      ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}),
+    });
+  } catch (error) {
+    if (error instanceof InvalidPageRequest) {
+      throw new HttpProblem(400, 'invalid_request', error.message);
+    }
+    throw error;
+  }
+}
+
 /** Renders what a route threw: its problem, a store outage as 503, anything else as a bare 500. */
 function renderFailure(ctx: Context, provider: Provider, realm: string, error: unknown) {
   if (error instanceof HttpProblem) return sendProblem(ctx, realm, error);
@@ -147,7 +177,7 @@ function renderFailure(ctx: Context, provider: Provider, realm: string, error: u
  * The admin API, as Koa middleware to mount where administrators reach it:
  * `GET /accounts/:accountId/devices`, `DELETE /accounts/:accountId/devices`,
  * `GET /devices/:clientId`, `DELETE /devices/:clientId`. Every request needs an admin client's
- * access token with the admin scope, or the admin secret.
+ * access token with the admin scope, or the admin secret. Lists come in pages (see `sendPage`).
  *
  * @internal
  */
@@ -162,7 +192,7 @@ export function createAdminApi(
         'GET',
         /^\/accounts\/([^/]+)\/devices\/?$/,
         async (accountId) => {
-          send(ctx, 200, { devices: await devices.list(accountId) });
+          await sendPage(ctx, devices, accountId);
         },
       ],
       [
@@ -203,7 +233,7 @@ export function createAdminApi(
 
 /**
  * The self-service endpoint, installed with `provider.use()`: `GET /devices` lists the signed-in
- * user's devices, `DELETE /devices/:clientId` revokes one of them. Needs the user's own access
+ * user's devices (a page at a time, see `sendPage`), `DELETE /devices/:clientId` revokes one of them. Needs the user's own access
  * token with the self-service scope; another user's device is `404`, as if it did not exist.
  *
  * @internal
@@ -232,7 +262,7 @@ export function createSelfService(
         'GET',
         /^\/devices\/?$/,
         async () => {
-          send(ctx, 200, { devices: await devices.list(accountId) });
+          await sendPage(ctx, devices, accountId);
         },
       ],
       [

@@ -1,15 +1,100 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { revokeClientGrants, type Store } from '../storage/index.js';
 import { accountInstancesIndex } from './client-records.js';
-import type { DeviceEvents, DeviceInfo, RevokedBy } from './types.js';
+import type {
+  DeviceEvents,
+  DeviceInfo,
+  DevicePage,
+  DevicePageOptions,
+  RevokedBy,
+} from './types.js';
+
+// An account's lock: held for one limit check and update; expires if its holder dies.
+const LOCK_TTL = 10;
+const LOCK_ATTEMPTS = 100;
+const LOCK_WAIT_MS = 25;
+
+/** The per-account instance limit. @internal */
+export interface AccountLimit {
+  max: number;
+  onLimit: 'reject' | 'revoke-oldest';
+}
 
 // The store model that records when each instance last obtained tokens.
 const ACTIVITY_MODEL = 'InstanceActivity';
 // Record "last used" at most this often per instance and process: one write per minute, not
 // one per token request.
 const ACTIVITY_RESOLUTION_MS = 60_000;
+
+// Paging: the default and largest page, and how many client records are read at once while
+// ordering an account's devices.
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 100;
+const READ_WIDTH = 64;
+const MAX_CURSOR_LENGTH = 1024;
+
+/** Where a device sits in its account's list: registration order (ms), then client id. */
+interface Position {
+  order: number;
+  clientId: string;
+}
+
+/** Oldest first; devices registered in the same millisecond by client id (code units, not locale). */
+const byPosition = (a: Position, b: Position) =>
+  a.order - b.order || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
+
+/** A bad `limit` or `cursor` given to {@link DeviceManager.page}. @internal */
+export class InvalidPageRequest extends RangeError {
+  override name = 'InvalidPageRequest';
+}
+
+// The cursor is base64url("<order>:<check>:<clientId>"). The check digests the account with the
+// position: a cursor altered, or issued for another account, is refused. It is no secret and
+// grants nothing: it only positions within the account the caller may already read.
+const cursorCheck = (accountId: string, p: Position) =>
+  createHash('sha256')
+    .update(JSON.stringify([accountId, p.order, p.clientId]))
+    .digest('base64url')
+    .slice(0, 16);
+
+function encodeCursor(accountId: string, p: Position): string {
+  return Buffer.from(`${p.order}:${cursorCheck(accountId, p)}:${p.clientId}`, 'utf8').toString(
+    'base64url',
+  );
+}
+
+function decodeCursor(accountId: string, cursor: string): Position {
+  const invalid = () =>
+    new InvalidPageRequest('the cursor is malformed, altered or not for this account');
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[\w-]+$/.test(cursor)) throw invalid();
+  const match = /^(\d{1,16}):[\w-]{16}:(.+)$/s.exec(Buffer.from(cursor, 'base64url').toString());
+  const position = match && { order: Number(match[1]), clientId: match[2] as string };
+  // Re-encoding checks the digest and refuses every non-canonical spelling.
+  if (!position || encodeCursor(accountId, position) !== cursor) throw invalid();
+  return position;
+}
+
+/** Maps `items` through `fn` with at most `width` calls pending at once, keeping their order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return results;
+}
 
 /** A device with its registration order (milliseconds). */
 interface Loaded {
@@ -51,8 +136,51 @@ export class DeviceManager {
     const loaded = await Promise.all(ids.map((id) => this.#load(id)));
     return loaded
       .filter((d): d is Loaded => d?.info.accountId === accountId)
-      .sort((a, b) => a.order - b.order || a.info.clientId.localeCompare(b.info.clientId))
+      .sort((a, b) =>
+        byPosition(
+          { order: a.order, clientId: a.info.clientId },
+          { order: b.order, clientId: b.info.clientId },
+        ),
+      )
       .map((d) => d.info);
+  }
+
+  /**
+   * One page of an account's instances, in the order of {@link DeviceManager.list}.
+   *
+   * Costs one client record read per indexed instance (the index holds ids only, and the order
+   * is in the records), at most 64 at a time, then the full view (template,
+   * activity) of the page's devices only.
+   *
+   * @throws InvalidPageRequest when `limit` is not an integer from 1 to 100, or the cursor is
+   *   malformed, altered or another account's.
+   */
+  async page(accountId: string, options: DevicePageOptions = {}): Promise<DevicePage> {
+    const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+      throw new InvalidPageRequest(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+    }
+    const after =
+      options.cursor === undefined ? undefined : decodeCursor(accountId, options.cursor);
+    const ids = await this.settings.store.readIndex(accountInstancesIndex(accountId));
+    const positions = (
+      await mapBounded(ids, READ_WIDTH, async (clientId): Promise<Position | undefined> => {
+        const record = instanceRecord((await this.settings.clients.find(clientId)) ?? {});
+        if (record?.account_id !== accountId) return undefined;
+        return { order: record.created_ms ?? record.created_at * 1000, clientId };
+      })
+    )
+      .filter((p): p is Position => p !== undefined && (!after || byPosition(p, after) > 0))
+      .sort(byPosition);
+    const slice = positions.slice(0, limit);
+    const loaded = await Promise.all(slice.map((p) => this.#load(p.clientId)));
+    const last = slice.at(-1);
+    return {
+      devices: loaded
+        .filter((d): d is Loaded => d?.info.accountId === accountId)
+        .map((d) => d.info),
+      ...(positions.length > limit && last ? { nextCursor: encodeCursor(accountId, last) } : {}),
+    };
   }
 
   /** One instance, or `undefined` when there is no instance client with that id. */
@@ -80,6 +208,7 @@ export class DeviceManager {
       createdAt: record.created_at,
       ...(record.revoked_at ? { revokedAt: record.revoked_at } : {}),
       ...(typeof activity?.lastUsedAt === 'number' ? { lastUsedAt: activity.lastUsedAt } : {}),
+      ...(record.unused_until ? { unusedUntil: record.unused_until } : {}),
       ...(typeof (record.template ?? payload.software_id) === 'string'
         ? { softwareId: String(record.template ?? payload.software_id) }
         : {}),
@@ -144,16 +273,71 @@ export class DeviceManager {
       return instanceRecord((await clients.find(clientId)) ?? {})?.account_id;
     }
     await store.addToIndex(accountInstancesIndex(accountId), clientId, undefined);
-    await clients.upsert(clientId, {
-      ...payload,
-      [INSTANCE_FIELD]: { ...record, account_id: accountId },
-    });
+    // Binding is not using: an instance still unused keeps its expiry.
+    const unusedFor = record.unused_until
+      ? Math.max(1, record.unused_until - Math.floor(this.#now() / 1000))
+      : undefined;
+    await clients.upsert(
+      clientId,
+      { ...payload, [INSTANCE_FIELD]: { ...record, account_id: accountId } },
+      unusedFor,
+    );
     this.settings.emit('instance.bound', {
       clientId,
       accountId,
       ...(record.template ? { softwareId: record.template } : {}),
     });
     return accountId;
+  }
+
+  /**
+   * An instance obtains its first token: it becomes permanent and starts counting toward the
+   * account's limit. Under the account's lock (atomic across processes), so concurrent first uses
+   * cannot both pass a limit: with `reject` the use is refused when the account already has `max`
+   * instances in use, with `revoke-oldest` the oldest ones are revoked.
+   *
+   * @returns why the use is refused, or `undefined` when the instance may go on.
+   */
+  async markUsed(clientId: string, limit?: AccountLimit): Promise<string | undefined> {
+    const { clients } = this.settings;
+    const first = instanceRecord((await clients.find(clientId)) ?? {});
+    if (!first?.unused_until) return undefined;
+    const accountId = first.account_id;
+    const promote = async (): Promise<string | undefined> => {
+      const payload = await clients.find(clientId);
+      const record = payload && instanceRecord(payload);
+      if (!payload || !record?.unused_until) return undefined;
+      if (limit && accountId) {
+        const inUse = (await this.list(accountId)).filter(
+          (d) => d.status === 'active' && d.unusedUntil === undefined && d.clientId !== clientId,
+        );
+        const excess = inUse.length + 1 - limit.max;
+        if (excess > 0 && limit.onLimit === 'reject') {
+          return `this account already has ${inUse.length} registered devices (at most ${limit.max}): remove one first`;
+        }
+        for (const oldest of inUse.slice(0, Math.max(0, excess))) {
+          await this.revoke(oldest.clientId, 'limit');
+        }
+      }
+      const { unused_until: _unused, ...used } = record;
+      await clients.upsert(clientId, { ...payload, [INSTANCE_FIELD]: used });
+      return undefined;
+    };
+    return accountId ? this.#exclusive(accountId, promote) : promote();
+  }
+
+  /** Runs `task` while holding the account's lock in the store (one holder across processes). */
+  async #exclusive<T>(accountId: string, task: () => Promise<T>): Promise<T> {
+    const lock = `account-lock:${accountId}`;
+    for (let attempt = 0; !(await this.settings.store.takeUse(lock, 1, LOCK_TTL)); attempt++) {
+      if (attempt >= LOCK_ATTEMPTS) throw new Error(`the lock of account ${accountId} is held`);
+      await sleep(LOCK_WAIT_MS);
+    }
+    try {
+      return await task();
+    } finally {
+      await this.settings.store.returnUse(lock);
+    }
   }
 
   /** Notes that an instance obtained tokens (at most once a minute per instance). */

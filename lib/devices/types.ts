@@ -26,12 +26,47 @@ export interface DeviceInfo {
   revokedAt?: number;
   /** When it last obtained tokens, in seconds since the epoch (to the minute). */
   lastUsedAt?: number;
+  /**
+   * Set while the instance has never obtained a token: it is removed at this time (seconds since
+   * the epoch) unless it is used first (`registration.instances.unusedTtl`). Unused instances do
+   * not count toward the per-account limit.
+   */
+  unusedUntil?: number;
   /** Its template's `software_id` (or the `software_id` it registered with). */
   softwareId?: string;
   /** Its `client_name` (or its template's). */
   clientName?: string;
   /** The app version it registered with (`software_version`). */
   softwareVersion?: string;
+}
+
+/**
+ * Which page of an account's devices to read (see `DeviceManagement.page`).
+ *
+ * @group Devices
+ */
+export interface DevicePageOptions {
+  /** How many devices at most: an integer from 1 to 100. Default 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page; absent for the first page. */
+  cursor?: string;
+}
+
+/**
+ * One page of an account's devices, oldest first.
+ *
+ * @group Devices
+ */
+export interface DevicePage {
+  /** At most `limit` devices, continuing where the cursor left off. */
+  devices: DeviceInfo[];
+  /**
+   * Pass it as `cursor` to read the next page; absent on the last page. Opaque: it names a
+   * position within this account's list (after the last device of this page), so devices
+   * added or revoked between pages neither repeat nor skip the ones not yet read. It is
+   * refused for any other account.
+   */
+  nextCursor?: string;
 }
 
 /**

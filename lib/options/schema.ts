@@ -241,6 +241,7 @@ export const optionsSchema = {
               items: { enum: ['client_secret_basic', 'private_key_jwt'] },
               default: ['client_secret_basic', 'private_key_jwt'],
             },
+            unusedTtl: { type: 'integer', minimum: 0, default: 86400 },
           },
         },
         policies: { type: 'array', items: { isFunction: true }, default: [] },

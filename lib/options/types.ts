@@ -459,6 +459,16 @@ export interface InstanceClientOptions {
    * @default ['client_secret_basic', 'private_key_jwt']
    */
   authMethods?: InstanceAuthMethod[];
+  /**
+   * Seconds an instance that has never obtained a token is kept: an app that crashed while
+   * registering, or was uninstalled before first use, leaves no lasting client behind. Its first
+   * token makes it permanent. Unused instances are listed as such (`unusedUntil`) and do not
+   * count toward {@link RegistrationOptions.maxInstancesPerAccount}, which is applied when an
+   * instance is first used. `0` keeps every instance.
+   *
+   * @default 86400 (a day)
+   */
+  unusedTtl?: number;
 }
 
 /**

@@ -43,6 +43,7 @@ export interface ResolvedOptions {
       allowedScopes: string[];
       allowedRedirectSchemes?: string[];
       authMethods: InstanceAuthMethod[];
+      unusedTtl: number;
     };
     policies: RegistrationPolicy[];
     templates: ResolvedTemplate[];

@@ -31,6 +31,11 @@ export interface ProviderWiring {
     ctx: KoaContextWithOIDC,
     client: { clientId: string; metadata(): Record<string, unknown> } | undefined,
   ) => Promise<void>;
+  /**
+   * An instance obtains its first token: resolves why that is refused (the account's instance
+   * limit), or `undefined`.
+   */
+  firstUse?: (clientId: string) => Promise<string | undefined>;
   interactionUrl: (uid: string) => string;
   instancePolicy: (ctx: KoaContextWithOIDC, properties: Record<string, unknown>) => Promise<void>;
 }
@@ -131,7 +136,15 @@ export function buildProviderConfiguration(
     // introspection).
     extraTokenClaims: async (ctx, token) => {
       const record = guard.assertToken(ctx.oidc.client, token);
-      return record ? { cal: record.cal ?? 'none' } : undefined;
+      if (!record) return undefined;
+      const refusal =
+        record.unused_until && token.clientId ? await wiring.firstUse?.(token.clientId) : undefined;
+      if (refusal) {
+        const refused = new errors.InvalidGrant();
+        refused.error_description = refusal;
+        throw refused;
+      }
+      return { cal: record.cal ?? 'none' };
     },
     // oidc-provider's own checks (the FAPI 2.0 audience) first, then the App Attest assertion.
     assertJwtClientAuthClaimsAndHeader: async (ctx, claims, header, client) => {

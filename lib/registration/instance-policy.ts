@@ -64,6 +64,11 @@ export interface InstanceRecord {
   status?: 'active' | 'revoked';
   /** When the instance was revoked, in seconds since the epoch. */
   revoked_at?: number;
+  /**
+   * Set until the instance first obtains a token: when it expires unless used, in seconds since
+   * the epoch. The stored record expires then too.
+   */
+  unused_until?: number;
   /** The template's token lifetimes, merged in when the instance is loaded. @internal */
   template_ttl?: TemplateTtlOptions;
   /** Set when the template shares installs between accounts; merged in at load. @internal */
@@ -101,7 +106,12 @@ export interface InstancePolicySettings {
   templates: TemplateSource;
   templatesOnly: boolean;
   limit?: { max: number; onLimit: 'reject' | 'revoke-oldest' };
-  /** The account's active instances, oldest first. */
+  /**
+   * Seconds a new instance is kept until its first token (0: kept for good, and counted toward
+   * the limit from registration on).
+   */
+  unusedTtl: number;
+  /** The account's active instances that count toward the limit, oldest first. */
   activeInstances(accountId: string): Promise<ActiveInstance[]>;
   /** Revokes an instance (for `revoke-oldest`). */
   revokeInstance(clientId: string): Promise<void>;
@@ -264,14 +274,19 @@ function templatized(
   return merged;
 }
 
-/** Enforces the per-account instance limit; `revoke-oldest` defers revocation until success. */
+/**
+ * Enforces the per-account instance limit at registration: `reject` refuses when the account
+ * already has `max` instances in use; `revoke-oldest` revokes once the new instance is registered.
+ * A new instance that starts unused is checked again when it is first used (the device manager's
+ * `markUsed`), which is where `revoke-oldest` then applies.
+ */
 async function applyLimit(
   settings: InstancePolicySettings,
   accountId: string,
   afterCreate: Array<() => Promise<void>>,
 ) {
   const { limit } = settings;
-  if (!limit) return;
+  if (!limit || (settings.unusedTtl > 0 && limit.onLimit === 'revoke-oldest')) return;
   const active = await settings.activeInstances(accountId);
   const excess = active.length + 1 - limit.max;
   if (excess <= 0) return;
@@ -380,6 +395,9 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
         created_at: Math.floor(now / 1000),
         created_ms: now,
         status: 'active',
+        ...(settings.unusedTtl > 0
+          ? { unused_until: Math.floor(now / 1000) + settings.unusedTtl }
+          : {}),
       };
     }
     // Only the DCR gate mints the tokens that carry this policy, so this is a wiring fault.

@@ -20,6 +20,8 @@ import {
   type DeviceEvents,
   type DeviceInfo,
   DeviceManager,
+  type DevicePage,
+  type DevicePageOptions,
   instanceClientAdapter,
 } from '../devices/index.js';
 import { ConfigurationError } from '../errors.js';
@@ -111,8 +113,19 @@ export interface AuthServer {
  * @group Devices
  */
 export interface DeviceManagement {
-  /** The account's instances, active and recently revoked, oldest first. */
+  /**
+   * All the account's instances, active and recently revoked, oldest first. Everything in one
+   * array: prefer {@link DeviceManagement.page} for accounts with many installs.
+   */
   list(accountId: string): Promise<DeviceInfo[]>;
+  /**
+   * One page of the account's instances, in the order of `list`: at most `limit` (1–100,
+   * default 50) after `cursor`, and the `nextCursor` to read on with (absent on the last page).
+   *
+   * @throws RangeError when `limit` is not an integer from 1 to 100, or `cursor` is malformed,
+   *   altered or was issued for another account.
+   */
+  page(accountId: string, options?: DevicePageOptions): Promise<DevicePage>;
   /** One instance, or `undefined` when no instance client has that id. */
   get(clientId: string): Promise<DeviceInfo | undefined>;
   /**
@@ -208,6 +221,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       ? { challengeEndpoint: new URL(`${basePath}${challengePath}`, o.issuer).href }
       : {}),
     interactionUrl: (uid) => interactionUrl(basePath, uid),
+    firstUse: (clientId) => devices.markUsed(clientId, limit),
     ...(o.attestation.requireAppAttestAssertions
       ? { checkClientAssertion: appAttestAssertionCheck(guarded, o.ttl.grant) }
       : {}),
@@ -218,9 +232,11 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       templates,
       templatesOnly: o.registration.templatesOnly,
       ...(limit ? { limit } : {}),
+      unusedTtl: o.registration.instances.unusedTtl,
+      // Unused instances do not count: abandoned registrations block no one.
       activeInstances: async (accountId) =>
         (await devices.list(accountId))
-          .filter((d) => d.status === 'active')
+          .filter((d) => d.status === 'active' && d.unusedUntil === undefined)
           .map((d) => ({ clientId: d.clientId, createdAt: d.createdAt })),
       revokeInstance: async (clientId) => {
         await devices.revoke(clientId, 'limit');
@@ -341,6 +357,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     issuer: o.issuer,
     devices: {
       list: (accountId) => devices.list(accountId),
+      page: (accountId, options) => devices.page(accountId, options),
       get: (clientId) => devices.get(clientId),
       revoke: (clientId) => devices.revoke(clientId, 'api'),
       revokeAll: (accountId) => devices.revokeAll(accountId, 'api'),

@@ -54,12 +54,14 @@ export function jsonErrors(provider: Provider): Middleware {
   };
 }
 
+const RECORD_AS_JSON = `"${INSTANCE_FIELD}":`;
 // Bounded like the bodies oidc-provider writes; anything deeper is treated as a leak.
 const MAX_DEPTH = 32;
 
 /** Whether a response body carries the private instance record anywhere. */
 function carriesInstanceRecord(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string' || Buffer.isBuffer(value)) return value.includes(INSTANCE_FIELD);
+  // In text, the record as JSON: its name alone is no leak (an error may name a field sent).
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value.includes(RECORD_AS_JSON);
   if (typeof value !== 'object' || value === null) return false;
   if (depth > MAX_DEPTH) return true;
   if (!Array.isArray(value) && Object.hasOwn(value, INSTANCE_FIELD)) return true;

@@ -98,6 +98,7 @@ describe('resolveOptions: defaults', () => {
     assert.deepEqual(o.registration.instances, {
       allowedScopes: DEFAULT_SCOPES,
       authMethods: ['client_secret_basic', 'private_key_jwt'],
+      unusedTtl: 86400,
     });
     assert.deepEqual(o.registration.policies, []);
     assert.deepEqual(o.introspection, { resourceServers: [] });

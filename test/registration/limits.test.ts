@@ -1,7 +1,8 @@
 // Built-in registration policies: the per-account instance limit (reject, or revoke the oldest
-// once the new instance exists), per-template allowed scopes and redirect URI schemes, and
+// once the new instance is in use), per-template allowed scopes and redirect URI schemes, and
 // registration rate limits per account and per IP (RFC 6585 §4: 429 with Retry-After), held
-// in the store so they apply across processes.
+// in the store so they apply across processes. Instances count toward the limit from their
+// first token on (test/registration/unused-instances.test.ts covers those never used).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -11,6 +12,7 @@ import {
   type Template,
 } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import * as oidc from 'openid-client';
 import {
   APP_REDIRECT_URI,
   type RunningServer,
@@ -18,7 +20,8 @@ import {
   startExample,
 } from '../helpers/example.js';
 import { json } from '../helpers/json.js';
-import { obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
+import { instanceConfiguration } from '../helpers/registration.js';
+import { codeForInstance, obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
 
 async function dcrToken(issuer: string): Promise<string> {
   const browser = new SignInBrowser();
@@ -43,16 +46,27 @@ async function serverWith(registration: AuthServerOptions['registration'], store
 
 const full = { redirect_uris: [APP_REDIRECT_URI] };
 
+/** The instance obtains its first token (an authorization code exchanged): it is in use. */
+async function use(issuer: string, registered: Record<string, unknown>) {
+  const instance = await instanceConfiguration(issuer, registered);
+  const { callback, checks } = await codeForInstance(new SignInBrowser(), instance);
+  return oidc.authorizationCodeGrant(instance, callback, checks);
+}
+
+/** Registers an instance and uses it; resolves its registration response. */
+async function registerAndUse(issuer: string) {
+  const res = await register(issuer, await dcrToken(issuer), full);
+  assert.equal(res.status, 201);
+  const registered = await json(res);
+  await use(issuer, registered);
+  return registered;
+}
+
 describe('at most N instances per account', () => {
   it('reject: the N+1th registration is refused and creates nothing', async () => {
     const server = await serverWith({ maxInstancesPerAccount: { max: 2 } });
     try {
-      for (let i = 0; i < 2; i++) {
-        assert.equal(
-          (await register(server.issuer, await dcrToken(server.issuer), full)).status,
-          201,
-        );
-      }
+      for (let i = 0; i < 2; i++) await registerAndUse(server.issuer);
       const res = await register(server.issuer, await dcrToken(server.issuer), full);
       assert.equal(res.status, 400);
       const body = await json(res);
@@ -67,8 +81,8 @@ describe('at most N instances per account', () => {
   it('a revoked instance no longer counts', async () => {
     const server = await serverWith({ maxInstancesPerAccount: { max: 1 } });
     try {
-      const first = await json(await register(server.issuer, await dcrToken(server.issuer), full));
-      await server.auth.devices.revoke(first.client_id);
+      const first = await registerAndUse(server.issuer);
+      await server.auth.devices.revoke(first.client_id as string);
       assert.equal(
         (await register(server.issuer, await dcrToken(server.issuer), full)).status,
         201,
@@ -78,7 +92,7 @@ describe('at most N instances per account', () => {
     }
   });
 
-  it('revoke-oldest: the new instance registers, then the oldest is revoked', async () => {
+  it('revoke-oldest: the new instance registers, then the oldest is revoked once it is used', async () => {
     const server = await serverWith({
       maxInstancesPerAccount: { max: 2, onLimit: 'revoke-oldest' },
     });
@@ -89,11 +103,7 @@ describe('at most N instances per account', () => {
     });
     try {
       const ids: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const res = await register(server.issuer, await dcrToken(server.issuer), full);
-        assert.equal(res.status, 201);
-        ids.push((await json(res)).client_id);
-      }
+      for (let i = 0; i < 3; i++) ids.push((await registerAndUse(server.issuer)).client_id);
       const devices = await server.auth.devices.list('demouser');
       const status = Object.fromEntries(devices.map((d) => [d.clientId, d.status]));
       assert.deepEqual(status, {
@@ -119,10 +129,7 @@ describe('at most N instances per account', () => {
       ],
     });
     try {
-      assert.equal(
-        (await register(server.issuer, await dcrToken(server.issuer), full)).status,
-        201,
-      );
+      await registerAndUse(server.issuer);
       const res = await register(server.issuer, await dcrToken(server.issuer), {
         ...full,
         client_name: 'refused',
