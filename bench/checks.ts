@@ -4,12 +4,13 @@
 import { performance } from 'node:perf_hooks';
 import type { AuthServerOptions, Store } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
-import { registrationClient, startExample } from '../test/helpers/example.js';
+import { APP_REDIRECT_URI, registrationClient, startExample } from '../test/helpers/example.js';
 import {
   codeForInstance,
   obtainDcrToken,
   registerInstance,
   SignInBrowser,
+  signIn,
 } from '../test/helpers/sign-in.js';
 
 const ROUNDS = 4;
@@ -66,6 +67,71 @@ async function refreshVariant(
     },
     close: () => server.close(),
   };
+}
+
+/** A server whose users sign in on the login page (each op: /auth, the page, the POST). */
+async function signInVariant(
+  store: Store | undefined,
+  overrides: (o: AuthServerOptions) => AuthServerOptions,
+  concurrency: number,
+): Promise<Variant> {
+  const server = await startExample((o) => overrides({ ...o, ...(store ? { store } : {}) }));
+  const reg = await registrationClient(server.issuer);
+  const signInOnce = async () => {
+    // A fresh browser each time: no SSO session, so the login page is served and posted.
+    const url = oidc.buildAuthorizationUrl(reg, {
+      redirect_uri: APP_REDIRECT_URI,
+      scope: 'dcr',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const { pages } = await signIn(new SignInBrowser(), url);
+    if (pages[0] !== 'login') throw new Error('no login page');
+  };
+  return {
+    async run(count) {
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < count) {
+            next += 1;
+            await signInOnce();
+          }
+        }),
+      );
+      return count / ((performance.now() - started) / 1000);
+    },
+    close: () => server.close(),
+  };
+}
+
+/**
+ * Sign-in throughput with sign-in throttling on (the defaults) ÷ off, on the store `makeStore`
+ * gives (memory when it gives none).
+ */
+export async function signInThrottleCost(
+  makeStore: () => Promise<Store | undefined>,
+  perRound: number,
+  concurrency: number,
+) {
+  const store = await makeStore();
+  const on = await signInVariant(store, (o) => o, concurrency);
+  const off = await signInVariant(
+    store,
+    (o) => ({
+      ...o,
+      interactions: { ...o.interactions, signInRateLimit: { perAccount: false, perIp: false } },
+    }),
+    concurrency,
+  );
+  try {
+    return await ratio(on, off, perRound);
+  } finally {
+    await on.close();
+    await off.close();
+    await store?.close();
+  }
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   TEST_FORMAT,
   testCaVerifier,
 } from '../test/helpers/test-attestation.js';
-import { refreshGraceCost } from './checks.js';
+import { refreshGraceCost, signInThrottleCost } from './checks.js';
 import { benchVerifiers } from './verifiers.js';
 
 const ATTESTED_SOFTWARE_ID = 'io.example.attested';
@@ -320,12 +320,21 @@ try {
       CONCURRENCY,
     ),
   };
+  const throttle = {
+    memory: await signInThrottleCost(async () => undefined, OPS / 8, CONCURRENCY),
+    redis: await signInThrottleCost(
+      async () => new RedisStore({ client: REDIS_URL, keyPrefix: `bench-throttle:${Date.now()}:` }),
+      OPS / 8,
+      CONCURRENCY,
+    ),
+  };
   const range = (r: { median: number; min: number; max: number }) =>
     `${fmt(r.median, 2)} (${fmt(r.min, 2)}–${fmt(r.max, 2)})`;
   const checksTable = [
     '| check | on ÷ off, memory | on ÷ off, Redis |',
     '| --- | ---: | ---: |',
     `| refresh with rotation: reuse grace window (30 s) | ${range(grace.memory)} | ${range(grace.redis)} |`,
+    `| sign-in (authorization request, login page, password): throttling | ${range(throttle.memory)} | ${range(throttle.redis)} |`,
   ].join('\n');
   const report = `# Benchmark results\n\n${OPS} operations per row, ${CONCURRENCY} at a time, over real HTTP on loopback; both stores measured in the same run. Redis commands are counted with MONITOR, which itself slows Redis, so the ratios are conservative.\nMachine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\`.\n\n${table}\n\n${templateLine}\n${attestationLine}\n\n## Hostile-traffic checks\n\nThroughput with the check on ÷ off, two servers on one store, ${OPS / 4} operations per round, rounds interleaved: median (range of 4 rounds).\n\n${checksTable}\n\n## Built-in verifiers\n\n${verifierTable}\n`;
   console.log(report);

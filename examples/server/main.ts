@@ -1,10 +1,11 @@
 import { createServer } from 'node:http';
 import { createExampleServer } from './app.js';
 import { ATTESTED_SOFTWARE_ID, attestedTemplate } from './attestation.js';
-import { jsonLinesLogger, logLevelFrom } from './logger.js';
+import { jsonLinesLogger } from './logger.js';
 
 const server = await createExampleServer();
-const log = jsonLinesLogger(logLevelFrom(process.env));
+// The start-up entries are printed whatever LOG_LEVEL says: they announce the port.
+const log = jsonLinesLogger('info');
 const port = Number(process.env.PORT ?? 3000);
 const oidc = server.callback();
 // The admin API shares the port here for the walk-through; in production, serve it where only

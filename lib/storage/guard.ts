@@ -19,13 +19,25 @@ export class StorageUnavailableError extends errors.OIDCProviderError {
   }
 }
 
-/** Runs a store operation, turning store failures into {@link StorageUnavailableError}. @internal */
+// A bug or bad data (a stack overflow on absurdly nested input, a circular value) is no outage:
+// it stays an unexpected error, a logged 500, so a false 503 never hides it.
+const NOT_OUTAGES = [RangeError, TypeError, SyntaxError, ReferenceError];
+
+/**
+ * Runs a store operation, turning store failures (unreachable, timed out, erroring) into
+ * {@link StorageUnavailableError}. @internal
+ */
 export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (error instanceof errors.OIDCProviderError || error instanceof AlreadyConsumedError)
+    if (
+      error instanceof errors.OIDCProviderError ||
+      error instanceof AlreadyConsumedError ||
+      NOT_OUTAGES.some((kind) => error instanceof kind)
+    ) {
       throw error;
+    }
     throw new StorageUnavailableError(error);
   }
 }

@@ -15,11 +15,14 @@ export class ClientCountingStore extends MemoryStore implements Store {
   readonly failingWrites = new Set<string>();
   /** Models whose every operation fails, as if the store were unreachable. */
   readonly failingModels = new Set<string>();
+  /** Models whose every operation throws a RangeError, as a bug or absurd data would. */
+  readonly buggyModels = new Set<string>();
 
   override adapter(model: string): Adapter {
     const adapter = super.adapter(model);
     const reachable = async <T>(operation: () => Promise<T>): Promise<T> => {
       if (this.failingModels.has(model)) throw new Error(`${model} storage unreachable (test)`);
+      if (this.buggyModels.has(model)) throw new RangeError('Maximum call stack size exceeded');
       return operation();
     };
     // Wrapped whatever the model: oidc-provider keeps the adapter it gets once, for good.

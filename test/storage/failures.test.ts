@@ -1,6 +1,7 @@
 // Fail closed when storage fails: every endpoint answers an OAuth-style 503
 // `temporarily_unavailable` (no token, code or client issued, no stack trace), and the server
-// serves again as soon as the store does, without a restart.
+// serves again as soon as the store does, without a restart. Only real outages are 503: a bug
+// is a 500.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
@@ -105,6 +106,34 @@ describe('when storage fails', () => {
       mendStore();
     }
     assert.equal(store.clientWrites, written);
+  });
+
+  it('a bug in a store operation is a logged 500 server_error, not a false 503', async () => {
+    const errors: unknown[] = [];
+    const listener = (_ctx: unknown, error: unknown) => errors.push(error);
+    server.auth.provider.on('server_error', listener);
+    store.buggyModels.add('RefreshToken');
+    try {
+      const res = await fetch(instance.serverMetadata().token_endpoint as string, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${btoa(`${instance.clientMetadata().client_id}:${instance.clientMetadata().client_secret}`)}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+        }).toString(),
+      });
+      assert.equal(res.status, 500);
+      const body = await json(res);
+      assert.equal(body.error, 'server_error');
+      assert.doesNotMatch(JSON.stringify(body), /Maximum call stack|at .*\.(ts|js)/);
+      assert.ok(errors.some((e) => e instanceof RangeError));
+    } finally {
+      store.buggyModels.clear();
+      server.auth.provider.off('server_error', listener);
+    }
   });
 
   it('serves again as soon as the store does: the same refresh token still works', async () => {
