@@ -225,6 +225,12 @@ describe('seeded fuzzing: malformed input is always an OAuth-style 4xx', () => {
   const known: Record<string, string> = {};
   const registeredIds = new Set<string>();
   const serverErrors: unknown[] = [];
+  const logged: string[] = [];
+  const capture =
+    (level: string) =>
+    (fields: Record<string, unknown>, message: string): void => {
+      logged.push(`${level} ${message} ${JSON.stringify(fields)}`);
+    };
 
   before(async () => {
     store = new ClientCountingStore();
@@ -238,6 +244,12 @@ describe('seeded fuzzing: malformed input is always an OAuth-style 4xx', () => {
           dcrToken: { maxUses: 1_000_000, ttl: 3600 },
         },
         attestation: { challenge: { rateLimit: { points: 1_000_000, duration: 60 } } },
+        logger: {
+          error: capture('error'),
+          warn: capture('warn'),
+          info: capture('info'),
+          debug: capture('debug'),
+        },
         // Sign-in throttling is not what this run is about.
         interactions: { ...o.interactions, signInRateLimit: { perAccount: false, perIp: false } },
       }),
@@ -406,6 +418,17 @@ describe('seeded fuzzing: malformed input is always an OAuth-style 4xx', () => {
     const stray = store.clientIds.filter((id) => !registeredIds.has(id));
     assert.deepEqual([...new Set(stray)], []);
     assert.ok(sent >= REQUESTS);
+    // The log of the whole run (every refusal is a debug entry) carries no credential.
+    const log = logged.join('\n');
+    assert.ok(logged.length > 1000, 'the refusals were logged');
+    for (const [name, secret] of Object.entries({
+      ...known,
+      ADMIN_SECRET,
+      password: 'Password1',
+    })) {
+      if (name === 'ratUri' || name === 'clientId') continue;
+      assert.ok(!log.includes(secret as string), `the log carries ${name}`);
+    }
     assert.ok((statuses.get(201) ?? 0) > 0, 'some generated registrations were valid (control)');
     assert.ok((statuses.get(400) ?? 0) > 1000, 'most were refused');
   });
