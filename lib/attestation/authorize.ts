@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
 import { calculateJwkThumbprint } from 'jose';
+import type { AccountClaims } from '../accounts/types.js';
 import { AttestationError } from '../errors.js';
-import type { AccountClaims } from '../options/types.js';
 import type { Template } from '../registration/template-types.js';
 import { attestationBinding } from './binding.js';
 import { type BuiltInSettings, builtInVerifier } from './built-in.js';

@@ -1,4 +1,3 @@
-export { APP_ATTEST_ASSERTION_HEADER, appAttestAssertionCheck } from './assertions.js';
 export {
   type AuthorizeSettings,
   acceptsUserTokens,

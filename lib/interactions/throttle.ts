@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RateLimitWindow, Store } from '../storage/index.js';
-import type { SignInThrottledEvent } from './types.js';
+import type { SignInThrottledEvent } from './events.js';
 
 /** What the throttle needs: the (guarded) store, the two limits, and where events go. @internal */
 export interface SignInThrottleSettings {

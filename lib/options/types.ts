@@ -1,4 +1,5 @@
 import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
+import type { AccountOptions } from '../accounts/types.js';
 import type { AssuranceLevel } from '../attestation/levels.js';
 import type {
   AssuranceResolver,
@@ -8,8 +9,15 @@ import type {
 import type { AndroidRevocationList } from '../attestation/verifiers/android-key.js';
 import type { Logger } from '../logger.js';
 import type { RegistrationPolicy } from '../registration/policy-types.js';
-import type { Template, TemplateResolver } from '../registration/template-types.js';
-import type { Store } from '../storage/index.js';
+import type {
+  InstanceAuthMethod,
+  Template,
+  TemplateResolver,
+} from '../registration/template-types.js';
+import type { Store } from '../storage/store.js';
+
+export type { AccountClaims, AccountOptions } from '../accounts/types.js';
+export type { InstanceAuthMethod } from '../registration/template-types.js';
 
 /**
  * Everything `createAuthServer` takes. Validated at start-up against a JSON Schema; an invalid
@@ -172,36 +180,6 @@ export interface AuthServerOptions {
    * @default {}
    */
   oidcProvider?: Configuration;
-}
-
-/**
- * The account store the sign-in pages and tokens use.
- *
- * @group Options
- */
-export interface AccountOptions {
-  /**
-   * Checks a username and password from the sign-in page.
-   *
-   * @returns the account id, or `undefined` when they are wrong.
-   */
-  authenticate(username: string, password: string): Promise<string | undefined>;
-
-  /**
-   * Loads an account's claims for ID tokens and userinfo. Resolving `undefined` means the account
-   * is gone: its tokens stop working (refresh fails with `invalid_grant`).
-   */
-  findAccount(accountId: string): Promise<AccountClaims | undefined>;
-}
-
-/**
- * What {@link AccountOptions.findAccount} resolves.
- *
- * @group Options
- */
-export interface AccountClaims {
-  /** The account's claims (`name`, `email`, …); `sub` is always the account id. */
-  claims: Record<string, unknown>;
 }
 
 /**
@@ -470,13 +448,6 @@ export interface InstanceClientOptions {
    */
   unusedTtl?: number;
 }
-
-/**
- * How an instance client authenticates at the token endpoint.
- *
- * @group Options
- */
-export type InstanceAuthMethod = 'client_secret_basic' | 'private_key_jwt';
 
 /**
  * Token introspection settings.

@@ -1,8 +1,8 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AccountOptions } from '../accounts/types.js';
 import type { FallbackAuthMethod, RegistrationCredential } from '../attestation/index.js';
-import type { AccountOptions } from '../options/index.js';
 import { type RateLimitWindow, type Store, tooManyAttempts } from '../storage/index.js';
 
 /** Who opened a registration: recorded on the instance client it creates. @internal */

@@ -1,6 +1,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import semver from 'semver';
+import type { AccountClaims } from '../accounts/types.js';
 import {
   type ReattestationAttempt,
   type RegistrationAttempt,
@@ -12,7 +13,6 @@ import type { AssuranceLevel } from '../attestation/levels.js';
 import type { RegistrationProof } from '../attestation/types.js';
 import { RegistrationPolicyError } from '../errors.js';
 import { findUnsafeKey } from '../http/prototype-safety.js';
-import type { AccountClaims } from '../options/types.js';
 import { registrationOpener } from './dcr-gate.js';
 import {
   applyInstanceRules,

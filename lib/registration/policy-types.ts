@@ -1,6 +1,6 @@
+import type { AccountClaims } from '../accounts/types.js';
 import type { AssuranceLevel } from '../attestation/levels.js';
 import type { RegistrationMethod } from '../attestation/types.js';
-import type { AccountClaims } from '../options/types.js';
 import type { Template } from './template-types.js';
 
 /**

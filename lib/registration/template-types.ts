@@ -1,4 +1,9 @@
-import type { InstanceAuthMethod } from '../options/types.js';
+/**
+ * How an instance client authenticates at the token endpoint.
+ *
+ * @group Options
+ */
+export type InstanceAuthMethod = 'client_secret_basic' | 'private_key_jwt';
 
 /**
  * Client metadata a template gives every instance registered from it (RFC 7591 §2 names).

@@ -7,7 +7,6 @@ import { MemoryStore } from '../../adapters/memory.js';
 import {
   AttestationChallenges,
   type AuthorizeSettings,
-  appAttestAssertionCheck,
   authorizeRegistration,
   createChallengeEndpoint,
   type FallbackAuthMethod,
@@ -35,6 +34,7 @@ import { resolveKeys } from '../keys/index.js';
 import { consoleLogger, safeLogger } from '../logger.js';
 import type { AuthServerOptions } from '../options/types.js';
 import { resolveOptions } from '../options/validate.js';
+import { appAttestAssertionCheck } from '../provider/app-attest-assertions.js';
 import { refuseNonStringAlgorithms } from '../provider/client-metadata-guard.js';
 import {
   buildProviderConfiguration,

@@ -1,9 +1,9 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { verifyAppAttestAssertion } from '../attestation/verifiers/app-attest.js';
 import { AttestationError } from '../errors.js';
 import { instanceRecord } from '../registration/instance-policy.js';
-import type { Store } from '../storage/index.js';
-import { verifyAppAttestAssertion } from './verifiers/app-attest.js';
+import type { Store } from '../storage/store.js';
 
 /** The request header that carries an App Attest assertion. */
 export const APP_ATTEST_ASSERTION_HEADER = 'App-Attest-Assertion';

@@ -1,0 +1,35 @@
+/**
+ * What a `signin.throttled` event carries: who was refused and for how long, never the password.
+ *
+ * @group Server
+ */
+export interface SignInThrottledEvent {
+  /**
+   * The username as submitted (not normalised, whether or not such an account exists),
+   * truncated to 64 characters.
+   */
+  username: string;
+  /** The client IP address. */
+  ip: string;
+  /**
+   * The limit that is reached: `account` (failures for this username from this IP) or `ip`
+   * (failures from this IP, whatever the username).
+   */
+  limit: 'account' | 'ip';
+  /** Seconds until the sign-in may be tried again (the `Retry-After` sent). */
+  retryAfterSeconds: number;
+}
+
+/**
+ * Sign-in events, by name, for audit logs.
+ *
+ * @group Server
+ */
+export interface SignInEvents {
+  /**
+   * A sign-in was refused with `429` because too many failed sign-ins came for its username
+   * from its IP, or from its IP in all (`interactions.signInRateLimit`); the password was not
+   * checked.
+   */
+  'signin.throttled': SignInThrottledEvent;
+}
