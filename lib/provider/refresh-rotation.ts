@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Middleware } from 'koa';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { delegateAdapter } from '../storage/provider-adapter.js';
 import type { Store } from '../storage/store.js';
@@ -11,23 +13,29 @@ export interface RefreshGraceSettings {
   now?: () => number;
 }
 
-// The store model that records which token of a generation was used first.
+// The store model that records which successor of a refresh token was used first.
 const GENERATION_MODEL = 'RefreshTokenGeneration';
+// The stored refresh token member naming the token it was rotated from.
+const ROTATED_FROM = 'rotatedFrom';
+
+// oidc-provider consumes the old refresh token and saves its successor in one request, but hands
+// the adapter only ids and payloads: the request's context carries which token was just rotated.
+const rotation = new AsyncLocalStorage<{ rotatedFrom?: string }>();
 
 /**
- * One generation of a refresh token chain: the tokens oidc-provider issued by rotating the same
- * token (its `grantId`, the chain's initial issue time `iiat`, and `rotations`). Normally one
- * token; more only when a rotation was retried within the grace window.
+ * Gives each request a rotation context, so the successor a refresh saves records the token it
+ * was rotated from. Install with `provider.use()` before any route runs.
+ *
+ * @internal
  */
-function generationOf(payload: AdapterPayload, offset = 0): string | undefined {
-  const { grantId, iiat, rotations } = payload as {
-    grantId?: string;
-    iiat?: number;
-    rotations?: number;
+export function refreshRotationContext(): Middleware {
+  return function refreshRotation(_ctx, next) {
+    return rotation.run({}, next);
   };
-  if (typeof grantId !== 'string' || typeof iiat !== 'number') return undefined;
-  return `rt-gen:${grantId}:${iiat}:${(typeof rotations === 'number' ? rotations : 0) + offset}`;
 }
+
+/** The successors of refresh token `id`: the tokens issued by rotating it. */
+const successorsOf = (id: string) => `rt-gen:${id}`;
 
 /**
  * The `RefreshToken` adapter with a reuse grace window for rotated refresh tokens (as Okta's
@@ -37,14 +45,14 @@ function generationOf(payload: AdapterPayload, offset = 0): string | undefined {
  * being revoked as a replay (RFC 9700 §4.14.2).
  *
  * - Within `graceSeconds` of its rotation, a consumed token is handed to oidc-provider as not
- *   consumed, unless a token of the next generation (a successor) was already used: then it is a
- *   replay, and oidc-provider revokes the grant as usual. After the window, reuse revokes too.
- * - At most one successor chain stays alive: the first token of a generation to be used claims
- *   it (atomically, across processes); any other token of that generation is destroyed when
- *   presented (`invalid_grant`).
+ *   consumed, unless one of its successors was already used: then it is a replay, and
+ *   oidc-provider revokes the grant as usual. After the window, reuse revokes too.
+ * - At most one successor chain stays alive: the first successor of a token to be used claims
+ *   its place (atomically, across processes); any other successor of that token is destroyed
+ *   when presented (`invalid_grant`).
  *
  * oidc-provider has no hook between finding a refresh token and refusing a consumed one, so the
- * window lives in the adapter: `find` and `consume` are the only calls that see it.
+ * window lives in the adapter: `find`, `consume` and `upsert` are the only calls that see it.
  *
  * @internal
  */
@@ -68,10 +76,12 @@ export function refreshTokenGrace(
     return Math.max(settings.graceSeconds, Math.min(exp, settings.refreshTokenTtl));
   };
 
-  /** Claims `payload`'s generation for token `id`; `true` when `id` is (now) its only live token. */
+  /** Claims, for token `id`, its place among its parent's successors: `true` when it is theirs. */
   async function claim(id: string, payload: AdapterPayload): Promise<boolean> {
-    const generation = generationOf(payload);
-    if (!generation) return true;
+    const parent = payload[ROTATED_FROM];
+    // A chain's first token (from a code exchange) has no siblings.
+    if (typeof parent !== 'string') return true;
+    const generation = successorsOf(parent);
     if (await store.takeUse(generation, 1, claimTtl(payload))) {
       await generations.upsert(generation, { winner: id }, claimTtl(payload));
       return true;
@@ -79,20 +89,25 @@ export function refreshTokenGrace(
     return (await generations.find(generation))?.winner === id;
   }
 
-  /** Whether a consumed token may still be used: within the window, no successor used yet. */
-  async function retryAllowed(payload: AdapterPayload): Promise<boolean> {
+  /** Whether consumed token `id` may still be used: within the window, no successor used yet. */
+  async function retryAllowed(id: string, payload: AdapterPayload): Promise<boolean> {
     const consumedAt = typeof payload.consumed === 'number' ? payload.consumed : undefined;
     if (consumedAt === undefined || now() - consumedAt > settings.graceSeconds) return false;
-    const next = generationOf(payload, 1);
-    return next !== undefined && !(await generations.find(next));
+    return !(await generations.find(successorsOf(id)));
   }
+
+  /** Notes in the request's context that `id` is being rotated: its successor will name it. */
+  const rotating = (id: string) => {
+    const context = rotation.getStore();
+    if (context) context.rotatedFrom = id;
+  };
 
   return delegateAdapter(adapter, {
     async find(id) {
       const payload = await adapter.find(id);
       if (!payload) return payload;
       remember(id, payload);
-      if (!payload.consumed || !(await retryAllowed(payload))) return payload;
+      if (!payload.consumed || !(await retryAllowed(id, payload))) return payload;
       const { consumed: _consumed, ...retry } = payload;
       return retry;
     },
@@ -104,16 +119,24 @@ export function refreshTokenGrace(
       } catch (error) {
         // The retry of a rotation within the window: the token is consumed already.
         const stored = error instanceof errors.InvalidGrant ? await adapter.find(id) : undefined;
-        if (!stored || !(await retryAllowed(stored)) || !(await claim(id, stored))) throw error;
+        if (!stored || !(await retryAllowed(id, stored)) || !(await claim(id, stored))) throw error;
+        rotating(id);
         return;
       }
       if (payload && !(await claim(id, payload))) {
-        // Another token of this generation was used first: this chain is dead.
+        // Another successor of the same token was used first: this chain is dead.
         await adapter.destroy(id);
         const refused = new errors.InvalidGrant();
         refused.error_description = 'another refresh token from the same retried rotation was used';
         throw refused;
       }
+      rotating(id);
+    },
+    async upsert(id, payload, expiresIn) {
+      const rotatedFrom = rotation.getStore()?.rotatedFrom;
+      const linked =
+        rotatedFrom && rotatedFrom !== id ? { ...payload, [ROTATED_FROM]: rotatedFrom } : payload;
+      await adapter.upsert(id, linked, expiresIn);
     },
   });
 }

@@ -2,8 +2,13 @@ import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { guardStore } from './guard.js';
 import type { Store } from './store.js';
 
-/** Models whose records belong to a grant and go when it is revoked. */
-const GRANT_BOUND_MODELS = [
+/**
+ * Models whose records belong to a grant and go when it is revoked: oidc-provider's models with a
+ * static `revokeByGrantId` (test/provider/upstream-models.test.ts compares them at every upgrade).
+ *
+ * @internal
+ */
+export const GRANT_BOUND_MODELS = [
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',

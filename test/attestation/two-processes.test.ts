@@ -40,8 +40,8 @@ describe('attestation challenges across two processes sharing one Redis', {
       processes.push(await spawnExample('test/helpers/attested-server.ts', port, env));
     }
   });
-  after(() => {
-    for (const process_ of processes) process_.stop();
+  after(async () => {
+    await Promise.all(processes.map((process_) => process_.stop()));
   });
 
   async function attestedBody(challengeFrom: string) {

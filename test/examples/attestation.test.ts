@@ -100,7 +100,7 @@ describe('the example server without attestation settings', () => {
     try {
       assert.match(await waitFor(example, 'attestation:'), /attestation: off/);
     } finally {
-      example.stop();
+      await example.stop();
     }
   });
 });

@@ -21,7 +21,7 @@ async function runExample(entry: string, issuerPath: string) {
     assert.equal(typeof metadata.registration_endpoint, 'string');
     return example.output();
   } finally {
-    example.stop();
+    await example.stop();
   }
 }
 

@@ -48,7 +48,7 @@ describe('README walk-through', () => {
       assert.equal(JSON.parse(revoked as string).status, 'revoked');
       assert.equal(JSON.parse(token as string).error, 'invalid_client');
     } finally {
-      server.stop();
+      await server.stop();
     }
   });
 
@@ -69,7 +69,7 @@ describe('README walk-through', () => {
       assert.ok(withSecret.client_id && withSecret.client_secret);
       assert.equal(withKey.cal, 'by-provisioned-key');
     } finally {
-      server.stop();
+      await server.stop();
     }
   });
 });

@@ -5,7 +5,18 @@ export interface SpawnedExample {
   child: ChildProcess;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
-  stop(): void;
+  /** Stops it (SIGTERM, then SIGKILL after 5 s) and resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/** Ends `child` and resolves once it has exited. */
+async function ended(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(killer);
 }
 
 /**
@@ -27,7 +38,11 @@ export async function spawnExample(
     output += chunk;
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start: ${output}`)), 30_000);
+    // A child that never announces its port is ended, so the run does not hang on it.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not start: ${output}`));
+    }, 30_000);
     child.stdout?.on('data', (chunk) => {
       output += chunk;
       if (output.includes(`port ${port}`)) {
@@ -40,5 +55,5 @@ export async function spawnExample(
       reject(new Error(`${entry} exited with ${code}: ${output}`));
     });
   });
-  return { child, output: () => output, stop: () => child.kill('SIGTERM') };
+  return { child, output: () => output, stop: () => ended(child) };
 }

@@ -77,12 +77,12 @@ describe('an instance never used expires; its first token makes it permanent', (
   });
 
   it('used: its first token makes it permanent and it is listed as in use', async () => {
-    const server = await startExample(withInstances({ instances: { unusedTtl: 2 } }));
+    const server = await startExample(withInstances({ instances: { unusedTtl: 4 } }));
     try {
       const registered = await register(server);
       const tokens = await (await codeFor(server, registered))();
       assert.equal((await server.auth.devices.get(registered.client_id))?.unusedUntil, undefined);
-      await sleep(2600);
+      await sleep(4500);
       const instance = await instanceConfiguration(server.issuer, registered);
       const refreshed = await oidc.refreshTokenGrant(instance, tokens.refresh_token as string);
       assert.ok(refreshed.access_token);

@@ -71,8 +71,8 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       await spawnExample('examples/server/main.ts', portB, env),
     );
   });
-  after(() => {
-    for (const example of processes) example.stop();
+  after(async () => {
+    await Promise.all(processes.map((example) => example.stop()));
   });
 
   it('a token issued by A refreshes at B, is revoked at A and introspects inactive at B; a device deleted at B is dead at A', async () => {

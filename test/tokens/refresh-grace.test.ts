@@ -76,6 +76,23 @@ describe('rotated refresh tokens: the reuse grace window (RFC 9700 §4.14.2)', (
     await refused(instance, t2);
   });
 
+  it('independent chains of one grant (two sign-ins in the same second) do not retire each other', async () => {
+    const browser = new SignInBrowser();
+    const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
+    const instance = await registerInstance(server.issuer, tokens.access_token);
+    // SSO: both codes come from one grant, usually issued within the same second (which the
+    // chains' initial issue time cannot tell apart).
+    const chains: string[] = [];
+    for (const _ of [0, 1]) {
+      const { callback, checks } = await codeForInstance(browser, instance);
+      chains.push(
+        (await oidc.authorizationCodeGrant(instance, callback, checks)).refresh_token as string,
+      );
+    }
+    const next = await Promise.all(chains.map((token) => refresh(instance, token)));
+    await Promise.all(next.map((token) => refresh(instance, token)));
+  });
+
   it('of two successors used at once, exactly one succeeds', async () => {
     const { instance, refreshToken: t0 } = await signedInInstall(server);
     const [a, b] = [await refresh(instance, t0), await refresh(instance, t0)];
