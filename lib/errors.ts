@@ -1,19 +1,40 @@
 /**
+ * The base of every error the library throws on purpose: `code` is a stable name for what went
+ * wrong, to test in code rather than the message (as jose's `JOSEError`).
+ *
+ * @group Errors
+ */
+export class MobileOidcProviderError extends Error {
+  /** A stable code naming what went wrong. */
+  readonly code: string;
+
+  /**
+   * @param code - a stable code naming what went wrong.
+   * @param message - a description for people: no secrets.
+   * @param options - `cause`: the underlying error, kept for logs only.
+   */
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
  * Thrown by `createAuthServer` when its options are invalid. The message names every offending
  * option path, e.g. `options.registration.dcrToken.ttl must be a positive integer`.
  *
  * @group Errors
  */
-export class ConfigurationError extends Error {
+export class ConfigurationError extends MobileOidcProviderError {
   /** A stable code for programmatic handling. */
-  readonly code = 'invalid_configuration';
+  declare readonly code: 'invalid_configuration';
   /** One message per problem, each starting with the option path. */
   readonly problems: readonly string[];
 
   /** @param problems - one message per problem, each naming the option path. */
   constructor(problems: readonly string[]) {
-    super(`invalid mobile-oidc-provider options: ${problems.join('; ')}`);
-    this.name = 'ConfigurationError';
+    super('invalid_configuration', `invalid mobile-oidc-provider options: ${problems.join('; ')}`);
     this.problems = problems;
   }
 }
@@ -38,18 +59,16 @@ export type RegistrationErrorCode =
  *
  * @group Errors
  */
-export class RegistrationPolicyError extends Error {
+export class RegistrationPolicyError extends MobileOidcProviderError {
   /** The RFC 7591 error code sent to the client. */
-  readonly code: RegistrationErrorCode;
+  declare readonly code: RegistrationErrorCode;
 
   /**
    * @param code - the RFC 7591 error code.
    * @param description - sent to the client as `error_description`: say what to fix, no secrets.
    */
   constructor(code: RegistrationErrorCode, description: string) {
-    super(description);
-    this.name = 'RegistrationPolicyError';
-    this.code = code;
+    super(code, description);
   }
 }
 
@@ -103,12 +122,12 @@ export type AttestationErrorCode =
  *
  * @group Errors
  */
-export class AttestationError extends Error {
+export class AttestationError extends MobileOidcProviderError {
   /**
    * A short, stable code naming the failed check, for logs and the `registration.rejected`
    * event's `reason`, e.g. `chain_untrusted`, `challenge_mismatch`, or a policy's own.
    */
-  readonly code: AttestationErrorCode;
+  declare readonly code: AttestationErrorCode;
 
   /**
    * @param code - names the failed check.
@@ -116,8 +135,6 @@ export class AttestationError extends Error {
    * @param options - `cause`: the underlying error, kept for logs only.
    */
   constructor(code: AttestationErrorCode, description: string, options?: { cause?: unknown }) {
-    super(description, options);
-    this.name = 'AttestationError';
-    this.code = code;
+    super(code, description, options);
   }
 }

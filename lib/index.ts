@@ -44,6 +44,7 @@ export {
   AttestationError,
   type AttestationErrorCode,
   ConfigurationError,
+  MobileOidcProviderError,
   type RegistrationErrorCode,
   RegistrationPolicyError,
 } from './errors.js';

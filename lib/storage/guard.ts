@@ -8,6 +8,8 @@ import { AlreadyConsumedError, type Store } from './store.js';
  * @group Errors
  */
 export class StorageUnavailableError extends errors.OIDCProviderError {
+  /** A stable code for programmatic handling. */
+  readonly code = 'storage_unavailable';
   /** @param cause - the store's own error, kept for logs, never sent to the client. */
   constructor(cause: unknown) {
     super(503, 'temporarily_unavailable', { cause });

@@ -154,7 +154,11 @@ describe('verifyAndroidKeyAttestation on real device chains', () => {
     });
     it('the signing digest may be given as hex', async () => {
       const digest = Buffer.from(base().signingCertDigests[0] as string, 'base64').toString('hex');
-      await verifyAndroidKeyAttestation({ ...base(), signingCertDigests: [digest] });
+      const result = await verifyAndroidKeyAttestation({ ...base(), signingCertDigests: [digest] });
+      // The attested digest, reported base64, is the one given as hex.
+      assert.ok(
+        result.signingCertDigests.some((d) => Buffer.from(d, 'base64').toString('hex') === digest),
+      );
     });
     it('an untrusted root → chain_untrusted', async () => {
       const rsaOnly = GOOGLE_HARDWARE_ATTESTATION_ROOTS.filter(

@@ -72,7 +72,11 @@ describe('verifyPlayIntegrityToken', () => {
     const token = await keys.sign(integrityPayload(NONCE));
     const digest = Buffer.from(SIGNING_DIGEST, 'base64url');
     for (const form of [digest.toString('hex'), digest.toString('base64'), SIGNING_DIGEST]) {
-      await verifyPlayIntegrityToken(options(token, { certificateSha256Digests: [form] }));
+      const verdict = await verifyPlayIntegrityToken(
+        options(token, { certificateSha256Digests: [form] }),
+      );
+      // The digest Google Play saw (base64url) is the one given in this form.
+      assert.deepEqual(verdict.certificateSha256Digests, [SIGNING_DIGEST]);
     }
   });
 
