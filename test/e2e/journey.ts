@@ -147,7 +147,7 @@ export function describeJourney(storeName: string, makeStore?: StoreFactory): vo
       assert.ok(first.refresh_token);
       assert.notEqual(first.refresh_token, firstRefreshToken);
       // The app moves on with its new token; a replay of the old one is then no lost-response
-      // retry (see test/tokens/refresh-grace.test.ts) but reuse.
+      // retry (see test/tokens/refresh-grace.system.test.ts) but reuse.
       const rotated = await oidc.refreshTokenGrant(instance, first.refresh_token as string);
 
       await assert.rejects(oidc.refreshTokenGrant(instance, firstRefreshToken), {
