@@ -241,7 +241,7 @@ describe('logging: an unexpected error', () => {
     const error = entry.fields.error as Record<string, unknown>;
     assert.equal(error.name, 'Error');
     assert.equal(error.message, 'the policy hook broke');
-    assert.match(String(error.stack), /logger\.test\.ts/);
+    assert.match(String(error.stack), /logger\.system\.test\.ts/);
     assert.ok(!logger.text().includes(dcrToken), 'the DCR token is not logged');
   });
 
