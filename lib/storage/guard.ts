@@ -26,6 +26,20 @@ export class StorageUnavailableError extends errors.OIDCProviderError {
 const NOT_OUTAGES = [RangeError, TypeError, SyntaxError, ReferenceError];
 
 /**
+ * Whether a store operation's error means the store failed (unreachable, timed out, erroring),
+ * rather than an answer (a protocol error, a lost consume race) or a bug.
+ *
+ * @internal
+ */
+export function isStorageFailure(error: unknown): boolean {
+  return !(
+    error instanceof errors.OIDCProviderError ||
+    error instanceof AlreadyConsumedError ||
+    NOT_OUTAGES.some((kind) => error instanceof kind)
+  );
+}
+
+/**
  * Runs a store operation, turning store failures (unreachable, timed out, erroring) into
  * {@link StorageUnavailableError}. @internal
  */
@@ -33,13 +47,7 @@ export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (
-      error instanceof errors.OIDCProviderError ||
-      error instanceof AlreadyConsumedError ||
-      NOT_OUTAGES.some((kind) => error instanceof kind)
-    ) {
-      throw error;
-    }
+    if (!isStorageFailure(error)) throw error;
     throw new StorageUnavailableError(error);
   }
 }

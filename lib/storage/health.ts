@@ -1,6 +1,6 @@
-import { errors } from 'oidc-provider';
 import { errorFields, type Logger } from '../logger.js';
-import { AlreadyConsumedError, type Store } from './store.js';
+import { isStorageFailure } from './guard.js';
+import type { Store } from './store.js';
 
 /**
  * How long after the last failure a success must come to end an outage. A store that fails only
@@ -8,13 +8,6 @@ import { AlreadyConsumedError, type Store } from './store.js';
  * between; without the wait every failing request would log an outage and a recovery.
  */
 const DEFAULT_QUIET_MS = 1000;
-
-/**
- * Whether the store answered at all: a lost consume race, or a protocol error, is an answer
- * (the same split as `guarded` in guard.ts).
- */
-const answered = (error: unknown) =>
-  error instanceof AlreadyConsumedError || error instanceof errors.OIDCProviderError;
 
 /**
  * Logs storage outages once: `error` "storage unavailable" when the store first fails, `info`
@@ -72,8 +65,9 @@ export class StorageHealth {
       this.succeeded();
       return result;
     } catch (error) {
-      if (answered(error)) this.succeeded();
-      else this.failed(error);
+      // An answer (a lost consume race) or a bug is no outage (the same split as the guard's).
+      if (isStorageFailure(error)) this.failed(error);
+      else this.succeeded();
       throw error;
     }
   }
