@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import { MemoryStore } from '../../adapters/memory.js';
 import type { Store } from '../../lib/storage/store.js';
-import { describeStoreContract } from './store-contract.js';
 
 /** A clock the test moves by hand; it starts at the real time so epoch seconds look real. */
 function fakeClock() {

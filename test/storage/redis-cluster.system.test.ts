@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import { describeJourney } from '../e2e/journey.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
-import { describeStoreContract } from './store-contract.js';
 
 const cluster = await startRedisCluster({ masters: 3 });
 after(() => cluster.stop());

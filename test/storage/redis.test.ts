@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import type { AdapterPayload } from 'oidc-provider';
 import { RedisStore } from '../../adapters/redis.js';
 import { AlreadyConsumedError } from '../../lib/storage/index.js';
-import { describeStoreContract } from './store-contract.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -3,9 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterPayload } from 'oidc-provider';
-import { AlreadyConsumedError, type Store } from '../../lib/storage/index.js';
+import { AlreadyConsumedError, type Store } from '../storage/store.js';
 
-/** How the contract suite gets a store and moves its time. */
+/**
+ * How the contract suite gets a store and moves its time.
+ *
+ * @group Testing
+ */
 export interface StoreContractHooks {
   /** A fresh store (or a new connection to a shared one); the suite closes it after each test. */
   create(): Promise<Store>;
@@ -17,8 +21,19 @@ export interface StoreContractHooks {
 }
 
 /**
- * The behaviour every {@link Store} must have. Ids, keys and index names are random per test so
- * the suite can run against a shared server (Redis) without cleaning up.
+ * Describes, with `node:test`, the behaviour every {@link Store} must have: run it against your
+ * own store (`node --test`) before handing it to `createAuthServer`. Ids, keys and index names are
+ * random per test so the suite can run against a shared server without cleaning up.
+ *
+ * @example
+ * ```ts
+ * import { describeStoreContract } from 'mobile-oidc-provider/testing';
+ * describeStoreContract('MyStore', {
+ *   create: async () => new MyStore(),
+ *   advanceTime: (_store, seconds) => new Promise((r) => setTimeout(r, seconds * 1000)),
+ * });
+ * ```
+ * @group Testing
  */
 export function describeStoreContract(name: string, hooks: StoreContractHooks): void {
   describe(`Store contract: ${name}`, () => {
