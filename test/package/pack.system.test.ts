@@ -95,7 +95,8 @@ describe('the packed tarball', () => {
       join(consumer, 'smoke.mjs'),
       `import { createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError } from 'mobile-oidc-provider';
 import { AttestationError, attestationBinding, appAttestVerifier, androidKeyVerifier, playIntegrityVerifier, verifyAndroidKeyAttestation, verifyAppAttestAssertion, verifyAppAttestAttestation, verifyPlayIntegrityToken, GOOGLE_HARDWARE_ATTESTATION_ROOTS, APPLE_APP_ATTESTATION_ROOT } from 'mobile-oidc-provider/attestation';
-for (const [name, f] of Object.entries({ createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError, AttestationError, attestationBinding, appAttestVerifier, androidKeyVerifier, playIntegrityVerifier, verifyAndroidKeyAttestation, verifyAppAttestAssertion, verifyAppAttestAttestation, verifyPlayIntegrityToken })) {
+import { describeStoreContract } from 'mobile-oidc-provider/testing';
+for (const [name, f] of Object.entries({ createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError, describeStoreContract, AttestationError, attestationBinding, appAttestVerifier, androidKeyVerifier, playIntegrityVerifier, verifyAndroidKeyAttestation, verifyAppAttestAssertion, verifyAppAttestAttestation, verifyPlayIntegrityToken })) {
   if (typeof f !== 'function') throw new Error(name + ' is not exported as a function');
 }
 console.warn = () => {}; // development mode warns about its generated keys
