@@ -49,6 +49,7 @@ export {
   RegistrationPolicyError,
 } from './errors.js';
 export type { SignInEvents, SignInThrottledEvent } from './interactions/index.js';
+export { generateKeys, type ServerKeys } from './keys/index.js';
 export { consoleLogger, type Logger } from './logger.js';
 export type {
   AccountClaims,
