@@ -1,3 +1,10 @@
+/**
+ * The Redis store (ioredis, an optional peer dependency): every server process sharing one Redis,
+ * standalone or Cluster.
+ *
+ * @packageDocumentation
+ * @module mobile-oidc-provider/adapters/redis
+ */
 // The Redis store. Key layout (P = `keyPrefix`, `mop:` by default):
 //
 //   P<model>:{<id>}             HASH    `payload` = the JSON exactly as written; `consumed` = epoch

@@ -4,6 +4,7 @@
  * signing in.
  *
  * @packageDocumentation
+ * @module mobile-oidc-provider
  */
 export { MemoryStore, type MemoryStoreOptions } from '../adapters/memory.js';
 export {

@@ -1,2 +1,7 @@
-// The mobile-oidc-provider/testing entry point: what authors of a custom Store run against it.
+/**
+ * What authors of a custom `Store` run against it: the contract suite the built-in stores pass.
+ *
+ * @packageDocumentation
+ * @module mobile-oidc-provider/testing
+ */
 export { describeStoreContract, type StoreContractHooks } from './store-contract.js';

@@ -4,6 +4,7 @@
  * revocation lists are inputs.
  *
  * @packageDocumentation
+ * @module mobile-oidc-provider/attestation
  */
 export { AttestationError, type AttestationErrorCode } from '../../errors.js';
 export { type AttestationBinding, attestationBinding } from '../binding.js';
