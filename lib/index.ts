@@ -76,7 +76,6 @@ export type {
   TtlOptions,
 } from './options/index.js';
 export type {
-  InstanceRecord,
   RegistrationPolicy,
   RegistrationPolicyInput,
   Template,

@@ -14,7 +14,7 @@ import type {
   Template,
   TemplateResolver,
 } from '../registration/template-types.js';
-import type { Store } from '../storage/store.js';
+import type { RateLimitWindow, Store } from '../storage/store.js';
 
 export type { AccountClaims, AccountOptions } from '../accounts/types.js';
 export type { InstanceAuthMethod } from '../registration/template-types.js';
@@ -339,16 +339,11 @@ export interface RegistrationRateLimitOptions {
 }
 
 /**
- * A fixed-window rate limit.
+ * A fixed-window rate limit: the store's {@link RateLimitWindow}, under the name options use.
  *
  * @group Options
  */
-export interface RateLimit {
-  /** Attempts allowed per window. */
-  points: number;
-  /** The window, in seconds. */
-  duration: number;
-}
+export type RateLimit = RateLimitWindow;
 
 /**
  * Device management settings.
