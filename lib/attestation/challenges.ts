@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { errors } from 'oidc-provider';
-import {
-  AlreadyConsumedError,
-  type RateLimitWindow,
-  type Store,
-  tooManyAttempts,
-} from '../storage/index.js';
+import { sendJson, tooManyAttempts } from '../http/problem.js';
+import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/index.js';
 
 // The store model that holds issued challenges until they are used or expire.
 const CHALLENGE_MODEL = 'AttestationChallenge';
@@ -77,12 +73,9 @@ export function createChallengeEndpoint(settings: ChallengeEndpointSettings): Mi
   return async function attestationChallengeEndpoint(ctx, next) {
     const requested = ctx.path.length > 1 ? ctx.path.replace(/\/$/, '') : ctx.path;
     if (requested.toLowerCase() !== path) return next();
-    ctx.set('Cache-Control', 'no-store');
     if (ctx.method !== 'POST') {
-      ctx.status = 405;
       ctx.set('Allow', 'POST');
-      ctx.body = { error: 'invalid_request', error_description: 'use POST' };
-      return;
+      return sendJson(ctx, 405, { error: 'invalid_request', error_description: 'use POST' });
     }
     if (settings.rateLimit) {
       const decision = await settings.store.consumeRate(
@@ -93,10 +86,9 @@ export function createChallengeEndpoint(settings: ChallengeEndpointSettings): Mi
         return tooManyAttempts(ctx, decision.retryAfterSeconds, 'challenges requested');
       }
     }
-    ctx.status = 200;
-    ctx.body = {
+    sendJson(ctx, 200, {
       attestation_challenge: await settings.challenges.issue(),
       expires_in: settings.challenges.ttl,
-    };
+    });
   };
 }

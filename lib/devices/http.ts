@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { bearerToken, HttpProblem, sendJson as send, sendProblem } from '../http/problem.js';
 import { type DeviceManager, InvalidPageRequest } from './manager.js';
 
 /** What the admin API accepts as credentials. @internal */
@@ -12,44 +13,12 @@ export interface AdminAuthSettings {
   realm: string;
 }
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly description: string,
-  ) {
-    super(description);
-  }
-}
-
-const quoted = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
-
-function send(ctx: Context, status: number, body: unknown) {
-  ctx.status = status;
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = body;
-}
-
-// RFC 6750 §3: a missing token gets a bare challenge, a bad one names the error.
-function sendProblem(ctx: Context, realm: string, problem: HttpProblem) {
-  if (problem.status === 401 || problem.status === 403) {
-    const detail =
-      problem.error === 'invalid_request' && problem.status === 401
-        ? ''
-        : `, error="${problem.error}", error_description="${quoted(problem.description)}"`;
-    ctx.set('WWW-Authenticate', `Bearer realm="${quoted(realm)}"${detail}`);
-  }
-  send(ctx, problem.status, { error: problem.error, error_description: problem.description });
-}
-
 function bearer(ctx: Context): string {
-  const header = ctx.get('Authorization');
-  if (!header) throw new HttpProblem(401, 'invalid_request', 'an access token is required');
-  const [scheme, value, ...rest] = header.split(' ');
-  if (rest.length > 0 || !value || scheme?.toLowerCase() !== 'bearer') {
-    throw new HttpProblem(401, 'invalid_token', 'send the token as Authorization: Bearer <token>');
-  }
-  return value;
+  return bearerToken(
+    ctx,
+    new HttpProblem(401, 'invalid_request', 'an access token is required', true),
+    new HttpProblem(401, 'invalid_token', 'send the token as Authorization: Bearer <token>'),
+  );
 }
 
 // A random per-process key: the digests below are never stored or shown, only compared.

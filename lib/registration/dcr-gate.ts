@@ -3,7 +3,8 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountOptions } from '../accounts/types.js';
 import type { FallbackAuthMethod, RegistrationCredential } from '../attestation/index.js';
-import { type RateLimitWindow, type Store, tooManyAttempts } from '../storage/index.js';
+import { bearerToken, HttpProblem, sendProblem, tooManyAttempts } from '../http/problem.js';
+import type { RateLimitWindow, Store } from '../storage/index.js';
 
 /** Who opened a registration: recorded on the instance client it creates. @internal */
 export interface RegistrationOpener {
@@ -62,36 +63,16 @@ async function checkRate(store: Store, key: string, limit: RateLimitWindow | und
   if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds);
 }
 
-class GateRefusal extends Error {
-  constructor(
-    readonly description: string,
-    readonly missing = false,
-  ) {
-    super(description);
-  }
-}
+/** A DCR token refused: RFC 6750 §3.1 `invalid_token`, bare when no token was sent at all. */
+const refusal = (description: string, missing = false) =>
+  new HttpProblem(401, 'invalid_token', description, missing);
 
-function refuse(ctx: Context, issuer: string, refusal: GateRefusal) {
-  const quoted = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
-  // RFC 6750 §3.1: a request without any token gets a challenge without an error code.
-  const challenge = refusal.missing
-    ? `Bearer realm="${quoted(issuer)}"`
-    : `Bearer realm="${quoted(issuer)}", error="invalid_token", error_description="${quoted(refusal.description)}"`;
-  ctx.status = 401;
-  ctx.set('WWW-Authenticate', challenge);
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = { error: 'invalid_token', error_description: refusal.description };
-}
-
-function bearerToken(ctx: Context, optional: boolean): string | undefined {
-  const header = ctx.get('Authorization');
-  if (!header && optional) return undefined;
-  if (!header) throw new GateRefusal('a DCR token is required (Authorization: Bearer)', true);
-  const [scheme, value, ...rest] = header.split(' ');
-  if (rest.length > 0 || !value || scheme?.toLowerCase() !== 'bearer') {
-    throw new GateRefusal('the DCR token must be sent as Authorization: Bearer <token>');
-  }
-  return value;
+function presentedToken(ctx: Context, optional: boolean): string | undefined {
+  return bearerToken(
+    ctx,
+    optional ? undefined : refusal('a DCR token is required (Authorization: Bearer)', true),
+    refusal('the DCR token must be sent as Authorization: Bearer <token>'),
+  );
 }
 
 type Verified = { opener: RegistrationOpener; jti: string; remainingTtl: number };
@@ -106,21 +87,19 @@ async function verifyDcrToken(
   // token is an access token; a fallback client's is a client credentials token.
   const token =
     (await provider.AccessToken.find(value)) ?? (await provider.ClientCredentials.find(value));
-  if (!token) throw new GateRefusal('the DCR token is unknown, expired or revoked');
+  if (!token) throw refusal('the DCR token is unknown, expired or revoked');
   if (token.aud !== settings.resource || !token.scope?.split(' ').includes(settings.scope)) {
-    throw new GateRefusal('the access token is not a DCR token');
+    throw refusal('the access token is not a DCR token');
   }
   // The registration endpoint cannot check DPoP or mTLS proofs, so bound tokens are refused
   // rather than accepted as if they were bearer tokens.
   if (token.isSenderConstrained()) {
-    throw new GateRefusal(
-      'sender-constrained DCR tokens are not accepted at the registration endpoint',
-    );
+    throw refusal('sender-constrained DCR tokens are not accepted at the registration endpoint');
   }
   const fallbackMethod = token.clientId ? settings.fallbackClients.get(token.clientId) : undefined;
   if (token instanceof provider.ClientCredentials) {
     if (!token.clientId || !fallbackMethod) {
-      throw new GateRefusal('the DCR token was not issued to a fallback client');
+      throw refusal('the DCR token was not issued to a fallback client');
     }
     return {
       opener: {
@@ -136,17 +115,17 @@ async function verifyDcrToken(
     };
   }
   if (!token.clientId || !settings.registrationClientIds.has(token.clientId)) {
-    throw new GateRefusal('the DCR token was not issued to a registration client');
+    throw refusal('the DCR token was not issued to a registration client');
   }
   const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined;
   if (!grant || grant.clientId !== token.clientId || grant.accountId !== token.accountId) {
-    throw new GateRefusal('the DCR token was revoked');
+    throw refusal('the DCR token was revoked');
   }
   const account = token.accountId
     ? await settings.accounts.findAccount(token.accountId)
     : undefined;
   if (!token.accountId || !account) {
-    throw new GateRefusal('the account behind the DCR token no longer exists');
+    throw refusal('the account behind the DCR token no longer exists');
   }
   return {
     opener: {
@@ -186,7 +165,7 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
     try {
       // Per IP first, so guessing tokens is limited too; per account once the token names one.
       await checkRate(settings.store, `dcr-ip:${ctx.ip}`, settings.rateLimit.perIp);
-      const presented = bearerToken(ctx, settings.allowWithoutToken);
+      const presented = presentedToken(ctx, settings.allowWithoutToken);
       if (presented) verified = await verifyDcrToken(provider, presented, settings);
       const credential = verified?.opener.credential;
       if (credential?.kind === 'user') {
@@ -197,9 +176,9 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
         );
       }
     } catch (error) {
-      if (error instanceof GateRefusal) {
+      if (error instanceof HttpProblem) {
         settings.onRefused('invalid_token', ctx.ip);
-        return refuse(ctx, settings.issuer, error);
+        return sendProblem(ctx, settings.issuer, error);
       }
       if (error instanceof RateLimited) {
         return tooManyAttempts(ctx, error.retryAfterSeconds, 'registration attempts');
@@ -214,7 +193,7 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
       !(await settings.store.takeUse(useKey, settings.maxUses, verified.remainingTtl))
     ) {
       settings.onRefused('invalid_token', ctx.ip);
-      return refuse(ctx, settings.issuer, new GateRefusal('the DCR token has been used up'));
+      return sendProblem(ctx, settings.issuer, refusal('the DCR token has been used up'));
     }
     const opener: RegistrationOpener = verified?.opener ?? {
       credential: { kind: 'none' },

@@ -1,6 +1,6 @@
 export { guardStore, StorageUnavailableError } from './guard.js';
 export { delegateAdapter, providerAdapterFactory, revokeClientGrants } from './provider-adapter.js';
-export { RateLimiters, tooManyAttempts } from './rate-limit.js';
+export { RateLimiters } from './rate-limit.js';
 export {
   AlreadyConsumedError,
   type RateDecision,

@@ -1,4 +1,3 @@
-import type { Context } from 'koa';
 import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateDecision, RateLimitWindow } from './store.js';
 
@@ -53,20 +52,4 @@ export class RateLimiters {
       throw rejection;
     }
   }
-}
-
-/**
- * Answers a request over its rate limit: `429` (RFC 6585 §4) with `Retry-After` and RFC 6749's
- * "try again later" code; `what` names what was limited, e.g. `registration attempts`.
- *
- * @internal
- */
-export function tooManyAttempts(ctx: Context, retryAfterSeconds: number, what: string): void {
-  ctx.status = 429;
-  ctx.set('Retry-After', String(retryAfterSeconds));
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = {
-    error: 'temporarily_unavailable',
-    error_description: `too many ${what}, try again in ${retryAfterSeconds} seconds`,
-  };
 }
