@@ -659,8 +659,10 @@ function laterProblems(resolved: ResolvedOptions, schemaProblems: string[]): str
       ...new Set(resolved.registration.templates.flatMap((t) => t.fallbackClients ?? [])),
     ];
     later.push(...crossOptionProblems(resolved));
-  } catch {
-    // A shape the schema refused; its problem is already reported.
+  } catch (error) {
+    // With a schema problem, a check may trip over the shape the schema refused (reported
+    // already); without one, an exception is a bug in a check, never silently skipped.
+    if (schemaProblems.length === 0) throw error;
   }
   const passthrough: unknown = resolved.oidcProvider;
   later.push(
