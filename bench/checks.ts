@@ -34,6 +34,25 @@ async function ratio(on: Variant, off: Variant, perRound: number) {
   return { median, min: ratios[0] ?? 0, max: ratios.at(-1) ?? 0 };
 }
 
+/** Runs `op` `count` times, `concurrency` at a time (each worker gets its index): ops per second. */
+async function opsPerSecond(
+  count: number,
+  concurrency: number,
+  op: (worker: number) => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (next < count) {
+        next += 1;
+        await op(worker);
+      }
+    }),
+  );
+  return count / ((performance.now() - started) / 1000);
+}
+
 /** A server whose `concurrency` instance chains refresh with rotation, timed per batch. */
 async function refreshVariant(
   store: Store | undefined,
@@ -51,20 +70,11 @@ async function refreshVariant(
       .refresh_token as string;
   }
   return {
-    async run(count) {
-      let next = 0;
-      const started = performance.now();
-      await Promise.all(
-        chains.map(async (_, w) => {
-          while (next < count) {
-            next += 1;
-            const refreshed = await oidc.refreshTokenGrant(instance, chains[w] as string);
-            chains[w] = refreshed.refresh_token as string;
-          }
-        }),
-      );
-      return count / ((performance.now() - started) / 1000);
-    },
+    run: (count) =>
+      opsPerSecond(count, concurrency, async (w) => {
+        const refreshed = await oidc.refreshTokenGrant(instance, chains[w] as string);
+        chains[w] = refreshed.refresh_token as string;
+      }),
     close: () => server.close(),
   };
 }
@@ -89,19 +99,7 @@ async function signInVariant(
     if (pages[0] !== 'login') throw new Error('no login page');
   };
   return {
-    async run(count) {
-      let next = 0;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < count) {
-            next += 1;
-            await signInOnce();
-          }
-        }),
-      );
-      return count / ((performance.now() - started) / 1000);
-    },
+    run: (count) => opsPerSecond(count, concurrency, signInOnce),
     close: () => server.close(),
   };
 }

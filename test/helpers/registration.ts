@@ -59,3 +59,22 @@ export async function fetchChallenge(issuer: string): Promise<string> {
   if (res.status !== 200) throw new Error(`the challenge endpoint answered ${res.status}`);
   return ((await res.json()) as { attestation_challenge: string }).attestation_challenge;
 }
+
+/**
+ * A refresh request (RFC 6749 §6) sent by hand, with the instance's client_secret_basic
+ * credentials: for the answers openid-client turns into exceptions (503, 500).
+ */
+export function rawRefresh(instance: oidc.Configuration, refreshToken: string): Promise<Response> {
+  const { client_id, client_secret } = instance.clientMetadata();
+  return fetch(instance.serverMetadata().token_endpoint as string, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client_id}:${String(client_secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+    }).toString(),
+  });
+}

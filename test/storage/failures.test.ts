@@ -13,6 +13,7 @@ import {
   startExample,
 } from '../helpers/example.js';
 import { json } from '../helpers/json.js';
+import { rawRefresh } from '../helpers/registration.js';
 import {
   codeForInstance,
   obtainDcrToken,
@@ -71,17 +72,7 @@ describe('when storage fails', () => {
   it('the token endpoint answers 503 temporarily_unavailable and issues nothing', async () => {
     breakStore();
     try {
-      const res = await fetch(instance.serverMetadata().token_endpoint as string, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${btoa(`${instance.clientMetadata().client_id}:${instance.clientMetadata().client_secret}`)}`,
-        },
-        body: new URLSearchParams({
-          grant_type: 'refresh_token',
-          refresh_token: refreshToken,
-        }).toString(),
-      });
+      const res = await rawRefresh(instance, refreshToken);
       assert.equal(res.status, 503);
       const body = await json(res);
       assert.equal(body.error, 'temporarily_unavailable');
@@ -114,17 +105,7 @@ describe('when storage fails', () => {
     server.auth.provider.on('server_error', listener);
     store.buggyModels.add('RefreshToken');
     try {
-      const res = await fetch(instance.serverMetadata().token_endpoint as string, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${btoa(`${instance.clientMetadata().client_id}:${instance.clientMetadata().client_secret}`)}`,
-        },
-        body: new URLSearchParams({
-          grant_type: 'refresh_token',
-          refresh_token: refreshToken,
-        }).toString(),
-      });
+      const res = await rawRefresh(instance, refreshToken);
       assert.equal(res.status, 500);
       const body = await json(res);
       assert.equal(body.error, 'server_error');

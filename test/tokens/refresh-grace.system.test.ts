@@ -12,7 +12,7 @@ import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/redis-server.js';
-import { isOAuthError } from '../helpers/registration.js';
+import { isOAuthError, rawRefresh } from '../helpers/registration.js';
 import {
   codeForInstance,
   obtainDcrToken,
@@ -37,11 +37,6 @@ async function signedInInstall(server: RunningServer) {
   const issued = await oidc.authorizationCodeGrant(instance, callback, checks);
   return { instance, refreshToken: issued.refresh_token as string };
 }
-
-const basicAuth = (instance: oidc.Configuration) => {
-  const { client_id, client_secret } = instance.clientMetadata();
-  return `Basic ${Buffer.from(`${client_id}:${String(client_secret)}`).toString('base64')}`;
-};
 
 const refresh = async (instance: oidc.Configuration, token: string) =>
   (await oidc.refreshTokenGrant(instance, token)).refresh_token as string;
@@ -153,14 +148,7 @@ describe('a refresh response lost to a Redis write stall does not log the device
     // Writes stall for longer than the command timeout (CLIENT PAUSE … WRITE, Redis 6.2+).
     await admin.call('CLIENT', 'PAUSE', '1000', 'WRITE');
     // The app sees the refresh fail: 503, a storage outage, and never gets the new pair.
-    const lostResponse = await fetch(instance.serverMetadata().token_endpoint as string, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: basicAuth(instance),
-      },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t0 }).toString(),
-    });
+    const lostResponse = await rawRefresh(instance, t0);
     assert.equal(lostResponse.status, 503);
     assert.equal(
       ((await lostResponse.json()) as { error?: string }).error,
