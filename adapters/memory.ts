@@ -178,6 +178,8 @@ export class MemoryStore implements Store {
   readonly #rateLimiters = new RateLimiters(
     (limit) => new RateLimiterMemory({ points: limit.points, duration: limit.duration }),
   );
+  // claim's names: who holds each, until when.
+  readonly #claims = new Map<string, { holder: string; expiresAt: number }>();
   #timer: NodeJS.Timeout | undefined;
 
   /**
@@ -216,10 +218,6 @@ export class MemoryStore implements Store {
     return adapter;
   }
 
-  /**
-   * Takes one use of `key` if fewer than `maxUses` are taken. Atomic within this process: the
-   * check and the increment run without an `await` between them.
-   */
   /** Raises the counter `key` to `value` if it is greater; JavaScript runs this atomically. */
   async raiseCounter(key: string, value: number, ttlSeconds: number): Promise<boolean> {
     const now = this.#now();
@@ -231,6 +229,10 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  /**
+   * Takes one use of `key` if fewer than `maxUses` are taken. Atomic within this process: the
+   * check and the increment run without an `await` between them.
+   */
   async takeUse(key: string, maxUses: number, ttlSeconds: number): Promise<boolean> {
     const now = this.#now();
     let counter = this.#uses.get(key);
@@ -240,6 +242,25 @@ export class MemoryStore implements Store {
     const expiresAt = Math.max(counter?.expiresAt ?? 0, expiryFor(now, ttlSeconds));
     this.#uses.set(key, { count: count + 1, expiresAt });
     return true;
+  }
+
+  /** Claims `key` for `claimant` unless someone holds it; JavaScript runs this atomically. */
+  async claim(key: string, claimant: string, ttlSeconds: number): Promise<string> {
+    // No `await` between the read and the write: that is what makes it atomic.
+    const held = this.#holderOf(key);
+    if (held !== undefined) return held;
+    this.#claims.set(key, { holder: claimant, expiresAt: expiryFor(this.#now(), ttlSeconds) });
+    return claimant;
+  }
+
+  /** Who holds the claim `key`, if it has not expired. */
+  async claimHolder(key: string): Promise<string | undefined> {
+    return this.#holderOf(key);
+  }
+
+  #holderOf(key: string): string | undefined {
+    const claim = this.#claims.get(key);
+    return claim && claim.expiresAt > this.#now() ? claim.holder : undefined;
   }
 
   /** Gives back one use of `key`; the count never drops below zero. */
@@ -320,6 +341,9 @@ export class MemoryStore implements Store {
     }
     for (const [key, counter] of this.#uses) {
       if (counter.expiresAt <= now) this.#uses.delete(key);
+    }
+    for (const [key, claim] of this.#claims) {
+      if (claim.expiresAt <= now) this.#claims.delete(key);
     }
     for (const [index, members] of this.#indexes) this.#sweepIndex(index, members, now);
   }

@@ -15,6 +15,7 @@
 //                                       (+inf = never). Expires with its longest-lived member.
 //   Puse:{<key>}                STRING  use count of a limited-use item (takeUse/returnUse).
 //   Pcounter:{<key>}            STRING  a counter that only rises (raiseCounter).
+//   Pclaim:{<key>}              STRING  the claimant holding a claimed name (claim).
 //   Pindex:{<name>}             ZSET    the library's indexes (addToIndex), scored like Pgrant.
 //
 // Every script and every command touches exactly one key, so the store works unchanged on Redis
@@ -174,6 +175,14 @@ redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
+// Claims a name unless it is held; the claim's TTL is set once. Returns the holder. ARGV:
+// claimant, TTL ms.
+const CLAIM = `
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]`;
+
 type Client = Redis | Cluster;
 
 /** The client with the store's scripts defined on it (`defineCommand`). */
@@ -188,6 +197,7 @@ type Scripted = Client & {
   mopTakeUse(key: string, maxUses: string, ttlMs: string): Promise<number>;
   mopReturnUse(key: string): Promise<number>;
   mopRaiseCounter(key: string, value: string, ttlMs: string): Promise<number>;
+  mopClaim(key: string, claimant: string, ttlMs: string): Promise<string>;
 };
 
 const SCRIPTS: Record<string, string> = {
@@ -201,6 +211,7 @@ const SCRIPTS: Record<string, string> = {
   mopTakeUse: TAKE_USE,
   mopReturnUse: RETURN_USE,
   mopRaiseCounter: RAISE_COUNTER,
+  mopClaim: CLAIM,
 };
 
 /**
@@ -436,6 +447,16 @@ export class RedisStore implements Store {
     return raised === 1;
   }
 
+  /** Claims `key` for `claimant` unless someone holds it: one Lua script, atomic. */
+  claim(key: string, claimant: string, ttlSeconds: number): Promise<string> {
+    return this.#redis.mopClaim(this.#claimKey(key), claimant, ttlMs(ttlSeconds));
+  }
+
+  /** Who holds the claim `key`: one GET. */
+  async claimHolder(key: string): Promise<string | undefined> {
+    return (await this.#redis.get(this.#claimKey(key))) ?? undefined;
+  }
+
   /** Gives back one use of `key`; the count never drops below zero and keeps its TTL. */
   async returnUse(key: string): Promise<void> {
     await this.#redis.mopReturnUse(this.#useKey(key));
@@ -493,6 +514,10 @@ export class RedisStore implements Store {
 
   #useKey(key: string): string {
     return `${this.#prefix}use:{${key}}`;
+  }
+
+  #claimKey(key: string): string {
+    return `${this.#prefix}claim:{${key}}`;
   }
 
   #indexKey(index: string): string {

@@ -13,7 +13,7 @@ import {
   signIn,
 } from '../test/helpers/sign-in.js';
 
-const ROUNDS = 4;
+const ROUNDS = 8;
 
 /** One server variant ready to run one operation, `concurrency` chains at a time. */
 interface Variant {
@@ -21,17 +21,48 @@ interface Variant {
   close(): Promise<void>;
 }
 
-/** Throughput of `on` ÷ `off` over interleaved rounds: the median round ratio and the range. */
-async function ratio(on: Variant, off: Variant, perRound: number) {
-  const ratios: number[] = [];
+/** A throughput ratio over rounds: the median round's and the range. */
+export interface Ratio {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** The cost of a check, beside the noise floor measured the same way. */
+export interface CheckCost {
+  /** Throughput with the check on ÷ off. */
+  cost: Ratio;
+  /** Throughput of a second server with the check off ÷ the first: what "no difference" reads. */
+  noise: Ratio;
+}
+
+function summarise(ratios: number[]): Ratio {
+  const sorted = [...ratios].sort((x, y) => x - y);
+  const middle = sorted.length / 2;
+  const median =
+    ((sorted[Math.floor(middle - 0.5)] ?? 0) + (sorted[Math.ceil(middle - 0.5)] ?? 0)) / 2;
+  return { median, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
+}
+
+/**
+ * Throughput of `on` ÷ `off`, and of `control` (configured like `off`) ÷ `off`, over interleaved
+ * rounds whose order rotates, so warm-up and drift fall on every variant alike.
+ */
+async function compare(on: Variant, off: Variant, control: Variant, perRound: number) {
+  const costs: number[] = [];
+  const noises: number[] = [];
+  const variants = [on, off, control];
   for (let round = 0; round < ROUNDS; round += 1) {
-    const a = await on.run(perRound);
-    const b = await off.run(perRound);
-    ratios.push(a / b);
+    const measured = new Map<Variant, number>();
+    for (let i = 0; i < variants.length; i += 1) {
+      const variant = variants[(round + i) % variants.length] as Variant;
+      measured.set(variant, await variant.run(perRound));
+    }
+    const offRate = measured.get(off) ?? 1;
+    costs.push((measured.get(on) ?? 0) / offRate);
+    noises.push((measured.get(control) ?? 0) / offRate);
   }
-  ratios.sort((x, y) => x - y);
-  const median = ((ratios[1] ?? 0) + (ratios[2] ?? 0)) / 2;
-  return { median, min: ratios[0] ?? 0, max: ratios.at(-1) ?? 0 };
+  return { cost: summarise(costs), noise: summarise(noises) };
 }
 
 /** Runs `op` `count` times, `concurrency` at a time (each worker gets its index): ops per second. */
@@ -115,19 +146,16 @@ export async function signInThrottleCost(
 ) {
   const store = await makeStore();
   const on = await signInVariant(store, (o) => o, concurrency);
-  const off = await signInVariant(
-    store,
-    (o) => ({
-      ...o,
-      interactions: { ...o.interactions, signInRateLimit: { perAccount: false, perIp: false } },
-    }),
-    concurrency,
-  );
+  const throttleOff = (o: AuthServerOptions): AuthServerOptions => ({
+    ...o,
+    interactions: { ...o.interactions, signInRateLimit: { perAccount: false, perIp: false } },
+  });
+  const off = await signInVariant(store, throttleOff, concurrency);
+  const control = await signInVariant(store, throttleOff, concurrency);
   try {
-    return await ratio(on, off, perRound);
+    return await compare(on, off, control, perRound);
   } finally {
-    await on.close();
-    await off.close();
+    await Promise.all([on.close(), off.close(), control.close()]);
     await store?.close();
   }
 }
@@ -148,11 +176,11 @@ export async function refreshGraceCost(
   });
   const on = await refreshVariant(store, grace(30), concurrency);
   const off = await refreshVariant(store, grace(0), concurrency);
+  const control = await refreshVariant(store, grace(0), concurrency);
   try {
-    return await ratio(on, off, perRound);
+    return await compare(on, off, control, perRound);
   } finally {
-    await on.close();
-    await off.close();
+    await Promise.all([on.close(), off.close(), control.close()]);
     await store?.close();
   }
 }

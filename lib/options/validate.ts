@@ -285,6 +285,8 @@ const STORE_METHODS = [
   'removeFromIndex',
   'consumeRate',
   'raiseCounter',
+  'claim',
+  'claimHolder',
   'close',
 ];
 

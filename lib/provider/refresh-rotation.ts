@@ -1,6 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Middleware } from 'koa';
-import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { delegateAdapter } from '../storage/provider-adapter.js';
 import type { Store } from '../storage/store.js';
 
@@ -13,28 +11,19 @@ export interface RefreshGraceSettings {
   now?: () => number;
 }
 
-// The store model that records which successor of a refresh token was used first.
-const GENERATION_MODEL = 'RefreshTokenGeneration';
 // The stored refresh token member naming the token it was rotated from.
 const ROTATED_FROM = 'rotatedFrom';
 
-// oidc-provider consumes the old refresh token and saves its successor in one request, but hands
-// the adapter only ids and payloads: the request's context carries which token was just rotated.
-const rotation = new AsyncLocalStorage<{ rotatedFrom?: string }>();
-
 /**
- * Gives each request a rotation context, so the successor a refresh saves records the token it
- * was rotated from. Install with `provider.use()` before any route runs.
- *
- * @internal
+ * The id of the refresh token the current request has just rotated, if any. oidc-provider hands
+ * the adapter only ids and payloads, but sets the `RotatedRefreshToken` entity on the request's
+ * context (its public `Provider.ctx`) after consuming the old token and before saving its
+ * successor; test/provider/upstream-models.test.ts fails if an upgrade stops doing so.
  */
-export function refreshRotationContext(): Middleware {
-  return function refreshRotation(_ctx, next) {
-    return rotation.run({}, next);
-  };
-}
+const rotatedInThisRequest = (): string | undefined =>
+  Provider.ctx?.oidc?.entities.RotatedRefreshToken?.jti;
 
-/** The successors of refresh token `id`: the tokens issued by rotating it. */
+/** The claim naming which successor of refresh token `id` (a token issued by rotating it) lives. */
 const successorsOf = (id: string) => `rt-gen:${id}`;
 
 /**
@@ -63,7 +52,6 @@ export function refreshTokenGrace(
 ): Adapter {
   if (settings.graceSeconds <= 0) return adapter;
   const now = () => Math.floor((settings.now ?? Date.now)() / 1000);
-  const generations = store.adapter(GENERATION_MODEL);
   // find() and consume() of one refresh run back to back; consume() only gets the id.
   const recentlyFound = new Map<string, AdapterPayload>();
   const remember = (id: string, payload: AdapterPayload) => {
@@ -77,30 +65,19 @@ export function refreshTokenGrace(
   };
 
   /** Claims, for token `id`, its place among its parent's successors: `true` when it is theirs. */
-  async function claim(id: string, payload: AdapterPayload): Promise<boolean> {
-    const parent = payload[ROTATED_FROM];
+  async function claim(id: string, payload: AdapterPayload | undefined): Promise<boolean> {
+    const parent = payload?.[ROTATED_FROM];
     // A chain's first token (from a code exchange) has no siblings.
-    if (typeof parent !== 'string') return true;
-    const generation = successorsOf(parent);
-    if (await store.takeUse(generation, 1, claimTtl(payload))) {
-      await generations.upsert(generation, { winner: id }, claimTtl(payload));
-      return true;
-    }
-    return (await generations.find(generation))?.winner === id;
+    if (!payload || typeof parent !== 'string') return true;
+    return (await store.claim(successorsOf(parent), id, claimTtl(payload))) === id;
   }
 
   /** Whether consumed token `id` may still be used: within the window, no successor used yet. */
   async function retryAllowed(id: string, payload: AdapterPayload): Promise<boolean> {
     const consumedAt = typeof payload.consumed === 'number' ? payload.consumed : undefined;
     if (consumedAt === undefined || now() - consumedAt > settings.graceSeconds) return false;
-    return !(await generations.find(successorsOf(id)));
+    return (await store.claimHolder(successorsOf(id))) === undefined;
   }
-
-  /** Notes in the request's context that `id` is being rotated: its successor will name it. */
-  const rotating = (id: string) => {
-    const context = rotation.getStore();
-    if (context) context.rotatedFrom = id;
-  };
 
   return delegateAdapter(adapter, {
     async find(id) {
@@ -112,28 +89,33 @@ export function refreshTokenGrace(
       return retry;
     },
     async consume(id) {
-      const payload = recentlyFound.get(id) ?? (await adapter.find(id));
+      const payload = recentlyFound.get(id) ?? (await adapter.find(id)) ?? undefined;
       recentlyFound.delete(id);
-      try {
-        await adapter.consume(id);
-      } catch (error) {
+      // The claim is sent with the consume, not after it, so the window adds no round trip.
+      // Claiming for a token whose consume then fails is harmless: a claim by the same token
+      // is idempotent, and a token that cannot be consumed issues no successor.
+      const [consumed, claimed] = await Promise.allSettled([
+        adapter.consume(id),
+        claim(id, payload),
+      ]);
+      if (consumed.status === 'rejected') {
+        const error: unknown = consumed.reason;
         // The retry of a rotation within the window: the token is consumed already.
         const stored = error instanceof errors.InvalidGrant ? await adapter.find(id) : undefined;
         if (!stored || !(await retryAllowed(id, stored)) || !(await claim(id, stored))) throw error;
-        rotating(id);
         return;
       }
-      if (payload && !(await claim(id, payload))) {
+      if (claimed.status === 'rejected') throw claimed.reason;
+      if (!claimed.value) {
         // Another successor of the same token was used first: this chain is dead.
         await adapter.destroy(id);
         const refused = new errors.InvalidGrant();
         refused.error_description = 'another refresh token from the same retried rotation was used';
         throw refused;
       }
-      rotating(id);
     },
     async upsert(id, payload, expiresIn) {
-      const rotatedFrom = rotation.getStore()?.rotatedFrom;
+      const rotatedFrom = rotatedInThisRequest();
       const linked =
         rotatedFrom && rotatedFrom !== id ? { ...payload, [ROTATED_FROM]: rotatedFrom } : payload;
       await adapter.upsert(id, linked, expiresIn);

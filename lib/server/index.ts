@@ -41,7 +41,7 @@ import {
   INSTANCE_POLICY,
   staticClients,
 } from '../provider/configuration.js';
-import { refreshRotationContext, refreshTokenGrace } from '../provider/refresh-rotation.js';
+import { refreshTokenGrace } from '../provider/refresh-rotation.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
@@ -265,7 +265,6 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   logProviderEvents(provider, logger, requestIds);
 
   provider.use(requestIds.middleware());
-  provider.use(refreshRotationContext());
   provider.use(jsonErrors(provider));
   provider.use(keepInstanceRecordsPrivate(provider));
   if (attestationOn) {

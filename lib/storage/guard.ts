@@ -101,6 +101,8 @@ export function guardStore(store: Store): Store {
           : store.consumeRate(key, limit, points),
       ),
     raiseCounter: (key, value, ttl) => guarded(() => store.raiseCounter(key, value, ttl)),
+    claim: (key, claimant, ttl) => guarded(() => store.claim(key, claimant, ttl)),
+    claimHolder: (key) => guarded(() => store.claimHolder(key)),
     close: () => store.close(),
   };
 }

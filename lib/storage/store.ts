@@ -101,6 +101,21 @@ export interface Store {
    */
   raiseCounter(key: string, value: number, ttlSeconds: number): Promise<boolean>;
 
+  /**
+   * Atomically claims the name `key` for `claimant` unless another claimant already holds it,
+   * across every process sharing the store: of concurrent claims by different claimants,
+   * exactly one wins, and every call returns that winner. The claim is kept `ttlSeconds` from
+   * the first claim (claiming again does not extend it). Used to decide which of several
+   * successors of a retried refresh token lives on.
+   *
+   * @returns the claimant holding `key` now: `claimant` when this call claimed it (or it held it
+   *   already), otherwise the one that claimed it first.
+   */
+  claim(key: string, claimant: string, ttlSeconds: number): Promise<string>;
+
+  /** Who holds the claim `key` (see {@link Store.claim}); `undefined` when nobody does. */
+  claimHolder(key: string): Promise<string | undefined>;
+
   /** Releases what the store opened (timers, connections). */
   close(): Promise<void>;
 }

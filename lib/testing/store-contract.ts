@@ -432,6 +432,44 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
       });
     });
 
+    describe('claim and claimHolder', () => {
+      it('of 20 concurrent claimants exactly one wins, and every call names the winner', async () => {
+        const key = `claim:${uid()}`;
+        const claimants: string[] = Array.from({ length: 20 }, () => uid());
+        const holders = await Promise.all(claimants.map((c) => store.claim(key, c, 60)));
+        const winner = holders[0];
+        assert.ok(winner && claimants.includes(winner));
+        assert.deepEqual(new Set(holders), new Set([winner]));
+        assert.equal(await store.claimHolder(key), winner);
+      });
+
+      it('keeps the claim for its holder: claiming again returns it', async () => {
+        const key = `claim:${uid()}`;
+        assert.equal(await store.claim(key, 'first', 60), 'first');
+        assert.equal(await store.claim(key, 'first', 60), 'first');
+        assert.equal(await store.claim(key, 'second', 60), 'first');
+      });
+
+      it('names nobody for an unclaimed key, and claims each key on its own', async () => {
+        const a = `claim:${uid()}`;
+        const b = `claim:${uid()}`;
+        assert.equal(await store.claimHolder(a), undefined);
+        assert.equal(await store.claim(a, 'x', 60), 'x');
+        assert.equal(await store.claim(b, 'y', 60), 'y');
+        assert.equal(await store.claimHolder(b), 'y');
+      });
+
+      it('frees the name after its TTL; claiming again does not extend it', async () => {
+        const key = `claim:${uid()}`;
+        assert.equal(await store.claim(key, 'first', 1), 'first');
+        await later(0.5);
+        assert.equal(await store.claim(key, 'first', 60), 'first');
+        await later(1);
+        assert.equal(await store.claimHolder(key), undefined);
+        assert.equal(await store.claim(key, 'second', 60), 'second');
+      });
+    });
+
     describe('takeUse and returnUse', () => {
       it('gives exactly one of 20 concurrent takes when maxUses is 1', async () => {
         const key = `use:${uid()}`;

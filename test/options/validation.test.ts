@@ -1134,7 +1134,7 @@ describe('resolveOptions: devices', () => {
 
 describe('resolveOptions: a store has the whole Store interface', () => {
   // A store missing a method would otherwise be accepted and fail only when a request needs it.
-  it('refuses a store without removeFromIndex, consumeRate or raiseCounter', () => {
+  it('refuses a store without removeFromIndex, consumeRate, raiseCounter, claim or claimHolder', () => {
     const full = new MemoryStore();
     const methods = {
       adapter: full.adapter.bind(full),
@@ -1146,9 +1146,12 @@ describe('resolveOptions: a store has the whole Store interface', () => {
       deleteIndex: full.deleteIndex.bind(full),
       consumeRate: full.consumeRate.bind(full),
       raiseCounter: full.raiseCounter.bind(full),
+      claim: full.claim.bind(full),
+      claimHolder: full.claimHolder.bind(full),
       close: full.close.bind(full),
     };
-    for (const missing of ['removeFromIndex', 'consumeRate', 'raiseCounter'] as const) {
+    const missings = ['removeFromIndex', 'consumeRate', 'raiseCounter', 'claim', 'claimHolder'];
+    for (const missing of missings as (keyof typeof methods)[]) {
       const { [missing]: _left, ...store } = methods;
       assertProblemStartingWith({ ...valid(), store }, 'options.store must be a store');
     }
