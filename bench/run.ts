@@ -86,14 +86,18 @@ async function settle(count: () => number): Promise<number> {
  * (which INFO commandstats would count too).
  */
 async function roundTripCounter(url: string) {
-  const monitor = await new Redis(url).monitor();
+  const client = new Redis(url);
+  const monitor = await client.monitor();
   let sent = 0;
   monitor.on('monitor', (_time: string, _args: string[], source: string) => {
     if (source !== 'lua') sent += 1;
   });
   return {
     count: () => sent,
-    close: () => monitor.disconnect(),
+    close: () => {
+      monitor.disconnect();
+      client.disconnect();
+    },
   };
 }
 

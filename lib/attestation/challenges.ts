@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { errors } from 'oidc-provider';
 import { sendJson, tooManyAttempts } from '../http/problem.js';
-import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/index.js';
+import { isLostConsumeRace } from '../storage/guard.js';
+import type { RateLimitWindow, Store } from '../storage/index.js';
 
 // The store model that holds issued challenges until they are used or expire.
 const CHALLENGE_MODEL = 'AttestationChallenge';
@@ -43,10 +43,7 @@ export class AttestationChallenges {
     try {
       await model.consume(challenge);
     } catch (error) {
-      // The guarded store reports a lost race as oidc-provider's invalid_grant.
-      if (error instanceof AlreadyConsumedError || error instanceof errors.InvalidGrant) {
-        return 'used';
-      }
+      if (isLostConsumeRace(error)) return 'used';
       throw error;
     }
     // consume() leaves a missing or expired record missing.

@@ -1,8 +1,9 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { type AssuranceLevel, scopesAboveLevel } from '../attestation/levels.js';
+import { delegateAdapter } from '../provider/adapter.js';
 import { INSTANCE_FIELD, instanceRecord, storedRecord } from '../registration/instance-policy.js';
 import { mergeTemplate, ownFields, type TemplateSource } from '../registration/templates.js';
-import { delegateAdapter, type Store } from '../storage/index.js';
+import type { Store } from '../storage/index.js';
 
 /** The index of an account's instance clients (active and revoked). @internal */
 export const accountInstancesIndex = (accountId: string) => `account-instances:${accountId}`;

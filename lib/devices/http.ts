@@ -1,8 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
-import type Provider from 'oidc-provider';
-import { errors } from 'oidc-provider';
 import { bearerToken, HttpProblem, sendJson as send, sendProblem } from '../http/problem.js';
+import {
+  type PresentedToken,
+  type ProviderBridge,
+  protocolFailure,
+  serverError,
+} from '../provider/bridge.js';
 import { type DeviceManager, InvalidPageRequest } from './manager.js';
 
 /** What the admin API accepts as credentials. @internal */
@@ -36,20 +40,20 @@ function secretMatches(given: string, expected: string | undefined): boolean {
 }
 
 /** Refuses a missing or sender-constrained token: this endpoint cannot check DPoP or mTLS proofs. */
-function usableToken<T extends { isSenderConstrained(): boolean }>(token: T | undefined): T {
+function usableToken(token: PresentedToken | undefined): PresentedToken {
   if (!token) {
     throw new HttpProblem(401, 'invalid_token', 'the access token is unknown, expired or revoked');
   }
-  if (token.isSenderConstrained()) {
+  if (token.senderConstrained) {
     throw new HttpProblem(401, 'invalid_token', 'sender-constrained tokens are not accepted here');
   }
   return token;
 }
 
-async function authorizeAdmin(ctx: Context, provider: Provider, auth: AdminAuthSettings) {
+async function authorizeAdmin(ctx: Context, provider: ProviderBridge, auth: AdminAuthSettings) {
   const value = bearer(ctx);
   if (secretMatches(value, auth.adminSecret)) return;
-  const token = usableToken(await provider.ClientCredentials.find(value));
+  const token = usableToken(await provider.findToken(value, ['client']));
   if (!token.clientId || !auth.adminClients.has(token.clientId)) {
     throw new HttpProblem(
       401,
@@ -57,7 +61,7 @@ async function authorizeAdmin(ctx: Context, provider: Provider, auth: AdminAuthS
       'the access token was not issued to an admin client',
     );
   }
-  if (!token.scope?.split(' ').includes(auth.adminScope)) {
+  if (!token.scopes.includes(auth.adminScope)) {
     throw new HttpProblem(
       403,
       'insufficient_scope',
@@ -130,16 +134,12 @@ async function sendPage(ctx: Context, devices: DeviceManager, accountId: string)
 }
 
 /** Renders what a route threw: its problem, a store outage as 503, anything else as a bare 500. */
-function renderFailure(ctx: Context, provider: Provider, realm: string, error: unknown) {
+function renderFailure(ctx: Context, provider: ProviderBridge, realm: string, error: unknown) {
   if (error instanceof HttpProblem) return sendProblem(ctx, realm, error);
-  if (error instanceof errors.OIDCProviderError && error.expose) {
-    return send(ctx, error.statusCode, {
-      error: error.error,
-      error_description: error.error_description,
-    });
-  }
-  provider.emit('server_error', ctx, error);
-  send(ctx, 500, { error: 'server_error', error_description: 'oops! something went wrong' });
+  const failure = protocolFailure(error);
+  if (!failure) provider.reportError(ctx, error);
+  const { status, body } = failure ?? serverError();
+  send(ctx, status, body);
 }
 
 /**
@@ -151,7 +151,7 @@ function renderFailure(ctx: Context, provider: Provider, realm: string, error: u
  * @internal
  */
 export function createAdminApi(
-  provider: Provider,
+  provider: ProviderBridge,
   devices: DeviceManager,
   auth: AdminAuthSettings,
 ): Middleware {
@@ -208,7 +208,7 @@ export function createAdminApi(
  * @internal
  */
 export function createSelfService(
-  provider: Provider,
+  provider: ProviderBridge,
   devices: DeviceManager,
   settings: { scope: string; realm: string },
 ): Middleware {
@@ -216,8 +216,8 @@ export function createSelfService(
     // The signed-in user's account, set once the token is checked (before any id is decoded).
     let accountId = '';
     const authorize = async () => {
-      const token = usableToken(await provider.AccessToken.find(bearer(ctx)));
-      if (!token.scope?.split(' ').includes(settings.scope)) {
+      const token = usableToken(await provider.findToken(bearer(ctx), ['user']));
+      if (!token.scopes.includes(settings.scope)) {
         throw new HttpProblem(
           403,
           'insufficient_scope',

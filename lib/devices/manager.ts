@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { revokeClientGrants } from '../provider/adapter.js';
 import { INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
 import type { TemplateSource } from '../registration/templates.js';
-import { revokeClientGrants, type Store } from '../storage/index.js';
+import type { Store } from '../storage/index.js';
 import { accountInstancesIndex } from './client-records.js';
 import type {
   DeviceEvents,

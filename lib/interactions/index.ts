@@ -1,5 +1,4 @@
 export type { SignInEvents, SignInThrottledEvent } from './events.js';
-export { createInteractionRoutes } from './routes.js';
 export { SignInThrottle, type SignInThrottleSettings, type ThrottleDecision } from './throttle.js';
 export type { InteractionOptions } from './types.js';
 

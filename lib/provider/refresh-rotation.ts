@@ -1,6 +1,6 @@
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
-import { delegateAdapter } from '../storage/provider-adapter.js';
 import type { Store } from '../storage/store.js';
+import { delegateAdapter } from './adapter.js';
 
 /** What the grace window needs. @internal */
 export interface RefreshGraceSettings {

@@ -1,9 +1,8 @@
 import type { Context, Middleware } from 'koa';
-import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountOptions } from '../accounts/types.js';
 import type { FallbackAuthMethod, RegistrationCredential } from '../attestation/index.js';
 import { bearerToken, HttpProblem, sendProblem, tooManyAttempts } from '../http/problem.js';
+import type { ProviderBridge } from '../provider/bridge.js';
 import type { RateLimitWindow, Store } from '../storage/index.js';
 
 /** Who opened a registration: recorded on the instance client it creates. @internal */
@@ -48,9 +47,6 @@ export function registrationOpener(ctx: object): RegistrationOpener | undefined 
   return openers.get(ctx);
 }
 
-// Lifetime of the internal initial access token: it only has to outlive one request.
-const INTERNAL_IAT_TTL = 60;
-
 class RateLimited extends Error {
   constructor(readonly retryAfterSeconds: number) {
     super('too many registration attempts');
@@ -79,25 +75,23 @@ type Verified = { opener: RegistrationOpener; jti: string; remainingTtl: number 
 
 /** Checks a presented DCR token the way a resource server checks an access token. */
 async function verifyDcrToken(
-  provider: Provider,
+  provider: ProviderBridge,
   value: string,
   settings: DcrGateSettings,
 ): Promise<Verified> {
-  // find() checks format, signature-free opaque lookup, expiry and session binding. A user's DCR
-  // token is an access token; a fallback client's is a client credentials token.
-  const token =
-    (await provider.AccessToken.find(value)) ?? (await provider.ClientCredentials.find(value));
+  // A user's DCR token is an access token; a fallback client's is a client credentials token.
+  const token = await provider.findToken(value, ['user', 'client']);
   if (!token) throw refusal('the DCR token is unknown, expired or revoked');
-  if (token.aud !== settings.resource || !token.scope?.split(' ').includes(settings.scope)) {
+  if (token.audience !== settings.resource || !token.scopes.includes(settings.scope)) {
     throw refusal('the access token is not a DCR token');
   }
   // The registration endpoint cannot check DPoP or mTLS proofs, so bound tokens are refused
   // rather than accepted as if they were bearer tokens.
-  if (token.isSenderConstrained()) {
+  if (token.senderConstrained) {
     throw refusal('sender-constrained DCR tokens are not accepted at the registration endpoint');
   }
   const fallbackMethod = token.clientId ? settings.fallbackClients.get(token.clientId) : undefined;
-  if (token instanceof provider.ClientCredentials) {
+  if (token.kind === 'client') {
     if (!token.clientId || !fallbackMethod) {
       throw refusal('the DCR token was not issued to a fallback client');
     }
@@ -111,16 +105,13 @@ async function verifyDcrToken(
         afterCreate: [],
       },
       jti: token.jti,
-      remainingTtl: Math.max(1, token.remainingTTL),
+      remainingTtl: Math.max(1, token.remainingTtl),
     };
   }
   if (!token.clientId || !settings.registrationClientIds.has(token.clientId)) {
     throw refusal('the DCR token was not issued to a registration client');
   }
-  const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined;
-  if (!grant || grant.clientId !== token.clientId || grant.accountId !== token.accountId) {
-    throw refusal('the DCR token was revoked');
-  }
+  if (!(await token.grantIsLive())) throw refusal('the DCR token was revoked');
   const account = token.accountId
     ? await settings.accounts.findAccount(token.accountId)
     : undefined;
@@ -138,7 +129,7 @@ async function verifyDcrToken(
       afterCreate: [],
     },
     jti: token.jti,
-    remainingTtl: Math.max(1, token.remainingTTL),
+    remainingTtl: Math.max(1, token.remainingTtl),
   };
 }
 
@@ -157,7 +148,7 @@ function isRegistrationRequest(ctx: Context, registrationPath: string): boolean 
  *
  * @internal
  */
-export function createDcrGate(provider: Provider, settings: DcrGateSettings): Middleware {
+export function createDcrGate(provider: ProviderBridge, settings: DcrGateSettings): Middleware {
   return async function dcrGate(ctx, next) {
     if (!isRegistrationRequest(ctx, settings.registrationPath)) return next();
 
@@ -201,31 +192,25 @@ export function createDcrGate(provider: Provider, settings: DcrGateSettings): Mi
     };
 
     let created = false;
-    let iat: InstanceType<Provider['InitialAccessToken']> | undefined;
     try {
-      iat = new provider.InitialAccessToken({
-        policies: [settings.policyName],
-        expiresIn: INTERNAL_IAT_TTL,
-      });
-      ctx.req.headers.authorization = `Bearer ${await iat.save()}`;
       openers.set(ctx, opener);
-      await next();
-      created = ctx.status === 201;
+      await provider.withInitialAccessToken(ctx, settings.policyName, async () => {
+        await next();
+        created = ctx.status === 201;
+      });
     } finally {
       if (created) {
         for (const task of opener.afterCreate) {
           // The client exists and the app has its credentials: report, do not fail the request.
-          await task().catch((error: unknown) => provider.emit('server_error', ctx, error));
+          await task().catch((error: unknown) => provider.reportError(ctx, error));
         }
       }
       openers.delete(ctx);
-      await iat?.destroy();
       if (!created) {
         // oidc-provider stores the client before its registration access token; if a later
         // step failed, the app never got the credentials, so the client must not stay behind.
-        const orphan = (ctx as Context & { oidc?: KoaContextWithOIDC['oidc'] }).oidc?.entities
-          .Client;
-        if (orphan) await settings.destroyClient(orphan.clientId);
+        const orphan = provider.clientStoredBy(ctx);
+        if (orphan) await settings.destroyClient(orphan);
         if (useKey) await settings.store.returnUse(useKey);
       }
     }

@@ -1,5 +1,4 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { errors } from 'oidc-provider';
 import semver from 'semver';
 import type { AccountClaims } from '../accounts/types.js';
 import {
@@ -13,6 +12,7 @@ import type { AssuranceLevel } from '../attestation/levels.js';
 import type { RegistrationProof } from '../attestation/types.js';
 import { RegistrationPolicyError } from '../errors.js';
 import { findUnsafeKey } from '../http/prototype-safety.js';
+import { protocolError } from '../provider/bridge.js';
 import { registrationOpener } from './dcr-gate.js';
 import {
   applyInstanceRules,
@@ -128,15 +128,11 @@ export interface InstancePolicySettings {
 /** A refusal as oidc-provider renders it: the status, the code and the description. */
 function deniedError(ctx: KoaContextWithOIDC, denied: RegistrationDenied) {
   if (denied.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
-  const error = new errors.CustomOIDCProviderError(denied.error, denied.message);
-  error.status = denied.status;
-  error.statusCode = denied.status;
-  return error;
+  return protocolError(denied.status, denied.error, denied.message);
 }
 
-function toProviderError(error: RegistrationPolicyError) {
-  return new errors.CustomOIDCProviderError(error.code, error.message);
-}
+const toProviderError = (error: RegistrationPolicyError) =>
+  protocolError(400, error.code, error.message);
 
 const schemeOf = (uri: string) => uri.slice(0, Math.max(0, uri.indexOf(':')));
 

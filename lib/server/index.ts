@@ -24,31 +24,33 @@ import {
   instanceClientAdapter,
 } from '../devices/index.js';
 import { ConfigurationError } from '../errors.js';
-import {
-  createInteractionRoutes,
-  interactionUrl,
-  type SignInEvents,
-  SignInThrottle,
-} from '../interactions/index.js';
+import { interactionUrl, type SignInEvents, SignInThrottle } from '../interactions/index.js';
 import { resolveKeys } from '../keys/index.js';
 import { consoleLogger, safeLogger } from '../logger.js';
 import type { AuthServerOptions } from '../options/types.js';
 import { resolveOptions } from '../options/validate.js';
+import { providerAdapterFactory } from '../provider/adapter.js';
 import { appAttestAssertionCheck } from '../provider/app-attest-assertions.js';
+import { providerBridge } from '../provider/bridge.js';
 import { refuseNonStringAlgorithms } from '../provider/client-metadata-guard.js';
 import {
   buildProviderConfiguration,
   INSTANCE_POLICY,
   staticClients,
 } from '../provider/configuration.js';
+import { createInteractionRoutes } from '../provider/interaction-routes.js';
+import {
+  embeddedProvider,
+  jsonErrors,
+  keepInstanceRecordsPrivate,
+} from '../provider/middleware.js';
 import { refreshTokenGrace } from '../provider/refresh-rotation.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
 import { StorageHealth, watchStore } from '../storage/health.js';
-import { guardStore, providerAdapterFactory } from '../storage/index.js';
+import { guardStore } from '../storage/index.js';
 import { logAppErrors, logProviderEvents, RequestIds } from './logging.js';
-import { embeddedProvider, jsonErrors, keepInstanceRecordsPrivate } from './middleware.js';
 
 /**
  * Every event an auth server emits, by name: device lifecycle, registration decisions and
@@ -261,6 +263,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const provider = new Provider(o.issuer, configuration);
   refuseNonStringAlgorithms(provider);
   provider.proxy = o.proxy;
+  const bridge = providerBridge(provider);
   wireDeviceEvents(provider, devices, emit);
   logProviderEvents(provider, logger, requestIds);
 
@@ -278,7 +281,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     );
   }
   provider.use(
-    createDcrGate(provider, {
+    createDcrGate(bridge, {
       registrationPath,
       resource: registrationResource,
       scope: o.registration.dcrToken.scope,
@@ -333,9 +336,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
 
   const selfServiceScope = o.devices.selfServiceScope;
   if (selfServiceScope) {
-    provider.use(
-      createSelfService(provider, devices, { scope: selfServiceScope, realm: o.issuer }),
-    );
+    provider.use(createSelfService(bridge, devices, { scope: selfServiceScope, realm: o.issuer }));
   }
 
   const adminApi = () => {
@@ -344,7 +345,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         'options.devices.adminClients or options.devices.adminSecret is required for the admin API',
       ]);
     }
-    return createAdminApi(provider, devices, {
+    return createAdminApi(bridge, devices, {
       adminClients: new Set(o.devices.adminClients),
       adminScope: o.devices.adminScope,
       adminSecret: o.devices.adminSecret,

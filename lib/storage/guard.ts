@@ -40,6 +40,16 @@ export function isStorageFailure(error: unknown): boolean {
 }
 
 /**
+ * Whether `error` says a consume lost its race (the record was consumed already), as the store
+ * or the guarded adapter (oidc-provider's `invalid_grant`) reports it.
+ *
+ * @internal
+ */
+export function isLostConsumeRace(error: unknown): boolean {
+  return error instanceof AlreadyConsumedError || error instanceof errors.InvalidGrant;
+}
+
+/**
  * Runs a store operation, turning store failures (unreachable, timed out, erroring) into
  * {@link StorageUnavailableError}. @internal
  */

@@ -1,5 +1,4 @@
 export { guardStore, StorageUnavailableError } from './guard.js';
-export { delegateAdapter, providerAdapterFactory, revokeClientGrants } from './provider-adapter.js';
 export { RateLimiters } from './rate-limit.js';
 export {
   AlreadyConsumedError,

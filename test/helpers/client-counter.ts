@@ -1,6 +1,6 @@
 import { MemoryStore, type Store } from 'mobile-oidc-provider';
 import type { Adapter } from 'oidc-provider';
-import { delegateAdapter } from '../../lib/storage/index.js';
+import { delegateAdapter } from '../../lib/provider/adapter.js';
 
 /**
  * A MemoryStore that counts the client records ever written, so a test can assert that a

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Provider, { type Configuration } from 'oidc-provider';
-import { createInteractionRoutes, interactionUrl } from '../../lib/interactions/index.js';
+import { interactionUrl } from '../../lib/interactions/index.js';
+import { createInteractionRoutes } from '../../lib/provider/interaction-routes.js';
 import { Browser, formOf, formsOf } from '../helpers/browser.js';
 import { type Listening, listen } from '../helpers/listen.js';
 

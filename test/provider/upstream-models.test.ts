@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
-import { GRANT_BOUND_MODELS } from '../../lib/storage/provider-adapter.js';
+import { GRANT_BOUND_MODELS } from '../../lib/provider/adapter.js';
 
 /** The model classes of a provider whose records oidc-provider revokes by grant id. */
 function grantBoundModels(provider: Provider): string[] {

@@ -2,8 +2,8 @@ import Cookies from 'cookies';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
-import { errors } from 'oidc-provider';
 import { INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
+import { protocolFailure, serverError } from './bridge.js';
 
 /**
  * The provider's middleware, to run inside another Koa app. The host app's context is reused,
@@ -42,14 +42,9 @@ export function jsonErrors(provider: Provider): Middleware {
     } catch (error) {
       ctx.set('Cache-Control', 'no-store');
       // Protocol errors meant for the client (e.g. 503 when storage is down) keep their code.
-      if (error instanceof errors.OIDCProviderError && error.expose) {
-        ctx.status = error.statusCode;
-        ctx.body = { error: error.error, error_description: error.error_description };
-        return;
-      }
-      provider.emit('server_error', ctx, error);
-      ctx.status = 500;
-      ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+      const failure = protocolFailure(error);
+      if (!failure) provider.emit('server_error', ctx, error);
+      ({ status: ctx.status, body: ctx.body } = failure ?? serverError());
     }
   };
 }
@@ -90,7 +85,6 @@ export function keepInstanceRecordsPrivate(provider: Provider): Middleware {
     if (!carriesInstanceRecord(ctx.body)) return;
     provider.emit('server_error', ctx, new Error('a response carried the private instance record'));
     ctx.set('Cache-Control', 'no-store');
-    ctx.status = 500;
-    ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+    ({ status: ctx.status, body: ctx.body } = serverError());
   };
 }

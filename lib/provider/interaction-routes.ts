@@ -1,13 +1,13 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
+import { csrfToken, csrfValid } from '../interactions/csrf.js';
+import { FormTooLarge, readForm } from '../interactions/form.js';
+import { PAGE_HEADERS } from '../interactions/html.js';
+import { consentPage, loginPage, messagePage } from '../interactions/pages.js';
+import type { InteractionOptions } from '../interactions/types.js';
 import { StorageUnavailableError } from '../storage/index.js';
 import { consentDetails, grantConsent, type Interaction } from './consent.js';
-import { csrfToken, csrfValid } from './csrf.js';
-import { FormTooLarge, readForm } from './form.js';
-import { PAGE_HEADERS } from './html.js';
-import { consentPage, loginPage, messagePage } from './pages.js';
-import type { InteractionOptions } from './types.js';
 
 const ROUTE = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?\/?$/;
 

@@ -1,6 +1,6 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
-import { guardStore } from './guard.js';
-import type { Store } from './store.js';
+import { guardStore } from '../storage/guard.js';
+import type { Store } from '../storage/store.js';
 
 /**
  * Models whose records belong to a grant and go when it is revoked: oidc-provider's models with a
