@@ -102,3 +102,10 @@ export {
   StorageUnavailableError,
   type Store,
 } from './storage/index.js';
+
+// @types/koa (which @types/oidc-provider brings) names `contentDisposition.Options`, which the
+// typed content-disposition 1.x/2.x that Express 5 installs no longer exports: TS2694 in a strict
+// consumer without skipLibCheck. An empty interface merges with whichever module resolves.
+declare module 'content-disposition' {
+  interface Options {}
+}

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../helpers/listen.js';
 import { fetchChallenge, postRegistration } from '../helpers/registration.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
 import {
@@ -27,18 +26,18 @@ describe('attestation challenges across two processes sharing one Redis', {
 
   before(async () => {
     ca = await createTestCa();
-    const ports = [await freePort(), await freePort()] as const;
-    urls = [`http://127.0.0.1:${ports[0]}`, `http://127.0.0.1:${ports[1]}`];
     const env = {
-      ISSUER: urls[0],
       NODE_ENV: 'test',
       REDIS_URL,
       REDIS_KEY_PREFIX: `attest-processes:${randomBytes(6).toString('hex')}:`,
       TEST_CA_ROOT: ca.root.toString('pem'),
     };
-    for (const port of ports) {
-      processes.push(await spawnExample('test/helpers/attested-server.ts', port, env));
-    }
+    // A picks its port and makes its issuer from it; B serves the same issuer on another port.
+    const a = await spawnExample('test/helpers/attested-server.ts', env);
+    const issuer = `http://localhost:${a.port}`;
+    const b = await spawnExample('test/helpers/attested-server.ts', { ...env, ISSUER: issuer });
+    processes.push(a, b);
+    urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
   });
   after(async () => {
     await Promise.all(processes.map((process_) => process_.stop()));

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { attestationBinding } from 'mobile-oidc-provider/attestation';
 import { createAndroidRoot, TEST_PACKAGE } from '../helpers/android-attestation.js';
-import { freePort } from '../helpers/listen.js';
 import {
   createPlayKeys,
   integrityPayload,
@@ -32,15 +31,14 @@ describe('the example server with attestation turned on by its environment', {
 
   before(async () => {
     keys = await createPlayKeys();
-    const port = await freePort();
-    issuer = `http://localhost:${port}`;
-    example = await spawnExample('examples/server/main.ts', port, {
+    example = await spawnExample('examples/server/main.ts', {
       APP_ATTEST_APP_ID: 'TEAMID1234.io.example.app',
       ANDROID_PACKAGE_NAME: TEST_PACKAGE,
       ANDROID_SIGNING_CERT_DIGESTS: SIGNING_DIGEST,
       PLAY_INTEGRITY_DECRYPTION_KEY: keys.decryptionKey,
       PLAY_INTEGRITY_VERIFICATION_KEY: keys.verificationKey,
     });
+    issuer = `http://localhost:${example.port}`;
   });
   after(() => example.stop());
 
@@ -95,8 +93,7 @@ describe('the example server with attestation turned on by its environment', {
 
 describe('the example server without attestation settings', () => {
   it('says attestation is off', async () => {
-    const port = await freePort();
-    const example = await spawnExample('examples/server/main.ts', port);
+    const example = await spawnExample('examples/server/main.ts');
     try {
       assert.match(await waitFor(example, 'attestation:'), /attestation: off/);
     } finally {

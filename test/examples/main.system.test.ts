@@ -3,13 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { json } from '../helpers/json.js';
-import { freePort } from '../helpers/listen.js';
 import { spawnExample } from '../helpers/spawn.js';
 
 async function runExample(entry: string, issuerPath: string) {
-  const port = await freePort();
-  // The examples derive their default issuer from PORT.
-  const example = await spawnExample(entry, port);
+  // The examples derive their default issuer from the port they bound.
+  const example = await spawnExample(entry);
+  const { port } = example;
   try {
     const issuer = `http://localhost:${port}${issuerPath}`;
     const res = await fetch(

@@ -2,7 +2,8 @@
 // template that takes test-ca evidence alone, trusting the root in TEST_CA_ROOT (PEM). Started
 // like `npm start` (it announces its port), on the store REDIS_URL names.
 import 'reflect-metadata';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { createAuthServer } from 'mobile-oidc-provider';
 import { exampleOptions } from '../../examples/server/app.js';
@@ -14,7 +15,16 @@ import {
 } from './test-attestation.js';
 
 const root = new x509.X509Certificate(process.env.TEST_CA_ROOT ?? '');
-const options = await exampleOptions();
+// Bound first, so PORT=0 (any free port) still gives a correct default issuer.
+let handle: RequestListener = (_req, res) => {
+  res.writeHead(503).end();
+};
+const http = createServer((req, res) => handle(req, res));
+await new Promise<void>((resolve) =>
+  http.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve),
+);
+const { port } = http.address() as AddressInfo;
+const options = await exampleOptions({ ...process.env, PORT: String(port) });
 const server = await createAuthServer({
   ...options,
   registration: {
@@ -26,7 +36,5 @@ const server = await createAuthServer({
   },
   attestation: { verifiers: { [TEST_FORMAT]: testCaVerifier(root) } },
 });
-const port = Number(process.env.PORT);
-createServer(server.callback()).listen(port, '127.0.0.1', () => {
-  console.log(`attested test server listening on port ${port}`);
-});
+handle = server.callback();
+console.log(`attested test server listening on port ${port}`);

@@ -3,6 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 /** A runnable example started as its own process. */
 export interface SpawnedExample {
   child: ChildProcess;
+  /** The port it announced it is listening on. */
+  port: number;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
   /** Stops it (SIGTERM, then SIGKILL after 5 s) and resolves once it has exited. */
@@ -19,25 +21,29 @@ async function ended(child: ChildProcess): Promise<void> {
   clearTimeout(killer);
 }
 
+// How every example announces its port ("… listening on port 3000", "… on port 3000; …").
+const ANNOUNCED_PORT = /on port (\d+)/;
+
 /**
- * Starts `entry` (e.g. `examples/server/main.ts`) with tsx, as `npm start` does, on `port`, and
- * resolves once it announces that port. An inherited `ISSUER` is dropped unless `env` sets one.
+ * Starts `entry` (e.g. `examples/server/main.ts`) with tsx, as `npm start` does, and resolves
+ * once it announces the port it bound. `PORT` is 0 unless `env` sets one, so the system picks a
+ * free port and no two tests can race for one. An inherited `ISSUER` is dropped unless `env`
+ * sets one.
  */
 export async function spawnExample(
   entry: string,
-  port: number,
   env: Record<string, string> = {},
 ): Promise<SpawnedExample> {
   const { ISSUER: _inherited, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...inherited, ...env, PORT: String(port) },
+    env: { ...inherited, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stderr?.on('data', (chunk) => {
     output += chunk;
   });
-  await new Promise<void>((resolve, reject) => {
+  const port = await new Promise<number>((resolve, reject) => {
     // A child that never announces its port is ended, so the run does not hang on it.
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -45,9 +51,10 @@ export async function spawnExample(
     }, 30_000);
     child.stdout?.on('data', (chunk) => {
       output += chunk;
-      if (output.includes(`port ${port}`)) {
+      const announced = ANNOUNCED_PORT.exec(output);
+      if (announced) {
         clearTimeout(timer);
-        resolve();
+        resolve(Number(announced[1]));
       }
     });
     child.once('exit', (code) => {
@@ -55,5 +62,5 @@ export async function spawnExample(
       reject(new Error(`${entry} exited with ${code}: ${output}`));
     });
   });
-  return { child, output: () => output, stop: () => ended(child) };
+  return { child, port, output: () => output, stop: () => ended(child) };
 }

@@ -48,9 +48,18 @@ describe('the packed tarball', () => {
         JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
       );
       // Dependencies come from the registry, as they do for users.
+      // Express 5 and its types come along for the Express consumer check below.
       await sh(
         'npm',
-        ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball],
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          tarball,
+          'express@5',
+          '@types/express@5',
+        ],
         consumer,
       );
     },
@@ -60,7 +69,9 @@ describe('the packed tarball', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('ships the built library and its types, and nothing else', { timeout: 300_000 }, async () => {
+  it('ships the built library, its types with declaration maps and their sources, the docs pages, and nothing else', {
+    timeout: 300_000,
+  }, async () => {
     const files = (await sh('tar', ['-tzf', tarball], repo)).trim().split('\n');
     const required = [
       'package/package.json',
@@ -82,12 +93,19 @@ describe('the packed tarball', () => {
     for (const path of required) {
       assert.ok(files.includes(path), `${path} is in the tarball`);
     }
+    // Declaration maps lead an editor's "go to definition" to the TypeScript source, shipped beside.
+    const map = JSON.parse(
+      await sh('tar', ['-xzOf', tarball, 'package/dist/lib/index.d.ts.map'], repo),
+    ) as { sources: string[] };
+    assert.deepEqual(map.sources, ['../../lib/index.ts']);
+    assert.ok(files.includes('package/lib/index.ts'), 'the source a declaration map names');
+    assert.ok(files.includes('package/docs/concepts.md'), 'the docs pages the README links to');
     const stray = files.filter(
       (f) =>
-        /^package\/(test|examples|\.ci|lib|adapters|bench|docs|node_modules)\//.test(f) ||
-        (/\.[cm]?ts$/.test(f) && !/\.d\.[cm]?ts$/.test(f)),
+        /^package\/(test|examples|\.ci|bench|docs\/api|node_modules)\//.test(f) ||
+        (/\.[cm]?ts$/.test(f) && !/^package\/(lib|adapters|dist)\//.test(f)),
     );
-    assert.deepEqual(stray, [], 'no sources, tests, examples or CI files in the tarball');
+    assert.deepEqual(stray, [], 'no tests, examples, bench, built docs or CI files in the tarball');
   });
 
   it('imports and runs from a separate project', { timeout: 300_000 }, async () => {
@@ -184,6 +202,39 @@ export async function issuerOf(s: AuthServer): Promise<string> {
         '--skipLibCheck',
         'false',
         'consumer.ts',
+      ],
+      consumer,
+    );
+    // An Express 5 app (its typed content-disposition 2.x hoisted, which @types/koa misreads)
+    // compiles under the same strict settings.
+    await writeFile(
+      join(consumer, 'express-consumer.ts'),
+      `import express from 'express';
+import { createAuthServer } from 'mobile-oidc-provider';
+
+const auth = await createAuthServer({
+  issuer: 'https://login.example.com/oidc',
+  accounts: { authenticate: async () => undefined, findAccount: async () => ({ claims: {} }) },
+});
+const app = express();
+app.use('/oidc', auth.callback());
+export default app;
+`,
+    );
+    await sh(
+      tsc,
+      [
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--skipLibCheck',
+        'false',
+        'express-consumer.ts',
       ],
       consumer,
     );

@@ -8,7 +8,6 @@ import * as oidc from 'openid-client';
 import { FALLBACK_SOFTWARE_ID } from '../../examples/server/app.js';
 import { DEVELOPMENT_FALLBACK_SECRET, FALLBACK_CLIENT_ID } from '../../examples/server/fallback.js';
 import { APP_REDIRECT_URI, REGISTRATION_CLIENT_ID } from '../helpers/example.js';
-import { freePort } from '../helpers/listen.js';
 import { postRegistration } from '../helpers/registration.js';
 import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
@@ -53,11 +52,7 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
   before(async () => {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     const jwk = { ...(await exportJWK(privateKey)), kid: 'shared', alg: 'RS256', use: 'sig' };
-    portA = await freePort();
-    portB = await freePort();
-    issuer = `http://127.0.0.1:${portA}`;
     const env = {
-      ISSUER: issuer,
       NODE_ENV: 'test',
       REDIS_URL,
       REDIS_KEY_PREFIX: `two-processes:${randomBytes(6).toString('hex')}:`,
@@ -66,10 +61,13 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       RESOURCE_SERVER_SECRET,
       ADMIN_SECRET,
     };
-    processes.push(
-      await spawnExample('examples/server/main.ts', portA, env),
-      await spawnExample('examples/server/main.ts', portB, env),
-    );
+    // A picks its port and makes its issuer from it; B serves the same issuer on another port.
+    const a = await spawnExample('examples/server/main.ts', env);
+    issuer = `http://localhost:${a.port}`;
+    const b = await spawnExample('examples/server/main.ts', { ...env, ISSUER: issuer });
+    processes.push(a, b);
+    portA = a.port;
+    portB = b.port;
   });
   after(async () => {
     await Promise.all(processes.map((example) => example.stop()));
