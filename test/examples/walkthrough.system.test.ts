@@ -5,14 +5,13 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort } from '../helpers/listen.js';
 import { spawnExample } from '../helpers/spawn.js';
 
 const ADMIN_SECRET = 'walkthrough-admin-secret-0123456789abcdef';
 
 /** The shell blocks of the README section `### Walk-through: <title>`: start, then the steps. */
 async function walkthroughCommands(title: string): Promise<{ start: string; steps: string }> {
-  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = await readFile(new URL('../../docs/example-server.md', import.meta.url), 'utf8');
   const section = readme.split(`### Walk-through: ${title}`)[1]?.split(/\n##+ /)[0] ?? '';
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
   assert.ok(blocks.length >= 3, 'the walk-through has a start command and command blocks');
@@ -30,10 +29,9 @@ describe('README walk-through', () => {
   it('templatized registration and device revocation with curl, as documented', async () => {
     const { start, steps } = await walkthroughCommands('register from a template');
     assert.match(start, new RegExp(`ADMIN_SECRET=${ADMIN_SECRET} npm start`));
-    const port = await freePort();
-    const server = await spawnExample('examples/server/main.ts', port, { ADMIN_SECRET });
+    const server = await spawnExample('examples/server/main.ts', { ADMIN_SECRET });
     try {
-      const [registration, devices, revoked, token] = await run(steps, port);
+      const [registration, devices, revoked, token] = await run(steps, server.port);
       const reg = JSON.parse(registration as string);
       assert.equal(reg.software_id, 'io.example.app');
       assert.equal(reg.client_name, 'Alice phone');
@@ -58,12 +56,11 @@ describe('README walk-through', () => {
     assert.equal(generate, 'npx tsx examples/server/fallback-key.ts generate');
     assert.equal(startServer, 'FALLBACK_CLIENT_JWKS_FILE=.tmp/fallback-jwks.json npm start');
     await promisify(execFile)('bash', ['-c', generate as string], { timeout: 60_000 });
-    const port = await freePort();
-    const server = await spawnExample('examples/server/main.ts', port, {
+    const server = await spawnExample('examples/server/main.ts', {
       FALLBACK_CLIENT_JWKS_FILE: '.tmp/fallback-jwks.json',
     });
     try {
-      const [withSecret, withKey] = (await run(steps, port)).map((line) => JSON.parse(line));
+      const [withSecret, withKey] = (await run(steps, server.port)).map((line) => JSON.parse(line));
       assert.equal(withSecret.software_id, 'mobile-fallback-template');
       assert.equal(withSecret.cal, 'none');
       assert.ok(withSecret.client_id && withSecret.client_secret);
