@@ -51,7 +51,7 @@ export async function generateKeys(): Promise<ServerKeys> {
  * @internal
  */
 export async function resolveKeys(
-  configured: { jwks: { keys: JWK[] } | undefined; cookieKeys: string[] | undefined },
+  configured: { jwks?: { keys: JWK[] }; cookieKeys?: string[] },
   warn: (message: string) => void,
 ): Promise<ServerKeys> {
   let { jwks, cookieKeys } = configured;

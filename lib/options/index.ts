@@ -1,2 +1,3 @@
+export type { ResolvedOptions } from './resolved.js';
 export type * from './types.js';
-export { type ResolvedOptions, resolveOptions } from './validate.js';
+export { resolveOptions } from './validate.js';

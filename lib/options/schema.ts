@@ -1,13 +1,15 @@
-// The JSON Schema that validates AuthServerOptions and supplies its defaults. `isFunction` and
-// `isStore` are keywords this library adds to ajv (JSON Schema has no type for functions).
+// The JSON Schema that validates AuthServerOptions. Its `default` keywords come from
+// lib/options/defaults.ts. `isFunction` and `isStore` are keywords this library adds to ajv
+// (JSON Schema has no type for functions).
+import { API_DEFAULTS, DEFAULTS, TEMPLATE_DEFAULTS } from './defaults.js';
+import { withDefaults } from './schema-defaults.js';
 
 const positiveInteger = { type: 'integer', minimum: 1 } as const;
 const nonEmptyString = { type: 'string', minLength: 1 } as const;
 const scopeToken = { type: 'string', pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' } as const;
 const stringList = { type: 'array', items: nonEmptyString } as const;
 
-/** A template client (see `Template`); also validates what a template resolver returns. @internal */
-export const templateSchema = {
+const templateShape = {
   type: 'object',
   required: ['software_id', 'client'],
   additionalProperties: false,
@@ -53,9 +55,8 @@ export const templateSchema = {
           'contacts',
         ],
       },
-      default: ['client_name', 'software_version'],
     },
-    disabled: { type: 'boolean', default: false },
+    disabled: { type: 'boolean' },
     minimumSoftwareVersion: nonEmptyString,
     allowedScopes: { type: 'array', uniqueItems: true, items: scopeToken },
     allowedRedirectSchemes: { type: 'array', uniqueItems: true, items: nonEmptyString },
@@ -65,7 +66,7 @@ export const templateSchema = {
       properties: { accessToken: positiveInteger, refreshToken: positiveInteger },
     },
     userTokens: { type: 'boolean' },
-    sharedDevices: { type: 'boolean', default: false },
+    sharedDevices: { type: 'boolean' },
     fallbackClients: { type: 'array', uniqueItems: true, items: nonEmptyString },
     attestation: {
       type: 'object',
@@ -73,7 +74,7 @@ export const templateSchema = {
       additionalProperties: false,
       properties: {
         formats: { type: 'array', minItems: 1, uniqueItems: true, items: nonEmptyString },
-        user: { enum: ['optional', 'required'], default: 'optional' },
+        user: { enum: ['optional', 'required'] },
         appIds: { type: 'array', minItems: 1, uniqueItems: true, items: nonEmptyString },
         appleAppAttest: {
           type: 'object',
@@ -114,6 +115,9 @@ export const templateSchema = {
   },
 } as const;
 
+/** A template client (see `Template`); also validates what a template resolver returns. @internal */
+export const templateSchema = withDefaults(templateShape, TEMPLATE_DEFAULTS, 'template');
+
 const rateLimit = {
   type: 'object',
   required: ['points', 'duration'],
@@ -121,14 +125,25 @@ const rateLimit = {
   properties: { points: positiveInteger, duration: positiveInteger },
 } as const;
 
-/** @internal */
-export const optionsSchema = {
+const apiSchema = {
+  type: 'object',
+  required: ['resource', 'scope'],
+  additionalProperties: false,
+  properties: {
+    resource: nonEmptyString,
+    scope: nonEmptyString,
+    accessTokenFormat: { enum: ['jwt', 'opaque'] },
+    accessTokenTTL: positiveInteger,
+  },
+} as const;
+
+const optionsShape = {
   type: 'object',
   additionalProperties: false,
   required: ['issuer', 'accounts'],
   properties: {
     issuer: nonEmptyString,
-    development: { type: 'boolean', default: false },
+    development: { type: 'boolean' },
     jwks: {
       type: 'object',
       required: ['keys'],
@@ -153,7 +168,7 @@ export const optionsSchema = {
         debug: { isFunction: true },
       },
     },
-    proxy: { type: 'boolean', default: false },
+    proxy: { type: 'boolean' },
     accounts: {
       type: 'object',
       required: ['authenticate', 'findAccount'],
@@ -163,24 +178,10 @@ export const optionsSchema = {
         findAccount: { isFunction: true },
       },
     },
-    scopes: {
-      type: 'array',
-      uniqueItems: true,
-      items: scopeToken,
-      default: ['openid', 'profile', 'email', 'offline_access'],
-    },
-    claims: {
-      type: 'object',
-      additionalProperties: stringList,
-      default: {
-        openid: ['sub'],
-        profile: ['name', 'given_name', 'family_name', 'preferred_username', 'updated_at'],
-        email: ['email', 'email_verified'],
-      },
-    },
+    scopes: { type: 'array', uniqueItems: true, items: scopeToken },
+    claims: { type: 'object', additionalProperties: stringList },
     registrationClients: {
       type: 'array',
-      default: [],
       items: {
         type: 'object',
         required: ['client_id', 'redirect_uris'],
@@ -194,42 +195,37 @@ export const optionsSchema = {
     },
     clients: {
       type: 'array',
-      default: [],
       items: { type: 'object', required: ['client_id'], properties: { client_id: nonEmptyString } },
     },
     ttl: {
       type: 'object',
-      default: {},
       additionalProperties: false,
       properties: {
-        accessToken: { ...positiveInteger, default: 900 },
-        authorizationCode: { ...positiveInteger, default: 60 },
-        idToken: { ...positiveInteger, default: 3600 },
-        refreshToken: { ...positiveInteger, default: 2592000 },
-        refreshTokenReuseGrace: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
-        grant: { ...positiveInteger, default: 15552000 },
-        session: { ...positiveInteger, default: 1209600 },
-        interaction: { ...positiveInteger, default: 600 },
+        accessToken: positiveInteger,
+        authorizationCode: positiveInteger,
+        idToken: positiveInteger,
+        refreshToken: positiveInteger,
+        refreshTokenReuseGrace: { type: 'integer', minimum: 0, maximum: 300 },
+        grant: positiveInteger,
+        session: positiveInteger,
+        interaction: positiveInteger,
       },
     },
     registration: {
       type: 'object',
-      default: {},
       additionalProperties: false,
       properties: {
         dcrToken: {
           type: 'object',
-          default: {},
           additionalProperties: false,
           properties: {
-            scope: { ...scopeToken, default: 'dcr' },
-            ttl: { ...positiveInteger, maximum: 3600, default: 300 },
-            maxUses: { ...positiveInteger, default: 1 },
+            scope: scopeToken,
+            ttl: { ...positiveInteger, maximum: 3600 },
+            maxUses: positiveInteger,
           },
         },
         instances: {
           type: 'object',
-          default: {},
           additionalProperties: false,
           properties: {
             allowedScopes: { type: 'array', uniqueItems: true, items: scopeToken },
@@ -239,22 +235,21 @@ export const optionsSchema = {
               minItems: 1,
               uniqueItems: true,
               items: { enum: ['client_secret_basic', 'private_key_jwt'] },
-              default: ['client_secret_basic', 'private_key_jwt'],
             },
-            unusedTtl: { type: 'integer', minimum: 0, default: 86400 },
+            unusedTtl: { type: 'integer', minimum: 0 },
           },
         },
-        policies: { type: 'array', items: { isFunction: true }, default: [] },
-        templates: { type: 'array', items: templateSchema, default: [] },
+        policies: { type: 'array', items: { isFunction: true } },
+        templates: { type: 'array', items: templateSchema },
         templateResolver: { isFunction: true },
-        templatesOnly: { type: 'boolean', default: false },
+        templatesOnly: { type: 'boolean' },
         maxInstancesPerAccount: {
           type: 'object',
           required: ['max'],
           additionalProperties: false,
           properties: {
             max: positiveInteger,
-            onLimit: { enum: ['reject', 'revoke-oldest'], default: 'reject' },
+            onLimit: { enum: ['reject', 'revoke-oldest'] },
           },
         },
         rateLimit: {
@@ -267,38 +262,34 @@ export const optionsSchema = {
     },
     attestation: {
       type: 'object',
-      default: {},
       additionalProperties: false,
       properties: {
-        verifiers: { type: 'object', additionalProperties: { isFunction: true }, default: {} },
+        verifiers: { type: 'object', additionalProperties: { isFunction: true } },
         policy: { isFunction: true },
-        requireAppAttestAssertions: { type: 'boolean', default: false },
+        requireAppAttestAssertions: { type: 'boolean' },
         appleRoots: { type: 'array', minItems: 1, items: nonEmptyString },
         androidRoots: { type: 'array', minItems: 1, items: nonEmptyString },
         androidRevocationList: { isFunction: true },
         maxRevocationListAge: positiveInteger,
         challenge: {
           type: 'object',
-          default: {},
           additionalProperties: false,
           properties: {
-            path: { type: 'string', pattern: '^/[\\w/.-]*$', default: '/attestation/challenge' },
-            ttl: { ...positiveInteger, maximum: 3600, default: 300 },
-            rateLimit: { ...rateLimit, default: { points: 60, duration: 60 } },
+            path: { type: 'string', pattern: '^/[\\w/.-]*$' },
+            ttl: { ...positiveInteger, maximum: 3600 },
+            rateLimit,
           },
         },
       },
     },
     assurance: {
       type: 'object',
-      default: {},
       additionalProperties: false,
       properties: {
         resolve: { isFunction: true },
         minimumLevels: {
           type: 'object',
           additionalProperties: { enum: ['none', 'by-provisioned-key', 'by-policy'] },
-          default: {},
         },
       },
     },
@@ -309,62 +300,41 @@ export const optionsSchema = {
     },
     devices: {
       type: 'object',
-      default: {},
       additionalProperties: false,
       properties: {
-        adminClients: { type: 'array', uniqueItems: true, items: nonEmptyString, default: [] },
-        adminScope: { ...scopeToken, default: 'devices:admin' },
+        adminClients: { type: 'array', uniqueItems: true, items: nonEmptyString },
+        adminScope: scopeToken,
         adminSecret: { type: 'string', minLength: 32 },
         selfServiceScope: scopeToken,
-        keepRevokedFor: { ...positiveInteger, default: 2592000 },
+        keepRevokedFor: positiveInteger,
       },
     },
-    apis: {
-      type: 'array',
-      default: [],
-      items: {
-        type: 'object',
-        required: ['resource', 'scope'],
-        additionalProperties: false,
-        properties: {
-          resource: nonEmptyString,
-          scope: nonEmptyString,
-          accessTokenFormat: { enum: ['jwt', 'opaque'], default: 'jwt' },
-          accessTokenTTL: positiveInteger,
-        },
-      },
-    },
+    apis: { type: 'array', items: withDefaults(apiSchema, API_DEFAULTS, 'apis[]') },
     introspection: {
       type: 'object',
-      default: {},
       additionalProperties: false,
       properties: {
-        resourceServers: { type: 'array', items: nonEmptyString, default: [] },
+        resourceServers: { type: 'array', items: nonEmptyString },
       },
     },
     interactions: {
       type: 'object',
-      default: {},
       additionalProperties: false,
       properties: {
-        title: { ...nonEmptyString, default: 'Sign in' },
+        title: nonEmptyString,
         signInRateLimit: {
           type: 'object',
-          default: {},
           additionalProperties: false,
           properties: {
-            perAccount: {
-              anyOf: [rateLimit, { const: false }],
-              default: { points: 10, duration: 900 },
-            },
-            perIp: {
-              anyOf: [rateLimit, { const: false }],
-              default: { points: 100, duration: 900 },
-            },
+            perAccount: { anyOf: [rateLimit, { const: false }] },
+            perIp: { anyOf: [rateLimit, { const: false }] },
           },
         },
       },
     },
-    oidcProvider: { type: 'object', default: {} },
+    oidcProvider: { type: 'object' },
   },
 } as const;
+
+/** @internal */
+export const optionsSchema = withDefaults(optionsShape, DEFAULTS);

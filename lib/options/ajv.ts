@@ -1,0 +1,96 @@
+// Validation of options against the JSON Schema: the ajv instance, the keywords this library
+// adds to it, and the wording of its errors as option paths.
+import { Ajv, type ErrorObject } from 'ajv';
+import { optionsSchema } from './schema.js';
+
+const STORE_METHODS = [
+  'adapter',
+  'takeUse',
+  'returnUse',
+  'addToIndex',
+  'readIndex',
+  'deleteIndex',
+  'removeFromIndex',
+  'consumeRate',
+  'raiseCounter',
+  'claim',
+  'claimHolder',
+  'close',
+];
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+ajv.addKeyword({
+  keyword: 'isFunction',
+  schemaType: 'boolean',
+  errors: false,
+  validate: (_schema: boolean, data: unknown) => typeof data === 'function',
+});
+ajv.addKeyword({
+  keyword: 'isStore',
+  schemaType: 'boolean',
+  errors: false,
+  validate: (_schema: boolean, data: unknown) =>
+    typeof data === 'object' &&
+    data !== null &&
+    STORE_METHODS.every((m) => typeof (data as Record<string, unknown>)[m] === 'function'),
+});
+const validateSchema = ajv.compile(optionsSchema);
+
+function optionPath(instancePath: string): string {
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return ['options', ...parts]
+    .map((p, i) => (i > 0 && /^\d+$/.test(p) ? `[${p}]` : i > 0 ? `.${p}` : p))
+    .join('');
+}
+
+function describe(error: ErrorObject): string {
+  const path = optionPath(error.instancePath);
+  const parent = error.parentSchema as Record<string, unknown> | undefined;
+  switch (error.keyword) {
+    case 'required':
+      return `${path}.${error.params.missingProperty} is required`;
+    case 'additionalProperties':
+      return `${path}.${error.params.additionalProperty} is not a known option`;
+    case 'isFunction':
+      return `${path} must be a function`;
+    case 'isStore':
+      return `${path} must be a store (an object with ${STORE_METHODS.join(', ')} methods)`;
+    case 'type':
+    case 'minimum':
+    case 'maximum':
+      if (parent?.type === 'integer' && parent.minimum === 1) {
+        const max = typeof parent.maximum === 'number' ? ` no greater than ${parent.maximum}` : '';
+        return `${path} must be a positive integer${max}`;
+      }
+      return `${path} ${error.message}`;
+    case 'pattern':
+      return String(error.schema).startsWith('^/')
+        ? `${path} must be a path starting with '/'`
+        : `${path} must be a valid scope token (RFC 6749 §3.3)`;
+    case 'enum':
+      return `${path} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    // A rate limit that may be turned off (`anyOf: [window, { const: false }]`): one message for
+    // both branches; the window's own errors still name the field.
+    case 'anyOf':
+    case 'const':
+      return error.keyword === 'anyOf' || error.params.allowedValue === false
+        ? `${path} must be a rate limit ({ points, duration }) or false`
+        : `${path} ${error.message}`;
+    default:
+      return `${path} ${error.message}`;
+  }
+}
+
+/**
+ * Validates `options` against the options schema and fills in its defaults, in place (ajv
+ * writes defaults into what it validates).
+ *
+ * @returns one message per problem, each starting with the option's path; empty when valid.
+ * @internal
+ */
+export function schemaProblems(options: unknown): string[] {
+  return validateSchema(options) ? [] : [...new Set((validateSchema.errors ?? []).map(describe))];
+}
