@@ -2,8 +2,8 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { verifyAppAttestAssertion } from '../attestation/verifiers/app-attest.js';
 import { AttestationError } from '../errors.js';
-import { instanceRecord } from '../registration/instance-policy.js';
 import type { Store } from '../storage/store.js';
+import { instanceRecordOf } from './instance-guard.js';
 
 /** The request header that carries an App Attest assertion. */
 export const APP_ATTEST_ASSERTION_HEADER = 'App-Attest-Assertion';
@@ -23,7 +23,7 @@ export function appAttestAssertionCheck(store: Store, counterTtl: number) {
     client: { clientId: string; metadata(): Record<string, unknown> } | undefined,
   ): Promise<void> {
     if (ctx.oidc.route !== 'token' || !client) return;
-    const evidence = instanceRecord(client.metadata())?.registered_by?.evidence;
+    const evidence = instanceRecordOf(client)?.registered_by?.evidence;
     if (evidence?.format !== 'apple-appattest' || !evidence.assertion_key) return;
     const header = ctx.get(APP_ATTEST_ASSERTION_HEADER);
     if (!header) {

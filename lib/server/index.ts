@@ -38,6 +38,7 @@ import {
   INSTANCE_POLICY,
   staticClients,
 } from '../provider/configuration.js';
+import { instanceRecordOf } from '../provider/instance-guard.js';
 import { createInteractionRoutes } from '../provider/interaction-routes.js';
 import {
   embeddedProvider,
@@ -411,7 +412,7 @@ function wireDeviceEvents(
   provider.on('registration_delete.success', forward('instance.deleted'));
   provider.on('grant.success', (ctx) => {
     const client = ctx.oidc.client;
-    if (!client || !instanceRecord(client.metadata())) return;
+    if (!client || !instanceRecordOf(client)) return;
     devices.touch(client.clientId).catch((error: unknown) => {
       provider.emit('server_error', ctx, error);
     });
