@@ -29,10 +29,17 @@ export interface MemoryStoreOptions {
   sweepIntervalMs?: number;
 }
 
-/** One stored oidc-provider record; `expiresAt` is in ms, `Infinity` when it never expires. */
+/**
+ * One stored oidc-provider record: its payload as JSON (so every find gets its own copy, and a
+ * parse is cheaper than a structured clone), when it was consumed (epoch seconds), and `expiresAt`
+ * in ms, `Infinity` when it never expires.
+ */
 interface StoredRecord {
-  payload: AdapterPayload;
+  json: string;
+  consumed: number | undefined;
   expiresAt: number;
+  /** The keys its index entries are under, to remove exactly those. */
+  indexed: { uid?: string; userCode?: string; grantId?: string };
 }
 
 /** The records of one model and the secondary indexes that point into them. */
@@ -65,15 +72,24 @@ class MemoryModelAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     // Drop the previous version's index entries first, so an old uid/userCode/grant can't reach it.
     this.#remove(id);
-    const stored = structuredClone(payload);
-    this.#state.records.set(id, { payload: stored, expiresAt: expiryFor(this.#now(), expiresIn) });
-    if (typeof stored.uid === 'string') this.#state.byUid.set(stored.uid, id);
-    if (typeof stored.userCode === 'string') this.#state.byUserCode.set(stored.userCode, id);
-    if (typeof stored.grantId === 'string') {
-      let ids = this.#state.byGrantId.get(stored.grantId);
+    const { uid, userCode, grantId, consumed } = payload;
+    this.#state.records.set(id, {
+      json: JSON.stringify(payload),
+      consumed: typeof consumed === 'number' ? consumed : undefined,
+      expiresAt: expiryFor(this.#now(), expiresIn),
+      indexed: {
+        ...(typeof uid === 'string' ? { uid } : {}),
+        ...(typeof userCode === 'string' ? { userCode } : {}),
+        ...(typeof grantId === 'string' ? { grantId } : {}),
+      },
+    });
+    if (typeof uid === 'string') this.#state.byUid.set(uid, id);
+    if (typeof userCode === 'string') this.#state.byUserCode.set(userCode, id);
+    if (typeof grantId === 'string') {
+      let ids = this.#state.byGrantId.get(grantId);
       if (!ids) {
         ids = new Set();
-        this.#state.byGrantId.set(stored.grantId, ids);
+        this.#state.byGrantId.set(grantId, ids);
       }
       ids.add(id);
     }
@@ -81,7 +97,10 @@ class MemoryModelAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const record = this.#live(id);
-    return record && structuredClone(record.payload);
+    if (!record) return undefined;
+    const payload = JSON.parse(record.json) as AdapterPayload;
+    if (record.consumed !== undefined) payload.consumed = record.consumed;
+    return payload;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -98,8 +117,8 @@ class MemoryModelAdapter implements Adapter {
     // A missing or expired record stays missing: consuming must not bring it back.
     const record = this.#live(id);
     if (!record) return;
-    if (record.payload.consumed) throw new AlreadyConsumedError();
-    record.payload.consumed = Math.floor(this.#now() / 1000);
+    if (record.consumed !== undefined) throw new AlreadyConsumedError();
+    record.consumed = Math.floor(this.#now() / 1000);
   }
 
   async destroy(id: string): Promise<void> {
@@ -142,7 +161,7 @@ class MemoryModelAdapter implements Adapter {
     const record = this.#state.records.get(id);
     if (!record) return;
     this.#state.records.delete(id);
-    const { uid, userCode, grantId } = record.payload;
+    const { uid, userCode, grantId } = record.indexed;
     // Only unmap an index entry that is ours: another record may have taken the key since.
     if (typeof uid === 'string' && this.#state.byUid.get(uid) === id) this.#state.byUid.delete(uid);
     if (typeof userCode === 'string' && this.#state.byUserCode.get(userCode) === id) {
