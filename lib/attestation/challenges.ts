@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { sendJson, tooManyAttempts } from '../http/problem.js';
-import { isLostConsumeRace } from '../storage/guard.js';
-import type { RateLimitWindow, Store } from '../storage/index.js';
+import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/index.js';
 
 // The store model that holds issued challenges until they are used or expire.
 const CHALLENGE_MODEL = 'AttestationChallenge';
@@ -43,7 +42,7 @@ export class AttestationChallenges {
     try {
       await model.consume(challenge);
     } catch (error) {
-      if (isLostConsumeRace(error)) return 'used';
+      if (error instanceof AlreadyConsumedError) return 'used';
       throw error;
     }
     // consume() leaves a missing or expired record missing.

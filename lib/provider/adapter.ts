@@ -1,6 +1,6 @@
-import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
-import { guardStore } from '../storage/guard.js';
-import type { Store } from '../storage/store.js';
+import { type Adapter, type AdapterFactory, type AdapterPayload, errors } from 'oidc-provider';
+import { guardStore, StorageUnavailableError } from '../storage/guard.js';
+import { AlreadyConsumedError, type Store } from '../storage/store.js';
 
 /**
  * Models whose records belong to a grant and go when it is revoked: oidc-provider's models with a
@@ -54,6 +54,49 @@ export function delegateAdapter(adapter: Adapter, overrides: Partial<Adapter>): 
   };
 }
 
+/** An outage as oidc-provider's own error class, which some of its steps test for. */
+class TemporarilyUnavailable extends errors.OIDCProviderError {
+  constructor(cause: StorageUnavailableError) {
+    super(503, 'temporarily_unavailable', { cause });
+    // OIDCProviderError hides every 5xx as server_error; this one is meant for the client.
+    this.expose = true;
+    Object.assign(this, { error_description: cause.error_description });
+  }
+}
+
+/** The store's errors in oidc-provider's terms. */
+function asProviderError(error: unknown): unknown {
+  // A lost consume race: the code or refresh token was already used (RFC 6749 §5.2).
+  if (error instanceof AlreadyConsumedError)
+    return new errors.InvalidGrant('grant request is invalid');
+  // oidc-provider rethrows its own errors where it wraps others (e.g. validating an
+  // id_token_hint at logout), so an outage stays a 503 there too.
+  if (error instanceof StorageUnavailableError) return new TemporarilyUnavailable(error);
+  return error;
+}
+
+/** `adapter` with every error it throws in oidc-provider's terms. */
+function speakingProvider(adapter: Adapter): Adapter {
+  const translated =
+    <A extends unknown[], R>(method: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await method(...args);
+      } catch (error) {
+        throw asProviderError(error);
+      }
+    };
+  return {
+    upsert: translated((id, payload, expiresIn) => adapter.upsert(id, payload, expiresIn)),
+    find: translated((id) => adapter.find(id)),
+    findByUid: translated((uid) => adapter.findByUid(uid)),
+    findByUserCode: translated((userCode) => adapter.findByUserCode(userCode)),
+    consume: translated((id) => adapter.consume(id)),
+    destroy: translated((id) => adapter.destroy(id)),
+    revokeByGrantId: translated((grantId) => adapter.revokeByGrantId(grantId)),
+  };
+}
+
 /**
  * The adapter factory handed to oidc-provider. It adds what oidc-provider leaves out:
  * grants of dynamic clients are indexed by client, and destroying a client (RFC 7592 DELETE, device revocation)
@@ -70,7 +113,9 @@ export function providerAdapterFactory(
   } = {},
 ): AdapterFactory {
   const guardedStore = guardStore(store);
-  return (model: string) => {
+  return (model: string) => speakingProvider(modelAdapter(model));
+
+  function modelAdapter(model: string): Adapter {
     const adapter = guardedStore.adapter(model);
     if (model === 'Grant') {
       return delegateAdapter(adapter, {
@@ -106,5 +151,5 @@ export function providerAdapterFactory(
       });
     }
     return adapter;
-  };
+  }
 }

@@ -119,18 +119,38 @@ export function providerBridge(provider: Provider): ProviderBridge {
   };
 }
 
+/** The shape oidc-provider renders an error meant for the client by (its own, and ours). */
+interface ExposedError {
+  expose: true;
+  statusCode: number;
+  error: string;
+  error_description?: string;
+}
+
+const isExposed = (error: unknown): error is ExposedError =>
+  typeof error === 'object' &&
+  error !== null &&
+  (error as Partial<ExposedError>).expose === true &&
+  typeof (error as Partial<ExposedError>).statusCode === 'number' &&
+  typeof (error as Partial<ExposedError>).error === 'string';
+
 /**
- * The response for an error meant for the client (an oidc-provider protocol error it exposes,
- * like `503 temporarily_unavailable` when storage is down); `undefined` for anything else, which
- * is a bug to log and answer with a bare 500.
+ * The response for an error meant for the client (an oidc-provider protocol error it exposes, or
+ * the library's `503 temporarily_unavailable` when storage is down); `undefined` for anything
+ * else, which is a bug to log and answer with a bare 500.
  *
  * @internal
  */
 export function protocolFailure(error: unknown): ProtocolFailure | undefined {
-  if (!(error instanceof errors.OIDCProviderError) || !error.expose) return undefined;
+  if (!isExposed(error)) return undefined;
   return {
     status: error.statusCode,
-    body: { error: error.error, error_description: error.error_description },
+    body: {
+      error: error.error,
+      ...(error.error_description === undefined
+        ? {}
+        : { error_description: error.error_description }),
+    },
   };
 }
 

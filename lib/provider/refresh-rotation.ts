@@ -1,5 +1,6 @@
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Store } from '../storage/store.js';
+import { AlreadyConsumedError } from '../storage/store.js';
 import { delegateAdapter } from './adapter.js';
 
 /** What the grace window needs. @internal */
@@ -101,7 +102,7 @@ export function refreshTokenGrace(
       if (consumed.status === 'rejected') {
         const error: unknown = consumed.reason;
         // The retry of a rotation within the window: the token is consumed already.
-        const stored = error instanceof errors.InvalidGrant ? await adapter.find(id) : undefined;
+        const stored = error instanceof AlreadyConsumedError ? await adapter.find(id) : undefined;
         if (!stored || !(await retryAllowed(id, stored)) || !(await claim(id, stored))) throw error;
         return;
       }

@@ -1,29 +1,46 @@
-import { type Adapter, errors } from 'oidc-provider';
+import type { Adapter } from 'oidc-provider';
+import { MobileOidcProviderError } from '../errors.js';
 import { AlreadyConsumedError, type Store } from './store.js';
 
+const UNAVAILABLE_DESCRIPTION = 'the service is temporarily unavailable, try again later';
+
 /**
- * The store failed (unreachable, timed out, erroring). Rendered as `503 temporarily_unavailable`
- * by oidc-provider and by the library's own endpoints: the request fails closed, nothing issued.
+ * The store failed (unreachable, timed out, erroring). The request fails closed, nothing is
+ * issued, and the client gets `503 temporarily_unavailable`, from oidc-provider's endpoints and
+ * the library's own alike.
  *
  * @group Errors
  */
-export class StorageUnavailableError extends errors.OIDCProviderError {
+export class StorageUnavailableError extends MobileOidcProviderError {
   /** A stable code for programmatic handling. */
-  readonly code = 'storage_unavailable';
+  declare readonly code: 'storage_unavailable';
+  /** The HTTP status the client gets. */
+  readonly statusCode = 503;
+  /** The OAuth error code the client gets. */
+  readonly error = 'temporarily_unavailable';
+  /** The description the client gets: nothing about the store. */
+  readonly error_description = UNAVAILABLE_DESCRIPTION;
+  /** Meant for the client: rendered as it is, not hidden as a `server_error`. */
+  readonly expose = true;
+
   /** @param cause - the store's own error, kept for logs, never sent to the client. */
   constructor(cause: unknown) {
-    super(503, 'temporarily_unavailable', { cause });
-    // OIDCProviderError hides every 5xx as server_error; this one is meant for the client.
-    this.expose = true;
-    Object.assign(this, {
-      error_description: 'the service is temporarily unavailable, try again later',
-    });
+    // The message is the OAuth error code: oidc-provider renders an exposed error's message as
+    // `error` when this escapes one of its hooks.
+    super('storage_unavailable', 'temporarily_unavailable', { cause });
   }
 }
 
 // A bug or bad data (a stack overflow on absurdly nested input, a circular value) is no outage:
 // it stays an unexpected error, a logged 500, so a false 503 never hides it.
 const NOT_OUTAGES = [RangeError, TypeError, SyntaxError, ReferenceError];
+
+/** Whether `error` is a protocol error (oidc-provider's or the library's): an answer, not a failure. */
+const isProtocolError = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  typeof (error as { statusCode?: unknown }).statusCode === 'number' &&
+  typeof (error as { error?: unknown }).error === 'string';
 
 /**
  * Whether a store operation's error means the store failed (unreachable, timed out, erroring),
@@ -33,20 +50,10 @@ const NOT_OUTAGES = [RangeError, TypeError, SyntaxError, ReferenceError];
  */
 export function isStorageFailure(error: unknown): boolean {
   return !(
-    error instanceof errors.OIDCProviderError ||
+    isProtocolError(error) ||
     error instanceof AlreadyConsumedError ||
     NOT_OUTAGES.some((kind) => error instanceof kind)
   );
-}
-
-/**
- * Whether `error` says a consume lost its race (the record was consumed already), as the store
- * or the guarded adapter (oidc-provider's `invalid_grant`) reports it.
- *
- * @internal
- */
-export function isLostConsumeRace(error: unknown): boolean {
-  return error instanceof AlreadyConsumedError || error instanceof errors.InvalidGrant;
 }
 
 /**
@@ -63,9 +70,8 @@ export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The store's adapter with failures made protocol errors: a lost consume race is
- * `invalid_grant` (the code or refresh token was already used), anything else the store throws
- * is `503 temporarily_unavailable`.
+ * The store's adapter with store failures made {@link StorageUnavailableError}; a lost consume
+ * race stays {@link AlreadyConsumedError}.
  *
  * @internal
  */
@@ -75,15 +81,7 @@ export function guardedAdapter(adapter: Adapter): Adapter {
     find: (id) => guarded(() => adapter.find(id)),
     findByUid: (uid) => guarded(() => adapter.findByUid(uid)),
     findByUserCode: (userCode) => guarded(() => adapter.findByUserCode(userCode)),
-    consume: async (id) => {
-      try {
-        await guarded(() => adapter.consume(id));
-      } catch (error) {
-        if (error instanceof AlreadyConsumedError)
-          throw new errors.InvalidGrant('grant request is invalid');
-        throw error;
-      }
-    },
+    consume: (id) => guarded(() => adapter.consume(id)),
     destroy: (id) => guarded(() => adapter.destroy(id)),
     revokeByGrantId: (grantId) => guarded(() => adapter.revokeByGrantId(grantId)),
   };

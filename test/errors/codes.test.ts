@@ -9,6 +9,7 @@ import {
   RegistrationPolicyError,
   StorageUnavailableError,
 } from 'mobile-oidc-provider';
+import { errors as oidcProviderErrors } from 'oidc-provider';
 
 describe('public errors carry stable codes', () => {
   it('ConfigurationError, RegistrationPolicyError and AttestationError share the base class', () => {
@@ -31,5 +32,14 @@ describe('public errors carry stable codes', () => {
     const error = new StorageUnavailableError(new Error('ECONNREFUSED'));
     assert.equal(error.code, 'storage_unavailable');
     assert.equal(error.statusCode, 503);
+    assert.equal(error.error, 'temporarily_unavailable');
+    assert.equal(error.expose, true);
+    assert.ok((error.cause as Error).message === 'ECONNREFUSED', 'the cause is kept for logs');
+  });
+
+  it("StorageUnavailableError shares the library's base class, not oidc-provider's", () => {
+    const error = new StorageUnavailableError(new Error('ECONNREFUSED'));
+    assert.ok(error instanceof MobileOidcProviderError);
+    assert.ok(!(error instanceof oidcProviderErrors.OIDCProviderError));
   });
 });
