@@ -1,4 +1,4 @@
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import { errors, interactionPolicy } from 'oidc-provider';
 import { type AssuranceLevel, scopesAboveLevel } from '../attestation/levels.js';
 import { type InstanceRecord, instanceRecord } from '../registration/instance-policy.js';
@@ -22,6 +22,19 @@ export function instanceRecordOf(client: LoadedClient | undefined): InstanceReco
     records.set(client, record);
   }
   return record ?? undefined;
+}
+
+/**
+ * The instance record of client `clientId` as `provider` loads it; `undefined` for static or
+ * unknown clients.
+ *
+ * @internal
+ */
+export async function instanceRecordById(
+  provider: Provider,
+  clientId: string,
+): Promise<InstanceRecord | undefined> {
+  return instanceRecordOf(await provider.Client.find(clientId));
 }
 
 /**

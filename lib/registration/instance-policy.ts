@@ -12,7 +12,7 @@ import type { AssuranceLevel } from '../attestation/levels.js';
 import type { RegistrationProof } from '../attestation/types.js';
 import { RegistrationPolicyError } from '../errors.js';
 import { findUnsafeKey } from '../http/prototype-safety.js';
-import { protocolError } from '../provider/bridge.js';
+import { protocolError } from '../provider/protocol-error.js';
 import { registrationOpener } from './dcr-gate.js';
 import {
   applyInstanceRules,

@@ -38,7 +38,8 @@ import {
   INSTANCE_POLICY,
   staticClients,
 } from '../provider/configuration.js';
-import { instanceRecordOf } from '../provider/instance-guard.js';
+import { wireDeviceEvents } from '../provider/device-events.js';
+import { instanceRecordById } from '../provider/instance-guard.js';
 import { createInteractionRoutes } from '../provider/interaction-routes.js';
 import {
   embeddedProvider,
@@ -265,7 +266,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   refuseNonStringAlgorithms(provider);
   provider.proxy = o.proxy;
   const bridge = providerBridge(provider);
-  wireDeviceEvents(provider, devices, emit);
+  wireDeviceEvents(provider, devices, (event, payload) => emit(event, payload));
   logProviderEvents(provider, logger, requestIds);
 
   provider.use(requestIds.middleware());
@@ -324,8 +325,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       autoConsent: ({ accountId, metadata }) =>
         accountId !== '' && instanceRecord(metadata)?.account_id === accountId,
       confirmConsent: async ({ clientId, accountId }) => {
-        const client = await provider.Client.find(clientId);
-        const record = client && instanceRecord(client.metadata());
+        const record = await instanceRecordById(provider, clientId);
         if (!record || record.account_id || !accountId) return undefined;
         const owner = await devices.bind(clientId, accountId);
         return owner === accountId
@@ -388,33 +388,4 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     },
   };
   return server;
-}
-
-/** Turns oidc-provider's registration events into device events, and notes instance activity. */
-function wireDeviceEvents(
-  provider: Provider,
-  devices: DeviceManager,
-  emit: <E extends keyof ServerEvents>(event: E, payload: ServerEvents[E]) => void,
-) {
-  const forward =
-    (event: 'instance.registered' | 'instance.updated' | 'instance.deleted') =>
-    (_ctx: unknown, client: { clientId: string; metadata(): Record<string, unknown> }) => {
-      const record = instanceRecord(client.metadata());
-      if (!record) return;
-      emit(event, {
-        clientId: client.clientId,
-        ...(record.account_id ? { accountId: record.account_id } : {}),
-        ...(record.template ? { softwareId: record.template } : {}),
-      });
-    };
-  provider.on('registration_create.success', forward('instance.registered'));
-  provider.on('registration_update.success', forward('instance.updated'));
-  provider.on('registration_delete.success', forward('instance.deleted'));
-  provider.on('grant.success', (ctx) => {
-    const client = ctx.oidc.client;
-    if (!client || !instanceRecordOf(client)) return;
-    devices.touch(client.clientId).catch((error: unknown) => {
-      provider.emit('server_error', ctx, error);
-    });
-  });
 }

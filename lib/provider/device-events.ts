@@ -1,0 +1,41 @@
+import type Provider from 'oidc-provider';
+import type { DeviceManager } from '../devices/manager.js';
+import type { DeviceEvent } from '../devices/types.js';
+import { instanceRecord } from '../registration/instance-policy.js';
+import { instanceRecordOf } from './instance-guard.js';
+
+/** The device events that follow oidc-provider's registration events. */
+type InstanceEvent = 'instance.registered' | 'instance.updated' | 'instance.deleted';
+
+/**
+ * Turns oidc-provider's registration events into device events, and notes instance activity.
+ *
+ * @internal
+ */
+export function wireDeviceEvents(
+  provider: Provider,
+  devices: DeviceManager,
+  emit: (event: InstanceEvent, payload: DeviceEvent) => void,
+) {
+  const forward =
+    (event: InstanceEvent) =>
+    (_ctx: unknown, client: { clientId: string; metadata(): Record<string, unknown> }) => {
+      const record = instanceRecord(client.metadata());
+      if (!record) return;
+      emit(event, {
+        clientId: client.clientId,
+        ...(record.account_id ? { accountId: record.account_id } : {}),
+        ...(record.template ? { softwareId: record.template } : {}),
+      });
+    };
+  provider.on('registration_create.success', forward('instance.registered'));
+  provider.on('registration_update.success', forward('instance.updated'));
+  provider.on('registration_delete.success', forward('instance.deleted'));
+  provider.on('grant.success', (ctx) => {
+    const client = ctx.oidc.client;
+    if (!client || !instanceRecordOf(client)) return;
+    devices.touch(client.clientId).catch((error: unknown) => {
+      provider.emit('server_error', ctx, error);
+    });
+  });
+}
