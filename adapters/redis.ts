@@ -52,7 +52,9 @@ export interface RedisStoreOptions {
    * connection of its own and closes it in {@link RedisStore.close}.
    *
    * Pass a client without ioredis's own `keyPrefix` option: the store prefixes keys itself
-   * ({@link RedisStoreOptions.keyPrefix}).
+   * ({@link RedisStoreOptions.keyPrefix}). A connection the store opens from a URL pipelines
+   * concurrent commands (ioredis `enableAutoPipelining`); turn that on for a client you pass
+   * in, too.
    */
   client: Redis | Cluster | string;
   /**
@@ -406,8 +408,12 @@ export class RedisStore implements Store {
   constructor(options: RedisStoreOptions) {
     const { client, keyPrefix = 'mop:', commandTimeoutMs = 2000, logger } = options;
     this.#owned = typeof client === 'string';
+    // Concurrent requests' commands share one write (ioredis auto-pipelining): fewer socket
+    // writes per operation under load, the same commands and order.
     const redis =
-      typeof client === 'string' ? new Redis(client, { commandTimeout: commandTimeoutMs }) : client;
+      typeof client === 'string'
+        ? new Redis(client, { commandTimeout: commandTimeoutMs, enableAutoPipelining: true })
+        : client;
     // Listening before anything else: a URL's connection is opened (and may fail) right away.
     this.#connectionLog = new RedisConnectionLog(redis, logger);
     this.#redis = defineScripts(redis);
