@@ -1,12 +1,12 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiters } from '../lib/storage/rate-limit.js';
 import {
   AlreadyConsumedError,
   type RateDecision,
-  RateLimiters,
   type RateLimitWindow,
   type Store,
-} from '../lib/storage/index.js';
+} from '../lib/storage/store.js';
 
 /**
  * Options for {@link MemoryStore}.

@@ -31,13 +31,13 @@ import { type Cluster, Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../lib/logger.js';
+import { RateLimiters } from '../lib/storage/rate-limit.js';
 import {
   AlreadyConsumedError,
   type RateDecision,
-  RateLimiters,
   type RateLimitWindow,
   type Store,
-} from '../lib/storage/index.js';
+} from '../lib/storage/store.js';
 import { RedisConnectionLog } from './redis-log.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { sendJson, tooManyAttempts } from '../http/problem.js';
-import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/index.js';
+import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/store.js';
 
 // The store model that holds issued challenges until they are used or expire.
 const CHALLENGE_MODEL = 'AttestationChallenge';

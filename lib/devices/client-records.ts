@@ -3,7 +3,7 @@ import { type AssuranceLevel, scopesAboveLevel } from '../attestation/levels.js'
 import { delegateAdapter } from '../provider/adapter.js';
 import { INSTANCE_FIELD, instanceRecord, storedRecord } from '../registration/instance-policy.js';
 import { mergeTemplate, ownFields, type TemplateSource } from '../registration/templates.js';
-import type { Store } from '../storage/index.js';
+import type { Store } from '../storage/store.js';
 
 /** The index of an account's instance clients (active and revoked). @internal */
 export const accountInstancesIndex = (accountId: string) => `account-instances:${accountId}`;

@@ -4,7 +4,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { revokeClientGrants } from '../provider/adapter.js';
 import { INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
 import type { TemplateSource } from '../registration/templates.js';
-import type { Store } from '../storage/index.js';
+import type { Store } from '../storage/store.js';
 import { accountInstancesIndex } from './client-records.js';
 import type {
   DeviceEvents,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RateLimitWindow, Store } from '../storage/index.js';
+import type { RateLimitWindow, Store } from '../storage/store.js';
 import type { SignInThrottledEvent } from './events.js';
 
 /** What the throttle needs: the (guarded) store, the two limits, and where events go. @internal */

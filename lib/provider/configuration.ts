@@ -7,7 +7,7 @@ import type {
 } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { ServerKeys } from '../keys/index.js';
-import type { ResolvedOptions } from '../options/index.js';
+import type { ResolvedOptions } from '../options/resolved.js';
 import { INSTANCE_FIELD } from '../registration/instance-policy.js';
 import { InstanceGuard, instanceRecordOf } from './instance-guard.js';
 import { mtlsFeature } from './mtls.js';

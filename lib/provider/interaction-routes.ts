@@ -6,7 +6,7 @@ import { FormTooLarge, readForm } from '../interactions/form.js';
 import { PAGE_HEADERS } from '../interactions/html.js';
 import { consentPage, loginPage, messagePage } from '../interactions/pages.js';
 import type { InteractionOptions } from '../interactions/types.js';
-import { StorageUnavailableError } from '../storage/index.js';
+import { StorageUnavailableError } from '../storage/guard.js';
 import { consentDetails, grantConsent, type Interaction } from './consent.js';
 
 const ROUTE = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?\/?$/;

@@ -1,9 +1,10 @@
 import type { Context, Middleware } from 'koa';
 import type { AccountOptions } from '../accounts/types.js';
-import type { FallbackAuthMethod, RegistrationCredential } from '../attestation/index.js';
+import type { RegistrationCredential } from '../attestation/authorize.js';
+import type { FallbackAuthMethod } from '../attestation/types.js';
 import { bearerToken, HttpProblem, sendProblem, tooManyAttempts } from '../http/problem.js';
 import type { ProviderBridge } from '../provider/bridge.js';
-import type { RateLimitWindow, Store } from '../storage/index.js';
+import type { RateLimitWindow, Store } from '../storage/store.js';
 
 /** Who opened a registration: recorded on the instance client it creates. @internal */
 export interface RegistrationOpener {

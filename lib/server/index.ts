@@ -5,26 +5,20 @@ import Koa, { type Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import { MemoryStore } from '../../adapters/memory.js';
 import {
-  AttestationChallenges,
   type AuthorizeSettings,
   authorizeRegistration,
-  createChallengeEndpoint,
-  type FallbackAuthMethod,
-  type RegistrationEvents,
   reattestInstance,
-} from '../attestation/index.js';
-import {
-  createAdminApi,
-  createSelfService,
-  type DeviceEvents,
-  type DeviceInfo,
-  DeviceManager,
-  type DevicePage,
-  type DevicePageOptions,
-  instanceClientAdapter,
-} from '../devices/index.js';
+} from '../attestation/authorize.js';
+import { AttestationChallenges, createChallengeEndpoint } from '../attestation/challenges.js';
+import type { FallbackAuthMethod, RegistrationEvents } from '../attestation/types.js';
+import { instanceClientAdapter } from '../devices/client-records.js';
+import { createAdminApi, createSelfService } from '../devices/http.js';
+import { DeviceManager } from '../devices/manager.js';
+import type { DeviceEvents, DeviceInfo, DevicePage, DevicePageOptions } from '../devices/types.js';
 import { ConfigurationError } from '../errors.js';
-import { interactionUrl, type SignInEvents, SignInThrottle } from '../interactions/index.js';
+import type { SignInEvents } from '../interactions/events.js';
+import { interactionUrl } from '../interactions/index.js';
+import { SignInThrottle } from '../interactions/throttle.js';
 import { resolveKeys } from '../keys/index.js';
 import { consoleLogger, safeLogger } from '../logger.js';
 import type { AuthServerOptions } from '../options/types.js';
@@ -50,8 +44,8 @@ import { refreshTokenGrace } from '../provider/refresh-rotation.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
+import { guardStore } from '../storage/guard.js';
 import { StorageHealth, watchStore } from '../storage/health.js';
-import { guardStore } from '../storage/index.js';
 import { logAppErrors, logProviderEvents, RequestIds } from './logging.js';
 
 /**
