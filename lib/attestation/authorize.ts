@@ -2,6 +2,7 @@ import type { JWK } from 'jose';
 import { calculateJwkThumbprint } from 'jose';
 import type { AccountClaims } from '../accounts/types.js';
 import { AttestationError } from '../errors.js';
+import { HttpProblem } from '../http/problem.js';
 import type { Template } from '../registration/template-types.js';
 import { attestationBinding } from './binding.js';
 import { type BuiltInSettings, builtInVerifier } from './built-in.js';
@@ -29,14 +30,14 @@ export type RegistrationCredential =
  *
  * @internal
  */
-export class RegistrationDenied extends Error {
+export class RegistrationDenied extends HttpProblem {
   constructor(
-    readonly status: 401 | 403,
-    readonly error: string,
+    status: 401 | 403,
+    error: string,
     description: string,
     readonly reason: string,
   ) {
-    super(description);
+    super(status, error, description);
   }
 }
 

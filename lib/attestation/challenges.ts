@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { sendJson, tooManyAttempts } from '../http/problem.js';
+import { sendJson, sendProblem, tooManyAttempts } from '../http/problem.js';
 import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/store.js';
 
 // The store model that holds issued challenges until they are used or expire.
@@ -79,7 +79,11 @@ export function createChallengeEndpoint(settings: ChallengeEndpointSettings): Mi
         settings.rateLimit,
       );
       if (!decision.allowed) {
-        return tooManyAttempts(ctx, decision.retryAfterSeconds, 'challenges requested');
+        return sendProblem(
+          ctx,
+          '',
+          tooManyAttempts(decision.retryAfterSeconds, 'challenges requested'),
+        );
       }
     }
     sendJson(ctx, 200, {

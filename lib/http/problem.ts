@@ -1,9 +1,10 @@
 import type { Context } from 'koa';
 
 /**
- * A request the library's own endpoints refuse: the status, the OAuth error code and a
- * description for the client (no secrets). `bare` marks a request that sent no credentials at
- * all: RFC 6750 §3.1 then wants a challenge without an error code.
+ * A request the library refuses: the status, the OAuth error code and a description for the
+ * client (no secrets). `bare` marks a request that sent no credentials at all: RFC 6750 §3.1
+ * then wants a challenge without an error code. `retryAfterSeconds` goes out as `Retry-After`.
+ * The one refusal type of the library's endpoints and registration pipeline.
  *
  * @internal
  */
@@ -13,6 +14,7 @@ export class HttpProblem extends Error {
     readonly error: string,
     readonly description: string,
     readonly bare = false,
+    readonly retryAfterSeconds?: number,
   ) {
     super(description);
   }
@@ -34,6 +36,9 @@ export function sendJson(ctx: Context, status: number, body: unknown): void {
  * @internal
  */
 export function sendProblem(ctx: Context, realm: string, problem: HttpProblem): void {
+  if (problem.retryAfterSeconds !== undefined) {
+    ctx.set('Retry-After', String(problem.retryAfterSeconds));
+  }
   if (problem.status === 401 || problem.status === 403) {
     const detail = problem.bare
       ? ''
@@ -44,18 +49,19 @@ export function sendProblem(ctx: Context, realm: string, problem: HttpProblem): 
 }
 
 /**
- * Answers a request over its rate limit: `429` (RFC 6585 §4) with `Retry-After` and RFC 6749's
- * "try again later" code; `what` names what was limited, e.g. `registration attempts`.
+ * A request over its rate limit: `429` (RFC 6585 §4) with `Retry-After` and RFC 6749's "try
+ * again later" code; `what` names what was limited, e.g. `registration attempts`.
  *
  * @internal
  */
-export function tooManyAttempts(ctx: Context, retryAfterSeconds: number, what: string): void {
-  ctx.set('Retry-After', String(retryAfterSeconds));
-  sendJson(ctx, 429, {
-    error: 'temporarily_unavailable',
-    error_description: `too many ${what}, try again in ${retryAfterSeconds} seconds`,
-  });
-}
+export const tooManyAttempts = (retryAfterSeconds: number, what: string): HttpProblem =>
+  new HttpProblem(
+    429,
+    'temporarily_unavailable',
+    `too many ${what}, try again in ${retryAfterSeconds} seconds`,
+    false,
+    retryAfterSeconds,
+  );
 
 /**
  * The bearer token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or `undefined` when the

@@ -48,16 +48,10 @@ export function registrationOpener(ctx: object): RegistrationOpener | undefined 
   return openers.get(ctx);
 }
 
-class RateLimited extends Error {
-  constructor(readonly retryAfterSeconds: number) {
-    super('too many registration attempts');
-  }
-}
-
 async function checkRate(store: Store, key: string, limit: RateLimitWindow | undefined) {
   if (!limit) return;
   const decision = await store.consumeRate(key, limit);
-  if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds);
+  if (!decision.allowed) throw tooManyAttempts(decision.retryAfterSeconds, 'registration attempts');
 }
 
 /** A DCR token refused: RFC 6750 §3.1 `invalid_token`, bare when no token was sent at all. */
@@ -168,14 +162,10 @@ export function createDcrGate(provider: ProviderBridge, settings: DcrGateSetting
         );
       }
     } catch (error) {
-      if (error instanceof HttpProblem) {
-        settings.onRefused('invalid_token', ctx.ip);
-        return sendProblem(ctx, settings.issuer, error);
-      }
-      if (error instanceof RateLimited) {
-        return tooManyAttempts(ctx, error.retryAfterSeconds, 'registration attempts');
-      }
-      throw error;
+      if (!(error instanceof HttpProblem)) throw error;
+      // Being over a rate limit is no refused credential.
+      if (error.status !== 429) settings.onRefused('invalid_token', ctx.ip);
+      return sendProblem(ctx, settings.issuer, error);
     }
 
     const useKey = verified && `dcr-token:${verified.jti}`;

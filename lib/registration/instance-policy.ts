@@ -128,7 +128,7 @@ export interface InstancePolicySettings {
 /** A refusal as oidc-provider renders it: the status, the code and the description. */
 function deniedError(ctx: KoaContextWithOIDC, denied: RegistrationDenied) {
   if (denied.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
-  return protocolError(denied.status, denied.error, denied.message);
+  return protocolError(denied.status, denied.error, denied.description);
 }
 
 const toProviderError = (error: RegistrationPolicyError) =>
