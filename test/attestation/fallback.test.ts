@@ -7,16 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { ServerEvents } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
-import {
-  APP_SOFTWARE_ID,
-  exampleOptions,
-  FALLBACK_SOFTWARE_ID,
-} from '../../examples/server/app.js';
-import {
-  DEVELOPMENT_FALLBACK_SECRET,
-  FALLBACK_CLIENT_ID,
-  FALLBACK_PKI_CLIENT_ID,
-} from '../../examples/server/fallback.js';
+// The last test checks the example's own production guard, so it imports the example's options.
+import { exampleOptions } from '../../examples/server/app.js';
 import { ClientCountingStore } from '../helpers/client-counter.js';
 import {
   APP_REDIRECT_URI,
@@ -26,6 +18,13 @@ import {
   resourceServer,
   startExample,
 } from '../helpers/example.js';
+import {
+  APP_SOFTWARE_ID,
+  FALLBACK_CLIENT_ID,
+  FALLBACK_CLIENT_SECRET,
+  FALLBACK_PKI_CLIENT_ID,
+  FALLBACK_SOFTWARE_ID,
+} from '../helpers/fixture.js';
 import { instanceConfiguration, postRegistration } from '../helpers/registration.js';
 import { codeForInstance, obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
 
@@ -68,7 +67,7 @@ describe('fallback registration through the example server', () => {
           new URL(server.issuer),
           FALLBACK_CLIENT_ID,
           undefined,
-          oidc.ClientSecretBasic(DEVELOPMENT_FALLBACK_SECRET),
+          oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
           insecure,
         )
       : oidc.discovery(
@@ -360,7 +359,7 @@ describe('fallback registration through the example server', () => {
       rejected.some((p) => (p as { reason: string }).reason === 'fallback_client_not_listed'),
     );
     const logged = JSON.stringify(events);
-    for (const secret of [DEVELOPMENT_FALLBACK_SECRET, token, res.body.client_secret]) {
+    for (const secret of [FALLBACK_CLIENT_SECRET, token, res.body.client_secret]) {
       assert.equal(logged.includes(secret), false);
     }
   });

@@ -17,7 +17,7 @@ import {
   createAuthServer,
   type Template,
 } from 'mobile-oidc-provider';
-import { APP_REDIRECT_URI, exampleOptions } from '../../examples/server/app.js';
+import { APP_REDIRECT_URI, testServerOptions } from '../helpers/fixture.js';
 import type { JsonBody } from '../helpers/json.js';
 import { listen } from '../helpers/listen.js';
 import { postRegistration } from '../helpers/registration.js';
@@ -120,9 +120,7 @@ describe('mTLS fallback clients on an HTTPS server (certificate from the TLS soc
     });
     await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
     issuer = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
-    auth = await createAuthServer(
-      mtlsOptions(await exampleOptions({ ISSUER: issuer, NODE_ENV: 'test' }), selfSigned),
-    );
+    auth = await createAuthServer(mtlsOptions(testServerOptions({ issuer }), selfSigned));
     https.on('request', auth.callback());
   });
   after(async () => {
@@ -198,7 +196,7 @@ describe('mTLS fallback behind a TLS-terminating proxy (certificate from a trust
     const authority = await createAuthority('Device Provisioning CA');
     const selfSigned = await selfSignedClient('CN=self-signed-device');
     const http = await listen();
-    const base = await exampleOptions({ ISSUER: http.url, NODE_ENV: 'test' });
+    const base = testServerOptions({ issuer: http.url });
     const auth = await createAuthServer({
       ...mtlsOptions(base, selfSigned),
       proxy: true,
@@ -239,7 +237,7 @@ describe('mTLS fallback behind a TLS-terminating proxy (certificate from a trust
   });
 
   it('refuses the header without options.proxy: only a trusted proxy may set it', async () => {
-    const base = await exampleOptions({ ISSUER: 'http://127.0.0.1:1', NODE_ENV: 'test' });
+    const base = testServerOptions({ issuer: 'http://127.0.0.1:1' });
     await assert.rejects(
       createAuthServer({ ...base, mtls: { certificateHeader: 'x-ssl-client-cert' } }),
       /options\.mtls\.certificateHeader needs options\.proxy/,

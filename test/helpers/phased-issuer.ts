@@ -4,7 +4,7 @@ import {
   createAuthServer,
   MemoryStore,
 } from 'mobile-oidc-provider';
-import { exampleOptions } from '../../examples/server/app.js';
+import { testServerOptions } from './fixture.js';
 import { type Listening, listen } from './listen.js';
 
 /**
@@ -33,9 +33,9 @@ export class PhasedIssuer {
     return this.#auth;
   }
 
-  /** Serves the example's options with `overrides` applied, from now on. */
+  /** Serves the test server's options with `overrides` applied, from now on. */
   async phase(overrides: (options: AuthServerOptions) => AuthServerOptions): Promise<void> {
-    const options = await exampleOptions({ ISSUER: this.issuer, NODE_ENV: 'test' });
+    const options = testServerOptions({ issuer: this.issuer });
     const warn = console.warn;
     console.warn = () => {}; // development-key warnings are expected here
     let next: AuthServer;

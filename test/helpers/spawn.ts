@@ -25,10 +25,10 @@ async function ended(child: ChildProcess): Promise<void> {
 const ANNOUNCED_PORT = /on port (\d+)/;
 
 /**
- * Starts `entry` (e.g. `examples/server/main.ts`) with tsx, as `npm start` does, and resolves
- * once it announces the port it bound. `PORT` is 0 unless `env` sets one, so the system picks a
- * free port and no two tests can race for one. An inherited `ISSUER` is dropped unless `env`
- * sets one.
+ * Starts `entry` (a runnable example's `main.ts`, or `test/helpers/server-process.ts`) with tsx,
+ * as `npm start` does, and resolves once it announces the port it bound. `PORT` is 0 unless
+ * `env` sets one, so the system picks a free port and no two tests can race for one. An
+ * inherited `ISSUER` is dropped unless `env` sets one.
  */
 export async function spawnExample(
   entry: string,

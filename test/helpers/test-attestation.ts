@@ -12,7 +12,7 @@ import {
   type Template,
   type VerifiedEvidence,
 } from 'mobile-oidc-provider';
-import { APP_REDIRECT_URI } from '../../examples/server/app.js';
+import { APP_REDIRECT_URI } from './fixture.js';
 // test-pki also sets @peculiar/x509's crypto provider.
 import { EC } from './test-pki.js';
 

@@ -7,8 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuthServerOptions } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
-import { APP_SOFTWARE_ID, appTemplate, FALLBACK_SOFTWARE_ID } from '../../examples/server/app.js';
-import { DEVELOPMENT_FALLBACK_SECRET, FALLBACK_CLIENT_ID } from '../../examples/server/fallback.js';
 import {
   APP_REDIRECT_URI,
   insecure,
@@ -16,6 +14,13 @@ import {
   registrationClient,
   startExample,
 } from '../helpers/example.js';
+import {
+  APP_SOFTWARE_ID,
+  appTemplate,
+  FALLBACK_CLIENT_ID,
+  FALLBACK_CLIENT_SECRET,
+  FALLBACK_SOFTWARE_ID,
+} from '../helpers/fixture.js';
 import { PhasedIssuer } from '../helpers/phased-issuer.js';
 import { instanceConfiguration, isOAuthError, postRegistration } from '../helpers/registration.js';
 import {
@@ -133,7 +138,7 @@ describe('an instance signs in only its own account', () => {
         new URL(server.issuer),
         FALLBACK_CLIENT_ID,
         undefined,
-        oidc.ClientSecretBasic(DEVELOPMENT_FALLBACK_SECRET),
+        oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
         insecure,
       );
       const { access_token } = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });

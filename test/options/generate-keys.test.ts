@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthServer, generateKeys } from 'mobile-oidc-provider';
-import { demoAccounts } from '../../examples/server/accounts.js';
+import { testAccounts } from '../helpers/fixture.js';
 import { listen } from '../helpers/listen.js';
 
 describe('generateKeys()', () => {
@@ -30,7 +30,7 @@ describe('generateKeys()', () => {
       issuer: 'https://login.example.com',
       proxy: true,
       ...keys,
-      accounts: demoAccounts(),
+      accounts: testAccounts(),
     });
     http.handle(server.callback());
     try {

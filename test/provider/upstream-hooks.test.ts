@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { demoAccounts } from '../../examples/server/accounts.js';
 import { resolveKeys } from '../../lib/keys/index.js';
 import { resolveOptions } from '../../lib/options/validate.js';
 import { buildProviderConfiguration } from '../../lib/provider/configuration.js';
 import { upstreamDefaults } from '../../lib/provider/upstream-defaults.js';
+import { testAccounts } from '../helpers/fixture.js';
 
 const ISSUER = 'https://as.example.com';
 
@@ -24,7 +24,7 @@ async function configuredHook(checkClientAssertion: () => Promise<void>) {
   const o = resolveOptions({
     issuer: ISSUER,
     development: true,
-    accounts: demoAccounts(),
+    accounts: testAccounts(),
     registrationClients: [{ client_id: 'app', redirect_uris: ['io.example.app:/cb'] }],
   });
   const configuration = buildProviderConfiguration(o, {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
 import * as oidc from 'openid-client';
-import { APP_SOFTWARE_ID } from '../../examples/server/app.js';
 import { INSTANCE_FIELD } from '../../lib/registration/instance-policy.js';
 import {
   type RunningServer,
@@ -14,6 +13,7 @@ import {
   resourceServer,
   startExample,
 } from '../helpers/example.js';
+import { APP_SOFTWARE_ID } from '../helpers/fixture.js';
 import { type Listening, listen } from '../helpers/listen.js';
 import { instanceConfiguration } from '../helpers/registration.js';
 import { codeForInstance, obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';

@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { AuthServerOptions, Store } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
-import { APP_SOFTWARE_ID } from '../../examples/server/app.js';
 import { ClientCountingStore } from '../helpers/client-counter.js';
 import {
   APP_REDIRECT_URI,
@@ -17,6 +16,7 @@ import {
   registrationClient,
   startExample,
 } from '../helpers/example.js';
+import { APP_SOFTWARE_ID } from '../helpers/fixture.js';
 import { type JsonBody, json } from '../helpers/json.js';
 import {
   fetchChallenge,

@@ -16,7 +16,7 @@ import {
 } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
-import { exampleOptions } from '../../examples/server/app.js';
+// The last test checks the example's own JSON-lines logger, so it imports it from the example.
 import { jsonLinesLogger } from '../../examples/server/logger.js';
 import { errorFields, loggablePath, requestIdFrom } from '../../lib/logger.js';
 import { StorageHealth } from '../../lib/storage/health.js';
@@ -29,6 +29,7 @@ import {
   resourceServer,
   startExample,
 } from '../helpers/example.js';
+import { testServerOptions } from '../helpers/fixture.js';
 import { json } from '../helpers/json.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/redis-server.js';
 import {
@@ -422,7 +423,7 @@ describe('logging: a RedisStore whose Redis goes away', () => {
 });
 
 describe('logging: the logger option', () => {
-  const base = () => exampleOptions({ ISSUER: 'http://127.0.0.1:1', NODE_ENV: 'test' });
+  const base = async () => testServerOptions({ issuer: 'http://127.0.0.1:1' });
   const refusal = async (logger: unknown) => {
     const options = { ...(await base()), logger } as AuthServerOptions;
     const error = await createAuthServer(options).then(

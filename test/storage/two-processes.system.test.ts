@@ -5,9 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
-import { FALLBACK_SOFTWARE_ID } from '../../examples/server/app.js';
-import { DEVELOPMENT_FALLBACK_SECRET, FALLBACK_CLIENT_ID } from '../../examples/server/fallback.js';
 import { APP_REDIRECT_URI, REGISTRATION_CLIENT_ID } from '../helpers/example.js';
+import {
+  FALLBACK_CLIENT_ID,
+  FALLBACK_CLIENT_SECRET,
+  FALLBACK_SOFTWARE_ID,
+} from '../helpers/fixture.js';
 import { postRegistration } from '../helpers/registration.js';
 import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
@@ -62,9 +65,9 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       ADMIN_SECRET,
     };
     // A picks its port and makes its issuer from it; B serves the same issuer on another port.
-    const a = await spawnExample('examples/server/main.ts', env);
+    const a = await spawnExample('test/helpers/server-process.ts', env);
     issuer = `http://localhost:${a.port}`;
-    const b = await spawnExample('examples/server/main.ts', { ...env, ISSUER: issuer });
+    const b = await spawnExample('test/helpers/server-process.ts', { ...env, ISSUER: issuer });
     processes.push(a, b);
     portA = a.port;
     portB = b.port;
@@ -200,7 +203,7 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       portA,
       issuer,
       FALLBACK_CLIENT_ID,
-      oidc.ClientSecretBasic(DEVELOPMENT_FALLBACK_SECRET),
+      oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
     );
     const { access_token } = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });
     const attempts = await Promise.all(

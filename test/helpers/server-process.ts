@@ -1,0 +1,73 @@
+// The test server as a process of its own, for the tests of two processes sharing one Redis:
+// the fixture's options (fixture.ts), configured from the environment, announcing its port
+// ("… listening on port N", which spawn.ts waits for).
+//   ISSUER, PORT                 the issuer (default http://localhost:PORT) and port (0: any free)
+//   REDIS_URL, REDIS_KEY_PREFIX  the Redis store (in memory without REDIS_URL)
+//   JWKS, COOKIE_KEYS            shared signing keys (JSON JWKS), cookie keys (comma-separated)
+//   RESOURCE_SERVER_SECRET       adds the resource server client
+//   ADMIN_SECRET                 serves the admin API under /admin on the same port
+//   TEST_CA_ROOT                 (PEM) adds a template that takes test-ca evidence from this root
+import 'reflect-metadata';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as x509 from '@peculiar/x509';
+import { type AuthServerOptions, createAuthServer } from 'mobile-oidc-provider';
+import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import { silentLogger, testServerOptions } from './fixture.js';
+import {
+  ATTESTED_SOFTWARE_ID,
+  attestedTemplate,
+  TEST_FORMAT,
+  testCaVerifier,
+} from './test-attestation.js';
+
+const env = process.env;
+// Bound first, so PORT=0 (any free port) still gives a correct default issuer.
+let handle: RequestListener = (_req, res) => {
+  res.writeHead(503).end();
+};
+const http = createServer((req, res) => handle(req, res));
+await new Promise<void>((resolve) => http.listen(Number(env.PORT ?? 0), resolve));
+const { port } = http.address() as AddressInfo;
+
+const options: AuthServerOptions = {
+  ...testServerOptions({
+    issuer: env.ISSUER ?? `http://localhost:${port}`,
+    resourceServerSecret: env.RESOURCE_SERVER_SECRET,
+    adminSecret: env.ADMIN_SECRET,
+  }),
+  ...(env.JWKS ? { jwks: JSON.parse(env.JWKS) } : {}),
+  ...(env.COOKIE_KEYS ? { cookieKeys: env.COOKIE_KEYS.split(',') } : {}),
+  ...(env.REDIS_URL
+    ? {
+        store: new RedisStore({
+          client: env.REDIS_URL,
+          logger: silentLogger,
+          ...(env.REDIS_KEY_PREFIX ? { keyPrefix: env.REDIS_KEY_PREFIX } : {}),
+        }),
+      }
+    : {}),
+};
+if (env.TEST_CA_ROOT) {
+  options.registration = {
+    ...options.registration,
+    templates: [
+      ...(options.registration?.templates ?? []),
+      attestedTemplate(ATTESTED_SOFTWARE_ID, 'optional'),
+    ],
+  };
+  options.attestation = {
+    verifiers: { [TEST_FORMAT]: testCaVerifier(new x509.X509Certificate(env.TEST_CA_ROOT)) },
+  };
+}
+const server = await createAuthServer(options);
+const oidc = server.callback();
+const admin = env.ADMIN_SECRET ? server.adminCallback() : undefined;
+handle = (req, res) => {
+  if (admin && req.url?.startsWith('/admin/')) {
+    req.url = req.url.slice('/admin'.length);
+    return admin(req, res);
+  }
+  return oidc(req, res);
+};
+console.log(`test server listening on port ${port}`);
