@@ -2,7 +2,7 @@
 // small typed functions: they never see its models, its error classes or its request context.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 
 /** An access token presented to one of the library's endpoints, as oidc-provider holds it. */
 export interface PresentedToken {
