@@ -110,15 +110,25 @@ async function refreshVariant(
   };
 }
 
+// Each worker signs in as its own user, as real traffic does: the throttle serialises attempts of
+// one account from one address (so a burst of guesses cannot outrun its count), not of everyone.
+const benchAccounts: AuthServerOptions['accounts'] = {
+  authenticate: async (username, password) =>
+    password === 'bench-password' ? username : undefined,
+  findAccount: async (accountId) => ({ claims: { sub: accountId } }),
+};
+
 /** A server whose users sign in on the login page (each op: /auth, the page, the POST). */
 async function signInVariant(
   store: Store | undefined,
   overrides: (o: AuthServerOptions) => AuthServerOptions,
   concurrency: number,
 ): Promise<Variant> {
-  const server = await startExample((o) => overrides({ ...o, ...(store ? { store } : {}) }));
+  const server = await startExample((o) =>
+    overrides({ ...o, accounts: benchAccounts, ...(store ? { store } : {}) }),
+  );
   const reg = await registrationClient(server.issuer);
-  const signInOnce = async () => {
+  const signInOnce = async (worker: number) => {
     // A fresh browser each time: no SSO session, so the login page is served and posted.
     const url = oidc.buildAuthorizationUrl(reg, {
       redirect_uri: APP_REDIRECT_URI,
@@ -126,7 +136,10 @@ async function signInVariant(
       code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
       code_challenge_method: 'S256',
     });
-    const { pages } = await signIn(new SignInBrowser(), url);
+    const { pages } = await signIn(new SignInBrowser(), url, {
+      username: `bench-user-${worker}`,
+      password: 'bench-password',
+    });
     if (pages[0] !== 'login') throw new Error('no login page');
   };
   return {
