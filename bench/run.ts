@@ -44,6 +44,8 @@ interface Measurement {
   p50: number;
   p99: number;
   redisCalls?: number;
+  /** Commands Redis executed per operation, those inside Lua scripts included. */
+  redisExecuted?: number;
 }
 
 /** Runs `count` operations, `CONCURRENCY` at a time, and measures each. */
@@ -82,8 +84,8 @@ async function settle(count: () => number): Promise<number> {
 
 /**
  * Counts the commands clients send to Redis — network round trips at most, since pipelined
- * commands share one — through MONITOR, leaving out the commands Lua scripts run inside Redis
- * (which INFO commandstats would count too).
+ * commands share one — through MONITOR, leaving out the commands Lua scripts run inside Redis;
+ * and, from INFO commandstats, every command Redis executed, those inside scripts included.
  */
 async function roundTripCounter(url: string) {
   const client = new Redis(url);
@@ -92,8 +94,18 @@ async function roundTripCounter(url: string) {
   monitor.on('monitor', (_time: string, _args: string[], source: string) => {
     if (source !== 'lua') sent += 1;
   });
+  /** Commands Redis has executed so far (INFO commandstats), not counting INFO itself. */
+  const executed = async () => {
+    let calls = 0;
+    for (const line of (await client.info('commandstats')).split('\n')) {
+      const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+      if (match && match[1] !== 'info') calls += Number(match[2]);
+    }
+    return calls;
+  };
   return {
     count: () => sent,
+    executed,
     close: () => {
       monitor.disconnect();
       client.disconnect();
@@ -139,9 +151,13 @@ async function benchStore(
     op: (i: number, worker: number) => Promise<unknown>,
   ) => {
     const before = redis?.count() ?? 0;
+    const executedBefore = (await redis?.executed()) ?? 0;
     const m = await measure(count, op);
     // MONITOR lines arrive asynchronously; give the last ones a moment.
-    if (redis) m.redisCalls = ((await settle(redis.count)) - before) / count;
+    if (redis) {
+      m.redisCalls = ((await settle(redis.count)) - before) / count;
+      m.redisExecuted = ((await redis.executed()) - executedBefore) / count;
+    }
     results[name] = m;
   };
   try {
@@ -287,11 +303,11 @@ try {
   const rows = Object.keys(memory).map((name) => {
     const a = memory[name] as Measurement;
     const b = onRedis[name] as Measurement;
-    return `| ${name} | ${fmt(a.opsPerSecond, 0)} | ${fmt(a.p50)} / ${fmt(a.p99)} | ${fmt(b.opsPerSecond, 0)} | ${fmt(b.p50)} / ${fmt(b.p99)} | ${fmt(b.opsPerSecond / a.opsPerSecond, 2)} | ${fmt(b.redisCalls ?? 0)} |`;
+    return `| ${name} | ${fmt(a.opsPerSecond, 0)} | ${fmt(a.p50)} / ${fmt(a.p99)} | ${fmt(b.opsPerSecond, 0)} | ${fmt(b.p50)} / ${fmt(b.p99)} | ${fmt(b.opsPerSecond / a.opsPerSecond, 2)} | ${fmt(b.redisCalls ?? 0)} | ${fmt(b.redisExecuted ?? 0)} |`;
   });
   const table = [
-    '| operation | memory ops/s | memory p50 / p99 ms | Redis ops/s | Redis p50 / p99 ms | Redis ÷ memory | Redis commands sent per op |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| operation | memory ops/s | memory p50 / p99 ms | Redis ops/s | Redis p50 / p99 ms | Redis ÷ memory | Redis commands sent per op | Redis commands executed per op (scripts included) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n');
   // The price of live templates: the template merge on every client load.
@@ -341,7 +357,7 @@ try {
     checkRow('refresh with rotation: reuse grace window (30 s)', grace),
     checkRow('sign-in (authorization request, login page, password): throttling', throttle),
   ].join('\n');
-  const report = `# Benchmark results\n\n${OPS} operations per row, ${CONCURRENCY} at a time, over real HTTP on loopback; both stores measured in the same run. Redis commands are counted with MONITOR, which itself slows Redis, so the ratios are conservative.\nMachine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\`.\n\n${table}\n\n${templateLine}\n${attestationLine}\n\n## Hostile-traffic checks\n\nThroughput with the check on ÷ off: three servers on one store (check on, check off, and a second with it off as the noise floor: what "no difference" reads on this machine), ${OPS / 4} refreshes or ${OPS / 8} sign-ins per round, the order of the three rotating each round: median (range of 8 rounds). A cost is measurable only where on ÷ off falls outside the noise floor's range.\n\n${checksTable}\n\n## Built-in verifiers\n\n${verifierTable}\n`;
+  const report = `# Benchmark results\n\n${OPS} operations per row, ${CONCURRENCY} at a time, over real HTTP on loopback; both stores measured in the same run. Commands sent (round trips at most) are counted with MONITOR, which itself slows Redis, so the ratios are conservative; commands executed come from INFO commandstats and include those Lua scripts run.\nMachine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\`.\n\n${table}\n\n${templateLine}\n${attestationLine}\n\n## Hostile-traffic checks\n\nThroughput with the check on ÷ off: three servers on one store (check on, check off, and a second with it off as the noise floor: what "no difference" reads on this machine), ${OPS / 4} refreshes or ${OPS / 8} sign-ins per round, the order of the three rotating each round: median (range of 8 rounds). A cost is measurable only where on ÷ off falls outside the noise floor's range.\n\n${checksTable}\n\n## Built-in verifiers\n\n${verifierTable}\n`;
   console.log(report);
   writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
 } finally {
