@@ -106,7 +106,9 @@ export function providerBridge(provider: Provider): ProviderBridge {
         ctx.req.headers.authorization = `Bearer ${await iat.save()}`;
         await next();
       } finally {
-        await iat.destroy();
+        // It expires within a minute anyway: failing to delete it must not fail a registration
+        // whose client and credentials already exist.
+        await iat.destroy().catch((error: unknown) => provider.emit('server_error', ctx, error));
       }
     },
     clientStoredBy(ctx) {
