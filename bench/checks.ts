@@ -4,9 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import type { AuthServerOptions, Store } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
-import { APP_REDIRECT_URI, registrationClient, startExample } from '../test/helpers/example.js';
+import { registrationClient, startExample } from '../test/helpers/example.js';
 import {
   codeForInstance,
+  dcrAuthorizationUrl,
   obtainDcrToken,
   registerInstance,
   SignInBrowser,
@@ -130,12 +131,7 @@ async function signInVariant(
   const reg = await registrationClient(server.issuer);
   const signInOnce = async (worker: number) => {
     // A fresh browser each time: no SSO session, so the login page is served and posted.
-    const url = oidc.buildAuthorizationUrl(reg, {
-      redirect_uri: APP_REDIRECT_URI,
-      scope: 'dcr',
-      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
+    const url = await dcrAuthorizationUrl(reg);
     const { pages } = await signIn(new SignInBrowser(), url, {
       username: `bench-user-${worker}`,
       password: 'bench-password',

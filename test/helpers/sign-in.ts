@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import { CookieJar } from 'tough-cookie';
-import { APP_REDIRECT_URI } from './example.js';
+import { APP_REDIRECT_URI, registrationClient } from './example.js';
 
 /** A cookie-keeping HTTP client that plays the user's browser on the sign-in pages. */
 export class SignInBrowser {
@@ -154,6 +154,19 @@ export async function submitAndFollow(
   throw new Error(`the form did not lead to ${redirectUri}`);
 }
 
+/** A DCR authorization request (scope `dcr`, PKCE S256) for the registration client. */
+export async function dcrAuthorizationUrl(
+  registrationClient: oidc.Configuration,
+  verifier = oidc.randomPKCECodeVerifier(),
+): Promise<URL> {
+  return oidc.buildAuthorizationUrl(registrationClient, {
+    redirect_uri: APP_REDIRECT_URI,
+    scope: 'dcr',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+}
+
 /** Flow 1: the user signs in through the registration client; resolves the DCR token. */
 export async function obtainDcrToken(
   registrationClient: oidc.Configuration,
@@ -164,17 +177,21 @@ export async function obtainDcrToken(
   result: SignInResult;
 }> {
   const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(registrationClient, {
-    redirect_uri: APP_REDIRECT_URI,
-    scope: 'dcr',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  });
-  const result = await signIn(browser, url, choices);
+  const result = await signIn(
+    browser,
+    await dcrAuthorizationUrl(registrationClient, verifier),
+    choices,
+  );
   const tokens = await oidc.authorizationCodeGrant(registrationClient, result.callback, {
     pkceCodeVerifier: verifier,
   });
   return { tokens, result };
+}
+
+/** A DCR token from a fresh sign-in (its own browser, no SSO session) at `issuer`. */
+export async function freshDcrToken(issuer: string): Promise<string> {
+  const { tokens } = await obtainDcrToken(await registrationClient(issuer), new SignInBrowser());
+  return tokens.access_token;
 }
 
 /** Flow 2: registers an instance client with the DCR token (client_secret_basic by default). */

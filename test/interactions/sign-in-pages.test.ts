@@ -2,14 +2,9 @@
 // CSRF protection, strict security headers, escaped output, and no internals on error pages.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as oidc from 'openid-client';
-import {
-  APP_REDIRECT_URI,
-  type RunningServer,
-  registrationClient,
-  startExample,
-} from '../helpers/example.js';
-import { formsOf, SignInBrowser, signIn } from '../helpers/sign-in.js';
+import type * as oidc from 'openid-client';
+import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
+import { dcrAuthorizationUrl, formsOf, SignInBrowser, signIn } from '../helpers/sign-in.js';
 
 describe('the sign-in pages', () => {
   let server: RunningServer;
@@ -23,12 +18,7 @@ describe('the sign-in pages', () => {
 
   /** Starts a DCR authorization request and returns the login page it lands on. */
   async function openLoginPage(browser = new SignInBrowser()) {
-    const url = oidc.buildAuthorizationUrl(reg, {
-      redirect_uri: APP_REDIRECT_URI,
-      scope: 'dcr',
-      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
+    const url = await dcrAuthorizationUrl(reg);
     const redirect = await browser.request(url);
     assert.equal(redirect.status, 303);
     const pageUrl = new URL(redirect.headers.get('location') as string, server.issuer).href;
@@ -142,12 +132,7 @@ describe('the sign-in pages', () => {
   });
 
   it('denying consent returns access_denied to the app (RFC 6749 §4.1.2.1)', async () => {
-    const url = oidc.buildAuthorizationUrl(reg, {
-      redirect_uri: APP_REDIRECT_URI,
-      scope: 'dcr',
-      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
+    const url = await dcrAuthorizationUrl(reg);
     const { callback, pages } = await signIn(new SignInBrowser(), url, { consent: false });
     assert.deepEqual(pages, ['login', 'consent']);
     assert.equal(callback.searchParams.get('error'), 'access_denied');

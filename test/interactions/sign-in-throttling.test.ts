@@ -16,14 +16,8 @@ import {
   type Store,
 } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
-import * as oidc from 'openid-client';
-import {
-  APP_REDIRECT_URI,
-  type RunningServer,
-  registrationClient,
-  startExample,
-} from '../helpers/example.js';
-import { formsOf, type PageForm, SignInBrowser } from '../helpers/sign-in.js';
+import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
+import { dcrAuthorizationUrl, formsOf, type PageForm, SignInBrowser } from '../helpers/sign-in.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -77,12 +71,7 @@ async function startThrottled(
 /** Opens a new sign-in (a DCR authorization request) and returns its login form. */
 async function openLogin(issuer: string, browser = new SignInBrowser()) {
   const reg = await registrationClient(issuer);
-  const url = oidc.buildAuthorizationUrl(reg, {
-    redirect_uri: APP_REDIRECT_URI,
-    scope: 'dcr',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
+  const url = await dcrAuthorizationUrl(reg);
   const redirect = await browser.request(url);
   assert.equal(redirect.status, 303);
   const pageUrl = new URL(redirect.headers.get('location') as string, issuer).href;

@@ -27,6 +27,26 @@ async function sh(file: string, args: string[], cwd: string): Promise<string> {
   }
 }
 
+/** Type-checks `file` in `cwd` as a strict NodeNext consumer would, library types included. */
+const strictTsc = (file: string, cwd: string) =>
+  sh(
+    tsc,
+    [
+      '--noEmit',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      'false',
+      file,
+    ],
+    cwd,
+  );
+
 describe('the packed tarball', () => {
   let work: string | undefined;
   let tarball: string;
@@ -188,23 +208,7 @@ export async function issuerOf(s: AuthServer): Promise<string> {
     );
     // The repo's own TypeScript, but only the consumer's node_modules: the types our .d.ts files
     // use (oidc-provider, koa, node) must arrive as dependencies of the package.
-    await sh(
-      tsc,
-      [
-        '--noEmit',
-        '--strict',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--target',
-        'es2022',
-        '--skipLibCheck',
-        'false',
-        'consumer.ts',
-      ],
-      consumer,
-    );
+    await strictTsc('consumer.ts', consumer);
     // An Express 5 app (its typed content-disposition 2.x hoisted, which @types/koa misreads)
     // compiles under the same strict settings.
     await writeFile(
@@ -221,23 +225,7 @@ app.use('/oidc', auth.callback());
 export default app;
 `,
     );
-    await sh(
-      tsc,
-      [
-        '--noEmit',
-        '--strict',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--target',
-        'es2022',
-        '--skipLibCheck',
-        'false',
-        'express-consumer.ts',
-      ],
-      consumer,
-    );
+    await strictTsc('express-consumer.ts', consumer);
     const installed = await readdir(join(consumer, 'node_modules', '@types'));
     for (const types of ['oidc-provider', 'koa']) {
       assert.ok(installed.includes(types), `@types/${types} comes with the package`);

@@ -10,15 +10,10 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { RegistrationPolicyError } from '../../lib/errors.js';
 import { checkMetadataTypes } from '../../lib/registration/instance-rules.js';
 import { ClientCountingStore } from '../helpers/client-counter.js';
-import {
-  APP_REDIRECT_URI,
-  type RunningServer,
-  registrationClient,
-  startExample,
-} from '../helpers/example.js';
+import { APP_REDIRECT_URI, type RunningServer, startExample } from '../helpers/example.js';
 import { type JsonBody, json } from '../helpers/json.js';
 import { postRegistration } from '../helpers/registration.js';
-import { obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
+import { freshDcrToken } from '../helpers/sign-in.js';
 
 // An object whose toString is not callable: String() of it throws, as a careless
 // template literal or regular expression test would.
@@ -125,13 +120,7 @@ describe('metadata types over HTTP (RFC 7591 §3.2.2, RFC 7592 §2.2)', () => {
   let serverErrors: unknown[];
   let publicJwk: JWK;
 
-  const freshToken = async () => {
-    const { tokens } = await obtainDcrToken(
-      await registrationClient(server.issuer),
-      new SignInBrowser(),
-    );
-    return tokens.access_token;
-  };
+  const freshToken = () => freshDcrToken(server.issuer);
 
   before(async () => {
     store = new ClientCountingStore();

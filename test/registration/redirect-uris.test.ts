@@ -17,15 +17,10 @@ import {
   redirectUriProblem,
 } from '../../lib/registration/instance-rules.js';
 import { ClientCountingStore } from '../helpers/client-counter.js';
-import {
-  APP_REDIRECT_URI,
-  type RunningServer,
-  registrationClient,
-  startExample,
-} from '../helpers/example.js';
+import { APP_REDIRECT_URI, type RunningServer, startExample } from '../helpers/example.js';
 import { type JsonBody, json } from '../helpers/json.js';
 import { postRegistration } from '../helpers/registration.js';
-import { obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
+import { freshDcrToken } from '../helpers/sign-in.js';
 
 const SETTINGS: InstanceRuleSettings = {
   allowedScopes: ['openid', 'profile', 'offline_access'],
@@ -192,13 +187,7 @@ describe('redirect URIs over HTTP (RFC 7591 §3.2.2, RFC 7592 §2.2)', () => {
   let store: ClientCountingStore;
   let token: string;
 
-  const freshToken = async () => {
-    const { tokens } = await obtainDcrToken(
-      await registrationClient(server.issuer),
-      new SignInBrowser(),
-    );
-    return tokens.access_token;
-  };
+  const freshToken = () => freshDcrToken(server.issuer);
 
   before(async () => {
     store = new ClientCountingStore();
