@@ -70,12 +70,15 @@ class MemoryModelAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    // Consumption is one-way: rewriting a consumed record (from a copy read before it was
+    // consumed, say) must not make it usable again.
+    const consumedBefore = this.#live(id)?.consumed;
     // Drop the previous version's index entries first, so an old uid/userCode/grant can't reach it.
     this.#remove(id);
     const { uid, userCode, grantId, consumed } = payload;
     this.#state.records.set(id, {
       json: JSON.stringify(payload),
-      consumed: typeof consumed === 'number' ? consumed : undefined,
+      consumed: typeof consumed === 'number' ? consumed : consumedBefore,
       expiresAt: expiryFor(this.#now(), expiresIn),
       indexed: {
         ...(typeof uid === 'string' ? { uid } : {}),

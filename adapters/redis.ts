@@ -7,25 +7,33 @@
  */
 // The Redis store. Key layout (P = `keyPrefix`, `mop:` by default):
 //
-//   P<model>:{<id>}             HASH    `payload` = the JSON exactly as written; `consumed` = epoch
-//                                       seconds, set by consume. Expires after `expiresIn`.
+//   P<model>:{<id>}             STRING  the payload JSON exactly as written. Expires after
+//                                       `expiresIn`.
+//   P<model>:consumed:{<id>}    STRING  epoch seconds the record was consumed at (consume, or an
+//                                       upsert of a payload with `consumed`). Outlives its record.
 //   P<model>:uid:{<uid>}        STRING  → id (Session). Same TTL as its record.
 //   P<model>:userCode:{<code>}  STRING  → id (DeviceCode). Same TTL as its record.
 //   Pgrant:{<grantId>}          ZSET    members `<model>:<id>`, score = the member's expiry in ms
-//                                       (+inf = never). Expires with its longest-lived member.
+//                                       (+inf = never). Lives as long as its longest-lived member.
 //   Puse:{<key>}                STRING  use count of a limited-use item (takeUse/returnUse).
 //   Pcounter:{<key>}            STRING  a counter that only rises (raiseCounter).
 //   Pclaim:{<key>}              STRING  the claimant holding a claimed name (claim).
 //   Pindex:{<name>}             ZSET    the library's indexes (addToIndex), scored like Pgrant.
 //
-// Every script and every command touches exactly one key, so the store works unchanged on Redis
-// Cluster; the `{…}` hash tag makes the id (not the prefix or the model) pick the slot, which
-// spreads keys over the cluster. No KEYS or SCAN anywhere. All clocks are Redis's own (`TIME` in
-// scripts, `PEXPIRE`/`PEXPIREAT` for expiry), so skewed server-process clocks do not matter.
-// Secondary index entries are never trusted on their own: findByUid/findByUserCode re-check the
-// record's payload, and revokeByGrantId re-checks its grantId, so a stale entry (from a record
-// rewritten, destroyed or expired) never reaches the wrong record. Stale entries expire with their
-// TTL, and a grant index drops expired members on every write to it, so nothing grows unbounded.
+// Every command and script touches keys of one hash slot only, so the store works unchanged on
+// Redis Cluster: the `{…}` hash tag makes the id (not the prefix or the model) pick the slot, so a
+// record and its consumed marker share one, and records spread over the cluster. No KEYS or SCAN.
+// The hot path is plain commands (a find is one MGET, a consume one SET NX, a write one SET), with
+// one small script per index write; Lua runs only where a decision must be atomic across keys'
+// state. Index scores are the writing process's clock; members are pruned only
+// `clockToleranceSeconds` after they expire, so processes whose clocks disagree by less than that
+// never prune a live member. Secondary index entries are never trusted on their own:
+// findByUid/findByUserCode re-check the record's payload, and revokeByGrantId re-checks its
+// grantId, so a stale entry (from a record rewritten, destroyed or expired) never reaches the
+// wrong record. Stale entries expire with their TTL, and every index write prunes expired members.
+//
+// Records written by 0.1 (a HASH with `payload` and `consumed` fields at P<model>:{<id>}) are
+// still read, consumed, destroyed and revoked; the next write of the record replaces the hash.
 
 import { type Cluster, Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
@@ -72,6 +80,15 @@ export interface RedisStoreOptions {
    */
   commandTimeoutMs?: number;
   /**
+   * How far apart, in seconds, the clocks of the server processes sharing this Redis may be.
+   * Index members (a grant's tokens, a client's grants) are pruned only this long after they
+   * expire, and a consumed marker outlives its record by this much, so no disagreement up to
+   * this bound loses a live token from its grant's index or lets a consumed one be used again.
+   *
+   * @default 60
+   */
+  clockToleranceSeconds?: number;
+  /**
    * Where the store logs its connection's health (pass the logger you give `createAuthServer`).
    * The store listens to the client's `error` event, so ioredis never prints "Unhandled error
    * event" lines, and logs a lost connection once at `warn` (the error's name, message and code)
@@ -84,44 +101,54 @@ export interface RedisStoreOptions {
   logger?: Logger;
 }
 
-// Redis's clock in ms; every script that needs "now" starts with it.
-const NOW_MS = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+// How long an index holding a member that never expires lives: for ever, in practice. A finite
+// TTL lets one `PEXPIRE … NX` / `PEXPIRE … GT` pair keep every index key expiring.
+const NEVER_MS = 100 * 365 * 24 * 3600 * 1000;
 
-// Replaces a record. ARGV: payload JSON (stored verbatim, never decoded and re-encoded here), TTL
-// in ms ('' = never expires), consumed marker ('' = not consumed).
-const UPSERT = `
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'payload', ARGV[1])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'consumed', ARGV[3]) end
-if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1`;
+// The payload of a record written by 0.1 as a hash, or false: read only after a MGET found no
+// string (a miss, or such a hash).
+const LEGACY_FIND = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
+return redis.call('HMGET', KEYS[1], 'payload', 'consumed')`;
 
-// Marks a record consumed unless it already is; HSET keeps the key's TTL. A missing record stays
-// missing. Returns 0 = missing, 1 = consumed now, 2 = already consumed.
+// Marks a record consumed unless it is, for a caller that has not read the record's lifetime:
+// the marker lives as long as the record (plus ARGV[2] ms). A missing record stays missing.
+// KEYS: record, marker. ARGV: epoch seconds, extra ms. Returns 0 = missing, 1 = consumed now,
+// 2 = already consumed.
 const CONSUME = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local t = redis.call('TIME')
-if redis.call('HSETNX', KEYS[1], 'consumed', t[1]) == 1 then return 1 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+if ttl == -1 then ttl = ${NEVER_MS} else ttl = ttl + tonumber(ARGV[2]) end
+if redis.call('TYPE', KEYS[1]).ok == 'hash' and redis.call('HEXISTS', KEYS[1], 'consumed') == 1 then
+  return 2
+end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ttl) then return 1 end
 return 2`;
 
-// Deletes a record and returns its payload (nil when there was none), so its lookups can go too.
-const DESTROY = `
-local payload = redis.call('HGET', KEYS[1], 'payload')
-redis.call('DEL', KEYS[1])
-return payload`;
+// The payload of a record, whether a string or a 0.1 hash; false when there is none.
+const READ_PAYLOAD = `
+local function payload(key)
+  if redis.call('TYPE', key).ok == 'hash' then return redis.call('HGET', key, 'payload') end
+  return redis.call('GET', key)
+end`;
+
+// Deletes a record and its consumed marker, returning its payload (nil when there was none), so
+// its lookups can go too. KEYS: record, marker.
+const DESTROY = `${READ_PAYLOAD}
+local p = payload(KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+return p`;
 
 // Deletes a record only if it still belongs to the grant: it may have been rewritten with another
 // grant (or none) since it was indexed. A payload that can't be decoded is deleted (revocation
-// fails safe). Returns the deleted payload, or nil. ARGV: grantId.
-const DELETE_IF_GRANT = `
-local payload = redis.call('HGET', KEYS[1], 'payload')
-if not payload then return false end
-local ok, record = pcall(cjson.decode, payload)
+// fails safe). Returns the deleted payload, or nil. KEYS: record, marker. ARGV: grantId.
+const DELETE_IF_GRANT = `${READ_PAYLOAD}
+local p = payload(KEYS[1])
+if not p then return false end
+local ok, record = pcall(cjson.decode, p)
 if ok and type(record) == 'table' and record.grantId ~= ARGV[1] then return false end
-redis.call('DEL', KEYS[1])
-return payload`;
+redis.call('DEL', KEYS[1], KEYS[2])
+return p`;
 
 // Deletes a uid/userCode lookup only if it still points at the id: another record may have taken
 // the uid since. ARGV: id.
@@ -129,29 +156,16 @@ const DELETE_IF_POINTS_AT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
-// Adds a member to an expiring sorted set (a grant index or a library index). The member's expiry
-// is the later of its old and new one; members expired by now are pruned; the key expires with
-// its longest-lived member (never, if one never expires). ARGV: member, TTL ms ('' = never).
-const INDEX_ADD = `${NOW_MS}
-local score = 'inf'
-if ARGV[2] ~= '' then score = now + tonumber(ARGV[2]) end
-local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if old then
-  if old == 'inf' or old == '+inf' then score = 'inf'
-  elseif score ~= 'inf' and tonumber(old) > score then score = tonumber(old) end
-end
-if score ~= 'inf' then score = string.format('%.0f', score) end
-redis.call('ZADD', KEYS[1], score, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if not top[2] then return 0 end
-if top[2] == 'inf' or top[2] == '+inf' then redis.call('PERSIST', KEYS[1])
-else redis.call('PEXPIREAT', KEYS[1], top[2]) end
+// Adds members to an expiring sorted set (a grant index or a library index): a member's expiry
+// only moves later (ZADD GT), members expired before ARGV[1] are pruned, and the key lives at least
+// ARGV[2] ms more (set when it has no TTL yet, raised when shorter). ARGV: prune-before score, key
+// TTL ms, then score/member pairs.
+const INDEX_ADD = `
+redis.call('ZADD', KEYS[1], 'GT', unpack(ARGV, 3))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX')
+redis.call('PEXPIRE', KEYS[1], ARGV[2], 'GT')
 return 1`;
-
-// The members of an expiring sorted set that have not expired.
-const INDEX_READ = `${NOW_MS}
-return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. string.format('%.0f', now), '+inf')`;
 
 // Takes one use if fewer than the maximum are taken; the count then lives at least the TTL
 // (never shortened). Returns 1 = taken, 0 = none left. ARGV: max uses, TTL ms.
@@ -177,43 +191,31 @@ redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
-// Claims a name unless it is held; the claim's TTL is set once. Returns the holder. ARGV:
-// claimant, TTL ms.
-const CLAIM = `
-local held = redis.call('GET', KEYS[1])
-if held then return held end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return ARGV[1]`;
-
 type Client = Redis | Cluster;
 
 /** The client with the store's scripts defined on it (`defineCommand`). */
 type Scripted = Client & {
-  mopUpsert(key: string, payload: string, ttlMs: string, consumed: string): Promise<number>;
-  mopConsume(key: string): Promise<number>;
-  mopDestroy(key: string): Promise<string | null>;
-  mopDeleteIfGrant(key: string, grantId: string): Promise<string | null>;
+  mopLegacyFind(key: string): Promise<[string | null, string | null] | null>;
+  mopConsume(key: string, marker: string, now: string, extraMs: string): Promise<number>;
+  mopDestroy(key: string, marker: string): Promise<string | null>;
+  mopDeleteIfGrant(key: string, marker: string, grantId: string): Promise<string | null>;
   mopDeleteIfPointsAt(key: string, id: string): Promise<number>;
-  mopIndexAdd(key: string, member: string, ttlMs: string): Promise<number>;
-  mopIndexRead(key: string): Promise<string[]>;
+  mopIndexAdd(key: string, ...args: string[]): Promise<number>;
   mopTakeUse(key: string, maxUses: string, ttlMs: string): Promise<number>;
   mopReturnUse(key: string): Promise<number>;
   mopRaiseCounter(key: string, value: string, ttlMs: string): Promise<number>;
-  mopClaim(key: string, claimant: string, ttlMs: string): Promise<string>;
 };
 
-const SCRIPTS: Record<string, string> = {
-  mopUpsert: UPSERT,
-  mopConsume: CONSUME,
-  mopDestroy: DESTROY,
-  mopDeleteIfGrant: DELETE_IF_GRANT,
-  mopDeleteIfPointsAt: DELETE_IF_POINTS_AT,
-  mopIndexAdd: INDEX_ADD,
-  mopIndexRead: INDEX_READ,
-  mopTakeUse: TAKE_USE,
-  mopReturnUse: RETURN_USE,
-  mopRaiseCounter: RAISE_COUNTER,
-  mopClaim: CLAIM,
+const SCRIPTS: Record<string, { lua: string; keys: number }> = {
+  mopLegacyFind: { lua: LEGACY_FIND, keys: 1 },
+  mopConsume: { lua: CONSUME, keys: 2 },
+  mopDestroy: { lua: DESTROY, keys: 2 },
+  mopDeleteIfGrant: { lua: DELETE_IF_GRANT, keys: 2 },
+  mopDeleteIfPointsAt: { lua: DELETE_IF_POINTS_AT, keys: 1 },
+  mopIndexAdd: { lua: INDEX_ADD, keys: 1 },
+  mopTakeUse: { lua: TAKE_USE, keys: 1 },
+  mopReturnUse: { lua: RETURN_USE, keys: 1 },
+  mopRaiseCounter: { lua: RAISE_COUNTER, keys: 1 },
 };
 
 /**
@@ -222,60 +224,131 @@ const SCRIPTS: Record<string, string> = {
  */
 function defineScripts(client: Client): Scripted {
   const scripted = client as Scripted;
-  for (const [name, lua] of Object.entries(SCRIPTS)) {
-    if (!(name in scripted)) client.defineCommand(name, { numberOfKeys: 1, lua });
+  for (const [name, { lua, keys }] of Object.entries(SCRIPTS)) {
+    if (!(name in scripted)) client.defineCommand(name, { numberOfKeys: keys, lua });
   }
   return scripted;
 }
 
-/** A lifetime in seconds as a TTL in ms for the scripts; '' for "never expires". */
-const ttlMs = (seconds: number | undefined): string =>
-  typeof seconds === 'number' ? String(Math.max(1, Math.round(seconds * 1000))) : '';
+/** A lifetime in seconds as a TTL in ms; `undefined` for "never expires". */
+const ttlMs = (seconds: number | undefined): number | undefined =>
+  typeof seconds === 'number' ? Math.max(1, Math.round(seconds * 1000)) : undefined;
+
+/**
+ * Writes to the expiring sorted sets, one script per set however many members the same tick
+ * adds to it: a refresh's new refresh token and access token share one grant-index write.
+ */
+class IndexWriter {
+  readonly #redis: Scripted;
+  readonly #toleranceMs: number;
+  readonly #pending = new Map<
+    string,
+    { members: Map<string, number>; keyTtl: number; done: Promise<unknown> }
+  >();
+
+  constructor(redis: Scripted, toleranceMs: number) {
+    this.#redis = redis;
+    this.#toleranceMs = toleranceMs;
+  }
+
+  /** Adds `member`, expiring in `ttl` ms (`undefined` = never), to the set `key`. */
+  add(key: string, member: string, ttl: number | undefined): Promise<unknown> {
+    const expiry = ttl === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttl;
+    let batch = this.#pending.get(key);
+    if (!batch) {
+      const members = new Map<string, number>();
+      const created = { members, keyTtl: 0, done: Promise.resolve() as Promise<unknown> };
+      // Sent once this tick's callers have added theirs (before ioredis flushes its pipeline).
+      created.done = Promise.resolve().then(() => {
+        this.#pending.delete(key);
+        return this.#write(key, members, created.keyTtl);
+      });
+      this.#pending.set(key, created);
+      batch = created;
+    }
+    batch.members.set(member, Math.max(batch.members.get(member) ?? 0, expiry));
+    batch.keyTtl = Math.max(batch.keyTtl, ttl ?? NEVER_MS);
+    return batch.done;
+  }
+
+  #write(key: string, members: Map<string, number>, keyTtl: number): Promise<number> {
+    const pairs: string[] = [];
+    for (const [member, expiry] of members) {
+      pairs.push(Number.isFinite(expiry) ? String(expiry) : 'inf', member);
+    }
+    const pruneBefore = String(Date.now() - this.#toleranceMs);
+    return this.#redis.mopIndexAdd(key, pruneBefore, String(keyTtl), ...pairs);
+  }
+
+  /** The members of `key` that have not expired (allowing for the clock tolerance). */
+  read(key: string): Promise<string[]> {
+    return this.#redis.zrangebyscore(key, `(${Date.now() - this.#toleranceMs}`, '+inf');
+  }
+}
 
 type LookupKind = 'uid' | 'userCode';
 const LOOKUP_KINDS: readonly LookupKind[] = ['uid', 'userCode'];
 
+/** What a model adapter shares with its store. */
+interface Shared {
+  redis: Scripted;
+  prefix: string;
+  indexes: IndexWriter;
+  toleranceMs: number;
+}
+
 /** oidc-provider's adapter for one model, on Redis. */
 class RedisModelAdapter implements Adapter {
-  readonly #redis: Scripted;
+  readonly #shared: Shared;
   readonly #model: string;
-  readonly #prefix: string;
+  // Expiry (epoch ms) of records this process just found, so their consume can give the
+  // consumed marker a lifetime without reading the record's TTL first.
+  readonly #expiryOfFound = new Map<string, number>();
 
-  constructor(redis: Scripted, model: string, prefix: string) {
-    this.#redis = redis;
+  constructor(shared: Shared, model: string) {
+    this.#shared = shared;
     this.#model = model;
-    this.#prefix = prefix;
   }
 
-  /** One round trip: the record script and every index write are sent together. */
+  /**
+   * One round trip: the record, its lookups and its grant-index entry are sent together. A
+   * payload carrying `consumed` marks the record consumed; one without leaves an existing mark
+   * (consumption is one-way).
+   */
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const { redis, indexes, prefix } = this.#shared;
     const ttl = ttlMs(expiresIn);
-    const consumed = payload.consumed ? String(payload.consumed) : '';
-    const writes: Promise<unknown>[] = [
-      this.#redis.mopUpsert(this.#key(id), JSON.stringify(payload), ttl, consumed),
-    ];
+    const setArgs = (key: string, value: string) =>
+      ttl === undefined ? redis.set(key, value) : redis.set(key, value, 'PX', ttl);
+    const writes: Promise<unknown>[] = [setArgs(this.#key(id), JSON.stringify(payload))];
+    if (payload.consumed) writes.push(setArgs(this.#markerKey(id), String(payload.consumed)));
     for (const kind of LOOKUP_KINDS) {
       const value = payload[kind];
-      if (typeof value !== 'string') continue;
-      const key = this.#lookupKey(kind, value);
-      writes.push(ttl ? this.#redis.set(key, id, 'PX', ttl) : this.#redis.set(key, id));
+      if (typeof value === 'string') writes.push(setArgs(this.#lookupKey(kind, value), id));
     }
     if (typeof payload.grantId === 'string') {
-      writes.push(
-        this.#redis.mopIndexAdd(grantKey(this.#prefix, payload.grantId), this.#member(id), ttl),
-      );
+      writes.push(indexes.add(grantKey(prefix, payload.grantId), this.#member(id), ttl));
     }
     // A failed index write fails the upsert, so oidc-provider never hands out a token that a
     // revocation could miss.
     await Promise.all(writes);
   }
 
-  /** One round trip. */
+  /** One round trip (one MGET); a second only for a miss, to read a record written by 0.1. */
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const [payload, consumed] = await this.#redis.hmget(this.#key(id), 'payload', 'consumed');
-    if (!payload) return undefined;
+    const { redis } = this.#shared;
+    const found = await redis.mget(this.#key(id), this.#markerKey(id));
+    let payload = found[0] ?? null;
+    let consumed = found[1] ?? null;
+    if (payload === null) {
+      const legacy = await redis.mopLegacyFind(this.#key(id));
+      if (!legacy?.[0]) return undefined;
+      payload = legacy[0];
+      consumed ??= legacy[1];
+    }
     const record = JSON.parse(payload) as AdapterPayload;
     if (consumed && record.consumed === undefined) record.consumed = Number(consumed);
+    if (typeof record.exp === 'number') this.#rememberExpiry(id, record.exp * 1000);
     return record;
   }
 
@@ -289,14 +362,41 @@ class RedisModelAdapter implements Adapter {
     return this.#findBy('userCode', userCode);
   }
 
-  /** One round trip; atomic, so of concurrent consumes exactly one succeeds. */
+  /**
+   * One round trip; atomic, so of concurrent consumes exactly one succeeds. After a `find` in
+   * this process (as oidc-provider always does first) it is one `SET … NX` of the marker, which
+   * then lives as long as the record plus the clock tolerance; otherwise a script reads the
+   * record's TTL first.
+   */
   async consume(id: string): Promise<void> {
-    if ((await this.#redis.mopConsume(this.#key(id))) === 2) throw new AlreadyConsumedError();
+    const { redis, toleranceMs } = this.#shared;
+    const now = Date.now();
+    const expiry = this.#expiryOfFound.get(id);
+    this.#expiryOfFound.delete(id);
+    const stamp = String(Math.floor(now / 1000));
+    if (expiry !== undefined && expiry > now) {
+      const set = await redis.set(
+        this.#markerKey(id),
+        stamp,
+        'PX',
+        expiry - now + toleranceMs,
+        'NX',
+      );
+      if (set === null) throw new AlreadyConsumedError();
+      return;
+    }
+    const result = await redis.mopConsume(
+      this.#key(id),
+      this.#markerKey(id),
+      stamp,
+      String(toleranceMs),
+    );
+    if (result === 2) throw new AlreadyConsumedError();
   }
 
-  /** Two round trips: the record (returning its payload), then its uid/userCode lookups. */
+  /** Two round trips: the record and its marker (returning its payload), then its lookups. */
   async destroy(id: string): Promise<void> {
-    const deleted = await this.#redis.mopDestroy(this.#key(id));
+    const deleted = await this.#shared.redis.mopDestroy(this.#key(id), this.#markerKey(id));
     if (deleted) await Promise.all(this.#dropLookups(id, deleted));
   }
 
@@ -306,17 +406,18 @@ class RedisModelAdapter implements Adapter {
    * models stay.
    */
   async revokeByGrantId(grantId: string): Promise<void> {
-    const key = grantKey(this.#prefix, grantId);
+    const { redis, prefix } = this.#shared;
+    const key = grantKey(prefix, grantId);
     const memberPrefix = this.#member('');
-    const mine = (await this.#redis.zrange(key, 0, '-1')).filter((m) => m.startsWith(memberPrefix));
+    const mine = (await redis.zrange(key, 0, '-1')).filter((m) => m.startsWith(memberPrefix));
     if (mine.length === 0) return;
     const ids = mine.map((member) => member.slice(memberPrefix.length));
     const deleted = await Promise.all(
-      ids.map((id) => this.#redis.mopDeleteIfGrant(this.#key(id), grantId)),
+      ids.map((id) => redis.mopDeleteIfGrant(this.#key(id), this.#markerKey(id), grantId)),
     );
     // Members go only once their records are gone: a failed revocation can be retried.
     await Promise.all([
-      this.#redis.zrem(key, ...mine),
+      redis.zrem(key, ...mine),
       ...ids.flatMap((id, i) => {
         const payload = deleted[i];
         return payload ? this.#dropLookups(id, payload) : [];
@@ -324,12 +425,22 @@ class RedisModelAdapter implements Adapter {
     ]);
   }
 
+  #rememberExpiry(id: string, expiry: number): void {
+    // Bounded: a find without its consume (most finds) must not grow the map.
+    if (this.#expiryOfFound.size >= 10_000) this.#expiryOfFound.clear();
+    this.#expiryOfFound.set(id, expiry);
+  }
+
   #key(id: string): string {
-    return `${this.#prefix}${this.#model}:{${id}}`;
+    return `${this.#shared.prefix}${this.#model}:{${id}}`;
+  }
+
+  #markerKey(id: string): string {
+    return `${this.#shared.prefix}${this.#model}:consumed:{${id}}`;
   }
 
   #lookupKey(kind: LookupKind, value: string): string {
-    return `${this.#prefix}${this.#model}:${kind}:{${value}}`;
+    return `${this.#shared.prefix}${this.#model}:${kind}:{${value}}`;
   }
 
   #member(id: string): string {
@@ -337,7 +448,7 @@ class RedisModelAdapter implements Adapter {
   }
 
   async #findBy(kind: LookupKind, value: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#redis.get(this.#lookupKey(kind, value));
+    const id = await this.#shared.redis.get(this.#lookupKey(kind, value));
     if (id === null) return undefined;
     const record = await this.find(id);
     // The lookup may outlive its record, or the record may have been rewritten with another
@@ -356,7 +467,7 @@ class RedisModelAdapter implements Adapter {
     return LOOKUP_KINDS.flatMap((kind) => {
       const value = record[kind];
       return typeof value === 'string'
-        ? [this.#redis.mopDeleteIfPointsAt(this.#lookupKey(kind, value), id)]
+        ? [this.#shared.redis.mopDeleteIfPointsAt(this.#lookupKey(kind, value), id)]
         : [];
     });
   }
@@ -367,13 +478,17 @@ const grantKey = (prefix: string, grantId: string) => `${prefix}grant:{${grantId
 /**
  * The production {@link Store}: everything in Redis, shared by any number of server processes.
  *
- * Works on standalone Redis (5 or later), Sentinel and Cluster: every script touches exactly one
- * key, and no command scans the keyspace. Every record written with an `expiresIn` expires in
- * Redis after that long, with all its index entries; `consume` and `takeUse` are atomic Lua
- * scripts. Payloads are stored as the JSON oidc-provider gave, never re-encoded.
+ * Works on standalone Redis 7.0 or later (or Valkey), Sentinel and Cluster: every command and
+ * script touches keys of one hash slot, and no command scans the keyspace. Every record written
+ * with an `expiresIn` expires in Redis after that long, with all its index entries; `consume`
+ * (`SET … NX`), `claim` and `takeUse` are atomic. Payloads are stored as the JSON oidc-provider
+ * gave, never re-encoded.
  *
- * Round trips: `upsert`, `find`, `consume`, `takeUse`, `returnUse`, `addToIndex`, `readIndex`,
- * `deleteIndex` one each; `findByUid`, `findByUserCode`, `destroy` two; `revokeByGrantId` three.
+ * Round trips: `upsert`, `find`, `consume`, `claim`, `takeUse`, `returnUse`, `addToIndex`,
+ * `readIndex`, `deleteIndex` one each; `findByUid`, `findByUserCode`, `destroy` two;
+ * `revokeByGrantId` three. Commands: a find is one MGET, a consume one SET, an upsert one SET per
+ * key plus one script per grant index, shared by every record of that grant written in the same
+ * tick.
  *
  * @example
  * ```ts
@@ -386,6 +501,8 @@ const grantKey = (prefix: string, grantId: string) => `${prefix}grant:{${grantId
 export class RedisStore implements Store {
   readonly #redis: Scripted;
   readonly #prefix: string;
+  readonly #indexes: IndexWriter;
+  readonly #toleranceMs: number;
   readonly #owned: boolean;
   readonly #connectionLog: RedisConnectionLog;
   readonly #adapters = new Map<string, RedisModelAdapter>();
@@ -403,10 +520,17 @@ export class RedisStore implements Store {
    * Uses the client given, or opens a connection to the URL given (without waiting for it: the
    * first commands are queued until it is ready).
    *
-   * @param options - the Redis client or URL, the key prefix and the command timeout.
+   * @param options - the Redis client or URL, the key prefix, the command timeout and the
+   *   clock tolerance.
    */
   constructor(options: RedisStoreOptions) {
-    const { client, keyPrefix = 'mop:', commandTimeoutMs = 2000, logger } = options;
+    const {
+      client,
+      keyPrefix = 'mop:',
+      commandTimeoutMs = 2000,
+      clockToleranceSeconds = 60,
+      logger,
+    } = options;
     this.#owned = typeof client === 'string';
     // Concurrent requests' commands share one write (ioredis auto-pipelining): fewer socket
     // writes per operation under load, the same commands and order.
@@ -418,13 +542,21 @@ export class RedisStore implements Store {
     this.#connectionLog = new RedisConnectionLog(redis, logger);
     this.#redis = defineScripts(redis);
     this.#prefix = keyPrefix;
+    this.#toleranceMs = Math.max(0, clockToleranceSeconds) * 1000;
+    this.#indexes = new IndexWriter(this.#redis, this.#toleranceMs);
   }
 
   /** oidc-provider's adapter for `model`; the same object every time for the same name. */
   adapter(model: string): Adapter {
     let adapter = this.#adapters.get(model);
     if (!adapter) {
-      adapter = new RedisModelAdapter(this.#redis, model, this.#prefix);
+      const shared: Shared = {
+        redis: this.#redis,
+        prefix: this.#prefix,
+        indexes: this.#indexes,
+        toleranceMs: this.#toleranceMs,
+      };
+      adapter = new RedisModelAdapter(shared, model);
       this.#adapters.set(model, adapter);
     }
     return adapter;
@@ -438,7 +570,7 @@ export class RedisStore implements Store {
     const taken = await this.#redis.mopTakeUse(
       this.#useKey(key),
       String(maxUses),
-      ttlMs(ttlSeconds),
+      String(ttlMs(ttlSeconds)),
     );
     return taken === 1;
   }
@@ -448,14 +580,22 @@ export class RedisStore implements Store {
     const raised = await this.#redis.mopRaiseCounter(
       `${this.#prefix}counter:{${key}}`,
       String(value),
-      ttlMs(ttlSeconds),
+      String(ttlMs(ttlSeconds)),
     );
     return raised === 1;
   }
 
-  /** Claims `key` for `claimant` unless someone holds it: one Lua script, atomic. */
-  claim(key: string, claimant: string, ttlSeconds: number): Promise<string> {
-    return this.#redis.mopClaim(this.#claimKey(key), claimant, ttlMs(ttlSeconds));
+  /**
+   * Claims `key` for `claimant` unless someone holds it: one `SET … NX`, atomic; a second command
+   * (GET) only when the name was already held, to say by whom.
+   */
+  async claim(key: string, claimant: string, ttlSeconds: number): Promise<string> {
+    const claimKey = this.#claimKey(key);
+    const ttl = ttlMs(ttlSeconds) ?? NEVER_MS;
+    if ((await this.#redis.set(claimKey, claimant, 'PX', ttl, 'NX')) !== null) return claimant;
+    // Held: by this claimant (claiming again is idempotent) or another. A claim that expired
+    // between the two commands is claimed afresh.
+    return (await this.#redis.get(claimKey)) ?? this.claim(key, claimant, ttlSeconds);
   }
 
   /** Who holds the claim `key`: one GET. */
@@ -473,12 +613,12 @@ export class RedisStore implements Store {
    * are pruned, and the set expires with its longest-lived member.
    */
   async addToIndex(index: string, member: string, ttlSeconds: number | undefined): Promise<void> {
-    await this.#redis.mopIndexAdd(this.#indexKey(index), member, ttlMs(ttlSeconds));
+    await this.#indexes.add(this.#indexKey(index), member, ttlMs(ttlSeconds));
   }
 
   /** The unexpired members of the set `index`; empty when there is none. */
-  async readIndex(index: string): Promise<string[]> {
-    return this.#redis.mopIndexRead(this.#indexKey(index));
+  readIndex(index: string): Promise<string[]> {
+    return this.#indexes.read(this.#indexKey(index));
   }
 
   /** Removes the set `index` and all its members. */

@@ -264,6 +264,18 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
         }
       });
 
+      it('is one-way: rewriting a consumed record without consumed leaves it consumed', async () => {
+        const adapter = store.adapter('AuthorizationCode');
+        const id = uid();
+        await adapter.upsert(id, { jti: id, accountId: 'alice' }, 60);
+        const copy = await adapter.find(id);
+        await adapter.consume(id);
+        // A copy read before the consume, written back: the replay of a stale writer.
+        await adapter.upsert(id, { ...copy, accountId: 'alice' }, 60);
+        assert.ok((await adapter.find(id))?.consumed);
+        await assert.rejects(adapter.consume(id), AlreadyConsumedError);
+      });
+
       it('does not create a record that does not exist', async () => {
         const adapter = store.adapter('AuthorizationCode');
         const id = uid();

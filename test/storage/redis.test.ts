@@ -39,8 +39,14 @@ async function requireRedis(): Promise<void> {
 await requireRedis();
 
 describeStoreContract('RedisStore (standalone)', {
-  // A URL, so the store owns its connection and the contract's close() closes it.
-  create: async () => new RedisStore({ client: REDIS_URL, keyPrefix: `test:${randomUUID()}:` }),
+  // A URL, so the store owns its connection and the contract's close() closes it. One process's
+  // clock agrees with itself: no tolerance, so expiry is exact.
+  create: async () =>
+    new RedisStore({
+      client: REDIS_URL,
+      keyPrefix: `test:${randomUUID()}:`,
+      clockToleranceSeconds: 0,
+    }),
   advanceTime: (_store, seconds) => sleep(seconds * 1000),
 });
 
@@ -72,10 +78,13 @@ describe('RedisStore on Redis', () => {
     return keys.sort();
   }
 
-  /** A store with a fresh prefix on the shared client, and that prefix. */
-  function freshStore(): { s: RedisStore; p: string } {
+  /**
+   * A store with a fresh prefix on the shared client, and that prefix; clocks of one process
+   * agree, so no clock tolerance unless a test gives one.
+   */
+  function freshStore(clockToleranceSeconds = 0): { s: RedisStore; p: string } {
     const p = `test:${randomUUID()}:`;
-    return { s: new RedisStore({ client: redis, keyPrefix: p }), p };
+    return { s: new RedisStore({ client: redis, keyPrefix: p, clockToleranceSeconds }), p };
   }
 
   it('writes exactly the documented, hash-tagged keys, with the documented types', async () => {
@@ -104,10 +113,11 @@ describe('RedisStore on Redis', () => {
         `${p}use:{dcr:t1}`,
       ].sort(),
     );
-    assert.equal(await redis.type(`${p}Session:{${session}}`), 'hash');
-    assert.deepEqual(await redis.hgetall(`${p}Session:{${session}}`), {
-      payload: JSON.stringify({ jti: session, uid: sessionUid, grantId }),
-    });
+    assert.equal(await redis.type(`${p}Session:{${session}}`), 'string');
+    assert.equal(
+      await redis.get(`${p}Session:{${session}}`),
+      JSON.stringify({ jti: session, uid: sessionUid, grantId }),
+    );
     assert.equal(await redis.get(`${p}Session:uid:{${sessionUid}}`), session);
     assert.equal(await redis.get(`${p}DeviceCode:userCode:{${userCode}}`), code);
     assert.deepEqual((await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1')).sort(), [
@@ -118,8 +128,13 @@ describe('RedisStore on Redis', () => {
     assert.equal(await redis.get(`${p}use:{dcr:t1}`), '1');
 
     await s.adapter('DeviceCode').consume(code);
-    const consumed = await redis.hget(`${p}DeviceCode:{${code}}`, 'consumed');
+    const consumed = await redis.get(`${p}DeviceCode:consumed:{${code}}`);
     assert.ok(consumed && Math.abs(Number(consumed) - Date.now() / 1000) < 5, String(consumed));
+    // The record itself is untouched by its consume.
+    assert.equal(
+      await redis.get(`${p}DeviceCode:{${code}}`),
+      JSON.stringify({ jti: code, userCode, grantId }),
+    );
   });
 
   it('gives every key of an expiring record a TTL, and keeps it through consume', async () => {
@@ -139,30 +154,50 @@ describe('RedisStore on Redis', () => {
     await s.addToIndex('client-grants:c1', grantId, 60);
 
     const keys = await keysUnder(p);
-    assert.equal(keys.length, 7);
+    assert.equal(keys.length, 8);
     for (const key of keys) {
       const ttl = await redis.pttl(key);
       assert.ok(ttl > 0 && ttl <= 60_000, `${key} has PTTL ${ttl}`);
     }
     const codeTtl = await redis.pttl(`${p}DeviceCode:{${code}}`);
     assert.ok(codeTtl > 25_000 && codeTtl <= 30_000, `consumed record PTTL ${codeTtl}`);
+    // The consumed marker lives as long as its record.
+    const markerTtl = await redis.pttl(`${p}DeviceCode:consumed:{${code}}`);
+    assert.ok(markerTtl >= codeTtl - 100 && markerTtl <= 30_000, `marker PTTL ${markerTtl}`);
     assert.ok((await redis.pttl(`${p}DeviceCode:userCode:{${userCode}}`)) <= 30_000);
     // The grant index lives as long as its longest-lived member (the Session, 60 s).
     assert.ok((await redis.pttl(`${p}grant:{${grantId}}`)) > 55_000);
   });
 
-  it('never expires a record written without expiresIn, nor its lookup or grant index', async () => {
+  it('keeps a consumed marker past its record by the clock tolerance, also after a find', async () => {
+    const { s, p } = freshStore(5);
+    const tokens = s.adapter('RefreshToken');
+    const [found, unread] = [randomUUID(), randomUUID()];
+    const exp = Math.floor(Date.now() / 1000) + 30;
+    await tokens.upsert(found, { jti: found, exp }, 30);
+    await tokens.upsert(unread, { jti: unread, exp }, 30);
+    assert.ok(await tokens.find(found)); // consume then knows the record's expiry
+    await tokens.consume(found);
+    await tokens.consume(unread); // consume reads the record's TTL itself
+    for (const id of [found, unread]) {
+      const ttl = await redis.pttl(`${p}RefreshToken:consumed:{${id}}`);
+      assert.ok(ttl > 33_000 && ttl <= 35_000, `marker PTTL ${ttl}`);
+    }
+  });
+
+  it('never expires a record written without expiresIn, nor its lookup; its grant index lives a century', async () => {
     const { s, p } = freshStore();
     const [id, sessionUid, grantId] = [randomUUID(), randomUUID(), randomUUID()];
     await s.adapter('Session').upsert(id, { jti: id, uid: sessionUid, grantId });
     assert.equal(await redis.pttl(`${p}Session:{${id}}`), -1);
     assert.equal(await redis.pttl(`${p}Session:uid:{${sessionUid}}`), -1);
-    assert.equal(await redis.pttl(`${p}grant:{${grantId}}`), -1);
+    const century = 99 * 365 * 24 * 3600 * 1000;
+    assert.ok((await redis.pttl(`${p}grant:{${grantId}}`)) > century);
 
-    // A member with a lifetime added later does not give the index one.
+    // A member with a lifetime added later does not shorten the index.
     const token = randomUUID();
     await s.adapter('AccessToken').upsert(token, { jti: token, grantId }, 1);
-    assert.equal(await redis.pttl(`${p}grant:{${grantId}}`), -1);
+    assert.ok((await redis.pttl(`${p}grant:{${grantId}}`)) > century);
     assert.equal(await redis.zscore(`${p}grant:{${grantId}}`, `Session:${id}`), 'inf');
   });
 
@@ -177,6 +212,33 @@ describe('RedisStore on Redis', () => {
     assert.ok((await redis.pttl(`${p}grant:{${grantId}}`)) > 55_000);
     const score = Number(await redis.zscore(`${p}grant:{${grantId}}`, `AccessToken:${id}`));
     assert.ok(score - Date.now() > 55_000, `member expiry ${score}`);
+  });
+
+  it('writes the grant index once for every token of the grant written in the same tick', async () => {
+    const { s, p } = freshStore();
+    const grantId = randomUUID();
+    const [rt, at] = [randomUUID(), randomUUID()];
+    const sent: string[] = [];
+    const monitor = await redis.monitor();
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args.some((a) => a.includes(p))) sent.push(String(args[0]));
+    });
+    try {
+      await Promise.all([
+        s.adapter('RefreshToken').upsert(rt, { jti: rt, grantId }, 60),
+        s.adapter('AccessToken').upsert(at, { jti: at, grantId }, 10),
+      ]);
+      await sleep(100); // MONITOR lines arrive asynchronously
+    } finally {
+      monitor.disconnect();
+    }
+    // Two SETs and one index script (its ZADD carries both members), nothing else.
+    assert.deepEqual(sent.map((c) => c.toLowerCase()).sort(), ['evalsha', 'set', 'set']);
+    assert.deepEqual(
+      (await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1')).sort(),
+      [`AccessToken:${at}`, `RefreshToken:${rt}`].sort(),
+    );
+    assert.ok((await redis.pttl(`${p}grant:{${grantId}}`)) > 55_000);
   });
 
   it('does not let a grant index grow with tokens that expired', async () => {
@@ -199,7 +261,18 @@ describe('RedisStore on Redis', () => {
     assert.equal(await redis.zcard(`${p}index:{idx}`), 1);
   });
 
-  it('keeps empty arrays and nested objects through consume (no JSON re-encoding in Lua)', async () => {
+  it('prunes and hides index members only once the clock tolerance has passed too', async () => {
+    const { s, p } = freshStore(3);
+    await s.addToIndex('idx', 'long', 60);
+    for (let i = 0; i < 3; i += 1) await s.addToIndex('idx', `m${i}`, 1);
+    await sleep(1100);
+    await s.addToIndex('idx', 'last', 60);
+    // Expired by this clock, but within what another process's clock may still call live.
+    assert.equal(await redis.zcard(`${p}index:{idx}`), 5);
+    assert.equal((await s.readIndex('idx')).length, 5);
+  });
+
+  it('keeps empty arrays and nested objects through consume (no JSON re-encoding)', async () => {
     const id = randomUUID();
     const codes = store.adapter('AuthorizationCode');
     const json = '{"amr":[],"claims":{"a":[]}}';
@@ -211,7 +284,7 @@ describe('RedisStore on Redis', () => {
     const { consumed, ...rest } = found;
     assert.deepEqual(rest, payload);
     assert.equal(typeof consumed, 'number');
-    assert.equal(await redis.hget(`${prefix}AuthorizationCode:{${id}}`, 'payload'), json);
+    assert.equal(await redis.get(`${prefix}AuthorizationCode:{${id}}`), json);
     await assert.rejects(codes.consume(id), AlreadyConsumedError);
   });
 
@@ -221,6 +294,33 @@ describe('RedisStore on Redis', () => {
     await tokens.upsert(id, { jti: id, consumed: 1_700_000_000 }, 60);
     assert.equal((await tokens.find(id))?.consumed, 1_700_000_000);
     await assert.rejects(tokens.consume(id), AlreadyConsumedError);
+  });
+
+  it('reads, consumes, destroys and revokes records written by 0.1 (a hash per record)', async () => {
+    const { s, p } = freshStore();
+    const grantId = randomUUID();
+    const [fresh, used, gone] = [randomUUID(), randomUUID(), randomUUID()];
+    const legacy = async (id: string, fields: Record<string, string>) => {
+      await redis.hset(`${p}RefreshToken:{${id}}`, fields);
+      await redis.pexpire(`${p}RefreshToken:{${id}}`, 60_000);
+      await redis.zadd(`${p}grant:{${grantId}}`, Date.now() + 60_000, `RefreshToken:${id}`);
+    };
+    await legacy(fresh, { payload: JSON.stringify({ jti: fresh, grantId }) });
+    await legacy(used, { payload: JSON.stringify({ jti: used, grantId }), consumed: '1700000000' });
+    await legacy(gone, { payload: JSON.stringify({ jti: gone, grantId }) });
+    const tokens = s.adapter('RefreshToken');
+
+    assert.deepEqual(await tokens.find(fresh), { jti: fresh, grantId });
+    assert.equal((await tokens.find(used))?.consumed, 1_700_000_000);
+    await tokens.consume(fresh);
+    assert.ok((await tokens.find(fresh))?.consumed);
+    await assert.rejects(tokens.consume(fresh), AlreadyConsumedError);
+    await assert.rejects(tokens.consume(used), AlreadyConsumedError);
+
+    await tokens.destroy(gone);
+    assert.equal(await redis.exists(`${p}RefreshToken:{${gone}}`), 0);
+    await tokens.revokeByGrantId(grantId);
+    assert.deepEqual(await keysUnder(`${p}RefreshToken`), []);
   });
 
   it('cleans the keys of destroyed and revoked records, leaving other models in the grant index', async () => {
@@ -241,8 +341,12 @@ describe('RedisStore on Redis', () => {
 
     await s.adapter('AccessToken').upsert(at, { jti: at, grantId }, 60);
     await s.adapter('RefreshToken').upsert(rt, { jti: rt, grantId }, 60);
+    await s.adapter('AccessToken').consume(at);
     await s.adapter('AccessToken').revokeByGrantId(grantId);
-    assert.equal(await redis.exists(`${p}AccessToken:{${at}}`), 0);
+    assert.equal(
+      await redis.exists(`${p}AccessToken:{${at}}`, `${p}AccessToken:consumed:{${at}}`),
+      0,
+    );
     assert.equal(await redis.exists(`${p}RefreshToken:{${rt}}`), 1);
     assert.deepEqual(await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1'), [`RefreshToken:${rt}`]);
   });

@@ -156,7 +156,7 @@ describe('a refresh response lost to a Redis write stall does not log the device
     );
     await sleep(1300); // the stall ends and the consume lands, late
     // An opaque refresh token's value is its id.
-    const consumed = await admin.hget(`grace:RefreshToken:{${t0}}`, 'consumed');
+    const consumed = await admin.get(`grace:RefreshToken:consumed:{${t0}}`);
     assert.ok(consumed, 'the first attempt consumed the token after all');
 
     const retried = await refresh(instance, t0);
