@@ -54,6 +54,7 @@ export const DEFAULTS = {
     instances: {
       authMethods: ['client_secret_basic', 'private_key_jwt'],
       unusedTtl: 86400,
+      cacheSize: 10000,
     },
     policies: [],
     templates: [],

@@ -237,6 +237,7 @@ const optionsShape = {
               items: { enum: ['client_secret_basic', 'private_key_jwt'] },
             },
             unusedTtl: { type: 'integer', minimum: 0 },
+            cacheSize: positiveInteger,
           },
         },
         policies: { type: 'array', items: { isFunction: true } },

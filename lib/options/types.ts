@@ -442,6 +442,17 @@ export interface InstanceClientOptions {
    * @default 86400 (a day)
    */
   unusedTtl?: number;
+  /**
+   * How many instance clients each server process keeps loaded (parsed, validated, their keys
+   * imported), most recently used first. A client is still read from the store on every
+   * request and found in this cache by a hash of what was read, so an update, a template change
+   * or a revocation is seen at once; the cache only spares rebuilding an unchanged client.
+   * oidc-provider alone keeps 100, which with more active installs than that rebuilds a client
+   * on almost every request. Each costs a few kilobytes.
+   *
+   * @default 10000
+   */
+  cacheSize?: number;
 }
 
 /**

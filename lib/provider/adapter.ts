@@ -64,8 +64,8 @@ class TemporarilyUnavailable extends errors.OIDCProviderError {
   }
 }
 
-/** The store's errors in oidc-provider's terms. */
-function asProviderError(error: unknown): unknown {
+/** The store's errors in oidc-provider's terms. @internal */
+export function asProviderError(error: unknown): unknown {
   // A lost consume race: the code or refresh token was already used (RFC 6749 §5.2).
   if (error instanceof AlreadyConsumedError)
     return new errors.InvalidGrant('grant request is invalid');
@@ -110,6 +110,7 @@ export function providerAdapterFactory(
   wrap: {
     Client?: (adapter: Adapter) => Adapter;
     RefreshToken?: (adapter: Adapter) => Adapter;
+    AccessToken?: (adapter: Adapter) => Adapter;
   } = {},
 ): AdapterFactory {
   const guardedStore = guardStore(store);
@@ -141,6 +142,7 @@ export function providerAdapterFactory(
       });
     }
     if (model === 'RefreshToken' && wrap.RefreshToken) return wrap.RefreshToken(adapter);
+    if (model === 'AccessToken' && wrap.AccessToken) return wrap.AccessToken(adapter);
     if (model === 'Client') {
       const client = wrap.Client ? wrap.Client(adapter) : adapter;
       return delegateAdapter(client, {

@@ -1,7 +1,9 @@
+import type { Middleware } from 'koa';
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Store } from '../storage/store.js';
 import { AlreadyConsumedError } from '../storage/store.js';
-import { delegateAdapter } from './adapter.js';
+import { asProviderError, delegateAdapter } from './adapter.js';
+import { protocolFailure, serverError } from './bridge.js';
 
 /** What the grace window needs. @internal */
 export interface RefreshGraceSettings {
@@ -28,73 +30,193 @@ const rotatedInThisRequest = (): string | undefined =>
 const successorsOf = (id: string) => `rt-gen:${id}`;
 
 /**
- * The `RefreshToken` adapter with a reuse grace window for rotated refresh tokens (as Okta's
- * grace period, Auth0's reuse interval and Hydra's graceful rotation): a mobile app whose refresh
- * response was lost (a dropped connection, a storage stall after the old token was consumed)
- * retries with the token it still holds and gets a working pair, instead of its whole grant
- * being revoked as a replay (RFC 9700 §4.14.2).
+ * Where a refresh's held-back writes and prefetched token live: on oidc-provider's request
+ * context, so they end with the request. Only for a refresh at the token endpoint.
+ */
+const ROTATION = Symbol('mobile-oidc-provider.rotation');
+
+/** The writes of one rotation, held back to reach the store together. */
+interface HeldRotation {
+  /** Consumes the rotated token (and claims its place among its parent's successors). */
+  consume: () => Promise<void>;
+  /** The successor refresh token, once oidc-provider saved it. */
+  successor?: { write: () => Promise<void>; undo: () => Promise<void> };
+}
+
+interface RefreshState {
+  prefetched?: { id: string; found: Promise<AdapterPayload | undefined | void> };
+  held?: HeldRotation;
+}
+
+type WithRefreshState = { [ROTATION]?: RefreshState };
+
+/** The current request's refresh state, when it is a refresh at the token endpoint. */
+function refreshState(): RefreshState | undefined {
+  const ctx = Provider.ctx;
+  if (ctx?.oidc?.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return;
+  const holder = ctx as unknown as WithRefreshState;
+  holder[ROTATION] ??= {};
+  return holder[ROTATION];
+}
+
+/**
+ * Runs what a rotation held back, together with `alongside` (the new access token's write), in
+ * one round trip. A rotated token that can't be consumed (a parallel request used it first)
+ * fails the whole refresh, and what was just written for it is removed again: nobody holds those
+ * tokens, and nothing half-written stays.
+ */
+async function completeRotation(
+  held: HeldRotation,
+  alongside?: {
+    write: () => Promise<void>;
+    undo: () => Promise<void>;
+  },
+): Promise<void> {
+  const writes = [held.successor, alongside].filter((w) => w !== undefined);
+  const [consumed, ...written] = await Promise.allSettled([
+    held.consume(),
+    ...writes.map((w) => w.write()),
+  ]);
+  if (consumed?.status === 'rejected') {
+    await Promise.allSettled(writes.map((w) => w.undo()));
+    throw consumed.reason;
+  }
+  const failed = written.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * What makes a refresh with rotation cheap on the store, and its reuse grace window:
  *
- * - Within `graceSeconds` of its rotation, a consumed token is handed to oidc-provider as not
+ * - **Prefetch**: a refresh's client authentication loads the client; the refresh token named in
+ *   the same request is read together with it, in one round trip.
+ * - **Held-back writes**: consuming the rotated token and saving its successor are held until
+ *   the new access token is saved, and all three go to the store together (one round trip, and
+ *   one grant-index write on Redis). The consume still decides: if it fails, the refresh fails
+ *   and what was written for it is removed. A refresh whose access token is not stored (a JWT)
+ *   completes them in {@link RefreshRotation.middleware} before its response is sent; one that
+ *   fails before that writes nothing at all, and its refresh token stays usable.
+ * - **Grace window** (as Okta's grace period, Auth0's reuse interval and Hydra's graceful
+ *   rotation): a mobile app whose refresh response was lost (a dropped connection, a storage
+ *   stall after the old token was consumed) retries with the token it still holds and gets a
+ *   working pair, instead of its whole grant being revoked as a replay (RFC 9700 §4.14.2).
+ *   Within `graceSeconds` of its rotation, a consumed token is handed to oidc-provider as not
  *   consumed, unless one of its successors was already used: then it is a replay, and
- *   oidc-provider revokes the grant as usual. After the window, reuse revokes too.
- * - At most one successor chain stays alive: the first successor of a token to be used claims
- *   its place (atomically, across processes); any other successor of that token is destroyed
- *   when presented (`invalid_grant`).
- *
- * oidc-provider has no hook between finding a refresh token and refusing a consumed one, so the
- * window lives in the adapter: `find`, `consume` and `upsert` are the only calls that see it.
+ *   oidc-provider revokes the grant as usual. At most one successor chain stays alive: the first
+ *   successor of a token to be used claims its place (atomically, across processes); any other
+ *   successor of that token is destroyed when presented (`invalid_grant`). oidc-provider has no
+ *   hook between finding a refresh token and refusing a consumed one, so the window lives in the
+ *   adapter.
  *
  * @internal
  */
-export function refreshTokenGrace(
-  adapter: Adapter,
-  store: Store,
-  settings: RefreshGraceSettings,
-): Adapter {
-  if (settings.graceSeconds <= 0) return adapter;
-  const now = () => Math.floor((settings.now ?? Date.now)() / 1000);
-  // find() and consume() of one refresh run back to back; consume() only gets the id.
-  const recentlyFound = new Map<string, AdapterPayload>();
-  const remember = (id: string, payload: AdapterPayload) => {
-    if (recentlyFound.size > 10_000) recentlyFound.clear();
-    recentlyFound.set(id, payload);
-  };
+export class RefreshRotation {
+  readonly #store: Store;
+  readonly #settings: RefreshGraceSettings;
 
-  const claimTtl = (payload: AdapterPayload) => {
-    const exp = typeof payload.exp === 'number' ? payload.exp - now() : settings.refreshTokenTtl;
-    return Math.max(settings.graceSeconds, Math.min(exp, settings.refreshTokenTtl));
-  };
-
-  /** Claims, for token `id`, its place among its parent's successors: `true` when it is theirs. */
-  async function claim(id: string, payload: AdapterPayload | undefined): Promise<boolean> {
-    const parent = payload?.[ROTATED_FROM];
-    // A chain's first token (from a code exchange) has no siblings.
-    if (!payload || typeof parent !== 'string') return true;
-    return (await store.claim(successorsOf(parent), id, claimTtl(payload))) === id;
+  constructor(store: Store, settings: RefreshGraceSettings) {
+    this.#store = store;
+    this.#settings = settings;
   }
 
-  /** Whether consumed token `id` may still be used: within the window, no successor used yet. */
-  async function retryAllowed(id: string, payload: AdapterPayload): Promise<boolean> {
-    const consumedAt = typeof payload.consumed === 'number' ? payload.consumed : undefined;
-    if (consumedAt === undefined || now() - consumedAt > settings.graceSeconds) return false;
-    return (await store.claimHolder(successorsOf(id))) === undefined;
+  /** The `Client` adapter: reading a client for a refresh reads its refresh token alongside. */
+  client(adapter: Adapter): Adapter {
+    const refreshTokens = this.#store.adapter('RefreshToken');
+    return delegateAdapter(adapter, {
+      find(id) {
+        const state = refreshState();
+        const token = Provider.ctx?.oidc?.params?.refresh_token;
+        if (state && !state.prefetched && typeof token === 'string' && token.length > 0) {
+          const found = refreshTokens.find(token);
+          // Awaited by the refresh token's own find; a failure surfaces there, not here.
+          found.catch(() => {});
+          state.prefetched = { id: token, found };
+        }
+        return adapter.find(id);
+      },
+    });
   }
 
-  return delegateAdapter(adapter, {
-    async find(id) {
-      const payload = await adapter.find(id);
-      if (!payload) return payload;
-      remember(id, payload);
-      if (!payload.consumed || !(await retryAllowed(id, payload))) return payload;
-      const { consumed: _consumed, ...retry } = payload;
-      return retry;
-    },
-    async consume(id) {
-      const payload = recentlyFound.get(id) ?? (await adapter.find(id)) ?? undefined;
-      recentlyFound.delete(id);
-      // The claim is sent with the consume, not after it, so the window adds no round trip.
-      // Claiming for a token whose consume then fails is harmless: a claim by the same token
-      // is idempotent, and a token that cannot be consumed issues no successor.
+  /** The `AccessToken` adapter: a refresh's new access token is saved with its rotation. */
+  accessToken(adapter: Adapter): Adapter {
+    return delegateAdapter(adapter, {
+      async upsert(id, payload, expiresIn) {
+        const state = refreshState();
+        const held = state?.held;
+        if (!held) return adapter.upsert(id, payload, expiresIn);
+        state.held = undefined;
+        await completeRotation(held, {
+          write: () => adapter.upsert(id, payload, expiresIn),
+          undo: () => adapter.destroy(id),
+        });
+      },
+    });
+  }
+
+  /**
+   * Provider middleware: completes a rotation still held back when the token endpoint has
+   * answered (its access token was not stored), before the answer is sent; if that fails, the
+   * answer becomes the error. A refresh that failed drops what it held: nothing was issued.
+   */
+  middleware(): Middleware {
+    return async function completeHeldRotation(ctx, next) {
+      try {
+        await next();
+      } finally {
+        const holder = ctx as unknown as WithRefreshState;
+        const held = holder[ROTATION]?.held;
+        if (holder[ROTATION]) holder[ROTATION].held = undefined;
+        if (held && ctx.status === 200) {
+          try {
+            await completeRotation(held);
+          } catch (error) {
+            const failure = protocolFailure(asProviderError(error)) ?? serverError();
+            ctx.set('Cache-Control', 'no-store');
+            ({ status: ctx.status, body: ctx.body } = failure);
+          }
+        }
+      }
+    };
+  }
+
+  /** The `RefreshToken` adapter (see the class). */
+  refreshToken(adapter: Adapter): Adapter {
+    const store = this.#store;
+    const settings = this.#settings;
+    const graceOn = settings.graceSeconds > 0;
+    const now = () => Math.floor((settings.now ?? Date.now)() / 1000);
+    // find() and consume() of one refresh run back to back; consume() only gets the id.
+    const recentlyFound = new Map<string, AdapterPayload>();
+    const remember = (id: string, payload: AdapterPayload) => {
+      if (recentlyFound.size > 10_000) recentlyFound.clear();
+      recentlyFound.set(id, payload);
+    };
+
+    const claimTtl = (payload: AdapterPayload) => {
+      const exp = typeof payload.exp === 'number' ? payload.exp - now() : settings.refreshTokenTtl;
+      return Math.max(settings.graceSeconds, Math.min(exp, settings.refreshTokenTtl));
+    };
+
+    /** Claims, for token `id`, its place among its parent's successors: `true` when it is theirs. */
+    async function claim(id: string, payload: AdapterPayload | undefined): Promise<boolean> {
+      const parent = payload?.[ROTATED_FROM];
+      // A chain's first token (from a code exchange) has no siblings; without a window, no
+      // token has more than one successor.
+      if (!graceOn || !payload || typeof parent !== 'string') return true;
+      return (await store.claim(successorsOf(parent), id, claimTtl(payload))) === id;
+    }
+
+    /** Whether consumed token `id` may still be used: within the window, no successor used yet. */
+    async function retryAllowed(id: string, payload: AdapterPayload): Promise<boolean> {
+      const consumedAt = typeof payload.consumed === 'number' ? payload.consumed : undefined;
+      if (!graceOn || consumedAt === undefined || now() - consumedAt > settings.graceSeconds) {
+        return false;
+      }
+      return (await store.claimHolder(successorsOf(id))) === undefined;
+    }
+
+    /** Consumes token `id` and claims its place, in one round trip. */
+    async function consume(id: string, payload: AdapterPayload | undefined): Promise<void> {
       const [consumed, claimed] = await Promise.allSettled([
         adapter.consume(id),
         claim(id, payload),
@@ -114,12 +236,50 @@ export function refreshTokenGrace(
         refused.error_description = 'another refresh token from the same retried rotation was used';
         throw refused;
       }
-    },
-    async upsert(id, payload, expiresIn) {
-      const rotatedFrom = rotatedInThisRequest();
-      const linked =
-        rotatedFrom && rotatedFrom !== id ? { ...payload, [ROTATED_FROM]: rotatedFrom } : payload;
-      await adapter.upsert(id, linked, expiresIn);
-    },
-  });
+    }
+
+    return delegateAdapter(adapter, {
+      async find(id) {
+        const state = refreshState();
+        const prefetched = state?.prefetched;
+        let payload: AdapterPayload | undefined | void;
+        if (state && prefetched?.id === id) {
+          state.prefetched = undefined;
+          payload = await prefetched.found;
+        } else {
+          payload = await adapter.find(id);
+        }
+        if (!payload) return payload;
+        remember(id, payload);
+        if (!payload.consumed || !(await retryAllowed(id, payload))) return payload;
+        const { consumed: _consumed, ...retry } = payload;
+        return retry;
+      },
+      async consume(id) {
+        const payload = recentlyFound.get(id) ?? (await adapter.find(id)) ?? undefined;
+        recentlyFound.delete(id);
+        const state = refreshState();
+        if (state && !state.held) {
+          // Held until the successor and the new access token are saved (see the class).
+          state.held = { consume: () => consume(id, payload) };
+          return;
+        }
+        await consume(id, payload);
+      },
+      async upsert(id, payload, expiresIn) {
+        const rotatedFrom = rotatedInThisRequest();
+        const linked =
+          rotatedFrom && rotatedFrom !== id ? { ...payload, [ROTATED_FROM]: rotatedFrom } : payload;
+        const held = refreshState()?.held;
+        if (held && !held.successor && rotatedFrom && rotatedFrom !== id) {
+          held.successor = {
+            write: () => adapter.upsert(id, linked, expiresIn),
+            undo: () => adapter.destroy(id),
+          };
+          return;
+        }
+        await adapter.upsert(id, linked, expiresIn);
+      },
+    });
+  }
 }

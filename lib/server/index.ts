@@ -26,6 +26,7 @@ import { resolveOptions } from '../options/validate.js';
 import { providerAdapterFactory } from '../provider/adapter.js';
 import { appAttestAssertionCheck } from '../provider/app-attest-assertions.js';
 import { providerBridge } from '../provider/bridge.js';
+import { sizeClientCache } from '../provider/client-cache.js';
 import { refuseNonStringAlgorithms } from '../provider/client-metadata-guard.js';
 import {
   buildProviderConfiguration,
@@ -40,7 +41,7 @@ import {
   jsonErrors,
   keepInstanceRecordsPrivate,
 } from '../provider/middleware.js';
-import { refreshTokenGrace } from '../provider/refresh-rotation.js';
+import { RefreshRotation } from '../provider/refresh-rotation.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
@@ -176,17 +177,20 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     activityTtl: o.ttl.grant,
     emit: (event, payload) => events.emit(event, payload),
   });
+  const rotation = new RefreshRotation(guarded, {
+    graceSeconds: o.ttl.refreshTokenReuseGrace,
+    refreshTokenTtl: o.ttl.refreshToken,
+  });
   const adapters = providerAdapterFactory(
     store,
     new Set(staticClients(o).map((c) => c.client_id)),
     {
       Client: (stored) =>
-        instanceClientAdapter(stored, guarded, templates, o.assurance.minimumLevels),
-      RefreshToken: (stored) =>
-        refreshTokenGrace(stored, guarded, {
-          graceSeconds: o.ttl.refreshTokenReuseGrace,
-          refreshTokenTtl: o.ttl.refreshToken,
-        }),
+        rotation.client(
+          instanceClientAdapter(stored, guarded, templates, o.assurance.minimumLevels),
+        ),
+      RefreshToken: (stored) => rotation.refreshToken(stored),
+      AccessToken: (stored) => rotation.accessToken(stored),
     },
   );
   const challenges = new AttestationChallenges(guarded, o.attestation.challenge.ttl);
@@ -258,6 +262,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   });
   const provider = new Provider(o.issuer, configuration);
   refuseNonStringAlgorithms(provider);
+  sizeClientCache(provider, o.registration.instances.cacheSize);
   provider.proxy = o.proxy;
   const bridge = providerBridge(provider);
   wireDeviceEvents(provider, devices, (event, payload) => emit(event, payload));
@@ -265,6 +270,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
 
   provider.use(requestIds.middleware());
   provider.use(jsonErrors(provider));
+  provider.use(rotation.middleware());
   provider.use(keepInstanceRecordsPrivate(provider));
   if (attestationOn) {
     provider.use(

@@ -99,6 +99,7 @@ describe('resolveOptions: defaults', () => {
       allowedScopes: DEFAULT_SCOPES,
       authMethods: ['client_secret_basic', 'private_key_jwt'],
       unusedTtl: 86400,
+      cacheSize: 10000,
     });
     assert.deepEqual(o.registration.policies, []);
     assert.deepEqual(o.introspection, { resourceServers: [] });
