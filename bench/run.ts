@@ -1,366 +1,264 @@
-// `npm run bench`: throughput and latency of the hot operations on the in-memory store and on
-// Redis, side by side in one process, as ratios (never as pass/fail wall-clock numbers), plus
-// Redis round trips per operation from `INFO commandstats` deltas. Writes bench/RESULTS.md.
-import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { performance } from 'node:perf_hooks';
+// `npm run bench`: the server's throughput and cost per operation, measured from outside. Three
+// targets run as processes of their own: bare oidc-provider configured as the library configures
+// it (bench/bare.ts), the library on its in-memory store, and the library on Redis. A separate
+// load generator (bench/load.ts) sends the traffic; single-use tokens are minted in the servers
+// beforehand (bench/control.ts), so only the operation itself is timed. Rounds interleave the
+// targets in a rotating order; ratios are taken round by round. Writes bench/RESULTS.md.
+//   BENCH_ROUNDS (3), BENCH_REQUESTS (per row and round), BENCH_INSTALLS (10000), REDIS_URL
+//   BENCH_SMOKE=1: one round of 100 requests, 200 installs, no checks or verifiers, the report
+//   written to BENCH_RESULTS only.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type { Store } from 'mobile-oidc-provider';
+import { generateKeys } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
-import * as oidc from 'openid-client';
-import { APP_SOFTWARE_ID, FALLBACK_SOFTWARE_ID } from '../examples/server/app.js';
-import { DEVELOPMENT_FALLBACK_SECRET, FALLBACK_CLIENT_ID } from '../examples/server/fallback.js';
-import {
-  APP_REDIRECT_URI,
-  registrationClient,
-  resourceServer,
-  startExample,
-} from '../test/helpers/example.js';
-import {
-  type CodeForInstance,
-  codeForInstance,
-  obtainDcrToken,
-  registerInstance,
-  SignInBrowser,
-} from '../test/helpers/sign-in.js';
-import {
-  createDeviceKey,
-  createTestCa,
-  evidenceFor,
-  TEST_FORMAT,
-  testCaVerifier,
-} from '../test/helpers/test-attestation.js';
 import { type CheckCost, type Ratio, refreshGraceCost, signInThrottleCost } from './checks.js';
+import {
+  MANY_INSTALLS,
+  OPERATIONS,
+  type Operation,
+  prepare,
+  TARGETS,
+  type Target,
+  type TargetName,
+} from './operations.js';
+import { LoadGenerator, ServerProcess } from './processes.js';
+import type { ServerStats } from './protocol.js';
+import { mainTable, manyInstallsTable, type Row, type Sample, table } from './report.js';
 import { benchVerifiers } from './verifiers.js';
 
-const ATTESTED_SOFTWARE_ID = 'io.example.attested';
+const env = process.env;
+const SMOKE = env.BENCH_SMOKE === '1';
+const ROUNDS = SMOKE ? 1 : Number(env.BENCH_ROUNDS ?? 3);
+const REQUESTS = SMOKE ? 100 : Number(env.BENCH_REQUESTS ?? 2000);
+const INSTALLS = SMOKE ? 200 : Number(env.BENCH_INSTALLS ?? 10_000);
+const CONNECTIONS = 16;
+/** Requests per target and row before the first round: JIT, caches, Redis script loading. */
+const WARM_UP = Math.min(200, REQUESTS);
+/** Operations sent one at a time to count Redis round trips. */
+const ROUND_TRIP_OPS = SMOKE ? 20 : 50;
+const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RESULTS_PATH =
+  env.BENCH_RESULTS ?? (SMOKE ? undefined : new URL('./RESULTS.md', import.meta.url));
+// The hostile-traffic checks and verifiers, as before (in process).
+const CHECK_OPS = Number(env.BENCH_OPS ?? 400);
+const CHECK_CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 8);
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const OPS = Number(process.env.BENCH_OPS ?? 400);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-
-interface Measurement {
-  opsPerSecond: number;
-  p50: number;
-  p99: number;
-  redisCalls?: number;
-  /** Commands Redis executed per operation, those inside Lua scripts included. */
-  redisExecuted?: number;
-}
-
-/** Runs `count` operations, `CONCURRENCY` at a time, and measures each. */
-async function measure(
-  count: number,
-  operation: (i: number, worker: number) => Promise<unknown>,
-): Promise<Measurement> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, worker) => {
-      while (next < count) {
-        const i = next++;
-        const t = performance.now();
-        await operation(i, worker);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { opsPerSecond: count / elapsed, p50: at(0.5), p99: at(0.99) };
-}
-
-async function settle(count: () => number): Promise<number> {
-  let last = -1;
-  while (count() !== last) {
-    last = count();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+/** Redis's own counters: commands executed (INFO itself left out) and CPU. */
+async function redisCounters(redis: Redis): Promise<{ commands: number; cpuUs: number }> {
+  const [commandstats, cpu] = await Promise.all([redis.info('commandstats'), redis.info('cpu')]);
+  let commands = 0;
+  for (const [, name, calls] of commandstats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (name !== 'info') commands += Number(calls);
   }
-  return last;
+  const seconds = (field: string) =>
+    Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? 0);
+  return { commands, cpuUs: (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1e6 };
+}
+
+/** Deletes every key under `prefix`, and nothing else. */
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }
 
 /**
- * Counts the commands clients send to Redis — network round trips at most, since pipelined
- * commands share one — through MONITOR, leaving out the commands Lua scripts run inside Redis;
- * and, from INFO commandstats, every command Redis executed, those inside scripts included.
+ * One run of `op` on `target` with `load`: its throughput and what the server (and Redis, read
+ * through `redis`) spent on it; `writes` are the server's Redis socket writes during the run.
  */
-async function roundTripCounter(url: string) {
-  const client = new Redis(url);
-  const monitor = await client.monitor();
-  let sent = 0;
-  monitor.on('monitor', (_time: string, _args: string[], source: string) => {
-    if (source !== 'lua') sent += 1;
-  });
-  /** Commands Redis has executed so far (INFO commandstats), not counting INFO itself. */
-  const executed = async () => {
-    let calls = 0;
-    for (const line of (await client.info('commandstats')).split('\n')) {
-      const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-      if (match && match[1] !== 'info') calls += Number(match[2]);
-    }
-    return calls;
-  };
-  return {
-    count: () => sent,
-    executed,
-    close: () => {
-      monitor.disconnect();
-      client.disconnect();
-    },
-  };
-}
-
-async function benchStore(
-  makeStore: () => Promise<Store | undefined>,
-  redis?: Awaited<ReturnType<typeof roundTripCounter>>,
-) {
-  const store = await makeStore();
-  const ca = await createTestCa();
-  const server = await startExample((o) => ({
-    ...o,
-    ...(store ? { store } : {}),
-    // One DCR token registers every client of the registration benchmark.
-    registration: {
-      ...o.registration,
-      dcrToken: { maxUses: 1_000_000, ttl: 3600 },
-      templates: [
-        ...(o.registration?.templates ?? []),
-        {
-          software_id: ATTESTED_SOFTWARE_ID,
-          client: {
-            redirect_uris: [APP_REDIRECT_URI],
-            token_endpoint_auth_method: 'private_key_jwt',
-          },
-          instanceFields: ['jwks'],
-          attestation: { formats: [TEST_FORMAT] },
-        },
-      ],
-    },
-    attestation: {
-      verifiers: { [TEST_FORMAT]: testCaVerifier(ca.root) },
-      challenge: { rateLimit: { points: 1_000_000, duration: 60 } },
-    },
-  }));
-  const results: Record<string, Measurement> = {};
-  const counted = async (
-    name: string,
-    count: number,
-    op: (i: number, worker: number) => Promise<unknown>,
-  ) => {
-    const before = redis?.count() ?? 0;
-    const executedBefore = (await redis?.executed()) ?? 0;
-    const m = await measure(count, op);
-    // MONITOR lines arrive asynchronously; give the last ones a moment.
-    if (redis) {
-      m.redisCalls = ((await settle(redis.count)) - before) / count;
-      m.redisExecuted = ((await redis.executed()) - executedBefore) / count;
-    }
-    results[name] = m;
-  };
-  try {
-    const browser = new SignInBrowser();
-    const reg = await registrationClient(server.issuer);
-    const { tokens: dcr } = await obtainDcrToken(reg, browser);
-    const instance = await registerInstance(server.issuer, dcr.access_token);
-    const api = await resourceServer(server.issuer);
-
-    await counted('templatized registration (software_id)', OPS, () =>
-      fetch(new URL('/reg', server.issuer), {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${dcr.access_token}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ software_id: APP_SOFTWARE_ID, software_version: '1.0.0' }),
-      }).then((r) => {
-        if (r.status !== 201) throw new Error(`templatized registration ${r.status}`);
-      }),
-    );
-
-    const fallback = await oidc.discovery(
-      new URL(server.issuer),
-      FALLBACK_CLIENT_ID,
-      undefined,
-      oidc.ClientSecretBasic(DEVELOPMENT_FALLBACK_SECRET),
-      { execute: [oidc.allowInsecureRequests] },
-    );
-    const fallbackToken = (await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' }))
-      .access_token;
-    await counted('templatized registration, fallback client', OPS, () =>
-      fetch(new URL('/reg', server.issuer), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${fallbackToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ software_id: FALLBACK_SOFTWARE_ID }),
-      }).then((r) => {
-        if (r.status !== 201) throw new Error(`fallback registration ${r.status}`);
-      }),
-    );
-
-    // Challenges and evidence are made outside the timed part; the row prices the server's
-    // challenge consumption, verifier (X.509 chain and extension) and key binding.
-    const attested: string[] = [];
-    for (let i = 0; i < OPS; i += 1) {
-      const device = await createDeviceKey();
-      const res = await fetch(new URL('/attestation/challenge', server.issuer), { method: 'POST' });
-      const { attestation_challenge: challenge } = (await res.json()) as {
-        attestation_challenge: string;
-      };
-      const evidence = await evidenceFor(ca, challenge, device);
-      attested.push(
-        JSON.stringify({
-          software_id: ATTESTED_SOFTWARE_ID,
-          jwks: { keys: [device.jwk] },
-          attestation: { format: TEST_FORMAT, challenge, evidence },
-        }),
-      );
-    }
-    await counted('templatized registration, attestation evidence', OPS, (i) =>
-      fetch(new URL('/reg', server.issuer), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: attested[i] as string,
-      }).then((r) => {
-        if (r.status !== 201) throw new Error(`attested registration ${r.status}`);
-      }),
-    );
-
-    await counted('DCR-token registration', OPS, () =>
-      fetch(new URL('/reg', server.issuer), {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${dcr.access_token}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ redirect_uris: [APP_REDIRECT_URI] }),
-      }).then((r) => {
-        if (r.status !== 201) throw new Error(`registration ${r.status}`);
-      }),
-    );
-
-    // Codes are prepared (SSO sign-ins) outside the timed part; only the exchange is timed.
-    const codes: CodeForInstance[] = [];
-    for (let i = 0; i < OPS; i += 1) codes.push(await codeForInstance(browser, instance));
-    const refreshTokens: string[] = [];
-    let accessToken = '';
-    await counted('authorization-code exchange', OPS, async (i) => {
-      const code = codes[i];
-      if (!code) throw new Error('no code');
-      const tokens = await oidc.authorizationCodeGrant(instance, code.callback, code.checks);
-      refreshTokens[i] = tokens.refresh_token as string;
-      accessToken = tokens.access_token;
-    });
-
-    // Each worker refreshes its own chain: every refresh consumes the previous token.
-    const chains = refreshTokens.slice(0, CONCURRENCY);
-    await counted('refresh with rotation', OPS, async (_i, worker) => {
-      const refreshed = await oidc.refreshTokenGrant(instance, chains[worker] as string);
-      chains[worker] = refreshed.refresh_token as string;
-    });
-
-    // The same refresh on an instance registered from a template: its client is merged with
-    // the template on every load, which this row prices against the row above.
-    const templated = await oidc.dynamicClientRegistration(
-      new URL(server.issuer),
-      { software_id: APP_SOFTWARE_ID, software_version: '1.0.0' },
-      oidc.ClientSecretBasic(),
-      { execute: [oidc.allowInsecureRequests], initialAccessToken: dcr.access_token },
-    );
-    const templatedChains: string[] = [];
-    for (let w = 0; w < CONCURRENCY; w += 1) {
-      const code = await codeForInstance(browser, templated);
-      const tokens = await oidc.authorizationCodeGrant(templated, code.callback, code.checks);
-      templatedChains[w] = tokens.refresh_token as string;
-    }
-    await counted('refresh with rotation, templatized instance', OPS, async (_i, worker) => {
-      const refreshed = await oidc.refreshTokenGrant(templated, templatedChains[worker] as string);
-      templatedChains[worker] = refreshed.refresh_token as string;
-    });
-
-    await counted('introspection', OPS, async () => {
-      const answer = await oidc.tokenIntrospection(api, accessToken);
-      if (!answer.active) throw new Error('inactive');
-    });
-  } finally {
-    await server.close();
-    await store?.close();
-  }
-  return results;
-}
-
-const warn = console.warn;
-console.warn = () => {};
-const redis = await roundTripCounter(REDIS_URL);
-try {
-  const memory = await benchStore(async () => undefined);
-  const onRedis = await benchStore(
-    async () => new RedisStore({ client: REDIS_URL, keyPrefix: `bench:${Date.now()}:` }),
-    redis,
+async function measure(
+  tools: { load: LoadGenerator; redis: Redis },
+  op: Operation,
+  target: Target,
+  amount: number,
+  connections: number,
+): Promise<{ sample: Sample; writes: number }> {
+  const job = await op.job(target, amount, connections);
+  const onRedis = target.name === 'library-redis';
+  const before = await target.server.stats();
+  const redisBefore = onRedis ? await redisCounters(tools.redis) : undefined;
+  const result = await tools.load.run(job);
+  const redisAfter = onRedis ? await redisCounters(tools.redis) : undefined;
+  const after = await target.server.stats();
+  console.error(
+    `  ${op.name} on ${target.name}: ${Math.round(result.opsPerSecond)} ops/s, p50 ${result.p50} ms, p99 ${result.p99} ms`,
   );
-  const fmt = (n: number, digits = 1) => n.toFixed(digits);
-  const rows = Object.keys(memory).map((name) => {
-    const a = memory[name] as Measurement;
-    const b = onRedis[name] as Measurement;
-    return `| ${name} | ${fmt(a.opsPerSecond, 0)} | ${fmt(a.p50)} / ${fmt(a.p99)} | ${fmt(b.opsPerSecond, 0)} | ${fmt(b.p50)} / ${fmt(b.p99)} | ${fmt(b.opsPerSecond / a.opsPerSecond, 2)} | ${fmt(b.redisCalls ?? 0)} | ${fmt(b.redisExecuted ?? 0)} |`;
-  });
-  const table = [
-    '| operation | memory ops/s | memory p50 / p99 ms | Redis ops/s | Redis p50 / p99 ms | Redis ÷ memory | Redis commands sent per op | Redis commands executed per op (scripts included) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows,
-  ].join('\n');
-  // The price of live templates: the template merge on every client load.
-  const templateCost = (results: Record<string, Measurement>) =>
-    fmt(
-      (results['refresh with rotation, templatized instance'] as Measurement).opsPerSecond /
-        (results['refresh with rotation'] as Measurement).opsPerSecond,
-      2,
+  if (result.failures > 0) {
+    throw new Error(
+      `${op.name} on ${target.name}: ${result.failures} of ${amount} requests failed; the first: ${result.firstFailure}`,
     );
-  const attestationCost = (results: Record<string, Measurement>) =>
-    fmt(
-      (results['templatized registration, attestation evidence'] as Measurement).opsPerSecond /
-        (results['templatized registration (software_id)'] as Measurement).opsPerSecond,
-      2,
-    );
-  const attestationLine = `Registration throughput with attestation evidence ÷ with a user's DCR token: ${attestationCost(memory)} in memory, ${attestationCost(onRedis)} on Redis.`;
-  const templateLine = `Refresh throughput of a templatized instance ÷ a full-metadata instance: ${templateCost(memory)} in memory, ${templateCost(onRedis)} on Redis.`;
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis at ${REDIS_URL.replace(/\/\/.*@/, '//')}`;
-  const verifierRows = await benchVerifiers(OPS);
-  const verifierTable = [
-    '| verification (in process, one at a time) | ops/s | cost in baseline verifications |',
-    '| --- | ---: | ---: |',
-    ...verifierRows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-  const grace = {
-    memory: await refreshGraceCost(async () => undefined, OPS / 4, CONCURRENCY),
-    redis: await refreshGraceCost(
-      async () => new RedisStore({ client: REDIS_URL, keyPrefix: `bench-grace:${Date.now()}:` }),
-      OPS / 4,
-      CONCURRENCY,
-    ),
+  }
+  op.after?.(target, result);
+  const cpuUs = (stats: ServerStats) => stats.cpuUserUs + stats.cpuSystemUs;
+  const sample: Sample = {
+    opsPerSecond: result.opsPerSecond,
+    cpuUsPerOp: (cpuUs(after) - cpuUs(before)) / amount,
   };
-  const throttle = {
-    memory: await signInThrottleCost(async () => undefined, OPS / 8, CONCURRENCY),
-    redis: await signInThrottleCost(
-      async () => new RedisStore({ client: REDIS_URL, keyPrefix: `bench-throttle:${Date.now()}:` }),
-      OPS / 8,
-      CONCURRENCY,
-    ),
-  };
-  const range = (r: Ratio) => `${fmt(r.median, 2)} (${fmt(r.min, 2)}–${fmt(r.max, 2)})`;
-  const checkRow = (name: string, c: { memory: CheckCost; redis: CheckCost }) =>
-    `| ${name} | ${range(c.memory.cost)} | ${range(c.memory.noise)} | ${range(c.redis.cost)} | ${range(c.redis.noise)} |`;
-  const checksTable = [
-    '| check | on ÷ off, memory | noise floor, memory | on ÷ off, Redis | noise floor, Redis |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    checkRow('refresh with rotation: reuse grace window (30 s)', grace),
-    checkRow('sign-in (authorization request, login page, password): throttling', throttle),
-  ].join('\n');
-  const report = `# Benchmark results\n\n${OPS} operations per row, ${CONCURRENCY} at a time, over real HTTP on loopback; both stores measured in the same run. Commands sent (round trips at most) are counted with MONITOR, which itself slows Redis, so the ratios are conservative; commands executed come from INFO commandstats and include those Lua scripts run.\nMachine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\`.\n\n${table}\n\n${templateLine}\n${attestationLine}\n\n## Hostile-traffic checks\n\nThroughput with the check on ÷ off: three servers on one store (check on, check off, and a second with it off as the noise floor: what "no difference" reads on this machine), ${OPS / 4} refreshes or ${OPS / 8} sign-ins per round, the order of the three rotating each round: median (range of 8 rounds). A cost is measurable only where on ÷ off falls outside the noise floor's range.\n\n${checksTable}\n\n## Built-in verifiers\n\n${verifierTable}\n`;
-  console.log(report);
-  writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
-} finally {
-  console.warn = warn;
-  redis.close();
+  if (redisBefore && redisAfter) {
+    sample.redisCommandsPerOp = (redisAfter.commands - redisBefore.commands) / amount;
+    sample.redisCpuUsPerOp = (redisAfter.cpuUs - redisBefore.cpuUs) / amount;
+  }
+  return { sample, writes: (after.redisWrites ?? 0) - (before.redisWrites ?? 0) };
 }
+
+/** Starts and prepares the targets, warms them up, and measures every row over the rounds. */
+async function main(
+  redis: Redis,
+  keysFile: string,
+  prefix: string,
+  children: Set<{ stop(): Promise<void> }>,
+) {
+  const track = <T extends { stop(): Promise<void> }>(child: T) => {
+    children.add(child);
+    return child;
+  };
+  const load = track(LoadGenerator.start());
+  const envs: Record<TargetName, Record<string, string>> = {
+    bare: { BENCH_TARGET: 'bare', BENCH_KEYS_FILE: keysFile },
+    'library-memory': { BENCH_TARGET: 'library', BENCH_STORE: 'memory', BENCH_KEYS_FILE: keysFile },
+    'library-redis': {
+      BENCH_TARGET: 'library',
+      BENCH_STORE: 'redis',
+      BENCH_KEYS_FILE: keysFile,
+      REDIS_URL,
+      BENCH_KEY_PREFIX: prefix,
+    },
+  };
+  const targets: Target[] = [];
+  for (const name of TARGETS) {
+    const server = track(await ServerProcess.start(envs[name]));
+    console.error(`preparing ${name}: ${INSTALLS} installs`);
+    targets.push(await prepare(name, server, { connections: CONNECTIONS, installs: INSTALLS }));
+  }
+
+  const tools = { load, redis };
+  const operations = [...OPERATIONS, MANY_INSTALLS];
+  console.error('warming up');
+  for (const op of operations) {
+    for (const target of targets) await measure(tools, op, target, WARM_UP, CONNECTIONS);
+  }
+  const rows = new Map<Operation, Row>(
+    operations.map((op) => [
+      op,
+      { name: op.name, samples: { bare: [], 'library-memory': [], 'library-redis': [] } },
+    ]),
+  );
+  const onRedis = targets.find((t) => t.name === 'library-redis') as Target;
+  for (const op of OPERATIONS) {
+    const { writes } = await measure(tools, op, onRedis, ROUND_TRIP_OPS, 1);
+    (rows.get(op) as Row).redisRoundTrips = writes / ROUND_TRIP_OPS;
+  }
+  for (let round = 0; round < ROUNDS; round += 1) {
+    console.error(`round ${round + 1} of ${ROUNDS}`);
+    const order = targets.map((_, i) => targets[(round + i) % targets.length] as Target);
+    for (const op of operations) {
+      for (const target of order) {
+        const { sample } = await measure(tools, op, target, REQUESTS, CONNECTIONS);
+        (rows.get(op) as Row).samples[target.name].push(sample);
+      }
+    }
+  }
+  return {
+    main: OPERATIONS.map((op) => rows.get(op) as Row),
+    many: rows.get(MANY_INSTALLS) as Row,
+    redisVersion: /^redis_version:(.+)$/m.exec(await redis.info('server'))?.[1]?.trim() ?? '?',
+  };
+}
+
+/** The hostile-traffic checks and the built-in verifiers, in process as before. */
+async function checksAndVerifiers(prefix: string): Promise<string> {
+  const warn = console.warn;
+  console.warn = () => {}; // development-key warnings of the in-process servers
+  try {
+    const verifierRows = await benchVerifiers(CHECK_OPS);
+    const onRedis = (name: string) => async () =>
+      new RedisStore({ client: REDIS_URL, keyPrefix: `${prefix}${name}:` });
+    const grace = {
+      memory: await refreshGraceCost(async () => undefined, CHECK_OPS / 4, CHECK_CONCURRENCY),
+      redis: await refreshGraceCost(onRedis('grace'), CHECK_OPS / 4, CHECK_CONCURRENCY),
+    };
+    const throttle = {
+      memory: await signInThrottleCost(async () => undefined, CHECK_OPS / 8, CHECK_CONCURRENCY),
+      redis: await signInThrottleCost(onRedis('throttle'), CHECK_OPS / 8, CHECK_CONCURRENCY),
+    };
+    const range = (r: Ratio) => `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+    const checkRow = (name: string, c: { memory: CheckCost; redis: CheckCost }) => [
+      name,
+      range(c.memory.cost),
+      range(c.memory.noise),
+      range(c.redis.cost),
+      range(c.redis.noise),
+    ];
+    const checks = table(
+      ['check', 'on ÷ off, memory', 'noise floor, memory', 'on ÷ off, Redis', 'noise floor, Redis'],
+      [
+        checkRow('refresh with rotation: reuse grace window (30 s)', grace),
+        checkRow('sign-in (authorization request, login page, password): throttling', throttle),
+      ],
+    );
+    const verifiers = table(
+      ['verification (in process, one at a time)', 'ops/s', 'cost in baseline verifications'],
+      verifierRows,
+    );
+    return `## Hostile-traffic checks\n\nThroughput with the check on ÷ off, measured in process: three servers on one store (check on, check off, and a second with it off as the noise floor: what "no difference" reads on this machine), ${CHECK_OPS / 4} refreshes or ${CHECK_OPS / 8} sign-ins per round, ${CHECK_CONCURRENCY} at a time, the order of the three rotating each round: median (range of 8 rounds). A cost is measurable only where on ÷ off falls outside the noise floor's range.\n\n${checks}\n\n## Built-in verifiers\n\n${verifiers}\n`;
+  } finally {
+    console.warn = warn;
+  }
+}
+
+const started = Date.now();
+const work = mkdtempSync(join(tmpdir(), 'bench-'));
+const keysFile = join(work, 'keys.json');
+writeFileSync(keysFile, JSON.stringify(await generateKeys()));
+/** Every key the bench writes to Redis starts with this, and is deleted at the end. */
+const prefix = `bench:${process.pid}-${Date.now()}:`;
+// Fails fast when Redis is down, instead of retrying forever.
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+const children = new Set<{ stop(): Promise<void> }>();
+const stopChildren = () => Promise.all([...children].map((child) => child.stop()));
+const cleanUp = async () => {
+  await stopChildren();
+  rmSync(work, { recursive: true, force: true });
+  await deleteKeys(redis, prefix).catch((error: unknown) => {
+    console.error(`could not delete the bench's Redis keys (${prefix}*): ${error}`);
+  });
+  redis.disconnect();
+};
+// Interrupted or ended from outside: no server process outlives the bench.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    cleanUp().finally(() => process.exit(1));
+  });
+}
+let measured: Awaited<ReturnType<typeof main>>;
+let extra = '';
+try {
+  try {
+    measured = await main(redis, keysFile, prefix, children);
+  } finally {
+    await stopChildren();
+  }
+  if (!SMOKE) extra = `\n${await checksAndVerifiers(prefix)}`;
+} finally {
+  await cleanUp();
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${measured.redisVersion}`;
+const report = `# Benchmark results
+
+Machine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\` in ${Math.round((Date.now() - started) / 1000)} s.
+
+${mainTable(measured.main)}
+
+${manyInstallsTable(measured.many, measured.main[0] as Row, INSTALLS)}
+
+How this is measured: three server processes on 127.0.0.1, signing with the same generated keys — bare oidc-provider with the configuration the library gives it (bench/bare.ts) and its own in-memory adapter, the library on its in-memory store, and the library on Redis — each given the fixture's options (test/helpers/fixture.ts) with one DCR token for all registrations and \`registration.instances.unusedTtl: 0\` (instances are in steady use, so no token meets an install's one-time first-use promotion). A separate load generator process (autocannon) keeps ${CONNECTIONS} keep-alive connections busy, ${REQUESTS} requests per row, target and round; any answer other than 2xx stops the bench. Codes, refresh tokens and access tokens are minted inside each server with its own oidc-provider models before a run (on the library only for instances registered over HTTP, for the user they are bound to), so a run times the operation alone; a refresh chain carries each rotated token into its next refresh. ${ROUNDS} round(s), the order of the targets rotating each round: ops/s are the median (range) over rounds, ratios are taken within each round, then the median (range). Server CPU: the server process's user + system time per operation. On Redis: commands executed per operation (INFO commandstats, the commands Lua scripts call included), Redis CPU per operation (INFO cpu), and round trips per operation, counted as writes on the server's Redis socket while ${ROUND_TRIP_OPS} operations are sent one at a time. A registration row registers a new instance per request (bare: with a plain initial access token, sending the metadata the library's instance rules fill in). The many-installs row refreshes the chains of ${INSTALLS} installs in turn, each with its own client credentials, against the single-install refresh of the same target and round.
+${extra}`;
+
+console.log(report);
+if (RESULTS_PATH) writeFileSync(RESULTS_PATH, report);

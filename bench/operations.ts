@@ -1,0 +1,245 @@
+// The operations the bench times (the rows of its tables), and each target's preparation: the
+// installs registered over HTTP as apps register, and their refresh-token chains.
+
+import { registrationClient } from '../test/helpers/example.js';
+import {
+  APP_REDIRECT_URI,
+  APP_SOFTWARE_ID,
+  FALLBACK_CLIENT_ID,
+  FALLBACK_CLIENT_SECRET,
+  RESOURCE_SERVER_ID,
+  RESOURCE_SERVER_SECRET,
+} from '../test/helpers/fixture.js';
+import { obtainDcrToken, SignInBrowser } from '../test/helpers/sign-in.js';
+import { bareInstanceMetadata, DCR_TOKEN } from './bare.js';
+import type { ServerProcess } from './processes.js';
+import {
+  BARE_INITIAL_ACCESS_TOKEN,
+  type Chain,
+  CODE_VERIFIER,
+  type LoadJob,
+  type LoadResult,
+  type MintRequest,
+} from './protocol.js';
+
+export const TARGETS = ['bare', 'library-memory', 'library-redis'] as const;
+export type TargetName = (typeof TARGETS)[number];
+
+/** The account of every token: the fixture's user, to whom the library binds its instances. */
+const ACCOUNT_ID = 'demouser';
+
+/** A target ready for the operations. */
+export interface Target {
+  name: TargetName;
+  server: ServerProcess;
+  /** What registrations present: bare's initial access token, the library's DCR token. */
+  registrationToken: string;
+  /** The install of the single-install rows: its client id and HTTP Basic credentials. */
+  install: { clientId: string; authorization: string };
+  /** Refresh-token chains of that install, one per connection. */
+  chains: Chain[];
+  /** One chain per install of the many-installs row. */
+  installChains: Chain[];
+}
+
+/** One row: builds a run of `amount` requests on `connections` connections. */
+export interface Operation {
+  name: string;
+  job(target: Target, amount: number, connections: number): Promise<LoadJob>;
+  /** Keeps what a run changed: the rotated refresh tokens. */
+  after?(target: Target, result: LoadResult): void;
+}
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const JSON_BODY = { 'content-type': 'application/json' };
+
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+/** What an app sends to register: the library fills in the rest, bare needs it spelled out. */
+const registrationBody = (target: Target): Record<string, unknown> =>
+  target.name === 'bare'
+    ? bareInstanceMetadata(APP_REDIRECT_URI)
+    : { redirect_uris: [APP_REDIRECT_URI] };
+
+/** Mints `amount` tokens of `kind` for the target's install. */
+const mint = (target: Target, kind: MintRequest['kind'], amount: number) =>
+  target.server.mint({
+    clientIds: Array<string>(amount).fill(target.install.clientId),
+    accountId: ACCOUNT_ID,
+    kind,
+  });
+
+/** Refresh with rotation over `chains` of the target: each request rotates one chain. */
+function refresh(name: string, chains: 'chains' | 'installChains'): Operation {
+  return {
+    name,
+    job: async (target, amount, connections) => ({
+      url: `${target.server.url}/token`,
+      method: 'POST',
+      headers: FORM,
+      connections,
+      amount,
+      chains: target[chains],
+    }),
+    after: (target, result) => {
+      if (result.chains) target[chains] = result.chains;
+    },
+  };
+}
+
+function registration(name: string, body: (target: Target) => Record<string, unknown>): Operation {
+  return {
+    name,
+    job: async (target, amount, connections) => ({
+      url: `${target.server.url}/reg`,
+      method: 'POST',
+      headers: { ...JSON_BODY, authorization: `Bearer ${target.registrationToken}` },
+      body: JSON.stringify(body(target)),
+      connections,
+      amount,
+    }),
+  };
+}
+
+/** The main table's rows. */
+export const OPERATIONS: Operation[] = [
+  refresh('refresh with rotation', 'chains'),
+  {
+    name: 'authorization-code exchange (PKCE)',
+    job: async (target, amount, connections) => ({
+      url: `${target.server.url}/token`,
+      method: 'POST',
+      headers: { ...FORM, authorization: target.install.authorization },
+      connections,
+      amount,
+      requests: (await mint(target, 'code', amount)).map((code) => ({
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: APP_REDIRECT_URI,
+          code_verifier: CODE_VERIFIER,
+        }).toString(),
+      })),
+    }),
+  },
+  {
+    name: 'client_credentials',
+    job: async (target, amount, connections) => ({
+      url: `${target.server.url}/token`,
+      method: 'POST',
+      headers: { ...FORM, authorization: basic(FALLBACK_CLIENT_ID, FALLBACK_CLIENT_SECRET) },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope: DCR_TOKEN.scope,
+      }).toString(),
+      connections,
+      amount,
+    }),
+  },
+  {
+    name: 'introspection (resource server)',
+    job: async (target, amount, connections) => ({
+      url: `${target.server.url}/token/introspection`,
+      method: 'POST',
+      headers: { ...FORM, authorization: basic(RESOURCE_SERVER_ID, RESOURCE_SERVER_SECRET) },
+      connections,
+      amount,
+      requests: (await mint(target, 'access', amount)).map((token) => ({
+        body: new URLSearchParams({ token }).toString(),
+      })),
+    }),
+  },
+  {
+    name: 'userinfo (Bearer access token)',
+    job: async (target, amount, connections) => ({
+      url: `${target.server.url}/me`,
+      method: 'GET',
+      headers: {},
+      connections,
+      amount,
+      requests: (await mint(target, 'access', amount)).map((token) => ({
+        headers: { authorization: `Bearer ${token}` },
+      })),
+    }),
+  },
+  registration('registration: DCR token (bare: initial access token)', registrationBody),
+  registration('registration: templatized (bare: as above)', (target) =>
+    target.name === 'bare'
+      ? registrationBody(target)
+      : { software_id: APP_SOFTWARE_ID, software_version: '1.0.0' },
+  ),
+];
+
+/** The many-installs row: refresh with rotation spread over every install of the target. */
+export const MANY_INSTALLS = refresh('refresh with rotation, many installs', 'installChains');
+
+/** Runs `task` `count` times, `concurrency` at a time; resolves the results in order. */
+async function inParallel<T>(count: number, concurrency: number, task: () => Promise<T>) {
+  const results: T[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await task();
+      }
+    }),
+  );
+  return results;
+}
+
+/** Registers one install over HTTP; resolves its client id and HTTP Basic credentials. */
+async function register(target: Target): Promise<Target['install']> {
+  const res = await fetch(`${target.server.url}/reg`, {
+    method: 'POST',
+    headers: { ...JSON_BODY, authorization: `Bearer ${target.registrationToken}` },
+    body: JSON.stringify(registrationBody(target)),
+  });
+  const body = (await res.json()) as { client_id: string; client_secret: string };
+  if (res.status !== 201)
+    throw new Error(`registration at ${target.name}: ${JSON.stringify(body)}`);
+  return { clientId: body.client_id, authorization: basic(body.client_id, body.client_secret) };
+}
+
+/** One refresh-token chain per entry of `installs`. */
+async function chainsFor(target: Target, installs: Target['install'][]): Promise<Chain[]> {
+  const tokens = await target.server.mint({
+    clientIds: installs.map((install) => install.clientId),
+    accountId: ACCOUNT_ID,
+    kind: 'refresh',
+  });
+  return installs.map((install, i) => ({
+    authorization: install.authorization,
+    refreshToken: tokens[i] as string,
+  }));
+}
+
+/**
+ * Prepares a target as apps would meet it: the library's DCR token from a real sign-in, the
+ * installs registered over HTTP, then refresh tokens minted for them.
+ */
+export async function prepare(
+  name: TargetName,
+  server: ServerProcess,
+  settings: { connections: number; installs: number },
+): Promise<Target> {
+  const registrationToken =
+    name === 'bare'
+      ? BARE_INITIAL_ACCESS_TOKEN
+      : (await obtainDcrToken(await registrationClient(server.url), new SignInBrowser())).tokens
+          .access_token;
+  const target: Target = {
+    name,
+    server,
+    registrationToken,
+    install: { clientId: '', authorization: '' },
+    chains: [],
+    installChains: [],
+  };
+  target.install = await register(target);
+  target.chains = await chainsFor(target, Array(settings.connections).fill(target.install));
+  const installs = await inParallel(settings.installs, 16, () => register(target));
+  target.installChains = await chainsFor(target, installs);
+  return target;
+}

@@ -1,0 +1,105 @@
+// One bench target as a process of its own, so the load generator and the orchestrator never
+// share its CPU or event loop. Prints `{"port":N}` once it listens on 127.0.0.1.
+//   BENCH_TARGET      bare (oidc-provider as bench/bare.ts configures it) | library
+//   BENCH_STORE       memory (the default store) | redis (library only)
+//   REDIS_URL, BENCH_KEY_PREFIX   the Redis and the key prefix of the redis store
+//   BENCH_KEYS_FILE   JSON of generateKeys(): both targets sign with the same keys
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { createAuthServer, type ServerKeys } from 'mobile-oidc-provider';
+import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import Provider from 'oidc-provider';
+import {
+  RESOURCE_SERVER_SECRET,
+  silentLogger,
+  testServerOptions,
+} from '../test/helpers/fixture.js';
+import { bareConfiguration, bareMemoryAdapter, DCR_TOKEN } from './bare.js';
+import { type ControlSettings, controlRoutes } from './control.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A target ready to serve: its request handler and what the control routes need. */
+interface Target extends ControlSettings {
+  handle: Handler;
+}
+
+/** Counts writes on the connection's socket (each new one after a reconnect too). */
+function countWrites(redis: Redis): () => number {
+  let writes = 0;
+  redis.on('connect', () => {
+    const { stream } = redis;
+    const write = stream.write;
+    stream.write = function (this: typeof stream, ...args: unknown[]) {
+      writes += 1;
+      return Reflect.apply(write, this, args) as boolean;
+    };
+  });
+  return () => writes;
+}
+
+async function libraryTarget(issuer: string, keys: ServerKeys): Promise<Target> {
+  const env = process.env;
+  const base = testServerOptions({ issuer, resourceServerSecret: RESOURCE_SERVER_SECRET });
+  let store: RedisStore | undefined;
+  let redisWrites: (() => number) | undefined;
+  if (env.BENCH_STORE === 'redis') {
+    // As the store opens a URL itself: auto-pipelining, and its default command timeout.
+    const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+      enableAutoPipelining: true,
+      commandTimeout: 2000,
+    });
+    redisWrites = countWrites(redis);
+    store = new RedisStore({
+      client: redis,
+      keyPrefix: env.BENCH_KEY_PREFIX,
+      logger: silentLogger,
+    });
+  }
+  const auth = await createAuthServer({
+    ...base,
+    jwks: keys.jwks,
+    cookieKeys: keys.cookieKeys,
+    ...(store ? { store } : {}),
+    registration: {
+      ...base.registration,
+      // One DCR token registers every instance of the bench.
+      dcrToken: { maxUses: 1_000_000, ttl: DCR_TOKEN.ttl },
+      // Instances are permanent from registration: minted tokens meet used installs, as steady
+      // traffic does, not each install's one-time first-use promotion under its account's lock.
+      instances: { unusedTtl: 0 },
+    },
+  });
+  return {
+    handle: auth.callback(),
+    provider: auth.provider,
+    // Only instances registered over HTTP, for the account they are bound to.
+    mayMint: async (clientId, accountId) =>
+      (await auth.devices.get(clientId))?.accountId === accountId,
+    ...(redisWrites ? { redisWrites } : {}),
+  };
+}
+
+async function bareTarget(issuer: string, keys: ServerKeys): Promise<Target> {
+  const provider = new Provider(issuer, bareConfiguration(issuer, keys, await bareMemoryAdapter()));
+  return { handle: provider.callback(), provider, mayMint: async () => true };
+}
+
+let handler: Handler = (_req, res) => {
+  res.writeHead(503).end();
+};
+const http = createServer((req, res) => handler(req, res));
+await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+const { port } = http.address() as AddressInfo;
+const issuer = `http://127.0.0.1:${port}`;
+const keys = JSON.parse(readFileSync(process.env.BENCH_KEYS_FILE ?? '', 'utf8')) as ServerKeys;
+const target =
+  process.env.BENCH_TARGET === 'bare'
+    ? await bareTarget(issuer, keys)
+    : await libraryTarget(issuer, keys);
+const control = controlRoutes(target);
+handler = (req, res) =>
+  req.url?.startsWith('/__bench/') ? control(req, res) : target.handle(req, res);
+console.log(JSON.stringify({ port }));
