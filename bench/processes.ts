@@ -17,7 +17,9 @@ class Child {
   #exited: Promise<never>;
 
   constructor(script: string, env: Record<string, string>) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', `bench/${script}`], {
+    // BENCH_NODE_ARGS: Node's own flags for the child (bench/profile.ts: the CPU profiler).
+    const nodeArgs = env.BENCH_NODE_ARGS?.split(' ') ?? [];
+    this.process = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `bench/${script}`], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

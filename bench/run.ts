@@ -7,7 +7,7 @@
 //   BENCH_ROUNDS (3), BENCH_REQUESTS (per row and round), BENCH_INSTALLS (10000), REDIS_URL
 //   BENCH_SMOKE=1: one round of 100 requests, 200 installs, no checks or verifiers, the report
 //   written to BENCH_RESULTS only.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -39,6 +39,8 @@ const WARM_UP = Math.min(200, REQUESTS);
 /** Operations sent one at a time to count Redis round trips. */
 const ROUND_TRIP_OPS = SMOKE ? 20 : 50;
 const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const README_START = '<!-- bench results: written by npm run bench -->';
+const README_END = '<!-- /bench results -->';
 const RESULTS_PATH =
   env.BENCH_RESULTS ?? (SMOKE ? undefined : new URL('./RESULTS.md', import.meta.url));
 // The hostile-traffic checks and verifiers, as before (in process).
@@ -262,3 +264,16 @@ ${extra}`;
 
 console.log(report);
 if (RESULTS_PATH) writeFileSync(RESULTS_PATH, report);
+if (!SMOKE) {
+  // The README's performance section shows the latest tables (between its bench markers).
+  const readmePath = new URL('../README.md', import.meta.url);
+  const readme = readFileSync(readmePath, 'utf8');
+  const section = `${README_START}\nMeasured by \`npm run bench\` on ${machine}, ${new Date().toISOString().slice(0, 10)} (method and more rows: [\`bench/RESULTS.md\`](bench/RESULTS.md)):\n\n${mainTable(measured.main)}\n\n${manyInstallsTable(measured.many, measured.main[0] as Row, INSTALLS)}\n${README_END}`;
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) throw new Error('README.md has no bench section markers');
+  writeFileSync(
+    readmePath,
+    readme.slice(0, start) + section + readme.slice(end + README_END.length),
+  );
+}

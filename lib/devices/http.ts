@@ -20,8 +20,8 @@ export interface AdminAuthSettings {
 function bearer(ctx: Context): string {
   return bearerToken(
     ctx,
-    new HttpProblem(401, 'invalid_request', 'an access token is required', true),
-    new HttpProblem(401, 'invalid_token', 'send the token as Authorization: Bearer <token>'),
+    () => new HttpProblem(401, 'invalid_request', 'an access token is required', true),
+    () => new HttpProblem(401, 'invalid_token', 'send the token as Authorization: Bearer <token>'),
   );
 }
 

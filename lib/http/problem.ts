@@ -67,27 +67,31 @@ export const tooManyAttempts = (retryAfterSeconds: number, what: string): HttpPr
  * The bearer token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or `undefined` when the
  * request has no `Authorization` header and `missing` is `undefined`.
  *
- * @param missing - what to refuse a request without the header with (a bare challenge).
- * @param malformed - what to refuse any other scheme or shape with.
+ * @param missing - builds what to refuse a request without the header with (a bare challenge).
+ * @param malformed - builds what to refuse any other scheme or shape with.
  * @internal
  */
-export function bearerToken(ctx: Context, missing: HttpProblem, malformed: HttpProblem): string;
 export function bearerToken(
   ctx: Context,
-  missing: HttpProblem | undefined,
-  malformed: HttpProblem,
+  missing: () => HttpProblem,
+  malformed: () => HttpProblem,
+): string;
+export function bearerToken(
+  ctx: Context,
+  missing: (() => HttpProblem) | undefined,
+  malformed: () => HttpProblem,
 ): string | undefined;
 export function bearerToken(
   ctx: Context,
-  missing: HttpProblem | undefined,
-  malformed: HttpProblem,
+  missing: (() => HttpProblem) | undefined,
+  malformed: () => HttpProblem,
 ): string | undefined {
   const header = ctx.get('Authorization');
   if (!header) {
-    if (missing) throw missing;
+    if (missing) throw missing();
     return undefined;
   }
   const [scheme, value, ...rest] = header.split(' ');
-  if (rest.length > 0 || !value || scheme?.toLowerCase() !== 'bearer') throw malformed;
+  if (rest.length > 0 || !value || scheme?.toLowerCase() !== 'bearer') throw malformed();
   return value;
 }

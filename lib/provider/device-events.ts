@@ -1,7 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { DeviceManager } from '../devices/manager.js';
 import type { DeviceEvent } from '../devices/types.js';
-import { instanceRecord } from '../registration/instance-policy.js';
 import { instanceRecordOf } from './instance-guard.js';
 
 /** The device events that follow oidc-provider's registration events. */
@@ -20,7 +19,7 @@ export function wireDeviceEvents(
   const forward =
     (event: InstanceEvent) =>
     (_ctx: unknown, client: { clientId: string; metadata(): Record<string, unknown> }) => {
-      const record = instanceRecord(client.metadata());
+      const record = instanceRecordOf(client);
       if (!record) return;
       emit(event, {
         clientId: client.clientId,

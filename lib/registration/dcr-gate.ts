@@ -61,8 +61,8 @@ const refusal = (description: string, missing = false) =>
 function presentedToken(ctx: Context, optional: boolean): string | undefined {
   return bearerToken(
     ctx,
-    optional ? undefined : refusal('a DCR token is required (Authorization: Bearer)', true),
-    refusal('the DCR token must be sent as Authorization: Bearer <token>'),
+    optional ? undefined : () => refusal('a DCR token is required (Authorization: Bearer)', true),
+    () => refusal('the DCR token must be sent as Authorization: Bearer <token>'),
   );
 }
 
