@@ -23,9 +23,9 @@
 // Every command and script touches keys of one hash slot only, so the store works unchanged on
 // Redis Cluster: the `{…}` hash tag makes the id (not the prefix or the model) pick the slot, so a
 // record and its consumed marker share one, and records spread over the cluster. No KEYS or SCAN.
-// The hot path is plain commands (a find is one MGET, a consume one SET NX, a write one SET), with
-// one small script per index write; Lua runs only where a decision must be atomic across keys'
-// state. Index scores are the writing process's clock; members are pruned only
+// The hot path is plain commands (a find is one MGET, a consume one SET NX, a write one SET, an
+// index write four); Lua runs only where a decision needs a read first (a consume without a
+// prior find, a destroy, a revocation, use counts). Index scores are the writing process's clock; members are pruned only
 // `clockToleranceSeconds` after they expire, so processes whose clocks disagree by less than that
 // never prune a live member. Secondary index entries are never trusted on their own:
 // findByUid/findByUserCode re-check the record's payload, and revokeByGrantId re-checks its
@@ -156,17 +156,6 @@ const DELETE_IF_POINTS_AT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
-// Adds members to an expiring sorted set (a grant index or a library index): a member's expiry
-// only moves later (ZADD GT), members expired before ARGV[1] are pruned, and the key lives at least
-// ARGV[2] ms more (set when it has no TTL yet, raised when shorter). ARGV: prune-before score, key
-// TTL ms, then score/member pairs.
-const INDEX_ADD = `
-redis.call('ZADD', KEYS[1], 'GT', unpack(ARGV, 3))
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX')
-redis.call('PEXPIRE', KEYS[1], ARGV[2], 'GT')
-return 1`;
-
 // Takes one use if fewer than the maximum are taken; the count then lives at least the TTL
 // (never shortened). Returns 1 = taken, 0 = none left. ARGV: max uses, TTL ms.
 const TAKE_USE = `
@@ -200,7 +189,6 @@ type Scripted = Client & {
   mopDestroy(key: string, marker: string): Promise<string | null>;
   mopDeleteIfGrant(key: string, marker: string, grantId: string): Promise<string | null>;
   mopDeleteIfPointsAt(key: string, id: string): Promise<number>;
-  mopIndexAdd(key: string, ...args: string[]): Promise<number>;
   mopTakeUse(key: string, maxUses: string, ttlMs: string): Promise<number>;
   mopReturnUse(key: string): Promise<number>;
   mopRaiseCounter(key: string, value: string, ttlMs: string): Promise<number>;
@@ -212,7 +200,6 @@ const SCRIPTS: Record<string, { lua: string; keys: number }> = {
   mopDestroy: { lua: DESTROY, keys: 2 },
   mopDeleteIfGrant: { lua: DELETE_IF_GRANT, keys: 2 },
   mopDeleteIfPointsAt: { lua: DELETE_IF_POINTS_AT, keys: 1 },
-  mopIndexAdd: { lua: INDEX_ADD, keys: 1 },
   mopTakeUse: { lua: TAKE_USE, keys: 1 },
   mopReturnUse: { lua: RETURN_USE, keys: 1 },
   mopRaiseCounter: { lua: RAISE_COUNTER, keys: 1 },
@@ -235,16 +222,16 @@ const ttlMs = (seconds: number | undefined): number | undefined =>
   typeof seconds === 'number' ? Math.max(1, Math.round(seconds * 1000)) : undefined;
 
 /**
- * Writes to the expiring sorted sets, one script per set however many members the same tick
- * adds to it: a refresh's new refresh token and access token share one grant-index write.
+ * Writes to the expiring sorted sets, once per set however many members the same tick adds to
+ * it: a refresh's new refresh token and access token share one grant-index write, which also
+ * drops the refresh token they replace.
  */
 class IndexWriter {
   readonly #redis: Scripted;
   readonly #toleranceMs: number;
-  readonly #pending = new Map<
-    string,
-    { members: Map<string, number>; keyTtl: number; done: Promise<unknown> }
-  >();
+  readonly #pending = new Map<string, IndexBatch>();
+  // Members to drop from a set with its next write, when one comes in the same tick.
+  readonly #drops = new Map<string, Set<string>>();
 
   constructor(redis: Scripted, toleranceMs: number) {
     this.#redis = redis;
@@ -256,12 +243,11 @@ class IndexWriter {
     const expiry = ttl === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttl;
     let batch = this.#pending.get(key);
     if (!batch) {
-      const members = new Map<string, number>();
-      const created = { members, keyTtl: 0, done: Promise.resolve() as Promise<unknown> };
+      const created: IndexBatch = { members: new Map(), keyTtl: 0, done: Promise.resolve() };
       // Sent once this tick's callers have added theirs (before ioredis flushes its pipeline).
       created.done = Promise.resolve().then(() => {
         this.#pending.delete(key);
-        return this.#write(key, members, created.keyTtl);
+        return this.#write(key, created);
       });
       this.#pending.set(key, created);
       batch = created;
@@ -271,19 +257,59 @@ class IndexWriter {
     return batch.done;
   }
 
-  #write(key: string, members: Map<string, number>, keyTtl: number): Promise<number> {
+  /**
+   * Drops `member` from the set `key` with a write to it in this same tick, if there is one (a
+   * rotation's consume goes with its successor's write); otherwise it stays until it expires.
+   * Only for members whose record was consumed: the set still prunes them by their expiry.
+   */
+  dropWithNextWrite(key: string, member: string): void {
+    let drops = this.#drops.get(key);
+    if (!drops) {
+      const created = new Set<string>();
+      this.#drops.set(key, created);
+      drops = created;
+      // Forgotten after this tick whether or not a write took it.
+      queueMicrotask(() => queueMicrotask(() => this.#drops.delete(key)));
+    }
+    drops.add(member);
+  }
+
+  /**
+   * Plain commands, pipelined in one write, no script: a member's expiry only moves later
+   * (ZADD GT), members of consumed records go, members expired before the clock tolerance are
+   * pruned, and the key lives at least `keyTtl` ms more (PEXPIRE GT raises a TTL, PEXPIRE NX
+   * gives a new key one). Were the connection lost between them, the next write to the set
+   * repairs its TTL; no member is lost either way.
+   */
+  #write(key: string, batch: IndexBatch): Promise<unknown> {
+    const redis = this.#redis;
+    const drops = [...(this.#drops.get(key) ?? [])].filter((m) => !batch.members.has(m));
+    this.#drops.delete(key);
     const pairs: string[] = [];
-    for (const [member, expiry] of members) {
+    for (const [member, expiry] of batch.members) {
       pairs.push(Number.isFinite(expiry) ? String(expiry) : 'inf', member);
     }
-    const pruneBefore = String(Date.now() - this.#toleranceMs);
-    return this.#redis.mopIndexAdd(key, pruneBefore, String(keyTtl), ...pairs);
+    const keyTtl = String(batch.keyTtl);
+    return Promise.all([
+      redis.zadd(key, 'GT', ...pairs),
+      ...(drops.length > 0 ? [redis.zrem(key, ...drops)] : []),
+      redis.zremrangebyscore(key, '-inf', `(${Date.now() - this.#toleranceMs}`),
+      redis.pexpire(key, keyTtl, 'GT'),
+      redis.pexpire(key, keyTtl, 'NX'),
+    ]);
   }
 
   /** The members of `key` that have not expired (allowing for the clock tolerance). */
   read(key: string): Promise<string[]> {
     return this.#redis.zrangebyscore(key, `(${Date.now() - this.#toleranceMs}`, '+inf');
   }
+}
+
+/** Members added to one set in one tick, written together. */
+interface IndexBatch {
+  members: Map<string, number>;
+  keyTtl: number;
+  done: Promise<unknown>;
 }
 
 type LookupKind = 'uid' | 'userCode';
@@ -301,9 +327,10 @@ interface Shared {
 class RedisModelAdapter implements Adapter {
   readonly #shared: Shared;
   readonly #model: string;
-  // Expiry (epoch ms) of records this process just found, so their consume can give the
-  // consumed marker a lifetime without reading the record's TTL first.
-  readonly #expiryOfFound = new Map<string, number>();
+  // Expiry (epoch ms) and grant of records this process just found, so that their consume can
+  // give the consumed marker a lifetime without reading the record's TTL first, and drop the
+  // record from its grant's index.
+  readonly #found = new Map<string, { expiry: number; grantId: unknown }>();
 
   constructor(shared: Shared, model: string) {
     this.#shared = shared;
@@ -348,7 +375,7 @@ class RedisModelAdapter implements Adapter {
     }
     const record = JSON.parse(payload) as AdapterPayload;
     if (consumed && record.consumed === undefined) record.consumed = Number(consumed);
-    if (typeof record.exp === 'number') this.#rememberExpiry(id, record.exp * 1000);
+    if (typeof record.exp === 'number') this.#remember(id, record.exp * 1000, record.grantId);
     return record;
   }
 
@@ -366,15 +393,23 @@ class RedisModelAdapter implements Adapter {
    * One round trip; atomic, so of concurrent consumes exactly one succeeds. After a `find` in
    * this process (as oidc-provider always does first) it is one `SET … NX` of the marker, which
    * then lives as long as the record plus the clock tolerance; otherwise a script reads the
-   * record's TTL first.
+   * record's TTL first. A consumed record leaves its grant's index with the next write to that
+   * index in the same tick (a rotation's successor): the index of a long-lived grant holds its
+   * live tokens, not every refresh token it ever rotated. A consumed record is unusable, and
+   * once its grant is revoked no token of it can be used (oidc-provider checks the grant), so it
+   * may wait for its expiry instead of going with the revocation.
    */
   async consume(id: string): Promise<void> {
-    const { redis, toleranceMs } = this.#shared;
+    const { redis, toleranceMs, indexes, prefix } = this.#shared;
     const now = Date.now();
-    const expiry = this.#expiryOfFound.get(id);
-    this.#expiryOfFound.delete(id);
+    const found = this.#found.get(id);
+    this.#found.delete(id);
     const stamp = String(Math.floor(now / 1000));
+    const expiry = found?.expiry;
     if (expiry !== undefined && expiry > now) {
+      if (typeof found?.grantId === 'string') {
+        indexes.dropWithNextWrite(grantKey(prefix, found.grantId), this.#member(id));
+      }
       const set = await redis.set(
         this.#markerKey(id),
         stamp,
@@ -425,10 +460,10 @@ class RedisModelAdapter implements Adapter {
     ]);
   }
 
-  #rememberExpiry(id: string, expiry: number): void {
+  #remember(id: string, expiry: number, grantId: unknown): void {
     // Bounded: a find without its consume (most finds) must not grow the map.
-    if (this.#expiryOfFound.size >= 10_000) this.#expiryOfFound.clear();
-    this.#expiryOfFound.set(id, expiry);
+    if (this.#found.size >= 10_000) this.#found.clear();
+    this.#found.set(id, { expiry, grantId });
   }
 
   #key(id: string): string {
@@ -487,8 +522,8 @@ const grantKey = (prefix: string, grantId: string) => `${prefix}grant:{${grantId
  * Round trips: `upsert`, `find`, `consume`, `claim`, `takeUse`, `returnUse`, `addToIndex`,
  * `readIndex`, `deleteIndex` one each; `findByUid`, `findByUserCode`, `destroy` two;
  * `revokeByGrantId` three. Commands: a find is one MGET, a consume one SET, an upsert one SET per
- * key plus one script per grant index, shared by every record of that grant written in the same
- * tick.
+ * key plus four index commands per grant (ZADD, ZREMRANGEBYSCORE and two PEXPIRE), shared by
+ * every record of that grant written in the same tick.
  *
  * @example
  * ```ts

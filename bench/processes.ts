@@ -1,6 +1,6 @@
 // The bench's child processes: server targets (server.ts) and the load generator (load.ts), each
 // started with tsx, its output kept for the error that ends a failed run, always stoppable.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LoadJob, LoadResult, MintRequest, ServerStats } from './protocol.js';
@@ -69,13 +69,33 @@ class Child {
   }
 }
 
+/**
+ * Compiles the library with tsc into bench/.dist, which the server processes load (through
+ * bench/tsconfig.json): what is measured is the library as it ships, not a transform of its
+ * source on the fly.
+ */
+export function buildLibrary(): void {
+  execFileSync(
+    process.execPath,
+    [
+      'node_modules/typescript/bin/tsc',
+      ...['-p', 'tsconfig.build.json', '--outDir', 'bench/.dist'],
+      ...['--declaration', 'false', '--declarationMap', 'false'],
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+}
+
 /** A bench target's server process, reached on 127.0.0.1. */
 export class ServerProcess extends Child {
   url = '';
 
-  /** Starts server.ts with `env` and resolves once it announces its port. */
+  /** Starts server.ts with `env` and resolves once it announces its port (see buildLibrary). */
   static async start(env: Record<string, string>): Promise<ServerProcess> {
-    const server = new ServerProcess('server.ts', env);
+    const server = new ServerProcess('server.ts', {
+      TSX_TSCONFIG_PATH: 'bench/tsconfig.json',
+      ...env,
+    });
     // One that never announces its port is ended, so the bench does not hang on it.
     const timer = setTimeout(() => server.stop(), 60_000);
     try {

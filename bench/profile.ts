@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeys } from 'mobile-oidc-provider';
 import { OPERATIONS, prepare, type TargetName } from './operations.js';
-import { LoadGenerator, ServerProcess } from './processes.js';
+import { buildLibrary, LoadGenerator, ServerProcess } from './processes.js';
 
 interface ProfileNode {
   id: number;
@@ -25,6 +25,7 @@ const [rowName = 'refresh', targetName = 'library-memory'] = process.argv.slice(
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
 const op = OPERATIONS.find((o) => o.name.includes(rowName));
 if (!op) throw new Error(`no row matches ${rowName}: ${OPERATIONS.map((o) => o.name).join(', ')}`);
+buildLibrary();
 const work = mkdtempSync(join(tmpdir(), 'bench-profile-'));
 const keysFile = join(work, 'keys.json');
 writeFileSync(keysFile, JSON.stringify(await generateKeys()));

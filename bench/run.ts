@@ -23,7 +23,7 @@ import {
   type Target,
   type TargetName,
 } from './operations.js';
-import { LoadGenerator, ServerProcess } from './processes.js';
+import { buildLibrary, LoadGenerator, ServerProcess } from './processes.js';
 import type { ServerStats } from './protocol.js';
 import { mainTable, manyInstallsTable, type Row, type Sample, table } from './report.js';
 import { benchVerifiers } from './verifiers.js';
@@ -214,6 +214,7 @@ async function checksAndVerifiers(prefix: string): Promise<string> {
 }
 
 const started = Date.now();
+buildLibrary();
 const work = mkdtempSync(join(tmpdir(), 'bench-'));
 const keysFile = join(work, 'keys.json');
 writeFileSync(keysFile, JSON.stringify(await generateKeys()));

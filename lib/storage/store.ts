@@ -36,7 +36,9 @@ export interface Store {
    * `consume` must be atomic across every process sharing the store: of several concurrent
    * calls for one record, exactly one marks it consumed and the others reject with
    * {@link AlreadyConsumedError} — oidc-provider checks `consumed` before it consumes, so this is
-   * what keeps two parallel uses of one code or refresh token from both succeeding.
+   * what keeps two parallel uses of one code or refresh token from both succeeding. Consumption
+   * is one-way: an `upsert` of a consumed record without `consumed` (a copy read before the
+   * consume, written back) leaves it consumed.
    */
   adapter(model: string): Adapter;
 

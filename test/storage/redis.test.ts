@@ -214,7 +214,7 @@ describe('RedisStore on Redis', () => {
     assert.ok(score - Date.now() > 55_000, `member expiry ${score}`);
   });
 
-  it('writes the grant index once for every token of the grant written in the same tick', async () => {
+  it('writes the grant index once for all tokens of the grant written in the same tick', async () => {
     const { s, p } = freshStore();
     const grantId = randomUUID();
     const [rt, at] = [randomUUID(), randomUUID()];
@@ -232,13 +232,58 @@ describe('RedisStore on Redis', () => {
     } finally {
       monitor.disconnect();
     }
-    // Two SETs and one index script (its ZADD carries both members), nothing else.
-    assert.deepEqual(sent.map((c) => c.toLowerCase()).sort(), ['evalsha', 'set', 'set']);
+    // Two SETs and one index write (its ZADD carries both members), nothing else.
+    assert.deepEqual(sent.map((c) => c.toLowerCase()).sort(), [
+      'pexpire',
+      'pexpire',
+      'set',
+      'set',
+      'zadd',
+      'zremrangebyscore',
+    ]);
     assert.deepEqual(
       (await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1')).sort(),
       [`AccessToken:${at}`, `RefreshToken:${rt}`].sort(),
     );
     assert.ok((await redis.pttl(`${p}grant:{${grantId}}`)) > 55_000);
+  });
+
+  it('drops a rotated refresh token from its grant index with its successor, in the same write', async () => {
+    const { s, p } = freshStore();
+    const grantId = randomUUID();
+    const refreshTokens = s.adapter('RefreshToken');
+    const exp = () => Math.floor(Date.now() / 1000) + 60;
+    let current = randomUUID();
+    await refreshTokens.upsert(current, { jti: current, grantId, exp: exp() }, 60);
+    for (let i = 0; i < 20; i += 1) {
+      assert.ok(await refreshTokens.find(current)); // the consume knows the token's grant
+      const next = randomUUID();
+      // As a rotation sends them: the consume and both new tokens in one tick.
+      await Promise.all([
+        refreshTokens.consume(current),
+        refreshTokens.upsert(next, { jti: next, grantId, exp: exp() }, 60),
+        s.adapter('AccessToken').upsert(randomUUID(), { grantId }, 60),
+      ]);
+      current = next;
+    }
+    const members = await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1');
+    assert.deepEqual(
+      members.filter((m) => m.startsWith('RefreshToken:')),
+      [`RefreshToken:${current}`],
+    );
+    assert.equal(members.filter((m) => m.startsWith('AccessToken:')).length, 20);
+    // The rotated tokens stay consumed until they expire.
+    await assert.rejects(refreshTokens.consume(current).then(() => refreshTokens.consume(current)));
+
+    // Control: a consume with no write to the index in its tick leaves the member to expire.
+    const alone = randomUUID();
+    const otherGrant = randomUUID();
+    await refreshTokens.upsert(alone, { jti: alone, grantId: otherGrant, exp: exp() }, 60);
+    await refreshTokens.find(alone);
+    await refreshTokens.consume(alone);
+    assert.deepEqual(await redis.zrange(`${p}grant:{${otherGrant}}`, 0, '-1'), [
+      `RefreshToken:${alone}`,
+    ]);
   });
 
   it('does not let a grant index grow with tokens that expired', async () => {
