@@ -8,6 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import type { AuthServerOptions } from 'mobile-oidc-provider';
 import type * as oidc from 'openid-client';
 import { clientCacheOf } from '../../lib/provider/client-cache.js';
+import { instanceRecordOf } from '../../lib/provider/instance-guard.js';
+import { instanceRecord } from '../../lib/registration/instance-policy.js';
 import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
 import { obtainDcrToken, registerInstance, SignInBrowser } from '../helpers/sign-in.js';
 
@@ -111,6 +113,16 @@ describe('the instance client cache', () => {
     });
     assert.equal(res.status, 204);
     assert.equal(await Client.find(metadata.client_id), undefined);
+  });
+
+  it("reads an instance's record from oidc-provider's client object as metadata() would give it", async () => {
+    const client = await server.auth.provider.Client.find(
+      (instances[3] as oidc.Configuration).clientMetadata().client_id,
+    );
+    assert.ok(client);
+    const viaMetadata = instanceRecord(client.metadata());
+    assert.ok(viaMetadata?.account_id, 'an instance has a record');
+    assert.deepEqual(instanceRecordOf(client), viaMetadata);
   });
 
   it("is oidc-provider's own cache, resized (an upgrade that moves it fails here)", () => {
