@@ -66,6 +66,23 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
         assert.equal(await store.adapter('AccessToken').find(uid()), undefined);
       });
 
+      it('keeps a `__proto__` member (from a parsed request body) as data, never as a prototype', async () => {
+        const adapter = store.adapter('Client');
+        const id = uid();
+        const payload = JSON.parse(
+          `{"client_id":"${id}","__proto__":{"polluted":true},"nested":{"__proto__":{"admin":true}}}`,
+        ) as AdapterPayload;
+        await adapter.upsert(id, payload);
+        const found = (await adapter.find(id)) as Record<string, unknown> & {
+          nested: Record<string, unknown>;
+        };
+        assert.equal(Object.getPrototypeOf(found), Object.prototype);
+        assert.equal(found.polluted, undefined);
+        assert.equal(found.nested.admin, undefined);
+        assert.ok(Object.hasOwn(found, '__proto__'));
+        assert.deepEqual(JSON.parse(JSON.stringify(found)), JSON.parse(JSON.stringify(payload)));
+      });
+
       it('keeps its own copy: mutating the written payload or a found one changes nothing', async () => {
         const adapter = store.adapter('Session');
         const id = uid();
