@@ -16,6 +16,7 @@ import {
   silentLogger,
   testServerOptions,
 } from '../test/helpers/fixture.js';
+import { countSocketWrites } from '../test/helpers/redis-writes.js';
 import { bareConfiguration, bareMemoryAdapter, DCR_TOKEN } from './bare.js';
 import { type ControlSettings, controlRoutes } from './control.js';
 
@@ -24,20 +25,6 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 /** A target ready to serve: its request handler and what the control routes need. */
 interface Target extends ControlSettings {
   handle: Handler;
-}
-
-/** Counts writes on the connection's socket (each new one after a reconnect too). */
-function countWrites(redis: Redis): () => number {
-  let writes = 0;
-  redis.on('connect', () => {
-    const { stream } = redis;
-    const write = stream.write;
-    stream.write = function (this: typeof stream, ...args: unknown[]) {
-      writes += 1;
-      return Reflect.apply(write, this, args) as boolean;
-    };
-  });
-  return () => writes;
 }
 
 async function libraryTarget(issuer: string, keys: ServerKeys): Promise<Target> {
@@ -51,7 +38,7 @@ async function libraryTarget(issuer: string, keys: ServerKeys): Promise<Target> 
       enableAutoPipelining: true,
       commandTimeout: 2000,
     });
-    redisWrites = countWrites(redis);
+    redisWrites = countSocketWrites(redis);
     store = new RedisStore({
       client: redis,
       keyPrefix: env.BENCH_KEY_PREFIX,

@@ -240,3 +240,24 @@ export async function codeForInstance(
   );
   return { callback, checks: { pkceCodeVerifier, expectedNonce } };
 }
+
+/**
+ * The same instance client (its id and secret) at another server of the same deployment: a
+ * second process sharing the store, reached at `issuer`.
+ */
+export async function sameClientAt(
+  instance: oidc.Configuration,
+  issuer: string,
+): Promise<oidc.Configuration> {
+  const { client_id, client_secret } = instance.clientMetadata();
+  const discovered = await oidc.discovery(new URL(issuer), 'x', undefined, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+  const elsewhere = new oidc.Configuration(
+    discovered.serverMetadata(),
+    client_id,
+    client_secret as string,
+  );
+  oidc.allowInsecureRequests(elsewhere);
+  return elsewhere;
+}

@@ -18,6 +18,7 @@ import {
   obtainDcrToken,
   registerInstance,
   SignInBrowser,
+  sameClientAt,
 } from '../helpers/sign-in.js';
 
 const withGrace =
@@ -168,16 +169,7 @@ describe('a refresh response lost to a Redis write stall does not log the device
     const other = await startExample(withGrace(30, store));
     try {
       const { instance, refreshToken: t0 } = await signedInInstall(server);
-      const elsewhere = new oidc.Configuration(
-        (
-          await oidc.discovery(new URL(other.issuer), 'x', undefined, undefined, {
-            execute: [oidc.allowInsecureRequests],
-          })
-        ).serverMetadata(),
-        instance.clientMetadata().client_id,
-        instance.clientMetadata().client_secret as string,
-      );
-      oidc.allowInsecureRequests(elsewhere);
+      const elsewhere = await sameClientAt(instance, other.issuer);
       const a = await refresh(instance, t0);
       const b = await refresh(elsewhere, t0);
       const results = await Promise.allSettled([refresh(instance, a), refresh(elsewhere, b)]);
