@@ -86,7 +86,8 @@ for (const [name, create] of embeddings) {
           browser,
           oidc.buildAuthorizationUrl(instance, {
             redirect_uri: APP_REDIRECT_URI,
-            scope: 'openid',
+            scope: 'openid offline_access',
+            prompt: 'consent',
             code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
             code_challenge_method: 'S256',
             nonce: 'nonce-value-1234',
@@ -97,6 +98,11 @@ for (const [name, create] of embeddings) {
           expectedNonce: 'nonce-value-1234',
         });
         assert.equal(signedIn.claims()?.sub, 'demouser');
+        // Refresh with rotation, twice: the rotated token's writes, held until the response,
+        // reach the store through the host app too (the successor works).
+        const refreshed = await oidc.refreshTokenGrant(instance, signedIn.refresh_token as string);
+        const again = await oidc.refreshTokenGrant(instance, refreshed.refresh_token as string);
+        assert.ok(again.refresh_token);
       } finally {
         await http.close();
         await embedded.close();
