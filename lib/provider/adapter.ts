@@ -111,6 +111,7 @@ export function providerAdapterFactory(
     Client?: (adapter: Adapter) => Adapter;
     RefreshToken?: (adapter: Adapter) => Adapter;
     AccessToken?: (adapter: Adapter) => Adapter;
+    AuthorizationCode?: (adapter: Adapter) => Adapter;
   } = {},
 ): AdapterFactory {
   const guardedStore = guardStore(store);
@@ -143,6 +144,9 @@ export function providerAdapterFactory(
     }
     if (model === 'RefreshToken' && wrap.RefreshToken) return wrap.RefreshToken(adapter);
     if (model === 'AccessToken' && wrap.AccessToken) return wrap.AccessToken(adapter);
+    if (model === 'AuthorizationCode' && wrap.AuthorizationCode) {
+      return wrap.AuthorizationCode(adapter);
+    }
     if (model === 'Client') {
       const client = wrap.Client ? wrap.Client(adapter) : adapter;
       return delegateAdapter(client, {

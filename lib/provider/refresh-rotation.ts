@@ -30,14 +30,22 @@ const rotatedInThisRequest = (): string | undefined =>
 const successorsOf = (id: string) => `rt-gen:${id}`;
 
 /**
- * Where a refresh's held-back writes and prefetched token live: on oidc-provider's request
- * context, so they end with the request. Only for a refresh at the token endpoint.
+ * Where a token request's held-back writes and prefetched grant source live: on oidc-provider's
+ * request context, so they end with the request. Only for a refresh or a code exchange at the
+ * token endpoint.
  */
 const ROTATION = Symbol('mobile-oidc-provider.rotation');
 
-/** The writes of one rotation, held back to reach the store together. */
+/** The grants whose source (a refresh token, a code) is read early and consumed late. */
+const HELD_GRANTS = {
+  refresh_token: { model: 'RefreshToken', param: 'refresh_token' },
+  authorization_code: { model: 'AuthorizationCode', param: 'code' },
+} as const;
+type HeldGrant = keyof typeof HELD_GRANTS;
+
+/** The writes of one token request, held back to reach the store together. */
 interface HeldRotation {
-  /** Consumes the rotated token (and claims its place among its parent's successors). */
+  /** Consumes the grant source (a rotated token also claims its place among its successors). */
   consume: () => Promise<void>;
   /** The successor refresh token, once oidc-provider saved it. */
   successor?: { write: () => Promise<void>; undo: () => Promise<void> };
@@ -50,10 +58,12 @@ interface RefreshState {
 
 type WithRefreshState = { [ROTATION]?: RefreshState };
 
-/** The current request's refresh state, when it is a refresh at the token endpoint. */
-function refreshState(): RefreshState | undefined {
+/** The current request's state, when it is a token request of `grant` (either, by default). */
+function refreshState(grant?: HeldGrant): RefreshState | undefined {
   const ctx = Provider.ctx;
-  if (ctx?.oidc?.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return;
+  const grantType = ctx?.oidc?.params?.grant_type;
+  if (ctx?.oidc?.route !== 'token' || typeof grantType !== 'string') return;
+  if (grant ? grantType !== grant : !Object.hasOwn(HELD_GRANTS, grantType)) return;
   const holder = ctx as unknown as WithRefreshState;
   holder[ROTATION] ??= {};
   return holder[ROTATION];
@@ -86,16 +96,18 @@ async function completeRotation(
 }
 
 /**
- * What makes a refresh with rotation cheap on the store, and its reuse grace window:
+ * What makes a refresh with rotation and a code exchange cheap on the store, and the refresh
+ * token reuse grace window:
  *
- * - **Prefetch**: a refresh's client authentication loads the client; the refresh token named in
- *   the same request is read together with it, in one round trip.
+ * - **Prefetch**: the token request's client authentication loads the client; the refresh token
+ *   or code named in the same request is read together with it, in one round trip.
  * - **Held-back writes**: consuming the rotated token and saving its successor are held until
  *   the new access token is saved, and all three go to the store together (one round trip, and
- *   one grant-index write on Redis). The consume still decides: if it fails, the refresh fails
- *   and what was written for it is removed. A refresh whose access token is not stored (a JWT)
- *   completes them in {@link RefreshRotation.middleware} before its response is sent; one that
- *   fails before that writes nothing at all, and its refresh token stays usable.
+ *   one grant-index write on Redis); a code's consume goes with the exchange's first stored
+ *   token. The consume still decides: if it fails, the request fails and what was written for it
+ *   is removed. A request whose tokens are not stored (JWT access tokens) completes them in
+ *   {@link RefreshRotation.middleware} before its response is sent; one that fails before that
+ *   writes nothing at all, and its refresh token or code stays usable.
  * - **Grace window** (as Okta's grace period, Auth0's reuse interval and Hydra's graceful
  *   rotation): a mobile app whose refresh response was lost (a dropped connection, a storage
  *   stall after the old token was consumed) retries with the token it still holds and gets a
@@ -119,15 +131,20 @@ export class RefreshRotation {
     this.#settings = settings;
   }
 
-  /** The `Client` adapter: reading a client for a refresh reads its refresh token alongside. */
+  /**
+   * The `Client` adapter: reading the client of a refresh or a code exchange reads the refresh
+   * token or the code named in the same request alongside.
+   */
   client(adapter: Adapter): Adapter {
-    const refreshTokens = this.#store.adapter('RefreshToken');
+    const store = this.#store;
     return delegateAdapter(adapter, {
       find(id) {
         const state = refreshState();
-        const token = Provider.ctx?.oidc?.params?.refresh_token;
-        if (state && !state.prefetched && typeof token === 'string' && token.length > 0) {
-          const found = refreshTokens.find(token);
+        const grantType = Provider.ctx?.oidc?.params?.grant_type as HeldGrant;
+        const held = state && HELD_GRANTS[grantType];
+        const token = held && Provider.ctx?.oidc?.params?.[held.param];
+        if (held && !state.prefetched && typeof token === 'string' && token.length > 0) {
+          const found = store.adapter(held.model).find(token);
           // Awaited by the refresh token's own find; a failure surfaces there, not here.
           found.catch(() => {});
           state.prefetched = { id: token, found };
@@ -137,7 +154,35 @@ export class RefreshRotation {
     });
   }
 
-  /** The `AccessToken` adapter: a refresh's new access token is saved with its rotation. */
+  /**
+   * The `AuthorizationCode` adapter of a code exchange: the code is read with its client, and
+   * consumed with the first token the exchange saves (or, when none is stored, before the
+   * response); a refused exchange spends nothing.
+   */
+  authorizationCode(adapter: Adapter): Adapter {
+    return delegateAdapter(adapter, {
+      async find(id) {
+        const state = refreshState('authorization_code');
+        const prefetched = state?.prefetched;
+        if (!state || prefetched?.id !== id) return adapter.find(id);
+        state.prefetched = undefined;
+        return (await prefetched.found) ?? undefined;
+      },
+      async consume(id) {
+        const state = refreshState('authorization_code');
+        if (state && !state.held) {
+          state.held = { consume: () => adapter.consume(id) };
+          return;
+        }
+        await adapter.consume(id);
+      },
+    });
+  }
+
+  /**
+   * The `AccessToken` adapter: the new access token of a refresh or a code exchange is saved
+   * together with what the request held back.
+   */
   accessToken(adapter: Adapter): Adapter {
     return delegateAdapter(adapter, {
       async upsert(id, payload, expiresIn) {
@@ -240,7 +285,7 @@ export class RefreshRotation {
 
     return delegateAdapter(adapter, {
       async find(id) {
-        const state = refreshState();
+        const state = refreshState('refresh_token');
         const prefetched = state?.prefetched;
         let payload: AdapterPayload | undefined | void;
         if (state && prefetched?.id === id) {
@@ -258,7 +303,7 @@ export class RefreshRotation {
       async consume(id) {
         const payload = recentlyFound.get(id) ?? (await adapter.find(id)) ?? undefined;
         recentlyFound.delete(id);
-        const state = refreshState();
+        const state = refreshState('refresh_token');
         if (state && !state.held) {
           // Held until the successor and the new access token are saved (see the class).
           state.held = { consume: () => consume(id, payload) };
@@ -270,12 +315,21 @@ export class RefreshRotation {
         const rotatedFrom = rotatedInThisRequest();
         const linked =
           rotatedFrom && rotatedFrom !== id ? { ...payload, [ROTATED_FROM]: rotatedFrom } : payload;
-        const held = refreshState()?.held;
+        const state = refreshState();
+        const held = state?.held;
+        const write = {
+          write: () => adapter.upsert(id, linked, expiresIn),
+          undo: () => adapter.destroy(id),
+        };
         if (held && !held.successor && rotatedFrom && rotatedFrom !== id) {
-          held.successor = {
-            write: () => adapter.upsert(id, linked, expiresIn),
-            undo: () => adapter.destroy(id),
-          };
+          held.successor = write;
+          return;
+        }
+        if (state && held) {
+          // A code exchange whose access token was not stored (a JWT): the code is consumed
+          // with the refresh token instead.
+          state.held = undefined;
+          await completeRotation(held, write);
           return;
         }
         await adapter.upsert(id, linked, expiresIn);

@@ -190,6 +190,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
           instanceClientAdapter(stored, guarded, templates, o.assurance.minimumLevels),
         ),
       RefreshToken: (stored) => rotation.refreshToken(stored),
+      AuthorizationCode: (stored) => rotation.authorizationCode(stored),
       AccessToken: (stored) => rotation.accessToken(stored),
     },
   );

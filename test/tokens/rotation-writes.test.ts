@@ -103,7 +103,7 @@ for (const [storeName, makeStore] of stores)
     });
   });
 
-describe('refresh with rotation on Redis: a refresh that loses the race on its consume', () => {
+describe('refresh and code exchange on Redis: a request that loses the race on its consume', () => {
   const prefix = `rotation-race:${randomUUID()}:`;
   // Two servers on one Redis, each with a connection of its own: while writes wait, each one's
   // reads go on, so both refreshes read the token unspent and race on the consume itself.
@@ -132,6 +132,48 @@ describe('refresh with rotation on Redis: a refresh that loses the race on its c
     const found = await Promise.all(ids.map((id) => admin.exists(`${prefix}${model}:{${id}}`)));
     return ids.filter((_, i) => found[i] === 1);
   }
+
+  it('a code exchange that loses the race on its consume leaves no token behind', async () => {
+    const [a, b] = servers as [RunningServer, RunningServer];
+    const dcr = await obtainDcrToken(await registrationClient(a.issuer), browser);
+    const instance = await registerInstance(a.issuer, dcr.tokens.access_token);
+    const { callback, checks } = await codeForInstance(browser, instance);
+    const atB = await sameClientAt(instance, b.issuer);
+    await admin.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+    const answers = await Promise.all(
+      [instance, atB].map((at) => rawCodeExchange(at, callback, checks.pkceCodeVerifier)),
+    );
+    const bodies = (await Promise.all(answers.map((r) => r.json()))) as Array<{
+      access_token?: string;
+      refresh_token?: string;
+      error?: string;
+    }>;
+    assert.deepEqual(answers.map((r) => r.status).sort(), [200, 400]);
+    const winner = bodies.find((body) => body.access_token) as {
+      access_token: string;
+      refresh_token: string;
+    };
+    assert.equal(bodies.find((body) => !body.access_token)?.error, 'invalid_grant');
+    // Control: the winner's tokens are stored (the loser read the code unspent: no reuse, no
+    // revocation); the grant's index names the code and the winner's tokens, nothing else.
+    assert.deepEqual(await exists('AccessToken', [winner.access_token]), [winner.access_token]);
+    assert.deepEqual(await exists('RefreshToken', [winner.refresh_token]), [winner.refresh_token]);
+    const { grantId } = JSON.parse(
+      (await admin.get(`${prefix}RefreshToken:{${winner.refresh_token}}`)) ?? '{}',
+    );
+    const members = await admin.zrange(`${prefix}grant:{${grantId}}`, 0, '-1');
+    const stored = [];
+    for (const member of members) {
+      const [model, id] = member.split(':') as [string, string];
+      if (model !== 'AuthorizationCode' && (await admin.exists(`${prefix}${model}:{${id}}`))) {
+        stored.push(member);
+      }
+    }
+    assert.deepEqual(stored.sort(), [
+      `AccessToken:${winner.access_token}`,
+      `RefreshToken:${winner.refresh_token}`,
+    ]);
+  });
 
   it('leaves none of its tokens behind, and the winner keeps its own', async () => {
     const [a, b] = servers as [RunningServer, RunningServer];
@@ -176,6 +218,24 @@ describe('refresh with rotation on Redis: a refresh that loses the race on its c
     }
   });
 });
+
+/** A code exchange sent as-is to `instance`'s token endpoint (RFC 6749 §4.1.3, RFC 7636). */
+function rawCodeExchange(instance: oidc.Configuration, callback: URL, verifier: string) {
+  const { client_id, client_secret } = instance.clientMetadata();
+  return fetch(instance.serverMetadata().token_endpoint as string, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client_id}:${String(client_secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code') ?? '',
+      redirect_uri: APP_REDIRECT_URI,
+      code_verifier: verifier,
+    }).toString(),
+  });
+}
 
 describe('refresh with rotation on Redis: what it costs', () => {
   let server: RunningServer;
