@@ -3,6 +3,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ended } from '../test/helpers/spawn.js';
 import type { LoadJob, LoadResult, MintRequest, ServerStats } from './protocol.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -58,14 +59,8 @@ class Child {
   }
 
   /** Ends it (SIGTERM, SIGKILL after 5 s) and resolves once it has exited. */
-  async stop(): Promise<void> {
-    const child = this.process;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(killer);
+  stop(): Promise<void> {
+    return ended(this.process);
   }
 }
 

@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 // oidc-provider keeps the clients it built from adapter records in an LRU of 100 on its internal
 // per-provider state, keyed by a hash of the record. Neither the LRU nor that state is exported;
 // oidc-provider has no exports map, so both modules are reachable.
-// test/provider/upstream-hooks.test.ts fails if an upgrade moves or changes them.
+// test/provider/client-cache.test.ts fails if an upgrade moves or changes them.
 const INTERNAL_STATE_MODULE = 'oidc-provider/lib/helpers/weak_cache.js';
 const LRU_MODULE = 'oidc-provider/lib/helpers/lru.js';
 
@@ -32,7 +32,7 @@ export function sizeClientCache(provider: Provider, size: number): void {
   state.dynamicClients = new LRU({ maxSize: size });
 }
 
-/** The size of `provider`'s dynamic client cache, for tests. @internal */
+/** `provider`'s dynamic client cache itself, for tests. @internal */
 export function clientCacheOf(provider: Provider): unknown {
   return internalState(provider)?.dynamicClients;
 }

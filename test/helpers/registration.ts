@@ -61,10 +61,13 @@ export async function fetchChallenge(issuer: string): Promise<string> {
 }
 
 /**
- * A refresh request (RFC 6749 §6) sent by hand, with the instance's client_secret_basic
- * credentials: for the answers openid-client turns into exceptions (503, 500).
+ * A token request sent by hand, with the instance's client_secret_basic credentials: for the
+ * answers openid-client turns into exceptions (503, 500), or a request at another server.
  */
-export function rawRefresh(instance: oidc.Configuration, refreshToken: string): Promise<Response> {
+export function rawTokenRequest(
+  instance: oidc.Configuration,
+  parameters: Record<string, string>,
+): Promise<Response> {
   const { client_id, client_secret } = instance.clientMetadata();
   return fetch(instance.serverMetadata().token_endpoint as string, {
     method: 'POST',
@@ -72,9 +75,11 @@ export function rawRefresh(instance: oidc.Configuration, refreshToken: string): 
       'content-type': 'application/x-www-form-urlencoded',
       authorization: `Basic ${Buffer.from(`${client_id}:${String(client_secret)}`).toString('base64')}`,
     },
-    body: new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-    }).toString(),
+    body: new URLSearchParams(parameters).toString(),
   });
+}
+
+/** A refresh request (RFC 6749 §6) sent by hand (see {@link rawTokenRequest}). */
+export function rawRefresh(instance: oidc.Configuration, refreshToken: string): Promise<Response> {
+  return rawTokenRequest(instance, { grant_type: 'refresh_token', refresh_token: refreshToken });
 }

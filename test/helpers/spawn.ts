@@ -11,8 +11,8 @@ export interface SpawnedExample {
   stop(): Promise<void>;
 }
 
-/** Ends `child` and resolves once it has exited. */
-async function ended(child: ChildProcess): Promise<void> {
+/** Ends `child` (SIGTERM, SIGKILL after 5 s) and resolves once it has exited. */
+export async function ended(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

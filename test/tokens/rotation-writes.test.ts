@@ -18,6 +18,7 @@ import {
   startExample,
 } from '../helpers/example.js';
 import { countSocketWrites } from '../helpers/redis-writes.js';
+import { rawTokenRequest } from '../helpers/registration.js';
 import {
   codeForInstance,
   obtainDcrToken,
@@ -141,7 +142,15 @@ describe('refresh and code exchange on Redis: a request that loses the race on i
     const atB = await sameClientAt(instance, b.issuer);
     await admin.call('CLIENT', 'PAUSE', '1000', 'WRITE');
     const answers = await Promise.all(
-      [instance, atB].map((at) => rawCodeExchange(at, callback, checks.pkceCodeVerifier)),
+      // RFC 6749 §4.1.3 with RFC 7636's verifier, sent as-is to each server.
+      [instance, atB].map((at) =>
+        rawTokenRequest(at, {
+          grant_type: 'authorization_code',
+          code: callback.searchParams.get('code') ?? '',
+          redirect_uri: APP_REDIRECT_URI,
+          code_verifier: checks.pkceCodeVerifier,
+        }),
+      ),
     );
     const bodies = (await Promise.all(answers.map((r) => r.json()))) as Array<{
       access_token?: string;
@@ -218,24 +227,6 @@ describe('refresh and code exchange on Redis: a request that loses the race on i
     }
   });
 });
-
-/** A code exchange sent as-is to `instance`'s token endpoint (RFC 6749 §4.1.3, RFC 7636). */
-function rawCodeExchange(instance: oidc.Configuration, callback: URL, verifier: string) {
-  const { client_id, client_secret } = instance.clientMetadata();
-  return fetch(instance.serverMetadata().token_endpoint as string, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${client_id}:${String(client_secret)}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: callback.searchParams.get('code') ?? '',
-      redirect_uri: APP_REDIRECT_URI,
-      code_verifier: verifier,
-    }).toString(),
-  });
-}
 
 describe('refresh with rotation on Redis: what it costs', () => {
   let server: RunningServer;
