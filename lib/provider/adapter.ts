@@ -1,5 +1,5 @@
 import { type Adapter, type AdapterFactory, type AdapterPayload, errors } from 'oidc-provider';
-import { guardStore, StorageUnavailableError } from '../storage/guard.js';
+import { StorageUnavailableError } from '../storage/guard.js';
 import { AlreadyConsumedError, type Store } from '../storage/store.js';
 
 /**
@@ -54,6 +54,45 @@ export function delegateAdapter(adapter: Adapter, overrides: Partial<Adapter>): 
   };
 }
 
+/**
+ * The initial access tokens' adapter. The only ones ever made are the DCR gate's: minted, read and
+ * destroyed within one registration request in this process (bridge.ts), so they stay in this
+ * process's memory and cost the shared store nothing.
+ */
+function requestLocalAdapter(now: () => number = Date.now): Adapter {
+  const records = new Map<string, { payload: AdapterPayload; expiresAt: number }>();
+  const live = (id: string) => {
+    const record = records.get(id);
+    if (!record || record.expiresAt > now()) return record;
+    records.delete(id);
+    return undefined;
+  };
+  const unsupported = async () => {
+    throw new Error('initial access tokens are only ever found by id');
+  };
+  return {
+    async upsert(id, payload, expiresIn) {
+      // A request that died before its `finally` leaves one behind: drop the expired now and then.
+      if (records.size > 100) for (const key of records.keys()) live(key);
+      records.set(id, { payload: { ...payload }, expiresAt: now() + (expiresIn ?? 60) * 1000 });
+    },
+    find: async (id) => {
+      const record = live(id);
+      return record && { ...record.payload };
+    },
+    async destroy(id) {
+      records.delete(id);
+    },
+    async consume(id) {
+      const record = live(id);
+      if (record) record.payload.consumed = Math.floor(now() / 1000);
+    },
+    findByUid: unsupported,
+    findByUserCode: unsupported,
+    revokeByGrantId: async () => {},
+  };
+}
+
 /** An outage as oidc-provider's own error class, which some of its steps test for. */
 class TemporarilyUnavailable extends errors.OIDCProviderError {
   constructor(cause: StorageUnavailableError) {
@@ -75,17 +114,17 @@ export function asProviderError(error: unknown): unknown {
   return error;
 }
 
+const rethrowAsProviderError = (error: unknown): never => {
+  throw asProviderError(error);
+};
+
 /** `adapter` with every error it throws in oidc-provider's terms. */
 function speakingProvider(adapter: Adapter): Adapter {
+  // A rejection handler rather than an async wrapper: one promise reaction per store call.
   const translated =
     <A extends unknown[], R>(method: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await method(...args);
-      } catch (error) {
-        throw asProviderError(error);
-      }
-    };
+    (...args: A): Promise<R> =>
+      method(...args).catch(rethrowAsProviderError);
   return {
     upsert: translated((id, payload, expiresIn) => adapter.upsert(id, payload, expiresIn)),
     find: translated((id) => adapter.find(id)),
@@ -105,7 +144,7 @@ function speakingProvider(adapter: Adapter): Adapter {
  * @internal
  */
 export function providerAdapterFactory(
-  store: Store,
+  guardedStore: Store,
   staticClientIds: ReadonlySet<string>,
   wrap: {
     Client?: (adapter: Adapter) => Adapter;
@@ -114,10 +153,11 @@ export function providerAdapterFactory(
     AuthorizationCode?: (adapter: Adapter) => Adapter;
   } = {},
 ): AdapterFactory {
-  const guardedStore = guardStore(store);
+  const initialAccessTokens = requestLocalAdapter();
   return (model: string) => speakingProvider(modelAdapter(model));
 
   function modelAdapter(model: string): Adapter {
+    if (model === 'InitialAccessToken') return initialAccessTokens;
     const adapter = guardedStore.adapter(model);
     if (model === 'Grant') {
       return delegateAdapter(adapter, {

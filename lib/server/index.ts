@@ -46,7 +46,7 @@ import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
 import { guardStore } from '../storage/guard.js';
-import { StorageHealth, watchStore } from '../storage/health.js';
+import { StorageHealth } from '../storage/health.js';
 import { logAppErrors, logProviderEvents, RequestIds } from './logging.js';
 
 /**
@@ -149,8 +149,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const o = resolveOptions(options);
   const ownsStore = !o.store;
   const logger = safeLogger(o.logger ?? consoleLogger);
-  // Every store call is watched, so an outage is logged once when it starts and once when it ends.
-  const store = watchStore(o.store ?? new MemoryStore(), new StorageHealth(logger));
+  const store = o.store ?? new MemoryStore();
   const keys = await resolveKeys(o, (message) => logger.warn({}, message));
   const requestIds = new RequestIds();
   const basePath = new URL(o.issuer).pathname.replace(/\/$/, '');
@@ -159,7 +158,9 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const registrationPath = o.oidcProvider.routes?.registration ?? '/reg';
   const registrationResource = new URL(`${basePath}${registrationPath}`, o.issuer).href;
 
-  const guarded = guardStore(store);
+  // Every store call goes through the guard: a failure answers 503, and an outage is logged once
+  // when it starts and once when it ends.
+  const guarded = guardStore(store, new StorageHealth(logger));
   const events = new EventEmitter();
   const emit = <E extends keyof ServerEvents>(event: E, payload: ServerEvents[E]) => {
     events.emit(event, payload);
@@ -182,7 +183,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     refreshTokenTtl: o.ttl.refreshToken,
   });
   const adapters = providerAdapterFactory(
-    store,
+    guarded,
     new Set(staticClients(o).map((c) => c.client_id)),
     {
       Client: (stored) =>
@@ -296,7 +297,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         o.registration.templates.some((t) => t.attestation && t.attestation.user !== 'required') ||
         (o.registration.templateResolver !== undefined && attestationOn),
       onRefused: refused,
-      store: guardStore(store),
+      store: guarded,
       destroyClient: async (clientId) => {
         await adapters('Client').destroy(clientId);
       },

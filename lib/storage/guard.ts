@@ -56,61 +56,102 @@ export function isStorageFailure(error: unknown): boolean {
   );
 }
 
+/** Where the guard reports what each store operation ends with (see `StorageHealth`). @internal */
+export interface HealthReports {
+  succeeded(): void;
+  failed(cause: unknown): void;
+}
+
+const UNWATCHED: HealthReports = { succeeded() {}, failed() {} };
+
 /**
- * Runs a store operation, turning store failures (unreachable, timed out, erroring) into
- * {@link StorageUnavailableError}. @internal
+ * Runs store operations, turning store failures (unreachable, timed out, erroring) into
+ * {@link StorageUnavailableError} and reporting each outcome to `health`. One promise reaction
+ * per call: this runs on every store operation of every request.
+ *
+ * @internal
  */
-export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (!isStorageFailure(error)) throw error;
+export class StoreGuard {
+  readonly #health: HealthReports;
+
+  constructor(health: HealthReports = UNWATCHED) {
+    this.#health = health;
+  }
+
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    let pending: Promise<T>;
+    try {
+      pending = operation();
+    } catch (error) {
+      // A store that throws instead of rejecting is still answered through the same split.
+      pending = Promise.reject(error);
+    }
+    return pending.then(this.#succeeded, this.#failed);
+  }
+
+  readonly #succeeded = <T>(result: T): T => {
+    this.#health.succeeded();
+    return result;
+  };
+
+  readonly #failed = (error: unknown): never => {
+    // An answer (a lost consume race, a protocol error) or a bug is no outage.
+    if (!isStorageFailure(error)) {
+      this.#health.succeeded();
+      throw error;
+    }
+    this.#health.failed(error);
     throw new StorageUnavailableError(error);
+  };
+
+  /**
+   * `adapter` with store failures made {@link StorageUnavailableError}; a lost consume race
+   * stays {@link AlreadyConsumedError}.
+   */
+  adapter(adapter: Adapter): Adapter {
+    return {
+      upsert: (id, payload, expiresIn) => this.run(() => adapter.upsert(id, payload, expiresIn)),
+      find: (id) => this.run(() => adapter.find(id)),
+      findByUid: (uid) => this.run(() => adapter.findByUid(uid)),
+      findByUserCode: (userCode) => this.run(() => adapter.findByUserCode(userCode)),
+      consume: (id) => this.run(() => adapter.consume(id)),
+      destroy: (id) => this.run(() => adapter.destroy(id)),
+      revokeByGrantId: (grantId) => this.run(() => adapter.revokeByGrantId(grantId)),
+    };
+  }
+
+  /** `store` with every operation guarded, and every adapter it hands out. */
+  store(store: Store): Store {
+    const run = <T>(operation: () => Promise<T>) => this.run(operation);
+    return {
+      adapter: (model) => this.adapter(store.adapter(model)),
+      takeUse: (key, maxUses, ttl) => run(() => store.takeUse(key, maxUses, ttl)),
+      returnUse: (key) => run(() => store.returnUse(key)),
+      addToIndex: (index, member, ttl) => run(() => store.addToIndex(index, member, ttl)),
+      removeFromIndex: (index, member) => run(() => store.removeFromIndex(index, member)),
+      readIndex: (index) => run(() => store.readIndex(index)),
+      deleteIndex: (index) => run(() => store.deleteIndex(index)),
+      // `points` is passed only when given, so a custom store sees the call it was written for.
+      consumeRate: (key, limit, points) =>
+        run(() =>
+          points === undefined
+            ? store.consumeRate(key, limit)
+            : store.consumeRate(key, limit, points),
+        ),
+      raiseCounter: (key, value, ttl) => run(() => store.raiseCounter(key, value, ttl)),
+      claim: (key, claimant, ttl) => run(() => store.claim(key, claimant, ttl)),
+      claimHolder: (key) => run(() => store.claimHolder(key)),
+      close: () => store.close(),
+    };
   }
 }
 
 /**
- * The store's adapter with store failures made {@link StorageUnavailableError}; a lost consume
- * race stays {@link AlreadyConsumedError}.
+ * The same store, with every failure turned into a protocol error and, when `health` is given,
+ * every outcome reported to it.
  *
  * @internal
  */
-export function guardedAdapter(adapter: Adapter): Adapter {
-  return {
-    upsert: (id, payload, expiresIn) => guarded(() => adapter.upsert(id, payload, expiresIn)),
-    find: (id) => guarded(() => adapter.find(id)),
-    findByUid: (uid) => guarded(() => adapter.findByUid(uid)),
-    findByUserCode: (userCode) => guarded(() => adapter.findByUserCode(userCode)),
-    consume: (id) => guarded(() => adapter.consume(id)),
-    destroy: (id) => guarded(() => adapter.destroy(id)),
-    revokeByGrantId: (grantId) => guarded(() => adapter.revokeByGrantId(grantId)),
-  };
-}
-
-/**
- * The same store, with every failure turned into a protocol error (see `guardedAdapter`).
- *
- * @internal
- */
-export function guardStore(store: Store): Store {
-  return {
-    adapter: (model) => guardedAdapter(store.adapter(model)),
-    takeUse: (key, maxUses, ttl) => guarded(() => store.takeUse(key, maxUses, ttl)),
-    returnUse: (key) => guarded(() => store.returnUse(key)),
-    addToIndex: (index, member, ttl) => guarded(() => store.addToIndex(index, member, ttl)),
-    removeFromIndex: (index, member) => guarded(() => store.removeFromIndex(index, member)),
-    readIndex: (index) => guarded(() => store.readIndex(index)),
-    deleteIndex: (index) => guarded(() => store.deleteIndex(index)),
-    // `points` is passed only when given, so a custom store sees the call it was written for.
-    consumeRate: (key, limit, points) =>
-      guarded(() =>
-        points === undefined
-          ? store.consumeRate(key, limit)
-          : store.consumeRate(key, limit, points),
-      ),
-    raiseCounter: (key, value, ttl) => guarded(() => store.raiseCounter(key, value, ttl)),
-    claim: (key, claimant, ttl) => guarded(() => store.claim(key, claimant, ttl)),
-    claimHolder: (key) => guarded(() => store.claimHolder(key)),
-    close: () => store.close(),
-  };
+export function guardStore(store: Store, health?: HealthReports): Store {
+  return new StoreGuard(health).store(store);
 }

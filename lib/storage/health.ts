@@ -1,5 +1,5 @@
 import { errorFields, type Logger } from '../logger.js';
-import { isStorageFailure } from './guard.js';
+import type { HealthReports } from './guard.js';
 import type { Store } from './store.js';
 
 /**
@@ -16,7 +16,7 @@ const DEFAULT_QUIET_MS = 1000;
  *
  * @internal
  */
-export class StorageHealth {
+export class StorageHealth implements HealthReports {
   #down: { since: number; lastFailure: number; failures: number } | undefined;
   readonly #logger: Logger;
   readonly #quietMs: number;
@@ -57,58 +57,4 @@ export class StorageHealth {
       'storage available again',
     );
   }
-
-  /** Reports what `operation` ends with, and passes it on unchanged. */
-  async watch<T>(operation: PromiseLike<T>): Promise<T> {
-    try {
-      const result = await operation;
-      this.succeeded();
-      return result;
-    } catch (error) {
-      // An answer (a lost consume race) or a bug is no outage (the same split as the guard's).
-      if (isStorageFailure(error)) this.failed(error);
-      else this.succeeded();
-      throw error;
-    }
-  }
-}
-
-/**
- * Every method of `target` that returns a promise, reported to `health`; `inner` wraps what the
- * other methods return. A proxy, so methods a store adds later are watched too.
- */
-function watchMethods<T extends object>(
-  target: T,
-  health: StorageHealth,
-  inner: (name: PropertyKey, value: unknown) => unknown = (_name, value) => value,
-): T {
-  return new Proxy(target, {
-    get(object, name) {
-      const value: unknown = Reflect.get(object, name, object);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result: unknown = value.apply(object, args);
-        if (name === 'close') return result;
-        const thenable =
-          typeof result === 'object' &&
-          result !== null &&
-          typeof (result as PromiseLike<unknown>).then === 'function';
-        return thenable ? health.watch(result as PromiseLike<unknown>) : inner(name, result);
-      };
-    },
-  });
-}
-
-/**
- * The store, with every operation (and every operation of its adapters) reported to `health`.
- * Wraps the raw store, under the guard, so each store call is seen once.
- *
- * @internal
- */
-export function watchStore(store: Store, health: StorageHealth): Store {
-  return watchMethods(store, health, (name, value) =>
-    name === 'adapter' && typeof value === 'object' && value !== null
-      ? watchMethods(value, health)
-      : value,
-  );
 }
