@@ -106,10 +106,11 @@ async function verifyDcrToken(
   if (!token.clientId || !settings.registrationClientIds.has(token.clientId)) {
     throw refusal('the DCR token was not issued to a registration client');
   }
-  if (!(await token.grantIsLive())) throw refusal('the DCR token was revoked');
-  const account = token.accountId
-    ? await settings.accounts.findAccount(token.accountId)
-    : undefined;
+  const [grantIsLive, account] = await Promise.all([
+    token.grantIsLive(),
+    token.accountId ? settings.accounts.findAccount(token.accountId) : undefined,
+  ]);
+  if (!grantIsLive) throw refusal('the DCR token was revoked');
   if (!token.accountId || !account) {
     throw refusal('the account behind the DCR token no longer exists');
   }
@@ -149,10 +150,18 @@ export function createDcrGate(provider: ProviderBridge, settings: DcrGateSetting
 
     let verified: Verified | undefined;
     try {
-      // Per IP first, so guessing tokens is limited too; per account once the token names one.
-      await checkRate(settings.store, `dcr-ip:${ctx.ip}`, settings.rateLimit.perIp);
-      const presented = presentedToken(ctx, settings.allowWithoutToken);
-      if (presented) verified = await verifyDcrToken(provider, presented, settings);
+      // Per IP, so guessing tokens is limited too; per account once the token names one. The IP
+      // count and the token lookup run side by side, and being over the limit answers first.
+      const [rate, verification] = await Promise.allSettled([
+        checkRate(settings.store, `dcr-ip:${ctx.ip}`, settings.rateLimit.perIp),
+        (async () => {
+          const presented = presentedToken(ctx, settings.allowWithoutToken);
+          return presented ? verifyDcrToken(provider, presented, settings) : undefined;
+        })(),
+      ]);
+      if (rate.status === 'rejected') throw rate.reason;
+      if (verification.status === 'rejected') throw verification.reason;
+      verified = verification.value;
       const credential = verified?.opener.credential;
       if (credential?.kind === 'user') {
         await checkRate(

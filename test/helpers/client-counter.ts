@@ -17,8 +17,11 @@ export class ClientCountingStore extends MemoryStore implements Store {
   readonly failingModels = new Set<string>();
   /** Models whose every operation throws a RangeError, as a bug or absurd data would. */
   readonly buggyModels = new Set<string>();
+  /** Every model an adapter was asked for. */
+  readonly modelsOpened = new Set<string>();
 
   override adapter(model: string): Adapter {
+    this.modelsOpened.add(model);
     const adapter = super.adapter(model);
     const reachable = async <T>(operation: () => Promise<T>): Promise<T> => {
       if (this.failingModels.has(model)) throw new Error(`${model} storage unreachable (test)`);

@@ -164,6 +164,13 @@ describe('the DCR token gate', () => {
     await assertRefused(await register(server.issuer, `Bearer ${token}`), /used up/);
   });
 
+  it('the one-request initial access token the gate swaps in never reaches the store', async () => {
+    const res = await register(server.issuer, `Bearer ${await dcrToken()}`);
+    assert.equal(res.status, 201);
+    assert.ok(store.modelsOpened.has('Client'), 'the control: the client was stored');
+    assert.ok(!store.modelsOpened.has('InitialAccessToken'));
+  });
+
   it('a registration that fails gives its use back', async () => {
     const token = await dcrToken();
     const written = store.clientWrites;
