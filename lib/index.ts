@@ -49,6 +49,16 @@ export {
   type RegistrationErrorCode,
   RegistrationPolicyError,
 } from './errors.js';
+export type {
+  FederatedAccount,
+  FederatedAccountEvent,
+  FederatedBrowserOptions,
+  FederatedIdentity,
+  FederatedProviderOptions,
+  FederationEvents,
+  FederationNonceOptions,
+  FederationOptions,
+} from './federation/types.js';
 export type { SignInEvents, SignInThrottledEvent } from './interactions/index.js';
 export { generateKeys, type ServerKeys } from './keys/index.js';
 export { consoleLogger, type Logger } from './logger.js';

@@ -1,4 +1,5 @@
-// The account vocabulary: what the library asks of your user database. Imports nothing.
+// The account vocabulary: what the library asks of your user database.
+import type { FederatedAccount, FederatedIdentity } from '../federation/types.js';
 
 /**
  * The account store the sign-in pages and tokens use.
@@ -18,6 +19,17 @@ export interface AccountOptions {
    * is gone: its tokens stop working (refresh fails with `invalid_grant`).
    */
   findAccount(accountId: string): Promise<AccountClaims | undefined>;
+
+  /**
+   * Resolves a user an upstream provider vouched for (federated sign-in) to an account: find the
+   * account linked to `provider` + `subject`, create one, link the identity to an account, or
+   * refuse with `undefined`. Required when `federation.providers` is not empty.
+   *
+   * Link to an existing account only with proof of it: `signedInAccountId` (the user is signed
+   * in to it), or your own explicit decision. The library never links by email itself, and an
+   * unverified email never reaches this hook.
+   */
+  federated?(identity: FederatedIdentity): Promise<FederatedAccount | undefined>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { sendJson, sendProblem, tooManyAttempts } from '../http/problem.js';
+import { createIssuingEndpoint } from '../http/issuing-endpoint.js';
 import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/store.js';
 
 // The store model that holds issued challenges until they are used or expire.
@@ -65,30 +65,17 @@ export interface ChallengeEndpointSettings {
  * @internal
  */
 export function createChallengeEndpoint(settings: ChallengeEndpointSettings): Middleware {
-  const path = settings.path.toLowerCase();
-  return async function attestationChallengeEndpoint(ctx, next) {
-    const requested = ctx.path.length > 1 ? ctx.path.replace(/\/$/, '') : ctx.path;
-    if (requested.toLowerCase() !== path) return next();
-    if (ctx.method !== 'POST') {
-      ctx.set('Allow', 'POST');
-      return sendJson(ctx, 405, { error: 'invalid_request', error_description: 'use POST' });
-    }
-    if (settings.rateLimit) {
-      const decision = await settings.store.consumeRate(
-        `attestation-challenge-ip:${ctx.ip}`,
-        settings.rateLimit,
-      );
-      if (!decision.allowed) {
-        return sendProblem(
-          ctx,
-          '',
-          tooManyAttempts(decision.retryAfterSeconds, 'challenges requested'),
-        );
-      }
-    }
-    sendJson(ctx, 200, {
+  return createIssuingEndpoint({
+    path: settings.path,
+    store: settings.store,
+    rateLimit: {
+      window: settings.rateLimit,
+      key: 'attestation-challenge-ip',
+      what: 'challenges requested',
+    },
+    issue: async () => ({
       attestation_challenge: await settings.challenges.issue(),
       expires_in: settings.challenges.ttl,
-    });
-  };
+    }),
+  });
 }

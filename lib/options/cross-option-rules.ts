@@ -259,6 +259,44 @@ function introspectionProblems(o: ResolvedOptions): string[] {
   return problems;
 }
 
+/** Federated providers: unique names and issuers, https, the hook, Apple's client secret key. */
+function federationProblems(o: ResolvedOptions): string[] {
+  const problems: string[] = [];
+  const { providers } = o.federation;
+  if (providers.length > 0 && !o.accounts.federated) {
+    problems.push(
+      'options.accounts.federated is required when options.federation.providers is set',
+    );
+  }
+  const names = new Set<string>();
+  const issuers = new Set<string>();
+  for (const [i, provider] of providers.entries()) {
+    const at = `options.federation.providers[${i}]`;
+    if (names.has(provider.name)) problems.push(`${at}.name '${provider.name}' is not unique`);
+    names.add(provider.name);
+    // The native exchange picks the provider by the id_token's iss.
+    if (issuers.has(provider.issuer)) problems.push(`${at}.issuer is not unique`);
+    issuers.add(provider.issuer);
+    const issuer = URL.parse(provider.issuer);
+    if (!issuer || !['https:', 'http:'].includes(issuer.protocol)) {
+      problems.push(`${at}.issuer must be an absolute https URL`);
+    } else if (issuer.protocol === 'http:' && !o.development) {
+      problems.push(`${at}.issuer must use https (http is allowed only with options.development)`);
+    }
+    if (provider.audiences.length === 0 && !provider.browser) {
+      problems.push(`${at} needs audiences (native sign-in), browser (the sign-in page) or both`);
+    }
+    const browser = provider.browser;
+    if (browser && provider.quirks === 'apple' && !browser.appleKey) {
+      problems.push(`${at}.browser.appleKey is required for Apple (its client secret is a JWT)`);
+    }
+    if (browser?.appleKey && browser.clientSecret) {
+      problems.push(`${at}.browser: give clientSecret or appleKey, not both`);
+    }
+  }
+  return problems;
+}
+
 // In the order their problems are reported.
 const CROSS_OPTION_RULES = [
   issuerProblems,
@@ -272,6 +310,7 @@ const CROSS_OPTION_RULES = [
   mtlsProblems,
   assuranceProblems,
   introspectionProblems,
+  federationProblems,
 ];
 
 /**

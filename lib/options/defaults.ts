@@ -1,6 +1,7 @@
 // Every constant default of the options, written once. The JSON Schema takes its `default`
 // keywords from here (lib/options/schema.ts), ResolvedOptions its required keys (resolved.ts),
 // and test/options/defaults.test.ts holds the TSDoc `@default` tags to these values.
+import type { FederatedProviderOptions } from '../federation/types.js';
 import type { Template } from '../registration/template-types.js';
 import type { ApiOptions, AuthServerOptions } from './types.js';
 
@@ -85,6 +86,10 @@ export const DEFAULTS = {
       perIp: { points: 100, duration: 900 },
     },
   },
+  federation: {
+    providers: [],
+    nonce: { path: '/federation/nonce', ttl: 600, rateLimit: { points: 60, duration: 60 } },
+  },
   oidcProvider: {},
 } as const satisfies DefaultsOf<AuthServerOptions>;
 
@@ -109,3 +114,14 @@ export const TEMPLATE_DEFAULTS = {
   fallbackClients: [],
   attestation: { user: 'optional' },
 } as const satisfies DefaultsOf<Template>;
+
+/**
+ * Defaults of each entry of `federation.providers`.
+ *
+ * @internal
+ */
+export const FEDERATED_PROVIDER_DEFAULTS = {
+  audiences: [],
+  clockSkewSeconds: 60,
+  algorithms: ['RS256', 'ES256'],
+} as const satisfies DefaultsOf<FederatedProviderOptions>;

@@ -1,5 +1,11 @@
+import type { FederatedProviderOptions } from '../federation/types.js';
 import type { Template } from '../registration/template-types.js';
-import type { API_DEFAULTS, DEFAULTS, TEMPLATE_DEFAULTS } from './defaults.js';
+import type {
+  API_DEFAULTS,
+  DEFAULTS,
+  FEDERATED_PROVIDER_DEFAULTS,
+  TEMPLATE_DEFAULTS,
+} from './defaults.js';
 import type { ApiOptions, AuthServerOptions } from './types.js';
 
 type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
@@ -54,6 +60,12 @@ type Override<T, U> = Simplify<Omit<T, keyof U> & U>;
 type DefaultedOptions = WithDefaults<AuthServerOptions, typeof DEFAULTS>;
 type DefaultedRegistration = DefaultedOptions['registration'];
 
+/** A `federation.providers` entry with its defaults filled in. @internal */
+export type ResolvedFederatedProvider = WithDefaults<
+  FederatedProviderOptions,
+  typeof FEDERATED_PROVIDER_DEFAULTS
+>;
+
 /**
  * Options after validation, with every default filled in. Beyond the constant defaults, the
  * entries of `apis` and `registration.templates` carry theirs, and `resolveOptions` computes
@@ -65,6 +77,10 @@ export type ResolvedOptions = Override<
   DefaultedOptions,
   {
     apis: WithDefaults<ApiOptions, typeof API_DEFAULTS>[];
+    federation: Override<
+      DefaultedOptions['federation'],
+      { providers: ResolvedFederatedProvider[] }
+    >;
     registration: Override<
       DefaultedRegistration,
       {

@@ -1,7 +1,12 @@
 // The JSON Schema that validates AuthServerOptions. Its `default` keywords come from
 // lib/options/defaults.ts. `isFunction` and `isStore` are keywords this library adds to ajv
 // (JSON Schema has no type for functions).
-import { API_DEFAULTS, DEFAULTS, TEMPLATE_DEFAULTS } from './defaults.js';
+import {
+  API_DEFAULTS,
+  DEFAULTS,
+  FEDERATED_PROVIDER_DEFAULTS,
+  TEMPLATE_DEFAULTS,
+} from './defaults.js';
 import { withDefaults } from './schema-defaults.js';
 
 const positiveInteger = { type: 'integer', minimum: 1 } as const;
@@ -137,6 +142,56 @@ const apiSchema = {
   },
 } as const;
 
+const federatedProviderSchema = {
+  type: 'object',
+  required: ['name', 'issuer'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' },
+    issuer: nonEmptyString,
+    quirks: { enum: ['apple', 'google'] },
+    audiences: { type: 'array', uniqueItems: true, items: nonEmptyString },
+    hostedDomain: nonEmptyString,
+    clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 600 },
+    algorithms: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: {
+        enum: [
+          'RS256',
+          'RS384',
+          'RS512',
+          'PS256',
+          'PS384',
+          'PS512',
+          'ES256',
+          'ES384',
+          'ES512',
+          'EdDSA',
+        ],
+      },
+    },
+    browser: {
+      type: 'object',
+      required: ['clientId'],
+      additionalProperties: false,
+      properties: {
+        clientId: nonEmptyString,
+        clientSecret: nonEmptyString,
+        appleKey: {
+          type: 'object',
+          required: ['teamId', 'keyId', 'privateKey'],
+          additionalProperties: false,
+          properties: { teamId: nonEmptyString, keyId: nonEmptyString, privateKey: nonEmptyString },
+        },
+        scope: nonEmptyString,
+        label: nonEmptyString,
+      },
+    },
+  },
+} as const;
+
 const optionsShape = {
   type: 'object',
   additionalProperties: false,
@@ -176,6 +231,7 @@ const optionsShape = {
       properties: {
         authenticate: { isFunction: true },
         findAccount: { isFunction: true },
+        federated: { isFunction: true },
       },
     },
     scopes: { type: 'array', uniqueItems: true, items: scopeToken },
@@ -329,6 +385,25 @@ const optionsShape = {
           properties: {
             perAccount: { anyOf: [rateLimit, { const: false }] },
             perIp: { anyOf: [rateLimit, { const: false }] },
+          },
+        },
+      },
+    },
+    federation: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        providers: {
+          type: 'array',
+          items: withDefaults(federatedProviderSchema, FEDERATED_PROVIDER_DEFAULTS, 'providers[]'),
+        },
+        nonce: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            path: { type: 'string', pattern: '^/[^?#]*$' },
+            ttl: { type: 'integer', minimum: 30, maximum: 3600 },
+            rateLimit: { anyOf: [rateLimit, { const: false }] },
           },
         },
       },

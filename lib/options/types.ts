@@ -7,6 +7,7 @@ import type {
   EvidenceVerifier,
 } from '../attestation/types.js';
 import type { AndroidRevocationList } from '../attestation/verifiers/android-key.js';
+import type { FederationOptions } from '../federation/types.js';
 import type { Logger } from '../logger.js';
 import type { RegistrationPolicy } from '../registration/policy-types.js';
 import type {
@@ -155,6 +156,8 @@ export interface AuthServerOptions {
 
   /** The built-in sign-in pages. */
   interactions?: InteractionPageOptions;
+  /** Sign in with Apple, Google or any OpenID provider, natively and in the browser. */
+  federation?: FederationOptions;
 
   /**
    * Advanced oidc-provider configuration, merged underneath what the library builds. Only

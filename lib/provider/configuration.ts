@@ -12,6 +12,7 @@ import { INSTANCE_FIELD } from '../registration/instance-policy.js';
 import { InstanceGuard, instanceRecordOf } from './instance-guard.js';
 import { mtlsFeature } from './mtls.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
+import { TOKEN_EXCHANGE } from './token-exchange.js';
 import { upstreamDefaults } from './upstream-defaults.js';
 
 /** Name of the oidc-provider registration policy that instance registrations carry. @internal */
@@ -26,6 +27,8 @@ export interface ProviderWiring {
   registrationResource: string;
   /** URL of the attestation challenge endpoint, advertised in discovery when attestation is on. */
   challengeEndpoint?: string;
+  /** URL of the native sign-in nonce endpoint, advertised in discovery when native sign-in is on. */
+  nativeSignInNonceEndpoint?: string;
   /** Checks a verified `private_key_jwt` client authentication further (App Attest assertions). */
   checkClientAssertion?: (
     ctx: KoaContextWithOIDC,
@@ -49,6 +52,10 @@ const INTERNAL_INITIAL_ACCESS_TOKEN_TTL = 60;
 const templateTtl = (client: { clientId: string; metadata(): Record<string, unknown> }) =>
   instanceRecordOf(client)?.template_ttl;
 
+/** Whether some federated provider takes part in the native id_token exchange. @internal */
+export const nativeSignIn = (o: ResolvedOptions): boolean =>
+  o.federation.providers.some((p) => p.audiences.length > 0);
+
 /** The static clients oidc-provider serves: registration clients, then the others. @internal */
 export function staticClients(o: ResolvedOptions): ClientMetadata[] {
   const registrationClients = o.registrationClients.map(
@@ -58,7 +65,9 @@ export function staticClients(o: ResolvedOptions): ClientMetadata[] {
       redirect_uris: c.redirect_uris,
       application_type: 'native',
       token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code'],
+      grant_types: nativeSignIn(o)
+        ? ['authorization_code', TOKEN_EXCHANGE]
+        : ['authorization_code'],
       response_types: ['code'],
       scope: o.registration.dcrToken.scope,
     }),
@@ -155,6 +164,9 @@ export function buildProviderConfiguration(
       ...passthrough.discovery,
       ...(wiring.challengeEndpoint
         ? { attestation_challenge_endpoint: wiring.challengeEndpoint }
+        : {}),
+      ...(wiring.nativeSignInNonceEndpoint
+        ? { native_sign_in_nonce_endpoint: wiring.nativeSignInNonceEndpoint }
         : {}),
     },
     async findAccount(_ctx, sub) {

@@ -16,6 +16,9 @@ import { createAdminApi, createSelfService } from '../devices/http.js';
 import { DeviceManager } from '../devices/manager.js';
 import type { DeviceEvents, DeviceInfo, DevicePage, DevicePageOptions } from '../devices/types.js';
 import { ConfigurationError } from '../errors.js';
+import { createNonceEndpoint, NativeSignInNonces } from '../federation/nonces.js';
+import { FederatedSignIn } from '../federation/sign-in.js';
+import type { FederationEvents } from '../federation/types.js';
 import type { SignInEvents } from '../interactions/events.js';
 import { interactionUrl } from '../interactions/index.js';
 import { SignInThrottle } from '../interactions/throttle.js';
@@ -31,6 +34,7 @@ import { refuseNonStringAlgorithms } from '../provider/client-metadata-guard.js'
 import {
   buildProviderConfiguration,
   INSTANCE_POLICY,
+  nativeSignIn,
   staticClients,
 } from '../provider/configuration.js';
 import { wireDeviceEvents } from '../provider/device-events.js';
@@ -42,6 +46,7 @@ import {
   keepInstanceRecordsPrivate,
 } from '../provider/middleware.js';
 import { RefreshRotation } from '../provider/refresh-rotation.js';
+import { registerTokenExchange, withTokenExchangeGrant } from '../provider/token-exchange.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
@@ -50,12 +55,12 @@ import { StorageHealth } from '../storage/health.js';
 import { logAppErrors, logProviderEvents, RequestIds } from './logging.js';
 
 /**
- * Every event an auth server emits, by name: device lifecycle, registration decisions and
- * throttled sign-ins.
+ * Every event an auth server emits, by name: device lifecycle, registration decisions,
+ * throttled sign-ins and federated sign-ins.
  *
  * @group Server
  */
-export type ServerEvents = DeviceEvents & RegistrationEvents & SignInEvents;
+export type ServerEvents = DeviceEvents & RegistrationEvents & SignInEvents & FederationEvents;
 
 /**
  * A running mobile-oidc-provider authorization server.
@@ -178,6 +183,16 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     activityTtl: o.ttl.grant,
     emit: (event, payload) => events.emit(event, payload),
   });
+  const native = nativeSignIn(o);
+  const nonces = new NativeSignInNonces(guarded, o.federation.nonce.ttl);
+  const federation = new FederatedSignIn({
+    providers: o.federation.providers,
+    allowHttp: o.development,
+    store: guarded,
+    nonces,
+    accounts: o.accounts,
+    emit,
+  });
   const rotation = new RefreshRotation(guarded, {
     graceSeconds: o.ttl.refreshTokenReuseGrace,
     refreshTokenTtl: o.ttl.refreshToken,
@@ -186,10 +201,15 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     guarded,
     new Set(staticClients(o).map((c) => c.client_id)),
     {
-      Client: (stored) =>
-        rotation.client(
-          instanceClientAdapter(stored, guarded, templates, o.assurance.minimumLevels),
-        ),
+      Client: (stored) => {
+        const clients = instanceClientAdapter(
+          stored,
+          guarded,
+          templates,
+          o.assurance.minimumLevels,
+        );
+        return rotation.client(native ? withTokenExchangeGrant(clients) : clients);
+      },
       RefreshToken: (stored) => rotation.refreshToken(stored),
       AuthorizationCode: (stored) => rotation.authorizationCode(stored),
       AccessToken: (stored) => rotation.accessToken(stored),
@@ -223,6 +243,12 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     registrationResource,
     ...(attestationOn
       ? { challengeEndpoint: new URL(`${basePath}${challengePath}`, o.issuer).href }
+      : {}),
+    ...(native
+      ? {
+          nativeSignInNonceEndpoint: new URL(`${basePath}${o.federation.nonce.path}`, o.issuer)
+            .href,
+        }
       : {}),
     interactionUrl: (uid) => interactionUrl(basePath, uid),
     firstUse: (clientId) => devices.markUsed(clientId, limit),
@@ -283,6 +309,26 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         rateLimit: o.attestation.challenge.rateLimit,
       }),
     );
+  }
+  if (native) {
+    provider.use(
+      createNonceEndpoint({
+        path: o.federation.nonce.path,
+        nonces,
+        store: guarded,
+        rateLimit: o.federation.nonce.rateLimit,
+      }),
+    );
+    registerTokenExchange(provider, {
+      federation,
+      registrationClientIds: new Set(o.registrationClients.map((c) => c.client_id)),
+      dcr: {
+        resource: registrationResource,
+        scope: o.registration.dcrToken.scope,
+        ttl: o.registration.dcrToken.ttl,
+      },
+      bindInstance: (clientId, accountId) => devices.bind(clientId, accountId),
+    });
   }
   provider.use(
     createDcrGate(bridge, {

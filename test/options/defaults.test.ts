@@ -7,10 +7,19 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import ts from 'typescript';
-import { API_DEFAULTS, DEFAULTS, TEMPLATE_DEFAULTS } from '../../lib/options/defaults.js';
+import {
+  API_DEFAULTS,
+  DEFAULTS,
+  FEDERATED_PROVIDER_DEFAULTS,
+  TEMPLATE_DEFAULTS,
+} from '../../lib/options/defaults.js';
 
 const file = (path: string) => fileURLToPath(new URL(`../../lib/${path}`, import.meta.url));
-const OPTION_FILES = [file('options/types.ts'), file('registration/template-types.ts')];
+const OPTION_FILES = [
+  file('options/types.ts'),
+  file('registration/template-types.ts'),
+  file('federation/types.ts'),
+];
 const VERIFIER_FILES = {
   appAttest: file('attestation/verifiers/app-attest.ts'),
   androidKey: file('attestation/verifiers/android-key.ts'),
@@ -63,6 +72,10 @@ const NOT_IN_DEFAULTS: Record<string, string> = {
   'template.allowedRedirectSchemes':
     "the registration policy reads the schemes of the template's own redirect_uris",
   'template.userTokens': 'computed from fallbackClients and attestation when an instance registers',
+  'options.federation.providers[].browser.scope':
+    "depends on the provider's quirks (lib/federation/browser.ts)",
+  'options.federation.providers[].browser.label':
+    "made from the provider's name (lib/federation/browser.ts)",
 };
 
 // Template settings the built-in verifiers apply themselves: the verifier's own @default rules.
@@ -237,6 +250,10 @@ function walkAll(roots: { path: string; defaults: unknown }[]): Walk {
     options: interfaceIn(OPTION_FILES[0] as string, 'AuthServerOptions'),
     'options.apis[]': interfaceIn(OPTION_FILES[0] as string, 'ApiOptions'),
     template: interfaceIn(OPTION_FILES[1] as string, 'Template'),
+    'options.federation.providers[]': interfaceIn(
+      OPTION_FILES[2] as string,
+      'FederatedProviderOptions',
+    ),
   };
   for (const { path, defaults } of roots) {
     const declaration = declarations[path];
@@ -250,6 +267,7 @@ const ROOTS = [
   { path: 'options', defaults: DEFAULTS },
   { path: 'options.apis[]', defaults: API_DEFAULTS },
   { path: 'template', defaults: TEMPLATE_DEFAULTS },
+  { path: 'options.federation.providers[]', defaults: FEDERATED_PROVIDER_DEFAULTS },
 ];
 
 const current = walkAll(ROOTS);

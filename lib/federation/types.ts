@@ -1,0 +1,197 @@
+// The vocabulary of federated sign-in ("Sign in with Apple / Google"): what the options name.
+import type { RateLimitWindow } from '../storage/store.js';
+
+/**
+ * Federated sign-in: users sign in with an upstream OpenID provider (Apple, Google, or any
+ * standards-compliant one), natively (the app exchanges the id_token its platform SDK gave it,
+ * RFC 8693) or in the browser ("Continue with …" on the sign-in page).
+ *
+ * @group Federation
+ */
+export interface FederationOptions {
+  /**
+   * The upstream providers. An entry with `audiences` takes part in the native exchange; one
+   * with `browser` gets a button on the sign-in page.
+   *
+   * @default []
+   */
+  providers?: FederatedProviderOptions[];
+  /** The endpoint that hands out the single-use nonces a native sign-in must carry. */
+  nonce?: FederationNonceOptions;
+}
+
+/**
+ * The native sign-in nonce endpoint, advertised in discovery as
+ * `native_sign_in_nonce_endpoint`: `POST` answers `{ "nonce": "…", "expires_in": … }`.
+ *
+ * @group Federation
+ */
+export interface FederationNonceOptions {
+  /**
+   * Its path, relative to the issuer.
+   *
+   * @default '/federation/nonce'
+   */
+  path?: string;
+  /**
+   * Seconds a nonce stays usable: the time a user has to finish the platform's sign-in sheet.
+   *
+   * @default 600
+   */
+  ttl?: number;
+  /**
+   * Nonces handed out per client IP address; `false`: no limit.
+   *
+   * @default { points: 60, duration: 60 }
+   */
+  rateLimit?: RateLimitWindow | false;
+}
+
+/**
+ * One upstream OpenID provider.
+ *
+ * @group Federation
+ */
+export interface FederatedProviderOptions {
+  /**
+   * Its name: lower-case letters, digits and `-`, e.g. `google`, `apple`, `corp`. Passed to
+   * `accounts.federated` as `provider` and used in the browser callback's path.
+   */
+  name: string;
+  /**
+   * Its issuer identifier, compared exactly with the id_token's `iss`; its discovery document
+   * (`/.well-known/openid-configuration`) names its keys and endpoints. `https` only, except with
+   * `development: true`.
+   */
+  issuer: string;
+  /**
+   * How it deviates from OpenID Connect: `apple` (string booleans, the nonce as its SHA-256
+   * hex, `form_post` and a signed client secret in the browser), `google` (`hd`).
+   */
+  quirks?: 'apple' | 'google';
+  /**
+   * The `aud` values accepted in the native exchange: iOS bundle ids (Apple), the client id the
+   * app asks Google for tokens with. Without any, the provider takes no part in it.
+   *
+   * @default []
+   */
+  audiences?: string[];
+  /** A Google Workspace domain the id_token's `hd` must equal (then consumer accounts fail). */
+  hostedDomain?: string;
+  /**
+   * Seconds of clock difference tolerated for the id_token's `exp` and `iat`.
+   *
+   * @default 60
+   */
+  clockSkewSeconds?: number;
+  /**
+   * The id_token signature algorithms accepted; never `none` or HMAC.
+   *
+   * @default ['RS256', 'ES256']
+   */
+  algorithms?: string[];
+  /** The browser flow: a "Continue with …" button on the sign-in page. */
+  browser?: FederatedBrowserOptions;
+}
+
+/**
+ * The browser flow with one upstream provider (authorization code with PKCE).
+ *
+ * @group Federation
+ */
+export interface FederatedBrowserOptions {
+  /** The client id this server has at the provider (Apple: the Services ID). */
+  clientId: string;
+  /** Its client secret (Google); Apple's is made from `appleKey` instead. */
+  clientSecret?: string;
+  /**
+   * Apple's client secret is an ES256 JWT signed with a key from the developer account; the
+   * library makes it, and makes a new one well before Apple's 6-month limit.
+   */
+  appleKey?: { teamId: string; keyId: string; privateKey: string };
+  /**
+   * The scope asked for.
+   *
+   * @default 'openid email profile' ('openid email name' with Apple quirks)
+   */
+  scope?: string;
+  /**
+   * The button's label.
+   *
+   * @default 'Continue with ' and the name, capitalised
+   */
+  label?: string;
+}
+
+/**
+ * A user an upstream provider vouched for, as `accounts.federated` receives it.
+ *
+ * @group Federation
+ */
+export interface FederatedIdentity {
+  /** The provider's `name`. */
+  provider: string;
+  /** The user at that provider (`sub`): stable, unlike the email. */
+  subject: string;
+  /**
+   * The email, only when the provider says it is verified. An unverified email is never here
+   * (nor in `claims`), so it cannot be used to link accounts.
+   */
+  email?: string;
+  /**
+   * The id_token's verified claims (Apple's string booleans made booleans), without an
+   * unverified email.
+   */
+  claims: Readonly<Record<string, unknown>>;
+  /** How the user signed in. */
+  via: 'native' | 'browser';
+  /**
+   * The account signed in on this browser when the user chose "Continue with …" (browser only):
+   * proof of that account, so linking the identity to it is safe.
+   */
+  signedInAccountId?: string;
+}
+
+/**
+ * What `accounts.federated` resolves: the account id, or the id with what was done. `undefined`
+ * refuses the sign-in.
+ *
+ * @group Federation
+ */
+export type FederatedAccount =
+  | string
+  | {
+      accountId: string;
+      /** The identity was linked to the account just now (emits `account.linked`). */
+      linked?: boolean;
+    };
+
+/**
+ * What an `account.federated` or `account.linked` event carries: never a token.
+ *
+ * @group Federation
+ */
+export interface FederatedAccountEvent {
+  /** The provider's `name`. */
+  provider: string;
+  /** The user at that provider (`sub`). */
+  subject: string;
+  /** The account the identity resolved to. */
+  accountId: string;
+  /** How the user signed in. */
+  via: 'native' | 'browser';
+  /** The client the sign-in was for (native: the client that exchanged the id_token). */
+  clientId?: string;
+}
+
+/**
+ * Federated sign-in events, by name, for audit logs.
+ *
+ * @group Federation
+ */
+export interface FederationEvents {
+  /** A user signed in through an upstream provider and `accounts.federated` accepted them. */
+  'account.federated': FederatedAccountEvent;
+  /** `accounts.federated` linked the identity to an account just now. */
+  'account.linked': FederatedAccountEvent;
+}

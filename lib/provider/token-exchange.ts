@@ -1,0 +1,214 @@
+// Native federated sign-in: RFC 8693 token exchange of an upstream id_token at oidc-provider's
+// token endpoint, registered as an extension grant.
+import Provider, { type Adapter, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { FederatedSignIn } from '../federation/sign-in.js';
+import { HttpProblem } from '../http/problem.js';
+import { instanceRecord } from '../registration/instance-policy.js';
+import { delegateAdapter } from './adapter.js';
+import { instanceRecordOf } from './instance-guard.js';
+import { protocolError } from './protocol-error.js';
+
+/** The grant type (RFC 8693 §2.1). @internal */
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+type DPoP = { thumbprint: string; jti: string; iat: number } | undefined;
+interface GrantHelpers {
+  validateDpop(provider: Provider, ctx: KoaContextWithOIDC): Promise<DPoP>;
+  checkDpopRequired(provider: Provider, ctx: KoaContextWithOIDC, dPoP: DPoP): void;
+  checkDpopReplay(
+    provider: Provider,
+    ctx: KoaContextWithOIDC,
+    dPoP: DPoP,
+    clientId: string,
+  ): Promise<void>;
+  checkMtlsCert(provider: Provider, ctx: KoaContextWithOIDC): string | undefined;
+  applyRefreshTokenBindings(
+    provider: Provider,
+    ctx: KoaContextWithOIDC,
+    at: unknown,
+    rt: unknown,
+  ): Promise<void>;
+}
+
+// oidc-provider's own sender-constraint steps, as its built-in grants run them (it has no
+// exports map, so the module is reachable). test/federation/native-exchange.test.ts binds a
+// token with DPoP through them, and fails if an upgrade moves them.
+const GRANT_HELPERS_MODULE = 'oidc-provider/lib/helpers/grants.js';
+const helpers = (await import(GRANT_HELPERS_MODULE)) as GrantHelpers;
+
+/** What the exchange needs. @internal */
+export interface TokenExchangeSettings {
+  federation: FederatedSignIn;
+  registrationClientIds: ReadonlySet<string>;
+  /** The DCR token's audience and its resource server settings. */
+  dcr: { resource: string; scope: string; ttl: number };
+  /** Binds an unbound instance to `accountId`; resolves the owner it has after. */
+  bindInstance(clientId: string, accountId: string): Promise<string | undefined>;
+}
+
+type Ctx = KoaContextWithOIDC & { oidc: { params: Record<string, string | undefined> } };
+
+/** A refusal of the federation layer, as the error oidc-provider renders. */
+function asProviderError(error: unknown): unknown {
+  if (!(error instanceof HttpProblem)) return error;
+  const rendered = protocolError(error.status, error.error, error.description);
+  // oidc-provider hides 5xx as server_error unless told the error is meant for the client.
+  if (error.status >= 500) Object.assign(rendered, { expose: true });
+  return rendered;
+}
+
+// oidc-provider's InvalidGrant keeps its fixed description; the app should learn which check failed.
+const invalidGrant = (description: string) => protocolError(400, 'invalid_grant', description);
+
+/**
+ * Registers the id_token exchange on `provider`: a registration client gets a DCR token, an
+ * instance client its own tokens, for the account `accounts.federated` names.
+ *
+ * @internal
+ */
+export function registerTokenExchange(provider: Provider, settings: TokenExchangeSettings): void {
+  provider.registerGrantType(
+    TOKEN_EXCHANGE,
+    async (ctx: KoaContextWithOIDC) => {
+      try {
+        await exchange(provider, ctx as Ctx, settings);
+      } catch (error) {
+        throw asProviderError(error);
+      }
+    },
+    ['subject_token', 'subject_token_type', 'requested_token_type', 'scope'],
+  );
+}
+
+async function exchange(provider: Provider, ctx: Ctx, settings: TokenExchangeSettings) {
+  const { params } = ctx.oidc;
+  const client = ctx.oidc.client as NonNullable<KoaContextWithOIDC['oidc']['client']>;
+  for (const name of ['subject_token', 'subject_token_type'] as const) {
+    if (!params[name]) throw new errors.InvalidRequest(`missing required parameter '${name}'`);
+  }
+  if (params.subject_token_type !== ID_TOKEN_TYPE) {
+    throw new errors.InvalidRequest(`subject_token_type must be ${ID_TOKEN_TYPE}`);
+  }
+  if (params.requested_token_type && params.requested_token_type !== ACCESS_TOKEN_TYPE) {
+    throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
+  }
+  const isRegistrationClient = settings.registrationClientIds.has(client.clientId);
+  const record = instanceRecordOf(client);
+  if (!isRegistrationClient && !record) {
+    throw new errors.UnauthorizedClient(
+      'the id_token exchange is for registration clients and app installs',
+    );
+  }
+  // Sender constraints are checked before the id_token is spent.
+  const dPoP = await helpers.validateDpop(provider, ctx);
+  if (isRegistrationClient && (dPoP || ctx.get('dpop'))) {
+    throw new errors.InvalidRequest('DCR tokens are bearer tokens: send no DPoP proof');
+  }
+  if (!isRegistrationClient) helpers.checkDpopRequired(provider, ctx, dPoP);
+  const cert = isRegistrationClient ? undefined : helpers.checkMtlsCert(provider, ctx);
+
+  const identity = await settings.federation.verifyNative(params.subject_token as string);
+  const account = await settings.federation.resolveAccount(identity);
+  const { accountId } = account;
+
+  if (record) {
+    if (record.account_id && record.account_id !== accountId) {
+      throw invalidGrant('this app install belongs to another account');
+    }
+    if (!record.account_id) {
+      const owner = await settings.bindInstance(client.clientId, accountId);
+      if (owner !== accountId) throw invalidGrant('this app install belongs to another account');
+    }
+  }
+
+  const grant = new provider.Grant({ accountId, clientId: client.clientId });
+  const at = new provider.AccessToken({
+    accountId,
+    client,
+    gty: TOKEN_EXCHANGE,
+  } as ConstructorParameters<Provider['AccessToken']>[0]);
+  if (isRegistrationClient) {
+    grant.addResourceScope(settings.dcr.resource, settings.dcr.scope);
+    at.resourceServer = new provider.ResourceServer(settings.dcr.resource, {
+      scope: settings.dcr.scope,
+      audience: settings.dcr.resource,
+      accessTokenTTL: settings.dcr.ttl,
+      accessTokenFormat: 'opaque',
+    });
+    at.scope = settings.dcr.scope;
+  } else {
+    at.scope = [...instanceScopes(ctx, client.scope)].join(' ');
+    grant.addOIDCScope(at.scope);
+    if (cert) at.setThumbprint('x5t', cert);
+    if (dPoP) {
+      await helpers.checkDpopReplay(provider, ctx, dPoP, client.clientId);
+      at.setThumbprint('jkt', dPoP.thumbprint);
+    }
+  }
+  at.grantId = await grant.save();
+
+  ctx.oidc.entity('AccessToken', at);
+  const accessToken = await at.save();
+
+  let refreshToken: string | undefined;
+  if (!isRegistrationClient && client.grantTypeAllowed('refresh_token')) {
+    if (at.scopes.has('offline_access')) {
+      const rt = new provider.RefreshToken({
+        accountId,
+        client,
+        grantId: at.grantId,
+        gty: TOKEN_EXCHANGE,
+        scope: at.scope,
+        rotations: 0,
+      } as ConstructorParameters<Provider['RefreshToken']>[0]);
+      await helpers.applyRefreshTokenBindings(provider, ctx, at, rt);
+      ctx.oidc.entity('RefreshToken', rt);
+      refreshToken = await rt.save();
+    }
+  }
+
+  settings.federation.reportSignIn(identity, account, client.clientId);
+  // RFC 8693 §2.2.1.
+  ctx.body = {
+    access_token: accessToken,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: at.tokenType,
+    expires_in: at.expiration,
+    scope: at.scope,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+  };
+}
+
+/** The scopes asked for (all the instance's own when none are), each one the instance has. */
+function instanceScopes(ctx: Ctx, clientScope: string | undefined): Set<string> {
+  const allowed = new Set((clientScope ?? '').split(' ').filter(Boolean));
+  const requested = ctx.oidc.params.scope
+    ? ctx.oidc.params.scope.split(' ').filter(Boolean)
+    : [...allowed];
+  const refused = requested.filter((scope) => !allowed.has(scope));
+  if (refused.length > 0) {
+    throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
+  }
+  if (requested.length === 0) throw new errors.InvalidScope('no scope to grant', '');
+  return new Set(requested);
+}
+
+/**
+ * The `Client` adapter with the exchange among every instance's grant types, added as each is
+ * loaded (not stored), so installs registered before federated sign-in was configured can use it.
+ *
+ * @internal
+ */
+export function withTokenExchangeGrant(clients: Adapter): Adapter {
+  return delegateAdapter(clients, {
+    async find(id) {
+      const payload = await clients.find(id);
+      if (!payload || !instanceRecord(payload) || !Array.isArray(payload.grant_types)) {
+        return payload;
+      }
+      return { ...payload, grant_types: [...payload.grant_types, TOKEN_EXCHANGE] };
+    },
+  });
+}
