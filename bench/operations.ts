@@ -11,15 +11,18 @@ import {
   RESOURCE_SERVER_SECRET,
 } from '../test/helpers/fixture.js';
 import { obtainDcrToken, SignInBrowser } from '../test/helpers/sign-in.js';
+import type { UpstreamIdp } from '../test/helpers/upstream-idp.js';
 import { bareInstanceMetadata, DCR_TOKEN } from './bare.js';
 import type { ServerProcess } from './processes.js';
 import {
   BARE_INITIAL_ACCESS_TOKEN,
+  BENCH_SCOPE,
   type Chain,
   CODE_VERIFIER,
   type LoadJob,
   type LoadResult,
   type MintRequest,
+  NATIVE_AUDIENCE,
 } from './protocol.js';
 
 export const TARGETS = ['bare', 'library-memory', 'library-redis'] as const;
@@ -170,6 +173,38 @@ export const OPERATIONS: Operation[] = [
       : { software_id: APP_SOFTWARE_ID, software_version: '1.0.0' },
   ),
 ];
+
+/**
+ * The native sign-in row (the library only): the install exchanges an upstream id_token, each
+ * carrying a nonce fetched from the server beforehand, for its access and refresh tokens.
+ */
+export function nativeExchange(upstream: UpstreamIdp): Operation {
+  return {
+    name: 'native sign-in: id_token exchange (RFC 8693)',
+    job: async (target, amount, connections) => {
+      const subjectTokens = await inParallel(amount, 16, async () => {
+        const res = await fetch(`${target.server.url}/federation/nonce`, { method: 'POST' });
+        const { nonce } = (await res.json()) as { nonce: string };
+        return upstream.mintIdToken({ sub: ACCOUNT_ID, aud: NATIVE_AUDIENCE, nonce });
+      });
+      return {
+        url: `${target.server.url}/token`,
+        method: 'POST',
+        headers: { ...FORM, authorization: target.install.authorization },
+        connections,
+        amount,
+        requests: subjectTokens.map((subjectToken) => ({
+          body: new URLSearchParams({
+            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+            subject_token: subjectToken,
+            subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+            scope: BENCH_SCOPE,
+          }).toString(),
+        })),
+      };
+    },
+  };
+}
 
 /** The many-installs row: refresh with rotation spread over every install of the target. */
 export const MANY_INSTALLS = refresh('refresh with rotation, many installs', 'installChains');

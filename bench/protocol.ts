@@ -5,6 +5,8 @@
 export const BENCH_SCOPE = 'openid offline_access';
 /** The PKCE verifier of every minted authorization code (its S256 challenge is stored). */
 export const CODE_VERIFIER = 'bench-pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz';
+/** The `aud` the bench's upstream provider signs its id_tokens for (the library accepts it). */
+export const NATIVE_AUDIENCE = 'bench-app';
 /** The plain RFC 7591 initial access token of the bare target (the library uses DCR tokens). */
 export const BARE_INITIAL_ACCESS_TOKEN = 'bench-initial-access-token-0123456789abcdefghij';
 

@@ -109,6 +109,41 @@ export function manyInstallsTable(row: Row, reference: Row, installs: number): s
   );
 }
 
+/** The native sign-in table (the library only): throughput, and its ratio to a refresh. */
+export function nativeTable(row: Row, refresh: Row): string {
+  const cells = (target: 'library-memory' | 'library-redis') => {
+    const samples = row.samples[target];
+    return [
+      withRange(spread(samples.map((s) => s.opsPerSecond)), 0),
+      withRange(ratios(samples, refresh.samples[target]), 2),
+      fixed(median(samples.map((s) => s.cpuUsPerOp)), 0),
+    ];
+  };
+  const redis = row.samples['library-redis'];
+  return table(
+    [
+      'operation',
+      'library memory ops/s',
+      'memory ÷ refresh',
+      'server CPU µs/op, memory',
+      'library Redis ops/s',
+      'Redis ÷ refresh',
+      'server CPU µs/op, Redis',
+      'Redis commands/op',
+      'Redis round trips/op',
+    ],
+    [
+      [
+        row.name,
+        ...cells('library-memory'),
+        ...cells('library-redis'),
+        fixed(median(redis.map((s) => s.redisCommandsPerOp)), 1),
+        row.redisRoundTrips === undefined ? '–' : fixed(row.redisRoundTrips, 1),
+      ],
+    ],
+  );
+}
+
 /** A Markdown table, numbers right-aligned. */
 export function table(header: string[], rows: string[][]): string {
   return [

@@ -14,9 +14,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { generateKeys } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import { startUpstreamIdp } from '../test/helpers/upstream-idp.js';
 import { type CheckCost, type Ratio, refreshGraceCost, signInThrottleCost } from './checks.js';
 import {
   MANY_INSTALLS,
+  nativeExchange,
   OPERATIONS,
   type Operation,
   prepare,
@@ -26,7 +28,14 @@ import {
 } from './operations.js';
 import { buildLibrary, LoadGenerator, ServerProcess } from './processes.js';
 import type { ServerStats } from './protocol.js';
-import { mainTable, manyInstallsTable, type Row, type Sample, table } from './report.js';
+import {
+  mainTable,
+  manyInstallsTable,
+  nativeTable,
+  type Row,
+  type Sample,
+  table,
+} from './report.js';
 import { benchVerifiers } from './verifiers.js';
 
 const env = process.env;
@@ -121,13 +130,23 @@ async function main(
     return child;
   };
   const load = track(LoadGenerator.start());
+  // Native sign-in's upstream provider: the library targets fetch its keys once, then it idles.
+  const upstream = await startUpstreamIdp();
+  track({ stop: () => upstream.close() });
+  const native = nativeExchange(upstream);
   const envs: Record<TargetName, Record<string, string>> = {
     bare: { BENCH_TARGET: 'bare', BENCH_KEYS_FILE: keysFile },
-    'library-memory': { BENCH_TARGET: 'library', BENCH_STORE: 'memory', BENCH_KEYS_FILE: keysFile },
+    'library-memory': {
+      BENCH_TARGET: 'library',
+      BENCH_STORE: 'memory',
+      BENCH_KEYS_FILE: keysFile,
+      BENCH_UPSTREAM_ISSUER: upstream.issuer,
+    },
     'library-redis': {
       BENCH_TARGET: 'library',
       BENCH_STORE: 'redis',
       BENCH_KEYS_FILE: keysFile,
+      BENCH_UPSTREAM_ISSUER: upstream.issuer,
       REDIS_URL,
       BENCH_KEY_PREFIX: prefix,
     },
@@ -140,10 +159,14 @@ async function main(
   }
 
   const tools = { load, redis };
-  const operations = [...OPERATIONS, MANY_INSTALLS];
+  const operations = [...OPERATIONS, MANY_INSTALLS, native];
+  // Bare oidc-provider has no native sign-in to compare with.
+  const runsOn = (op: Operation, target: Target) => op !== native || target.name !== 'bare';
   console.error('warming up');
   for (const op of operations) {
-    for (const target of targets) await measure(tools, op, target, WARM_UP, CONNECTIONS);
+    for (const target of targets) {
+      if (runsOn(op, target)) await measure(tools, op, target, WARM_UP, CONNECTIONS);
+    }
   }
   const rows = new Map<Operation, Row>(
     operations.map((op) => [
@@ -152,7 +175,7 @@ async function main(
     ]),
   );
   const onRedis = targets.find((t) => t.name === 'library-redis') as Target;
-  for (const op of OPERATIONS) {
+  for (const op of [...OPERATIONS, native]) {
     const { writes } = await measure(tools, op, onRedis, ROUND_TRIP_OPS, 1);
     (rows.get(op) as Row).redisRoundTrips = writes / ROUND_TRIP_OPS;
   }
@@ -160,7 +183,7 @@ async function main(
     console.error(`round ${round + 1} of ${ROUNDS}`);
     const order = targets.map((_, i) => targets[(round + i) % targets.length] as Target);
     for (const op of operations) {
-      for (const target of order) {
+      for (const target of order.filter((t) => runsOn(op, t))) {
         const { sample } = await measure(tools, op, target, REQUESTS, CONNECTIONS);
         (rows.get(op) as Row).samples[target.name].push(sample);
       }
@@ -169,6 +192,7 @@ async function main(
   return {
     main: OPERATIONS.map((op) => rows.get(op) as Row),
     many: rows.get(MANY_INSTALLS) as Row,
+    native: rows.get(native) as Row,
     redisVersion: /^redis_version:(.+)$/m.exec(await redis.info('server'))?.[1]?.trim() ?? '?',
   };
 }
@@ -261,7 +285,9 @@ ${mainTable(measured.main)}
 
 ${manyInstallsTable(measured.many, measured.main[0] as Row, INSTALLS)}
 
-How this is measured: three server processes on 127.0.0.1, signing with the same generated keys — bare oidc-provider with the configuration the library gives it (bench/bare.ts) and its own in-memory adapter, the library on its in-memory store, and the library on Redis — each given the fixture's options (test/helpers/fixture.ts) with one DCR token for all registrations and \`registration.instances.unusedTtl: 0\` (instances are in steady use, so no token meets an install's one-time first-use promotion). A separate load generator process (autocannon) keeps ${CONNECTIONS} keep-alive connections busy, ${REQUESTS} requests per row, target and round; any answer other than 2xx stops the bench. Codes, refresh tokens and access tokens are minted inside each server with its own oidc-provider models before a run (on the library only for instances registered over HTTP, for the user they are bound to), so a run times the operation alone; a refresh chain carries each rotated token into its next refresh. ${ROUNDS} round(s), the order of the targets rotating each round: ops/s are the median (range) over rounds, ratios are taken within each round, then the median (range). Server CPU: the server process's user + system time per operation. On Redis: commands executed per operation (INFO commandstats, the commands Lua scripts call included), Redis CPU per operation (INFO cpu), and round trips per operation, counted as writes on the server's Redis socket while ${ROUND_TRIP_OPS} operations are sent one at a time. A registration row registers a new instance per request (bare: with a plain initial access token, sending the metadata the library's instance rules fill in). The many-installs row refreshes the chains of ${INSTALLS} installs in turn, each with its own client credentials, against the single-install refresh of the same target and round.
+${nativeTable(measured.native, measured.main[0] as Row)}
+
+How this is measured: three server processes on 127.0.0.1, signing with the same generated keys — bare oidc-provider with the configuration the library gives it (bench/bare.ts) and its own in-memory adapter, the library on its in-memory store, and the library on Redis — each given the fixture's options (test/helpers/fixture.ts) with one DCR token for all registrations and \`registration.instances.unusedTtl: 0\` (instances are in steady use, so no token meets an install's one-time first-use promotion). A separate load generator process (autocannon) keeps ${CONNECTIONS} keep-alive connections busy, ${REQUESTS} requests per row, target and round; any answer other than 2xx stops the bench. Codes, refresh tokens and access tokens are minted inside each server with its own oidc-provider models before a run (on the library only for instances registered over HTTP, for the user they are bound to), so a run times the operation alone; a refresh chain carries each rotated token into its next refresh. ${ROUNDS} round(s), the order of the targets rotating each round: ops/s are the median (range) over rounds, ratios are taken within each round, then the median (range). Server CPU: the server process's user + system time per operation. On Redis: commands executed per operation (INFO commandstats, the commands Lua scripts call included), Redis CPU per operation (INFO cpu), and round trips per operation, counted as writes on the server's Redis socket while ${ROUND_TRIP_OPS} operations are sent one at a time. A registration row registers a new instance per request (bare: with a plain initial access token, sending the metadata the library's instance rules fill in). The many-installs row refreshes the chains of ${INSTALLS} installs in turn, each with its own client credentials, against the single-install refresh of the same target and round. The native sign-in row (the library only) exchanges id_tokens of an upstream oidc-provider started by the bench, each carrying a nonce fetched from the server before the run, for the install's access and refresh tokens, against the refresh of the same target and round.
 ${extra}`;
 
 console.log(report);
@@ -270,7 +296,7 @@ if (!SMOKE) {
   // The README's performance section shows the latest tables (between its bench markers).
   const readmePath = new URL('../README.md', import.meta.url);
   const readme = readFileSync(readmePath, 'utf8');
-  const section = `${README_START}\nMeasured by \`npm run bench\` on ${machine}, ${new Date().toISOString().slice(0, 10)} (method and more rows: [\`bench/RESULTS.md\`](bench/RESULTS.md)):\n\n${mainTable(measured.main)}\n\n${manyInstallsTable(measured.many, measured.main[0] as Row, INSTALLS)}\n${README_END}`;
+  const section = `${README_START}\nMeasured by \`npm run bench\` on ${machine}, ${new Date().toISOString().slice(0, 10)} (method and more rows: [\`bench/RESULTS.md\`](bench/RESULTS.md)):\n\n${mainTable(measured.main)}\n\n${manyInstallsTable(measured.many, measured.main[0] as Row, INSTALLS)}\n\n${nativeTable(measured.native, measured.main[0] as Row)}\n${README_END}`;
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
   if (start < 0 || end < start) throw new Error('README.md has no bench section markers');

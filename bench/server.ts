@@ -4,6 +4,7 @@
 //   BENCH_STORE       memory (the default store) | redis (library only)
 //   REDIS_URL, BENCH_KEY_PREFIX   the Redis and the key prefix of the redis store
 //   BENCH_KEYS_FILE   JSON of generateKeys(): both targets sign with the same keys
+//   BENCH_UPSTREAM_ISSUER   an upstream OpenID provider for native sign-in (library only)
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import {
 import { countSocketWrites } from '../test/helpers/redis-writes.js';
 import { bareConfiguration, bareMemoryAdapter, DCR_TOKEN } from './bare.js';
 import { type ControlSettings, controlRoutes } from './control.js';
+import { NATIVE_AUDIENCE } from './protocol.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -45,8 +47,19 @@ async function libraryTarget(issuer: string, keys: ServerKeys): Promise<Target> 
       logger: silentLogger,
     });
   }
+  const upstream = env.BENCH_UPSTREAM_ISSUER;
   const auth = await createAuthServer({
     ...base,
+    ...(upstream
+      ? {
+          // Every bench identity is the fixture's user; nonces are fetched faster than apps do.
+          accounts: { ...base.accounts, federated: async () => 'demouser' },
+          federation: {
+            providers: [{ name: 'bench', issuer: upstream, audiences: [NATIVE_AUDIENCE] }],
+            nonce: { rateLimit: false },
+          },
+        }
+      : {}),
     jwks: keys.jwks,
     cookieKeys: keys.cookieKeys,
     ...(store ? { store } : {}),

@@ -1,6 +1,7 @@
 // `npm run bench` end to end, in its smoke mode (one short round, 200 installs, no checks or
 // verifiers): the three target processes start, every operation answers 2xx on each (the bench
-// stops on any other answer), and the report has every row measured on every target.
+// stops on any other answer), and the report has every row measured on every target (native
+// sign-in on the library's two).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -78,6 +79,12 @@ describe('npm run bench (BENCH_SMOKE=1)', { timeout: 120_000 }, () => {
   it('measures refresh spread over many installs on every target', () => {
     const cells = row(report, 'refresh with rotation, many installs');
     assert.equal(cells.length, 7);
+    for (const cell of cells.slice(1)) assert.ok(number(cell) > 0, `'${cell}'`);
+  });
+
+  it('measures native sign-in against a refresh on the library in memory and on Redis', () => {
+    const cells = row(report, 'native sign-in: id_token exchange (RFC 8693)');
+    assert.equal(cells.length, 9);
     for (const cell of cells.slice(1)) assert.ok(number(cell) > 0, `'${cell}'`);
   });
 });
