@@ -119,8 +119,13 @@ export class FederatedSignIn {
       if (error instanceof UpstreamUnavailableError) throw upstreamDown(provider.name);
       throw error;
     }
-    await this.#takeNonce(verified, provider);
-    await this.#markUsed(verified, provider);
+    // Side by side: one round trip to the store; a refused nonce is reported first.
+    const [nonce, replay] = await Promise.allSettled([
+      this.#takeNonce(verified, provider),
+      this.#markUsed(verified, provider),
+    ]);
+    if (nonce.status === 'rejected') throw nonce.reason;
+    if (replay.status === 'rejected') throw replay.reason;
     return identityOf(verified, 'native');
   }
 
