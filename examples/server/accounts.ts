@@ -21,7 +21,8 @@ function demoAccount(username: string, password: string, claims: Record<string, 
 /**
  * The example's account store: two demo users, `demouser` / `Password1` and `otheruser` /
  * `Password2` (to try what one user's app install does for another), with passwords kept only
- * as salted scrypt hashes. Replace it with your user database.
+ * as salted scrypt hashes, and the Google / Apple identities linked to them, in memory. Replace
+ * it with your user database.
  */
 export function demoAccounts(): AccountOptions {
   const byUsername = new Map<string, DemoAccount>([
@@ -41,6 +42,13 @@ export function demoAccounts(): AccountOptions {
   const byId = new Map([...byUsername.values()].map((a) => [a.accountId, a]));
   // Unknown usernames are checked against a dummy hash so timing does not reveal which exist.
   const dummy = { salt: randomBytes(16), passwordHash: randomBytes(32) };
+  const byEmail = new Map(
+    [...byId.values()]
+      .filter((a) => a.claims.email_verified === true)
+      .map((a) => [String(a.claims.email).toLowerCase(), a.accountId]),
+  );
+  // `provider:subject` → account id (provider names cannot hold ':').
+  const links = new Map<string, string>();
 
   return {
     async authenticate(username, password) {
@@ -52,6 +60,16 @@ export function demoAccounts(): AccountOptions {
     async findAccount(accountId) {
       const account = byId.get(accountId);
       return account && { claims: account.claims };
+    },
+    async federated({ provider, subject, email, signedInAccountId }) {
+      const key = `${provider}:${subject}`;
+      const linked = links.get(key);
+      if (linked) return linked;
+      // The example's own decision (the library never links by email): trust a verified email.
+      const accountId = signedInAccountId ?? (email && byEmail.get(email.toLowerCase()));
+      if (!accountId) return undefined;
+      links.set(key, accountId);
+      return { accountId, linked: true };
     },
   };
 }

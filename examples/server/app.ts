@@ -8,6 +8,7 @@ import {
 import { demoAccounts } from './accounts.js';
 import { type AttestationEnv, attestedTemplate } from './attestation.js';
 import { type FallbackEnv, fallbackClients } from './fallback.js';
+import { type FederationEnv, federationFromEnv } from './federation.js';
 import { type KeyEnv, keysFromEnv } from './keys.js';
 import { jsonLinesLogger, logLevelFrom } from './logger.js';
 
@@ -58,7 +59,7 @@ export function fallbackTemplate(fallbackClientIds: string[]): Template {
 }
 
 /** Environment the example reads. */
-export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv {
+export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv, FederationEnv {
   /** When set (`redis://…`), everything is stored in this Redis instead of in memory. */
   REDIS_URL?: string;
   /** Prefix of every Redis key. @default 'mop:' */
@@ -85,6 +86,7 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
   const resourceServerSecret = env.RESOURCE_SERVER_SECRET;
   const fallback = fallbackClients(env);
   const attested = attestedTemplate(env);
+  const federation = federationFromEnv(env);
   // JSON lines on stdout, one entry each; the Redis store logs its connection through it too.
   const logger = jsonLinesLogger(logLevelFrom(env));
   return {
@@ -134,6 +136,7 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
       ...(env.ADMIN_SECRET ? { adminSecret: env.ADMIN_SECRET } : {}),
     },
     interactions: { title: 'Example App' },
+    ...(federation ? { federation } : {}),
   };
 }
 

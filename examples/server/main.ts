@@ -2,6 +2,7 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExampleServer } from './app.js';
 import { ATTESTED_SOFTWARE_ID, attestedTemplate } from './attestation.js';
+import { federatedProviders } from './federation.js';
 import { jsonLinesLogger } from './logger.js';
 
 // The start-up entries are printed whatever LOG_LEVEL says: they announce the port.
@@ -37,6 +38,15 @@ log.info(
   formats.length > 0
     ? `attestation: ${ATTESTED_SOFTWARE_ID} accepts ${formats.join(', ')}`
     : 'attestation: off (set APP_ATTEST_APP_ID, or ANDROID_PACKAGE_NAME with ANDROID_SIGNING_CERT_DIGESTS)',
+);
+const providers = federatedProviders(process.env).map(
+  (p) => `${p.name} (${p.browser ? 'native and browser' : 'native'})`,
+);
+log.info(
+  { providers },
+  providers.length > 0
+    ? `federation: ${providers.join(', ')}`
+    : 'federation: off (set GOOGLE_CLIENT_IDS or APPLE_BUNDLE_IDS)',
 );
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,7 +1,7 @@
 // Validation of options against the JSON Schema: the ajv instance, the keywords this library
 // adds to it, and the wording of its errors as option paths.
 import { Ajv, type ErrorObject } from 'ajv';
-import { optionsSchema } from './schema.js';
+import { optionsSchema, PROVIDER_NAME_PATTERN } from './schema.js';
 
 const STORE_METHODS = [
   'adapter',
@@ -67,6 +67,9 @@ function describe(error: ErrorObject): string {
       }
       return `${path} ${error.message}`;
     case 'pattern':
+      if (error.schema === PROVIDER_NAME_PATTERN) {
+        return `${path} must be 1 to 32 lower-case letters, digits and '-', not starting with '-'`;
+      }
       return String(error.schema).startsWith('^/')
         ? `${path} must be a path starting with '/'`
         : `${path} must be a valid scope token (RFC 6749 §3.3)`;

@@ -142,12 +142,15 @@ const apiSchema = {
   },
 } as const;
 
+/** A federated provider's name: it goes into URL paths and events. @internal */
+export const PROVIDER_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,31}$';
+
 const federatedProviderSchema = {
   type: 'object',
   required: ['name', 'issuer'],
   additionalProperties: false,
   properties: {
-    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' },
+    name: { type: 'string', pattern: PROVIDER_NAME_PATTERN },
     issuer: nonEmptyString,
     quirks: { enum: ['apple', 'google'] },
     audiences: { type: 'array', uniqueItems: true, items: nonEmptyString },

@@ -7,6 +7,8 @@
 //   RESOURCE_SERVER_SECRET       adds the resource server client
 //   ADMIN_SECRET                 serves the admin API under /admin on the same port
 //   TEST_CA_ROOT                 (PEM) adds a template that takes test-ca evidence from this root
+//   FEDERATION_ISSUER            adds the upstream provider `upstream` (native, audience
+//                                io.example.app); whoever it vouches for signs in as demouser
 import 'reflect-metadata';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -58,6 +60,12 @@ if (env.TEST_CA_ROOT) {
   };
   options.attestation = {
     verifiers: { [TEST_FORMAT]: testCaVerifier(new x509.X509Certificate(env.TEST_CA_ROOT)) },
+  };
+}
+if (env.FEDERATION_ISSUER) {
+  options.accounts = { ...options.accounts, federated: async () => 'demouser' };
+  options.federation = {
+    providers: [{ name: 'upstream', issuer: env.FEDERATION_ISSUER, audiences: ['io.example.app'] }],
   };
 }
 const server = await createAuthServer(options);
