@@ -1,0 +1,90 @@
+import { TokenVerificationError } from './errors.js';
+import { isJsonObject } from './http.js';
+
+/** Keys that reach a prototype when an object is merged with `Object.assign` or a deep merge. */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Deeper than any honest token; deeper claims are refused rather than walked. */
+const MAX_DEPTH = 32;
+
+const invalid = (description: string) =>
+  new TokenVerificationError({ error: 'invalid_token', description });
+
+/**
+ * A copy of parsed JSON with a `null` prototype at every level and without `__proto__`,
+ * `constructor` and `prototype` keys, so no later merge of it can reach a prototype.
+ *
+ * @throws TokenVerificationError `invalid_token` for nesting deeper than 32 levels.
+ * @internal
+ */
+export function prototypeSafeCopy(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_DEPTH) throw invalid('the token claims are nested too deeply');
+  if (Array.isArray(value)) return value.map((item) => prototypeSafeCopy(item, depth + 1));
+  const copy: Record<string, unknown> = Object.create(null);
+  for (const [key, member] of Object.entries(value)) {
+    if (!UNSAFE_KEYS.has(key)) copy[key] = prototypeSafeCopy(member, depth + 1);
+  }
+  return copy;
+}
+
+/** The members of a token (its JWT claims or introspection response) the verifier acts on. @internal */
+export interface TokenFacts {
+  sub: string;
+  clientId: string;
+  scope: string[];
+  cal: string | undefined;
+  /** `cnf.jkt`: the RFC 7638 thumbprint of the DPoP key the token is bound to. */
+  jkt: string | undefined;
+  /** `cnf["x5t#S256"]`: the SHA-256 thumbprint of the certificate the token is bound to. */
+  x5tS256: string | undefined;
+  claims: Readonly<Record<string, unknown>>;
+}
+
+/** Confirmation methods this verifier can check (RFC 9449 §6, RFC 8705 §3.1). */
+const CHECKED_CONFIRMATIONS: ReadonlySet<string> = new Set(['jkt', 'x5t#S256']);
+
+/**
+ * Reads the members every access token must have (`sub`, `client_id`) and the optional ones
+ * (`scope`, `cal`, `cnf`), refusing wrong types.
+ *
+ * @throws TokenVerificationError `invalid_token`.
+ * @internal
+ */
+export function tokenFacts(raw: Record<string, unknown>): TokenFacts {
+  const claims = prototypeSafeCopy(raw) as Record<string, unknown>;
+  const { sub, client_id: clientId, scope, cal, cnf } = claims;
+  if (typeof sub !== 'string' || sub === '') throw invalid('the token has no subject (sub)');
+  if (typeof clientId !== 'string' || clientId === '') {
+    throw invalid('the token names no client (client_id)');
+  }
+  if (scope !== undefined && typeof scope !== 'string')
+    throw invalid('the token scope is malformed');
+  if (cal !== undefined && typeof cal !== 'string') throw invalid('the token cal is malformed');
+  let jkt: unknown;
+  let x5tS256: unknown;
+  if (cnf !== undefined) {
+    if (!isJsonObject(cnf)) throw invalid('the token cnf is malformed');
+    // A token bound in a way this API cannot check must not pass as a bearer token.
+    if (Object.keys(cnf).some((method) => !CHECKED_CONFIRMATIONS.has(method))) {
+      throw invalid('the token is bound by a confirmation method this API does not support');
+    }
+    jkt = cnf.jkt;
+    x5tS256 = cnf['x5t#S256'];
+    if (jkt !== undefined && (typeof jkt !== 'string' || jkt === '')) {
+      throw invalid('the token cnf.jkt is malformed');
+    }
+    if (x5tS256 !== undefined && (typeof x5tS256 !== 'string' || x5tS256 === '')) {
+      throw invalid('the token cnf x5t#S256 is malformed');
+    }
+  }
+  return {
+    sub,
+    clientId,
+    scope: scope ? scope.split(' ').filter(Boolean) : [],
+    cal,
+    jkt: jkt as string | undefined,
+    x5tS256: x5tS256 as string | undefined,
+    claims,
+  };
+}
