@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { compactVerify, type JWSHeaderParameters, errors as joseErrors } from 'jose';
 import { ConfigurationError, MobileOidcProviderError } from '../errors.js';
+import { prototypeSafeCopy } from '../http/prototype-safety.js';
 import { type UpstreamJwks, UpstreamUnavailableError } from './jwks.js';
 
 export { UpstreamUnavailableError };
@@ -109,7 +110,6 @@ const DEFAULT_ALGORITHMS: readonly string[] = ['RS256', 'ES256'];
 const MAX_TOKEN_LENGTH = 16 * 1024;
 // Deeper than any honest claim (address is two levels); deeper is refused rather than walked.
 const MAX_DEPTH = 16;
-const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const STRING_BOOLEAN_CLAIMS: ReadonlySet<string> = new Set(['email_verified', 'is_private_email']);
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
@@ -222,20 +222,11 @@ function decodeJsonObject(part: string, name: string): Record<string, unknown> {
   } catch {
     fail('format', `the id_token's ${name} is not JSON`);
   }
-  const copy = safeCopy(value, 0);
-  if (!isObject(copy)) fail('format', `the id_token's ${name} is not a JSON object`);
-  return copy;
-}
-
-/** A deep copy of parsed JSON on prototype-less objects, without prototype-reaching keys. */
-function safeCopy(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (depth > MAX_DEPTH) fail('format', "the id_token's JSON is nested too deeply");
-  if (Array.isArray(value)) return value.map((item) => safeCopy(item, depth + 1));
-  const copy: Record<string, unknown> = Object.create(null);
-  for (const [key, item] of Object.entries(value)) {
-    if (!UNSAFE_KEYS.has(key)) copy[key] = safeCopy(item, depth + 1);
+  const copy = prototypeSafeCopy(value, MAX_DEPTH);
+  if (copy === undefined && value !== undefined) {
+    fail('format', "the id_token's JSON is nested too deeply");
   }
+  if (!isObject(copy)) fail('format', `the id_token's ${name} is not a JSON object`);
   return copy;
 }
 
@@ -328,8 +319,15 @@ function checkNonce(nonce: unknown): string {
   return nonce;
 }
 
-/** The claims with Apple's string booleans made booleans; everything else as sent. */
-function normalizeClaims(claims: Record<string, unknown>): Readonly<Record<string, unknown>> {
+/**
+ * The claims with Apple's string booleans (`"true"`/`"false"`) made booleans; everything else as
+ * sent.
+ *
+ * @internal
+ */
+export function normalizeClaims(
+  claims: Record<string, unknown>,
+): Readonly<Record<string, unknown>> {
   const normalized: Record<string, unknown> = Object.create(null);
   for (const [name, value] of Object.entries(claims)) {
     normalized[name] =

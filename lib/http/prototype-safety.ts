@@ -45,3 +45,31 @@ export function findUnsafeKey(value: unknown): UnsafeKey | undefined {
   }
   return undefined;
 }
+
+/**
+ * A copy of parsed JSON with no prototype at any level and without `__proto__`, `constructor`
+ * and `prototype` keys, so no later merge of it can reach a prototype; for claims from the
+ * network (id_tokens, access tokens, introspection answers).
+ *
+ * @returns the copy, or `undefined` when the value nests deeper than `maxDepth`.
+ * @internal
+ */
+export function prototypeSafeCopy(value: unknown, maxDepth: number): unknown {
+  const tooDeep = Symbol('too deep');
+  const copy = (node: unknown, depth: number): unknown => {
+    if (typeof node !== 'object' || node === null) return node;
+    if (depth > maxDepth) throw tooDeep;
+    if (Array.isArray(node)) return node.map((item) => copy(item, depth + 1));
+    const safe: Record<string, unknown> = Object.create(null);
+    for (const [key, item] of Object.entries(node)) {
+      if (!UNSAFE_KEYS.has(key)) safe[key] = copy(item, depth + 1);
+    }
+    return safe;
+  };
+  try {
+    return copy(value, 0);
+  } catch (error) {
+    if (error === tooDeep) return undefined;
+    throw error;
+  }
+}

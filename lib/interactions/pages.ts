@@ -9,12 +9,27 @@ export interface ConsentRequest {
 
 const hidden = (csrf: string) => `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
 
-/** The sign-in form; `error` and `username` are shown back after a failed attempt. @internal */
+/** A "Continue with …" button: a form posting to `action`. @internal */
+export interface FederatedButton {
+  action: string;
+  label: string;
+}
+
+/**
+ * The sign-in form, then one "Continue with …" button per `federated` entry; `error` and
+ * `username` are shown back after a failed attempt.
+ *
+ * @internal
+ */
 export function loginPage(
   title: string,
   action: string,
   csrf: string,
-  { error, username = '' }: { error?: string; username?: string } = {},
+  {
+    error,
+    username = '',
+    federated = [],
+  }: { error?: string; username?: string; federated?: readonly FederatedButton[] } = {},
 ): string {
   return htmlPage(
     title,
@@ -22,7 +37,13 @@ export function loginPage(
       `<form method="post" action="${escapeHtml(action)}">${hidden(csrf)}` +
       `<label for="username">Username</label><input id="username" name="username" autocomplete="username" required autofocus value="${escapeHtml(username)}">` +
       `<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>` +
-      '<button type="submit">Sign in</button></form>',
+      '<button type="submit">Sign in</button></form>' +
+      federated
+        .map(
+          (b) =>
+            `<form method="post" action="${escapeHtml(b.action)}">${hidden(csrf)}<button type="submit">${escapeHtml(b.label)}</button></form>`,
+        )
+        .join(''),
   );
 }
 

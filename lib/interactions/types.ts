@@ -1,3 +1,4 @@
+import type { BrowserFederationSettings } from '../federation/browser.js';
 import type { SignInThrottle } from './throttle.js';
 
 /**
@@ -28,4 +29,9 @@ export interface InteractionOptions {
   title?: string;
   /** Failed sign-in throttling; none when unset. */
   throttle?: SignInThrottle;
+  /**
+   * Sign-in through upstream providers in the browser: a "Continue with …" button per provider
+   * with `browser` options, and their callback routes. None when unset or no provider has them.
+   */
+  federation?: BrowserFederationSettings;
 }

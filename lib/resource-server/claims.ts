@@ -1,32 +1,12 @@
+import { prototypeSafeCopy } from '../http/prototype-safety.js';
 import { TokenVerificationError } from './errors.js';
 import { isJsonObject } from './http.js';
-
-/** Keys that reach a prototype when an object is merged with `Object.assign` or a deep merge. */
-const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Deeper than any honest token; deeper claims are refused rather than walked. */
 const MAX_DEPTH = 32;
 
 const invalid = (description: string) =>
   new TokenVerificationError({ error: 'invalid_token', description });
-
-/**
- * A copy of parsed JSON with a `null` prototype at every level and without `__proto__`,
- * `constructor` and `prototype` keys, so no later merge of it can reach a prototype.
- *
- * @throws TokenVerificationError `invalid_token` for nesting deeper than 32 levels.
- * @internal
- */
-export function prototypeSafeCopy(value: unknown, depth = 0): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (depth > MAX_DEPTH) throw invalid('the token claims are nested too deeply');
-  if (Array.isArray(value)) return value.map((item) => prototypeSafeCopy(item, depth + 1));
-  const copy: Record<string, unknown> = Object.create(null);
-  for (const [key, member] of Object.entries(value)) {
-    if (!UNSAFE_KEYS.has(key)) copy[key] = prototypeSafeCopy(member, depth + 1);
-  }
-  return copy;
-}
 
 /** The members of a token (its JWT claims or introspection response) the verifier acts on. @internal */
 export interface TokenFacts {
@@ -52,7 +32,8 @@ const CHECKED_CONFIRMATIONS: ReadonlySet<string> = new Set(['jkt', 'x5t#S256']);
  * @internal
  */
 export function tokenFacts(raw: Record<string, unknown>): TokenFacts {
-  const claims = prototypeSafeCopy(raw) as Record<string, unknown>;
+  const claims = prototypeSafeCopy(raw, MAX_DEPTH) as Record<string, unknown> | undefined;
+  if (!claims) throw invalid('the token claims are nested too deeply');
   const { sub, client_id: clientId, scope, cal, cnf } = claims;
   if (typeof sub !== 'string' || sub === '') throw invalid('the token has no subject (sub)');
   if (typeof clientId !== 'string' || clientId === '') {

@@ -380,6 +380,15 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
           ? undefined
           : 'this app install was just claimed by another account: register the app again';
       },
+      // "Continue with …" buttons for the providers with browser options.
+      federation: {
+        providers: o.federation.providers,
+        issuer: o.issuer,
+        allowHttp: o.development,
+        store: guarded,
+        signIn: federation,
+        logger,
+      },
     }),
   );
 

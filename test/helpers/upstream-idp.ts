@@ -1,9 +1,11 @@
 // A real upstream OpenID provider (a second oidc-provider on a loopback port) standing in for
 // Google, Apple or a corporate IdP: it publishes its key at its jwks_uri and mints id_tokens with
-// it, so federation tests verify against keys fetched over real HTTP.
+// it, so federation tests verify against keys fetched over real HTTP. Its dev login and consent
+// pages accept any login, which `authorize` plays through like a user.
 import { randomUUID, type webcrypto } from 'node:crypto';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import { decodeEntities } from './browser.js';
 import { listen } from './listen.js';
 
 /** Options of {@link startUpstreamIdp}. */
@@ -17,6 +19,47 @@ export interface UpstreamIdpOptions {
   clients?: ClientMetadata[];
   /** A `Cache-Control` header for its JWKS responses; oidc-provider sends none. */
   jwksCacheControl?: string;
+  /**
+   * Authenticate this client as Apple does: its `client_secret` must be an ES256 JWT signed by
+   * the team's key, not the secret it was registered with.
+   */
+  appleClientSecret?: AppleClientSecretCheck;
+}
+
+/** How the upstream checks an Apple-style client secret (a JWT the client signs itself). */
+export interface AppleClientSecretCheck {
+  /** The client (Services ID) whose secret is a JWT: its `sub`. */
+  clientId: string;
+  /** The team id: its `iss`. */
+  teamId: string;
+  /** The key id: its header's `kid`. */
+  keyId: string;
+  /** The public half of the team's key. */
+  publicKey: webcrypto.CryptoKey;
+}
+
+/** A client secret JWT the upstream accepted: what Apple would have seen. */
+export interface SeenAppleSecret {
+  header: Record<string, unknown>;
+  claims: JWTPayload;
+}
+
+/** The user at the upstream's pages: who signs in, and whether they cancel instead. */
+export interface UpstreamUser {
+  /** Any login: it becomes the `sub`. */
+  login: string;
+  /** Cancel at the login page (the upstream answers `error=access_denied`). */
+  deny?: boolean;
+}
+
+/** How the upstream sent the browser back: a redirect, or a `form_post` page's form. */
+export type UpstreamReturn =
+  | { method: 'GET'; url: string }
+  | { method: 'POST'; url: string; fields: Record<string, string> };
+
+/** What {@link UpstreamIdp.authorize} drives: a cookie-keeping client without auto-redirects. */
+export interface PageClient {
+  request(url: string | URL, init?: RequestInit): Promise<Response>;
 }
 
 /** What {@link UpstreamIdp.mintIdToken} puts in a token. */
@@ -59,6 +102,19 @@ export interface UpstreamIdp {
   rotateKeys(): Promise<void>;
   /** Sets (or, with `undefined`, removes) the `Cache-Control` of its JWKS responses. */
   setJwksCacheControl(value: string | undefined): void;
+  /** Replaces its registered clients (e.g. once the downstream's redirect URI is known). */
+  setClients(clients: ClientMetadata[]): void;
+  /** The Apple-style client secrets its token endpoint accepted, oldest first. */
+  readonly appleSecrets: readonly SeenAppleSecret[];
+  /**
+   * Plays `user` through its dev login and consent pages, from `authorizationUrl` until it sends
+   * the browser elsewhere (to the client's redirect URI).
+   */
+  authorize(
+    browser: PageClient,
+    authorizationUrl: string,
+    user: UpstreamUser,
+  ): Promise<UpstreamReturn>;
   /** Stops it. */
   close(): Promise<void>;
 }
@@ -83,6 +139,8 @@ export async function startUpstreamIdp(options: UpstreamIdpOptions = {}): Promis
   const apple = options.quirks === 'apple';
   let cacheControl = options.jwksCacheControl;
   let key = await newSigningKey();
+  let clients = options.clients ?? [];
+  const appleSecrets: SeenAppleSecret[] = [];
 
   const emailClaims = (sub: string) => ({
     email: `${sub}@example.test`,
@@ -92,10 +150,20 @@ export async function startUpstreamIdp(options: UpstreamIdpOptions = {}): Promis
 
   function build(signing: SigningKey): Provider {
     const configuration: Configuration = {
-      clients: options.clients ?? [],
+      clients,
       jwks: { keys: [signing.jwk] },
-      cookies: { keys: ['upstream-cookie-key-for-tests-only'] },
-      scopes: ['openid', 'email', 'profile'],
+      cookies: {
+        keys: ['upstream-cookie-key-for-tests-only'],
+        // Cookies are not kept apart by port: on one loopback host, ours must not replace theirs.
+        names: {
+          session: '_upstream_session',
+          interaction: '_upstream_interaction',
+          resume: '_upstream_interaction_resume',
+        },
+      },
+      // Google and Apple put the email claims in the id_token of the code flow too.
+      conformIdTokenClaims: false,
+      scopes: ['openid', 'email', 'profile', ...(apple ? ['name'] : [])],
       claims: {
         openid: ['sub'],
         email: ['email', 'email_verified', ...(apple ? ['is_private_email'] : [])],
@@ -111,6 +179,7 @@ export async function startUpstreamIdp(options: UpstreamIdpOptions = {}): Promis
     console.warn = () => {}; // development keys and in-memory adapter warnings are expected here
     try {
       const provider = new Provider(issuer, configuration);
+      if (options.appleClientSecret) acceptAppleSecrets(provider, options.appleClientSecret);
       provider.use(async (ctx, next) => {
         await next();
         if (ctx.path === '/jwks' && cacheControl !== undefined) {
@@ -123,9 +192,82 @@ export async function startUpstreamIdp(options: UpstreamIdpOptions = {}): Promis
     }
   }
 
+  // Apple checks the JWT's signature, iss, sub, aud and its lifetime of at most 6 months.
+  function acceptAppleSecrets(provider: Provider, check: AppleClientSecretCheck) {
+    const prototype = provider.Client.prototype as {
+      clientId: string;
+      compareClientSecret(actual: string): boolean | Promise<boolean>;
+    };
+    const registered = prototype.compareClientSecret;
+    prototype.compareClientSecret = async function compareClientSecret(actual) {
+      if (this.clientId !== check.clientId) return registered.call(this, actual);
+      try {
+        const { payload, protectedHeader } = await jwtVerify(actual, check.publicKey, {
+          algorithms: ['ES256'],
+          issuer: check.teamId,
+          subject: check.clientId,
+          audience: issuer,
+          requiredClaims: ['iat', 'exp'],
+        });
+        if (protectedHeader.kid !== check.keyId) return false;
+        if ((payload.exp as number) - (payload.iat as number) > 15777000) return false;
+        appleSecrets.push({ header: { ...protectedHeader }, claims: payload });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+  }
+
   let provider = build(key);
   let handler = provider.callback();
   http.handle((req, res) => handler(req, res));
+
+  async function authorize(
+    browser: PageClient,
+    authorizationUrl: string,
+    user: UpstreamUser,
+  ): Promise<UpstreamReturn> {
+    const origin = new URL(issuer).origin;
+    let url = authorizationUrl;
+    let res = await browser.request(url);
+    for (let step = 0; step < 20; step += 1) {
+      const location = res.headers.get('location');
+      if (location && res.status >= 300 && res.status < 400) {
+        await res.arrayBuffer();
+        url = new URL(location, url).href;
+        if (new URL(url).origin !== origin) return { method: 'GET', url };
+        res = await browser.request(url);
+        continue;
+      }
+      const html = await res.text();
+      const form = /<form\b[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
+      if (!form) {
+        throw new Error(`the upstream stopped at ${url} with ${res.status}: ${html.slice(0, 300)}`);
+      }
+      const action = new URL(decodeEntities(form[1] as string), url).href;
+      const fields: Record<string, string> = {};
+      for (const [input] of (form[2] as string).matchAll(/<input\b[^>]*type="hidden"[^>]*>/g)) {
+        const name = /name="([^"]*)"/.exec(input)?.[1];
+        if (name) fields[name] = decodeEntities(/value="([^"]*)"/.exec(input)?.[1] ?? '');
+      }
+      // response_mode=form_post: the page posts the response (an error one with status 400).
+      if (new URL(action).origin !== origin) return { method: 'POST', url: action, fields };
+      if (res.status !== 200) throw new Error(`the upstream answered ${res.status} at ${url}`);
+      if (fields.prompt === 'login' && user.deny) {
+        res = await browser.request(`${new URL(url).origin}${new URL(url).pathname}/abort`);
+        continue;
+      }
+      if (fields.prompt === 'login') Object.assign(fields, { login: user.login, password: 'x' });
+      url = action;
+      res = await browser.request(action, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+    }
+    throw new Error('the upstream sign-in did not end in 20 steps');
+  }
 
   return {
     issuer,
@@ -164,6 +306,13 @@ export async function startUpstreamIdp(options: UpstreamIdpOptions = {}): Promis
     setJwksCacheControl(value) {
       cacheControl = value;
     },
+    setClients(next) {
+      clients = next;
+      provider = build(key);
+      handler = provider.callback();
+    },
+    appleSecrets,
+    authorize,
     close: () => http.close(),
   };
 }

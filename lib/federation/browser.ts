@@ -1,0 +1,425 @@
+// "Continue with Apple / Google / …" on the sign-in page: the authorization code flow with PKCE
+// against an upstream OpenID provider (OpenID Connect Core §3.1), through openid-client. State
+// and PKCE verifier are kept in the store, bound to the interaction that started the sign-in.
+import { randomBytes } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
+import * as oidc from 'openid-client';
+import { HttpProblem } from '../http/problem.js';
+import { prototypeSafeCopy } from '../http/prototype-safety.js';
+import type { Logger } from '../logger.js';
+import type { ResolvedFederatedProvider } from '../options/resolved.js';
+import { AlreadyConsumedError, type Store } from '../storage/store.js';
+import { AppleClientSecret } from './apple-client-secret.js';
+import { normalizeClaims } from './id-token.js';
+import { type FederatedSignIn, identityOf, type ResolvedAccount } from './sign-in.js';
+import type { FederatedBrowserOptions, FederatedIdentity } from './types.js';
+
+/** Seconds a started sign-in may take at the provider before its state expires. @internal */
+export const BROWSER_STATE_TTL = 600;
+
+const STATE_MODEL = 'FederatedBrowserState';
+// `<interaction uid>.<32 random bytes>`: the uid routes the callback to its interaction's path,
+// where the interaction cookie is sent; the random part is what makes the state unguessable.
+const STATE = /^([\w-]{1,64})\.([\w-]{43})$/;
+// The authorization response parameters the callback passes on (RFC 6749 §4.1.2, RFC 9207).
+const RESPONSE_PARAMETERS = ['state', 'code', 'iss', 'error'] as const;
+// Far above any real code or state; longer values are not passed on.
+const MAX_PARAMETER_LENGTH = 4096;
+const MAX_CLAIM_DEPTH = 16;
+
+/** Why a browser sign-in failed; the sign-in page words each for the user. @internal */
+export type BrowserSignInFailure =
+  /** The state is unknown, expired, used already, or from another interaction. */
+  | 'state'
+  /** The provider answered with an error (the user cancelled or was refused there). */
+  | 'denied'
+  /** The provider's discovery document could not be fetched. */
+  | 'unavailable'
+  /** The code exchange or the id_token failed a check. */
+  | 'exchange'
+  /** `accounts.federated` refused the identity. */
+  | 'refused';
+
+/** A failed browser sign-in; `message` is for logs, never shown. @internal */
+export class BrowserSignInError extends Error {
+  constructor(
+    readonly reason: BrowserSignInFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BrowserSignInError';
+  }
+}
+
+/** What the browser flow needs. @internal */
+export interface BrowserFederationSettings {
+  /** Every configured provider; those with `browser` get a button. */
+  providers: readonly ResolvedFederatedProvider[];
+  /** This server's issuer: the callback URLs are under it. */
+  issuer: string;
+  /** Accept `http://` upstream issuers (development only). */
+  allowHttp: boolean;
+  /** The guarded store: the started sign-ins (state, PKCE verifier, nonce). */
+  store: Store;
+  /** Resolves the identity to an account and reports the sign-in. */
+  signIn: Pick<FederatedSignIn, 'resolveAccount' | 'reportSignIn'>;
+  /** Where failures at the provider are logged for operators (the user sees a plain message). */
+  logger?: Logger;
+  /** The fetch used to reach the providers (tests inject one). */
+  fetch?: typeof globalThis.fetch;
+  /** The clock of the Apple client secret, in milliseconds since the epoch. @default Date.now */
+  now?: () => number;
+}
+
+/** A "Continue with …" button. @internal */
+export interface BrowserButton {
+  /** The provider's `name`, in the button's form action. */
+  name: string;
+  /** The text on the button. */
+  label: string;
+}
+
+/** A started sign-in, as stored under its state. @internal */
+export interface BrowserState {
+  /** The interaction the sign-in finishes. */
+  uid: string;
+  /** The provider's `name`. */
+  provider: string;
+  /** The PKCE code verifier (RFC 7636 §4.1). */
+  codeVerifier: string;
+  /** The nonce the id_token must carry (OpenID Connect Core §3.1.2.1). */
+  nonce: string;
+}
+
+/** A finished browser sign-in: who the provider vouched for and the account it resolved to. @internal */
+export interface BrowserSignIn {
+  identity: FederatedIdentity;
+  account: ResolvedAccount;
+}
+
+interface Upstream {
+  provider: ResolvedFederatedProvider;
+  browser: FederatedBrowserOptions;
+  label: string;
+  apple: AppleClientSecret | undefined;
+  // The Apple secret made last; openid-client's client authentication is synchronous.
+  appleSecret: string;
+  configuration: Promise<oidc.Configuration> | undefined;
+}
+
+const capitalised = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+
+/**
+ * The browser flow with the providers that have `browser` options: starts a sign-in (state,
+ * PKCE, nonce, stored for 10 minutes) and completes it from the provider's callback.
+ *
+ * @internal
+ */
+export class BrowserFederation {
+  readonly #settings: BrowserFederationSettings;
+  readonly #upstreams = new Map<string, Upstream>();
+
+  constructor(settings: BrowserFederationSettings) {
+    this.#settings = settings;
+    for (const provider of settings.providers) {
+      const browser = provider.browser;
+      if (!browser) continue;
+      const apple = browser.appleKey
+        ? new AppleClientSecret({
+            ...browser.appleKey,
+            clientId: browser.clientId,
+            audience: provider.issuer,
+            ...(settings.now ? { now: settings.now } : {}),
+          })
+        : undefined;
+      this.#upstreams.set(provider.name, {
+        provider,
+        browser,
+        label: browser.label ?? `Continue with ${capitalised(provider.name)}`,
+        apple,
+        appleSecret: '',
+        configuration: undefined,
+      });
+    }
+  }
+
+  /** The sign-in page's buttons, in the order the providers are configured. */
+  get buttons(): readonly BrowserButton[] {
+    return [...this.#upstreams.values()].map((u) => ({ name: u.provider.name, label: u.label }));
+  }
+
+  /** Whether `name` is a provider with a button. */
+  has(name: string): boolean {
+    return this.#upstreams.has(name);
+  }
+
+  /** The provider's display name, for messages: the button label's subject. */
+  displayName(name: string): string {
+    return capitalised(name);
+  }
+
+  /** The redirect URI registered at the provider: `<issuer>/federation/callback/<name>`. */
+  redirectUri(name: string): string {
+    return `${this.#settings.issuer.replace(/\/$/, '')}/federation/callback/${name}`;
+  }
+
+  /**
+   * Starts a sign-in for interaction `uid`: stores state, PKCE verifier and nonce, and resolves
+   * the provider's authorization URL to send the browser to.
+   *
+   * @throws BrowserSignInError `unavailable` when the provider's discovery fails.
+   */
+  async start(uid: string, name: string): Promise<URL> {
+    const upstream = this.#upstream(name);
+    const configuration = await this.#configuration(upstream);
+    const state = `${uid}.${randomBytes(32).toString('base64url')}`;
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const nonce = oidc.randomNonce();
+    const record: BrowserState = { uid, provider: name, codeVerifier, nonce };
+    await this.#settings.store.adapter(STATE_MODEL).upsert(state, { ...record }, BROWSER_STATE_TTL);
+    const apple = upstream.provider.quirks === 'apple';
+    return oidc.buildAuthorizationUrl(configuration, {
+      redirect_uri: this.redirectUri(name),
+      scope: scopeOf(upstream.browser, apple),
+      state,
+      nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      // Apple sends the response as a form post whenever name or email is asked for.
+      ...(apple ? { response_mode: 'form_post' } : {}),
+    });
+  }
+
+  /**
+   * The callback's response parameters, to pass on to the interaction the state names (its
+   * path is where the interaction cookie is sent): `undefined` when the state is malformed.
+   * An over-long parameter is passed on as `error=invalid_request`, so the state is still used up.
+   */
+  forward(response: URLSearchParams): { uid: string; query: URLSearchParams } | undefined {
+    const state = response.get('state') ?? '';
+    const uid = STATE.exec(state)?.[1];
+    if (!uid) return undefined;
+    const query = new URLSearchParams();
+    for (const name of RESPONSE_PARAMETERS) {
+      const value = response.get(name);
+      if (value === null) continue;
+      if (value.length > MAX_PARAMETER_LENGTH) {
+        return { uid, query: new URLSearchParams({ state, error: 'invalid_request' }) };
+      }
+      query.set(name, value);
+    }
+    return { uid, query };
+  }
+
+  /**
+   * Takes a started sign-in by its state, exactly once (RFC 6749 §10.12): a second take of the
+   * same state, or of an unknown or expired one, resolves `undefined`.
+   */
+  async takeState(state: string | null): Promise<BrowserState | undefined> {
+    if (!state || !STATE.test(state)) return undefined;
+    const adapter = this.#settings.store.adapter(STATE_MODEL);
+    const found = await adapter.find(state);
+    if (!found || found.consumed !== undefined) return undefined;
+    try {
+      await adapter.consume(state);
+    } catch (error) {
+      if (error instanceof AlreadyConsumedError) return undefined;
+      throw error;
+    }
+    const { uid, provider, codeVerifier, nonce } = found as Record<string, unknown>;
+    if (
+      typeof uid !== 'string' ||
+      typeof provider !== 'string' ||
+      typeof codeVerifier !== 'string' ||
+      typeof nonce !== 'string'
+    ) {
+      return undefined;
+    }
+    return { uid, provider, codeVerifier, nonce };
+  }
+
+  /**
+   * Completes a sign-in whose state was taken: exchanges the code (PKCE, state and nonce
+   * checked by openid-client), checks the id_token against the provider's settings, and asks
+   * `accounts.federated` for the account.
+   *
+   * @param started - what {@link BrowserFederation.takeState} returned for the response's state.
+   * @param response - the authorization response's parameters.
+   * @param signedInAccountId - the account signed in on this browser, proof for linking.
+   * @throws BrowserSignInError naming what failed.
+   */
+  async complete(
+    started: BrowserState,
+    response: URLSearchParams,
+    signedInAccountId: string | undefined,
+  ): Promise<BrowserSignIn> {
+    const name = started.provider;
+    const upstream = this.#upstream(name);
+    if (response.has('error')) {
+      throw new BrowserSignInError('denied', `${name} answered error=${response.get('error')}`);
+    }
+    const configuration = await this.#configuration(upstream);
+    if (upstream.apple) {
+      try {
+        upstream.appleSecret = await upstream.apple.secret();
+      } catch (error) {
+        // A key that cannot sign is the operator's to fix: logged as an error, not a warning.
+        const reason = error instanceof Error ? error.message : String(error);
+        this.#settings.logger?.error(
+          { provider: name, reason },
+          'federated browser sign-in: the Apple client secret could not be made from browser.appleKey',
+        );
+        throw new BrowserSignInError('exchange', 'the Apple client secret could not be made');
+      }
+    }
+    const callback = new URL(this.redirectUri(name));
+    for (const parameter of RESPONSE_PARAMETERS) {
+      const value = response.get(parameter);
+      if (value !== null) callback.searchParams.set(parameter, value);
+    }
+    let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+    try {
+      tokens = await oidc.authorizationCodeGrant(configuration, callback, {
+        expectedState: response.get('state') ?? '',
+        pkceCodeVerifier: started.codeVerifier,
+        expectedNonce: started.nonce,
+        idTokenExpected: true,
+      });
+    } catch (error) {
+      this.#log(name, 'the code exchange failed', error);
+      throw new BrowserSignInError('exchange', `the code exchange with ${name} failed`);
+    }
+    const claims = checkedClaims(tokens, upstream.provider);
+    if (typeof claims === 'string') {
+      this.#log(name, claims);
+      throw new BrowserSignInError('exchange', claims);
+    }
+    const identity = identityOf(
+      { provider: name, subject: claims.sub as string, claims },
+      'browser',
+      signedInAccountId,
+    );
+    try {
+      return { identity, account: await this.#settings.signIn.resolveAccount(identity) };
+    } catch (error) {
+      if (error instanceof HttpProblem) {
+        throw new BrowserSignInError('refused', error.description);
+      }
+      throw error;
+    }
+  }
+
+  /** Reports a finished sign-in (`account.linked`, `account.federated`). */
+  report(signIn: BrowserSignIn, clientId?: string): void {
+    this.#settings.signIn.reportSignIn(signIn.identity, signIn.account, clientId);
+  }
+
+  #upstream(name: string): Upstream {
+    const upstream = this.#upstreams.get(name);
+    if (!upstream) throw new BrowserSignInError('state', `no browser provider ${name}`);
+    return upstream;
+  }
+
+  /** The provider's openid-client configuration, discovered once (again after a failure). */
+  async #configuration(upstream: Upstream): Promise<oidc.Configuration> {
+    const pending = upstream.configuration ?? this.#discover(upstream);
+    upstream.configuration = pending;
+    try {
+      return await pending;
+    } catch (error) {
+      if (upstream.configuration === pending) upstream.configuration = undefined;
+      this.#log(upstream.provider.name, 'its discovery document could not be read', error);
+      throw new BrowserSignInError('unavailable', `${upstream.provider.name} is unreachable`);
+    }
+  }
+
+  #discover(upstream: Upstream): Promise<oidc.Configuration> {
+    const { provider, browser } = upstream;
+    const issuer = new URL(provider.issuer);
+    const insecure = issuer.protocol === 'http:' && this.#settings.allowHttp;
+    const fetch = this.#settings.fetch;
+    return oidc.discovery(
+      issuer,
+      browser.clientId,
+      { [oidc.clockTolerance]: provider.clockSkewSeconds },
+      clientAuthentication(upstream),
+      {
+        ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
+        ...(fetch ? { [oidc.customFetch]: fetch } : {}),
+      },
+    );
+  }
+
+  #log(provider: string, message: string, error?: unknown) {
+    const reason = error instanceof Error ? error.message : undefined;
+    // The provider's OAuth error code, when it answered with one (never a token).
+    const code = error instanceof oidc.ResponseBodyError ? error.error : undefined;
+    this.#settings.logger?.warn(
+      { provider, ...(reason ? { reason } : {}), ...(code ? { error: code } : {}) },
+      `federated browser sign-in: ${message}`,
+    );
+  }
+}
+
+/** The scope asked for, always with `openid` (no id_token, no identity). */
+function scopeOf(browser: FederatedBrowserOptions, apple: boolean): string {
+  const scope = browser.scope ?? (apple ? 'openid email name' : 'openid email profile');
+  const values = scope.split(' ').filter(Boolean);
+  return values.includes('openid') ? values.join(' ') : ['openid', ...values].join(' ');
+}
+
+/**
+ * How this server authenticates at the provider's token endpoint: Apple's JWT (made fresh as
+ * needed) in the body, a client secret by Basic unless the provider supports only the body,
+ * nothing for a public client (PKCE protects its code).
+ */
+function clientAuthentication(upstream: Upstream): oidc.ClientAuth {
+  const { browser } = upstream;
+  if (upstream.apple) {
+    return (as, client, body, headers) =>
+      oidc.ClientSecretPost(upstream.appleSecret)(as, client, body, headers);
+  }
+  const secret = browser.clientSecret;
+  if (!secret) return oidc.None();
+  return (as, client, body, headers) => {
+    const methods = as.token_endpoint_auth_methods_supported;
+    // RFC 8414 §2: an absent list means client_secret_basic.
+    const postOnly =
+      Array.isArray(methods) &&
+      methods.includes('client_secret_post') &&
+      !methods.includes('client_secret_basic');
+    const method = postOnly ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
+    method(as, client, body, headers);
+  };
+}
+
+/**
+ * The id_token's claims after openid-client's checks, checked further against the provider's
+ * settings (algorithm, hosted domain), copied without prototype-reaching keys and with Apple's
+ * string booleans made booleans; a string says what failed.
+ */
+function checkedClaims(
+  tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  provider: ResolvedFederatedProvider,
+): Record<string, unknown> | string {
+  const claims = tokens.claims();
+  if (!claims || typeof tokens.id_token !== 'string') return 'the token response has no id_token';
+  let alg: unknown;
+  try {
+    alg = decodeProtectedHeader(tokens.id_token).alg;
+  } catch {
+    return 'the id_token header is malformed';
+  }
+  if (typeof alg !== 'string' || !provider.algorithms.includes(alg)) {
+    return "the id_token's alg is not an accepted algorithm";
+  }
+  if (provider.hostedDomain !== undefined && claims.hd !== provider.hostedDomain) {
+    return "the id_token's hd is not the accepted hosted domain";
+  }
+  if (typeof claims.sub !== 'string' || claims.sub === '' || claims.sub.length > 255) {
+    return "the id_token's sub is not a non-empty string";
+  }
+  const copy = prototypeSafeCopy(claims, MAX_CLAIM_DEPTH);
+  if (copy === undefined) return "the id_token's claims are nested too deeply";
+  return normalizeClaims(copy as Record<string, unknown>) as Record<string, unknown>;
+}
