@@ -108,7 +108,14 @@ export interface FederatedBrowserOptions {
    * Apple's client secret is an ES256 JWT signed with a key from the developer account; the
    * library makes it, and makes a new one well before Apple's 6-month limit.
    */
-  appleKey?: { teamId: string; keyId: string; privateKey: string };
+  appleKey?: {
+    /** The Apple developer team id: the secret's issuer. */
+    teamId: string;
+    /** The id of the Sign in with Apple key. */
+    keyId: string;
+    /** The key itself: the PKCS #8 PEM (`.p8` file) Apple hands out. */
+    privateKey: string;
+  };
   /**
    * The scope asked for.
    *
@@ -161,6 +168,7 @@ export interface FederatedIdentity {
 export type FederatedAccount =
   | string
   | {
+      /** The account id. */
       accountId: string;
       /** The identity was linked to the account just now (emits `account.linked`). */
       linked?: boolean;
