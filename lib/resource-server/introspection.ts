@@ -9,8 +9,8 @@ const MAX_CACHE_ENTRIES = 10_000;
 
 type Settings = Pick<
   ResolvedVerifierOptions,
-  'issuer' | 'audience' | 'fetch' | 'timeoutMs' | 'clockSkewSeconds'
-> & { introspection: NonNullable<ResolvedVerifierOptions['introspection']> };
+  'issuer' | 'audience' | 'fetch' | 'timeoutMs' | 'clockSkewSeconds' | 'server'
+> & { introspection: ResolvedVerifierOptions['introspection'] };
 
 /** An introspection answer: the active response, inactive, or a token the server cannot introspect. */
 type Outcome = { active: Record<string, unknown> } | 'inactive' | 'unsupported';
@@ -71,6 +71,13 @@ export class Introspector {
   }
 
   #ask(key: string, token: string, fresh: boolean): Promise<Outcome> {
+    // The server in this process answers from its store: nothing to cache or share.
+    const local = this.#settings.server;
+    if (local) {
+      return local
+        .introspect(token)
+        .then((body) => (body.active === true ? { active: body } : 'inactive'));
+    }
     const pending = fresh ? undefined : this.#inFlight.get(key);
     if (pending) return pending;
     const request = this.#request(token).finally(() => {
@@ -88,7 +95,7 @@ export class Introspector {
     if (!introspectionEndpoint) {
       throw unavailable('the authorization server advertises no introspection endpoint');
     }
-    const { clientId, clientSecret } = this.#settings.introspection;
+    const { clientId, clientSecret } = this.#credentials();
     const credential = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString(
       'base64',
     );
@@ -118,9 +125,15 @@ export class Introspector {
     return body.active ? { active: body } : 'inactive';
   }
 
+  #credentials() {
+    const { introspection } = this.#settings;
+    if (!introspection) throw unavailable('options.introspection is not set');
+    return introspection;
+  }
+
   #remember(key: string, outcome: Outcome): void {
     if (outcome === 'unsupported') return;
-    const { cacheTtlSeconds, inactiveCacheSeconds } = this.#settings.introspection;
+    const { cacheTtlSeconds, inactiveCacheSeconds } = this.#credentials();
     const now = Date.now();
     let expiresAt = now + (outcome === 'inactive' ? inactiveCacheSeconds : cacheTtlSeconds) * 1000;
     const exp = outcome === 'inactive' ? undefined : outcome.active.exp;

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors.js';
-import type { ReplayStore, TokenVerifierOptions } from './types.js';
+import type { LocalAuthorizationServer, ReplayStore, TokenVerifierOptions } from './types.js';
 
 /** The JWS algorithms a token or proof may use: asymmetric ones that jose verifies. */
 const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
@@ -36,6 +36,7 @@ export interface ResolvedVerifierOptions {
     | undefined;
   dpop: { store: ReplayStore | undefined; maxAgeSeconds: number; algorithms: string[] };
   trustedProxyHeader: string | undefined;
+  server: LocalAuthorizationServer | undefined;
 }
 
 const isNonEmptyString = (value: unknown): value is string =>
@@ -120,6 +121,13 @@ export function resolveVerifierOptions(options: TokenVerifierOptions): ResolvedV
   }
   checkInteger(dpop.maxAgeSeconds, 'options.dpop.maxAgeSeconds', problems, 1);
   checkAlgorithms(dpop.algorithms, 'options.dpop.algorithms', problems);
+  const server = (o as { server?: unknown }).server;
+  if (
+    server !== undefined &&
+    typeof (server as { introspect?: unknown } | null)?.introspect !== 'function'
+  ) {
+    problems.push('options.server must be the AuthServer of this process (with introspect())');
+  }
   const header = o.mtls?.trustedProxyHeader;
   // RFC 9110 §5.1: a field name is a token.
   if (header !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(String(header))) {
@@ -149,5 +157,6 @@ export function resolveVerifierOptions(options: TokenVerifierOptions): ResolvedV
       algorithms: [...(dpop.algorithms ?? ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'])],
     },
     trustedProxyHeader: header?.toLowerCase(),
+    server: valid.server,
   };
 }

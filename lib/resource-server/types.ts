@@ -144,6 +144,12 @@ export interface TokenVerifierOptions {
    */
   allowHttp?: boolean;
   /**
+   * The authorization server, when this API runs in the same process: opaque tokens are then
+   * looked up in its store directly, with no HTTP and no cache (a revocation counts at once).
+   * Pass the `AuthServer` that `createAuthServer` made. JWTs are still verified with its keys.
+   */
+  server?: LocalAuthorizationServer;
+  /**
    * Introspection (RFC 7662) of opaque tokens, with this API's own client credential at the
    * authorization server (a client listed in its `introspection.resourceServers`). Without it
    * opaque tokens are refused.
@@ -205,6 +211,16 @@ export interface IntrospectionOptions {
    * @default 2
    */
   inactiveCacheSeconds?: number;
+}
+
+/**
+ * An authorization server in this process (see {@link TokenVerifierOptions.server}).
+ *
+ * @group Resource server
+ */
+export interface LocalAuthorizationServer {
+  /** Introspects `token` as RFC 7662 answers a resource server allowed to see every token. */
+  introspect(token: string): Promise<Record<string, unknown>>;
 }
 
 /**

@@ -48,10 +48,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const settings = resolveVerifierOptions(options);
   const discovery = new IssuerDiscovery(settings);
   const keys = new IssuerKeys(discovery, settings);
-  const { introspection } = settings;
-  const introspector = introspection
-    ? new Introspector(discovery, { ...settings, introspection })
-    : undefined;
+  const introspector =
+    settings.introspection || settings.server ? new Introspector(discovery, settings) : undefined;
   const dpop = { ...settings.dpop, store: settings.dpop.store ?? new MemoryReplayStore() };
 
   /** The claims of a token whose signature or introspection says it is live and for this API. */

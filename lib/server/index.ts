@@ -40,6 +40,7 @@ import {
 import { wireDeviceEvents } from '../provider/device-events.js';
 import { instanceRecordById } from '../provider/instance-guard.js';
 import { createInteractionRoutes } from '../provider/interaction-routes.js';
+import { introspectLocally } from '../provider/local-introspection.js';
 import {
   embeddedProvider,
   jsonErrors,
@@ -104,6 +105,12 @@ export interface AuthServer {
   on<E extends keyof ServerEvents>(event: E, listener: (payload: ServerEvents[E]) => void): this;
   /** Unsubscribes from an audit event. */
   off<E extends keyof ServerEvents>(event: E, listener: (payload: ServerEvents[E]) => void): this;
+  /**
+   * Introspects an access token of this server in process, as RFC 7662 answers a resource
+   * server allowed to see every token (`{ active: false }` for anything else). For an API in
+   * the same process: pass the server as the resource-server verifier's `server` option.
+   */
+  introspect(token: string): Promise<Record<string, unknown>>;
   /**
    * Releases what the server opened: the default in-memory store. A store passed in
    * `options.store` stays open; close it yourself.
@@ -422,6 +429,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       revokeAll: (accountId) => devices.revokeAll(accountId, 'api'),
     },
     callback: () => provider.callback(),
+    introspect: (token) => introspectLocally(provider, token),
     koa: () => embeddedProvider(provider),
     adminApi,
     adminCallback() {
