@@ -78,6 +78,8 @@ export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv, Federat
   ADMIN_SECRET?: string;
   /** `error`, `warn`, `info`, `debug` or `silent`. @default 'info' ('silent' when NODE_ENV=test) */
   LOG_LEVEL?: string;
+  /** The example API's resource indicator (examples/api). @default 'https://api.example.com/' */
+  API_AUDIENCE?: string;
 }
 
 /** The example server's options, from its environment. */
@@ -122,6 +124,14 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
       ...fallback,
     ],
     introspection: { resourceServers: resourceServerSecret ? ['example-api'] : [] },
+    // The example API (examples/api): `resource=<API_AUDIENCE>` gets a JWT it verifies offline.
+    apis: [
+      {
+        resource: env.API_AUDIENCE ?? 'https://api.example.com/',
+        scope: 'payments',
+        accessTokenFormat: 'jwt',
+      },
+    ],
     registration: {
       templates: [
         appTemplate,

@@ -41,6 +41,8 @@
  */
 // The base classes, so an API can test errors without loading the authorization server's entry.
 export { ConfigurationError, MobileOidcProviderError } from '../errors.js';
+// The shape a DPoP replay store takes: the library's stores fit it.
+export type { Store } from '../storage/store.js';
 export {
   type TokenErrorCode,
   type TokenScheme,
@@ -48,10 +50,24 @@ export {
   type TokenVerificationErrorDetails,
 } from './errors.js';
 export { ASSURANCE_LEVELS, type AssuranceLevel } from './levels.js';
+export {
+  type AuthMiddlewareOptions,
+  type AuthState,
+  type ExpressAuthMiddleware,
+  type ExpressAuthRequest,
+  type ExpressAuthResponse,
+  expressAuth,
+  type KoaAuthContext,
+  type KoaAuthMiddleware,
+  koaAuth,
+  type RefusalResponse,
+  refusalResponse,
+} from './middleware.js';
 export { requireAnyScope, requireCal, requireClaim, requireScopes } from './requirements.js';
 export type {
   DpopOptions,
   IntrospectionOptions,
+  LocalAuthorizationServer,
   MtlsOptions,
   ProtectedResourceRequest,
   ReplayStore,

@@ -134,7 +134,8 @@ describe('the packed tarball', () => {
       `import { createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError } from 'mobile-oidc-provider';
 import { AttestationError, attestationBinding, appAttestVerifier, androidKeyVerifier, playIntegrityVerifier, verifyAndroidKeyAttestation, verifyAppAttestAssertion, verifyAppAttestAttestation, verifyPlayIntegrityToken, GOOGLE_HARDWARE_ATTESTATION_ROOTS, APPLE_APP_ATTESTATION_ROOT } from 'mobile-oidc-provider/attestation';
 import { describeStoreContract } from 'mobile-oidc-provider/testing';
-for (const [name, f] of Object.entries({ createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError, describeStoreContract, AttestationError, attestationBinding, appAttestVerifier, androidKeyVerifier, playIntegrityVerifier, verifyAndroidKeyAttestation, verifyAppAttestAssertion, verifyAppAttestAttestation, verifyPlayIntegrityToken })) {
+import { createTokenVerifier, expressAuth, koaAuth, requireCal, requireScopes, TokenVerificationError } from 'mobile-oidc-provider/resource-server';
+for (const [name, f] of Object.entries({ createAuthServer, ConfigurationError, MemoryStore, RegistrationPolicyError, describeStoreContract, createTokenVerifier, expressAuth, koaAuth, requireCal, requireScopes, TokenVerificationError, AttestationError, attestationBinding, appAttestVerifier, androidKeyVerifier, playIntegrityVerifier, verifyAndroidKeyAttestation, verifyAppAttestAssertion, verifyAppAttestAttestation, verifyPlayIntegrityToken })) {
   if (typeof f !== 'function') throw new Error(name + ' is not exported as a function');
 }
 console.warn = () => {}; // development mode warns about its generated keys
@@ -180,7 +181,13 @@ console.log('ok');
   RegistrationPolicyError,
 } from 'mobile-oidc-provider';
 import { type EvidenceVerifier, playIntegrityVerifier } from 'mobile-oidc-provider/attestation';
+import { createTokenVerifier, requireScopes, type VerifiedToken } from 'mobile-oidc-provider/resource-server';
 
+export const verifier = createTokenVerifier({
+  issuer: 'https://login.example.com',
+  audience: 'https://api.example.com/',
+});
+export const paymentsOnly = (token: VerifiedToken): VerifiedToken => requireScopes(token, 'payments');
 export const playIntegrity: EvidenceVerifier = playIntegrityVerifier({
   decryptionKey: 'AAAA',
   verificationKey: 'AAAA',
