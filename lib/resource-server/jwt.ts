@@ -1,10 +1,5 @@
 import type { webcrypto } from 'node:crypto';
-import {
-  decodeProtectedHeader,
-  type JWTVerifyOptions,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
+import { type JWTVerifyOptions, errors as joseErrors, jwtVerify } from 'jose';
 import { TokenVerificationError } from './errors.js';
 import type { IssuerKeys } from './jwks.js';
 import type { ResolvedVerifierOptions } from './options.js';
@@ -33,6 +28,8 @@ const invalid = (description: string, cause?: unknown) =>
 /** What to tell the app about a JWT jose refused, without echoing its content. */
 function describe(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'the token has expired';
+  if (error instanceof joseErrors.JOSEAlgNotAllowed)
+    return 'the token signing algorithm is not accepted';
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.reason === 'missing') return `the token has no ${error.claim} claim`;
     if (error.claim === 'aud') return 'the token is not for this API (aud)';
@@ -67,20 +64,6 @@ export async function verifyJwtAccessToken(
     'issuer' | 'audience' | 'algorithms' | 'clockSkewSeconds'
   >,
 ): Promise<Record<string, unknown>> {
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch (cause) {
-    throw invalid('the token is malformed', cause);
-  }
-  // Checked before any key is fetched: an ID token or a forged alg costs the API nothing.
-  const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : '';
-  if (typ !== 'at+jwt' && typ !== 'application/at+jwt') {
-    throw invalid('the token is not a JWT access token (typ must be at+jwt)');
-  }
-  if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
-    throw invalid('the token signing algorithm is not accepted');
-  }
   const options: JWTVerifyOptions = {
     issuer: settings.issuer,
     audience: settings.audience,
@@ -89,9 +72,18 @@ export async function verifyJwtAccessToken(
     typ: 'at+jwt',
     requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
   };
+  // jose hands the parsed header to the key lookup first: typ is checked there, before any key
+  // is fetched, so an ID token costs the API nothing (jose checks alg even earlier).
+  const resolve: typeof keys.resolve = (header, jws) => {
+    const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : '';
+    if (typ !== 'at+jwt' && typ !== 'application/at+jwt') {
+      throw invalid('the token is not a JWT access token (typ must be at+jwt)');
+    }
+    return keys.resolve(header, jws);
+  };
   try {
     try {
-      return (await jwtVerify(token, keys.resolve, options)).payload;
+      return (await jwtVerify(token, resolve, options)).payload;
     } catch (error) {
       if (!(error instanceof joseErrors.JWKSMultipleMatchingKeys)) throw error;
       // A token without a kid: any key of its type may have signed it.
