@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID, type webcrypto } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, type JWK, SignJWT } from 'jose';
-import { MemoryStore } from 'mobile-oidc-provider';
+import { MemoryStore, type Store } from 'mobile-oidc-provider';
+import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import {
   createTokenVerifier,
@@ -347,7 +348,7 @@ describe('resource server: DPoP-bound tokens', () => {
 
   it('replays across processes: a shared store refuses them; separate in-memory caches cannot', async () => {
     const url = `${api.url}/`;
-    const make = (store?: MemoryStore) =>
+    const make = (store?: Store) =>
       createTokenVerifier({
         issuer: server.issuer,
         audience: JWT_API,
@@ -369,6 +370,32 @@ describe('resource server: DPoP-bound tokens', () => {
       const separate = await request();
       await make().verify(separate);
       await make().verify(separate);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the replay cache can be the Redis store the servers share (one proof, one use)', async () => {
+    const url = `${api.url}/`;
+    const store = new RedisStore({
+      client: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      keyPrefix: `test:dpop:${randomUUID()}:`,
+    });
+    try {
+      const make = () =>
+        createTokenVerifier({
+          issuer: server.issuer,
+          audience: JWT_API,
+          allowHttp: true,
+          dpop: { store },
+        });
+      const request = {
+        method: 'GET',
+        url,
+        headers: { authorization: `DPoP ${token}`, dpop: await proof(keys, token, 'GET', url) },
+      };
+      const results = await Promise.allSettled([make().verify(request), make().verify(request)]);
+      assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
     } finally {
       await store.close();
     }
