@@ -59,7 +59,27 @@ export type {
   FederationNonceOptions,
   FederationOptions,
 } from './federation/types.js';
-export type { SignInEvents, SignInThrottledEvent } from './interactions/index.js';
+export type {
+  ConsentClient,
+  ConsentView,
+  CsrfField,
+  ErrorView,
+  FederatedButtonView,
+  InteractionPages,
+  LoginField,
+  LoginFieldErrors,
+  LoginView,
+  LogoutClient,
+  LogoutSuccessView,
+  LogoutView,
+  PageForm,
+  PageMessages,
+  PageView,
+  ScopeView,
+  SignInEvents,
+  SignInThrottledEvent,
+  SubmitField,
+} from './interactions/index.js';
 export { generateKeys, type ServerKeys } from './keys/index.js';
 export { consoleLogger, type Logger } from './logger.js';
 export type {

@@ -1,6 +1,25 @@
 export type { SignInEvents, SignInThrottledEvent } from './events.js';
+export type { PageMessages } from './messages.js';
 export { SignInThrottle, type SignInThrottleSettings, type ThrottleDecision } from './throttle.js';
 export type { InteractionOptions } from './types.js';
+export type {
+  ConsentClient,
+  ConsentView,
+  CsrfField,
+  ErrorView,
+  FederatedButtonView,
+  InteractionPages,
+  LoginField,
+  LoginFieldErrors,
+  LoginView,
+  LogoutClient,
+  LogoutSuccessView,
+  LogoutView,
+  PageForm,
+  PageView,
+  ScopeView,
+  SubmitField,
+} from './views.js';
 
 /** The URL path of one interaction's page, under the issuer's path. @internal */
 export const interactionUrl = (basePath: string, uid: string): string =>

@@ -1,5 +1,7 @@
 import type { BrowserFederationSettings } from '../federation/browser.js';
+import type { PageMessages } from './messages.js';
 import type { SignInThrottle } from './throttle.js';
+import type { InteractionPages } from './views.js';
 
 /**
  * What the built-in sign-in pages need.
@@ -27,6 +29,16 @@ export interface InteractionOptions {
   confirmConsent?(input: { clientId: string; accountId: string }): Promise<string | undefined>;
   /** The product name shown in page titles. @default 'Sign in' */
   title?: string;
+  /** Render hooks for the pages; a page without one is built in. */
+  pages?: InteractionPages;
+  /** Catalogues by language tag, merged over the built-in English and German ones. */
+  messages?: Readonly<Record<string, Partial<PageMessages>>>;
+  /** The language when the request names none there is a catalogue for. @default 'en' */
+  defaultLanguage?: string;
+  /** What scopes allow, shown on the consent page: one text, or one per language. */
+  scopeDescriptions?: Readonly<Record<string, string | Readonly<Record<string, string>>>>;
+  /** The DCR token scope, described by the built-in `scopeDcr` message. @default 'dcr' */
+  dcrScope?: string;
   /** Failed sign-in throttling; none when unset. */
   throttle?: SignInThrottle;
   /**

@@ -1,8 +1,10 @@
 // Rules that span options, which the JSON Schema cannot express: each returns its problems,
 // one message per offending path.
 import { BUILT_IN_FORMATS } from '../attestation/built-in.js';
+import { BUILT_IN_MESSAGES } from '../interactions/messages.js';
 import { redirectUriProblem } from '../registration/instance-rules.js';
 import { templateProblems } from '../registration/templates.js';
+import { isPlainObject } from './plain-object.js';
 import type { ResolvedOptions } from './resolved.js';
 
 /** The issuer is an absolute https URL (http only in development). */
@@ -297,6 +299,50 @@ function federationProblems(o: ResolvedOptions): string[] {
   return problems;
 }
 
+/** Whether `tag` is a well-formed BCP 47 language tag. */
+function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** The pages: catalogues under language tags, a default language there is one for, descriptions. */
+function interactionProblems(o: ResolvedOptions): string[] {
+  const problems: string[] = [];
+  const { messages = {}, defaultLanguage = 'en', scopeDescriptions = {} } = o.interactions;
+  for (const tag of Object.keys(messages)) {
+    if (!isLanguageTag(tag)) {
+      problems.push(`options.interactions.messages.${tag} is not a BCP 47 language tag`);
+    }
+  }
+  const languages = [...Object.keys(BUILT_IN_MESSAGES), ...Object.keys(messages)];
+  if (!languages.some((tag) => tag.toLowerCase() === defaultLanguage.toLowerCase())) {
+    problems.push(
+      `options.interactions.defaultLanguage '${defaultLanguage}' has no catalogue: use ${languages.join(', ')}, or add it to options.interactions.messages`,
+    );
+  }
+  for (const [scope, description] of Object.entries(scopeDescriptions)) {
+    const at = `options.interactions.scopeDescriptions.${scope}`;
+    if (typeof description === 'string') {
+      if (description === '') problems.push(`${at} must not be empty`);
+      continue;
+    }
+    if (!isPlainObject(description)) {
+      problems.push(`${at} must be a string or an object of strings by language tag`);
+      continue;
+    }
+    for (const [tag, text] of Object.entries(description)) {
+      if (!isLanguageTag(tag)) problems.push(`${at}.${tag} is not a BCP 47 language tag`);
+      else if (typeof text !== 'string' || text === '') {
+        problems.push(`${at}.${tag} must be a non-empty string`);
+      }
+    }
+  }
+  return problems;
+}
+
 // In the order their problems are reported.
 const CROSS_OPTION_RULES = [
   issuerProblems,
@@ -311,6 +357,7 @@ const CROSS_OPTION_RULES = [
   assuranceProblems,
   introspectionProblems,
   federationProblems,
+  interactionProblems,
 ];
 
 /**

@@ -1,6 +1,8 @@
 // The JSON Schema that validates AuthServerOptions. Its `default` keywords come from
 // lib/options/defaults.ts. `isFunction` and `isStore` are keywords this library adds to ajv
 // (JSON Schema has no type for functions).
+
+import { MESSAGE_KEYS } from '../interactions/messages.js';
 import {
   API_DEFAULTS,
   DEFAULTS,
@@ -382,6 +384,29 @@ const optionsShape = {
       additionalProperties: false,
       properties: {
         title: nonEmptyString,
+        pages: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            login: { isFunction: true },
+            consent: { isFunction: true },
+            error: { isFunction: true },
+            logout: { isFunction: true },
+            logoutSuccess: { isFunction: true },
+          },
+        },
+        // Each catalogue names only known messages, so a misspelt one fails at start-up.
+        messages: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(MESSAGE_KEYS.map((key) => [key, nonEmptyString])),
+          },
+        },
+        defaultLanguage: nonEmptyString,
+        // Its values (a text, or texts by language) are checked in cross-option-rules.ts.
+        scopeDescriptions: { type: 'object' },
         signInRateLimit: {
           type: 'object',
           additionalProperties: false,

@@ -8,6 +8,8 @@ import type {
 } from '../attestation/types.js';
 import type { AndroidRevocationList } from '../attestation/verifiers/android-key.js';
 import type { FederationOptions } from '../federation/types.js';
+import type { PageMessages } from '../interactions/messages.js';
+import type { InteractionPages } from '../interactions/views.js';
 import type { Logger } from '../logger.js';
 import type { RegistrationPolicy } from '../registration/policy-types.js';
 import type {
@@ -154,7 +156,7 @@ export interface AuthServerOptions {
    */
   mtls?: MtlsOptions;
 
-  /** The built-in sign-in pages. */
+  /** The sign-in, consent, error and sign-out pages: their look, language and limits. */
   interactions?: InteractionPageOptions;
   /** Sign in with Apple, Google or any OpenID provider, natively and in the browser. */
   federation?: FederationOptions;
@@ -474,17 +476,46 @@ export interface IntrospectionOptions {
 }
 
 /**
- * The built-in sign-in pages.
+ * The pages the user sees: sign-in, consent, errors and sign-out. See
+ * [Branding and translating the pages](../../docs/pages.md).
  *
  * @group Options
  */
 export interface InteractionPageOptions {
   /**
-   * The product name shown in page titles.
+   * The product name shown in page titles (`Sign in – <title>`) and above each page's heading.
    *
    * @default 'Sign in'
    */
   title?: string;
+  /**
+   * Your own pages: a render hook per page receives the page's view model (what to show, its
+   * forms with their CSRF fields, messages, the language, the CSP nonce) and returns the HTML.
+   * A page without a hook is the built-in one.
+   */
+  pages?: InteractionPages;
+  /**
+   * Message catalogues by language tag (BCP 47, e.g. `fr` or `de-CH`), merged over the built-in
+   * ones: English (`en`) and German (`de`). A language given here becomes available to
+   * `ui_locales` and `Accept-Language`; the strings it lacks come from English.
+   */
+  messages?: Record<string, Partial<PageMessages>>;
+  /**
+   * The pages' language when neither the authorization request's `ui_locales` nor the
+   * browser's `Accept-Language` names one there is a catalogue for. It must be `en`, `de` or a
+   * language of {@link InteractionPageOptions.messages}.
+   *
+   * @default 'en'
+   */
+  defaultLanguage?: string;
+  /**
+   * What each scope allows, as the consent page lists it: one text for every language, or one
+   * per language tag (a language without one falls back to `defaultLanguage`'s, then to the
+   * built-in description). Built in: `openid`, `profile`, `email`, `offline_access` and the DCR
+   * token scope ("Register this device"); any other scope without a description is shown by
+   * its name.
+   */
+  scopeDescriptions?: Record<string, string | Record<string, string>>;
   /**
    * Throttling of failed sign-ins on the login page, counted in the store (so it holds across
    * processes). While a limit is reached the page answers `429` with `Retry-After`, the password

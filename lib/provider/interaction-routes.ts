@@ -10,56 +10,57 @@ import {
 import { csrfToken, csrfValid } from '../interactions/csrf.js';
 import { FormTooLarge, readForm } from '../interactions/form.js';
 import { PAGE_HEADERS } from '../interactions/html.js';
-import { consentPage, loginPage, messagePage } from '../interactions/pages.js';
+import { formatMessage, type PageMessages } from '../interactions/messages.js';
+import { type AnyPageView, type ErrorKind, PageRenderer } from '../interactions/renderer.js';
 import type { InteractionOptions } from '../interactions/types.js';
+import type { ConsentView, CsrfField, LoginFieldErrors, LoginView } from '../interactions/views.js';
 import { StorageUnavailableError } from '../storage/guard.js';
 import { consentDetails, grantConsent, type Interaction } from './consent.js';
+import { usePages } from './pages.js';
 
 const ROUTE =
   /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;
 // Where an upstream provider sends the browser back: one fixed redirect URI per provider.
 const FEDERATION_CALLBACK = /^\/federation\/callback\/([a-z0-9-]+)\/?$/;
 
-/** What the user reads when a "Continue with …" sign-in fails: status and message. */
-function federatedFailure(reason: BrowserSignInFailure, name: string): [number, string] {
+/** The catalogue message saying why a "Continue with …" sign-in failed, and its status. */
+function federatedFailure(reason: BrowserSignInFailure): [number, keyof PageMessages] {
   switch (reason) {
     case 'state':
-      return [400, `The sign-in with ${name} could not be completed. Try again.`];
+      return [400, 'federatedState'];
     case 'denied':
-      return [
-        400,
-        `Signing in with ${name} was cancelled or refused. Try again, or sign in another way.`,
-      ];
+      return [400, 'federatedDenied'];
     case 'unavailable':
-      return [503, `${name} cannot be reached right now. Try again later, or sign in another way.`];
+      return [503, 'federatedUnavailable'];
     case 'exchange':
-      return [502, `Signing in with ${name} did not work. Try again, or sign in another way.`];
+      return [502, 'federatedExchange'];
     case 'refused':
-      return [403, `This ${name} account cannot be used to sign in here. Sign in another way.`];
+      return [403, 'federatedRefused'];
   }
 }
 
 /** `seconds` in words, rounded up: `45 seconds`, `1 minute`, `15 minutes`, `2 hours`. */
-function waitingTime(seconds: number): string {
-  const [amount, unit] =
+function waitingTime(seconds: number, messages: PageMessages): string {
+  const [amount, one, many] =
     seconds < 60
-      ? [seconds, 'second']
+      ? [seconds, messages.waitSecond, messages.waitSeconds]
       : seconds < 2 * 3600
-        ? [Math.ceil(seconds / 60), 'minute']
-        : [Math.ceil(seconds / 3600), 'hour'];
-  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+        ? [Math.ceil(seconds / 60), messages.waitMinute, messages.waitMinutes]
+        : [Math.ceil(seconds / 3600), messages.waitHour, messages.waitHours];
+  return formatMessage(amount === 1 ? one : many, { count: String(amount) });
 }
 
-function send(ctx: Context, status: number, html: string) {
-  ctx.status = status;
-  ctx.set(PAGE_HEADERS);
-  ctx.type = 'html';
-  ctx.body = html;
+/** What the login page shows besides the form: a message, field errors, the username typed. */
+interface LoginState {
+  error?: string;
+  fieldErrors?: LoginFieldErrors;
+  username?: string;
 }
 
 /**
  * The sign-in pages, installed with `provider.use()`: they serve `/interaction/:uid` (relative
- * to the mount point) and pass every other request on.
+ * to the mount point) and pass every other request on. They also hand the page settings to
+ * oidc-provider's error and sign-out pages (lib/provider/pages.ts).
  *
  * @internal
  */
@@ -67,21 +68,69 @@ export function createInteractionRoutes(
   provider: Provider,
   options: InteractionOptions,
 ): Middleware {
-  const title = options.title ?? 'Sign in';
+  const pages = new PageRenderer({
+    title: options.title,
+    pages: options.pages,
+    messages: options.messages,
+    defaultLanguage: options.defaultLanguage,
+    scopeDescriptions: options.scopeDescriptions,
+    dcrScope: options.dcrScope,
+  });
+  usePages(provider, pages);
   const base = (uid: string) => `${options.basePath}/interaction/${uid}`;
   const browserFederation = options.federation && new BrowserFederation(options.federation);
   const federation = browserFederation?.buttons.length ? browserFederation : undefined;
+  const csrfField = (uid: string): CsrfField => ({
+    name: 'csrf',
+    value: csrfToken(options.csrfSecret, uid),
+  });
 
-  /** The login page of interaction `uid`, with its "Continue with …" buttons. */
-  function login(uid: string, extras: { error?: string; username?: string } = {}): string {
-    const federated = (federation?.buttons ?? []).map(({ name, label }) => ({
-      action: `${base(uid)}/federated/${name}`,
-      label,
-    }));
-    return loginPage(title, `${base(uid)}/login`, csrfToken(options.csrfSecret, uid), {
-      ...extras,
-      federated,
+  /** The language of this request's pages: `ui_locales` of the interaction, `Accept-Language`. */
+  const languageOf = (ctx: Context, interaction?: Interaction) =>
+    pages.language({
+      uiLocales: interaction?.params.ui_locales,
+      acceptLanguage: ctx.get('accept-language'),
     });
+
+  /** Renders `view` (its hook or the built-in page) and sends it with its headers. */
+  async function send(ctx: Context, view: AnyPageView) {
+    const page = await pages.render(view, (error) => provider.emit('server_error', ctx, error));
+    ctx.status = page.status;
+    ctx.set(page.headers);
+    ctx.type = 'html';
+    ctx.body = page.html;
+  }
+
+  /** An error page of `kind`. */
+  const fail = (ctx: Context, status: number, kind: ErrorKind, interaction?: Interaction) =>
+    send(ctx, pages.errorView(languageOf(ctx, interaction), status, kind));
+
+  /** The login page of `interaction`, with its "Continue with …" buttons. */
+  function login(ctx: Context, interaction: Interaction, status: number, state: LoginState = {}) {
+    const { uid } = interaction;
+    const language = languageOf(ctx, interaction);
+    const shared = pages.base(language, pages.messages(language).loginTitle, status);
+    const csrf = csrfField(uid);
+    const fieldErrors = state.fieldErrors ?? {};
+    const view: LoginView = {
+      ...shared,
+      page: 'login',
+      form: { action: `${base(uid)}/login`, csrf },
+      username: state.username ?? '',
+      ...(state.error ? { error: state.error } : {}),
+      fieldErrors,
+      focus: !fieldErrors.username && fieldErrors.password ? 'password' : 'username',
+      federation: (federation?.buttons ?? []).map(({ name }) => ({
+        provider: name,
+        label:
+          options.federation?.providers.find((p) => p.name === name)?.browser?.label ??
+          formatMessage(shared.messages.continueWith, {
+            provider: federation?.displayName(name) ?? name,
+          }),
+        form: { action: `${base(uid)}/federated/${name}`, csrf },
+      })),
+    };
+    return send(ctx, view);
   }
 
   // interactionResult + a Koa redirect is interactionFinished (303 to returnTo) without writing
@@ -95,48 +144,46 @@ export function createInteractionRoutes(
   }
 
   async function showPrompt(ctx: Context, interaction: Interaction) {
-    const csrf = csrfToken(options.csrfSecret, interaction.uid);
-    if (interaction.prompt.name === 'login') return send(ctx, 200, login(interaction.uid));
+    if (interaction.prompt.name === 'login') return login(ctx, interaction, 200);
     // Only the default policy's two prompts have pages; a custom prompt needs its own.
-    if (interaction.prompt.name !== 'consent') {
-      return send(
-        ctx,
-        501,
-        messagePage(title, 'Not supported', 'This sign-in step is not supported here.'),
-      );
-    }
+    if (interaction.prompt.name !== 'consent') return fail(ctx, 501, 'unsupported', interaction);
     const clientId = String(interaction.params.client_id);
     const client = await provider.Client.find(clientId);
-    if (!client)
-      return send(
-        ctx,
-        400,
-        messagePage(title, 'Unknown app', 'Start signing in again from the app.'),
-      );
+    if (!client) return fail(ctx, 400, 'unknownApp', interaction);
     const accountId = interaction.session?.accountId ?? '';
     const metadata: Record<string, unknown> = { ...client.metadata() };
     if (await options.autoConsent({ clientId, accountId, metadata })) {
       const grantId = await grantConsent(provider, interaction);
       return finish(ctx, { consent: { grantId } }, true);
     }
+    const language = languageOf(ctx, interaction);
+    const shared = pages.base(language, pages.messages(language).consentTitle, 200);
     const details = consentDetails(interaction.prompt.details);
-    return send(
-      ctx,
-      200,
-      consentPage(
-        title,
-        { confirm: `${base(interaction.uid)}/confirm`, abort: `${base(interaction.uid)}/abort` },
-        csrf,
-        {
-          clientName: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
-          scopes: [
-            ...details.missingOIDCScope,
-            ...Object.values(details.missingResourceScopes).flat(),
-          ],
-          claims: details.missingOIDCClaims,
-        },
-      ),
-    );
+    // A scope asked for as an OpenID scope and for a resource too (the DCR scope) is one line.
+    const scopes = new Set([
+      ...details.missingOIDCScope,
+      ...Object.values(details.missingResourceScopes).flat(),
+    ]);
+    const redirect = URL.parse(String(interaction.params.redirect_uri ?? ''));
+    const csrf = csrfField(interaction.uid);
+    const view: ConsentView = {
+      ...shared,
+      page: 'consent',
+      client: {
+        id: clientId,
+        name: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
+        ...(redirect?.protocol === 'https:' ? { returnHost: redirect.host } : {}),
+      },
+      accountId,
+      scopes: [...scopes].map((scope) => {
+        const description = pages.scopeDescription(scope, language);
+        return description ? { scope, description } : { scope };
+      }),
+      claims: details.missingOIDCClaims,
+      allow: { action: `${base(interaction.uid)}/confirm`, csrf },
+      deny: { action: `${base(interaction.uid)}/abort`, csrf },
+    };
+    return send(ctx, view);
   }
 
   /**
@@ -145,7 +192,7 @@ export function createInteractionRoutes(
    */
   async function signInAttempt(
     ctx: Context,
-    uid: string,
+    interaction: Interaction,
     username: string,
     check: () => Promise<string | undefined>,
   ): Promise<{ accountId: string | undefined } | undefined> {
@@ -156,50 +203,47 @@ export function createInteractionRoutes(
       outcome = await throttle.attempt(username, ctx.ip, check);
     } catch (error) {
       if (!(error instanceof StorageUnavailableError)) throw error;
-      send(
-        ctx,
-        503,
-        messagePage(
-          title,
-          'Temporarily unavailable',
-          'Signing in is not possible right now. Try again in a few minutes.',
-        ),
-      );
+      await fail(ctx, 503, 'unavailable', interaction);
       return undefined;
     }
     if ('accountId' in outcome) return outcome;
     const { retryAfterSeconds } = outcome.throttled;
-    send(
-      ctx,
-      429,
-      login(uid, {
-        error: `Too many failed sign-in attempts. For your security, signing in is paused: try again in ${waitingTime(retryAfterSeconds)}.`,
-        username,
+    const messages = pages.messages(languageOf(ctx, interaction));
+    await login(ctx, interaction, 429, {
+      error: formatMessage(messages.throttled, {
+        wait: waitingTime(retryAfterSeconds, messages),
       }),
-    );
+      username,
+    });
     ctx.set('Retry-After', String(retryAfterSeconds));
     return undefined;
   }
 
   /** The login page again, saying why the "Continue with …" sign-in failed. */
-  function federatedFailed(ctx: Context, uid: string, name: string, reason: BrowserSignInFailure) {
-    const [status, message] = federatedFailure(reason, federation?.displayName(name) ?? name);
-    return send(ctx, status, login(uid, { error: message }));
+  function federatedFailed(
+    ctx: Context,
+    interaction: Interaction,
+    name: string,
+    reason: BrowserSignInFailure,
+  ) {
+    const [status, key] = federatedFailure(reason);
+    const messages = pages.messages(languageOf(ctx, interaction));
+    const error = formatMessage(messages[key], {
+      provider: federation?.displayName(name) ?? name,
+    });
+    return login(ctx, interaction, status, { error });
   }
-
-  const unknownProvider = (ctx: Context) =>
-    send(ctx, 404, messagePage(title, 'Not found', 'This sign-in option does not exist.'));
 
   /** "Continue with …" was pressed (CSRF checked): off to the provider with a fresh state. */
   async function startFederated(ctx: Context, interaction: Interaction, name: string) {
-    if (!federation?.has(name)) return unknownProvider(ctx);
+    if (!federation?.has(name)) return fail(ctx, 404, 'notFound', interaction);
     if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);
     let destination: URL;
     try {
       destination = await federation.start(interaction.uid, name);
     } catch (error) {
       if (error instanceof BrowserSignInError) {
-        return federatedFailed(ctx, interaction.uid, name, error.reason);
+        return federatedFailed(ctx, interaction, name, error.reason);
       }
       throw error;
     }
@@ -215,27 +259,12 @@ export function createInteractionRoutes(
    * top-level navigation, where it is.
    */
   async function federationCallback(ctx: Context, name: string) {
-    if (!federation?.has(name)) return unknownProvider(ctx);
-    if (ctx.method !== 'GET' && ctx.method !== 'POST')
-      return send(
-        ctx,
-        405,
-        messagePage(title, 'Not allowed', 'Start signing in again from the app.'),
-      );
+    if (!federation?.has(name)) return fail(ctx, 404, 'notFound');
+    if (ctx.method !== 'GET' && ctx.method !== 'POST') return fail(ctx, 405, 'notAllowed');
     const response =
       ctx.method === 'POST' ? await readForm(ctx.req) : new URLSearchParams(ctx.querystring);
     const forwarded = federation.forward(response);
-    if (!forwarded) {
-      return send(
-        ctx,
-        400,
-        messagePage(
-          title,
-          'Sign-in failed',
-          'This sign-in response is not valid or has expired. Start signing in again from the app.',
-        ),
-      );
-    }
+    if (!forwarded) return fail(ctx, 400, 'invalidResponse');
     ctx.set(PAGE_HEADERS);
     ctx.status = 303;
     ctx.redirect(`${base(forwarded.uid)}/federated/${name}/callback?${forwarded.query}`);
@@ -243,9 +272,8 @@ export function createInteractionRoutes(
 
   /** The response at the interaction: state taken, code exchanged, the interaction finished. */
   async function completeFederated(ctx: Context, uid: string, name: string) {
-    if (!federation?.has(name)) return unknownProvider(ctx);
-    if (ctx.method !== 'GET')
-      return send(ctx, 405, messagePage(title, 'Not allowed', 'Use the form.'));
+    if (!federation?.has(name)) return fail(ctx, 404, 'notFound');
+    if (ctx.method !== 'GET') return fail(ctx, 405, 'notAllowed');
     const response = new URLSearchParams(ctx.querystring);
     // Taken before anything else is checked: a refused response uses its state up all the same.
     const started = await federation.takeState(response.get('state'));
@@ -253,18 +281,47 @@ export function createInteractionRoutes(
     if (interaction.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
     // The state must be one this browser's interaction started (RFC 6749 §10.12).
     if (!started || started.uid !== interaction.uid || started.provider !== name) {
-      return federatedFailed(ctx, uid, name, 'state');
+      return federatedFailed(ctx, interaction, name, 'state');
     }
     if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);
     let signIn: BrowserSignIn;
     try {
       signIn = await federation.complete(started, response, interaction.session?.accountId);
     } catch (error) {
-      if (error instanceof BrowserSignInError) return federatedFailed(ctx, uid, name, error.reason);
+      if (error instanceof BrowserSignInError) {
+        return federatedFailed(ctx, interaction, name, error.reason);
+      }
       throw error;
     }
     await finish(ctx, { login: { accountId: signIn.account.accountId } }, false);
     federation.report(signIn, String(interaction.params.client_id));
+  }
+
+  /** The username and password posted; a field left empty is an error on it, not an attempt. */
+  async function passwordSignIn(ctx: Context, interaction: Interaction, form: URLSearchParams) {
+    const username = form.get('username') ?? '';
+    const password = form.get('password') ?? '';
+    const messages = pages.messages(languageOf(ctx, interaction));
+    const fieldErrors: LoginFieldErrors = {
+      ...(username.trim() === '' ? { username: messages.usernameRequired } : {}),
+      ...(password === '' ? { password: messages.passwordRequired } : {}),
+    };
+    if (fieldErrors.username || fieldErrors.password) {
+      return login(ctx, interaction, 400, { fieldErrors, username });
+    }
+    const checked = await signInAttempt(ctx, interaction, username, () =>
+      options.authenticate(username, password),
+    );
+    if (!checked) return;
+    const { accountId } = checked;
+    if (!accountId) {
+      // Tied to the password field, where the user types again (the username is kept).
+      return login(ctx, interaction, 401, {
+        fieldErrors: { password: messages.wrongCredentials },
+        username,
+      });
+    }
+    return finish(ctx, { login: { accountId } }, false);
   }
 
   async function handle(
@@ -276,23 +333,15 @@ export function createInteractionRoutes(
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     if (interaction.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
     if (!action && federatedName === undefined) {
-      if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
-        return send(ctx, 405, messagePage(title, 'Not allowed', 'Use the form.'));
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+        return fail(ctx, 405, 'notAllowed', interaction);
+      }
       return showPrompt(ctx, interaction);
     }
-    if (ctx.method !== 'POST')
-      return send(ctx, 405, messagePage(title, 'Not allowed', 'Use the form.'));
+    if (ctx.method !== 'POST') return fail(ctx, 405, 'notAllowed', interaction);
     const form = await readForm(ctx.req);
     if (!csrfValid(options.csrfSecret, uid, form.get('csrf'))) {
-      return send(
-        ctx,
-        403,
-        messagePage(
-          title,
-          'Request refused',
-          'The form was not sent from this sign-in page. Start again from the app.',
-        ),
-      );
+      return fail(ctx, 403, 'refused', interaction);
     }
     if (federatedName !== undefined) return startFederated(ctx, interaction, federatedName);
     if (action === 'abort') {
@@ -314,17 +363,7 @@ export function createInteractionRoutes(
       return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } }, true);
     }
     if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);
-    const username = form.get('username') ?? '';
-    const password = form.get('password') ?? '';
-    const checked = await signInAttempt(ctx, uid, username, () =>
-      options.authenticate(username, password),
-    );
-    if (!checked) return;
-    const { accountId } = checked;
-    if (!accountId) {
-      return send(ctx, 401, login(uid, { error: 'Wrong username or password.', username }));
-    }
-    return finish(ctx, { login: { accountId } }, false);
+    return passwordSignIn(ctx, interaction, form);
   }
 
   function route(ctx: Context): (() => Promise<void>) | undefined {
@@ -351,24 +390,8 @@ export function createInteractionRoutes(
     try {
       await run();
     } catch (error) {
-      if (error instanceof errors.SessionNotFound) {
-        return send(
-          ctx,
-          400,
-          messagePage(
-            title,
-            'Sign-in expired',
-            'This sign-in session has expired or is unknown. Start signing in again from the app.',
-          ),
-        );
-      }
-      if (error instanceof FormTooLarge) {
-        return send(
-          ctx,
-          413,
-          messagePage(title, 'Request too large', 'Start signing in again from the app.'),
-        );
-      }
+      if (error instanceof errors.SessionNotFound) return fail(ctx, 400, 'expired');
+      if (error instanceof FormTooLarge) return fail(ctx, 413, 'tooLarge');
       throw error;
     }
   };

@@ -1,10 +1,51 @@
+import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { escapeHtml, htmlPage, PAGE_HEADERS } from '../interactions/html.js';
+import { type AnyPageView, PageRenderer } from '../interactions/renderer.js';
+import type { LogoutClient } from '../interactions/views.js';
 
-function page(ctx: KoaContextWithOIDC, title: string, body: string) {
+// oidc-provider calls its page hooks with the request alone: the settings are found by provider.
+const RENDERERS = new WeakMap<Provider, PageRenderer>();
+// A provider without interaction routes (none in the library) still gets the built-in pages.
+const BUILT_IN = new PageRenderer();
+
+/**
+ * Gives oidc-provider's error and sign-out pages of `provider` the same settings (hooks,
+ * catalogues) as the sign-in pages.
+ *
+ * @internal
+ */
+export function usePages(provider: Provider, renderer: PageRenderer): void {
+  RENDERERS.set(provider, renderer);
+}
+
+function rendererOf(ctx: KoaContextWithOIDC): PageRenderer {
+  const provider = ctx.oidc?.provider;
+  return (provider && RENDERERS.get(provider)) ?? BUILT_IN;
+}
+
+/** The page's language: the request's `ui_locales` (authorization, logout), `Accept-Language`. */
+const languageOf = (ctx: KoaContextWithOIDC, renderer: PageRenderer) =>
+  renderer.language({
+    uiLocales: ctx.oidc?.params?.ui_locales,
+    acceptLanguage: ctx.get('accept-language'),
+  });
+
+async function send(ctx: KoaContextWithOIDC, renderer: PageRenderer, view: AnyPageView) {
+  const page = await renderer.render(view, (error) =>
+    ctx.oidc?.provider.emit('server_error', ctx, error),
+  );
+  ctx.status = page.status;
   ctx.type = 'html';
-  ctx.set(PAGE_HEADERS);
-  ctx.body = htmlPage(title, body);
+  ctx.set(page.headers);
+  ctx.body = page.html;
+}
+
+/** The app a sign-out came from, if the request named one. */
+function logoutClient(ctx: KoaContextWithOIDC): LogoutClient | undefined {
+  const client = ctx.oidc?.client;
+  if (!client) return undefined;
+  const name = client.metadata().client_name;
+  return { id: client.clientId, name: typeof name === 'string' ? name : client.clientId };
 }
 
 /**
@@ -17,26 +58,37 @@ export async function renderErrorPage(
   ctx: KoaContextWithOIDC,
   out: { error: string; error_description?: string | undefined },
 ): Promise<void> {
-  const description = out.error_description ? `<p>${escapeHtml(out.error_description)}</p>` : '';
-  page(
-    ctx,
-    'Sign-in error',
-    `<h1>Something went wrong</h1><p><code>${escapeHtml(out.error)}</code></p>${description}`,
-  );
+  const renderer = rendererOf(ctx);
+  const view = renderer.errorView(languageOf(ctx, renderer), ctx.status, 'error', {
+    error: out.error,
+    ...(out.error_description ? { errorDescription: out.error_description } : {}),
+  });
+  await send(ctx, renderer, view);
 }
 
 /**
  * oidc-provider's `logoutSource`: asks the user to confirm signing out. `form` is
- * oidc-provider's own form (with its CSRF field); the buttons submit it.
+ * oidc-provider's own form; the page posts the same action and CSRF field (`xsrf`).
  *
  * @internal
  */
 export async function renderLogoutPage(ctx: KoaContextWithOIDC, form: string): Promise<void> {
-  page(
-    ctx,
-    'Sign out',
-    `${form}<h1>Sign out?</h1><button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button> <button type="submit" form="op.logoutForm">Stay signed in</button>`,
-  );
+  const action = /\saction="([^"]*)"/.exec(form)?.[1];
+  const xsrf = /\sname="xsrf" value="([^"]*)"/.exec(form)?.[1];
+  // oidc-provider 9's form is fixed markup; anything else is a version this code does not know.
+  if (action === undefined || xsrf === undefined) {
+    throw new Error('the logout form oidc-provider gave has no action or xsrf field');
+  }
+  const renderer = rendererOf(ctx);
+  const language = languageOf(ctx, renderer);
+  const client = logoutClient(ctx);
+  await send(ctx, renderer, {
+    ...renderer.base(language, renderer.messages(language).logoutTitle, 200),
+    page: 'logout',
+    form: { action, csrf: { name: 'xsrf', value: xsrf } },
+    signOut: { name: 'logout', value: 'yes' },
+    ...(client ? { client } : {}),
+  });
 }
 
 /**
@@ -45,5 +97,12 @@ export async function renderLogoutPage(ctx: KoaContextWithOIDC, form: string): P
  * @internal
  */
 export async function renderLogoutSuccessPage(ctx: KoaContextWithOIDC): Promise<void> {
-  page(ctx, 'Signed out', '<h1>You are signed out</h1>');
+  const renderer = rendererOf(ctx);
+  const language = languageOf(ctx, renderer);
+  const client = logoutClient(ctx);
+  await send(ctx, renderer, {
+    ...renderer.base(language, renderer.messages(language).logoutSuccessTitle, 200),
+    page: 'logoutSuccess',
+    ...(client ? { client } : {}),
+  });
 }

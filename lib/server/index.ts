@@ -368,6 +368,16 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         .digest('base64url'),
       basePath,
       title: o.interactions.title,
+      // Render hooks, catalogues and scope descriptions; oidc-provider's pages share them.
+      ...(o.interactions.pages ? { pages: o.interactions.pages } : {}),
+      ...(o.interactions.messages ? { messages: o.interactions.messages } : {}),
+      ...(o.interactions.defaultLanguage
+        ? { defaultLanguage: o.interactions.defaultLanguage }
+        : {}),
+      ...(o.interactions.scopeDescriptions
+        ? { scopeDescriptions: o.interactions.scopeDescriptions }
+        : {}),
+      dcrScope: o.registration.dcrToken.scope,
       // Failed sign-ins counted in the store; a store failure answers 503 (fails closed).
       throttle: new SignInThrottle({
         store: guarded,

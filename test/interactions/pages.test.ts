@@ -132,7 +132,7 @@ describe('the built-in login and consent pages', () => {
     assert.ok(style !== undefined, 'the page has its one style block');
     const hash = createHash('sha256').update(style).digest('base64');
     assert.match(csp, /^default-src 'none'; /);
-    assert.ok(csp.includes(`style-src 'sha256-${hash}';`), `CSP allows the style block: ${csp}`);
+    assert.ok(csp.includes(`style-src 'sha256-${hash}' `), `CSP allows the style block: ${csp}`);
     assert.match(csp, /frame-ancestors 'none'/);
     // form-action would block the final redirect to the app's custom-scheme callback.
     assert.doesNotMatch(csp, /form-action|unsafe-inline/);
@@ -177,7 +177,7 @@ describe('the built-in login and consent pages', () => {
     assert.match(new URL(consent.url).pathname, /^\/interaction\/[\w-]+$/);
     assert.notEqual(consent.url, pageUrl);
     assert.match(consentHtml, /Photo &#60;Printer&#62; &#38; Co/);
-    assert.match(consentHtml, /<code>openid<\/code>/);
+    assert.match(consentHtml, /<li>Confirm who you are<\/li>/, 'openid by its description');
     securityHeadersOf(consent.response, consentHtml);
     const [allow, deny] = formsOf(consentHtml, consent.url);
     assert.equal(allow?.action, `${consent.url}/confirm`);
@@ -240,7 +240,7 @@ describe('the built-in login and consent pages', () => {
       claims: JSON.stringify({ id_token: { email: null } }),
     });
     const html = await next.response.text();
-    assert.match(html, /<code>openid<\/code>/);
+    assert.match(html, /<li>Confirm who you are<\/li>/);
     assert.match(html, /claim <code>email<\/code>/);
   });
 

@@ -139,7 +139,7 @@ describe('the sign-in pages', () => {
     assert.equal(callback.searchParams.get('code'), null);
   });
 
-  it('the consent page names the app and the dcr scope it asks for', async () => {
+  it('the consent page names the app and the dcr scope it asks for, by its description', async () => {
     const { browser, form } = await openLoginPage();
     const res = await post(browser, form.action, {
       ...form.fields,
@@ -152,6 +152,6 @@ describe('the sign-in pages', () => {
     const consentPageUrl = new URL(next.headers.get('location') as string, server.issuer).href;
     const html = await (await browser.request(consentPageUrl)).text();
     assert.match(html, /Example App/);
-    assert.match(html, /<code>dcr<\/code>/);
+    assert.match(html, /<li>Register this device<\/li>/);
   });
 });

@@ -1,0 +1,263 @@
+import type { PageMessages } from './messages.js';
+
+/**
+ * A hidden form field that carries a CSRF token. Every form of a page must send it back as it
+ * is, or the post is refused with `403`.
+ *
+ * @group Pages
+ */
+export interface CsrfField {
+  /** The field's name (`csrf` on the sign-in pages, `xsrf` on the sign-out page). */
+  name: string;
+  /** The token. */
+  value: string;
+}
+
+/**
+ * Where one form of a page posts (`method="post"`), and the CSRF field it must carry.
+ *
+ * @group Pages
+ */
+export interface PageForm {
+  /** The form's `action`: an absolute path or URL. */
+  action: string;
+  /** The hidden CSRF field. */
+  csrf: CsrfField;
+}
+
+/**
+ * What every page's view model carries. Each page narrows `page` to its own name; pages added
+ * later (a passkey page, a device page) extend this interface the same way.
+ *
+ * @group Pages
+ */
+export interface PageView {
+  /** Which page this is: `login`, `consent`, `error`, `logout` or `logoutSuccess`. */
+  page: string;
+  /** The HTTP status the page is sent with (`401` after a wrong password, …). */
+  status: number;
+  /**
+   * The page's language: a tag there is a catalogue for, picked from `ui_locales`, then
+   * `Accept-Language`, then `interactions.defaultLanguage`. Put it in `<html lang>`.
+   */
+  language: string;
+  /** The catalogue of {@link PageView.language}, with `interactions.messages` merged in. */
+  messages: PageMessages;
+  /** The page's `<title>`, one per step, e.g. `Sign in – Example`. */
+  title: string;
+  /** The product's name: `interactions.title`. */
+  productName: string;
+  /**
+   * This response's CSP nonce. The `Content-Security-Policy` allows a `<script>` or `<style>`
+   * element only with `nonce="…"` set to it (no inline event handlers, no `javascript:` URLs).
+   */
+  cspNonce: string;
+}
+
+/**
+ * A field of the login form.
+ *
+ * @group Pages
+ */
+export type LoginField = 'username' | 'password';
+
+/**
+ * Messages about single fields of the login form, each shown with its field.
+ *
+ * @group Pages
+ */
+export interface LoginFieldErrors {
+  /** What is wrong with the username (it was left empty). */
+  username?: string;
+  /** What is wrong with the password (it was left empty, or the credentials are wrong). */
+  password?: string;
+}
+
+/**
+ * A "Continue with …" button: a form of its own that posts to start the provider's sign-in.
+ *
+ * @group Pages
+ */
+export interface FederatedButtonView {
+  /** The provider's `name` in `federation.providers`. */
+  provider: string;
+  /** The text on the button: its `browser.label`, else the `continueWith` message. */
+  label: string;
+  /** Where the button's form posts. */
+  form: PageForm;
+}
+
+/**
+ * The login page: a username and password form, then a button per federated provider.
+ *
+ * @group Pages
+ */
+export interface LoginView extends PageView {
+  /** Always `login`. */
+  page: 'login';
+  /** Where the username and password are posted (fields `username` and `password`). */
+  form: PageForm;
+  /** The username to fill in again after a failed attempt; `''` at first. */
+  username: string;
+  /** A message about the whole sign-in (throttled, a federated sign-in that failed). */
+  error?: string;
+  /** Messages about single fields. */
+  fieldErrors: LoginFieldErrors;
+  /** The field to focus: the first one in error, else `username`. */
+  focus: LoginField;
+  /** The "Continue with …" buttons, in the order the providers are configured. */
+  federation: FederatedButtonView[];
+}
+
+/**
+ * The app that asks on the consent page.
+ *
+ * @group Pages
+ */
+export interface ConsentClient {
+  /** Its `client_id`. */
+  id: string;
+  /** Its `client_name` (its own or its template's), else its `client_id`. */
+  name: string;
+  /**
+   * The host the answer is sent back to, when the redirect URI is `https` (an app link or a
+   * web app); unset for a custom scheme or loopback redirect.
+   */
+  returnHost?: string;
+}
+
+/**
+ * One scope the app asks for.
+ *
+ * @group Pages
+ */
+export interface ScopeView {
+  /** The scope, e.g. `email`. */
+  scope: string;
+  /**
+   * What it allows, in the page's language: from `interactions.scopeDescriptions`, else built
+   * in (`openid`, `profile`, `email`, `offline_access` and the DCR token scope); unset for other
+   * scopes.
+   */
+  description?: string;
+}
+
+/**
+ * The consent page: what the app asks for, Allow and Deny.
+ *
+ * @group Pages
+ */
+export interface ConsentView extends PageView {
+  /** Always `consent`. */
+  page: 'consent';
+  /** The app that asks. */
+  client: ConsentClient;
+  /** The account that is signed in. */
+  accountId: string;
+  /** The scopes not granted yet, each once. */
+  scopes: ScopeView[];
+  /** Claims asked for one by one (the `claims` parameter) and not granted yet. */
+  claims: string[];
+  /** Allow: a form that posts nothing but its CSRF field. */
+  allow: PageForm;
+  /** Deny: a form that posts nothing but its CSRF field. */
+  deny: PageForm;
+}
+
+/**
+ * An error page: an interaction that expired, a refused form, a bad authorization request that
+ * cannot be sent back to the app (oidc-provider's errors), a page that failed to render.
+ *
+ * @group Pages
+ */
+export interface ErrorView extends PageView {
+  /** Always `error`. */
+  page: 'error';
+  /** What went wrong, in a few words. */
+  heading: string;
+  /** What the user can do about it. */
+  message: string;
+  /** The OAuth error code, for errors oidc-provider reports (e.g. `invalid_request`). */
+  error?: string;
+  /** oidc-provider's description of the error (English, for the developer). */
+  errorDescription?: string;
+}
+
+/**
+ * The app a sign-out came from (`client_id` or `id_token_hint` of the logout request).
+ *
+ * @group Pages
+ */
+export interface LogoutClient {
+  /** Its `client_id`. */
+  id: string;
+  /** Its `client_name`, else its `client_id`. */
+  name: string;
+}
+
+/**
+ * A named value a button submits with its form.
+ *
+ * @group Pages
+ */
+export interface SubmitField {
+  /** The button's `name`. */
+  name: string;
+  /** The button's `value`. */
+  value: string;
+}
+
+/**
+ * The sign-out page (RP-Initiated Logout): asks whether to end the session.
+ *
+ * @group Pages
+ */
+export interface LogoutView extends PageView {
+  /** Always `logout`. */
+  page: 'logout';
+  /** Where the answer is posted. */
+  form: PageForm;
+  /**
+   * What the "Sign out" button submits (`logout=yes`); the form posted without it keeps the
+   * session.
+   */
+  signOut: SubmitField;
+  /** The app the sign-out came from, when known. */
+  client?: LogoutClient;
+}
+
+/**
+ * The page after signing out, when the app gave no `post_logout_redirect_uri`.
+ *
+ * @group Pages
+ */
+export interface LogoutSuccessView extends PageView {
+  /** Always `logoutSuccess`. */
+  page: 'logoutSuccess';
+  /** The app the sign-out came from, when known. */
+  client?: LogoutClient;
+}
+
+/**
+ * Render hooks, one per page: each receives the page's view model and returns its whole HTML
+ * document. A page without a hook is the built-in one. The page is sent with the status, the
+ * language and the headers the library chooses (no caching, no framing, a strict CSP with the
+ * view's {@link PageView.cspNonce}); a hook that throws or returns no string is logged as a
+ * `server_error` and the user gets a `500` error page.
+ *
+ * Strings from a view model are data: escape them for HTML.
+ *
+ * @group Pages
+ */
+export interface InteractionPages {
+  /** The login page. */
+  login?(view: LoginView): string | Promise<string>;
+  /** The consent page. */
+  consent?(view: ConsentView): string | Promise<string>;
+  /** Every error page, the library's own and oidc-provider's. */
+  error?(view: ErrorView): string | Promise<string>;
+  /** The sign-out confirmation. */
+  logout?(view: LogoutView): string | Promise<string>;
+  /** The page after signing out. */
+  logoutSuccess?(view: LogoutSuccessView): string | Promise<string>;
+}
