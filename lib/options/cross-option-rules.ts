@@ -311,7 +311,7 @@ function isLanguageTag(tag: string): boolean {
 /** The pages: catalogues under language tags, a default language there is one for, descriptions. */
 function interactionProblems(o: ResolvedOptions): string[] {
   const problems: string[] = [];
-  const { messages = {}, defaultLanguage = 'en', scopeDescriptions = {} } = o.interactions;
+  const { messages = {}, defaultLanguage, scopeDescriptions = {} } = o.interactions;
   for (const tag of Object.keys(messages)) {
     if (!isLanguageTag(tag)) {
       problems.push(`options.interactions.messages.${tag} is not a BCP 47 language tag`);

@@ -81,6 +81,7 @@ export const DEFAULTS = {
   introspection: { resourceServers: [] },
   interactions: {
     title: 'Sign in',
+    defaultLanguage: 'en',
     signInRateLimit: {
       perAccount: { points: 10, duration: 900 },
       perIp: { points: 100, duration: 900 },

@@ -371,9 +371,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       // Render hooks, catalogues and scope descriptions; oidc-provider's pages share them.
       ...(o.interactions.pages ? { pages: o.interactions.pages } : {}),
       ...(o.interactions.messages ? { messages: o.interactions.messages } : {}),
-      ...(o.interactions.defaultLanguage
-        ? { defaultLanguage: o.interactions.defaultLanguage }
-        : {}),
+      defaultLanguage: o.interactions.defaultLanguage,
       ...(o.interactions.scopeDescriptions
         ? { scopeDescriptions: o.interactions.scopeDescriptions }
         : {}),

@@ -76,8 +76,6 @@ const NOT_IN_DEFAULTS: Record<string, string> = {
     "depends on the provider's quirks (lib/federation/browser.ts)",
   'options.federation.providers[].browser.label':
     "made from the provider's name (lib/federation/browser.ts)",
-  'options.interactions.defaultLanguage':
-    'the page renderer falls back to it (lib/interactions/renderer.ts), so resolved options keep what was given',
 };
 
 // Template settings the built-in verifiers apply themselves: the verifier's own @default rules.

@@ -105,6 +105,7 @@ describe('resolveOptions: defaults', () => {
     assert.deepEqual(o.introspection, { resourceServers: [] });
     assert.deepEqual(o.interactions, {
       title: 'Sign in',
+      defaultLanguage: 'en',
       signInRateLimit: {
         perAccount: { points: 10, duration: 900 },
         perIp: { points: 100, duration: 900 },
