@@ -235,10 +235,10 @@ async function checksAndVerifiers(prefix: string): Promise<string> {
       verifierRows,
     );
     const resourceServer = table(
-      ['resource-server verification (in process, one at a time)', 'ops/s', '÷ jose.jwtVerify'],
+      ['resource-server verification (in process, 8 in flight)', 'ops/s', '÷ jose.jwtVerify'],
       resourceServerRows,
     );
-    return `## Hostile-traffic checks\n\nThroughput with the check on ÷ off, measured in process: three servers on one store (check on, check off, and a second with it off as the noise floor: what "no difference" reads on this machine), ${CHECK_OPS / 4} refreshes or ${CHECK_OPS / 8} sign-ins per round, ${CHECK_CONCURRENCY} at a time, the order of the three rotating each round: median (range of 8 rounds). A cost is measurable only where on ÷ off falls outside the noise floor's range.\n\n${checks}\n\n## Built-in verifiers\n\n${verifiers}\n\n## Resource server\n\n\`mobile-oidc-provider/resource-server\` against a loopback issuer served in the bench's process (discovery, keys, introspection), ${CHECK_OPS * 5} verifications per row, one at a time, against a bare \`jose.jwtVerify\` of the same ES256 token with the same key in the same run.\n\n${resourceServer}\n`;
+    return `## Hostile-traffic checks\n\nThroughput with the check on ÷ off, measured in process: three servers on one store (check on, check off, and a second with it off as the noise floor: what "no difference" reads on this machine), ${CHECK_OPS / 4} refreshes or ${CHECK_OPS / 8} sign-ins per round, ${CHECK_CONCURRENCY} at a time, the order of the three rotating each round: median (range of 8 rounds). A cost is measurable only where on ÷ off falls outside the noise floor's range.\n\n${checks}\n\n## Built-in verifiers\n\n${verifiers}\n\n## Resource server\n\n\`mobile-oidc-provider/resource-server\` against a loopback issuer served in the bench's process (discovery, keys, introspection), ${CHECK_OPS * 5} verifications per row, 8 in flight (signature checks run on libuv's thread pool), 5 interleaved rounds (median and range), against a bare \`jose.jwtVerify\` of the same ES256 token with the same key in the same run.\n\n${resourceServer}\n`;
   } finally {
     console.warn = warn;
   }
