@@ -18,6 +18,11 @@ export {
   type AttestationPolicyInput,
   type AttestationRequest,
   attestationBinding,
+  type ClientAttestationEvents,
+  type ClientAttestationIssuedEvent,
+  type ClientAttestationRefusedEvent,
+  type ClientAttesterPolicy,
+  type ClientAttesterPolicyInput,
   type EvidenceSummary,
   type EvidenceVerifier,
   type FallbackAuthMethod,
@@ -60,9 +65,12 @@ export type {
   FederationOptions,
 } from './federation/types.js';
 export type {
+  AccountLinks,
   ConsentClient,
   ConsentView,
   CsrfField,
+  DeviceItemView,
+  DevicesView,
   ErrorView,
   FederatedButtonView,
   InteractionPages,
@@ -75,6 +83,10 @@ export type {
   PageForm,
   PageMessages,
   PageView,
+  PasskeyItemView,
+  PasskeyRegistrationView,
+  PasskeySignInView,
+  PasskeysView,
   ScopeView,
   SignInEvents,
   SignInThrottledEvent,
@@ -90,6 +102,7 @@ export type {
   AttestationOptions,
   AuthServerOptions,
   ChallengeOptions,
+  ClientAttesterOptions,
   DcrTokenOptions,
   DeviceOptions,
   InstanceAuthMethod,
@@ -98,6 +111,7 @@ export type {
   InteractionPageOptions,
   IntrospectionOptions,
   MtlsOptions,
+  PasskeyOptions,
   RateLimit,
   RegistrationClientOptions,
   RegistrationOptions,
@@ -106,6 +120,17 @@ export type {
   TtlOptions,
 } from './options/index.js';
 export type {
+  PasskeyEvent,
+  PasskeyEvents,
+  PasskeyInfo,
+  PasskeyManagement,
+  PasskeyRefusalEvent,
+  PasskeyRefusalReason,
+  PasskeyRemovalEvent,
+  PasskeyRemovedBy,
+} from './passkeys/index.js';
+export type {
+  AttestAuthMethod,
   RegistrationPolicy,
   RegistrationPolicyInput,
   Template,
@@ -118,6 +143,7 @@ export type {
   TemplatePlayIntegritySettings,
   TemplateResolver,
   TemplateTtlOptions,
+  TrustedAttester,
 } from './registration/index.js';
 export {
   type AuthServer,

@@ -146,6 +146,8 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
       ...(env.ADMIN_SECRET ? { adminSecret: env.ADMIN_SECRET } : {}),
     },
     interactions: { title: 'Example App' },
+    // Passkeys on the login page and at /account/passkeys; RP ID and origin from the issuer.
+    passkeys: { enabled: true },
     ...(federation ? { federation } : {}),
   };
 }

@@ -60,5 +60,7 @@ export function attestedTemplate(env: AttestationEnv): Template | undefined {
     },
     instanceFields: ['jwks', 'client_name', 'software_version'],
     attestation,
+    // Installs may authenticate with Client Attestations from <issuer>/attestation/client-attestation.
+    attestClientAuth: true,
   };
 }

@@ -255,3 +255,84 @@ export interface RegistrationEvents {
   /** A registration was refused for its token, credential or evidence. */
   'registration.rejected': RegistrationRejectionEvent;
 }
+
+/**
+ * What `attestation.attester.allowWithoutEvidence` sees: an instance that authenticated at the
+ * Client Attester with its registered key, but has no platform evidence the attester can check
+ * again.
+ *
+ * @group Attestation
+ */
+export interface ClientAttesterPolicyInput {
+  /** The instance's client id. */
+  clientId: string;
+  /** Its template's `software_id`. */
+  softwareId: string;
+  /** Its level: what its attestation would carry. */
+  cal: AssuranceLevel;
+  /** How it registered. */
+  method: RegistrationMethod;
+  /** The evidence format it registered with, when the attester cannot check that format again. */
+  format?: string;
+  /** The fallback client that opened its registration, if any. */
+  fallbackClientId?: string;
+  /** The account it belongs to, if any yet. */
+  accountId?: string;
+  /** The client IP address. */
+  ip: string;
+}
+
+/**
+ * Decides whether an instance without fresh platform evidence gets Client Attestations: resolve
+ * `true` to issue, `false` to refuse.
+ *
+ * @group Attestation
+ */
+export type ClientAttesterPolicy = (input: ClientAttesterPolicyInput) => boolean | Promise<boolean>;
+
+/**
+ * What an `attestation.issued` event carries: ids and levels, never the attestation.
+ *
+ * @group Attestation
+ */
+export interface ClientAttestationIssuedEvent {
+  /** The instance's client id. */
+  clientId: string;
+  /** Its template's `software_id`. */
+  softwareId: string;
+  /** The level the attestation carries. */
+  cal: AssuranceLevel;
+  /**
+   * The fresh evidence it presented: `apple-appattest`, `android-key` (a signature by its
+   * attested key), `play-integrity`, or `none` (allowed by `allowWithoutEvidence`).
+   */
+  evidence: string;
+  /** When the attestation expires, in seconds since the epoch. */
+  expiresAt: number;
+}
+
+/**
+ * What an `attestation.refused` event carries.
+ *
+ * @group Attestation
+ */
+export interface ClientAttestationRefusedEvent {
+  /** A short, stable reason: `invalid_client`, `challenge_used`, `no_evidence`, a verifier's code… */
+  reason: string;
+  /** The instance's client id, once known. */
+  clientId?: string;
+  /** The client IP address. */
+  ip: string;
+}
+
+/**
+ * The Client Attester's decisions, by event name, for audit logs.
+ *
+ * @group Attestation
+ */
+export interface ClientAttestationEvents {
+  /** An instance obtained a Client Attestation. */
+  'attestation.issued': ClientAttestationIssuedEvent;
+  /** An attestation request was refused. */
+  'attestation.refused': ClientAttestationRefusedEvent;
+}

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { bearerToken, HttpProblem, sendJson as send, sendProblem } from '../http/problem.js';
+import type { PasskeyService } from '../passkeys/service.js';
 import {
   type PresentedToken,
   type ProviderBridge,
@@ -90,10 +91,10 @@ function pathSegment(raw: string): string {
  * Finds the route for the request. The returned function decodes the ids only when it runs, so
  * the caller checks the credential first and a malformed path cannot skip authentication.
  */
-function matchRoute(
-  ctx: Context,
-  routes: ReadonlyArray<[string, RegExp, (...ids: string[]) => Promise<void>]>,
-) {
+/** A route: method, path pattern, and the handler of the ids the pattern captures. */
+type Route = [string, RegExp, (...ids: string[]) => Promise<void>];
+
+function matchRoute(ctx: Context, routes: readonly Route[]) {
   for (const [method, pattern, handler] of routes) {
     const match = pattern.exec(ctx.path);
     if (match && ctx.method === method) return () => handler(...match.slice(1).map(pathSegment));
@@ -102,6 +103,7 @@ function matchRoute(
 }
 
 const notFound = () => new HttpProblem(404, 'not_found', 'no such device');
+const noPasskey = () => new HttpProblem(404, 'not_found', 'no such passkey');
 
 /**
  * Answers one page of an account's devices, `{ devices, next_cursor? }`, read from `?limit=`
@@ -145,7 +147,9 @@ function renderFailure(ctx: Context, provider: ProviderBridge, realm: string, er
 /**
  * The admin API, as Koa middleware to mount where administrators reach it:
  * `GET /accounts/:accountId/devices`, `DELETE /accounts/:accountId/devices`,
- * `GET /devices/:clientId`, `DELETE /devices/:clientId`. Every request needs an admin client's
+ * `GET /devices/:clientId`, `DELETE /devices/:clientId`, and with `passkeys`
+ * `GET /accounts/:accountId/passkeys`, `GET /passkeys/:credentialId`,
+ * `DELETE /passkeys/:credentialId`. Every request needs an admin client's
  * access token with the admin scope, or the admin secret. Lists come in pages (see `sendPage`).
  *
  * @internal
@@ -154,6 +158,7 @@ export function createAdminApi(
   provider: ProviderBridge,
   devices: DeviceManager,
   auth: AdminAuthSettings,
+  passkeys?: PasskeyService,
 ): Middleware {
   return async function adminApi(ctx, next) {
     const route = matchRoute(ctx, [
@@ -189,6 +194,36 @@ export function createAdminApi(
           send(ctx, 200, device);
         },
       ],
+      // Passkeys: an account's list, one by credential id, and removing one.
+      ...(passkeys
+        ? ([
+            [
+              'GET',
+              /^\/accounts\/([^/]+)\/passkeys\/?$/,
+              async (accountId) => {
+                send(ctx, 200, { passkeys: await passkeys.list(accountId) });
+              },
+            ],
+            [
+              'GET',
+              /^\/passkeys\/([^/]+)\/?$/,
+              async (credentialId) => {
+                const passkey = await passkeys.get(credentialId);
+                if (!passkey) throw noPasskey();
+                send(ctx, 200, passkey);
+              },
+            ],
+            [
+              'DELETE',
+              /^\/passkeys\/([^/]+)\/?$/,
+              async (credentialId) => {
+                const passkey = await passkeys.remove(credentialId, 'admin');
+                if (!passkey) throw noPasskey();
+                send(ctx, 200, passkey);
+              },
+            ],
+          ] as Route[])
+        : []),
     ]);
     if (!route) return next();
     try {
@@ -202,16 +237,19 @@ export function createAdminApi(
 
 /**
  * The self-service endpoint, installed with `provider.use()`: `GET /devices` lists the signed-in
- * user's devices (a page at a time, see `sendPage`), `DELETE /devices/:clientId` revokes one of them. Needs the user's own access
- * token with the self-service scope; another user's device is `404`, as if it did not exist.
+ * user's devices (a page at a time, see `sendPage`), `DELETE /devices/:clientId` revokes one of
+ * them; with `passkeys`, `GET /passkeys` and `DELETE /passkeys/:credentialId` do the same for
+ * passkeys. Needs the user's own access token with the self-service scope; another user's device
+ * or passkey is `404`, as if it did not exist.
  *
  * @internal
  */
 export function createSelfService(
   provider: ProviderBridge,
   devices: DeviceManager,
-  settings: { scope: string; realm: string },
+  settings: { scope: string; realm: string; passkeys?: PasskeyService },
 ): Middleware {
+  const { passkeys } = settings;
   return async function selfService(ctx, next) {
     // The signed-in user's account, set once the token is checked (before any id is decoded).
     let accountId = '';
@@ -243,6 +281,27 @@ export function createSelfService(
           send(ctx, 200, await devices.revoke(clientId, 'user'));
         },
       ],
+      // The user's own passkeys; another account's passkey is 404, as if it did not exist.
+      ...(passkeys
+        ? ([
+            [
+              'GET',
+              /^\/passkeys\/?$/,
+              async () => {
+                send(ctx, 200, { passkeys: await passkeys.list(accountId) });
+              },
+            ],
+            [
+              'DELETE',
+              /^\/passkeys\/([^/]+)\/?$/,
+              async (credentialId) => {
+                const passkey = await passkeys.remove(credentialId, 'user', accountId);
+                if (!passkey) throw noPasskey();
+                send(ctx, 200, passkey);
+              },
+            ],
+          ] as Route[])
+        : []),
     ]);
     if (!route) return next();
     try {

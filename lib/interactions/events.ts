@@ -6,7 +6,8 @@
 export interface SignInThrottledEvent {
   /**
    * The username as submitted (not normalised, whether or not such an account exists),
-   * truncated to 64 characters.
+   * truncated to 64 characters. For a passkey sign-in: the passkey's account id, or
+   * `passkey:<credential id>` when no passkey has the credential presented.
    */
   username: string;
   /** The client IP address. */

@@ -19,6 +19,11 @@ const STYLE =
   'input:focus-visible,button:focus-visible{outline:3px solid #0969da;outline-offset:2px}' +
   '.error{color:#b3261e}.field-error{color:#b3261e;margin:.25rem 0 0}' +
   'ul{padding-left:1.25rem}form{margin:0}' +
+  // The account pages: one item per passkey or install, its small print, a notice, the links.
+  '[hidden]{display:none!important}' +
+  '.items{list-style:none;padding:0}.items li{padding:.75rem 0;border-top:1px solid #d0d7de}' +
+  '.meta{margin:.125rem 0;color:#57606a}.notice{color:#1a7f37}' +
+  'nav{margin:0 0 1rem}nav a{display:inline-block;min-height:44px;padding:.625rem .5rem .625rem 0;margin-right:1rem;color:#0969da}nav a[aria-current="page"]{font-weight:600;color:#1f2328}' +
   '@media (max-width:30rem){body{padding:0;background:#fff}main{border:0;border-radius:0;padding:1.25rem 1rem}}';
 
 // The built-in pages' only inline content is this style block, allowed by its hash.

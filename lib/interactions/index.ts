@@ -3,9 +3,12 @@ export type { PageMessages } from './messages.js';
 export { SignInThrottle, type SignInThrottleSettings, type ThrottleDecision } from './throttle.js';
 export type { InteractionOptions } from './types.js';
 export type {
+  AccountLinks,
   ConsentClient,
   ConsentView,
   CsrfField,
+  DeviceItemView,
+  DevicesView,
   ErrorView,
   FederatedButtonView,
   InteractionPages,
@@ -17,6 +20,10 @@ export type {
   LogoutView,
   PageForm,
   PageView,
+  PasskeyItemView,
+  PasskeyRegistrationView,
+  PasskeySignInView,
+  PasskeysView,
   ScopeView,
   SubmitField,
 } from './views.js';

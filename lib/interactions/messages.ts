@@ -135,6 +135,104 @@ export interface PageMessages {
   logoutSuccessTitle: string;
   /** Its heading. */
   logoutSuccessHeading: string;
+  /** The login page's passkey button. */
+  passkeyButton: string;
+  /** A passkey sign-in the server refused. */
+  passkeyFailed: string;
+  /** The passkey dialog failed or was cancelled (shown by the page's script). */
+  passkeyCancelled: string;
+  /** The label of the account pages' navigation. */
+  accountNavigation: string;
+  /** The passkey page's title. */
+  passkeysTitle: string;
+  /** The passkey page's heading. */
+  passkeysHeading: string;
+  /** The line under it: what passkeys are. */
+  passkeysIntro: string;
+  /** The account has no passkeys. */
+  passkeysEmpty: string;
+  /** A passkey the user gave no name. */
+  passkeyUnnamed: string;
+  /** When a passkey was added: `{date}`. */
+  passkeyCreatedAt: string;
+  /** When a passkey last signed in: `{date}`. */
+  passkeyLastUsedAt: string;
+  /** A passkey that never signed in. */
+  passkeyNeverUsed: string;
+  /** A passkey a password manager syncs. */
+  passkeySynced: string;
+  /** The label of the name field when adding a passkey. */
+  passkeyNameLabel: string;
+  /** The button that adds a passkey. */
+  addPasskeyButton: string;
+  /** The button that removes a passkey. */
+  removePasskeyButton: string;
+  /** Its accessible name: `{name}` (the passkey's). */
+  removePasskeyLabel: string;
+  /** A passkey was added. */
+  passkeyAddedNotice: string;
+  /** A passkey was removed. */
+  passkeyRemovedNotice: string;
+  /** The server refused the new passkey. */
+  passkeyNotAdded: string;
+  /** The new passkey is already added. */
+  passkeyExists: string;
+  /** The passkey dialog failed or was cancelled while adding (shown by the page's script). */
+  passkeyDialogFailed: string;
+  /** The browser cannot add passkeys (shown until the page's script finds it can). */
+  passkeysUnsupported: string;
+  /** The device page's title. */
+  devicesTitle: string;
+  /** The device page's heading. */
+  devicesHeading: string;
+  /** The line under it: what the list is and what revoking does. */
+  devicesIntro: string;
+  /** The account has no app installs. */
+  devicesEmpty: string;
+  /** The app version of an install: `{version}`. */
+  deviceVersion: string;
+  /** When an install registered: `{date}`. */
+  deviceRegisteredAt: string;
+  /** When an install last obtained tokens: `{date}`. */
+  deviceLastUsedAt: string;
+  /** An install that never obtained tokens. */
+  deviceNeverUsed: string;
+  /** When an install was revoked: `{date}`. */
+  deviceRevokedAt: string;
+  /** An install's assurance level: `{level}` (one of the three below). */
+  deviceAssurance: string;
+  /** The level `none`. */
+  assuranceNone: string;
+  /** The level `by-provisioned-key`. */
+  assuranceByProvisionedKey: string;
+  /** The level `by-policy`. */
+  assuranceByPolicy: string;
+  /** An install registered with the user's DCR token. */
+  deviceByUserToken: string;
+  /** An install registered with attestation evidence: `{format}`. */
+  deviceByAttestation: string;
+  /** An install registered through a fallback client. */
+  deviceByFallbackClient: string;
+  /** The button that revokes an install. */
+  revokeDeviceButton: string;
+  /** Its accessible name: `{name}` (the app's). */
+  revokeDeviceLabel: string;
+  /** An install was revoked. */
+  deviceRevokedNotice: string;
+  /** The link to the next page of installs. */
+  devicesMore: string;
+  /** An account page opened without signing in. */
+  signedOutHeading: string;
+  /** What to do about it. */
+  signedOutMessage: string;
+  /** A passkey or install that does not exist, or is another account's. */
+  goneHeading: string;
+  /** What to do about it. */
+  goneMessage: string;
+  /** An account page's form whose CSRF token is missing or wrong. */
+  staleFormHeading: string;
+  /** What to do about it. */
+  staleFormMessage: string;
 }
 
 /** The English catalogue: the fallback of every other language. @internal */
@@ -208,6 +306,57 @@ export const ENGLISH: Readonly<PageMessages> = {
   staySignedInButton: 'Stay signed in',
   logoutSuccessTitle: 'Signed out',
   logoutSuccessHeading: 'You are signed out',
+  passkeyButton: 'Sign in with a passkey',
+  passkeyFailed: 'This passkey could not sign you in. Try again, or sign in with your password.',
+  passkeyCancelled: 'No passkey was used. Try again, or sign in with your password.',
+  accountNavigation: 'Your account',
+  passkeysTitle: 'Passkeys',
+  passkeysHeading: 'Passkeys',
+  passkeysIntro: 'Sign in with your fingerprint, face or screen lock instead of a password.',
+  passkeysEmpty: 'You have no passkeys yet.',
+  passkeyUnnamed: 'Passkey',
+  passkeyCreatedAt: 'Added {date}',
+  passkeyLastUsedAt: 'Last used {date}',
+  passkeyNeverUsed: 'Not used yet',
+  passkeySynced: 'Synced across your devices',
+  passkeyNameLabel: 'Name (optional)',
+  addPasskeyButton: 'Add a passkey',
+  removePasskeyButton: 'Remove',
+  removePasskeyLabel: 'Remove {name}',
+  passkeyAddedNotice: 'The passkey was added.',
+  passkeyRemovedNotice: 'The passkey was removed. Delete it in your password manager too.',
+  passkeyNotAdded: 'The passkey could not be added. Try again.',
+  passkeyExists: 'This passkey is already added.',
+  passkeyDialogFailed: 'No passkey was added. Try again, or use another device.',
+  passkeysUnsupported:
+    'To add a passkey, open this page in a browser that supports passkeys, with JavaScript on.',
+  devicesTitle: 'Devices',
+  devicesHeading: 'Your devices',
+  devicesIntro:
+    'The app installs registered to your account. Revoke one you no longer use or have lost: it is signed out at once.',
+  devicesEmpty: 'No app is registered to your account.',
+  deviceVersion: 'Version {version}',
+  deviceRegisteredAt: 'Registered {date}',
+  deviceLastUsedAt: 'Last used {date}',
+  deviceNeverUsed: 'Not used yet',
+  deviceRevokedAt: 'Revoked {date}',
+  deviceAssurance: 'Assurance: {level}',
+  assuranceNone: 'basic',
+  assuranceByProvisionedKey: 'provisioned key',
+  assuranceByPolicy: 'verified app and device',
+  deviceByUserToken: 'Registered when you signed in',
+  deviceByAttestation: 'Registered with verified app evidence ({format})',
+  deviceByFallbackClient: 'Registered through a fallback client',
+  revokeDeviceButton: 'Revoke',
+  revokeDeviceLabel: 'Revoke {name}',
+  deviceRevokedNotice: 'The install was revoked: it is signed out and cannot sign in again.',
+  devicesMore: 'Show more',
+  signedOutHeading: 'You are not signed in',
+  signedOutMessage: 'Sign in through the app first, then open this page again in the same browser.',
+  goneHeading: 'Not found',
+  goneMessage: 'It does not exist (any more), or it is not yours.',
+  staleFormHeading: 'Request refused',
+  staleFormMessage: 'The form was not sent from this page. Open the page again and retry.',
 };
 
 /** The German catalogue. @internal */
@@ -287,6 +436,65 @@ export const GERMAN: Readonly<PageMessages> = {
   staySignedInButton: 'Angemeldet bleiben',
   logoutSuccessTitle: 'Abgemeldet',
   logoutSuccessHeading: 'Sie sind abgemeldet',
+  passkeyButton: 'Mit einem Passkey anmelden',
+  passkeyFailed:
+    'Mit diesem Passkey war keine Anmeldung möglich. Versuchen Sie es erneut oder melden Sie sich mit Ihrem Passwort an.',
+  passkeyCancelled:
+    'Es wurde kein Passkey verwendet. Versuchen Sie es erneut oder melden Sie sich mit Ihrem Passwort an.',
+  accountNavigation: 'Ihr Konto',
+  passkeysTitle: 'Passkeys',
+  passkeysHeading: 'Passkeys',
+  passkeysIntro:
+    'Melden Sie sich mit Fingerabdruck, Gesichtserkennung oder Displaysperre statt mit einem Passwort an.',
+  passkeysEmpty: 'Sie haben noch keine Passkeys.',
+  passkeyUnnamed: 'Passkey',
+  passkeyCreatedAt: 'Hinzugefügt am {date}',
+  passkeyLastUsedAt: 'Zuletzt verwendet am {date}',
+  passkeyNeverUsed: 'Noch nicht verwendet',
+  passkeySynced: 'Auf Ihren Geräten synchronisiert',
+  passkeyNameLabel: 'Name (optional)',
+  addPasskeyButton: 'Passkey hinzufügen',
+  removePasskeyButton: 'Entfernen',
+  removePasskeyLabel: '{name} entfernen',
+  passkeyAddedNotice: 'Der Passkey wurde hinzugefügt.',
+  passkeyRemovedNotice:
+    'Der Passkey wurde entfernt. Löschen Sie ihn auch in Ihrem Passwortmanager.',
+  passkeyNotAdded: 'Der Passkey konnte nicht hinzugefügt werden. Versuchen Sie es erneut.',
+  passkeyExists: 'Dieser Passkey ist bereits hinzugefügt.',
+  passkeyDialogFailed:
+    'Es wurde kein Passkey hinzugefügt. Versuchen Sie es erneut oder verwenden Sie ein anderes Gerät.',
+  passkeysUnsupported:
+    'Um einen Passkey hinzuzufügen, öffnen Sie diese Seite in einem Browser, der Passkeys unterstützt, mit aktiviertem JavaScript.',
+  devicesTitle: 'Geräte',
+  devicesHeading: 'Ihre Geräte',
+  devicesIntro:
+    'Die App-Installationen, die mit Ihrem Konto registriert sind. Widerrufen Sie eine, die Sie nicht mehr nutzen oder verloren haben: Sie wird sofort abgemeldet.',
+  devicesEmpty: 'Mit Ihrem Konto ist keine App registriert.',
+  deviceVersion: 'Version {version}',
+  deviceRegisteredAt: 'Registriert am {date}',
+  deviceLastUsedAt: 'Zuletzt verwendet am {date}',
+  deviceNeverUsed: 'Noch nicht verwendet',
+  deviceRevokedAt: 'Widerrufen am {date}',
+  deviceAssurance: 'Vertrauensstufe: {level}',
+  assuranceNone: 'einfach',
+  assuranceByProvisionedKey: 'bereitgestellter Schlüssel',
+  assuranceByPolicy: 'geprüfte App und geprüftes Gerät',
+  deviceByUserToken: 'Registriert bei Ihrer Anmeldung',
+  deviceByAttestation: 'Registriert mit geprüftem App-Nachweis ({format})',
+  deviceByFallbackClient: 'Registriert über einen Ersatz-Client',
+  revokeDeviceButton: 'Widerrufen',
+  revokeDeviceLabel: '{name} widerrufen',
+  deviceRevokedNotice:
+    'Die Installation wurde widerrufen: Sie ist abgemeldet und kann sich nicht wieder anmelden.',
+  devicesMore: 'Weitere anzeigen',
+  signedOutHeading: 'Sie sind nicht angemeldet',
+  signedOutMessage:
+    'Melden Sie sich zuerst über die App an und öffnen Sie diese Seite dann erneut im selben Browser.',
+  goneHeading: 'Nicht gefunden',
+  goneMessage: 'Es existiert nicht (mehr) oder gehört nicht Ihnen.',
+  staleFormHeading: 'Anfrage abgelehnt',
+  staleFormMessage:
+    'Das Formular wurde nicht von dieser Seite gesendet. Öffnen Sie die Seite erneut und versuchen Sie es noch einmal.',
 };
 
 /** The built-in catalogues, by language tag. @internal */

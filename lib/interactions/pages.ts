@@ -1,8 +1,13 @@
 // The built-in pages, rendered from the same view models a product's render hooks receive.
 import { escapeHtml, htmlPage } from './html.js';
+import type { PageMessages } from './messages.js';
+import { formatMessage } from './messages.js';
 import type {
+  AccountLinks,
   ConsentView,
   CsrfField,
+  DeviceItemView,
+  DevicesView,
   ErrorView,
   LoginField,
   LoginView,
@@ -10,6 +15,8 @@ import type {
   LogoutView,
   PageForm,
   PageView,
+  PasskeyItemView,
+  PasskeysView,
 } from './views.js';
 
 const hidden = (csrf: CsrfField) =>
@@ -44,7 +51,7 @@ function loginField(view: LoginView, field: LoginField): string {
   const label = field === 'username' ? view.messages.usernameLabel : view.messages.passwordLabel;
   const attributes =
     field === 'username'
-      ? `id="username" name="username" autocomplete="username" required value="${escapeHtml(view.username)}"`
+      ? `id="username" name="username" autocomplete="${view.passkey ? 'username webauthn' : 'username'}" required value="${escapeHtml(view.username)}"`
       : 'id="password" name="password" type="password" autocomplete="current-password" required';
   // autofocus rather than a script: the strict CSP allows none.
   const state =
@@ -53,6 +60,23 @@ function loginField(view: LoginView, field: LoginField): string {
   return (
     `<label for="${field}">${escapeHtml(label)}</label><input ${attributes}${state}>` +
     (error ? `<p class="field-error" id="${errorId}">${escapeHtml(error)}</p>` : '')
+  );
+}
+
+/** A script of the page, allowed by the page's CSP nonce. */
+const script = (view: PageView, source: string) =>
+  `<script nonce="${escapeHtml(view.cspNonce)}">${source}</script>`;
+
+/** The passkey button and its form; the script shows the button only where passkeys work. */
+function passkeySignIn(view: LoginView): string {
+  const { passkey, messages } = view;
+  if (!passkey) return '';
+  return (
+    `<form id="passkey-form" method="post" action="${escapeHtml(passkey.form.action)}" data-options="${escapeHtml(passkey.options)}">` +
+    `${hidden(passkey.form.csrf)}<input type="hidden" name="credential" value="">` +
+    `<button type="button" id="passkey-button" hidden>${escapeHtml(messages.passkeyButton)}</button></form>` +
+    `<p class="error" id="passkey-error" role="alert" hidden>${escapeHtml(messages.passkeyCancelled)}</p>` +
+    script(view, passkey.script)
   );
 }
 
@@ -71,7 +95,8 @@ export function loginPage(view: LoginView): string {
         .map(
           (b) => `${formOpen(b.form)}<button type="submit">${escapeHtml(b.label)}</button></form>`,
         )
-        .join(''),
+        .join('') +
+      passkeySignIn(view),
   );
 }
 
@@ -128,4 +153,147 @@ export function logoutPage(view: LogoutView): string {
 /** The built-in page after signing out. @internal */
 export function logoutSuccessPage(view: LogoutSuccessView): string {
   return htmlPage(view, header(view, view.messages.logoutSuccessHeading));
+}
+
+/** A time in the page's language, in UTC (the server does not know the browser's time zone). */
+function time(seconds: number, language: string): string {
+  const date = new Date(seconds * 1000);
+  let text: string;
+  try {
+    text = new Intl.DateTimeFormat(language, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: 'UTC',
+    }).format(date);
+  } catch {
+    text = date.toISOString();
+  }
+  return `<time datetime="${date.toISOString()}">${escapeHtml(text)} UTC</time>`;
+}
+
+/** A line of small print about one item: a catalogue string with its `{date}` filled in. */
+const dated = (template: string, seconds: number, language: string) =>
+  `<p class="meta">${formatHtml(template, { date: time(seconds, language) })}</p>`;
+
+/** The links between the account pages, the current one marked. */
+function accountNav(view: PageView, links: AccountLinks, current: 'passkeys' | 'devices'): string {
+  const { messages } = view;
+  const link = (page: 'passkeys' | 'devices', href: string | undefined, label: string) =>
+    href
+      ? `<a href="${escapeHtml(href)}"${page === current ? ' aria-current="page"' : ''}>${escapeHtml(label)}</a>`
+      : '';
+  const items = [
+    link('passkeys', links.passkeys, messages.passkeysTitle),
+    link('devices', links.devices, messages.devicesTitle),
+  ].filter(Boolean);
+  return `<nav aria-label="${escapeHtml(messages.accountNavigation)}">${items.join(' ')}</nav>`;
+}
+
+const notice = (text: string | undefined) =>
+  text ? `<p class="notice" role="status">${escapeHtml(text)}</p>` : '';
+
+/** One passkey with its "Remove" button. */
+function passkeyItem(view: PasskeysView, passkey: PasskeyItemView): string {
+  const { messages, language } = view;
+  const name = passkey.name ?? messages.passkeyUnnamed;
+  const label = formatMessage(messages.removePasskeyLabel, { name });
+  return (
+    `<li><strong>${escapeHtml(name)}</strong>` +
+    dated(messages.passkeyCreatedAt, passkey.createdAt, language) +
+    (passkey.lastUsedAt !== undefined
+      ? dated(messages.passkeyLastUsedAt, passkey.lastUsedAt, language)
+      : `<p class="meta">${escapeHtml(messages.passkeyNeverUsed)}</p>`) +
+    (passkey.synced ? `<p class="meta">${escapeHtml(messages.passkeySynced)}</p>` : '') +
+    `${formOpen(passkey.remove)}<button type="submit" class="secondary" aria-label="${escapeHtml(label)}">${escapeHtml(messages.removePasskeyButton)}</button></form></li>`
+  );
+}
+
+/** The built-in passkey page: the list, then "Add a passkey" (shown by its script). @internal */
+export function passkeysPage(view: PasskeysView): string {
+  const { messages, add } = view;
+  const list =
+    view.passkeys.length > 0
+      ? `<ul class="items">${view.passkeys.map((p) => passkeyItem(view, p)).join('')}</ul>`
+      : `<p>${escapeHtml(messages.passkeysEmpty)}</p>`;
+  return htmlPage(
+    view,
+    header(view, messages.passkeysHeading) +
+      accountNav(view, view.links, 'passkeys') +
+      notice(view.notice) +
+      `<p>${escapeHtml(messages.passkeysIntro)}</p>${list}` +
+      (view.error ? `<p class="error" role="alert">${escapeHtml(view.error)}</p>` : '') +
+      `<p id="passkey-unsupported">${escapeHtml(messages.passkeysUnsupported)}</p>` +
+      `<form id="passkey-register-form" method="post" action="${escapeHtml(add.form.action)}" data-options="${escapeHtml(add.options)}" hidden>` +
+      `${hidden(add.form.csrf)}<input type="hidden" name="credential" value="">` +
+      `<label for="passkey-name">${escapeHtml(messages.passkeyNameLabel)}</label>` +
+      '<input id="passkey-name" name="name" maxlength="64" autocomplete="off">' +
+      `<button type="submit" class="primary">${escapeHtml(messages.addPasskeyButton)}</button></form>` +
+      `<p class="error" id="passkey-register-error" role="alert" hidden>${escapeHtml(messages.passkeyDialogFailed)}</p>` +
+      script(view, add.script),
+  );
+}
+
+/** How an install registered, in words. */
+function registeredBy(messages: PageMessages, device: DeviceItemView): string {
+  switch (device.registeredBy) {
+    case 'attestation':
+      return formatMessage(messages.deviceByAttestation, { format: device.evidenceFormat ?? '' });
+    case 'fallback-client':
+      return messages.deviceByFallbackClient;
+    default:
+      return messages.deviceByUserToken;
+  }
+}
+
+const ASSURANCE: Readonly<Record<string, keyof PageMessages>> = {
+  none: 'assuranceNone',
+  'by-provisioned-key': 'assuranceByProvisionedKey',
+  'by-policy': 'assuranceByPolicy',
+};
+
+/** One install with its "Revoke" button, when it is active. */
+function deviceItem(view: DevicesView, device: DeviceItemView): string {
+  const { messages, language } = view;
+  const level = Object.hasOwn(ASSURANCE, device.cal)
+    ? messages[ASSURANCE[device.cal] as keyof PageMessages]
+    : device.cal;
+  const label = formatMessage(messages.revokeDeviceLabel, { name: device.name });
+  return (
+    `<li><strong>${escapeHtml(device.name)}</strong>` +
+    (device.version
+      ? `<p class="meta">${escapeHtml(formatMessage(messages.deviceVersion, { version: device.version }))}</p>`
+      : '') +
+    dated(messages.deviceRegisteredAt, device.createdAt, language) +
+    (device.lastUsedAt !== undefined
+      ? dated(messages.deviceLastUsedAt, device.lastUsedAt, language)
+      : `<p class="meta">${escapeHtml(messages.deviceNeverUsed)}</p>`) +
+    `<p class="meta">${escapeHtml(formatMessage(messages.deviceAssurance, { level }))}</p>` +
+    `<p class="meta">${escapeHtml(registeredBy(messages, device))}</p>` +
+    (device.revokedAt !== undefined
+      ? dated(messages.deviceRevokedAt, device.revokedAt, language)
+      : '') +
+    (device.revoke
+      ? `${formOpen(device.revoke)}<button type="submit" class="secondary" aria-label="${escapeHtml(label)}">${escapeHtml(messages.revokeDeviceButton)}</button></form>`
+      : '') +
+    '</li>'
+  );
+}
+
+/** The built-in device page: the installs, each active one with "Revoke". @internal */
+export function devicesPage(view: DevicesView): string {
+  const { messages } = view;
+  const list =
+    view.devices.length > 0
+      ? `<ul class="items">${view.devices.map((d) => deviceItem(view, d)).join('')}</ul>`
+      : `<p>${escapeHtml(messages.devicesEmpty)}</p>`;
+  return htmlPage(
+    view,
+    header(view, messages.devicesHeading) +
+      accountNav(view, view.links, 'devices') +
+      notice(view.notice) +
+      `<p>${escapeHtml(messages.devicesIntro)}</p>${list}` +
+      (view.next
+        ? `<p><a href="${escapeHtml(view.next)}">${escapeHtml(messages.devicesMore)}</a></p>`
+        : ''),
+  );
 }

@@ -1,19 +1,36 @@
 import { newNonce, pageHeaders } from './html.js';
 import { pickLanguage } from './language.js';
 import { BUILT_IN_MESSAGES, ENGLISH, formatMessage, type PageMessages } from './messages.js';
-import { consentPage, errorPage, loginPage, logoutPage, logoutSuccessPage } from './pages.js';
+import {
+  consentPage,
+  devicesPage,
+  errorPage,
+  loginPage,
+  logoutPage,
+  logoutSuccessPage,
+  passkeysPage,
+} from './pages.js';
 import type {
   ConsentView,
+  DevicesView,
   ErrorView,
   InteractionPages,
   LoginView,
   LogoutSuccessView,
   LogoutView,
   PageView,
+  PasskeysView,
 } from './views.js';
 
 /** Every page's view model. @internal */
-export type AnyPageView = LoginView | ConsentView | ErrorView | LogoutView | LogoutSuccessView;
+export type AnyPageView =
+  | LoginView
+  | ConsentView
+  | ErrorView
+  | LogoutView
+  | LogoutSuccessView
+  | PasskeysView
+  | DevicesView;
 
 /** What the pages are configured with (`interactions` options). @internal */
 export interface PageSettings {
@@ -45,7 +62,10 @@ export type ErrorKind =
   | 'notFound'
   | 'unavailable'
   | 'invalidResponse'
-  | 'serverError';
+  | 'serverError'
+  | 'signedOut'
+  | 'gone'
+  | 'staleForm';
 
 /** A page ready to send: its status, headers (with its CSP nonce) and HTML. @internal */
 export interface RenderedPage {
@@ -88,6 +108,10 @@ function builtInPage(view: AnyPageView): string {
       return logoutPage(view);
     case 'logoutSuccess':
       return logoutSuccessPage(view);
+    case 'passkeys':
+      return passkeysPage(view);
+    case 'devices':
+      return devicesPage(view);
   }
 }
 
@@ -115,6 +139,14 @@ function hookFor(
     }
     case 'logoutSuccess': {
       const hook = pages.logoutSuccess;
+      return hook && (() => hook.call(pages, view));
+    }
+    case 'passkeys': {
+      const hook = pages.passkeys;
+      return hook && (() => hook.call(pages, view));
+    }
+    case 'devices': {
+      const hook = pages.devices;
       return hook && (() => hook.call(pages, view));
     }
   }

@@ -1,4 +1,5 @@
 import type { BrowserFederationSettings } from '../federation/browser.js';
+import type { PasskeyService } from '../passkeys/service.js';
 import type { PageMessages } from './messages.js';
 import type { SignInThrottle } from './throttle.js';
 import type { InteractionPages } from './views.js';
@@ -46,4 +47,6 @@ export interface InteractionOptions {
    * with `browser` options, and their callback routes. None when unset or no provider has them.
    */
   federation?: BrowserFederationSettings;
+  /** Passkey sign-in on the login page; none when unset. */
+  passkeys?: PasskeyService;
 }

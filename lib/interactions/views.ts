@@ -1,3 +1,5 @@
+import type { AssuranceLevel } from '../attestation/levels.js';
+import type { RegistrationMethod } from '../attestation/types.js';
 import type { PageMessages } from './messages.js';
 
 /**
@@ -32,7 +34,10 @@ export interface PageForm {
  * @group Pages
  */
 export interface PageView {
-  /** Which page this is: `login`, `consent`, `error`, `logout` or `logoutSuccess`. */
+  /**
+   * Which page this is: `login`, `consent`, `error`, `logout`, `logoutSuccess`, or one of the
+   * account pages, `passkeys` and `devices`.
+   */
   page: string;
   /** The HTTP status the page is sent with (`401` after a wrong password, …). */
   status: number;
@@ -107,6 +112,171 @@ export interface LoginView extends PageView {
   focus: LoginField;
   /** The "Continue with …" buttons, in the order the providers are configured. */
   federation: FederatedButtonView[];
+  /**
+   * "Sign in with a passkey" and passkey autofill, when `passkeys.enabled`. Give the username
+   * field `autocomplete="username webauthn"` so the browser offers passkeys there.
+   */
+  passkey?: PasskeySignInView;
+}
+
+/**
+ * Signing in with a passkey on the login page. The browser runs the WebAuthn ceremony with
+ * `options` and posts the credential it returns as JSON, in a field named `credential`, with
+ * the form's CSRF field; the server answers like a password sign-in.
+ *
+ * @group Pages
+ */
+export interface PasskeySignInView {
+  /** Where the credential is posted: `<issuer>/interaction/<uid>/passkey`. */
+  form: PageForm;
+  /**
+   * The options for `navigator.credentials.get()` (WebAuthn's
+   * `PublicKeyCredentialRequestOptionsJSON`), as JSON. Its challenge works once, for this
+   * sign-in only, for 5 minutes.
+   */
+  options: string;
+  /**
+   * The built-in page's script, to reuse in your own page inside
+   * `<script nonce="${view.cspNonce}">`. It expects `<form id="passkey-form" method="post"
+   * action="${form.action}" data-options="${options}">` (escaped) with the CSRF field and a
+   * hidden `credential` field, a `<button type="button" id="passkey-button" hidden>` it shows
+   * where passkeys work, `<p id="passkey-error" hidden>` it shows when the passkey dialog fails,
+   * and the username field with `autocomplete="username webauthn"` for autofill.
+   */
+  script: string;
+}
+
+/**
+ * The links between the account pages.
+ *
+ * @group Pages
+ */
+export interface AccountLinks {
+  /** The device page, `<issuer>/account/devices`. */
+  devices: string;
+  /** The passkey page, `<issuer>/account/passkeys`, when passkeys are enabled. */
+  passkeys?: string;
+}
+
+/**
+ * One passkey on the passkey page.
+ *
+ * @group Pages
+ */
+export interface PasskeyItemView {
+  /** Its credential id (base64url). */
+  id: string;
+  /** The name the user gave it, if any. */
+  name?: string;
+  /** When it was added, in seconds since the epoch. */
+  createdAt: number;
+  /** When it last signed in, in seconds since the epoch. */
+  lastUsedAt?: number;
+  /** Whether a password manager syncs it to the user's other devices. */
+  synced: boolean;
+  /** Its "Remove" button: a form that posts nothing but its CSRF field. */
+  remove: PageForm;
+}
+
+/**
+ * Adding a passkey on the passkey page. The browser runs `navigator.credentials.create()` with
+ * `options` and posts the new credential as JSON in a field named `credential` (and a `name`
+ * the user may give it, up to 64 characters) with the form's CSRF field.
+ *
+ * @group Pages
+ */
+export interface PasskeyRegistrationView {
+  /** Where the new credential is posted: `<issuer>/account/passkeys`. */
+  form: PageForm;
+  /**
+   * The options for `navigator.credentials.create()` (WebAuthn's
+   * `PublicKeyCredentialCreationOptionsJSON`), as JSON. Its challenge works once, for this
+   * account and browser session only, for 5 minutes.
+   */
+  options: string;
+  /**
+   * The built-in page's script, to reuse in `<script nonce="${view.cspNonce}">`. It expects
+   * `<form id="passkey-register-form" method="post" action="${form.action}"
+   * data-options="${options}" hidden>` (escaped) with the CSRF field, a hidden `credential`
+   * field and a submit button, which it shows where passkeys work (hiding
+   * `#passkey-unsupported`), and `<p id="passkey-register-error" hidden>` it shows when the
+   * passkey dialog fails.
+   */
+  script: string;
+}
+
+/**
+ * The passkey page (`<issuer>/account/passkeys`): the signed-in user's passkeys, each with a
+ * "Remove" button, and "Add a passkey".
+ *
+ * @group Pages
+ */
+export interface PasskeysView extends PageView {
+  /** Always `passkeys`. */
+  page: 'passkeys';
+  /** The signed-in account. */
+  accountId: string;
+  /** Its passkeys, oldest first. */
+  passkeys: PasskeyItemView[];
+  /** Adding one. */
+  add: PasskeyRegistrationView;
+  /** What the last action did (`passkeyAdded`, `passkeyRemoved`). */
+  notice?: string;
+  /** Why adding a passkey failed (`passkeyNotAdded`), shown with the form. */
+  error?: string;
+  /** The links to the account pages. */
+  links: AccountLinks;
+}
+
+/**
+ * One app install on the device page.
+ *
+ * @group Pages
+ */
+export interface DeviceItemView {
+  /** The install's client id. */
+  clientId: string;
+  /** The app's name: the install's `client_name`, its template's, else its `software_id` or client id. */
+  name: string;
+  /** The app version it registered with (`software_version`). */
+  version?: string;
+  /** When it registered, in seconds since the epoch. */
+  createdAt: number;
+  /** When it last obtained tokens, in seconds since the epoch (to the minute). */
+  lastUsedAt?: number;
+  /** Its client assurance level. */
+  cal: AssuranceLevel;
+  /** How its registration was authorized. */
+  registeredBy: RegistrationMethod;
+  /** With `registeredBy` `attestation`: the evidence format (`apple-appattest`, …). */
+  evidenceFormat?: string;
+  /** `revoked` once revoked (it stays listed for `devices.keepRevokedFor`). */
+  status: 'active' | 'revoked';
+  /** When it was revoked, in seconds since the epoch. */
+  revokedAt?: number;
+  /** The "Revoke" button of an active install: a form that posts nothing but its CSRF field. */
+  revoke?: PageForm;
+}
+
+/**
+ * The device page (`<issuer>/account/devices`): the signed-in user's app installs, each active
+ * one with a "Revoke" button.
+ *
+ * @group Pages
+ */
+export interface DevicesView extends PageView {
+  /** Always `devices`. */
+  page: 'devices';
+  /** The signed-in account. */
+  accountId: string;
+  /** One page of its installs, oldest first (at most 50). */
+  devices: DeviceItemView[];
+  /** The URL of the next page, when there are more. */
+  next?: string;
+  /** What the last action did (`deviceRevoked`). */
+  notice?: string;
+  /** The links to the account pages. */
+  links: AccountLinks;
 }
 
 /**
@@ -260,4 +430,8 @@ export interface InteractionPages {
   logout?(view: LogoutView): string | Promise<string>;
   /** The page after signing out. */
   logoutSuccess?(view: LogoutSuccessView): string | Promise<string>;
+  /** The passkey page of a signed-in user (with `passkeys.enabled`). */
+  passkeys?(view: PasskeysView): string | Promise<string>;
+  /** The device page of a signed-in user. */
+  devices?(view: DevicesView): string | Promise<string>;
 }

@@ -1,7 +1,9 @@
 // Rules that span options, which the JSON Schema cannot express: each returns its problems,
 // one message per offending path.
 import { BUILT_IN_FORMATS } from '../attestation/built-in.js';
+import { attestClientAuthProblems } from '../attestation/client-auth-options.js';
 import { BUILT_IN_MESSAGES } from '../interactions/messages.js';
+import { passkeyProblems } from '../passkeys/settings.js';
 import { redirectUriProblem } from '../registration/instance-rules.js';
 import { templateProblems } from '../registration/templates.js';
 import { isPlainObject } from './plain-object.js';
@@ -358,6 +360,16 @@ const CROSS_OPTION_RULES = [
   introspectionProblems,
   federationProblems,
   interactionProblems,
+  // Trusted attesters, attester keys: lib/attestation/client-auth-options.ts.
+  attestClientAuthProblems,
+  // rpId and origins on the issuer's domain: lib/passkeys/settings.ts.
+  (o: ResolvedOptions) =>
+    passkeyProblems({
+      issuer: o.issuer,
+      development: o.development,
+      title: o.interactions.title,
+      passkeys: o.passkeys,
+    }),
 ];
 
 /**

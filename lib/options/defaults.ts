@@ -70,6 +70,12 @@ export const DEFAULTS = {
       ttl: 300,
       rateLimit: { points: 60, duration: 60 },
     },
+    attester: {
+      path: '/attestation/client-attestation',
+      jwksPath: '/attestation/jwks',
+      ttl: 3600,
+      rateLimit: { points: 60, duration: 60 },
+    },
   },
   assurance: { minimumLevels: {} },
   devices: {
@@ -91,6 +97,7 @@ export const DEFAULTS = {
     providers: [],
     nonce: { path: '/federation/nonce', ttl: 600, rateLimit: { points: 60, duration: 60 } },
   },
+  passkeys: { enabled: false },
   oidcProvider: {},
 } as const satisfies DefaultsOf<AuthServerOptions>;
 
@@ -114,6 +121,8 @@ export const TEMPLATE_DEFAULTS = {
   sharedDevices: false,
   fallbackClients: [],
   attestation: { user: 'optional' },
+  attestClientAuth: false,
+  trustedAttesters: [],
 } as const satisfies DefaultsOf<Template>;
 
 /**

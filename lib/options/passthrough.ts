@@ -157,6 +157,8 @@ const REFUSED_PROVIDER_SETTINGS: Record<string, string> = {
   'features.clientIdMetadataDocument':
     'URL client ids would be admitted without passing the registration rules',
   'features.claimsParameter': 'it lets a client obtain claims outside its registered scopes',
+  'features.attestClientAuth':
+    "attestation-based client authentication follows the templates' attestClientAuth and options.attestation.attester",
   'features.dPoP.allowReplay': 'a replayed DPoP proof is always refused',
   'features.pushedAuthorizationRequests.allowUnregisteredRedirectUris':
     'every redirect URI must be registered',

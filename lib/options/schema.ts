@@ -119,6 +119,25 @@ const templateShape = {
         },
       },
     },
+    attestClientAuth: { type: 'boolean' },
+    // Each attester's issuer and public keys: lib/attestation/client-auth-options.ts.
+    trustedAttesters: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['issuer', 'jwks'],
+        additionalProperties: false,
+        properties: {
+          issuer: nonEmptyString,
+          jwks: {
+            type: 'object',
+            required: ['keys'],
+            additionalProperties: false,
+            properties: { keys: { type: 'array', minItems: 1, items: { type: 'object' } } },
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -342,6 +361,20 @@ const optionsShape = {
             rateLimit,
           },
         },
+        attester: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean' },
+            // Each key's shape (a private ES256 JWK) is checked in lib/attestation/attester-keys.ts.
+            keys: { type: 'array', minItems: 1, items: { type: 'object' } },
+            path: { type: 'string', pattern: '^/[\\w/.-]*$' },
+            jwksPath: { type: 'string', pattern: '^/[\\w/.-]*$' },
+            ttl: { type: 'integer', minimum: 60, maximum: 86400 },
+            rateLimit,
+            allowWithoutEvidence: { isFunction: true },
+          },
+        },
       },
     },
     assurance: {
@@ -393,6 +426,8 @@ const optionsShape = {
             error: { isFunction: true },
             logout: { isFunction: true },
             logoutSuccess: { isFunction: true },
+            passkeys: { isFunction: true },
+            devices: { isFunction: true },
           },
         },
         // Each catalogue names only known messages, so a misspelt one fails at start-up.
@@ -434,6 +469,17 @@ const optionsShape = {
             rateLimit: { anyOf: [rateLimit, { const: false }] },
           },
         },
+      },
+    },
+    passkeys: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        rpId: nonEmptyString,
+        rpName: nonEmptyString,
+        // Each origin's shape and its place on the relying party id: cross-option-rules.ts.
+        origins: { type: 'array', minItems: 1, uniqueItems: true, items: nonEmptyString },
       },
     },
     oidcProvider: { type: 'object' },

@@ -4,6 +4,7 @@ import type { AssuranceLevel } from '../attestation/levels.js';
 import type {
   AssuranceResolver,
   AttestationPolicy,
+  ClientAttesterPolicy,
   EvidenceVerifier,
 } from '../attestation/types.js';
 import type { AndroidRevocationList } from '../attestation/verifiers/android-key.js';
@@ -160,6 +161,8 @@ export interface AuthServerOptions {
   interactions?: InteractionPageOptions;
   /** Sign in with Apple, Google or any OpenID provider, natively and in the browser. */
   federation?: FederationOptions;
+  /** Passkeys (WebAuthn): sign in with one on the login page, add and remove them on an account page. */
+  passkeys?: PasskeyOptions;
 
   /**
    * Advanced oidc-provider configuration, merged underneath what the library builds. Only
@@ -550,6 +553,45 @@ export interface SignInRateLimitOptions {
 }
 
 /**
+ * Passkeys (WebAuthn Level 3) with user verification always required. See
+ * [Passkeys](../../docs/passkeys.md).
+ *
+ * @group Options
+ */
+export interface PasskeyOptions {
+  /**
+   * Offer passkeys: "Sign in with a passkey" and passkey autofill on the login page, and the
+   * account page `<issuer>/account/passkeys` where a signed-in user adds and removes them.
+   *
+   * @default false
+   */
+  enabled?: boolean;
+  /**
+   * The relying party id passkeys are bound to: the issuer's host name or a registrable domain
+   * above it (`example.com` for `https://login.example.com`). Changing it later orphans every
+   * passkey made under the old one.
+   *
+   * @default the issuer's host name
+   */
+  rpId?: string;
+  /**
+   * The name a passkey is saved under in the user's password manager.
+   *
+   * @default {@link InteractionPageOptions.title}
+   */
+  rpName?: string;
+  /**
+   * The origins a ceremony may run at (the `origin` of WebAuthn's client data), each an `https`
+   * origin on the relying party id (`http` only in development) or an Android app's
+   * `android:apk-key-hash:<base64url SHA-256 of its signing certificate>`. It must include the
+   * issuer's origin, where the pages run.
+   *
+   * @default the issuer's origin alone
+   */
+  origins?: string[];
+}
+
+/**
  * Platform attestation settings.
  *
  * @group Attestation
@@ -622,6 +664,68 @@ export interface AttestationOptions {
     | Promise<AndroidRevocationList | undefined>;
   /** The oldest status list accepted, in seconds since its `fetchedAt`; see `verifyAndroidKeyAttestation`. */
   maxRevocationListAge?: number;
+  /**
+   * The server as Client Attester for its own instances (attestation-based client
+   * authentication, see `Template.attestClientAuth`).
+   */
+  attester?: ClientAttesterOptions;
+}
+
+/**
+ * The Client Attester: `POST <issuer><path>` gives an instance that authenticates with its
+ * registered key and presents fresh platform evidence a Client Attestation JWT
+ * (`typ: oauth-client-attestation+jwt`, `sub` its client id, `cnf.jwk` its registered key, its
+ * `cal`) for the token endpoint. Advertised in discovery as `client_attestation_endpoint`, its
+ * public keys at `client_attester_jwks_uri`. See [Attestation](../../docs/attestation.md).
+ *
+ * @group Attestation
+ */
+export interface ClientAttesterOptions {
+  /**
+   * Turns attestation-based client authentication and the attester on.
+   *
+   * @default true when a template in `registration.templates` has `attestClientAuth`; set it for
+   *   templates from a `templateResolver`
+   */
+  enabled?: boolean;
+  /**
+   * Private ES256 JWKs (P-256, each with a `kid`) that sign the attestations: the first signs,
+   * all verify (prepend to rotate). Every process must have the same.
+   *
+   * @default one key derived from each of `cookieKeys` (HKDF), the first signing
+   */
+  keys?: JWK[];
+  /**
+   * The attester endpoint's path, relative to the issuer.
+   *
+   * @default '/attestation/client-attestation'
+   */
+  path?: string;
+  /**
+   * Where the attester's public keys are served (a JWK Set), relative to the issuer.
+   *
+   * @default '/attestation/jwks'
+   */
+  jwksPath?: string;
+  /**
+   * How long an attestation is valid, in seconds (60 to 86400).
+   *
+   * @default 3600
+   */
+  ttl?: number;
+  /**
+   * Attester requests one client IP address may make.
+   *
+   * @default { points: 60, duration: 60 }
+   */
+  rateLimit?: RateLimit;
+  /**
+   * Whether an instance with no platform evidence to present again gets attestations: one
+   * registered through a fallback client or a user's DCR token alone, or with an evidence format
+   * of your own verifiers. It authenticated with its registered key; its attestations carry its
+   * own `cal`. Without this hook such instances get none (`403 access_denied`).
+   */
+  allowWithoutEvidence?: ClientAttesterPolicy;
 }
 
 /**

@@ -54,6 +54,35 @@ export function delegateAdapter(adapter: Adapter, overrides: Partial<Adapter>): 
   };
 }
 
+// Longer than oidc-provider's window for DPoP proofs and attestation PoPs (300 s) plus skew.
+const REPLAY_CLAIM_TTL = 600;
+
+/**
+ * oidc-provider's replay detection (DPoP proofs, client assertions, Client Attestation PoPs) finds
+ * a jti, then saves it: two parallel requests with one jti, even on two processes, would both pass.
+ * Here finding claims the jti atomically in the store, so exactly one of them sees it as new.
+ * test/attestation/attest-client-auth.system.test.ts races one PoP over two processes.
+ */
+function atomicReplayDetection(adapter: Adapter, store: Store): Adapter {
+  return delegateAdapter(adapter, {
+    async find(id) {
+      // Claimed now: still not new if a record saved earlier outlived its claim.
+      if (await store.raiseCounter(`replay-detection:${id}`, 0, REPLAY_CLAIM_TTL)) {
+        return adapter.find(id);
+      }
+      const iat = Math.floor(Date.now() / 1000);
+      return (
+        (await adapter.find(id)) ?? {
+          jti: id,
+          kind: 'ReplayDetection',
+          iat,
+          exp: iat + REPLAY_CLAIM_TTL,
+        }
+      );
+    },
+  });
+}
+
 /**
  * The initial access tokens' adapter. The only ones ever made are the DCR gate's: minted, read and
  * destroyed within one registration request in this process (bridge.ts), so they stay in this
@@ -182,6 +211,7 @@ export function providerAdapterFactory(
         },
       });
     }
+    if (model === 'ReplayDetection') return atomicReplayDetection(adapter, guardedStore);
     if (model === 'RefreshToken' && wrap.RefreshToken) return wrap.RefreshToken(adapter);
     if (model === 'AccessToken' && wrap.AccessToken) return wrap.AccessToken(adapter);
     if (model === 'AuthorizationCode' && wrap.AuthorizationCode) {

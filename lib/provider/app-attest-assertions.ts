@@ -1,5 +1,7 @@
+import type { JWK } from 'jose';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import type { EvidenceSummary } from '../attestation/types.js';
 import { verifyAppAttestAssertion } from '../attestation/verifiers/app-attest.js';
 import { AttestationError } from '../errors.js';
 import type { Store } from '../storage/store.js';
@@ -7,6 +9,39 @@ import { instanceRecordOf } from './instance-guard.js';
 
 /** The request header that carries an App Attest assertion. */
 export const APP_ATTEST_ASSERTION_HEADER = 'App-Attest-Assertion';
+
+/**
+ * Checks an App Attest assertion by an instance's App Attest key (`evidence`, what it registered
+ * with) over `clientData`: its signature, RP id and a counter that must rise, atomically in the
+ * store, per key (an update with fresh evidence brings a new key, counting from zero). Token
+ * requests and the Client Attester share the counter, so no assertion counts twice.
+ *
+ * @throws AttestationError naming the failed check.
+ * @internal
+ */
+export async function checkInstanceAssertion(
+  store: Store,
+  counterTtl: number,
+  clientId: string,
+  evidence: EvidenceSummary & { assertion_key: JWK },
+  assertion: string,
+  clientData: string,
+): Promise<void> {
+  const { signCount } = await verifyAppAttestAssertion({
+    assertion: Buffer.from(assertion, 'base64'),
+    clientData: Buffer.from(clientData, 'utf8'),
+    publicKeyJwk: evidence.assertion_key,
+    appId: evidence.app_id,
+    previousSignCount: 0,
+  });
+  const counter = `app-attest:${clientId}:${evidence.key_id ?? ''}`;
+  if (!(await store.raiseCounter(counter, signCount, counterTtl))) {
+    throw new AttestationError(
+      'counter_not_increasing',
+      'its counter did not increase (replayed or cloned key)',
+    );
+  }
+}
 
 /**
  * The App Attest assertion check on token requests, run by oidc-provider's
@@ -31,26 +66,18 @@ export function appAttestAssertionCheck(store: Store, counterTtl: number) {
         `an App Attest assertion is required (${APP_ATTEST_ASSERTION_HEADER})`,
       );
     }
-    const clientAssertion = String(ctx.oidc.params?.client_assertion ?? '');
-    let signCount: number;
     try {
-      ({ signCount } = await verifyAppAttestAssertion({
-        assertion: Buffer.from(header, 'base64'),
-        clientData: Buffer.from(clientAssertion, 'utf8'),
-        publicKeyJwk: evidence.assertion_key,
-        appId: evidence.app_id,
-        previousSignCount: 0,
-      }));
+      await checkInstanceAssertion(
+        store,
+        counterTtl,
+        client.clientId,
+        { ...evidence, assertion_key: evidence.assertion_key },
+        header,
+        String(ctx.oidc.params?.client_assertion ?? ''),
+      );
     } catch (error) {
       if (!(error instanceof AttestationError)) throw error;
       throw new errors.InvalidClientAuth(`App Attest assertion refused: ${error.message}`);
-    }
-    // Per key: an update with fresh evidence brings a new App Attest key, counting from zero.
-    const counter = `app-attest:${client.clientId}:${evidence.key_id ?? ''}`;
-    if (!(await store.raiseCounter(counter, signCount, counterTtl))) {
-      throw new errors.InvalidClientAuth(
-        'App Attest assertion refused: its counter did not increase (replayed or cloned key)',
-      );
     }
   };
 }

@@ -9,6 +9,8 @@ import { errors } from 'oidc-provider';
 import type { ServerKeys } from '../keys/index.js';
 import type { ResolvedOptions } from '../options/resolved.js';
 import { INSTANCE_FIELD } from '../registration/instance-policy.js';
+import { ATTEST_AUTH_METHODS } from '../registration/templates.js';
+import { attestedLevel } from './attest-client-auth.js';
 import { InstanceGuard, instanceRecordOf } from './instance-guard.js';
 import { mtlsFeature } from './mtls.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
@@ -29,6 +31,15 @@ export interface ProviderWiring {
   challengeEndpoint?: string;
   /** URL of the native sign-in nonce endpoint, advertised in discovery when native sign-in is on. */
   nativeSignInNonceEndpoint?: string;
+  /** Attestation-based client authentication, when it is on (see attest-client-auth.ts). */
+  attestClientAuth?: {
+    feature: NonNullable<NonNullable<Configuration['features']>['attestClientAuth']>;
+    /** The DPoP nonce secret oidc-provider then needs, unless the passthrough sets one. */
+    dpopNonceSecret: Buffer;
+    /** The Client Attester's endpoint and public keys, when this server attests. */
+    attesterEndpoint?: string;
+    attesterJwksUri?: string;
+  };
   /** Checks a verified `private_key_jwt` client authentication further (App Attest assertions). */
   checkClientAssertion?: (
     ctx: KoaContextWithOIDC,
@@ -101,6 +112,19 @@ export function buildProviderConfiguration(
   const resourceServers = new Set(o.introspection.resourceServers);
   const dcr = o.registration.dcrToken;
   const guard = new InstanceGuard(o.assurance.minimumLevels);
+  const attest = wiring.attestClientAuth;
+  // A Client Attestation's cal may lower the instance's level: the token's scope must still fit.
+  const attestedScopes = (
+    ctx: KoaContextWithOIDC,
+    record: NonNullable<ReturnType<InstanceGuard['assertToken']>>,
+    scope: string | undefined,
+  ) => {
+    const cal = attestedLevel(ctx, record);
+    if (cal !== (record.cal ?? 'none')) {
+      guard.assertScopes({ ...record, cal }, (scope ?? '').split(' ').filter(Boolean));
+    }
+    return cal;
+  };
 
   return {
     ...passthrough,
@@ -126,7 +150,7 @@ export function buildProviderConfiguration(
     },
     // No browser app is a client here: the token endpoints refuse cross-origin calls.
     clientBasedCORS: () => false,
-    ...(o.mtls
+    ...(o.mtls || attest
       ? {
           clientAuthMethods: [
             'client_secret_basic',
@@ -134,9 +158,9 @@ export function buildProviderConfiguration(
             'client_secret_post',
             'private_key_jwt',
             'none',
-            'tls_client_auth',
-            'self_signed_tls_client_auth',
-          ],
+            ...(o.mtls ? ['tls_client_auth', 'self_signed_tls_client_auth'] : []),
+            ...(attest ? ATTEST_AUTH_METHODS : []),
+          ] as NonNullable<Configuration['clientAuthMethods']>,
         }
       : {}),
     extraClientMetadata: { properties: [INSTANCE_FIELD, 'software_id', 'software_version'] },
@@ -153,7 +177,7 @@ export function buildProviderConfiguration(
         refused.error_description = refusal;
         throw refused;
       }
-      return { cal: record.cal ?? 'none' };
+      return { cal: attest ? attestedScopes(ctx, record, token.scope) : (record.cal ?? 'none') };
     },
     // oidc-provider's own checks (the FAPI 2.0 audience) first, then the App Attest assertion.
     assertJwtClientAuthClaimsAndHeader: async (ctx, claims, header, client) => {
@@ -168,6 +192,8 @@ export function buildProviderConfiguration(
       ...(wiring.nativeSignInNonceEndpoint
         ? { native_sign_in_nonce_endpoint: wiring.nativeSignInNonceEndpoint }
         : {}),
+      ...(attest?.attesterEndpoint ? { client_attestation_endpoint: attest.attesterEndpoint } : {}),
+      ...(attest?.attesterJwksUri ? { client_attester_jwks_uri: attest.attesterJwksUri } : {}),
     },
     async findAccount(_ctx, sub) {
       const account = await o.accounts.findAccount(sub);
@@ -182,7 +208,9 @@ export function buildProviderConfiguration(
     // Refresh tokens always rotate. This is the last hook before the old one is consumed: a
     // refresh the instance may not make is refused while the app still holds a working token.
     rotateRefreshToken: (ctx) => {
-      guard.assertToken(ctx.oidc.client, ctx.oidc.entities.RefreshToken ?? {});
+      const refreshToken = ctx.oidc.entities.RefreshToken;
+      const record = guard.assertToken(ctx.oidc.client, refreshToken ?? {});
+      if (record && attest) attestedScopes(ctx, record, refreshToken?.scope);
       return true;
     },
     issueRefreshToken: async (_ctx, client, code) =>
@@ -220,6 +248,16 @@ export function buildProviderConfiguration(
       },
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       ...(o.mtls ? { mTLS: mtlsFeature(o.mtls) } : {}),
+      ...(attest
+        ? {
+            attestClientAuth: attest.feature,
+            // Combined mode's DPoP proofs need server nonces, the same in every process.
+            dPoP: {
+              ...passthrough.features?.dPoP,
+              nonceSecret: passthrough.features?.dPoP?.nonceSecret ?? attest.dpopNonceSecret,
+            },
+          }
+        : {}),
       // Admin clients obtain admin API tokens, fallback clients DCR tokens, with client_credentials.
       clientCredentials: {
         enabled:

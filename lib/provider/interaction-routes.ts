@@ -14,12 +14,14 @@ import { formatMessage, type PageMessages } from '../interactions/messages.js';
 import { type AnyPageView, type ErrorKind, PageRenderer } from '../interactions/renderer.js';
 import type { InteractionOptions } from '../interactions/types.js';
 import type { ConsentView, CsrfField, LoginFieldErrors, LoginView } from '../interactions/views.js';
+import { SIGN_IN_SCRIPT } from '../passkeys/scripts.js';
+import { parseAssertion } from '../passkeys/service.js';
 import { StorageUnavailableError } from '../storage/guard.js';
 import { consentDetails, grantConsent, type Interaction } from './consent.js';
 import { usePages } from './pages.js';
 
 const ROUTE =
-  /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;
+  /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort|passkey)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;
 // Where an upstream provider sends the browser back: one fixed redirect URI per provider.
 const FEDERATION_CALLBACK = /^\/federation\/callback\/([a-z0-9-]+)\/?$/;
 
@@ -105,9 +107,15 @@ export function createInteractionRoutes(
   const fail = (ctx: Context, status: number, kind: ErrorKind, interaction?: Interaction) =>
     send(ctx, pages.errorView(languageOf(ctx, interaction), status, kind));
 
-  /** The login page of `interaction`, with its "Continue with …" buttons. */
-  function login(ctx: Context, interaction: Interaction, status: number, state: LoginState = {}) {
+  /** The login page of `interaction`, with its "Continue with …" buttons and passkey sign-in. */
+  async function login(
+    ctx: Context,
+    interaction: Interaction,
+    status: number,
+    state: LoginState = {},
+  ) {
     const { uid } = interaction;
+    const { passkeys } = options;
     const language = languageOf(ctx, interaction);
     const shared = pages.base(language, pages.messages(language).loginTitle, status);
     const csrf = csrfField(uid);
@@ -129,6 +137,16 @@ export function createInteractionRoutes(
           }),
         form: { action: `${base(uid)}/federated/${name}`, csrf },
       })),
+      ...(passkeys
+        ? {
+            passkey: {
+              form: { action: `${base(uid)}/passkey`, csrf },
+              // A fresh challenge per render: it costs no store write until it is used.
+              options: await passkeys.authenticationOptions(uid),
+              script: SIGN_IN_SCRIPT,
+            },
+          }
+        : {}),
     };
     return send(ctx, view);
   }
@@ -195,6 +213,7 @@ export function createInteractionRoutes(
     interaction: Interaction,
     username: string,
     check: () => Promise<string | undefined>,
+    shownUsername = username,
   ): Promise<{ accountId: string | undefined } | undefined> {
     const throttle = options.throttle;
     if (!throttle) return { accountId: await check() };
@@ -213,7 +232,7 @@ export function createInteractionRoutes(
       error: formatMessage(messages.throttled, {
         wait: waitingTime(retryAfterSeconds, messages),
       }),
-      username,
+      username: shownUsername,
     });
     ctx.set('Retry-After', String(retryAfterSeconds));
     return undefined;
@@ -324,6 +343,33 @@ export function createInteractionRoutes(
     return finish(ctx, { login: { accountId } }, false);
   }
 
+  /**
+   * A passkey's assertion posted from the login page: throttled like a password (keyed by the
+   * passkey's account), verified, and the interaction finished like a password sign-in.
+   */
+  async function passkeySignIn(ctx: Context, interaction: Interaction, form: URLSearchParams) {
+    const passkeys = options.passkeys;
+    if (!passkeys) return fail(ctx, 404, 'notFound', interaction);
+    const assertion = parseAssertion(form.get('credential'));
+    const checked = await signInAttempt(
+      ctx,
+      interaction,
+      await passkeys.throttleKey(assertion),
+      async () => {
+        const outcome = await passkeys.signIn(interaction.uid, assertion, ctx.ip);
+        return 'accountId' in outcome ? outcome.accountId : undefined;
+      },
+      '',
+    );
+    if (!checked) return;
+    const { accountId } = checked;
+    if (!accountId) {
+      const messages = pages.messages(languageOf(ctx, interaction));
+      return login(ctx, interaction, 401, { error: messages.passkeyFailed });
+    }
+    return finish(ctx, { login: { accountId } }, false);
+  }
+
   async function handle(
     ctx: Context,
     uid: string,
@@ -363,6 +409,7 @@ export function createInteractionRoutes(
       return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } }, true);
     }
     if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);
+    if (action === 'passkey') return passkeySignIn(ctx, interaction, form);
     return passwordSignIn(ctx, interaction, form);
   }
 

@@ -18,6 +18,11 @@ export function usePages(provider: Provider, renderer: PageRenderer): void {
   RENDERERS.set(provider, renderer);
 }
 
+/** The page settings of `provider` (its interaction routes'), or the built-in ones. @internal */
+export function pageRendererOf(provider: Provider): PageRenderer {
+  return RENDERERS.get(provider) ?? BUILT_IN;
+}
+
 function rendererOf(ctx: KoaContextWithOIDC): PageRenderer {
   const provider = ctx.oidc?.provider;
   return (provider && RENDERERS.get(provider)) ?? BUILT_IN;

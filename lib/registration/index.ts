@@ -8,6 +8,7 @@ export {
 export { applyInstanceRules, redirectUriProblem } from './instance-rules.js';
 export type { RegistrationPolicy, RegistrationPolicyInput } from './policy-types.js';
 export type {
+  AttestAuthMethod,
   Template,
   TemplateAndroidKeySettings,
   TemplateAppAttestSettings,
@@ -18,5 +19,6 @@ export type {
   TemplatePlayIntegritySettings,
   TemplateResolver,
   TemplateTtlOptions,
+  TrustedAttester,
 } from './template-types.js';
 export { type ResolvedTemplate, TemplateSource, templateProblems } from './templates.js';

@@ -19,10 +19,12 @@ import {
   checkMetadataTypes,
   dropEchoedServerFields,
   type InstanceRuleSettings,
+  KEY_BOUND_AUTH_METHODS,
 } from './instance-rules.js';
 import type { RegistrationPolicy } from './policy-types.js';
 import type { TemplateTtlOptions } from './template-types.js';
 import {
+  ATTEST_AUTH_METHODS,
   fieldsNotAllowed,
   mergeTemplate,
   type ResolvedTemplate,
@@ -123,6 +125,15 @@ export interface InstancePolicySettings {
   onAuthorized(authority: RegistrationAuthority, clientId: string, softwareId?: string): void;
   /** Reports a registration refused for its credential or evidence. */
   onRefused(reason: string, ip: string, softwareId?: string): void;
+}
+
+/** The rules for an instance of `template`: with attestClientAuth, its methods too. */
+function rulesFor(
+  rules: InstanceRuleSettings,
+  template: ResolvedTemplate | undefined,
+): InstanceRuleSettings {
+  if (!template?.attestClientAuth) return rules;
+  return { ...rules, authMethods: [...rules.authMethods, ...ATTEST_AUTH_METHODS] };
 }
 
 /** A refusal as oidc-provider renders it: the status, the code and the description. */
@@ -263,7 +274,7 @@ function templatized(
     );
   }
   // oidc-provider generated a secret before it knew the template's auth method.
-  if (merged.token_endpoint_auth_method === 'private_key_jwt') {
+  if (KEY_BOUND_AUTH_METHODS.has(String(merged.token_endpoint_auth_method))) {
     delete merged.client_secret;
     delete merged.client_secret_expires_at;
   }
@@ -339,8 +350,12 @@ async function checkUpdate(
     return;
   }
   if (record.registered_by?.method !== 'attestation') return;
+  // Between key-bound methods (private_key_jwt, attestation-based) the key stays what it was.
+  const method = String(metadata.token_endpoint_auth_method);
+  const previous = String(current.token_endpoint_auth_method);
   const rebound =
-    metadata.token_endpoint_auth_method !== current.token_endpoint_auth_method ||
+    (method !== previous &&
+      !(KEY_BOUND_AUTH_METHODS.has(method) && KEY_BOUND_AUTH_METHODS.has(previous))) ||
     !(await sameKeyMaterial(metadata.jwks, current.jwks));
   if (rebound) {
     throw new RegistrationPolicyError(
@@ -444,7 +459,8 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
       } else if (operation === 'update') {
         dropEchoedServerFields(metadata, ctx.oidc.client?.metadata() ?? {});
       }
-      applyInstanceRules(metadata, settings.rules);
+      const rules = rulesFor(settings.rules, template);
+      applyInstanceRules(metadata, rules);
       if (!template) checkRedirectSchemes(metadata, settings.rules.allowedRedirectSchemes);
       if (operation === 'update') {
         await checkUpdate(ctx, settings, record, metadata, template, evidence);
@@ -478,7 +494,7 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
           ip: ctx.ip,
           metadata,
         });
-        applyInstanceRules(metadata, settings.rules);
+        applyInstanceRules(metadata, rules);
       }
       // oidc-provider saves `properties`: make it the final metadata.
       if (metadata !== properties) {

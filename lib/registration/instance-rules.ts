@@ -1,14 +1,14 @@
 import { domainToUnicode } from 'node:url';
 import fastUri, { type URIComponent } from 'fast-uri';
 import { RegistrationPolicyError } from '../errors.js';
-import type { InstanceAuthMethod } from './template-types.js';
+import type { AttestAuthMethod, InstanceAuthMethod } from './template-types.js';
 
 /** What the built-in rules need to know. @internal */
 export interface InstanceRuleSettings {
   /** Scopes an instance may register for. */
   allowedScopes: readonly string[];
   /** Allowed token endpoint auth methods; the first is the default. */
-  authMethods: readonly InstanceAuthMethod[];
+  authMethods: readonly (InstanceAuthMethod | AttestAuthMethod)[];
 }
 
 /** The JSON type each metadata field an instance may set must have (see {@link FIELD_TYPES}). */
@@ -434,6 +434,18 @@ function checkGrantAndResponseTypes(metadata: Record<string, unknown>) {
   metadata.response_types = responseTypes;
 }
 
+/**
+ * Methods whose instance registers its own public keys: `private_key_jwt`, and the
+ * attestation-based ones (an attestation attests a registered key).
+ *
+ * @internal
+ */
+export const KEY_BOUND_AUTH_METHODS: ReadonlySet<string> = new Set([
+  'private_key_jwt',
+  'attest_jwt_client_auth',
+  'attest_jwt_client_auth_dpop',
+]);
+
 function checkAuthMethod(metadata: Record<string, unknown>, settings: InstanceRuleSettings) {
   const method = metadata.token_endpoint_auth_method ?? settings.authMethods[0];
   if (typeof method !== 'string' || !settings.authMethods.includes(method as InstanceAuthMethod)) {
@@ -441,7 +453,7 @@ function checkAuthMethod(metadata: Record<string, unknown>, settings: InstanceRu
   }
   metadata.token_endpoint_auth_method = method;
 
-  if (method === 'private_key_jwt') {
+  if (KEY_BOUND_AUTH_METHODS.has(method as string)) {
     const jwks = metadata.jwks as { keys?: unknown } | undefined;
     if (!jwks || !Array.isArray(jwks.keys) || jwks.keys.length === 0) {
       reject('jwks', 'must hold the public key(s) the instance signs its client assertions with');

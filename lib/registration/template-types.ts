@@ -1,3 +1,5 @@
+import type { JWK } from 'jose';
+
 /**
  * How an instance client authenticates at the token endpoint.
  *
@@ -142,6 +144,49 @@ export interface Template {
   fallbackClients?: string[];
   /** Registration with platform attestation evidence; off when unset. */
   attestation?: TemplateAttestation;
+  /**
+   * Attestation-based client authentication (draft-ietf-oauth-attestation-based-client-auth-12,
+   * oidc-provider's `attestClientAuth`): an instance may register, or switch with an RFC 7592
+   * update, `token_endpoint_auth_method` `attest_jwt_client_auth` (a Client Attestation and its
+   * PoP in the `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers) or
+   * `attest_jwt_client_auth_dpop` (the DPoP proof is the PoP) instead of `private_key_jwt`. The
+   * attestation comes from this server's Client Attester (`options.attestation.attester`) or a
+   * {@link Template.trustedAttesters} entry and must attest the instance's registered key.
+   * Needs `client.token_endpoint_auth_method: 'private_key_jwt'`. Turning it off sends the
+   * instances back to `private_key_jwt` with the same key.
+   *
+   * @default false
+   */
+  attestClientAuth?: boolean;
+  /**
+   * Client Attesters other than this server whose Client Attestations instances of this app may
+   * present (with {@link Template.attestClientAuth}), each by its `iss` and public keys.
+   *
+   * @default []
+   */
+  trustedAttesters?: TrustedAttester[];
+}
+
+/**
+ * The token endpoint authentication methods of attestation-based client authentication.
+ *
+ * @group Templates
+ */
+export type AttestAuthMethod = 'attest_jwt_client_auth' | 'attest_jwt_client_auth_dpop';
+
+/**
+ * A Client Attester a template trusts besides this server.
+ *
+ * @group Templates
+ */
+export interface TrustedAttester {
+  /** The `iss` of its Client Attestation JWTs. */
+  issuer: string;
+  /** Its public signing keys (JWK Set); the attestation's `kid` and `alg` pick one. */
+  jwks: {
+    /** The public JWKs. */
+    keys: JWK[];
+  };
 }
 
 /**

@@ -2,7 +2,12 @@ import { Ajv } from 'ajv';
 import { RegistrationPolicyError } from '../errors.js';
 import { templateSchema } from '../options/schema.js';
 import { applyInstanceRules, type InstanceRuleSettings } from './instance-rules.js';
-import type { Template, TemplateLookup, TemplateResolver } from './template-types.js';
+import type {
+  AttestAuthMethod,
+  Template,
+  TemplateLookup,
+  TemplateResolver,
+} from './template-types.js';
 
 /** A template after validation, with defaults filled in. @internal */
 export type ResolvedTemplate = Template & {
@@ -17,6 +22,28 @@ const RECORD_FIELDS = [
   'client_secret_expires_at',
   'software_id',
 ];
+
+/** The methods of attestation-based client authentication. @internal */
+export const ATTEST_AUTH_METHODS: readonly AttestAuthMethod[] = [
+  'attest_jwt_client_auth',
+  'attest_jwt_client_auth_dpop',
+];
+
+/**
+ * The token endpoint auth method an instance of `template` chose itself: an attestation-based
+ * one its template allows, or `undefined` (it then inherits the template's).
+ *
+ * @internal
+ */
+export function chosenAuthMethod(
+  template: Template,
+  metadata: Record<string, unknown>,
+): AttestAuthMethod | undefined {
+  const method = metadata.token_endpoint_auth_method;
+  return template.attestClientAuth && ATTEST_AUTH_METHODS.includes(method as AttestAuthMethod)
+    ? (method as AttestAuthMethod)
+    : undefined;
+}
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
 const validateTemplateSchema = ajv.compile(templateSchema);
@@ -68,6 +95,11 @@ export function templateProblems(
   }
   if (method !== 'private_key_jwt' && t.instanceFields.includes('jwks')) {
     problems.push(`${path}.instanceFields may include 'jwks' only with private_key_jwt`);
+  }
+  if (t.attestClientAuth && method !== 'private_key_jwt') {
+    problems.push(
+      `${path}.attestClientAuth needs client.token_endpoint_auth_method 'private_key_jwt': an attestation attests the key each instance registers`,
+    );
   }
   return problems;
 }
@@ -133,6 +165,8 @@ export function mergeTemplate(
   for (const field of [...RECORD_FIELDS, ...template.instanceFields]) {
     if (record[field] !== undefined) merged[field] = record[field];
   }
+  const chosen = chosenAuthMethod(template, record);
+  if (chosen) merged.token_endpoint_auth_method = chosen;
   return merged;
 }
 
@@ -150,6 +184,8 @@ export function ownFields(
   for (const field of RECORD_FIELDS) {
     if (metadata[field] !== undefined) own[field] = metadata[field];
   }
+  const chosen = chosenAuthMethod(template, metadata);
+  if (chosen) own.token_endpoint_auth_method = chosen;
   const inherited = template.client as unknown as Record<string, unknown>;
   for (const field of template.instanceFields) {
     // A value equal to the template's is inherited, not pinned: an RFC 7592 update sends the
@@ -178,6 +214,15 @@ export function fieldsNotAllowed(
   const allowed = new Set<string>(['software_id', ...template.instanceFields]);
   return Object.keys(body).filter((field) => {
     if (allowed.has(field)) return false;
+    // With attestClientAuth an instance picks its method: the template's, or an attestation one.
+    if (
+      field === 'token_endpoint_auth_method' &&
+      template.attestClientAuth &&
+      (body[field] === template.client.token_endpoint_auth_method ||
+        chosenAuthMethod(template, body))
+    ) {
+      return false;
+    }
     // RFC 7592 §2.2: an update sends the full metadata back; unchanged values are fine.
     return !(effective && JSON.stringify(effective[field]) === JSON.stringify(body[field]));
   });

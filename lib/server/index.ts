@@ -4,13 +4,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa, { type Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import { MemoryStore } from '../../adapters/memory.js';
+import { AttesterKeys, derivedSecret } from '../attestation/attester-keys.js';
 import {
   type AuthorizeSettings,
   authorizeRegistration,
   reattestInstance,
 } from '../attestation/authorize.js';
 import { AttestationChallenges, createChallengeEndpoint } from '../attestation/challenges.js';
-import type { FallbackAuthMethod, RegistrationEvents } from '../attestation/types.js';
+import type {
+  ClientAttestationEvents,
+  FallbackAuthMethod,
+  RegistrationEvents,
+} from '../attestation/types.js';
 import { instanceClientAdapter } from '../devices/client-records.js';
 import { createAdminApi, createSelfService } from '../devices/http.js';
 import { DeviceManager } from '../devices/manager.js';
@@ -26,9 +31,15 @@ import { resolveKeys } from '../keys/index.js';
 import { consoleLogger, safeLogger } from '../logger.js';
 import type { AuthServerOptions } from '../options/types.js';
 import { resolveOptions } from '../options/validate.js';
+import { PasskeyService } from '../passkeys/service.js';
+import { relyingParty } from '../passkeys/settings.js';
+import type { PasskeyEvents, PasskeyManagement } from '../passkeys/types.js';
+import { createAccountRoutes } from '../provider/account-routes.js';
 import { providerAdapterFactory } from '../provider/adapter.js';
 import { appAttestAssertionCheck } from '../provider/app-attest-assertions.js';
+import { attestClientAuthFeature, popChallenges } from '../provider/attest-client-auth.js';
 import { providerBridge } from '../provider/bridge.js';
+import { createClientAttester } from '../provider/client-attester.js';
 import { sizeClientCache } from '../provider/client-cache.js';
 import { refuseNonStringAlgorithms } from '../provider/client-metadata-guard.js';
 import {
@@ -61,7 +72,12 @@ import { logAppErrors, logProviderEvents, RequestIds } from './logging.js';
  *
  * @group Server
  */
-export type ServerEvents = DeviceEvents & RegistrationEvents & SignInEvents & FederationEvents;
+export type ServerEvents = DeviceEvents &
+  RegistrationEvents &
+  ClientAttestationEvents &
+  SignInEvents &
+  FederationEvents &
+  PasskeyEvents;
 
 /**
  * A running mobile-oidc-provider authorization server.
@@ -86,10 +102,14 @@ export interface AuthServer {
   koa(): Middleware;
   /** Device management: list and revoke a user's instance clients. */
   readonly devices: DeviceManagement;
+  /** Passkey management: list and remove a user's passkeys (whether or not passkeys are enabled). */
+  readonly passkeys: PasskeyManagement;
   /**
    * The admin API as Koa middleware; mount it where only administrators reach it (e.g.
    * `app.use(mount('/admin', server.adminApi()))`). Routes: `GET /accounts/:accountId/devices`,
-   * `DELETE /accounts/:accountId/devices`, `GET /devices/:clientId`, `DELETE /devices/:clientId`.
+   * `DELETE /accounts/:accountId/devices`, `GET /devices/:clientId`, `DELETE /devices/:clientId`,
+   * and for passkeys `GET /accounts/:accountId/passkeys`, `GET /passkeys/:credentialId`,
+   * `DELETE /passkeys/:credentialId`.
    * Each request needs `Authorization: Bearer` with an admin client's access token carrying
    * `devices.adminScope`, or `devices.adminSecret`.
    *
@@ -190,6 +210,22 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     activityTtl: o.ttl.grant,
     emit: (event, payload) => events.emit(event, payload),
   });
+  // Passkeys: the service always exists (the APIs manage stored passkeys); the pages and the
+  // passkey sign-in only with passkeys.enabled.
+  const passkeys = new PasskeyService({
+    store: guarded,
+    challengeKey: createHmac('sha256', keys.cookieKeys[0] as string)
+      .update('passkey-challenge')
+      .digest(),
+    relyingParty: relyingParty({
+      issuer: o.issuer,
+      development: o.development,
+      title: o.interactions.title,
+      passkeys: o.passkeys,
+    }),
+    findAccount: (accountId) => o.accounts.findAccount(accountId),
+    emit,
+  });
   const native = nativeSignIn(o);
   const nonces = new NativeSignInNonces(guarded, o.federation.nonce.ttl);
   const federation = new FederatedSignIn({
@@ -227,6 +263,18 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     Object.keys(o.attestation.verifiers).length > 0 ||
     o.registration.templates.some((t) => t.attestation);
   const challengePath = o.attestation.challenge.path;
+  // Attestation-based client authentication: oidc-provider's attestClientAuth and the attester.
+  const attester = o.attestation.attester;
+  const attestOn = attester.enabled ?? o.registration.templates.some((t) => t.attestClientAuth);
+  const attesterKeys = attestOn
+    ? await AttesterKeys.create(attester.keys, keys.cookieKeys)
+    : undefined;
+  // Stateless PoP challenges: every process derives the same secret from the cookie keys.
+  const popChallengeSecret = derivedSecret(
+    keys.cookieKeys[0] as string,
+    'oauth-client-attestation-pop-challenge',
+  );
+  const attesterUrl = new URL(`${basePath}${attester.path}`, o.issuer).href;
   const fallbackClients = new Map(
     o.registration.fallbackClients.map((id) => {
       const client = o.clients.find((c) => c.client_id === id);
@@ -248,8 +296,23 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     adapter: adapters,
     keys,
     registrationResource,
-    ...(attestationOn
+    ...(attestationOn || attestOn
       ? { challengeEndpoint: new URL(`${basePath}${challengePath}`, o.issuer).href }
+      : {}),
+    ...(attestOn
+      ? {
+          attestClientAuth: {
+            feature: attestClientAuthFeature({
+              issuer: o.issuer,
+              keys: attesterKeys,
+              templates,
+              challengeSecret: popChallengeSecret,
+            }),
+            dpopNonceSecret: derivedSecret(keys.cookieKeys[0] as string, 'dpop-nonce'),
+            attesterEndpoint: attesterUrl,
+            attesterJwksUri: new URL(`${basePath}${attester.jwksPath}`, o.issuer).href,
+          },
+        }
       : {}),
     ...(native
       ? {
@@ -307,13 +370,36 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   provider.use(jsonErrors(provider));
   provider.use(rotation.middleware());
   provider.use(keepInstanceRecordsPrivate(provider));
-  if (attestationOn) {
+  if (attestationOn || attestOn) {
     provider.use(
       createChallengeEndpoint({
         path: challengePath,
         challenges,
         store: guarded,
         rateLimit: o.attestation.challenge.rateLimit,
+      }),
+    );
+  }
+  if (attesterKeys) {
+    provider.use(
+      createClientAttester({
+        provider,
+        issuer: o.issuer,
+        path: attester.path,
+        url: attesterUrl,
+        jwksPath: attester.jwksPath,
+        keys: attesterKeys,
+        ttl: attester.ttl,
+        store: guarded,
+        rateLimit: attester.rateLimit,
+        challenges,
+        templates,
+        appAttestCounterTtl: o.ttl.grant,
+        nextPopChallenge: popChallenges(popChallengeSecret),
+        ...(attester.allowWithoutEvidence
+          ? { allowWithoutEvidence: attester.allowWithoutEvidence }
+          : {}),
+        emit: (event, payload) => events.emit(event, payload),
       }),
     );
   }
@@ -404,12 +490,27 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         signIn: federation,
         logger,
       },
+      ...(o.passkeys.enabled ? { passkeys } : {}),
+    }),
+  );
+  // The account pages of the browser's signed-in user: devices, and passkeys when enabled.
+  provider.use(
+    createAccountRoutes(provider, {
+      basePath,
+      csrfSecret: createHmac('sha256', keys.cookieKeys[0] as string)
+        .update('account-csrf')
+        .digest('base64url'),
+      devices,
+      ...(o.passkeys.enabled ? { passkeys } : {}),
+      findAccount: (accountId) => o.accounts.findAccount(accountId),
     }),
   );
 
   const selfServiceScope = o.devices.selfServiceScope;
   if (selfServiceScope) {
-    provider.use(createSelfService(bridge, devices, { scope: selfServiceScope, realm: o.issuer }));
+    provider.use(
+      createSelfService(bridge, devices, { scope: selfServiceScope, realm: o.issuer, passkeys }),
+    );
   }
 
   const adminApi = () => {
@@ -418,12 +519,17 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         'options.devices.adminClients or options.devices.adminSecret is required for the admin API',
       ]);
     }
-    return createAdminApi(bridge, devices, {
-      adminClients: new Set(o.devices.adminClients),
-      adminScope: o.devices.adminScope,
-      adminSecret: o.devices.adminSecret,
-      realm: `${o.issuer} admin`,
-    });
+    return createAdminApi(
+      bridge,
+      devices,
+      {
+        adminClients: new Set(o.devices.adminClients),
+        adminScope: o.devices.adminScope,
+        adminSecret: o.devices.adminSecret,
+        realm: `${o.issuer} admin`,
+      },
+      passkeys,
+    );
   };
 
   const server: AuthServer = {
@@ -435,6 +541,11 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       get: (clientId) => devices.get(clientId),
       revoke: (clientId) => devices.revoke(clientId, 'api'),
       revokeAll: (accountId) => devices.revokeAll(accountId, 'api'),
+    },
+    passkeys: {
+      list: (accountId) => passkeys.list(accountId),
+      get: (credentialId) => passkeys.get(credentialId),
+      remove: (credentialId) => passkeys.remove(credentialId, 'api'),
     },
     callback: () => provider.callback(),
     introspect: (token) => introspectLocally(provider, token),

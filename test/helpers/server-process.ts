@@ -7,6 +7,8 @@
 //   RESOURCE_SERVER_SECRET       adds the resource server client
 //   ADMIN_SECRET                 serves the admin API under /admin on the same port
 //   TEST_CA_ROOT                 (PEM) adds a template that takes test-ca evidence from this root
+//   APP_ATTEST_ROOT              (PEM) adds a template whose App Attest installs (this root)
+//                                authenticate with Client Attestations
 //   FEDERATION_ISSUER            adds the upstream provider `upstream` (native, audience
 //                                io.example.app); whoever it vouches for signs in as demouser
 import 'reflect-metadata';
@@ -15,7 +17,9 @@ import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { type AuthServerOptions, createAuthServer } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
-import { silentLogger, testServerOptions } from './fixture.js';
+import { TEST_APP_ID } from './app-attest.js';
+import { attestClientAuthTemplate } from './client-attestation.js';
+import { APP_REDIRECT_URI, silentLogger, testServerOptions } from './fixture.js';
 import {
   ATTESTED_SOFTWARE_ID,
   attestedTemplate,
@@ -61,6 +65,16 @@ if (env.TEST_CA_ROOT) {
   options.attestation = {
     verifiers: { [TEST_FORMAT]: testCaVerifier(new x509.X509Certificate(env.TEST_CA_ROOT)) },
   };
+}
+if (env.APP_ATTEST_ROOT) {
+  options.registration = {
+    ...options.registration,
+    templates: [
+      ...(options.registration?.templates ?? []),
+      attestClientAuthTemplate(APP_REDIRECT_URI, TEST_APP_ID),
+    ],
+  };
+  options.attestation = { ...options.attestation, appleRoots: [env.APP_ATTEST_ROOT] };
 }
 if (env.FEDERATION_ISSUER) {
   options.accounts = { ...options.accounts, federated: async () => 'demouser' };

@@ -61,6 +61,10 @@ const NOT_IN_DEFAULTS: Record<string, string> = {
     "the built-in verifier's own roots (lib/attestation/verifiers/apple-roots.ts)",
   'options.attestation.androidRoots':
     "the built-in verifier's own roots (lib/attestation/verifiers/google-roots.ts)",
+  'options.attestation.attester.enabled':
+    'whether a template has attestClientAuth, read in lib/server/index.ts',
+  'options.attestation.attester.keys':
+    'derived from the cookie keys in lib/attestation/attester-keys.ts',
   'options.apis[].accessTokenTTL':
     'options.ttl.accessToken, read when the token is issued (lib/provider/configuration.ts)',
   'template.client.grant_types':
@@ -76,6 +80,9 @@ const NOT_IN_DEFAULTS: Record<string, string> = {
     "depends on the provider's quirks (lib/federation/browser.ts)",
   'options.federation.providers[].browser.label':
     "made from the provider's name (lib/federation/browser.ts)",
+  'options.passkeys.rpId': "the issuer's host name (lib/passkeys/settings.ts)",
+  'options.passkeys.rpName': 'options.interactions.title (lib/passkeys/settings.ts)',
+  'options.passkeys.origins': "the issuer's origin (lib/passkeys/settings.ts)",
 };
 
 // Template settings the built-in verifiers apply themselves: the verifier's own @default rules.
