@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Adapter, type AdapterFactory, type AdapterPayload, errors } from 'oidc-provider';
 import { StorageUnavailableError } from '../storage/guard.js';
 import { AlreadyConsumedError, type Store } from '../storage/store.js';
@@ -67,7 +68,8 @@ function atomicReplayDetection(adapter: Adapter, store: Store): Adapter {
   return delegateAdapter(adapter, {
     async find(id) {
       // Claimed now: still not new if a record saved earlier outlived its claim.
-      if (await store.raiseCounter(`replay-detection:${id}`, 0, REPLAY_CLAIM_TTL)) {
+      const claimant = randomUUID();
+      if ((await store.claim(`replay-detection:${id}`, claimant, REPLAY_CLAIM_TTL)) === claimant) {
         return adapter.find(id);
       }
       const iat = Math.floor(Date.now() / 1000);
