@@ -2,6 +2,7 @@
 // lib/options/defaults.ts. `isFunction` and `isStore` are keywords this library adds to ajv
 // (JSON Schema has no type for functions).
 
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../http/jws-algorithms.js';
 import { MESSAGE_KEYS } from '../interactions/messages.js';
 import {
   API_DEFAULTS,
@@ -181,20 +182,7 @@ const federatedProviderSchema = {
       type: 'array',
       minItems: 1,
       uniqueItems: true,
-      items: {
-        enum: [
-          'RS256',
-          'RS384',
-          'RS512',
-          'PS256',
-          'PS384',
-          'PS512',
-          'ES256',
-          'ES384',
-          'ES512',
-          'EdDSA',
-        ],
-      },
+      items: { enum: ASYMMETRIC_JWS_ALGORITHMS },
     },
     browser: {
       type: 'object',

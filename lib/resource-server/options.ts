@@ -1,18 +1,11 @@
 import { ConfigurationError } from '../errors.js';
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../http/jws-algorithms.js';
 import type { LocalAuthorizationServer, ReplayStore, TokenVerifierOptions } from './types.js';
 
 /** The JWS algorithms a token or proof may use: asymmetric ones that jose verifies. */
 const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
+  ...ASYMMETRIC_JWS_ALGORITHMS,
+  // jose's name for EdDSA over Ed25519 alone.
   'Ed25519',
 ]);
 
