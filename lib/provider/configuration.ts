@@ -6,6 +6,7 @@ import type {
   KoaContextWithOIDC,
 } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { BUILT_IN_MESSAGES } from '../interactions/messages.js';
 import type { ServerKeys } from '../keys/index.js';
 import type { ResolvedOptions } from '../options/resolved.js';
 import { INSTANCE_FIELD } from '../registration/instance-policy.js';
@@ -194,6 +195,13 @@ export function buildProviderConfiguration(
         : {}),
       ...(attest?.attesterEndpoint ? { client_attestation_endpoint: attest.attesterEndpoint } : {}),
       ...(attest?.attesterJwksUri ? { client_attester_jwks_uri: attest.attesterJwksUri } : {}),
+      // OpenID Connect Discovery §3: the languages the pages come in.
+      ui_locales_supported: [
+        ...new Set([
+          ...Object.keys(BUILT_IN_MESSAGES),
+          ...Object.keys(o.interactions.messages ?? {}),
+        ]),
+      ],
     },
     async findAccount(_ctx, sub) {
       const account = await o.accounts.findAccount(sub);

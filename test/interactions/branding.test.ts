@@ -381,6 +381,11 @@ describe('pages a product can own', () => {
     });
     after(() => server.close());
 
+    it('discovery lists the languages the pages come in (ui_locales_supported)', () => {
+      const metadata = reg.serverMetadata() as Record<string, unknown>;
+      assert.deepEqual(metadata.ui_locales_supported, ['en', 'de', 'fr']);
+    });
+
     it('come in German for ui_locales=de, and <html lang> and Content-Language follow', async () => {
       const url = await dcrAuthorizationUrl(reg);
       url.searchParams.set('ui_locales', 'de-AT en');
