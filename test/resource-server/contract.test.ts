@@ -46,7 +46,11 @@ describe('resource server: the module contract', () => {
   it('loads nothing of the authorization server: only jose, node: modules, lib/errors.ts and two leaf modules of lib/http', () => {
     const { files, packages } = runtimeGraph('lib/resource-server/index.ts');
     const outside = files.filter((file) => !file.startsWith('lib/resource-server/'));
-    assert.deepEqual(outside, ['lib/errors.ts', 'lib/http/jws-algorithms.ts', 'lib/http/prototype-safety.ts']);
+    assert.deepEqual(outside, [
+      'lib/errors.ts',
+      'lib/http/jws-algorithms.ts',
+      'lib/http/prototype-safety.ts',
+    ]);
     assert.deepEqual(
       packages.filter((name) => name !== 'jose' && !name.startsWith('node:')),
       [],
