@@ -1,9 +1,7 @@
 import { unavailable } from './errors.js';
 import { isJsonObject, requestJson } from './http.js';
 import { isFetchableUrl, type ResolvedVerifierOptions } from './options.js';
-
-/** Milliseconds after a failed fetch during which requests fail fast instead of fetching again. @internal */
-export const FAILURE_BACKOFF_MS = 1000;
+import { FAILURE_BACKOFF_MS, SharedFetch } from './shared-fetch.js';
 
 /** What the verifier uses of the issuer's discovery document. @internal */
 export interface IssuerMetadata {
@@ -23,9 +21,10 @@ type Settings = Pick<ResolvedVerifierOptions, 'issuer' | 'allowHttp' | 'fetch' |
 export class IssuerDiscovery {
   readonly #settings: Settings;
   #metadata: IssuerMetadata | undefined;
-  #inFlight: Promise<IssuerMetadata> | undefined;
-  #failedAt = Number.NEGATIVE_INFINITY;
-  #failure: unknown;
+  readonly #fetching = new SharedFetch(async () => {
+    this.#metadata = await this.#fetch();
+    return this.#metadata;
+  });
 
   constructor(settings: Settings) {
     this.#settings = settings;
@@ -33,24 +32,7 @@ export class IssuerDiscovery {
 
   /** The metadata, fetched first when not yet known. */
   async metadata(): Promise<IssuerMetadata> {
-    if (this.#metadata) return this.#metadata;
-    if (!this.#inFlight && Date.now() - this.#failedAt < FAILURE_BACKOFF_MS) {
-      throw this.#failure;
-    }
-    this.#inFlight ??= this.#fetch().then(
-      (metadata) => {
-        this.#metadata = metadata;
-        this.#inFlight = undefined;
-        return metadata;
-      },
-      (error: unknown) => {
-        this.#failedAt = Date.now();
-        this.#failure = error;
-        this.#inFlight = undefined;
-        throw error;
-      },
-    );
-    return this.#inFlight;
+    return this.#metadata ?? this.#fetching.run();
   }
 
   async #fetch(): Promise<IssuerMetadata> {

@@ -6,10 +6,11 @@ import {
   type JWSHeaderParameters,
   errors as joseErrors,
 } from 'jose';
-import { FAILURE_BACKOFF_MS, type IssuerDiscovery } from './discovery.js';
+import type { IssuerDiscovery } from './discovery.js';
 import { unavailable } from './errors.js';
 import { isJsonObject, requestJson } from './http.js';
 import type { ResolvedVerifierOptions } from './options.js';
+import { SharedFetch } from './shared-fetch.js';
 
 /** Milliseconds a fetched key set is trusted before it is fetched again on next use. */
 const MAX_AGE_MS = 10 * 60_000;
@@ -30,10 +31,12 @@ export class IssuerKeys {
   readonly #discovery: IssuerDiscovery;
   readonly #settings: Settings;
   #held: { select: LocalSet; fetchedAt: number } | undefined;
-  #inFlight: Promise<LocalSet> | undefined;
   #attemptedAt = Number.NEGATIVE_INFINITY;
-  #failedAt = Number.NEGATIVE_INFINITY;
-  #failure: unknown;
+  readonly #fetching = new SharedFetch(async () => {
+    const select = await this.#fetch();
+    this.#held = { select, fetchedAt: Date.now() };
+    return select;
+  });
 
   constructor(discovery: IssuerDiscovery, settings: Settings) {
     this.#discovery = discovery;
@@ -56,45 +59,30 @@ export class IssuerKeys {
       return await select(header, token);
     } catch (error) {
       if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
-      if (!this.#inFlight && Date.now() - this.#attemptedAt < this.#settings.jwksCooldownMs) {
+      if (
+        !this.#fetching.inFlight &&
+        Date.now() - this.#attemptedAt < this.#settings.jwksCooldownMs
+      ) {
         throw error;
       }
       // The issuer may have rotated its keys since the set was fetched.
-      const refreshed = await this.#refresh();
+      const refreshed = await this.#fetching.run();
       return refreshed(header, token);
     }
   };
 
   async #current(): Promise<LocalSet> {
     const held = this.#held;
-    if (!held) return this.#refresh();
-    if (Date.now() - held.fetchedAt >= MAX_AGE_MS && !this.#inFlight && !this.#inBackoff()) {
+    if (!held) return this.#fetching.run();
+    if (
+      Date.now() - held.fetchedAt >= MAX_AGE_MS &&
+      !this.#fetching.inFlight &&
+      !this.#fetching.inBackoff
+    ) {
       // Refreshed in the background: a slow or unreachable issuer never delays a request here.
-      this.#refresh().catch(() => {});
+      this.#fetching.run().catch(() => {});
     }
     return held.select;
-  }
-
-  #inBackoff(): boolean {
-    return !this.#inFlight && Date.now() - this.#failedAt < FAILURE_BACKOFF_MS;
-  }
-
-  #refresh(): Promise<LocalSet> {
-    if (this.#inBackoff()) return Promise.reject(this.#failure);
-    this.#inFlight ??= this.#fetch().then(
-      (select) => {
-        this.#held = { select, fetchedAt: Date.now() };
-        this.#inFlight = undefined;
-        return select;
-      },
-      (error: unknown) => {
-        this.#failedAt = Date.now();
-        this.#failure = error;
-        this.#inFlight = undefined;
-        throw error;
-      },
-    );
-    return this.#inFlight;
   }
 
   async #fetch(): Promise<LocalSet> {
