@@ -443,7 +443,9 @@ const malformed = (description: string) =>
  * @throws TokenVerificationError `invalid_request` when no URL can be made of the request.
  */
 function requestUrl(request: FrameworkRequest, publicBase: string | undefined): string {
-  let path = request.originalUrl;
+  let path: unknown = request.originalUrl;
+  // Frameworks give a string; an adapter or hand-built context might not.
+  if (typeof path !== 'string') throw malformed('the request target is not a path');
   if (!path.startsWith('/')) {
     // RFC 9112 §3.2.2: a server must accept the absolute form of the request target too.
     if (!URL.canParse(path)) throw malformed('the request target is not a path');

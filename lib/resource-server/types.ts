@@ -17,7 +17,10 @@ export interface ProtectedResourceRequest {
    * that header, and with it the URL its proof is checked against.
    */
   url: string;
-  /** The request headers; names in any case. */
+  /**
+   * The request headers; names in any case. A value that is not a string (or an array of
+   * strings) is refused, never read.
+   */
   headers: Readonly<Record<string, string | string[] | undefined>>;
   /**
    * The client certificate (PEM) when TLS terminates in this process, for certificate-bound

@@ -417,6 +417,46 @@ describe('the example API with the example server', () => {
       assert.equal(control.body.cal, 'by-provisioned-key');
     });
 
+    it('API_PUBLIC_URL, or TRUST_PROXY=1 behind a proxy that sets X-Forwarded-*: proofs name that URL, not the one the API listens on', async () => {
+      const keys = await oidc.randomDPoPKeyPair('ES256', { extractable: true });
+      const bound = await accessToken(provisioned, {
+        scope: 'openid payments',
+        resource: API,
+        dpop: oidc.getDPoPHandle(provisioned, keys),
+      });
+      const env = { ISSUER: issuer, LOG_LEVEL: 'silent' };
+      const [published, proxied] = await Promise.all([
+        spawnExample('examples/api/main.ts', {
+          ...env,
+          API_PUBLIC_URL: 'https://api.example.com/v2',
+        }),
+        spawnExample('examples/api/main.ts', { ...env, TRUST_PROXY: '1' }),
+      ]);
+      try {
+        const call = async (port: number, htu: string, headers: Record<string, string> = {}) =>
+          hostGet(`http://localhost:${port}/me`, {
+            ...headers,
+            authorization: `DPoP ${bound}`,
+            dpop: await handProof(keys, bound, htu),
+          });
+        assert.equal((await call(published.port, 'https://api.example.com/v2/me')).status, 200);
+        const local = await call(published.port, `http://localhost:${published.port}/me`);
+        assert.equal(local.status, 401);
+        assert.equal(local.body.error_description, 'the DPoP proof is for another URL (htu)');
+        // The proxy's forwarded protocol and host decide: it must overwrite what clients send.
+        const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' };
+        assert.equal(
+          (await call(proxied.port, 'https://api.example.com/me', forwarded)).status,
+          200,
+        );
+        const direct = await call(proxied.port, `http://localhost:${proxied.port}/me`, forwarded);
+        assert.equal(direct.status, 401);
+        assert.equal(direct.body.error_description, 'the DPoP proof is for another URL (htu)');
+      } finally {
+        await Promise.all([published.stop(), proxied.stop()]);
+      }
+    });
+
     it('a proof for another path: 401 invalid_dpop_proof (htu)', async () => {
       let sent: Headers | undefined;
       provisioned[oidc.customFetch] = (url, options) => {

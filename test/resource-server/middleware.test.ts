@@ -581,7 +581,7 @@ describe('resource server middleware', () => {
 
   describe('hand-built requests (a framework, adapter or test passing odd values)', () => {
     /** Runs koaAuth on a context of our own: what it answered, and whether it went on. */
-    async function koaAnswer(headers: Record<string, unknown>) {
+    async function koaAnswer(headers: Record<string, unknown>, originalUrl: unknown = '/me') {
       const answer = {
         status: 404,
         body: undefined as unknown,
@@ -591,7 +591,7 @@ describe('resource server middleware', () => {
       await koaAuth(verifier, { publicUrl: PUBLIC_URL })(
         {
           method: 'GET',
-          originalUrl: '/me',
+          originalUrl: originalUrl as string,
           protocol: 'http',
           host: 'localhost',
           headers: headers as KoaAuthContext['headers'],
@@ -620,7 +620,7 @@ describe('resource server middleware', () => {
     }
 
     /** Runs expressAuth on a request of our own: what it answered; an error for `next` rejects. */
-    function expressAnswer(headers: Record<string, unknown>) {
+    function expressAnswer(headers: Record<string, unknown>, originalUrl: unknown = '/me') {
       return new Promise<{ status: number; body: Record<string, unknown>; passed: boolean }>(
         (resolve, reject) => {
           const res = {
@@ -632,7 +632,7 @@ describe('resource server middleware', () => {
           expressAuth(verifier, { publicUrl: PUBLIC_URL })(
             {
               method: 'GET',
-              originalUrl: '/me',
+              originalUrl: originalUrl as string,
               protocol: 'http',
               host: 'localhost',
               headers: headers as ExpressAuthRequest['headers'],
@@ -647,7 +647,7 @@ describe('resource server middleware', () => {
       );
     }
 
-    it('non-string Authorization or DPoP values are refused (400 / 401 invalid_dpop_proof), never a TypeError; a valid pair passes (control)', async () => {
+    it('non-string Authorization, DPoP or request target values are refused (400 / 401 invalid_dpop_proof), never a TypeError; a valid pair passes (control)', async () => {
       const cases: Array<[Record<string, unknown>, number, string]> = [
         [{ authorization: null }, 400, 'invalid_request'],
         [{ authorization: 7 }, 400, 'invalid_request'],
@@ -662,6 +662,15 @@ describe('resource server middleware', () => {
           assert.equal(answer.body.error, error);
           assert.equal(answer.passed, false);
         }
+      }
+      // A request target that is not a string: 400 too, before any token is looked at.
+      const bearer = { authorization: `Bearer ${token}` };
+      for (const answer of [await koaAnswer(bearer, 7), await expressAnswer(bearer, null)]) {
+        assert.equal(answer.status, 400);
+        assert.deepEqual(answer.body, {
+          error: 'invalid_request',
+          error_description: 'the request target is not a path',
+        });
       }
       // A fresh proof each time: the first use spends its jti.
       const valid = async () => ({
