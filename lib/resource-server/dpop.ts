@@ -56,10 +56,8 @@ const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
  * servers should apply to `htu`. WHATWG parsing already did the case of scheme and host, the
  * default port and dot segments (encoded ones too); left are the case of percent-encodings
  * (§6.2.2.1) and the decoding of unreserved characters (§6.2.2.2).
- *
- * @internal
  */
-export function normalizedTarget(url: URL): string {
+function normalizedTarget(url: URL): string {
   const path = url.pathname.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
     const character = String.fromCharCode(Number.parseInt(hex, 16));
     return UNRESERVED.test(character) ? character : `%${hex.toUpperCase()}`;
