@@ -37,9 +37,15 @@ export interface ApiEnv {
    * opaque tokens are introspected; without it only JWT access tokens are accepted.
    */
   API_INTROSPECTION_SECRET?: string;
-  /** The API's external base URL (e.g. `https://api.example.com`), for DPoP proofs behind a proxy. */
+  /**
+   * The API's external base URL (e.g. `https://api.example.com`): DPoP proofs must name it.
+   * @default the URL it listens on, unless `TRUST_PROXY` is `1`
+   */
   API_PUBLIC_URL?: string;
-  /** `1` when a TLS-terminating proxy sits in front: its forwarded protocol and host are trusted. */
+  /**
+   * `1` when a TLS-terminating proxy sits in front and sets `X-Forwarded-Proto` and
+   * `X-Forwarded-Host`: without `API_PUBLIC_URL`, DPoP proofs must then name the forwarded URL.
+   */
   TRUST_PROXY?: string;
   /** `production` refuses an `http://` issuer. */
   NODE_ENV?: string;
@@ -59,8 +65,11 @@ export interface MeResponse {
  * `payments` scope from an install proven by a provisioned key (or better). Refusals are answered
  * by `expressAuth` (RFC 6750 §3 challenges); `logger` gets their causes when the authorization
  * server cannot be reached.
+ *
+ * @param listenUrl - where this process listens, e.g. `http://localhost:4000`: the URL DPoP
+ *   proofs must name when neither `API_PUBLIC_URL` nor `TRUST_PROXY` says otherwise.
  */
-export function createApiApp(env: ApiEnv, logger: Logger): ExpressApp {
+export function createApiApp(env: ApiEnv, logger: Logger, listenUrl: string): ExpressApp {
   const issuer = env.ISSUER ?? 'http://localhost:3000';
   const secret = env.API_INTROSPECTION_SECRET;
   const verifier = createTokenVerifier({
@@ -71,9 +80,13 @@ export function createApiApp(env: ApiEnv, logger: Logger): ExpressApp {
     ...(secret ? { introspection: { clientId: API_CLIENT_ID, clientSecret: secret } } : {}),
     // DPoP proofs' jti are remembered in this process's memory (the default): one process only.
   });
+  const trustProxy = env.TRUST_PROXY === '1';
   const shared = {
     realm: 'example-api',
-    ...(env.API_PUBLIC_URL ? { publicUrl: env.API_PUBLIC_URL } : {}),
+    // Never the Host header alone: a client chooses it, and with it the URL its proof must name.
+    ...(env.API_PUBLIC_URL || !trustProxy
+      ? { publicUrl: env.API_PUBLIC_URL || listenUrl }
+      : { trustHostHeader: true }),
     onRefusal(error: TokenVerificationError) {
       // A 503's cause (the authorization server unreachable) is for the logs, never the answer.
       if (error.status === 503) logger.warn({ cause: String(error.cause) }, error.message);
@@ -81,7 +94,7 @@ export function createApiApp(env: ApiEnv, logger: Logger): ExpressApp {
   };
   const app = express();
   app.disable('x-powered-by');
-  if (env.TRUST_PROXY === '1') app.set('trust proxy', 1);
+  if (trustProxy) app.set('trust proxy', 1);
 
   app.get('/me', expressAuth(verifier, shared), (req, res) => {
     const { sub, clientId, scope, cal } = req.auth as VerifiedToken;

@@ -21,7 +21,10 @@
 //   API_INTROSPECTION_SECRET  introspects opaque tokens as client `example-api`: start the server
 //                             with RESOURCE_SERVER_SECRET set to the same value. Tokens issued
 //                             without `resource` (for userinfo) are refused all the same.
-//   API_PUBLIC_URL            the external base URL, for DPoP behind a proxy (or TRUST_PROXY=1)
+//   API_PUBLIC_URL            the external base URL that DPoP proofs must name (default
+//                             http://localhost:PORT, where it listens)
+//   TRUST_PROXY               1 behind a proxy that sets X-Forwarded-Proto and X-Forwarded-Host:
+//                             without API_PUBLIC_URL, proofs then name the forwarded URL
 //   LOG_LEVEL                 error, warn, info, debug or silent (default info)
 //
 // On start it prints one JSON line with `port`, whose message ends "listening on port N".
@@ -30,10 +33,14 @@ import type { AddressInfo } from 'node:net';
 import { jsonLinesLogger, logLevelFrom } from '../server/logger.js';
 import { createApiApp } from './app.js';
 
-const app = createApiApp(process.env, jsonLinesLogger(logLevelFrom(process.env)));
-const http = createServer(app);
+// The app is made once the port is known (PORT=0 picks one): its default public URL names it.
+const http = createServer();
 await new Promise<void>((resolve) => http.listen(Number(process.env.PORT ?? 4000), resolve));
 const { port } = http.address() as AddressInfo;
+http.on(
+  'request',
+  createApiApp(process.env, jsonLinesLogger(logLevelFrom(process.env)), `http://localhost:${port}`),
+);
 const issuer = process.env.ISSUER ?? 'http://localhost:3000';
 const audience = process.env.API_AUDIENCE ?? 'https://api.example.com/';
 // Printed whatever LOG_LEVEL says: it announces the port.

@@ -48,6 +48,54 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('bas
 /** RFC 9449 §4.3 step 9: `htu` is compared without query and fragment. */
 const withoutQuery = (url: URL) => `${url.protocol}//${url.host}${url.pathname}`;
 
+// RFC 3986 §2.3: characters that mean the same percent-encoded or not.
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/**
+ * `withoutQuery` after RFC 3986 §6.2.2 syntax-based normalisation, which RFC 9449 §4.3 says
+ * servers should apply to `htu`. WHATWG parsing already did the case of scheme and host, the
+ * default port and dot segments (encoded ones too); left are the case of percent-encodings
+ * (§6.2.2.1) and the decoding of unreserved characters (§6.2.2.2).
+ */
+function normalizedTarget(url: URL): string {
+  const path = url.pathname.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
+    const character = String.fromCharCode(Number.parseInt(hex, 16));
+    return UNRESERVED.test(character) ? character : `%${hex.toUpperCase()}`;
+  });
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+/**
+ * Whether `htu` names the request's URL (RFC 9449 §4.3 step 9): exactly as parsed, which is
+ * the common case and costs no normalisation, or once both are normalised. An `htu` with
+ * userinfo is refused: RFC 9110 §4.2.4 forbids generating it, so no honest client does.
+ */
+function sameTarget(htu: unknown, url: URL): boolean {
+  if (typeof htu !== 'string' || !URL.canParse(htu)) return false;
+  const named = new URL(htu);
+  if (named.username || named.password) return false;
+  return (
+    withoutQuery(named) === withoutQuery(url) || normalizedTarget(named) === normalizedTarget(url)
+  );
+}
+
+/**
+ * An `invalid_dpop_proof` refusal, challenging with the DPoP scheme and the accepted
+ * algorithms (RFC 9449 §7.1).
+ *
+ * @internal
+ */
+export function proofRefusal(
+  description: string,
+  algorithms: readonly string[],
+  cause?: unknown,
+): TokenVerificationError {
+  return new TokenVerificationError(
+    { error: 'invalid_dpop_proof', description, scheme: 'DPoP', algs: algorithms },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 /** What a proof is checked against. @internal */
 export interface ProofContext {
   /** The `DPoP` header's values (none, one, or several). */
@@ -67,8 +115,9 @@ export interface ProofContext {
 /**
  * Checks the DPoP proof of a request with a DPoP-bound token (RFC 9449 §4.3, §7.1): one proof,
  * `typ` `dpop+jwt`, an allowed asymmetric `alg`, a public `jwk` that verifies it and whose
- * thumbprint is the token's `cnf.jkt`, `htm` and `htu` of this request, a recent `iat`, `ath`
- * of this token, and a `jti` not seen before (taken last, so a refused proof spends nothing).
+ * thumbprint is the token's `cnf.jkt`, `htm` and `htu` of this request (`htu` compared after
+ * RFC 3986 §6.2.2 normalisation), a recent numeric `iat`, `ath` of this token, a string `nonce`
+ * if any, and a string `jti` not seen before (taken last, so a refused proof spends nothing).
  *
  * @throws TokenVerificationError `invalid_dpop_proof`; `temporarily_unavailable` when the
  *   replay store fails.
@@ -77,13 +126,13 @@ export interface ProofContext {
 export async function verifyDpopProof(context: ProofContext): Promise<void> {
   const { proofs, method, url, accessToken, jkt, settings } = context;
   const refuse = (description: string, cause?: unknown) =>
-    new TokenVerificationError(
-      { error: 'invalid_dpop_proof', description, scheme: 'DPoP', algs: settings.algorithms },
-      cause === undefined ? undefined : { cause },
-    );
+    proofRefusal(description, settings.algorithms, cause);
   if (proofs.length === 0) throw refuse('the token is DPoP-bound: the request needs a DPoP proof');
-  if (proofs.length > 1) throw refuse('the request has more than one DPoP proof');
   const proof = proofs[0] as string;
+  // Node joins repeated DPoP headers with a comma, which no compact JWS contains.
+  if (proofs.length > 1 || proof.includes(',')) {
+    throw refuse('the request has more than one DPoP proof');
+  }
   if (tokenShape(proof) !== 'jws') throw refuse('the DPoP proof is not a single compact JWS');
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -118,17 +167,15 @@ export async function verifyDpopProof(context: ProofContext): Promise<void> {
     }
     throw refuse('the DPoP proof is malformed', cause);
   }
-  const { jti, htm, htu, ath, iat } = claims;
+  const { jti, htm, htu, ath, iat, nonce } = claims;
   if (typeof jti !== 'string' || jti === '' || jti.length > 512) {
     throw refuse('the DPoP proof jti is missing or invalid');
   }
   if (htm !== method) throw refuse('the DPoP proof is for another HTTP method (htm)');
-  if (
-    typeof htu !== 'string' ||
-    !URL.canParse(htu) ||
-    withoutQuery(new URL(htu)) !== withoutQuery(url)
-  ) {
-    throw refuse('the DPoP proof is for another URL (htu)');
+  if (!sameTarget(htu, url)) throw refuse('the DPoP proof is for another URL (htu)');
+  // RFC 9449 §4.2: a nonce is a string; this API never asks for one, so its value is not checked.
+  if (nonce !== undefined && typeof nonce !== 'string') {
+    throw refuse('the DPoP proof nonce claim is invalid');
   }
   if (ath !== sha256(accessToken)) throw refuse('the DPoP proof is for another access token (ath)');
   const thumbprint = await calculateJwkThumbprint(jwk as JWK, 'sha256');

@@ -36,14 +36,24 @@ export interface AuthMiddlewareOptions {
   /**
    * The API's external base URL, e.g. `https://api.example.com` (a path prefix is kept:
    * `https://example.com/api`). A DPoP proof's `htu` is compared with this base followed by the
-   * request's original path. Without it the URL is built from the protocol and host the
-   * framework reports, which behind a TLS-terminating proxy are the proxy's unless Express has
-   * `app.set('trust proxy', …)` or Koa has `app.proxy = true`; the option is preferred, as it
-   * does not depend on the `Host` header or forwarding headers at all.
+   * request's original path, whatever `Host` or forwarding headers the request carries.
+   * One of `publicUrl` and `trustHostHeader` is required.
    *
-   * @default the framework's protocol and host
+   * @default none: `trustHostHeader` must then be `true`
    */
   publicUrl?: string;
+  /**
+   * Builds the URL a DPoP proof's `htu` is compared with from the protocol and host the
+   * framework reports: the `Host` header, or, with `app.proxy = true` (Koa) or
+   * `app.set('trust proxy', …)` (Express), the proxy's `X-Forwarded-Proto` and
+   * `X-Forwarded-Host`. Set it only when what is in front guarantees that value is one of the
+   * API's own names (a proxy that sets it, a server that answers no other name): a client
+   * chooses the `Host` header, so a token and proof captured at another host would otherwise
+   * pass here, sent with that host's name. Prefer `publicUrl`.
+   *
+   * @default false
+   */
+  trustHostHeader?: boolean;
   /**
    * Called with every refusal before it is answered: for logs and metrics, e.g. the `cause` of
    * a 503 (the authorization server unreachable), which the answer never shows.
@@ -209,8 +219,8 @@ export type ExpressAuthMiddleware = (
  * request is answered here (see {@link refusalResponse}) and goes no further; any other error
  * is thrown to Koa's error handling.
  *
- * Behind a TLS-terminating proxy set `publicUrl`, or `app.proxy = true`, so that DPoP proofs
- * are checked against the URL the client called.
+ * Set `publicUrl` (or, behind a proxy that sets the host, `trustHostHeader` with
+ * `app.proxy = true`), so that DPoP proofs are checked against the URL the client called.
  *
  * @example
  * ```ts
@@ -221,7 +231,7 @@ export type ExpressAuthMiddleware = (
  * }), (ctx) => { ctx.body = { sub: ctx.state.auth.sub }; });
  * ```
  *
- * @throws ConfigurationError for invalid options.
+ * @throws ConfigurationError for invalid options, or neither `publicUrl` nor `trustHostHeader`.
  * @group Resource server
  */
 export function koaAuth(
@@ -261,9 +271,10 @@ export function koaAuth(
  * answered here (see {@link refusalResponse}) and goes no further; any other error goes to
  * `next(error)`, Express's error handling.
  *
- * Behind a TLS-terminating proxy set `publicUrl`, or `app.set('trust proxy', …)`, so that DPoP
- * proofs are checked against the URL the client called. The host comes from Express 5's
- * `req.host`; Express 4 drops the port there, so set `publicUrl` with it.
+ * Set `publicUrl` (or, behind a proxy that sets the host, `trustHostHeader` with
+ * `app.set('trust proxy', …)`), so that DPoP proofs are checked against the URL the client
+ * called. With `trustHostHeader` the host comes from Express 5's `req.host`; Express 4 drops
+ * the port there, so set `publicUrl` with it.
  *
  * To read `req.auth` typed, the app declares it once:
  * `declare global { namespace Express { interface Request { auth?: VerifiedToken } } }`.
@@ -276,7 +287,7 @@ export function koaAuth(
  * }), (req, res) => { res.json({ sub: req.auth?.sub }); });
  * ```
  *
- * @throws ConfigurationError for invalid options.
+ * @throws ConfigurationError for invalid options, or neither `publicUrl` nor `trustHostHeader`.
  * @group Resource server
  */
 export function expressAuth(
@@ -368,6 +379,17 @@ function resolveMiddlewareOptions(
       publicBase = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
     }
   }
+  if (o.trustHostHeader !== undefined && typeof o.trustHostHeader !== 'boolean') {
+    problems.push('options.trustHostHeader must be a boolean');
+  } else if (o.publicUrl === undefined && o.trustHostHeader !== true) {
+    // Checked here, not per request: an API that never sees a DPoP token would otherwise learn
+    // of it only from the first one.
+    problems.push(
+      "options.publicUrl is required (the API's external URL, which DPoP proofs must name), unless options.trustHostHeader is true",
+    );
+  } else if (o.publicUrl !== undefined && o.trustHostHeader === true) {
+    problems.push('options.publicUrl and options.trustHostHeader exclude each other: set one');
+  }
   if (problems.length > 0) throw new ConfigurationError(problems);
   return {
     requirements: o.requirements,
@@ -421,7 +443,9 @@ const malformed = (description: string) =>
  * @throws TokenVerificationError `invalid_request` when no URL can be made of the request.
  */
 function requestUrl(request: FrameworkRequest, publicBase: string | undefined): string {
-  let path = request.originalUrl;
+  let path: unknown = request.originalUrl;
+  // Frameworks give a string; an adapter or hand-built context might not.
+  if (typeof path !== 'string') throw malformed('the request target is not a path');
   if (!path.startsWith('/')) {
     // RFC 9112 §3.2.2: a server must accept the absolute form of the request target too.
     if (!URL.canParse(path)) throw malformed('the request target is not a path');
@@ -430,6 +454,7 @@ function requestUrl(request: FrameworkRequest, publicBase: string | undefined): 
   }
   let base = publicBase;
   if (base === undefined) {
+    // Only with trustHostHeader: publicUrl or it is required.
     const { protocol, host } = request;
     if (!host) throw malformed('the request has no Host header');
     // A path, query or userinfo in the Host would move the URL elsewhere: refused, not guessed at.

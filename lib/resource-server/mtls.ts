@@ -14,6 +14,8 @@ const refuse = (description: string, cause?: unknown) =>
  * @internal
  */
 export function certificateThumbprint(pem: string): string {
+  // A hand-built request may carry anything here; only a string can be a PEM.
+  if (typeof pem !== 'string') throw refuse('the client certificate is malformed');
   let text = pem;
   if (text.includes('%')) {
     try {

@@ -35,11 +35,18 @@ export interface ResolvedVerifierOptions {
 const isNonEmptyString = (value: unknown): value is string =>
   typeof value === 'string' && value.length > 0;
 
-/** Whether a value is a URL this verifier may fetch from (https, or http when allowed). @internal */
+/**
+ * Whether a value is a URL this verifier may fetch from: https (or http when allowed), without
+ * userinfo or fragment.
+ *
+ * @internal
+ */
 export function isFetchableUrl(value: unknown, allowHttp: boolean): value is string {
   if (typeof value !== 'string' || !URL.canParse(value)) return false;
   const url = new URL(value);
-  return !url.hash && (url.protocol === 'https:' || (allowHttp && url.protocol === 'http:'));
+  // Credentials in a URL would be sent to whoever answers it, and logged wherever it is.
+  if (url.hash || url.username || url.password) return false;
+  return url.protocol === 'https:' || (allowHttp && url.protocol === 'http:');
 }
 
 function checkAlgorithms(value: unknown, path: string, problems: string[]): void {
@@ -80,7 +87,12 @@ export function resolveVerifierOptions(options: TokenVerifierOptions): ResolvedV
   if (o.allowHttp !== undefined && typeof o.allowHttp !== 'boolean') {
     problems.push('options.allowHttp must be a boolean');
   }
-  if (!isFetchableUrl(o.issuer, allowHttp) || new URL(o.issuer).search) {
+  const issuerUrl =
+    typeof o.issuer === 'string' && URL.canParse(o.issuer) ? new URL(o.issuer) : undefined;
+  if (issuerUrl && (issuerUrl.username || issuerUrl.password)) {
+    // They would travel with every discovery and key fetch, and into logs.
+    problems.push('options.issuer must not contain credentials (user:password@)');
+  } else if (!isFetchableUrl(o.issuer, allowHttp) || issuerUrl?.search) {
     problems.push(
       `options.issuer must be an absolute ${allowHttp ? 'http(s)' : 'https'} URL without query or fragment`,
     );

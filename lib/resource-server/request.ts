@@ -13,16 +13,29 @@ const SCHEMES: ReadonlyMap<string, PresentedToken['scheme']> = new Map([
 /**
  * Every value of the header `name` (any case), arrays flattened: `[]` when absent.
  *
+ * @param refuse - the refusal for a value that is not a string (`null`, a number, an object),
+ *   which a framework never produces but a hand-built request may.
+ * @throws what `refuse` makes, rather than a `TypeError` further on.
  * @internal
  */
-export function headerValues(headers: ProtectedResourceRequest['headers'], name: string): string[] {
+export function headerValues(
+  headers: ProtectedResourceRequest['headers'],
+  name: string,
+  refuse: (description: string) => TokenVerificationError,
+): string[] {
   const values: string[] = [];
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() !== name || value === undefined) continue;
-    values.push(...(Array.isArray(value) ? value : [value]));
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (typeof item !== 'string') throw refuse(`the ${name} header is not a string`);
+      values.push(item);
+    }
   }
   return values;
 }
+
+const malformed = (description: string) =>
+  new TokenVerificationError({ error: 'invalid_request', description });
 
 /** The access token of a request and the scheme it came with. @internal */
 export interface PresentedToken {
@@ -42,14 +55,9 @@ export interface PresentedToken {
 export function presentedToken(
   headers: ProtectedResourceRequest['headers'],
 ): PresentedToken | undefined {
-  const values = headerValues(headers, 'authorization');
+  const values = headerValues(headers, 'authorization', malformed);
   if (values.length === 0) return undefined;
-  if (values.length > 1) {
-    throw new TokenVerificationError({
-      error: 'invalid_request',
-      description: 'the request has more than one Authorization header',
-    });
-  }
+  if (values.length > 1) throw malformed('the request has more than one Authorization header');
   const [schemeName = '', ...rest] = (values[0] as string).trim().split(/ +/);
   const scheme = SCHEMES.get(schemeName.toLowerCase());
   if (!scheme) return undefined;

@@ -12,10 +12,15 @@ export interface ProtectedResourceRequest {
   /**
    * The absolute URL of the request as the client called it, e.g.
    * `https://api.example.com/payments?id=1` (a DPoP proof's `htu` must equal it without query
-   * and fragment). Behind a proxy, rebuild it from the public scheme, host and path.
+   * and fragment, after RFC 3986 §6.2.2 normalisation of both). Build it from the API's
+   * configured public URL and the request path, not from the `Host` header: a client chooses
+   * that header, and with it the URL its proof is checked against.
    */
   url: string;
-  /** The request headers; names in any case. */
+  /**
+   * The request headers; names in any case. A value that is not a string (or an array of
+   * strings) is refused, never read.
+   */
   headers: Readonly<Record<string, string | string[] | undefined>>;
   /**
    * The client certificate (PEM) when TLS terminates in this process, for certificate-bound
@@ -95,7 +100,8 @@ export interface TokenVerifier {
    * @returns what the token says.
    * @throws TokenVerificationError when the request must be refused (its `status` and
    *   `wwwAuthenticate()` make the answer).
-   * @throws TypeError when `request.url` is not an absolute URL (a bug in the caller).
+   *   A request whose parts have the wrong types (a header that is not a string, a
+   *   `url` that is not an absolute http(s) URL) is refused with 400 `invalid_request`.
    * @throws ConfigurationError for `checkRevocation` without `introspection` configured.
    */
   verify(request: ProtectedResourceRequest, options?: VerifyOptions): Promise<VerifiedToken>;

@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../errors.js';
 import { tokenFacts } from './claims.js';
 import { IssuerDiscovery } from './discovery.js';
-import { MemoryReplayStore, verifyDpopProof } from './dpop.js';
+import { MemoryReplayStore, proofRefusal, verifyDpopProof } from './dpop.js';
 import { type TokenScheme, TokenVerificationError } from './errors.js';
 import { Introspector } from './introspection.js';
 import { IssuerKeys } from './jwks.js';
@@ -74,13 +74,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return {
     async verify(request: ProtectedResourceRequest, verifyOptions: VerifyOptions = {}) {
-      const url = new URL(request.url);
-      const checkRevocation = verifyOptions.checkRevocation === true;
+      const checkRevocation = verifyOptions?.checkRevocation === true;
       if (checkRevocation && !introspector) {
         throw new ConfigurationError([
           'verify(…, { checkRevocation: true }) needs options.introspection',
         ]);
       }
+      const url = checkedRequest(request);
       const presented = presentedToken(request.headers);
       if (!presented) throw new TokenVerificationError({});
       const { scheme, token } = presented;
@@ -104,7 +104,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           });
         }
         await verifyDpopProof({
-          proofs: headerValues(request.headers, 'dpop'),
+          proofs: headerValues(request.headers, 'dpop', (description) =>
+            proofRefusal(description, dpop.algorithms),
+          ),
           method: request.method,
           url,
           accessToken: token,
@@ -117,7 +119,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
       if (facts.x5tS256 !== undefined) {
         const certificates = settings.trustedProxyHeader
-          ? headerValues(request.headers, settings.trustedProxyHeader)
+          ? headerValues(request.headers, settings.trustedProxyHeader, invalidToken)
           : request.clientCertificate
             ? [request.clientCertificate]
             : [];
@@ -147,6 +149,36 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
 const invalidToken = (description: string) =>
   new TokenVerificationError({ error: 'invalid_token', description });
+
+const malformed = (description: string) =>
+  new TokenVerificationError({ error: 'invalid_request', description });
+
+/**
+ * The request's URL, once its parts have the types `verify` needs: a request built by hand (or
+ * from a framework that passed something odd) is refused with 400, never a `TypeError`.
+ *
+ * @throws TokenVerificationError `invalid_request`.
+ */
+function checkedRequest(request: ProtectedResourceRequest): URL {
+  const parts = request as Partial<Record<keyof ProtectedResourceRequest, unknown>> | null;
+  if (typeof parts !== 'object' || parts === null) throw malformed('the request is not an object');
+  if (typeof parts.method !== 'string' || parts.method === '') {
+    throw malformed('the request method is missing');
+  }
+  const { headers } = parts;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw malformed('the request headers are not an object');
+  }
+  let url: URL | undefined;
+  try {
+    // Parsed once (no canParse first): this runs on every request.
+    url = typeof parts.url === 'string' ? new URL(parts.url) : undefined;
+  } catch {}
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw malformed('the request URL is not an absolute http(s) URL');
+  }
+  return url;
+}
 
 /** The same refusal, challenging with the scheme the request used (RFC 9449 §7.1). */
 function inScheme(error: unknown, scheme: TokenScheme, algs: readonly string[]): unknown {

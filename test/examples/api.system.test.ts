@@ -2,9 +2,10 @@
 // of their own, called as the app calls them: openid-client gets the tokens (with and without
 // `resource`, with and without DPoP) and makes the requests.
 import assert from 'node:assert/strict';
-import type { webcrypto } from 'node:crypto';
+import { createHash, randomUUID, type webcrypto } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { APP_REDIRECT_URI, insecure } from '../helpers/example.js';
 import {
@@ -28,6 +29,41 @@ interface Answer {
   challenge: string | null;
   cacheControl: string | null;
   body: Record<string, unknown>;
+}
+
+/** A GET through node:http, for a Host header of our choosing (fetch will not send one). */
+function hostGet(url: string, headers: Record<string, string>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          challenge: res.headers['www-authenticate'] ?? null,
+          cacheControl: res.headers['cache-control'] ?? null,
+          body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A DPoP proof for a GET of `htu`, signed by hand with the app's key (RFC 9449 §4.2). */
+async function handProof(keys: webcrypto.CryptoKeyPair, token: string, htu: string) {
+  return new SignJWT({
+    jti: randomUUID(),
+    htm: 'GET',
+    htu,
+    iat: Math.floor(Date.now() / 1000),
+    ath: createHash('sha256').update(token).digest('base64url'),
+  })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })
+    .sign(keys.privateKey);
 }
 
 async function answerOf(res: Response): Promise<Answer> {
@@ -348,6 +384,77 @@ describe('the example API with the example server', () => {
       assert.equal(replayed.status, 401);
       assert.equal(replayed.body.error, 'invalid_dpop_proof');
       assert.equal(replayed.body.error_description, 'the DPoP proof was already used (jti)');
+    });
+
+    it('a token and proof made for another host, replayed with that Host: 401 invalid_dpop_proof; the URL the API listens on decides (control: 200)', async () => {
+      const keys = await oidc.randomDPoPKeyPair('ES256', { extractable: true });
+      const bound = await accessToken(provisioned, {
+        scope: 'openid payments',
+        resource: API,
+        dpop: oidc.getDPoPHandle(provisioned, keys),
+      });
+      // Every header that could name the host, set to the one the proof was made for.
+      const spoofed = {
+        host: 'other.example',
+        'x-forwarded-host': 'other.example',
+        'x-forwarded-proto': 'https',
+        authorization: `DPoP ${bound}`,
+      };
+      const attack = await hostGet(`${apiUrl}/me`, {
+        ...spoofed,
+        dpop: await handProof(keys, bound, 'https://other.example/me'),
+      });
+      assert.equal(attack.status, 401);
+      assert.deepEqual(attack.body, {
+        error: 'invalid_dpop_proof',
+        error_description: 'the DPoP proof is for another URL (htu)',
+      });
+      const control = await hostGet(`${apiUrl}/me`, {
+        ...spoofed,
+        dpop: await handProof(keys, bound, `${apiUrl}/me`),
+      });
+      assert.equal(control.status, 200);
+      assert.equal(control.body.cal, 'by-provisioned-key');
+    });
+
+    it('API_PUBLIC_URL, or TRUST_PROXY=1 behind a proxy that sets X-Forwarded-*: proofs name that URL, not the one the API listens on', async () => {
+      const keys = await oidc.randomDPoPKeyPair('ES256', { extractable: true });
+      const bound = await accessToken(provisioned, {
+        scope: 'openid payments',
+        resource: API,
+        dpop: oidc.getDPoPHandle(provisioned, keys),
+      });
+      const env = { ISSUER: issuer, LOG_LEVEL: 'silent' };
+      const [published, proxied] = await Promise.all([
+        spawnExample('examples/api/main.ts', {
+          ...env,
+          API_PUBLIC_URL: 'https://api.example.com/v2',
+        }),
+        spawnExample('examples/api/main.ts', { ...env, TRUST_PROXY: '1' }),
+      ]);
+      try {
+        const call = async (port: number, htu: string, headers: Record<string, string> = {}) =>
+          hostGet(`http://localhost:${port}/me`, {
+            ...headers,
+            authorization: `DPoP ${bound}`,
+            dpop: await handProof(keys, bound, htu),
+          });
+        assert.equal((await call(published.port, 'https://api.example.com/v2/me')).status, 200);
+        const local = await call(published.port, `http://localhost:${published.port}/me`);
+        assert.equal(local.status, 401);
+        assert.equal(local.body.error_description, 'the DPoP proof is for another URL (htu)');
+        // The proxy's forwarded protocol and host decide: it must overwrite what clients send.
+        const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' };
+        assert.equal(
+          (await call(proxied.port, 'https://api.example.com/me', forwarded)).status,
+          200,
+        );
+        const direct = await call(proxied.port, `http://localhost:${proxied.port}/me`, forwarded);
+        assert.equal(direct.status, 401);
+        assert.equal(direct.body.error_description, 'the DPoP proof is for another URL (htu)');
+      } finally {
+        await Promise.all([published.stop(), proxied.stop()]);
+      }
     });
 
     it('a proof for another path: 401 invalid_dpop_proof (htu)', async () => {

@@ -142,6 +142,108 @@ describe('resource server: DPoP-bound tokens', () => {
     assert.equal(control.status, 200);
   });
 
+  it('htu is compared after RFC 3986 §6.2.2 normalisation of both sides (RFC 9449 §4.3 step 9); a different URL is still refused', async () => {
+    const verify = async (url: string, htu: string) =>
+      verifier.verify({
+        method: 'GET',
+        url,
+        headers: { authorization: `DPoP ${token}`, dpop: await proof(keys, token, 'GET', htu) },
+      });
+    const equivalent: Array<[url: string, htu: string]> = [
+      // §6.2.2.1: the case of a percent-encoding does not matter.
+      ['https://api.example.com/files/a%2fb', 'https://api.example.com/files/a%2Fb'],
+      ['https://api.example.com/r%C3%A9sum%C3%A9', 'https://api.example.com/r%c3%a9sum%c3%a9'],
+      // §6.2.2.2: an unreserved character means the same encoded or not.
+      ['https://api.example.com/%7Euser/me', 'https://api.example.com/~user/me'],
+      ['https://api.example.com/~user/me', 'https://api.example.com/%7euser/me'],
+      // §6.2.2.3: dot segments, encoded ones too.
+      ['https://api.example.com/me', 'https://api.example.com/a/../me'],
+      ['https://api.example.com/me', 'https://api.example.com/a/%2e%2e/./me'],
+      // §6.2.2.1 and §6.2.3: the case of scheme and host, the default port.
+      ['https://api.example.com/me', 'HTTPS://API.Example.COM:443/me'],
+      ['https://api.example.com:443/me?page=2', 'https://api.example.com/me#top'],
+    ];
+    for (const [url, htu] of equivalent) {
+      assert.equal((await verify(url, htu)).tokenType, 'DPoP', `${htu} names ${url}`);
+    }
+    const different: Array<[url: string, htu: string]> = [
+      ['https://api.example.com/me', 'https://api.example.com/you'],
+      // A reserved character is not its encoding (§6.2.2.2 decodes unreserved ones only).
+      ['https://api.example.com/a/b', 'https://api.example.com/a%2Fb'],
+      ['https://api.example.com/me', 'https://api.example.com/me/'],
+      ['https://api.example.com/me', 'https://api.example.com:8443/me'],
+      ['https://api.example.com/me', 'http://api.example.com/me'],
+      ['https://api.example.com/me', 'https://other.example/me'],
+      // RFC 9110 §4.2.4: no client may send userinfo, so a proof carrying it is not honest.
+      ['https://api.example.com/me', 'https://user:pass@api.example.com/me'],
+      ['https://api.example.com/me', 'api.example.com/me'],
+    ];
+    for (const [url, htu] of different) {
+      const refused = await refusal(verify(url, htu));
+      assert.equal(refused.error_description, 'the DPoP proof is for another URL (htu)', htu);
+    }
+  });
+
+  it('proof claims of the wrong type are refused, never coerced: jti, iat, htm, htu, nonce, ath', async () => {
+    const url = `${api.url}/`;
+    const cases: Array<[claims: Record<string, unknown>, description: string]> = [
+      [{ jti: 123 }, 'the DPoP proof jti is missing or invalid'],
+      [{ jti: { id: 'x' } }, 'the DPoP proof jti is missing or invalid'],
+      [{ jti: ['x'] }, 'the DPoP proof jti is missing or invalid'],
+      [
+        { iat: String(Math.floor(Date.now() / 1000)) },
+        'the DPoP proof iat claim is missing or invalid',
+      ],
+      [{ htm: ['GET'] }, 'the DPoP proof is for another HTTP method (htm)'],
+      [{ htm: 0 }, 'the DPoP proof is for another HTTP method (htm)'],
+      [{ htu: 7 }, 'the DPoP proof is for another URL (htu)'],
+      [{ htu: [url] }, 'the DPoP proof is for another URL (htu)'],
+      [{ htu: { href: url } }, 'the DPoP proof is for another URL (htu)'],
+      [{ nonce: 7 }, 'the DPoP proof nonce claim is invalid'],
+      [{ nonce: { value: 'n' } }, 'the DPoP proof nonce claim is invalid'],
+      [{ ath: [ath(token)] }, 'the DPoP proof is for another access token (ath)'],
+    ];
+    for (const [claims, description] of cases) {
+      const refused = await call({
+        authorization: `DPoP ${token}`,
+        dpop: await proof(keys, token, 'GET', url, claims),
+      });
+      assert.equal(refused.status, 401, JSON.stringify(claims));
+      assert.equal(refused.challenge, refusedWith(description), JSON.stringify(claims));
+    }
+    // Control: a string nonce passes (this API asks for none, so its value is not checked).
+    const withNonce = await call({
+      authorization: `DPoP ${token}`,
+      dpop: await proof(keys, token, 'GET', url, { nonce: 'n-1' }),
+    });
+    assert.equal(withNonce.status, 200);
+  });
+
+  it('DPoP values that are not one string are refused as invalid_dpop_proof, never a TypeError; one valid proof passes', async () => {
+    const url = `${api.url}/`;
+    const valid = () => proof(keys, token, 'GET', url);
+    for (const value of [123, null, { proof: 'x' }, [null], ['x', 7]]) {
+      const refused = await refusal(
+        verifier.verify({
+          method: 'GET',
+          url,
+          headers: { authorization: `DPoP ${token}`, dpop: value as unknown as string },
+        }),
+      );
+      assert.equal(refused.status, 401, JSON.stringify(value));
+      assert.equal(refused.error, 'invalid_dpop_proof');
+      assert.equal(refused.error_description, 'the dpop header is not a string');
+      assert.equal(refused.scheme, 'DPoP');
+    }
+    // Two DPoP headers on the wire reach the API joined by a comma.
+    const twice = await call({
+      authorization: `DPoP ${token}`,
+      dpop: [await valid(), await valid()],
+    });
+    assert.equal(twice.challenge, refusedWith('the request has more than one DPoP proof'));
+    assert.equal((await call({ authorization: `DPoP ${token}`, dpop: await valid() })).status, 200);
+  });
+
   it('a proof for another method is refused', async () => {
     const refused = await call(
       { authorization: `DPoP ${token}`, dpop: await proof(keys, token, 'GET', `${api.url}/`) },

@@ -371,16 +371,122 @@ describe('resource server: tokens from a local issuer', () => {
     );
   });
 
-  it('checkRevocation without introspection is a configuration error; a relative url a TypeError', async () => {
+  it('checkRevocation without introspection is a configuration error; an unparseable request URL is 400 invalid_request', async () => {
     const verifier = verifierWith();
     const token = await local.mint(JWT_API);
     await assert.rejects(
       verifier.verify(bearer(token), { checkRevocation: true }),
       ConfigurationError,
     );
-    await assert.rejects(
-      verifier.verify({ method: 'GET', url: '/payments', headers: {} }),
-      TypeError,
+    const authorization = `Bearer ${token}`;
+    for (const url of [
+      '/payments',
+      'https://[api.example.com/payments',
+      'ftp://api.example.com/',
+      7,
+    ]) {
+      const refused = await refusal(
+        verifier.verify({ method: 'GET', url: url as string, headers: { authorization } }),
+      );
+      assert.equal(refused.status, 400, String(url));
+      assert.equal(refused.error, 'invalid_request');
+      assert.equal(refused.error_description, 'the request URL is not an absolute http(s) URL');
+    }
+    // Control: the same token with the absolute URL passes.
+    assert.equal((await verifier.verify(bearer(token))).sub, 'alice');
+  });
+
+  it('a request whose parts have the wrong types is refused with 400, never a TypeError', async () => {
+    const verifier = verifierWith();
+    const authorization = `Bearer ${await local.mint(JWT_API)}`;
+    const cases: Array<[request: unknown, description: string]> = [
+      [null, 'the request is not an object'],
+      ['GET /payments', 'the request is not an object'],
+      [{ url: URL_CALLED, headers: { authorization } }, 'the request method is missing'],
+      [{ method: 7, url: URL_CALLED, headers: { authorization } }, 'the request method is missing'],
+      [{ method: 'GET', url: URL_CALLED, headers: null }, 'the request headers are not an object'],
+      [{ method: 'GET', url: URL_CALLED }, 'the request headers are not an object'],
+      [
+        { method: 'GET', url: URL_CALLED, headers: [['authorization', authorization]] },
+        'the request headers are not an object',
+      ],
+    ];
+    for (const [request, description] of cases) {
+      const refused = await refusal(
+        verifier.verify(request as Parameters<typeof verifier.verify>[0]),
+      );
+      assert.equal(refused.status, 400, description);
+      assert.equal(refused.error, 'invalid_request');
+      assert.equal(refused.error_description, description);
+    }
+  });
+
+  it('Authorization values that are not strings are 400 invalid_request (RFC 6750 §3.1), never a TypeError; a string passes (control)', async () => {
+    const verifier = verifierWith();
+    const token = await local.mint(JWT_API);
+    for (const authorization of [
+      null,
+      7,
+      true,
+      { toString: () => `Bearer ${token}` },
+      [`Bearer ${token}`, 7],
+      [null],
+    ]) {
+      const refused = await refusal(
+        verifier.verify(requestTo(URL_CALLED, { authorization: authorization as string })),
+      );
+      assert.equal(refused.status, 400, JSON.stringify(authorization));
+      assert.equal(refused.error, 'invalid_request');
+      assert.equal(refused.error_description, 'the authorization header is not a string');
+      assert.equal(
+        refused.wwwAuthenticate('api')?.startsWith('Bearer realm="api", error="invalid_request"'),
+        true,
+      );
+    }
+    // Names in any case are the same header.
+    const upper = await refusal(
+      verifier.verify(requestTo(URL_CALLED, { Authorization: 5 as unknown as string })),
     );
+    assert.equal(upper.error, 'invalid_request');
+    assert.equal((await verifier.verify(bearer(token))).sub, 'alice');
+    assert.equal(
+      (await verifier.verify(requestTo(URL_CALLED, { Authorization: `Bearer ${token}` }))).sub,
+      'alice',
+    );
+  });
+
+  it('an issuer with user:password@, a query or a fragment is refused at start-up; without them it starts (control)', () => {
+    for (const [issuer, problem] of [
+      [
+        'https://user:pass@login.example.com',
+        'options.issuer must not contain credentials (user:password@)',
+      ],
+      [
+        'https://user@login.example.com',
+        'options.issuer must not contain credentials (user:password@)',
+      ],
+      [
+        'https://:pass@login.example.com',
+        'options.issuer must not contain credentials (user:password@)',
+      ],
+      [
+        'https://login.example.com/?tenant=1',
+        'options.issuer must be an absolute https URL without query or fragment',
+      ],
+      [
+        'https://login.example.com/#x',
+        'options.issuer must be an absolute https URL without query or fragment',
+      ],
+    ]) {
+      assert.throws(
+        () => createTokenVerifier({ issuer: issuer as string, audience: JWT_API }),
+        (error: unknown) =>
+          error instanceof ConfigurationError &&
+          error.problems.length === 1 &&
+          error.problems[0] === problem,
+        issuer,
+      );
+    }
+    createTokenVerifier({ issuer: 'https://login.example.com', audience: JWT_API });
   });
 });

@@ -16,7 +16,9 @@ import {
   type AuthMiddlewareOptions,
   type AuthState,
   createTokenVerifier,
+  type ExpressAuthRequest,
   expressAuth,
+  type KoaAuthContext,
   koaAuth,
   refusalResponse,
   requireCal,
@@ -32,6 +34,8 @@ import { App, JWT_API, LocalIssuer, sleep, withApis } from './helpers.js';
 
 const ALGS = 'ES256 EdDSA Ed25519 RS256 PS256';
 const PUBLIC_URL = 'https://api.example.com/base';
+/** The URL from the Host header (or the trusted proxy's): these test apps are called directly. */
+const HOST = { trustHostHeader: true } as const;
 
 /** The routes a test app serves under `/v1`, each with its middleware options. */
 type Routes = Record<string, AuthMiddlewareOptions>;
@@ -240,11 +244,16 @@ describe('resource server middleware', () => {
       before(async () => {
         const onRefusal = (error: TokenVerificationError) => refusals.push(error);
         api = await framework.start(verifier, {
-          me: { realm: 'test', onRefusal },
-          bare: {},
-          devices: { realm: 'test', requirements: (t) => requireScopes(t, 'payments', 'devices') },
-          policy: { realm: 'test', requirements: (t) => requireCal(t, 'by-policy') },
+          me: { ...HOST, realm: 'test', onRefusal },
+          bare: HOST,
+          devices: {
+            ...HOST,
+            realm: 'test',
+            requirements: (t) => requireScopes(t, 'payments', 'devices'),
+          },
+          policy: { ...HOST, realm: 'test', requirements: (t) => requireCal(t, 'by-policy') },
           later: {
+            ...HOST,
             realm: 'test',
             async requirements(t) {
               await sleep(5);
@@ -257,6 +266,7 @@ describe('resource server middleware', () => {
             },
           },
           broken: {
+            ...HOST,
             requirements: () => {
               throw new Error('a bug with a secret detail');
             },
@@ -421,6 +431,31 @@ describe('resource server middleware', () => {
         assert.equal(spoofed.status, 200);
       });
 
+      it('a token and proof captured at another host, replayed here with that Host: 401 invalid_dpop_proof (publicUrl decides, not the Host)', async () => {
+        // What the attacker controls: every header naming the host the proof was made for.
+        const spoofed = {
+          host: 'other.example',
+          'x-forwarded-host': 'other.example',
+          'x-forwarded-proto': 'https',
+          authorization: `DPoP ${dpopToken}`,
+        };
+        const attack = await rawGet(`${api.url}/v1/public`, {
+          ...spoofed,
+          dpop: await proof(keys, dpopToken, 'https://other.example/v1/public'),
+        });
+        assert.equal(attack.status, 401);
+        assert.deepEqual(JSON.parse(attack.body), {
+          error: 'invalid_dpop_proof',
+          error_description: 'the DPoP proof is for another URL (htu)',
+        });
+        // Control: the same request with a proof for the API's public URL passes.
+        const control = await rawGet(`${api.url}/v1/public`, {
+          ...spoofed,
+          dpop: await proof(keys, dpopToken, `${PUBLIC_URL}/v1/public`),
+        });
+        assert.equal(control.status, 200, control.body);
+      });
+
       it('without trust in the proxy, its forwarded protocol and host are ignored', async () => {
         const answer = await get(`${api.url}/v1/me`, {
           authorization: `DPoP ${dpopToken}`,
@@ -433,7 +468,7 @@ describe('resource server middleware', () => {
       });
 
       it('trusting the proxy (trust proxy / app.proxy): the forwarded protocol and host make the URL', async () => {
-        const proxied = await framework.start(verifier, { me: {} }, { trustProxy: true });
+        const proxied = await framework.start(verifier, { me: HOST }, { trustProxy: true });
         try {
           const answer = await get(`${proxied.url}/v1/me`, {
             authorization: `DPoP ${dpopToken}`,
@@ -465,7 +500,7 @@ describe('resource server middleware', () => {
         });
         const seenRefusals: TokenVerificationError[] = [];
         const unavailable = await framework.start(down, {
-          me: { realm: 'test', onRefusal: (error) => seenRefusals.push(error) },
+          me: { ...HOST, realm: 'test', onRefusal: (error) => seenRefusals.push(error) },
         });
         try {
           const answer = await get(`${unavailable.url}/v1/me`, {
@@ -516,7 +551,7 @@ describe('resource server middleware', () => {
           audience: JWT_API,
           allowHttp: true,
         });
-        const api = await framework.start(local, { me: {} }, { tls: serverCert });
+        const api = await framework.start(local, { me: HOST }, { tls: serverCert });
         try {
           const headers = { authorization: `Bearer ${boundToken}` };
           const withCert = await tlsGet(`${api.url}/v1/me`, headers, {
@@ -544,6 +579,109 @@ describe('resource server middleware', () => {
     }
   });
 
+  describe('hand-built requests (a framework, adapter or test passing odd values)', () => {
+    /** Runs koaAuth on a context of our own: what it answered, and whether it went on. */
+    async function koaAnswer(headers: Record<string, unknown>, originalUrl: unknown = '/me') {
+      const answer = {
+        status: 404,
+        body: undefined as unknown,
+        headers: {} as Record<string, string>,
+      };
+      let next = false;
+      await koaAuth(verifier, { publicUrl: PUBLIC_URL })(
+        {
+          method: 'GET',
+          originalUrl: originalUrl as string,
+          protocol: 'http',
+          host: 'localhost',
+          headers: headers as KoaAuthContext['headers'],
+          state: {},
+          set: (name, value) => {
+            answer.headers[name] = value;
+          },
+          get status() {
+            return answer.status;
+          },
+          set status(value) {
+            answer.status = value;
+          },
+          get body() {
+            return answer.body;
+          },
+          set body(value) {
+            answer.body = value;
+          },
+        },
+        async () => {
+          next = true;
+        },
+      );
+      return { status: answer.status, body: answer.body as Record<string, unknown>, passed: next };
+    }
+
+    /** Runs expressAuth on a request of our own: what it answered; an error for `next` rejects. */
+    function expressAnswer(headers: Record<string, unknown>, originalUrl: unknown = '/me') {
+      return new Promise<{ status: number; body: Record<string, unknown>; passed: boolean }>(
+        (resolve, reject) => {
+          const res = {
+            statusCode: 200,
+            setHeader: () => res,
+            end: (body: string) =>
+              resolve({ status: res.statusCode, body: JSON.parse(body), passed: false }),
+          };
+          expressAuth(verifier, { publicUrl: PUBLIC_URL })(
+            {
+              method: 'GET',
+              originalUrl: originalUrl as string,
+              protocol: 'http',
+              host: 'localhost',
+              headers: headers as ExpressAuthRequest['headers'],
+            },
+            res,
+            (error?: unknown) =>
+              error === undefined
+                ? resolve({ status: 200, body: {}, passed: true })
+                : reject(error),
+          );
+        },
+      );
+    }
+
+    it('non-string Authorization, DPoP or request target values are refused (400 / 401 invalid_dpop_proof), never a TypeError; a valid pair passes (control)', async () => {
+      const cases: Array<[Record<string, unknown>, number, string]> = [
+        [{ authorization: null }, 400, 'invalid_request'],
+        [{ authorization: 7 }, 400, 'invalid_request'],
+        [{ authorization: [`Bearer ${token}`, 7] }, 400, 'invalid_request'],
+        [{ authorization: { toString: () => `Bearer ${token}` } }, 400, 'invalid_request'],
+        [{ authorization: `DPoP ${dpopToken}`, dpop: 123 }, 401, 'invalid_dpop_proof'],
+        [{ authorization: `DPoP ${dpopToken}`, dpop: [null] }, 401, 'invalid_dpop_proof'],
+      ];
+      for (const [headers, status, error] of cases) {
+        for (const answer of [await koaAnswer(headers), await expressAnswer(headers)]) {
+          assert.equal(answer.status, status, JSON.stringify(headers));
+          assert.equal(answer.body.error, error);
+          assert.equal(answer.passed, false);
+        }
+      }
+      // A request target that is not a string: 400 too, before any token is looked at.
+      const bearer = { authorization: `Bearer ${token}` };
+      for (const answer of [await koaAnswer(bearer, 7), await expressAnswer(bearer, null)]) {
+        assert.equal(answer.status, 400);
+        assert.deepEqual(answer.body, {
+          error: 'invalid_request',
+          error_description: 'the request target is not a path',
+        });
+      }
+      // A fresh proof each time: the first use spends its jti.
+      const valid = async () => ({
+        authorization: `DPoP ${dpopToken}`,
+        dpop: await proof(keys, dpopToken, `${PUBLIC_URL}/me`),
+      });
+      assert.equal((await koaAnswer(await valid())).passed, true);
+      assert.equal((await expressAnswer(await valid())).passed, true);
+    });
+  });
+
   describe('options', () => {
     it('are checked when the middleware is made: ConfigurationError naming each', () => {
       for (const make of [koaAuth, expressAuth]) {
@@ -565,6 +703,38 @@ describe('resource server middleware', () => {
           ConfigurationError,
         );
         make(verifier, { publicUrl: 'https://api.example.com/' });
+      }
+    });
+
+    it('neither publicUrl nor trustHostHeader: refused when the middleware is made, so the Host header never makes the URL by default', () => {
+      const required =
+        "options.publicUrl is required (the API's external URL, which DPoP proofs must name), unless options.trustHostHeader is true";
+      for (const make of [koaAuth, expressAuth]) {
+        for (const options of [undefined, {}, { realm: 'api' }, { trustHostHeader: false }]) {
+          assert.throws(
+            () => make(verifier, options),
+            (error: unknown) =>
+              error instanceof ConfigurationError &&
+              error.problems.length === 1 &&
+              error.problems[0] === required,
+          );
+        }
+        assert.throws(
+          () => make(verifier, { publicUrl: PUBLIC_URL, trustHostHeader: true }),
+          (error: unknown) =>
+            error instanceof ConfigurationError &&
+            error.problems[0] ===
+              'options.publicUrl and options.trustHostHeader exclude each other: set one',
+        );
+        assert.throws(
+          () => make(verifier, { trustHostHeader: 'yes' as unknown as boolean }),
+          (error: unknown) =>
+            error instanceof ConfigurationError &&
+            error.problems[0] === 'options.trustHostHeader must be a boolean',
+        );
+        // Controls: either one alone is enough.
+        make(verifier, { publicUrl: PUBLIC_URL });
+        make(verifier, { trustHostHeader: true });
       }
     });
 
