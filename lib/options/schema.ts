@@ -457,6 +457,12 @@ const optionsShape = {
             rateLimit: { anyOf: [rateLimit, { const: false }] },
           },
         },
+        linking: {
+          type: 'object',
+          additionalProperties: false,
+          // Up to an hour: past that a session is no proof of who sits at the browser.
+          properties: { maxAge: { type: 'integer', minimum: 0, maximum: 3600 } },
+        },
       },
     },
     passkeys: {
