@@ -244,6 +244,7 @@ const optionsShape = {
         authenticate: { isFunction: true },
         findAccount: { isFunction: true },
         federated: { isFunction: true },
+        link: { isFunction: true },
       },
     },
     scopes: { type: 'array', uniqueItems: true, items: scopeToken },
@@ -416,6 +417,7 @@ const optionsShape = {
             logoutSuccess: { isFunction: true },
             passkeys: { isFunction: true },
             devices: { isFunction: true },
+            link: { isFunction: true },
           },
         },
         // Each catalogue names only known messages, so a misspelt one fails at start-up.
