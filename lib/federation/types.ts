@@ -175,10 +175,10 @@ export interface FederatedIdentity {
   via: 'native' | 'browser';
   /**
    * The account signed in on this browser when the user chose "Continue with …" (browser only),
-   * set only when that sign-in is fresh (within `federation.linking.maxAge`) and the app did not
-   * demand a new one (`prompt=login`, an exceeded `max_age`, an `id_token_hint` of another
-   * user). Prefer resolving `undefined` here and implementing `accounts.link`: the user then
-   * confirms the link on a page. Never link on it without such a confirmation of your own.
+   * set only when that sign-in is fresh (within `federation.linking.maxAge`) and the app asked
+   * for nothing but a sign-in (no `prompt=login`, exceeded `max_age`, `id_token_hint`, `acr`).
+   * Prefer resolving `undefined` here and implementing `accounts.link`: the user then confirms
+   * the link on a page. Never link on it without such a confirmation of your own.
    */
   signedInAccountId?: string;
 }

@@ -32,14 +32,10 @@ const ROUTE =
   /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort|passkey|link|cancel-link)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;
 // Where an upstream provider sends the browser back: one fixed redirect URI per provider.
 const FEDERATION_CALLBACK = /^\/federation\/callback\/([a-z0-9-]+)\/?$/;
-// oidc-provider's reasons for the login prompt that demand a new sign-in (`prompt=login`, an
-// exceeded `max_age`) or another user (`id_token_hint`, `claims` sub): the session proves nothing.
-const NEW_SIGN_IN_REASONS = new Set([
-  'login_prompt',
-  'max_age',
-  'id_token_hint',
-  'claims_id_token_sub_value',
-]);
+// The only reason for the login prompt that leaves a later sign-in on this browser as proof: there
+// was none yet. Every other one (`login_prompt`, `max_age`, `id_token_hint`, an `acr`, a custom
+// check) demands a new sign-in, another user or more than the session has.
+const LINKABLE_REASONS: ReadonlySet<string> = new Set(['no_session']);
 
 /** The catalogue message saying why a "Continue with …" sign-in failed, and its status. */
 function federatedFailure(reason: BrowserSignInFailure): [number, keyof PageMessages] {
@@ -339,7 +335,8 @@ export function createInteractionRoutes(
 
   /**
    * The account signed in on this browser, when it is proof for linking: it signed in within
-   * `federation.linking.maxAge`, and the interaction demands no new sign-in nor another user.
+   * `federation.linking.maxAge`, and the interaction asked for nothing but a sign-in (no
+   * `prompt=login`, exceeded `max_age`, `id_token_hint`, `acr`, …).
    */
   async function linkableAccount(
     ctx: Context,
@@ -347,7 +344,7 @@ export function createInteractionRoutes(
   ): Promise<string | undefined> {
     const maxAge = federation?.linkingMaxAge ?? 0;
     if (maxAge <= 0) return undefined;
-    if (interaction.prompt.reasons.some((reason) => NEW_SIGN_IN_REASONS.has(reason))) {
+    if (!interaction.prompt.reasons.every((reason) => LINKABLE_REASONS.has(reason))) {
       return undefined;
     }
     const session = await provider.Session.get(ctx);
