@@ -368,7 +368,13 @@ export function createInteractionRoutes(
     if (!federation || !account) {
       return federatedFailed(ctx, interaction, identity.provider, 'refused');
     }
-    const handle = await federation.offerLink(interaction.uid, identity, accountId);
+    let handle: string;
+    try {
+      handle = await federation.offerLink(interaction.uid, identity, accountId);
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      return fail(ctx, 503, 'unavailable', interaction);
+    }
     const { uid } = interaction;
     const language = languageOf(ctx, interaction);
     const csrf = csrfField(uid);
@@ -403,7 +409,13 @@ export function createInteractionRoutes(
     confirmed: boolean,
   ) {
     if (!federation?.canLink) return fail(ctx, 404, 'notFound', interaction);
-    const offer = await federation.takeLinkOffer(interaction.uid, form.get('offer'));
+    let offer: LinkOffer | undefined;
+    try {
+      offer = await federation.takeLinkOffer(interaction.uid, form.get('offer'));
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      return fail(ctx, 503, 'unavailable', interaction);
+    }
     const messages = pages.messages(languageOf(ctx, interaction));
     if (!offer) return login(ctx, interaction, 400, { error: messages.linkExpired });
     if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);

@@ -48,6 +48,27 @@ const UNIT_CLIENT_ID = 'unit-test-client';
 const UNIT_ISSUER = 'https://rp.example';
 const STATE_MODEL = 'FederatedBrowserState';
 
+/** A memory store whose link offers can be made unreachable, as in a store outage. */
+class OfferStore extends MemoryStore {
+  offersDown = false;
+
+  override adapter(model: string) {
+    const adapter = super.adapter(model);
+    if (model !== 'FederatedLinkOffer') return adapter;
+    const store = this;
+    return new Proxy(adapter, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          store.offersDown
+            ? Promise.reject(new Error('link offer storage unreachable (test)'))
+            : value.apply(target, args);
+      },
+    });
+  }
+}
+
 /** A page of ours the browser stopped at. */
 interface Page {
   status: number;
@@ -86,7 +107,7 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
   let corp: UpstreamIdp;
   let server: RunningServer;
   let reg: oidc.Configuration;
-  const store = new MemoryStore();
+  const store = new OfferStore();
   const events: { name: string; event: FederatedAccountEvent }[] = [];
   const seen: FederatedIdentity[] = [];
   // Every call of accounts.link: what the user confirmed on the link page.
@@ -804,6 +825,25 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
       assert.equal(linkCalls.filter((c) => c.key === 'google:g-replayed').length, 1);
       const callback = callbackOf(await atOurs(browser, first));
       assert.equal(await accountOf(callback, verifier), 'demouser');
+    });
+
+    it('a store that cannot keep the offer: 503, said plainly, nothing linked (control: the link page once it can)', async () => {
+      const { browser, page } = await signedInBesideLoginPage();
+      const before = events.length;
+      store.offersDown = true;
+      let outcome: Outcome;
+      try {
+        outcome = await continueWithGoogle(browser, page, 'g-store-down');
+      } finally {
+        store.offersDown = false;
+      }
+      const down = pageOf(outcome);
+      assert.equal(down.status, 503);
+      assert.match(down.html, /Signing in is not possible right now/);
+      assert.doesNotMatch(down.html, /unreachable|at .*\.(ts|js):\d+/);
+      assertNothingLinked('g-store-down', before);
+      const again = await signedInBesideLoginPage();
+      linkPageOf(await continueWithGoogle(again.browser, again.page, 'g-store-down'));
     });
 
     it('attack: a sign-in longer ago than linking.maxAge proves nothing: no link page, nothing linked', async () => {
