@@ -61,6 +61,7 @@ export type {
   FederatedIdentity,
   FederatedProviderOptions,
   FederationEvents,
+  FederationLinkingOptions,
   FederationNonceOptions,
   FederationOptions,
 } from './federation/types.js';
@@ -74,6 +75,9 @@ export type {
   ErrorView,
   FederatedButtonView,
   InteractionPages,
+  LinkAccountView,
+  LinkIdentityView,
+  LinkView,
   LoginField,
   LoginFieldErrors,
   LoginView,

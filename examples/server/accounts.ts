@@ -1,11 +1,14 @@
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import type { AccountOptions } from 'mobile-oidc-provider';
+import { randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { AccountOptions, FederatedIdentity } from 'mobile-oidc-provider';
 
 interface DemoAccount {
   accountId: string;
+  claims: Record<string, unknown>;
+}
+
+interface PasswordAccount extends DemoAccount {
   salt: Buffer;
   passwordHash: Buffer;
-  claims: Record<string, unknown>;
 }
 
 const hash = (password: string, salt: Buffer) => scryptSync(password, salt, 32);
@@ -19,13 +22,27 @@ function demoAccount(username: string, password: string, claims: Record<string, 
 }
 
 /**
+ * The claims of an account signed up with `identity`: its name, and its email only when the
+ * provider vouched for it (Apple's private relay addresses included: they reach the user).
+ */
+function signUpClaims(identity: FederatedIdentity): Record<string, unknown> {
+  const { name } = identity.claims;
+  return {
+    ...(typeof name === 'string' && name !== '' ? { name } : {}),
+    ...(identity.email ? { email: identity.email, email_verified: true } : {}),
+  };
+}
+
+/**
  * The example's account store: two demo users, `demouser` / `Password1` and `otheruser` /
  * `Password2` (to try what one user's app install does for another), with passwords kept only
- * as salted scrypt hashes, and the Google / Apple identities linked to them, in memory. Replace
- * it with your user database.
+ * as salted scrypt hashes, and the Google / Apple identities linked to accounts, in memory.
+ * Someone new who signs in with Google or Apple gets an account of their own (sign-up); an
+ * existing account gets one linked only through the link page, after its user signed in
+ * moments ago. Replace it with your user database.
  */
 export function demoAccounts(): AccountOptions {
-  const byUsername = new Map<string, DemoAccount>([
+  const byUsername = new Map<string, PasswordAccount>([
     demoAccount('demouser', 'Password1', {
       name: 'Demo User',
       preferred_username: 'demouser',
@@ -39,16 +56,12 @@ export function demoAccounts(): AccountOptions {
       email_verified: true,
     }),
   ]);
-  const byId = new Map([...byUsername.values()].map((a) => [a.accountId, a]));
+  const byId = new Map<string, DemoAccount>([...byUsername.values()].map((a) => [a.accountId, a]));
   // Unknown usernames are checked against a dummy hash so timing does not reveal which exist.
   const dummy = { salt: randomBytes(16), passwordHash: randomBytes(32) };
-  const byEmail = new Map(
-    [...byId.values()]
-      .filter((a) => a.claims.email_verified === true)
-      .map((a) => [String(a.claims.email).toLowerCase(), a.accountId]),
-  );
   // `provider:subject` → account id (provider names cannot hold ':').
   const links = new Map<string, string>();
+  const keyOf = (identity: FederatedIdentity) => `${identity.provider}:${identity.subject}`;
 
   return {
     async authenticate(username, password) {
@@ -61,15 +74,21 @@ export function demoAccounts(): AccountOptions {
       const account = byId.get(accountId);
       return account && { claims: account.claims };
     },
-    async federated({ provider, subject, email, signedInAccountId }) {
-      const key = `${provider}:${subject}`;
-      const linked = links.get(key);
+    async federated(identity) {
+      const linked = links.get(keyOf(identity));
       if (linked) return linked;
-      // The example's own decision (the library never links by email): trust a verified email.
-      const accountId = signedInAccountId ?? (email && byEmail.get(email.toLowerCase()));
-      if (!accountId) return undefined;
-      links.set(key, accountId);
+      // Unknown, on a browser whose user signed in moments ago: the library asks them on the
+      // link page whether to link it to their account, and calls `link` if they confirm.
+      if (identity.signedInAccountId) return undefined;
+      // Someone new: an account of their own. Never an existing one by email, verified or not:
+      // an equal email says nothing about who signs in.
+      const accountId = randomUUID();
+      byId.set(accountId, { accountId, claims: signUpClaims(identity) });
+      links.set(keyOf(identity), accountId);
       return { accountId, linked: true };
+    },
+    async link(identity, accountId) {
+      links.set(keyOf(identity), accountId);
     },
   };
 }

@@ -25,11 +25,26 @@ export interface AccountOptions {
    * account linked to `provider` + `subject`, create one, link the identity to an account, or
    * refuse with `undefined`. Required when `federation.providers` is not empty.
    *
-   * Link to an existing account only with proof of it: `signedInAccountId` (the user is signed
-   * in to it), or your own explicit decision. The library never links by email itself, and an
-   * unverified email never reaches this hook.
+   * Never link an identity to an existing account here by its email (verified or not: an email
+   * equal to an account's proves nothing about who signs in), nor on `signedInAccountId` alone.
+   * The safe pattern: resolve the account already linked to the identity; for an unknown one
+   * resolve `undefined` while `signedInAccountId` is set and implement {@link AccountOptions.link}
+   * (the user is then asked to link it to that account), else create an account of its own
+   * (sign-up) or refuse. The library never links by email itself, and an unverified email never
+   * reaches this hook.
    */
   federated?(identity: FederatedIdentity): Promise<FederatedAccount | undefined>;
+
+  /**
+   * Stores a link between an upstream identity (`provider` + `subject`) and an existing account,
+   * so `federated` resolves it to `accountId` from then on. Called only after the user, signed
+   * in to `accountId` on this browser within `federation.linking.maxAge` and not asked by the
+   * app to sign in again, confirmed linking this identity on the link page; the identity is the
+   * one the provider just vouched for. Without this hook no link page is offered.
+   *
+   * A rejection fails the link (nothing is reported as linked); store the link idempotently.
+   */
+  link?(identity: FederatedIdentity, accountId: string): Promise<void>;
 }
 
 /**

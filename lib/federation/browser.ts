@@ -11,13 +11,23 @@ import type { ResolvedFederatedProvider } from '../options/resolved.js';
 import { AlreadyConsumedError, type Store } from '../storage/store.js';
 import { AppleClientSecret } from './apple-client-secret.js';
 import { normalizeClaims } from './id-token.js';
-import { type FederatedSignIn, identityOf, type ResolvedAccount } from './sign-in.js';
+import {
+  type AccountLabel,
+  type FederatedSignIn,
+  identityOf,
+  type ResolvedAccount,
+  UnknownIdentityProblem,
+} from './sign-in.js';
 import type { FederatedBrowserOptions, FederatedIdentity } from './types.js';
 
 /** Seconds a started sign-in may take at the provider before its state expires. @internal */
 export const BROWSER_STATE_TTL = 600;
 
+/** Seconds a link offer waits for the user's answer on the link page. @internal */
+export const LINK_OFFER_TTL = 300;
+
 const STATE_MODEL = 'FederatedBrowserState';
+const LINK_OFFER_MODEL = 'FederatedLinkOffer';
 // `<interaction uid>.<32 random bytes>`: the uid routes the callback to its interaction's path,
 // where the interaction cookie is sent; the random part is what makes the state unguessable.
 const STATE = /^([\w-]{1,64})\.([\w-]{43})$/;
@@ -38,13 +48,17 @@ export type BrowserSignInFailure =
   /** The code exchange or the id_token failed a check. */
   | 'exchange'
   /** `accounts.federated` refused the identity. */
-  | 'refused';
+  | 'refused'
+  /** `accounts.federated` knows the identity under no account (it resolved `undefined`). */
+  | 'unlinked';
 
 /** A failed browser sign-in; `message` is for logs, never shown. @internal */
 export class BrowserSignInError extends Error {
   constructor(
     readonly reason: BrowserSignInFailure,
     message: string,
+    /** With `unlinked`: the identity the provider vouched for, which may be offered for linking. */
+    readonly identity?: FederatedIdentity,
   ) {
     super(message);
     this.name = 'BrowserSignInError';
@@ -61,8 +75,16 @@ export interface BrowserFederationSettings {
   allowHttp: boolean;
   /** The guarded store: the started sign-ins (state, PKCE verifier, nonce). */
   store: Store;
-  /** Resolves the identity to an account and reports the sign-in. */
-  signIn: Pick<FederatedSignIn, 'resolveAccount' | 'reportSignIn'>;
+  /** Resolves the identity to an account and reports the sign-in; links it, when it can. */
+  signIn: Pick<FederatedSignIn, 'resolveAccount' | 'reportSignIn'> &
+    Partial<Pick<FederatedSignIn, 'canLink' | 'link' | 'describeAccount'>>;
+  /**
+   * Seconds after the browser's sign-in during which its account is proof for linking
+   * (`federation.linking.maxAge`); `0`: never.
+   *
+   * @default 300
+   */
+  linkingMaxAge?: number;
   /** Where failures at the provider are logged for operators (the user sees a plain message). */
   logger?: Logger;
   /** The fetch used to reach the providers (tests inject one). */
@@ -89,6 +111,21 @@ export interface BrowserState {
   codeVerifier: string;
   /** The nonce the id_token must carry (OpenID Connect Core §3.1.2.1). */
   nonce: string;
+}
+
+/**
+ * An identity waiting on the link page for the user's answer, as stored under its handle: the
+ * one the provider vouched for, and the account it would be linked to.
+ *
+ * @internal
+ */
+export interface LinkOffer {
+  /** The interaction the link page belongs to. */
+  uid: string;
+  /** The account signed in on the browser, freshly, when the offer was made. */
+  accountId: string;
+  /** The identity to link. */
+  identity: FederatedIdentity;
 }
 
 /** A finished browser sign-in: who the provider vouched for and the account it resolved to. @internal */
@@ -146,6 +183,31 @@ export class BrowserFederation {
   /** The sign-in page's buttons, in the order the providers are configured. */
   get buttons(): readonly BrowserButton[] {
     return [...this.#upstreams.values()].map((u) => ({ name: u.provider.name, label: u.label }));
+  }
+
+  /** Whether identities can be linked on the link page (`accounts.link` exists). */
+  get canLink(): boolean {
+    return this.#settings.signIn.canLink === true && (this.#settings.linkingMaxAge ?? 300) > 0;
+  }
+
+  /** Seconds the browser's sign-in counts as proof for linking. */
+  get linkingMaxAge(): number {
+    return this.#settings.linkingMaxAge ?? 300;
+  }
+
+  /** What the link page says about `accountId`; `undefined` when the account is gone. */
+  async describeAccount(accountId: string): Promise<AccountLabel | undefined> {
+    return this.#settings.signIn.describeAccount?.(accountId);
+  }
+
+  /** Links the offer's identity to its account (`accounts.link`), after the user confirmed. */
+  async link(offer: LinkOffer): Promise<BrowserSignIn> {
+    const { signIn } = this.#settings;
+    if (!signIn.link) throw new Error('accounts.link is not configured');
+    return {
+      identity: offer.identity,
+      account: await signIn.link(offer.identity, offer.accountId),
+    };
   }
 
   /** Whether `name` is a provider with a button. */
@@ -302,11 +364,70 @@ export class BrowserFederation {
     try {
       return { identity, account: await this.#settings.signIn.resolveAccount(identity) };
     } catch (error) {
+      if (error instanceof UnknownIdentityProblem) {
+        throw new BrowserSignInError('unlinked', error.description, identity);
+      }
       if (error instanceof HttpProblem) {
         throw new BrowserSignInError('refused', error.description);
       }
       throw error;
     }
+  }
+
+  /**
+   * Keeps `identity` for the link page of interaction `uid`, for {@link LINK_OFFER_TTL}
+   * seconds: resolves the handle the page's form sends back. Only the handle leaves the server,
+   * so what is linked is what the provider vouched for, never what a form says.
+   */
+  async offerLink(uid: string, identity: FederatedIdentity, accountId: string): Promise<string> {
+    const handle = `${uid}.${randomBytes(32).toString('base64url')}`;
+    const record = {
+      uid,
+      accountId,
+      provider: identity.provider,
+      subject: identity.subject,
+      via: identity.via,
+      claims: { ...identity.claims },
+    };
+    await this.#settings.store.adapter(LINK_OFFER_MODEL).upsert(handle, record, LINK_OFFER_TTL);
+    return handle;
+  }
+
+  /**
+   * Takes the link offer `handle` of interaction `uid`, exactly once: a second take, an unknown
+   * or expired handle, or one of another interaction resolves `undefined`.
+   */
+  async takeLinkOffer(uid: string, handle: string | null): Promise<LinkOffer | undefined> {
+    const match = handle ? STATE.exec(handle) : null;
+    if (!handle || match?.[1] !== uid) return undefined;
+    const adapter = this.#settings.store.adapter(LINK_OFFER_MODEL);
+    const found = await adapter.find(handle);
+    if (!found || found.consumed !== undefined) return undefined;
+    try {
+      await adapter.consume(handle);
+    } catch (error) {
+      if (error instanceof AlreadyConsumedError) return undefined;
+      throw error;
+    }
+    const { accountId, provider, subject, via, claims } = found as Record<string, unknown>;
+    const copy = prototypeSafeCopy(claims, MAX_CLAIM_DEPTH);
+    if (
+      found.uid !== uid ||
+      typeof accountId !== 'string' ||
+      typeof provider !== 'string' ||
+      typeof subject !== 'string' ||
+      via !== 'browser' ||
+      typeof copy !== 'object' ||
+      copy === null
+    ) {
+      return undefined;
+    }
+    const identity = identityOf(
+      { provider, subject, claims: copy as Record<string, unknown> },
+      'browser',
+      accountId,
+    );
+    return { uid, accountId, identity };
   }
 
   /** Reports a finished sign-in (`account.linked`, `account.federated`). */

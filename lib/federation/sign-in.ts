@@ -26,6 +26,14 @@ export interface FederatedSignInSettings {
   fetch?: typeof globalThis.fetch;
 }
 
+/** How an account is named to its user on the link page. @internal */
+export interface AccountLabel {
+  /** Its `name` (else `preferred_username`) claim. */
+  name?: string;
+  /** Its `email` claim. */
+  email?: string;
+}
+
 /** The account a federated identity resolved to. @internal */
 export interface ResolvedAccount {
   accountId: string;
@@ -36,6 +44,18 @@ export interface ResolvedAccount {
 /** A refused federated sign-in: RFC 6749 §5.2 / RFC 8693 §2.2.2 error and description. */
 const refusal = (error: 'invalid_grant' | 'invalid_request', description: string) =>
   new HttpProblem(400, error, description);
+
+/**
+ * `accounts.federated` named no account: the identity is linked to none. The same refusal as
+ * any other, so the native exchange answers as before; the browser may offer the link page.
+ *
+ * @internal
+ */
+export class UnknownIdentityProblem extends HttpProblem {
+  constructor() {
+    super(400, 'invalid_grant', 'no account may sign in with this identity');
+  }
+}
 
 /** An upstream that could not be reached: the sign-in may work later. */
 const upstreamDown = (name: string) =>
@@ -138,13 +158,38 @@ export class FederatedSignIn {
     const { accounts } = this.#settings;
     const resolved = await accounts.federated?.(identity);
     const accountId = typeof resolved === 'string' ? resolved : resolved?.accountId;
-    if (typeof accountId !== 'string' || accountId === '') {
-      throw refusal('invalid_grant', 'no account may sign in with this identity');
-    }
+    if (typeof accountId !== 'string' || accountId === '') throw new UnknownIdentityProblem();
     if (!(await accounts.findAccount(accountId))) {
       throw refusal('invalid_grant', 'the account for this identity does not exist');
     }
     return { accountId, linked: typeof resolved === 'object' && resolved.linked === true };
+  }
+
+  /** How the link page names `accountId`: its `name` and `email` claims; `undefined` when gone. */
+  async describeAccount(accountId: string): Promise<AccountLabel | undefined> {
+    const found = await this.#settings.accounts.findAccount(accountId);
+    if (!found) return undefined;
+    const text = (value: unknown) =>
+      typeof value === 'string' && value !== '' ? value : undefined;
+    const name = text(found.claims.name) ?? text(found.claims.preferred_username);
+    const email = text(found.claims.email);
+    return { ...(name ? { name } : {}), ...(email ? { email } : {}) };
+  }
+
+  /** Whether `accounts.link` exists: only then is the link page offered. */
+  get canLink(): boolean {
+    return typeof this.#settings.accounts.link === 'function';
+  }
+
+  /**
+   * Links `identity` to `accountId` through `accounts.link`, after the user confirmed it; the
+   * sign-in that follows is reported as linked.
+   */
+  async link(identity: FederatedIdentity, accountId: string): Promise<ResolvedAccount> {
+    const { accounts } = this.#settings;
+    if (!accounts.link) throw new Error('accounts.link is not configured');
+    await accounts.link(identity, accountId);
+    return { accountId, linked: true };
   }
 
   /** Reports a finished sign-in (`account.linked` first when the hook linked just now). */

@@ -18,6 +18,27 @@ export interface FederationOptions {
   providers?: FederatedProviderOptions[];
   /** The endpoint that hands out the single-use nonces a native sign-in must carry. */
   nonce?: FederationNonceOptions;
+  /** When a browser's signed-in account counts as proof for linking an upstream identity to it. */
+  linking?: FederationLinkingOptions;
+}
+
+/**
+ * Linking an upstream identity to the account signed in on the browser. The account is proof
+ * only while its sign-in is recent and the app did not demand a new one (`prompt=login`, an
+ * exceeded `max_age`, an `id_token_hint` of another user): otherwise whoever sits at the browser
+ * could attach their own Google or Apple account to it for good.
+ *
+ * @group Federation
+ */
+export interface FederationLinkingOptions {
+  /**
+   * Seconds after the browser's sign-in during which its account counts as proof: only then
+   * does `accounts.federated` receive `signedInAccountId`, and is the link page offered.
+   * `0` never counts it.
+   *
+   * @default 300
+   */
+  maxAge?: number;
 }
 
 /**
@@ -153,8 +174,11 @@ export interface FederatedIdentity {
   /** How the user signed in. */
   via: 'native' | 'browser';
   /**
-   * The account signed in on this browser when the user chose "Continue with …" (browser only):
-   * proof of that account, so linking the identity to it is safe.
+   * The account signed in on this browser when the user chose "Continue with …" (browser only),
+   * set only when that sign-in is fresh (within `federation.linking.maxAge`) and the app asked
+   * for nothing but a sign-in (no `prompt=login`, exceeded `max_age`, `id_token_hint`, `acr`).
+   * Prefer resolving `undefined` here and implementing `accounts.link`: the user then confirms
+   * the link on a page. Never link on it without such a confirmation of your own.
    */
   signedInAccountId?: string;
 }
@@ -170,7 +194,10 @@ export type FederatedAccount =
   | {
       /** The account id. */
       accountId: string;
-      /** The identity was linked to the account just now (emits `account.linked`). */
+      /**
+       * The hook linked the identity to the account just now (emits `account.linked`). Prefer
+       * `accounts.link`, which runs only after the user confirmed the link.
+       */
       linked?: boolean;
     };
 
@@ -200,6 +227,9 @@ export interface FederatedAccountEvent {
 export interface FederationEvents {
   /** A user signed in through an upstream provider and `accounts.federated` accepted them. */
   'account.federated': FederatedAccountEvent;
-  /** `accounts.federated` linked the identity to an account just now. */
+  /**
+   * The identity was linked to the account just now: the user confirmed it on the link page
+   * (`accounts.link` stored it), or `accounts.federated` linked it.
+   */
   'account.linked': FederatedAccountEvent;
 }

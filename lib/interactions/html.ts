@@ -24,6 +24,8 @@ const STYLE =
   '.items{list-style:none;padding:0}.items li{padding:.75rem 0;border-top:1px solid #d0d7de}' +
   '.meta{margin:.125rem 0;color:#57606a}.notice{color:#1a7f37}' +
   'nav{margin:0 0 1rem}nav a{display:inline-block;min-height:44px;padding:.625rem .5rem .625rem 0;margin-right:1rem;color:#0969da}nav a[aria-current="page"]{font-weight:600;color:#1f2328}' +
+  // A long email or host (an Apple private relay address) wraps instead of widening the page.
+  'h1,p{overflow-wrap:anywhere}' +
   '@media (max-width:30rem){body{padding:0;background:#fff}main{border:0;border-radius:0;padding:1.25rem 1rem}}';
 
 // The built-in pages' only inline content is this style block, allowed by its hash.

@@ -51,6 +51,20 @@ export interface PageMessages {
   federatedExchange: string;
   /** The account hook refused the provider's account: `{provider}`. */
   federatedRefused: string;
+  /** The link page's title. */
+  linkTitle: string;
+  /** The link page's heading: `{provider}`, `{identity}` (its email or name), `{account}`. */
+  linkHeading: string;
+  /** What linking does, under the heading: `{provider}`, `{account}`. */
+  linkExplanation: string;
+  /** The button that links. */
+  linkButton: string;
+  /** The button that links nothing. */
+  cancelLinkButton: string;
+  /** The link page's answer came too late, twice, or from elsewhere: nothing was linked. */
+  linkExpired: string;
+  /** The account store failed to link: `{provider}`. */
+  linkFailed: string;
   /** The consent page's title. */
   consentTitle: string;
   /** The consent page's heading. */
@@ -262,6 +276,14 @@ export const ENGLISH: Readonly<PageMessages> = {
     '{provider} cannot be reached right now. Try again later, or sign in another way.',
   federatedExchange: 'Signing in with {provider} did not work. Try again, or sign in another way.',
   federatedRefused: 'This {provider} account cannot be used to sign in here. Sign in another way.',
+  linkTitle: 'Link account',
+  linkHeading: 'Link your {provider} account {identity} to {account}?',
+  linkExplanation:
+    'You can then sign in as {account} with {provider}. Link it only if this {provider} account is yours.',
+  linkButton: 'Link',
+  cancelLinkButton: 'Cancel',
+  linkExpired: 'This link request has expired or was already answered. Nothing was linked.',
+  linkFailed: 'Your {provider} account could not be linked. Try again later.',
   consentTitle: 'Allow access',
   consentHeading: 'Allow access?',
   consentIntro: '{app} asks for:',
@@ -389,6 +411,15 @@ export const GERMAN: Readonly<PageMessages> = {
     'Die Anmeldung mit {provider} hat nicht funktioniert. Versuchen Sie es erneut oder melden Sie sich anders an.',
   federatedRefused:
     'Mit diesem {provider}-Konto ist hier keine Anmeldung möglich. Melden Sie sich anders an.',
+  linkTitle: 'Konto verknüpfen',
+  linkHeading: 'Ihr {provider}-Konto {identity} mit {account} verknüpfen?',
+  linkExplanation:
+    'Sie können sich dann mit {provider} als {account} anmelden. Verknüpfen Sie es nur, wenn dieses {provider}-Konto Ihnen gehört.',
+  linkButton: 'Verknüpfen',
+  cancelLinkButton: 'Abbrechen',
+  linkExpired:
+    'Diese Verknüpfungsanfrage ist abgelaufen oder wurde bereits beantwortet. Es wurde nichts verknüpft.',
+  linkFailed: 'Ihr {provider}-Konto konnte nicht verknüpft werden. Versuchen Sie es später erneut.',
   consentTitle: 'Zugriff erlauben',
   consentHeading: 'Zugriff erlauben?',
   consentIntro: '{app} bittet um:',

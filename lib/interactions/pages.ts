@@ -9,6 +9,7 @@ import type {
   DeviceItemView,
   DevicesView,
   ErrorView,
+  LinkView,
   LoginField,
   LoginView,
   LogoutSuccessView,
@@ -97,6 +98,26 @@ export function loginPage(view: LoginView): string {
         )
         .join('') +
       passkeySignIn(view),
+  );
+}
+
+/** The built-in link page: the question, Link (the primary action), then Cancel. @internal */
+export function linkPage(view: LinkView): string {
+  const { messages, identity, account } = view;
+  const strong = (text: string) => `<strong>${escapeHtml(text)}</strong>`;
+  const names = {
+    provider: escapeHtml(identity.providerName),
+    identity: strong(identity.email ?? identity.name ?? identity.subject),
+    account: strong(account.email ?? account.name ?? account.id),
+  };
+  const offer = `<input type="hidden" name="${escapeHtml(view.offer.name)}" value="${escapeHtml(view.offer.value)}">`;
+  return htmlPage(
+    view,
+    `<p class="product">${escapeHtml(view.productName)}</p>` +
+      `<h1>${formatHtml(messages.linkHeading, names)}</h1>` +
+      `<p>${formatHtml(messages.linkExplanation, names)}</p>` +
+      `${formOpen(view.link)}${offer}<button type="submit" class="primary">${escapeHtml(messages.linkButton)}</button></form>` +
+      `${formOpen(view.cancel)}${offer}<button type="submit" class="secondary">${escapeHtml(messages.cancelLinkButton)}</button></form>`,
   );
 }
 

@@ -5,6 +5,7 @@ import {
   consentPage,
   devicesPage,
   errorPage,
+  linkPage,
   loginPage,
   logoutPage,
   logoutSuccessPage,
@@ -15,6 +16,7 @@ import type {
   DevicesView,
   ErrorView,
   InteractionPages,
+  LinkView,
   LoginView,
   LogoutSuccessView,
   LogoutView,
@@ -30,7 +32,8 @@ export type AnyPageView =
   | LogoutView
   | LogoutSuccessView
   | PasskeysView
-  | DevicesView;
+  | DevicesView
+  | LinkView;
 
 /** What the pages are configured with (`interactions` options). @internal */
 export interface PageSettings {
@@ -112,6 +115,8 @@ function builtInPage(view: AnyPageView): string {
       return passkeysPage(view);
     case 'devices':
       return devicesPage(view);
+    case 'link':
+      return linkPage(view);
   }
 }
 
@@ -147,6 +152,10 @@ function hookFor(
     }
     case 'devices': {
       const hook = pages.devices;
+      return hook && (() => hook.call(pages, view));
+    }
+    case 'link': {
+      const hook = pages.link;
       return hook && (() => hook.call(pages, view));
     }
   }

@@ -35,8 +35,8 @@ export interface PageForm {
  */
 export interface PageView {
   /**
-   * Which page this is: `login`, `consent`, `error`, `logout`, `logoutSuccess`, or one of the
-   * account pages, `passkeys` and `devices`.
+   * Which page this is: `login`, `consent`, `link`, `error`, `logout`, `logoutSuccess`, or one
+   * of the account pages, `passkeys` and `devices`.
    */
   page: string;
   /** The HTTP status the page is sent with (`401` after a wrong password, …). */
@@ -144,6 +144,63 @@ export interface PasskeySignInView {
    * and the username field with `autocomplete="username webauthn"` for autofill.
    */
   script: string;
+}
+
+/**
+ * The upstream identity the link page offers to link: the one the provider just vouched for.
+ *
+ * @group Pages
+ */
+export interface LinkIdentityView {
+  /** The provider's `name` in `federation.providers`. */
+  provider: string;
+  /** The provider's name for people, e.g. `Google`. */
+  providerName: string;
+  /** The user at the provider (`sub`). */
+  subject: string;
+  /** Its email, only when the provider says it is verified. */
+  email?: string;
+  /** Its `name` claim. */
+  name?: string;
+}
+
+/**
+ * The account the link page would link the identity to: the one signed in on this browser.
+ *
+ * @group Pages
+ */
+export interface LinkAccountView {
+  /** The account id. */
+  id: string;
+  /** Its `name` (else `preferred_username`) claim. */
+  name?: string;
+  /** Its `email` claim. */
+  email?: string;
+}
+
+/**
+ * The link page: "Continue with …" brought an identity linked to no account, on a browser whose
+ * account signed in moments ago; asks whether to link it to that account. Link and Cancel are
+ * two forms, each posting its CSRF field and the {@link LinkView.offer} field.
+ *
+ * @group Pages
+ */
+export interface LinkView extends PageView {
+  /** Always `link`. */
+  page: 'link';
+  /** The identity to link. */
+  identity: LinkIdentityView;
+  /** The account to link it to. */
+  account: LinkAccountView;
+  /**
+   * The hidden field both forms must send as it is: it names this offer on the server, which
+   * alone knows the identity. It works once, for this sign-in only, for 5 minutes.
+   */
+  offer: SubmitField;
+  /** Link: links the identity and signs in as the account. */
+  link: PageForm;
+  /** Cancel: links nothing and shows the login page again. */
+  cancel: PageForm;
 }
 
 /**
@@ -434,4 +491,6 @@ export interface InteractionPages {
   passkeys?(view: PasskeysView): string | Promise<string>;
   /** The device page of a signed-in user. */
   devices?(view: DevicesView): string | Promise<string>;
+  /** The link page: link an upstream identity to the signed-in account (with `accounts.link`). */
+  link?(view: LinkView): string | Promise<string>;
 }

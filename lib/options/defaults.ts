@@ -96,6 +96,7 @@ export const DEFAULTS = {
   federation: {
     providers: [],
     nonce: { path: '/federation/nonce', ttl: 600, rateLimit: { points: 60, duration: 60 } },
+    linking: { maxAge: 300 },
   },
   passkeys: { enabled: false },
   oidcProvider: {},

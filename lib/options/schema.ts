@@ -244,6 +244,7 @@ const optionsShape = {
         authenticate: { isFunction: true },
         findAccount: { isFunction: true },
         federated: { isFunction: true },
+        link: { isFunction: true },
       },
     },
     scopes: { type: 'array', uniqueItems: true, items: scopeToken },
@@ -416,6 +417,7 @@ const optionsShape = {
             logoutSuccess: { isFunction: true },
             passkeys: { isFunction: true },
             devices: { isFunction: true },
+            link: { isFunction: true },
           },
         },
         // Each catalogue names only known messages, so a misspelt one fails at start-up.
@@ -456,6 +458,12 @@ const optionsShape = {
             ttl: { type: 'integer', minimum: 30, maximum: 3600 },
             rateLimit: { anyOf: [rateLimit, { const: false }] },
           },
+        },
+        linking: {
+          type: 'object',
+          additionalProperties: false,
+          // Up to an hour: past that a session is no proof of who sits at the browser.
+          properties: { maxAge: { type: 'integer', minimum: 0, maximum: 3600 } },
         },
       },
     },

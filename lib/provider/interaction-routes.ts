@@ -6,14 +6,22 @@ import {
   type BrowserSignIn,
   BrowserSignInError,
   type BrowserSignInFailure,
+  type LinkOffer,
 } from '../federation/browser.js';
+import type { FederatedIdentity } from '../federation/types.js';
 import { csrfToken, csrfValid } from '../interactions/csrf.js';
 import { FormTooLarge, readForm } from '../interactions/form.js';
 import { PAGE_HEADERS } from '../interactions/html.js';
 import { formatMessage, type PageMessages } from '../interactions/messages.js';
 import { type AnyPageView, type ErrorKind, PageRenderer } from '../interactions/renderer.js';
 import type { InteractionOptions } from '../interactions/types.js';
-import type { ConsentView, CsrfField, LoginFieldErrors, LoginView } from '../interactions/views.js';
+import type {
+  ConsentView,
+  CsrfField,
+  LinkView,
+  LoginFieldErrors,
+  LoginView,
+} from '../interactions/views.js';
 import { SIGN_IN_SCRIPT } from '../passkeys/scripts.js';
 import { parseAssertion } from '../passkeys/service.js';
 import { StorageUnavailableError } from '../storage/guard.js';
@@ -21,9 +29,13 @@ import { consentDetails, grantConsent, type Interaction } from './consent.js';
 import { usePages } from './pages.js';
 
 const ROUTE =
-  /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort|passkey)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;
+  /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort|passkey|link|cancel-link)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;
 // Where an upstream provider sends the browser back: one fixed redirect URI per provider.
 const FEDERATION_CALLBACK = /^\/federation\/callback\/([a-z0-9-]+)\/?$/;
+// The only reason for the login prompt that leaves a later sign-in on this browser as proof: there
+// was none yet. Every other one (`login_prompt`, `max_age`, `id_token_hint`, an `acr`, a custom
+// check) demands a new sign-in, another user or more than the session has.
+const LINKABLE_REASONS: ReadonlySet<string> = new Set(['no_session']);
 
 /** The catalogue message saying why a "Continue with …" sign-in failed, and its status. */
 function federatedFailure(reason: BrowserSignInFailure): [number, keyof PageMessages] {
@@ -37,6 +49,7 @@ function federatedFailure(reason: BrowserSignInFailure): [number, keyof PageMess
     case 'exchange':
       return [502, 'federatedExchange'];
     case 'refused':
+    case 'unlinked':
       return [403, 'federatedRefused'];
   }
 }
@@ -303,17 +316,130 @@ export function createInteractionRoutes(
       return federatedFailed(ctx, interaction, name, 'state');
     }
     if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);
+    const signedInAccountId = await linkableAccount(ctx, interaction);
     let signIn: BrowserSignIn;
     try {
-      signIn = await federation.complete(started, response, interaction.session?.accountId);
+      signIn = await federation.complete(started, response, signedInAccountId);
     } catch (error) {
       if (error instanceof BrowserSignInError) {
+        if (error.reason === 'unlinked' && error.identity && signedInAccountId) {
+          return offerLink(ctx, interaction, error.identity, signedInAccountId);
+        }
         return federatedFailed(ctx, interaction, name, error.reason);
       }
       throw error;
     }
     await finish(ctx, { login: { accountId: signIn.account.accountId } }, false);
     federation.report(signIn, String(interaction.params.client_id));
+  }
+
+  /**
+   * The account signed in on this browser, when it is proof for linking: it signed in within
+   * `federation.linking.maxAge`, and the interaction asked for nothing but a sign-in (no
+   * `prompt=login`, exceeded `max_age`, `id_token_hint`, `acr`, …).
+   */
+  async function linkableAccount(
+    ctx: Context,
+    interaction: Interaction,
+  ): Promise<string | undefined> {
+    const maxAge = federation?.linkingMaxAge ?? 0;
+    if (maxAge <= 0) return undefined;
+    if (!interaction.prompt.reasons.every((reason) => LINKABLE_REASONS.has(reason))) {
+      return undefined;
+    }
+    const session = await provider.Session.get(ctx);
+    const { accountId, loginTs } = session;
+    if (!accountId || typeof loginTs !== 'number') return undefined;
+    // Signed in as someone else since the interaction began: neither account is proven here.
+    const started = interaction.session?.accountId;
+    if (started !== undefined && started !== accountId) return undefined;
+    const age = Date.now() / 1000 - loginTs;
+    return age >= 0 && age <= maxAge ? accountId : undefined;
+  }
+
+  /** The link page for `identity` and the signed-in `accountId`, its offer kept on the server. */
+  async function offerLink(
+    ctx: Context,
+    interaction: Interaction,
+    identity: FederatedIdentity,
+    accountId: string,
+  ) {
+    const account = federation?.canLink ? await federation.describeAccount(accountId) : undefined;
+    if (!federation || !account) {
+      return federatedFailed(ctx, interaction, identity.provider, 'refused');
+    }
+    let handle: string;
+    try {
+      handle = await federation.offerLink(interaction.uid, identity, accountId);
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      return fail(ctx, 503, 'unavailable', interaction);
+    }
+    const { uid } = interaction;
+    const language = languageOf(ctx, interaction);
+    const csrf = csrfField(uid);
+    const name = typeof identity.claims.name === 'string' ? identity.claims.name : undefined;
+    const view: LinkView = {
+      ...pages.base(language, pages.messages(language).linkTitle, 200),
+      page: 'link',
+      identity: {
+        provider: identity.provider,
+        providerName: federation.displayName(identity.provider),
+        subject: identity.subject,
+        ...(identity.email ? { email: identity.email } : {}),
+        ...(name ? { name } : {}),
+      },
+      account: { id: accountId, ...account },
+      offer: { name: 'offer', value: handle },
+      link: { action: `${base(uid)}/link`, csrf },
+      cancel: { action: `${base(uid)}/cancel-link`, csrf },
+    };
+    return send(ctx, view);
+  }
+
+  /**
+   * The link page's answer (CSRF checked): its offer taken once, whatever the answer. Link links
+   * the offered identity, still only for the freshly signed-in account, and finishes the sign-in
+   * as that account; Cancel links nothing and shows the login page again.
+   */
+  async function answerLink(
+    ctx: Context,
+    interaction: Interaction,
+    form: URLSearchParams,
+    confirmed: boolean,
+  ) {
+    if (!federation?.canLink) return fail(ctx, 404, 'notFound', interaction);
+    let offer: LinkOffer | undefined;
+    try {
+      offer = await federation.takeLinkOffer(interaction.uid, form.get('offer'));
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      return fail(ctx, 503, 'unavailable', interaction);
+    }
+    const messages = pages.messages(languageOf(ctx, interaction));
+    if (!offer) return login(ctx, interaction, 400, { error: messages.linkExpired });
+    if (interaction.prompt.name !== 'login') return showPrompt(ctx, interaction);
+    if (!confirmed) return login(ctx, interaction, 200);
+    if ((await linkableAccount(ctx, interaction)) !== offer.accountId) {
+      return login(ctx, interaction, 403, { error: messages.linkExpired });
+    }
+    let signIn: BrowserSignIn;
+    try {
+      signIn = await federation.link(offer);
+    } catch (error) {
+      provider.emit('server_error', ctx, error);
+      return linkFailed(ctx, interaction, offer);
+    }
+    await finish(ctx, { login: { accountId: offer.accountId } }, false);
+    federation.report(signIn, String(interaction.params.client_id));
+  }
+
+  /** The login page again, saying the link failed in the account store. */
+  function linkFailed(ctx: Context, interaction: Interaction, offer: LinkOffer) {
+    const messages = pages.messages(languageOf(ctx, interaction));
+    const name = federation?.displayName(offer.identity.provider) ?? offer.identity.provider;
+    const error = formatMessage(messages.linkFailed, { provider: name });
+    return login(ctx, interaction, 500, { error });
   }
 
   /** The username and password posted; a field left empty is an error on it, not an attempt. */
@@ -390,6 +516,9 @@ export function createInteractionRoutes(
       return fail(ctx, 403, 'refused', interaction);
     }
     if (federatedName !== undefined) return startFederated(ctx, interaction, federatedName);
+    if (action === 'link' || action === 'cancel-link') {
+      return answerLink(ctx, interaction, form, action === 'link');
+    }
     if (action === 'abort') {
       return finish(
         ctx,

@@ -488,6 +488,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         allowHttp: o.development,
         store: guarded,
         signIn: federation,
+        linkingMaxAge: o.federation.linking.maxAge,
         logger,
       },
       ...(o.passkeys.enabled ? { passkeys } : {}),

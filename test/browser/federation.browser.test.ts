@@ -1,11 +1,18 @@
 // "Continue with Google" in a real browser (headless Chromium): the sign-in page's button leads to
 // a real upstream OpenID provider (a second oidc-provider on loopback, its own login and consent
 // pages), back through the callback, and the sign-in finishes as with a password: the app gets a
-// DCR token for the account the identity is linked to.
+// DCR token for the account the identity is linked to. An unknown identity on a browser whose
+// user signed in moments ago brings the link page (#25): it passes axe, and Link links.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { appRedirect, seriousAxeViolations, useChromium } from '../helpers/chromium.js';
+import {
+  appRedirect,
+  buttonSizes,
+  documentWidth,
+  seriousAxeViolations,
+  useChromium,
+} from '../helpers/chromium.js';
 import {
   APP_REDIRECT_URI,
   type RunningServer,
@@ -24,6 +31,7 @@ describe('Continue with Google, in Chromium', () => {
   let server: RunningServer;
   let client: oidc.Configuration;
   const seen: string[] = [];
+  const linked = new Map<string, string>();
 
   before(async () => {
     google = await startUpstreamIdp({ quirks: 'google' });
@@ -33,7 +41,10 @@ describe('Continue with Google, in Chromium', () => {
         ...o.accounts,
         async federated(identity) {
           seen.push(identity.subject);
-          return identity.subject === 'g-demo' ? 'demouser' : undefined;
+          return identity.subject === 'g-demo' ? 'demouser' : linked.get(identity.subject);
+        },
+        async link(identity, accountId) {
+          linked.set(identity.subject, accountId);
         },
       },
       federation: {
@@ -112,5 +123,61 @@ describe('Continue with Google, in Chromium', () => {
     assert.ok(await page.getByLabel('Username').isVisible(), 'the sign-in page again');
     assert.deepEqual(redirected, []);
     assert.equal(seen.at(-1), 'g-stranger');
+  });
+
+  it('the link page after a fresh password sign-in: passes axe, 44 px targets, no CSP refusal; Link links and signs in', async () => {
+    for (const viewport of ['phone', 'desktop'] as const) {
+      // As long as an Apple private relay address: it must wrap, not widen the page.
+      const login = `g-link-${viewport}-q7x2k9p4m1n8b3v6`;
+      const page = await chromium.newPage({ viewport });
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+      });
+      // The app's login page in one tab; demouser signs in with the password in another.
+      const verifier = oidc.randomPKCECodeVerifier();
+      await page.goto((await dcrAuthorizationUrl(client, verifier)).href);
+      const button = page.getByRole('button', { name: 'Continue with Google' });
+      await button.waitFor();
+      const tab = await page.context().newPage();
+      await tab.goto((await dcrAuthorizationUrl(client, oidc.randomPKCECodeVerifier())).href);
+      await tab.getByLabel('Username').fill('demouser');
+      await tab.getByLabel('Password').fill('Password1');
+      const signIn = tab.getByRole('button', { name: 'Sign in', exact: true });
+      const tabAllow = tab.getByRole('button', { name: 'Allow', exact: true });
+      await signIn.click();
+      await tabAllow.waitFor();
+      await tab.close();
+
+      await button.click();
+      await page.waitForURL((url) => url.href.startsWith(google.issuer));
+      await signInUpstream(page, login);
+      const heading = page.getByRole('heading', { level: 1 });
+      await heading.waitFor();
+      assert.equal(
+        (await heading.textContent())?.trim(),
+        `Link your Google account ${login}@example.test to demouser@example.com?`,
+      );
+      assert.deepEqual(await seriousAxeViolations(page), []);
+      const { scrollWidth, innerWidth } = await documentWidth(page);
+      assert.ok(
+        scrollWidth <= innerWidth,
+        `the page is ${scrollWidth} px wide in ${innerWidth} px`,
+      );
+      const small = (await buttonSizes(page)).filter((b) => b.height < 44);
+      assert.deepEqual(small, []);
+      assert.deepEqual(refused, []);
+      assert.equal(linked.has(login), false, 'nothing linked before the user says so');
+
+      await page.getByRole('button', { name: 'Link', exact: true }).click();
+      const allow = page.getByRole('button', { name: 'Allow', exact: true });
+      await allow.waitFor();
+      const callback = await appRedirect(page, APP_REDIRECT_URI, () => allow.click());
+      const tokens = await oidc.authorizationCodeGrant(client, callback, {
+        pkceCodeVerifier: verifier,
+      });
+      assert.equal(tokens.scope, 'dcr');
+      assert.equal(linked.get(login), 'demouser');
+    }
   });
 });

@@ -2,7 +2,10 @@
 // authorization code flow with PKCE (RFC 7636) against real upstream OpenID providers on
 // loopback, the state single-use and bound to the browser's interaction (RFC 6749 §10.12), the
 // nonce checked in the id_token (OpenID Connect Core §3.1.2.1). openid-client plays the app; a
-// cookie-keeping client without automatic redirects plays the user's browser.
+// cookie-keeping client without automatic redirects plays the user's browser. Linking (#25): an
+// unknown identity is linked only to an account that signed in on this browser moments ago,
+// without the app demanding a new sign-in (OpenID Connect Core §3.1.2.1 prompt=login, max_age),
+// and only after the user confirmed it on the link page.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -45,6 +48,27 @@ const UNIT_CLIENT_ID = 'unit-test-client';
 const UNIT_ISSUER = 'https://rp.example';
 const STATE_MODEL = 'FederatedBrowserState';
 
+/** A memory store whose link offers can be made unreachable, as in a store outage. */
+class OfferStore extends MemoryStore {
+  offersDown = false;
+
+  override adapter(model: string) {
+    const adapter = super.adapter(model);
+    if (model !== 'FederatedLinkOffer') return adapter;
+    const store = this;
+    return new Proxy(adapter, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          store.offersDown
+            ? Promise.reject(new Error('link offer storage unreachable (test)'))
+            : value.apply(target, args);
+      },
+    });
+  }
+}
+
 /** A page of ours the browser stopped at. */
 interface Page {
   status: number;
@@ -83,9 +107,11 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
   let corp: UpstreamIdp;
   let server: RunningServer;
   let reg: oidc.Configuration;
-  const store = new MemoryStore();
+  const store = new OfferStore();
   const events: { name: string; event: FederatedAccountEvent }[] = [];
   const seen: FederatedIdentity[] = [];
+  // Every call of accounts.link: what the user confirmed on the link page.
+  const linkCalls: { key: string; accountId: string }[] = [];
   // The identities linked so far: provider + subject → account.
   const links = new Map<string, string>([
     ['google:g-demo', 'demouser'],
@@ -118,13 +144,14 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
         ...o.accounts,
         async federated(identity) {
           seen.push(identity);
+          // The safe pattern: a linked identity resolves; an unknown one is offered for linking
+          // (when this browser's account is proof of it) or refused.
+          return links.get(`${identity.provider}:${identity.subject}`);
+        },
+        async link(identity, accountId) {
           const key = `${identity.provider}:${identity.subject}`;
-          const linked = links.get(key);
-          if (linked) return linked;
-          // Linking needs proof of the account: the one signed in on this browser.
-          if (!identity.signedInAccountId) return undefined;
-          links.set(key, identity.signedInAccountId);
-          return { accountId: identity.signedInAccountId, linked: true };
+          linkCalls.push({ key, accountId });
+          links.set(key, accountId);
         },
       },
       federation: {
@@ -657,26 +684,230 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
     });
   });
 
-  describe('linking needs proof of the account', () => {
-    it('a user signed in with a password on this browser reaches the hook as signedInAccountId', async () => {
+  describe("linking needs a fresh sign-in of the account and the user's confirmation", () => {
+    /** Moves this browser's sign-in `seconds` into the past (its session's `loginTs`). */
+    async function ageSignIn(browser: Browser, seconds: number) {
+      const cookies = await browser.jar.getCookies(server.issuer);
+      const id = cookies.find((c) => c.key === '_session')?.value;
+      assert.ok(id, 'the browser has a session');
+      const sessions = store.adapter('Session');
+      const session = await sessions.find(id);
+      assert.equal(typeof session?.loginTs, 'number');
+      await sessions.upsert(
+        id,
+        { ...session, loginTs: (session?.loginTs as number) - seconds },
+        3600,
+      );
+    }
+
+    /**
+     * A browser on the app's login page (interaction A) that then signs in as demouser with the
+     * password in another tab (interaction B): the login page of A is still open, and the
+     * browser's account signed in just now, without any demand for a new sign-in.
+     */
+    async function signedInBesideLoginPage(extra: Record<string, string> = {}) {
+      const browser = new Browser();
+      const { url, verifier } = await appRequest(extra);
+      const page = await loginPage(browser, url);
+      assert.equal(page.status, 200);
+      await obtainDcrToken(reg, browser, { username: 'demouser', password: 'Password1' });
+      return { browser, page, verifier };
+    }
+
+    /** Presses "Continue with Google" on `page` and signs in at Google as `login`. */
+    async function continueWithGoogle(browser: Browser, page: Page, login: string) {
+      const button = formOf(page.html, page.url, '/federated/google');
+      const pressed = await browser.postForm(button.action, button.hidden);
+      assert.equal(pressed.status, 303);
+      const upstreamUrl = pressed.headers.get('location') as string;
+      const response = await google.authorize(browser, upstreamUrl, { login });
+      return atOurs(browser, await deliver(browser, response));
+    }
+
+    /** The link page `outcome` stopped at, with its Link and Cancel forms. */
+    function linkPageOf(outcome: Outcome) {
+      const page = pageOf(outcome);
+      assert.equal(page.status, 200);
+      return {
+        page,
+        link: formOf(page.html, page.url, '/link'),
+        cancel: formOf(page.html, page.url, '/cancel-link'),
+      };
+    }
+
+    /** Nothing was linked for `login` and nobody signed in since `before` events. */
+    function assertNothingLinked(login: string, before: number) {
+      assert.equal(links.has(`google:${login}`), false, 'the identity is linked to nobody');
+      assert.equal(
+        linkCalls.some((c) => c.key === `google:${login}`),
+        false,
+        'accounts.link was not called',
+      );
+      assert.deepEqual(events.slice(before), [], 'nobody signed in, nothing was linked');
+    }
+
+    it('control: a sign-in moments ago, no demand for a new one: the link page asks, Link links and signs in as that account', async () => {
+      const { browser, page, verifier } = await signedInBesideLoginPage();
+      const before = events.length;
+      const offered = linkPageOf(await continueWithGoogle(browser, page, 'g-link-me'));
+      assert.equal(seen.at(-1)?.signedInAccountId, 'demouser', 'the hook saw the proof');
+      // The question names the identity the provider vouched for and the signed-in account.
+      assert.match(
+        offered.page.html,
+        /Link your Google account <strong>g-link-me@example\.test<\/strong> to <strong>demouser@example\.com<\/strong>\?/,
+      );
+      assert.ok(offered.link.hidden.csrf && offered.link.hidden.offer);
+      assertNothingLinked('g-link-me', before);
+
+      const callback = callbackOf(
+        await atOurs(browser, await browser.postForm(offered.link.action, offered.link.hidden)),
+      );
+      assert.equal(await accountOf(callback, verifier), 'demouser');
+      assert.deepEqual(linkCalls.at(-1), { key: 'google:g-link-me', accountId: 'demouser' });
+      const event = {
+        provider: 'google',
+        subject: 'g-link-me',
+        accountId: 'demouser',
+        via: 'browser',
+        clientId: reg.clientMetadata().client_id,
+      };
+      assert.deepEqual(events.slice(before), [
+        { name: 'account.linked', event },
+        { name: 'account.federated', event },
+      ]);
+      // Linked for good: the identity signs in as demouser in a fresh browser.
+      const again = await appRequest();
+      const later = callbackOf(
+        await federatedSignIn(new Browser(), again.url, 'google', google, { login: 'g-link-me' }),
+      );
+      assert.equal(await accountOf(later, again.verifier), 'demouser');
+    });
+
+    it('Cancel links nothing and shows the login page; its offer is gone (a later Link is refused)', async () => {
+      const { browser, page } = await signedInBesideLoginPage();
+      const before = events.length;
+      const offered = linkPageOf(await continueWithGoogle(browser, page, 'g-cancelled'));
+      const cancelled = await browser.postForm(offered.cancel.action, offered.cancel.hidden);
+      assert.equal(cancelled.status, 200);
+      const html = await cancelled.text();
+      assert.match(html, /name="password"/, 'the login page again');
+      const late = await browser.postForm(offered.link.action, offered.link.hidden);
+      assert.equal(late.status, 400);
+      assert.match(await late.text(), /expired or was already answered\. Nothing was linked/);
+      assertNothingLinked('g-cancelled', before);
+    });
+
+    it('the confirmation cannot be replayed, forged or posted from another browser (control: the genuine one links once)', async () => {
+      const { browser, page, verifier } = await signedInBesideLoginPage();
+      const before = events.length;
+      const { link } = linkPageOf(await continueWithGoogle(browser, page, 'g-replayed'));
+
+      // Another browser (a stolen form, no interaction cookie): refused, offer untouched.
+      const elsewhere = await new Browser().postForm(link.action, link.hidden);
+      assert.equal(elsewhere.status, 400);
+      assert.match(await elsewhere.text(), /Sign-in expired/);
+      // A tampered CSRF token: refused before anything is read.
+      const forged = await browser.postForm(link.action, { ...link.hidden, csrf: 'forged' });
+      assert.equal(forged.status, 403);
+      // A made-up offer, and one of another interaction: refused.
+      const [uid] = link.hidden.offer?.split('.') ?? [];
+      for (const offer of [`${uid}.${'A'.repeat(43)}`, `other-uid.${'A'.repeat(43)}`, '']) {
+        const made = await browser.postForm(link.action, { ...link.hidden, offer });
+        assert.equal(made.status, 400);
+        assert.match(await made.text(), /Nothing was linked/);
+      }
+      assertNothingLinked('g-replayed', before);
+
+      const first = await browser.postForm(link.action, link.hidden);
+      assert.equal(first.status, 303, 'the genuine confirmation links');
+      const replay = await browser.postForm(link.action, link.hidden);
+      assert.equal(replay.status, 400, 'the replay is refused');
+      assert.equal(linkCalls.filter((c) => c.key === 'google:g-replayed').length, 1);
+      const callback = callbackOf(await atOurs(browser, first));
+      assert.equal(await accountOf(callback, verifier), 'demouser');
+    });
+
+    it('a store that cannot keep the offer: 503, said plainly, nothing linked (control: the link page once it can)', async () => {
+      const { browser, page } = await signedInBesideLoginPage();
+      const before = events.length;
+      store.offersDown = true;
+      let outcome: Outcome;
+      try {
+        outcome = await continueWithGoogle(browser, page, 'g-store-down');
+      } finally {
+        store.offersDown = false;
+      }
+      const down = pageOf(outcome);
+      assert.equal(down.status, 503);
+      assert.match(down.html, /Signing in is not possible right now/);
+      assert.doesNotMatch(down.html, /unreachable|at .*\.(ts|js):\d+/);
+      assertNothingLinked('g-store-down', before);
+      const again = await signedInBesideLoginPage();
+      linkPageOf(await continueWithGoogle(again.browser, again.page, 'g-store-down'));
+    });
+
+    it('attack: a sign-in longer ago than linking.maxAge proves nothing: no link page, nothing linked', async () => {
+      const { browser, page } = await signedInBesideLoginPage();
+      await ageSignIn(browser, 301);
+      const before = events.length;
+      const refused = pageOf(await continueWithGoogle(browser, page, 'g-stale'));
+      assertLoginPageWith(refused, 403, /This Google account cannot be used to sign in here/);
+      assert.equal(seen.at(-1)?.subject, 'g-stale');
+      assert.equal(seen.at(-1)?.signedInAccountId, undefined, 'the hook saw no proof');
+      assertNothingLinked('g-stale', before);
+    });
+
+    it("attack: prompt=login on a fresh session (an unlocked browser): a stranger's Google account neither completes as the user nor links", async () => {
+      const browser = new Browser();
+      await obtainDcrToken(reg, browser, { username: 'demouser', password: 'Password1' });
+      const { url } = await appRequest({ prompt: 'login' });
+      const page = await loginPage(browser, url);
+      const before = events.length;
+      const refused = pageOf(await continueWithGoogle(browser, page, 'g-intruder'));
+      assertLoginPageWith(refused, 403, /cannot be used to sign in here/);
+      assert.equal(seen.at(-1)?.subject, 'g-intruder');
+      assert.equal(seen.at(-1)?.signedInAccountId, undefined);
+      assertNothingLinked('g-intruder', before);
+    });
+
+    it('attack: max_age exceeded (the sign-in still within linking.maxAge): no proof, nothing linked', async () => {
+      const browser = new Browser();
+      const { tokens } = await obtainDcrToken(reg, browser, {
+        username: 'demouser',
+        password: 'Password1',
+      });
+      await ageSignIn(browser, 120);
+      // max_age is an OpenID Connect parameter: the install's own openid request carries it.
+      const instance = await registerInstance(server.issuer, tokens.access_token);
+      const url = oidc.buildAuthorizationUrl(instance, {
+        redirect_uri: APP_REDIRECT_URI,
+        scope: 'openid',
+        max_age: '60',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      });
+      const page = await loginPage(browser, url);
+      assert.equal(page.status, 200, 'max_age asks for a new sign-in');
+      const before = events.length;
+      const refused = pageOf(await continueWithGoogle(browser, page, 'g-too-old'));
+      assertLoginPageWith(refused, 403, /cannot be used to sign in here/);
+      assert.equal(seen.at(-1)?.signedInAccountId, undefined);
+      assertNothingLinked('g-too-old', before);
+    });
+
+    it('control: prompt=login is satisfied by an identity already linked to the account', async () => {
       const browser = new Browser();
       await obtainDcrToken(reg, browser, { username: 'demouser', password: 'Password1' });
       const { url, verifier } = await appRequest({ prompt: 'login' });
+      const page = await loginPage(browser, url);
       const before = events.length;
-      const callback = callbackOf(
-        await federatedSignIn(browser, url, 'google', google, { login: 'g-linked' }),
-      );
-      const identity = seen.at(-1);
-      assert.equal(identity?.subject, 'g-linked');
-      assert.equal(identity?.signedInAccountId, 'demouser');
-      assert.deepEqual(
-        events.slice(before).map((e) => [e.name, e.event.accountId, e.event.subject]),
-        [
-          ['account.linked', 'demouser', 'g-linked'],
-          ['account.federated', 'demouser', 'g-linked'],
-        ],
-      );
+      const callback = callbackOf(await continueWithGoogle(browser, page, 'g-demo'));
       assert.equal(await accountOf(callback, verifier), 'demouser');
+      assert.equal(seen.at(-1)?.signedInAccountId, undefined, 'no proof was needed');
+      assert.deepEqual(
+        events.slice(before).map((e) => [e.name, e.event.subject, e.event.accountId]),
+        [['account.federated', 'g-demo', 'demouser']],
+      );
     });
 
     it('a fresh browser proves no account: the hook sees no signedInAccountId (control)', async () => {

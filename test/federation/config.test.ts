@@ -136,9 +136,31 @@ describe('federation options: createAuthServer refuses', () => {
       );
     });
   }
+
+  for (const maxAge of [-1, 3601, 1.5]) {
+    it(`linking.maxAge ${maxAge}: a session older than an hour, or no whole number, is no proof`, async () => {
+      const options = withProviders([google()]);
+      await assertProblem(
+        { ...options, federation: { ...options.federation, linking: { maxAge } } },
+        /^options\.federation\.linking\.maxAge must be /,
+      );
+    });
+  }
 });
 
 describe('federation options: the control', () => {
+  it('linking.maxAge 0 (never) and 3600 (an hour), and accounts.link: the server starts', async () => {
+    for (const maxAge of [0, 3600]) {
+      const options = withProviders([google()]);
+      const server = await createAuthServer({
+        ...options,
+        accounts: { ...options.accounts, link: async () => {} },
+        federation: { ...options.federation, linking: { maxAge } },
+      });
+      await server.close();
+    }
+  });
+
   it('native and browser providers, an http one in development mode: the server starts', async () => {
     const server = await createAuthServer(
       withProviders([

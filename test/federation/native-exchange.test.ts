@@ -59,8 +59,8 @@ describe('native sign-in: exchanging a platform id_token (RFC 8693)', () => {
           const key = `${identity.provider}:${identity.subject}`;
           const linked = links.get(key);
           if (linked) return linked;
-          // What the example does: link by a verified email to a demo user (an explicit
-          // decision of this hook; the library never does it by itself).
+          // A hook's own decision, to test what reaches it: link by a verified email (the
+          // library never does it by itself, and the example server signs up instead).
           const byEmail = identity.email && emails.get(identity.email);
           if (!byEmail) return undefined;
           links.set(key, byEmail);
