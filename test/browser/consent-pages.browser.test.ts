@@ -80,7 +80,7 @@ describe('issue #25 in Chromium', () => {
     assert.equal(response?.status(), 400);
     assert.equal(new URL(page.url()).origin, server.issuer);
     await page.getByRole('heading', { name: 'Something went wrong' }).waitFor();
-    assert.match(await page.innerText('main'), /login_required/);
+    assert.match((await page.textContent('main')) ?? '', /login_required/);
     assert.deepEqual(toEvil, []);
     assert.deepEqual(await seriousAxeViolations(page), []);
   });
