@@ -38,8 +38,8 @@ function redirectUriOf(ctx: KoaContextWithOIDC): string | undefined {
  * an unexpected one) before it chooses between its `renderError` page and the redirect URI, and
  * redirects only errors whose `allow_redirect` is set: the listener clears it. The decision
  * comes before the response mode is looked at, so it holds for every mode (query, fragment,
- * form_post, web_message, JARM). test/provider/upstream-models.test.ts fails if an upgrade of
- * oidc-provider stops honouring it.
+ * form_post, JARM, and PAR requests). test/provider/upstream-authorization-errors.test.ts fails
+ * if an upgrade of oidc-provider stops honouring it.
  *
  * @internal
  */
