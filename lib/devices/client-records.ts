@@ -51,6 +51,7 @@ export function instanceClientAdapter(
             ...record,
             ...(template.ttl ? { template_ttl: template.ttl } : {}),
             ...(template.sharedDevices ? { shared_devices: true } : {}),
+            template_redirect_uris: template.client.redirect_uris,
           },
         } as AdapterPayload,
         cal,

@@ -381,9 +381,12 @@ export interface ConsentView extends PageView {
   client: ConsentClient;
   /** The account that is signed in. */
   accountId: string;
-  /** The scopes not granted yet, each once. */
+  /**
+   * The scopes Allow grants, each once: all the request asks for, including any an earlier
+   * consent already granted. Never empty together with `claims`.
+   */
   scopes: ScopeView[];
-  /** Claims asked for one by one (the `claims` parameter) and not granted yet. */
+  /** Claims asked for one by one (the `claims` parameter), granted earlier or not. */
   claims: string[];
   /** Allow: a form that posts nothing but its CSRF field. */
   allow: PageForm;

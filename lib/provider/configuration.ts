@@ -12,6 +12,7 @@ import type { ResolvedOptions } from '../options/resolved.js';
 import { INSTANCE_FIELD } from '../registration/instance-policy.js';
 import { ATTEST_AUTH_METHODS } from '../registration/templates.js';
 import { attestedLevel } from './attest-client-auth.js';
+import { listRequestedOnConsent } from './consent.js';
 import { InstanceGuard, instanceRecordOf } from './instance-guard.js';
 import { mtlsFeature } from './mtls.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
@@ -210,7 +211,18 @@ export function buildProviderConfiguration(
     },
     interactions: {
       url: (_ctx, interaction) => wiring.interactionUrl(interaction.uid),
-      policy: guard.interactionPolicy(),
+      policy: listRequestedOnConsent(guard.interactionPolicy()),
+    },
+    // A DCR token is single-use: each DCR consent starts a fresh grant holding exactly what its
+    // page listed, rather than reusing an earlier consent (and that grant's nearer expiry).
+    loadExistingGrant: async (ctx) => {
+      const clientId = ctx.oidc.client?.clientId;
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ??
+        (clientId && !registrationClientIds.has(clientId)
+          ? ctx.oidc.session?.grantIdFor(clientId)
+          : undefined);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
     renderError: passthrough.renderError ?? renderErrorPage,
     // Refresh tokens always rotate. This is the last hook before the old one is consumed: a

@@ -1,5 +1,5 @@
-import type Provider from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
+import { errors, type interactionPolicy } from 'oidc-provider';
 
 /** One interaction as `provider.interactionDetails()` resolves it. @internal */
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -12,6 +12,74 @@ export interface ConsentDetails {
   missingOIDCClaims: string[];
   /** Resource server scopes not yet granted, by resource indicator. */
   missingResourceScopes: Record<string, string[]>;
+  /** OpenID scopes the request asks for, granted or not (see {@link listRequestedOnConsent}). */
+  requestedOIDCScope: string[];
+  /** Claims the request asks for through the `claims` parameter, granted or not. */
+  requestedOIDCClaims: string[];
+  /** Resource server scopes the request asks for, granted or not, by resource indicator. */
+  requestedResourceScopes: Record<string, string[]>;
+}
+
+// Claims every ID token carries: nothing to consent to (oidc-provider's consent prompt skips them).
+const IMPLIED_CLAIMS = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
+
+/** What the request asks for, as oidc-provider resolved it (unknown scopes and claims dropped). */
+function requestedDetails(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const requestedResourceScopes: Record<string, string[]> = {};
+  for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+    const scopes = [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope));
+    if (scopes.length > 0) requestedResourceScopes[indicator] = scopes;
+  }
+  return {
+    requestedOIDCScope: [...oidc.requestParamOIDCScopes],
+    requestedOIDCClaims: [...oidc.requestParamClaims].filter((c) => !IMPLIED_CLAIMS.has(c)),
+    requestedResourceScopes,
+  };
+}
+
+/**
+ * Makes the consent prompt's `details` say everything the request asks for, not only what the
+ * grant lacks: a consent page lists what its Allow grants even when an earlier grant holds
+ * some or all of it (oidc-provider then prompts native apps all the same).
+ *
+ * @internal
+ */
+export function listRequestedOnConsent(
+  policy: interactionPolicy.DefaultPolicy,
+): interactionPolicy.DefaultPolicy {
+  const consent = policy.get('consent');
+  if (!consent) return policy;
+  const own = consent.details;
+  consent.details = async (ctx) => ({ ...(await own(ctx)), ...requestedDetails(ctx) });
+  return policy;
+}
+
+/** `a` and `b` per resource indicator, each scope once. */
+function mergeResources(a: Record<string, string[]>, b: Record<string, string[]>) {
+  const merged: Record<string, string[]> = {};
+  for (const [indicator, scopes] of [...Object.entries(a), ...Object.entries(b)]) {
+    merged[indicator] = [...new Set([...(merged[indicator] ?? []), ...scopes])];
+  }
+  return merged;
+}
+
+/**
+ * What a consent grants: the OpenID scopes, claims and resource scopes the request asks for
+ * (and, should the prompt's details lack them, what it says is missing), each once.
+ *
+ * @internal
+ */
+export function consentGrants(details: ConsentDetails): {
+  oidcScope: string[];
+  claims: string[];
+  resourceScopes: Record<string, string[]>;
+} {
+  return {
+    oidcScope: [...new Set([...details.requestedOIDCScope, ...details.missingOIDCScope])],
+    claims: [...new Set([...details.requestedOIDCClaims, ...details.missingOIDCClaims])],
+    resourceScopes: mergeResources(details.requestedResourceScopes, details.missingResourceScopes),
+  };
 }
 
 const isStringArray = (value: unknown): value is string[] =>
@@ -26,23 +94,42 @@ const isStringArray = (value: unknown): value is string[] =>
 export function consentDetails(details: unknown): ConsentDetails {
   const d =
     typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : {};
-  const resources: Record<string, string[]> = {};
-  const raw = d.missingResourceScopes;
-  if (typeof raw === 'object' && raw !== null) {
-    for (const [indicator, scopes] of Object.entries(raw)) {
-      if (isStringArray(scopes)) resources[indicator] = scopes;
+  const strings = (name: string) => {
+    const value = Object.hasOwn(d, name) ? d[name] : undefined;
+    return isStringArray(value) ? value : [];
+  };
+  const byResource = (name: string) => {
+    const resources: Record<string, string[]> = {};
+    const raw = Object.hasOwn(d, name) ? d[name] : undefined;
+    if (typeof raw === 'object' && raw !== null) {
+      for (const [indicator, scopes] of Object.entries(raw)) {
+        if (isStringArray(scopes)) resources[indicator] = scopes;
+      }
     }
-  }
+    return resources;
+  };
   return {
-    missingOIDCScope: isStringArray(d.missingOIDCScope) ? d.missingOIDCScope : [],
-    missingOIDCClaims: isStringArray(d.missingOIDCClaims) ? d.missingOIDCClaims : [],
-    missingResourceScopes: resources,
+    missingOIDCScope: strings('missingOIDCScope'),
+    missingOIDCClaims: strings('missingOIDCClaims'),
+    missingResourceScopes: byResource('missingResourceScopes'),
+    requestedOIDCScope: strings('requestedOIDCScope'),
+    requestedOIDCClaims: strings('requestedOIDCClaims'),
+    requestedResourceScopes: byResource('requestedResourceScopes'),
   };
 }
 
+/** Whether a consent would grant nothing at all (no scope, no claim). @internal */
+export function grantsNothing(granted: ReturnType<typeof consentGrants>): boolean {
+  return (
+    granted.oidcScope.length === 0 &&
+    granted.claims.length === 0 &&
+    Object.values(granted.resourceScopes).every((scopes) => scopes.length === 0)
+  );
+}
+
 /**
- * Grants what the consent prompt asks for on the interaction's grant (created when the
- * interaction has none) and saves it. Used by both the Allow button and auto-consent.
+ * Grants what the consent asks for ({@link consentGrants}) on the interaction's grant (created
+ * when the interaction has none) and saves it. Used by both the Allow button and auto-consent.
  *
  * @returns the grant id to finish the interaction with.
  * @internal
@@ -54,10 +141,10 @@ export async function grantConsent(provider: Provider, interaction: Interaction)
     : new provider.Grant({ accountId: session?.accountId, clientId: String(params.client_id) });
   // A grant that vanished (expired or revoked) mid-interaction: the user must start again.
   if (!grant) throw new errors.SessionNotFound('grant not found');
-  const details = consentDetails(interaction.prompt.details);
-  if (details.missingOIDCScope.length) grant.addOIDCScope(details.missingOIDCScope.join(' '));
-  if (details.missingOIDCClaims.length) grant.addOIDCClaims(details.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(details.missingResourceScopes)) {
+  const granted = consentGrants(consentDetails(interaction.prompt.details));
+  if (granted.oidcScope.length) grant.addOIDCScope(granted.oidcScope.join(' '));
+  if (granted.claims.length) grant.addOIDCClaims(granted.claims);
+  for (const [indicator, scopes] of Object.entries(granted.resourceScopes)) {
     grant.addResourceScope(indicator, scopes.join(' '));
   }
   return grant.save();

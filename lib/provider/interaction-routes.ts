@@ -25,7 +25,13 @@ import type {
 import { SIGN_IN_SCRIPT } from '../passkeys/scripts.js';
 import { parseAssertion } from '../passkeys/service.js';
 import { StorageUnavailableError } from '../storage/guard.js';
-import { consentDetails, grantConsent, type Interaction } from './consent.js';
+import {
+  consentDetails,
+  consentGrants,
+  grantConsent,
+  grantsNothing,
+  type Interaction,
+} from './consent.js';
 import { usePages } from './pages.js';
 
 const ROUTE =
@@ -174,6 +180,17 @@ export function createInteractionRoutes(
     ctx.redirect(returnTo);
   }
 
+  /**
+   * A consent that would grant nothing (the request names no scope or claim this server knows)
+   * is no question to put to the user: an Allow with nothing listed still issues a token.
+   */
+  const refuseEmptyConsent = (ctx: Context) =>
+    finish(
+      ctx,
+      { error: 'invalid_scope', error_description: 'the request asks for no scope to consent to' },
+      false,
+    );
+
   async function showPrompt(ctx: Context, interaction: Interaction) {
     if (interaction.prompt.name === 'login') return login(ctx, interaction, 200);
     // Only the default policy's two prompts have pages; a custom prompt needs its own.
@@ -189,12 +206,10 @@ export function createInteractionRoutes(
     }
     const language = languageOf(ctx, interaction);
     const shared = pages.base(language, pages.messages(language).consentTitle, 200);
-    const details = consentDetails(interaction.prompt.details);
+    const granted = consentGrants(consentDetails(interaction.prompt.details));
+    if (grantsNothing(granted)) return refuseEmptyConsent(ctx);
     // A scope asked for as an OpenID scope and for a resource too (the DCR scope) is one line.
-    const scopes = new Set([
-      ...details.missingOIDCScope,
-      ...Object.values(details.missingResourceScopes).flat(),
-    ]);
+    const scopes = new Set([...granted.oidcScope, ...Object.values(granted.resourceScopes).flat()]);
     const redirect = URL.parse(String(interaction.params.redirect_uri ?? ''));
     const csrf = csrfField(interaction.uid);
     const view: ConsentView = {
@@ -210,7 +225,7 @@ export function createInteractionRoutes(
         const description = pages.scopeDescription(scope, language);
         return description ? { scope, description } : { scope };
       }),
-      claims: details.missingOIDCClaims,
+      claims: granted.claims,
       allow: { action: `${base(interaction.uid)}/confirm`, csrf },
       deny: { action: `${base(interaction.uid)}/abort`, csrf },
     };
@@ -528,6 +543,9 @@ export function createInteractionRoutes(
     }
     if (action === 'confirm') {
       if (interaction.prompt.name !== 'consent') return showPrompt(ctx, interaction);
+      if (grantsNothing(consentGrants(consentDetails(interaction.prompt.details)))) {
+        return refuseEmptyConsent(ctx);
+      }
       const refusal = await options.confirmConsent?.({
         clientId: String(interaction.params.client_id),
         accountId: interaction.session?.accountId ?? '',

@@ -75,6 +75,11 @@ export interface InstanceRecord {
   template_ttl?: TemplateTtlOptions;
   /** Set when the template shares installs between accounts; merged in at load. @internal */
   shared_devices?: true;
+  /**
+   * The redirect URIs the template fixes (its own `redirect_uris`), merged in at load: any other
+   * redirect URI of the instance was chosen by its registrant. @internal
+   */
+  template_redirect_uris?: string[];
 }
 
 /**
@@ -83,7 +88,12 @@ export interface InstanceRecord {
  * @internal
  */
 export function storedRecord(record: InstanceRecord): InstanceRecord {
-  const { template_ttl: _ttl, shared_devices: _shared, ...stored } = record;
+  const {
+    template_ttl: _ttl,
+    shared_devices: _shared,
+    template_redirect_uris: _redirects,
+    ...stored
+  } = record;
   return stored;
 }
 

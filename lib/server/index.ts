@@ -49,6 +49,7 @@ import {
   staticClients,
 } from '../provider/configuration.js';
 import { wireDeviceEvents } from '../provider/device-events.js';
+import { refuseUntrustedErrorRedirects } from '../provider/error-redirects.js';
 import { instanceRecordById } from '../provider/instance-guard.js';
 import { createInteractionRoutes } from '../provider/interaction-routes.js';
 import { introspectLocally } from '../provider/local-introspection.js';
@@ -360,6 +361,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   });
   const provider = new Provider(o.issuer, configuration);
   refuseNonStringAlgorithms(provider);
+  refuseUntrustedErrorRedirects(provider);
   sizeClientCache(provider, o.registration.instances.cacheSize);
   provider.proxy = o.proxy;
   const bridge = providerBridge(provider);

@@ -78,6 +78,9 @@ describe('a scope above the instance level is refused wherever tokens are issued
 
   it('authorization (RFC 6749 §4.1.2.1): the request ends at the redirect URI with invalid_scope and no code', async () => {
     await phased.phase(PAYMENTS_NEED_KEY);
+    // Signed in at this phase's server (its cookie keys are its own): an error for an install
+    // whose redirect URI its registrant chose goes there only for a signed-in user (#25).
+    await obtainDcrToken(await registrationClient(phased.issuer), browser);
     const { callback } = await signIn(
       browser,
       oidc.buildAuthorizationUrl(instance, {
