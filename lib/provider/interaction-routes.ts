@@ -7,6 +7,7 @@ import {
   BrowserSignInError,
   type BrowserSignInFailure,
 } from '../federation/browser.js';
+import { clientAddress } from '../http/client-address.js';
 import { csrfToken, csrfValid } from '../interactions/csrf.js';
 import { FormTooLarge, readForm } from '../interactions/form.js';
 import { PAGE_HEADERS } from '../interactions/html.js';
@@ -219,7 +220,7 @@ export function createInteractionRoutes(
     if (!throttle) return { accountId: await check() };
     let outcome: Awaited<ReturnType<typeof throttle.attempt>>;
     try {
-      outcome = await throttle.attempt(username, ctx.ip, check);
+      outcome = await throttle.attempt(username, clientAddress(ctx), check);
     } catch (error) {
       if (!(error instanceof StorageUnavailableError)) throw error;
       await fail(ctx, 503, 'unavailable', interaction);
@@ -356,7 +357,11 @@ export function createInteractionRoutes(
       interaction,
       await passkeys.throttleKey(assertion),
       async () => {
-        const outcome = await passkeys.signIn(interaction.uid, assertion, ctx.ip);
+        const outcome = await passkeys.signIn(
+          interaction.uid,
+          assertion,
+          clientAddress(ctx).address,
+        );
         return 'accountId' in outcome ? outcome.accountId : undefined;
       },
       '',
