@@ -194,6 +194,20 @@ describe('the per-username cap across all addresses (credential stuffing from a 
     assert.equal(calls.at(-1), 'demouser');
   });
 
+  it('attack: one address cannot lock a user out; its own limit stops it before the cap', async () => {
+    const { issuer, calls } = await behindProxy();
+    const attacker = await openLogin(issuer, new BrowserAt(member(99)));
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      statuses.push((await submit(attacker, 'demouser', `guess-${i}`)).status);
+    }
+    // perAccount (10) refuses it long before the per-username cap (20) could be reached.
+    assert.equal(statuses.filter((s) => s === 401).length, 10, String(statuses));
+    assert.equal(calls.length, 10);
+    const victim = await openLogin(issuer, new BrowserAt('127.0.2.1'));
+    assert.equal((await submit(victim, 'demouser', 'Password1')).status, 303, 'the user signs in');
+  });
+
   it('control: with perUsername false, 30 distinct addresses are each checked', async () => {
     const { issuer, calls } = await behindProxy({ perUsername: false });
     for (let n = 1; n <= 30; n += 1) {
