@@ -2,16 +2,25 @@
 // a client rotating a forged X-Forwarded-For through a real forwarding proxy (`proxy: true`) is
 // counted under the address the proxy saw, so it meets each limit after the same number of
 // requests as without forging; another real client behind the same proxy keeps its own budget,
-// and the events name the real client.
+// and the events name the real client. Embedded in a Koa app, the library's `proxy` option alone
+// decides: the host's `app.proxy` (which rules `ctx.ip`) neither opens nor closes that door.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AttestationError, type ServerEvents } from 'mobile-oidc-provider';
+import Koa from 'koa';
+import {
+  AttestationError,
+  type AuthServerOptions,
+  createAuthServer,
+  type ServerEvents,
+} from 'mobile-oidc-provider';
 import { type RunningServer, startExample } from '../helpers/example.js';
+import { testServerOptions } from '../helpers/fixture.js';
 import {
   type ForwardingProxy,
   fetchFrom,
   startForwardingProxy,
 } from '../helpers/forwarding-proxy.js';
+import { listen } from '../helpers/listen.js';
 
 const ATTACKER = '127.0.0.66';
 const NEIGHBOUR = '127.0.0.67';
@@ -107,5 +116,69 @@ describe('registration, challenge and attester limits behind a proxy, with forge
     assert.equal(statuses[3], 429);
     const [neighbour] = await post('/attestation/client-attestation', NEIGHBOUR, 1);
     assert.notEqual(neighbour, 429, 'control: another client is not throttled');
+  });
+});
+
+describe('embedded in Koa: the proxy option, not the host app, decides the client address', () => {
+  /** The server embedded in a Koa app with `app.proxy = appProxy`, challenges limited to 3. */
+  async function embedded(proxy: AuthServerOptions['proxy'], appProxy: boolean) {
+    const http = await listen();
+    const auth = await createAuthServer({
+      ...testServerOptions({ issuer: http.url }),
+      proxy,
+      attestation: {
+        verifiers: {
+          x: async () => {
+            throw new AttestationError('no', 'no');
+          },
+        },
+        challenge: { rateLimit: LIMIT },
+      },
+    });
+    const app = new Koa();
+    app.proxy = appProxy;
+    app.use(auth.koa());
+    http.handle(app.callback());
+    return {
+      /** A challenge request as the test (the socket peer) sends it, with `forwardedFor`. */
+      challenge: async (forwardedFor: string) => {
+        const res = await fetch(`${http.url}/attestation/challenge`, {
+          method: 'POST',
+          headers: { 'x-forwarded-for': forwardedFor },
+        });
+        await res.body?.cancel();
+        return res.status;
+      },
+      close: async () => {
+        await http.close();
+        await auth.close();
+      },
+    };
+  }
+
+  it('attack: a host app trusting its proxy does not make the limits trust X-Forwarded-For', async () => {
+    // proxy unset: the socket peer is the client, however the header rotates.
+    const server = await embedded(false, true);
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i += 1)
+        statuses.push(await server.challenge(forgedHeader()['x-forwarded-for']));
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('control: with proxy true, the rightmost entry names the client, even with app.proxy false', async () => {
+    const server = await embedded(true, false);
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i += 1)
+        statuses.push(await server.challenge(`198.51.100.1, ${ATTACKER}`));
+      assert.deepEqual(statuses, [200, 200, 200, 429], 'one client, whatever it forged');
+      assert.equal(await server.challenge(`198.51.100.1, ${NEIGHBOUR}`), 200, 'another client');
+    } finally {
+      await server.close();
+    }
   });
 });
