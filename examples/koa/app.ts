@@ -10,8 +10,9 @@ import { createExampleServer, type ExampleEnv } from '../server/app.js';
 export async function createKoaApp(env: ExampleEnv): Promise<{ app: Koa; auth: AuthServer }> {
   const auth = await createExampleServer(env);
   const app = new Koa();
-  // Behind a TLS-terminating proxy, the outer app is the one that must trust it.
-  app.proxy = env.TRUST_PROXY === '1';
+  // Behind a TLS-terminating proxy, the outer app is the one that must trust it (for its URLs;
+  // the rate limits' client address comes from the server's own `proxy` option).
+  app.proxy = Boolean(env.TRUST_PROXY);
   app.use(mount('/oidc', auth.koa()));
   app.use(async (ctx) => {
     if (ctx.path === '/') ctx.body = { app: 'koa example', issuer: auth.issuer };

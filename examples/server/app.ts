@@ -72,7 +72,10 @@ export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv, Federat
   NODE_ENV?: string;
   /** When set, a resource server client `example-api` with this secret may introspect any token. */
   RESOURCE_SERVER_SECRET?: string;
-  /** `1` when a TLS-terminating proxy sits in front. */
+  /**
+   * The proxies in front (`options.proxy`): `1` for one TLS-terminating proxy, a number for that
+   * many in a row, or comma-separated proxy addresses and CIDR ranges.
+   */
   TRUST_PROXY?: string;
   /** When set (32+ characters), the admin API is served under `/admin` and opened by this secret. */
   ADMIN_SECRET?: string;
@@ -80,6 +83,13 @@ export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv, Federat
   LOG_LEVEL?: string;
   /** The example API's resource indicator (examples/api). @default 'https://api.example.com/' */
   API_AUDIENCE?: string;
+}
+
+/** `options.proxy` from TRUST_PROXY: unset is `false`, `1` one hop, `2` two, else a CIDR list. */
+function proxyFrom(value: string | undefined): AuthServerOptions['proxy'] {
+  if (!value) return false;
+  if (/^\d+$/.test(value)) return Number(value) === 1 ? true : Number(value);
+  return value.split(',').map((entry) => entry.trim());
 }
 
 /** The example server's options, from its environment. */
@@ -94,7 +104,7 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
   return {
     issuer: env.ISSUER ?? `http://localhost:${port}`,
     development: env.NODE_ENV !== 'production',
-    proxy: env.TRUST_PROXY === '1',
+    proxy: proxyFrom(env.TRUST_PROXY),
     ...keysFromEnv(env),
     logger,
     ...(env.REDIS_URL

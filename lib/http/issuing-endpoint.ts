@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { RateLimitWindow, Store } from '../storage/store.js';
+import { clientAddress } from './client-address.js';
 import { sendJson, sendProblem, tooManyAttempts } from './problem.js';
 
 /** What an issuing endpoint needs. @internal */
@@ -31,7 +32,10 @@ export function createIssuingEndpoint(settings: IssuingEndpointSettings): Middle
       return sendJson(ctx, 405, { error: 'invalid_request', error_description: 'use POST' });
     }
     if (window) {
-      const decision = await settings.store.consumeRate(`${key}:${ctx.ip}`, window);
+      const decision = await settings.store.consumeRate(
+        `${key}:${clientAddress(ctx).rateKey}`,
+        window,
+      );
       if (!decision.allowed) {
         return sendProblem(ctx, '', tooManyAttempts(decision.retryAfterSeconds, what));
       }

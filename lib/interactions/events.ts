@@ -10,13 +10,14 @@ export interface SignInThrottledEvent {
    * `passkey:<credential id>` when no passkey has the credential presented.
    */
   username: string;
-  /** The client IP address. */
+  /** The client IP address (behind a proxy: as the `proxy` option derives it). */
   ip: string;
   /**
-   * The limit that is reached: `account` (failures for this username from this IP) or `ip`
-   * (failures from this IP, whatever the username).
+   * The limit that is reached: `account` (failures for this username from this IP), `ip`
+   * (failures from this IP, whatever the username) or `username` (failures for this username
+   * from all IPs together: a short cool-down).
    */
-  limit: 'account' | 'ip';
+  limit: 'account' | 'ip' | 'username';
   /** Seconds until the sign-in may be tried again (the `Retry-After` sent). */
   retryAfterSeconds: number;
 }
@@ -29,8 +30,8 @@ export interface SignInThrottledEvent {
 export interface SignInEvents {
   /**
    * A sign-in was refused with `429` because too many failed sign-ins came for its username
-   * from its IP, or from its IP in all (`interactions.signInRateLimit`); the password was not
-   * checked.
+   * from its IP, from its IP in all, or for its username from all IPs
+   * (`interactions.signInRateLimit`); the password was not checked.
    */
   'signin.throttled': SignInThrottledEvent;
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { ClientAddress } from '../http/client-address.js';
 import type { RateLimitWindow, Store } from '../storage/store.js';
 import type { SignInThrottledEvent } from './events.js';
 
-/** What the throttle needs: the (guarded) store, the two limits, and where events go. @internal */
+/** What the throttle needs: the (guarded) store, the three limits, and where events go. @internal */
 export interface SignInThrottleSettings {
   /** The store the failures are counted in; its failures reject (the page fails closed). */
   store: Store;
@@ -10,18 +11,20 @@ export interface SignInThrottleSettings {
   perAccount: RateLimitWindow | false;
   /** Failures per IP; `false`: none. */
   perIp: RateLimitWindow | false;
+  /** Failures per username from all IPs together; `false` or absent: none. */
+  perUsername?: RateLimitWindow | false;
   /** Called for every refused attempt. */
   onThrottled(event: SignInThrottledEvent): void;
 }
 
 /** A refused attempt: the limit reached and the `Retry-After` to send. @internal */
 export interface ThrottleDecision {
-  limit: 'account' | 'ip';
+  limit: 'account' | 'ip' | 'username';
   retryAfterSeconds: number;
 }
 
 interface Limit {
-  limit: 'account' | 'ip';
+  limit: ThrottleDecision['limit'];
   key: string;
   window: RateLimitWindow;
 }
@@ -36,18 +39,30 @@ const HINT_LENGTH = 64;
  * character can shape a store key.
  */
 function accountKey(username: string, ip: string): string {
-  const normalised = username.trim().normalize('NFKC').toLowerCase();
-  return `signin-account:${createHash('sha256').update(`${normalised}\n${ip}`).digest('base64url')}`;
+  return `signin-account:${createHash('sha256')
+    .update(`${normalised(username)}\n${ip}`)
+    .digest('base64url')}`;
+}
+
+/** The key of a username across all IPs: normalised and hashed like {@link accountKey}. */
+function usernameKey(username: string): string {
+  return `signin-username:${createHash('sha256').update(normalised(username)).digest('base64url')}`;
+}
+
+function normalised(username: string): string {
+  return username.trim().normalize('NFKC').toLowerCase();
 }
 
 /**
- * Throttles failed sign-ins per username + IP and per IP: before the password is checked, each
+ * Throttles failed sign-ins per username + IP, per IP and per username from all IPs (a short
+ * cool-down against many addresses guessing one account): before the password is checked, each
  * limit is read without counting (`Store.consumeRate` with `points` `0`); when one is reached the
  * password is not checked at all. Only a failed check is then counted.
  *
- * Attempts for one username + IP run one at a time in this process, so parallel guesses cannot
- * all pass the check before the first failure is counted. Across processes, and for the per-IP
- * limit across usernames, as many attempts as are in flight at once may pass together.
+ * Attempts for one username (+ IP, without the per-username limit) run one at a time in this
+ * process, so parallel guesses cannot all pass the check before the first failure is counted.
+ * Across processes, and for the per-IP limit across usernames, as many attempts as are in flight
+ * at once may pass together.
  *
  * @internal
  */
@@ -69,17 +84,24 @@ export class SignInThrottle {
    */
   async attempt(
     username: string,
-    ip: string,
+    client: ClientAddress,
     check: () => Promise<string | undefined>,
   ): Promise<{ throttled: ThrottleDecision } | { accountId: string | undefined }> {
-    const { perAccount, perIp, store } = this.#settings;
-    const account = accountKey(username, ip);
+    const { perAccount, perIp, perUsername, store } = this.#settings;
+    // Keyed on the address's rate key (an IPv6 client's /64); the event names the address.
+    const account = accountKey(username, client.rateKey);
     const limits: Limit[] = [];
     if (perAccount) limits.push({ limit: 'account', key: account, window: perAccount });
-    if (perIp) limits.push({ limit: 'ip', key: `signin-ip:${ip}`, window: perIp });
+    if (perIp) limits.push({ limit: 'ip', key: `signin-ip:${client.rateKey}`, window: perIp });
+    if (perUsername) {
+      limits.push({ limit: 'username', key: usernameKey(username), window: perUsername });
+    }
     if (limits.length === 0) return { accountId: await check() };
 
-    return this.#oneAtATime(account, async () => {
+    // With the cap across IPs, attempts for one username queue whatever their IP, so parallel
+    // guesses from many addresses cannot all pass the check before the first failure counts.
+    const queue = perUsername ? usernameKey(username) : account;
+    return this.#oneAtATime(queue, async () => {
       const peeks = await Promise.all(limits.map((l) => store.consumeRate(l.key, l.window, 0)));
       let refusal: ThrottleDecision | undefined;
       limits.forEach(({ limit }, i) => {
@@ -92,7 +114,7 @@ export class SignInThrottle {
       if (refusal) {
         this.#settings.onThrottled({
           username: Array.from(username).slice(0, HINT_LENGTH).join(''),
-          ip,
+          ip: client.address,
           ...refusal,
         });
         return { throttled: refusal };

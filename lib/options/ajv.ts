@@ -49,6 +49,10 @@ function optionPath(instancePath: string): string {
 function describe(error: ErrorObject): string {
   const path = optionPath(error.instancePath);
   const parent = error.parentSchema as Record<string, unknown> | undefined;
+  // One message for every branch of `proxy`'s anyOf, instead of one per branch.
+  if (path === 'options.proxy') {
+    return `${path} must be true, false, a number of proxy hops (1 or more) or a non-empty list of proxy addresses and CIDR ranges`;
+  }
   switch (error.keyword) {
     case 'required':
       return `${path}.${error.params.missingProperty} is required`;

@@ -2,6 +2,7 @@
 // one message per offending path.
 import { BUILT_IN_FORMATS } from '../attestation/built-in.js';
 import { attestClientAuthProblems } from '../attestation/client-auth-options.js';
+import { proxyTrustProblems } from '../http/client-address.js';
 import { BUILT_IN_MESSAGES } from '../interactions/messages.js';
 import { passkeyProblems } from '../passkeys/settings.js';
 import { redirectUriProblem } from '../registration/instance-rules.js';
@@ -362,6 +363,8 @@ const CROSS_OPTION_RULES = [
   interactionProblems,
   // Trusted attesters, attester keys: lib/attestation/client-auth-options.ts.
   attestClientAuthProblems,
+  // Each trusted proxy is an IP address or CIDR range: lib/http/client-address.ts.
+  (o: ResolvedOptions) => proxyTrustProblems(o.proxy),
   // rpId and origins on the issuer's domain: lib/passkeys/settings.ts.
   (o: ResolvedOptions) =>
     passkeyProblems({

@@ -91,6 +91,7 @@ export const DEFAULTS = {
     signInRateLimit: {
       perAccount: { points: 10, duration: 900 },
       perIp: { points: 100, duration: 900 },
+      perUsername: { points: 20, duration: 300 },
     },
   },
   federation: {

@@ -235,7 +235,14 @@ const optionsShape = {
         debug: { isFunction: true },
       },
     },
-    proxy: { type: 'boolean' },
+    // Hops or proxy addresses; each address or CIDR is checked in cross-option-rules.ts.
+    proxy: {
+      anyOf: [
+        { type: 'boolean' },
+        positiveInteger,
+        { type: 'array', minItems: 1, items: nonEmptyString },
+      ],
+    },
     accounts: {
       type: 'object',
       required: ['authenticate', 'findAccount'],
@@ -438,6 +445,7 @@ const optionsShape = {
           properties: {
             perAccount: { anyOf: [rateLimit, { const: false }] },
             perIp: { anyOf: [rateLimit, { const: false }] },
+            perUsername: { anyOf: [rateLimit, { const: false }] },
           },
         },
       },

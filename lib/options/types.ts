@@ -82,12 +82,21 @@ export interface AuthServerOptions {
   logger?: Logger;
 
   /**
-   * Trust `X-Forwarded-Proto`/`X-Forwarded-Host` from a TLS-terminating proxy in front of the
-   * server. Only turn it on behind such a proxy.
+   * The proxies in front of the server that are trusted, for the client address every rate
+   * limit and event uses and for `X-Forwarded-Proto`/`X-Forwarded-Host`. `false`: none, the
+   * socket peer is the client and no forwarded header is read. `true`: one proxy (the socket
+   * peer), so the rightmost `X-Forwarded-For` entry is the client. A number `n`: `n` proxies in
+   * a row (the socket peer is the first), so the `n`th entry from the right is the client. A list
+   * of proxy addresses and CIDR ranges (IPv4 and IPv6): walking from the socket peer leftwards
+   * through `X-Forwarded-For`, the first address not in the list is the client. Never trust more
+   * hops than your own proxies add: the entries to the left of theirs are written by the client.
+   * See [Proxy trust and rate limits](../../docs/security.md#proxy-trust-and-rate-limits).
    *
    * @default false
+   * @example 2 // a CDN in front of a load balancer
+   * @example ['10.0.0.0/8', 'fd00::/8'] // the load balancers' networks
    */
-  proxy?: boolean;
+  proxy?: boolean | number | string[];
 
   /** The people who sign in. */
   accounts: AccountOptions;
@@ -550,6 +559,17 @@ export interface SignInRateLimitOptions {
    * @default { points: 100, duration: 900 } (100 failures per 15 minutes)
    */
   perIp?: RateLimit | false;
+  /**
+   * Failed sign-ins per submitted username from all addresses together: a cap on guessing one
+   * account from many addresses (a botnet). Keyed like `perAccount`, without the IP. When it is
+   * reached, every sign-in with that username waits out the rest of the window (the password,
+   * even a right one, is not checked); the cool-down ends by itself, so nobody is locked out for
+   * good. Keep its `points` above `perAccount`'s, so that no single address can lock a user out
+   * (it is stopped by `perAccount` first). `false`: no limit.
+   *
+   * @default { points: 20, duration: 300 } (20 failures per 5 minutes)
+   */
+  perUsername?: RateLimit | false;
 }
 
 /**

@@ -24,6 +24,7 @@ import type {
 } from '../attestation/types.js';
 import { verifyPlayIntegrityToken } from '../attestation/verifiers/play-integrity.js';
 import { AttestationError } from '../errors.js';
+import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, sendProblem, tooManyAttempts } from '../http/problem.js';
 import type { InstanceRecord } from '../registration/instance-policy.js';
 import type { ResolvedTemplate, TemplateSource } from '../registration/templates.js';
@@ -335,7 +336,7 @@ async function attest(
           softwareId: template.software_id,
           cal,
           method,
-          ip: ctx.ip,
+          ip: clientAddress(ctx).address,
           ...(format ? { format } : {}),
           ...(fallbackClientId ? { fallbackClientId } : {}),
           ...(record.account_id ? { accountId: record.account_id } : {}),
@@ -400,7 +401,7 @@ export function createClientAttester(settings: ClientAttesterSettings): Middlewa
       return sendJson(ctx, 405, { error: 'invalid_request', error_description: 'use POST' });
     }
     const decision = await settings.store.consumeRate(
-      `client-attester-ip:${ctx.ip}`,
+      `client-attester-ip:${clientAddress(ctx).rateKey}`,
       settings.rateLimit,
     );
     if (!decision.allowed) {
@@ -422,7 +423,7 @@ export function createClientAttester(settings: ClientAttesterSettings): Middlewa
       if (!(error instanceof Refusal)) throw error;
       settings.emit('attestation.refused', {
         reason: error.reason,
-        ip: ctx.ip,
+        ip: clientAddress(ctx).address,
         ...(clientId ? { clientId } : {}),
       });
       sendJson(ctx, error.status, { error: error.error, error_description: error.description });

@@ -9,6 +9,7 @@ import {
   type LinkOffer,
 } from '../federation/browser.js';
 import type { FederatedIdentity } from '../federation/types.js';
+import { clientAddress } from '../http/client-address.js';
 import { csrfToken, csrfValid } from '../interactions/csrf.js';
 import { FormTooLarge, readForm } from '../interactions/form.js';
 import { PAGE_HEADERS } from '../interactions/html.js';
@@ -247,7 +248,7 @@ export function createInteractionRoutes(
     if (!throttle) return { accountId: await check() };
     let outcome: Awaited<ReturnType<typeof throttle.attempt>>;
     try {
-      outcome = await throttle.attempt(username, ctx.ip, check);
+      outcome = await throttle.attempt(username, clientAddress(ctx), check);
     } catch (error) {
       if (!(error instanceof StorageUnavailableError)) throw error;
       await fail(ctx, 503, 'unavailable', interaction);
@@ -497,7 +498,11 @@ export function createInteractionRoutes(
       interaction,
       await passkeys.throttleKey(assertion),
       async () => {
-        const outcome = await passkeys.signIn(interaction.uid, assertion, ctx.ip);
+        const outcome = await passkeys.signIn(
+          interaction.uid,
+          assertion,
+          clientAddress(ctx).address,
+        );
         return 'accountId' in outcome ? outcome.accountId : undefined;
       },
       '',

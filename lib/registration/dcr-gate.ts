@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import type { AccountOptions } from '../accounts/types.js';
 import type { RegistrationCredential } from '../attestation/authorize.js';
 import type { FallbackAuthMethod } from '../attestation/types.js';
+import { clientAddress } from '../http/client-address.js';
 import { bearerToken, HttpProblem, sendProblem, tooManyAttempts } from '../http/problem.js';
 import type { ProviderBridge } from '../provider/bridge.js';
 import type { RateLimitWindow, Store } from '../storage/store.js';
@@ -153,7 +154,7 @@ export function createDcrGate(provider: ProviderBridge, settings: DcrGateSetting
       // Per IP, so guessing tokens is limited too; per account once the token names one. The IP
       // count and the token lookup run side by side, and being over the limit answers first.
       const [rate, verification] = await Promise.allSettled([
-        checkRate(settings.store, `dcr-ip:${ctx.ip}`, settings.rateLimit.perIp),
+        checkRate(settings.store, `dcr-ip:${clientAddress(ctx).rateKey}`, settings.rateLimit.perIp),
         (async () => {
           const presented = presentedToken(ctx, settings.allowWithoutToken);
           return presented ? verifyDcrToken(provider, presented, settings) : undefined;
@@ -173,7 +174,7 @@ export function createDcrGate(provider: ProviderBridge, settings: DcrGateSetting
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;
       // Being over a rate limit is no refused credential.
-      if (error.status !== 429) settings.onRefused('invalid_token', ctx.ip);
+      if (error.status !== 429) settings.onRefused('invalid_token', clientAddress(ctx).address);
       return sendProblem(ctx, settings.issuer, error);
     }
 
@@ -183,7 +184,7 @@ export function createDcrGate(provider: ProviderBridge, settings: DcrGateSetting
       useKey &&
       !(await settings.store.takeUse(useKey, settings.maxUses, verified.remainingTtl))
     ) {
-      settings.onRefused('invalid_token', ctx.ip);
+      settings.onRefused('invalid_token', clientAddress(ctx).address);
       return sendProblem(ctx, settings.issuer, refusal('the DCR token has been used up'));
     }
     const opener: RegistrationOpener = verified?.opener ?? {

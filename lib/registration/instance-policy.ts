@@ -11,6 +11,7 @@ import { sameKeyMaterial } from '../attestation/binding.js';
 import type { AssuranceLevel } from '../attestation/levels.js';
 import type { RegistrationProof } from '../attestation/types.js';
 import { RegistrationPolicyError } from '../errors.js';
+import { clientAddress } from '../http/client-address.js';
 import { findUnsafeKey } from '../http/prototype-safety.js';
 import { protocolError } from '../provider/protocol-error.js';
 import { registrationOpener } from './dcr-gate.js';
@@ -352,7 +353,7 @@ async function checkUpdate(
       template,
       attestation: evidence,
       jwks: metadata.jwks,
-      ip: ctx.ip,
+      ip: clientAddress(ctx).address,
       ...(record.account_id ? { accountId: record.account_id } : {}),
     });
     record.cal = authority.cal;
@@ -452,7 +453,7 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
           template,
           attestation: evidence,
           jwks: properties.jwks,
-          ip: ctx.ip,
+          ip: clientAddress(ctx).address,
         });
         record.cal = authority.cal;
         record.registered_by = authority.proof;
@@ -501,7 +502,7 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
           template,
           cal: record.cal ?? 'none',
           method: record.registered_by?.method ?? 'user-token',
-          ip: ctx.ip,
+          ip: clientAddress(ctx).address,
           metadata,
         });
         applyInstanceRules(metadata, rules);
@@ -516,7 +517,7 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
       if (error instanceof RegistrationDenied) {
         settings.onRefused(
           error.reason,
-          ctx.ip,
+          clientAddress(ctx).address,
           typeof softwareId === 'string' ? softwareId : undefined,
         );
         throw deniedError(ctx, error);

@@ -24,6 +24,7 @@ import { ConfigurationError } from '../errors.js';
 import { createNonceEndpoint, NativeSignInNonces } from '../federation/nonces.js';
 import { FederatedSignIn } from '../federation/sign-in.js';
 import type { FederationEvents } from '../federation/types.js';
+import { trustProxies } from '../http/client-address.js';
 import type { SignInEvents } from '../interactions/events.js';
 import { interactionUrl } from '../interactions/index.js';
 import { SignInThrottle } from '../interactions/throttle.js';
@@ -363,12 +364,17 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   refuseNonStringAlgorithms(provider);
   refuseUntrustedErrorRedirects(provider);
   sizeClientCache(provider, o.registration.instances.cacheSize);
-  provider.proxy = o.proxy;
+  // Any trusted proxy: X-Forwarded-Proto/Host are read. Client addresses: trustProxies below.
+  provider.proxy = o.proxy !== false;
+  // With a hop count, Koa's ctx.ip agrees with clientAddress() for code that still reads it.
+  if (typeof o.proxy === 'number' || o.proxy === true) provider.maxIpsCount = Number(o.proxy);
   const bridge = providerBridge(provider);
   wireDeviceEvents(provider, devices, (event, payload) => emit(event, payload));
   logProviderEvents(provider, logger, requestIds);
 
   provider.use(requestIds.middleware());
+  // Before every limiter: the one client address they and the events use.
+  provider.use(trustProxies(o.proxy));
   provider.use(jsonErrors(provider));
   provider.use(rotation.middleware());
   provider.use(keepInstanceRecordsPrivate(provider));
@@ -469,6 +475,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         store: guarded,
         perAccount: o.interactions.signInRateLimit.perAccount,
         perIp: o.interactions.signInRateLimit.perIp,
+        perUsername: o.interactions.signInRateLimit.perUsername,
         onThrottled: (event) => emit('signin.throttled', event),
       }),
       // An instance owned by this user is the user's own app: no second consent. One without
@@ -556,7 +563,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     adminApi,
     adminCallback() {
       const app = new Koa();
-      app.proxy = o.proxy;
+      app.proxy = o.proxy !== false;
       logAppErrors(app, logger, requestIds);
       app.use(requestIds.middleware());
       app.use(adminApi());

@@ -11,6 +11,7 @@
 //                                authenticate with Client Attestations
 //   FEDERATION_ISSUER            adds the upstream provider `upstream` (native, audience
 //                                io.example.app); whoever it vouches for signs in as demouser
+//   PROXY                        options.proxy: `true`, a hop count, or comma-separated CIDRs
 import 'reflect-metadata';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -81,6 +82,14 @@ if (env.FEDERATION_ISSUER) {
   options.federation = {
     providers: [{ name: 'upstream', issuer: env.FEDERATION_ISSUER, audiences: ['io.example.app'] }],
   };
+}
+if (env.PROXY) {
+  options.proxy =
+    env.PROXY === 'true'
+      ? true
+      : /^\d+$/.test(env.PROXY)
+        ? Number(env.PROXY)
+        : env.PROXY.split(',');
 }
 const server = await createAuthServer(options);
 const oidc = server.callback();

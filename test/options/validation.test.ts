@@ -109,6 +109,7 @@ describe('resolveOptions: defaults', () => {
       signInRateLimit: {
         perAccount: { points: 10, duration: 900 },
         perIp: { points: 100, duration: 900 },
+        perUsername: { points: 20, duration: 300 },
       },
     });
     assert.deepEqual(o.oidcProvider, {});
@@ -971,6 +972,7 @@ describe('resolveOptions: instance limits and rate limits', () => {
     assert.deepEqual(o.interactions.signInRateLimit, {
       perAccount: { points: 3, duration: 60 },
       perIp: false,
+      perUsername: { points: 20, duration: 300 },
     });
     const onlyIp = resolveOptions({
       ...valid(),
@@ -979,6 +981,7 @@ describe('resolveOptions: instance limits and rate limits', () => {
     assert.deepEqual(onlyIp.interactions.signInRateLimit, {
       perAccount: false,
       perIp: { points: 100, duration: 900 },
+      perUsername: { points: 20, duration: 300 },
     });
   });
 
