@@ -58,7 +58,11 @@ import {
   keepInstanceRecordsPrivate,
 } from '../provider/middleware.js';
 import { RefreshRotation } from '../provider/refresh-rotation.js';
-import { registerTokenExchange, withTokenExchangeGrant } from '../provider/token-exchange.js';
+import {
+  registerTokenExchange,
+  TOKEN_EXCHANGE,
+  withTokenExchangeGrant,
+} from '../provider/token-exchange.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
@@ -328,6 +332,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     instancePolicy: createInstancePolicy({
       findAccount: (accountId) => o.accounts.findAccount(accountId),
       rules: o.registration.instances,
+      ...(native ? { serverGrants: [TOKEN_EXCHANGE] } : {}),
       hooks: o.registration.policies,
       templates,
       templatesOnly: o.registration.templatesOnly,
