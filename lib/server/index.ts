@@ -170,7 +170,11 @@ export interface DeviceManagement {
    * @returns the instance as it now is, or `undefined` when there is none.
    */
   revoke(clientId: string): Promise<DeviceInfo | undefined>;
-  /** Revokes every active instance of an account. @returns the instances revoked now. */
+  /**
+   * Revokes every instance of an account not yet revoked (active and pending).
+   *
+   * @returns the instances revoked now.
+   */
   revokeAll(accountId: string): Promise<DeviceInfo[]>;
 }
 
@@ -341,7 +345,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       // Unused instances do not count: abandoned registrations block no one.
       activeInstances: async (accountId) =>
         (await devices.list(accountId))
-          .filter((d) => d.status === 'active' && d.unusedUntil === undefined)
+          .filter((d) => d.status === 'active')
           .map((d) => ({ clientId: d.clientId, createdAt: d.createdAt })),
       revokeInstance: async (clientId) => {
         await devices.revoke(clientId, 'limit');
