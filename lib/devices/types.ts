@@ -20,10 +20,10 @@ export interface DeviceInfo {
   registeredBy: RegistrationProof;
   /**
    * `active` once it has obtained a token; `pending` while it never has (a registration whose
-   * app never got its credentials, or never signed in: it is removed at {@link DeviceInfo.unusedUntil},
-   * and counts toward no limit); `revoked` once revoked: it can no longer authenticate and
-   * holds no tokens. With `registration.instances.unusedTtl` 0 an install is `active` from
-   * registration on.
+   * app never got its credentials, or never signed in: it is removed at
+   * {@link DeviceInfo.unusedUntil}, and counts toward no limit); `revoked` once revoked: it can
+   * no longer authenticate and holds no tokens. With `registration.instances.unusedTtl` 0 an
+   * install is `active` from registration on.
    */
   status: DeviceStatus;
   /** When it registered, in seconds since the epoch. */
