@@ -43,6 +43,7 @@ export type {
   DeviceInfo,
   DevicePage,
   DevicePageOptions,
+  DeviceStatus,
   RevocationEvent,
   RevokedBy,
 } from './devices/index.js';

@@ -32,7 +32,11 @@ export function instanceClientAdapter(
     const requested = metadata.scope.split(' ').filter(Boolean);
     const above = new Set(scopesAboveLevel(requested, cal, minimumLevels));
     const scope = requested.filter((s) => !above.has(s)).join(' ');
-    return scope ? { ...metadata, scope } : undefined;
+    if (!scope) return undefined;
+    if (above.size === 0) return { ...metadata, scope };
+    // Noted for an RFC 7592 update, which sends back the scope it read without them.
+    const record = { ...instanceRecord(metadata), withheld_scopes: [...above] };
+    return { ...metadata, scope, [INSTANCE_FIELD]: record } as AdapterPayload;
   };
   return delegateAdapter(stored, {
     async find(id) {

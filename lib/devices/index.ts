@@ -12,6 +12,7 @@ export type {
   DeviceInfo,
   DevicePage,
   DevicePageOptions,
+  DeviceStatus,
   RevocationEvent,
   RevokedBy,
 } from './types.js';

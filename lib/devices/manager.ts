@@ -205,7 +205,8 @@ export class DeviceManager {
       ...(record.account_id ? { accountId: record.account_id } : {}),
       cal: record.cal ?? 'none',
       registeredBy: record.registered_by ?? { method: 'user-token' },
-      status: record.status ?? 'active',
+      // Never shown as active before its first token, nor once revoked.
+      status: record.status === 'revoked' ? 'revoked' : record.unused_until ? 'pending' : 'active',
       createdAt: record.created_at,
       ...(record.revoked_at ? { revokedAt: record.revoked_at } : {}),
       ...(typeof activity?.lastUsedAt === 'number' ? { lastUsedAt: activity.lastUsedAt } : {}),
@@ -251,9 +252,9 @@ export class DeviceManager {
     return this.get(clientId);
   }
 
-  /** Revokes every active instance of an account. @returns the instances revoked now. */
+  /** Revokes every instance of an account not yet revoked. @returns the instances revoked now. */
   async revokeAll(accountId: string, by: RevokedBy): Promise<DeviceInfo[]> {
-    const active = (await this.list(accountId)).filter((d) => d.status === 'active');
+    const active = (await this.list(accountId)).filter((d) => d.status !== 'revoked');
     const revoked = await Promise.all(active.map((d) => this.revoke(d.clientId, by)));
     return revoked.filter((d): d is DeviceInfo => d !== undefined);
   }
@@ -310,7 +311,7 @@ export class DeviceManager {
       if (!payload || !record?.unused_until) return undefined;
       if (limit && accountId) {
         const inUse = (await this.list(accountId)).filter(
-          (d) => d.status === 'active' && d.unusedUntil === undefined && d.clientId !== clientId,
+          (d) => d.status === 'active' && d.clientId !== clientId,
         );
         const excess = inUse.length + 1 - limit.max;
         if (excess > 0 && limit.onLimit === 'reject') {

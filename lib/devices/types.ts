@@ -18,8 +18,14 @@ export interface DeviceInfo {
   cal: AssuranceLevel;
   /** How its registration was authorized (evidence summary, fallback client). */
   registeredBy: RegistrationProof;
-  /** `revoked` once revoked: it can no longer authenticate and holds no tokens. */
-  status: 'active' | 'revoked';
+  /**
+   * `active` once it has obtained a token; `pending` while it never has (a registration whose
+   * app never got its credentials, or never signed in: it is removed at
+   * {@link DeviceInfo.unusedUntil}, and counts toward no limit); `revoked` once revoked: it can
+   * no longer authenticate and holds no tokens. With `registration.instances.unusedTtl` 0 an
+   * install is `active` from registration on.
+   */
+  status: DeviceStatus;
   /** When it registered, in seconds since the epoch. */
   createdAt: number;
   /** When it was revoked, in seconds since the epoch. */
@@ -39,6 +45,13 @@ export interface DeviceInfo {
   /** The app version it registered with (`software_version`). */
   softwareVersion?: string;
 }
+
+/**
+ * Where an install stands: see {@link DeviceInfo.status}.
+ *
+ * @group Devices
+ */
+export type DeviceStatus = 'active' | 'pending' | 'revoked';
 
 /**
  * Which page of an account's devices to read (see `DeviceManagement.page`).

@@ -106,6 +106,8 @@ export class UpstreamIdTokenError extends MobileOidcProviderError {
 }
 
 const DEFAULT_ALGORITHMS: readonly string[] = ['RS256', 'ES256'];
+/** The longest an upstream id_token may live, from `iat` to `exp`: a day, in seconds. */
+const MAX_ID_TOKEN_LIFETIME = 24 * 3600;
 // Apple and Google id_tokens are 1–2 KiB; anything far larger is not worth parsing.
 const MAX_TOKEN_LENGTH = 16 * 1024;
 // Deeper than any honest claim (address is two levels); deeper is refused rather than walked.
@@ -116,7 +118,7 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /**
  * Verifies an id_token from an upstream OpenID provider (OpenID Connect Core 1.0 §3.1.3.7):
  * compact JWS, `alg` allowed, `iss` exact, signature by a key of the issuer's JWKS, `aud`, `azp`,
- * `exp`, `iat`, `sub`, `hd` (when `hostedDomain` is set) and a `nonce` present. Matching the nonce
+ * `exp`, `iat` (and `exp` at most a day after `iat`), `sub`, `hd` (when `hostedDomain` is set) and a `nonce` present. Matching the nonce
  * to one the server issued, and refusing a replayed `tokenHash`, are the caller's.
  *
  * @param token - the id_token as the app sent it.
@@ -146,6 +148,7 @@ export async function verifyUpstreamIdToken(
   const skew = settings.clockSkewSeconds ?? 60;
   const expiresAt = checkExpiry(claims.exp, now, skew);
   checkIssuedAt(claims.iat, now, skew);
+  checkLifetime(expiresAt, claims.iat as number);
   const subject = checkSubject(claims.sub);
   if (settings.hostedDomain !== undefined) checkHostedDomain(claims.hd, settings.hostedDomain);
   const nonce = checkNonce(claims.nonce);
@@ -298,6 +301,17 @@ function checkExpiry(exp: unknown, now: number, skew: number): number {
 function checkIssuedAt(iat: unknown, now: number, skew: number): void {
   if (typeof iat !== 'number' || !Number.isFinite(iat)) fail('iat', 'the id_token has no iat');
   if (iat - skew > now) fail('iat', 'the id_token was issued in the future');
+}
+
+/**
+ * `exp` is at most {@link MAX_ID_TOKEN_LIFETIME} after `iat`. Apple's and Google's id_tokens
+ * live minutes to an hour; a token that claims to live longer is no sign-in of theirs, and its
+ * replay mark is kept until its `exp`.
+ */
+function checkLifetime(exp: number, iat: number): void {
+  if (exp - iat > MAX_ID_TOKEN_LIFETIME) {
+    fail('exp', "the id_token's exp is too far in the future: more than 24 hours after its iat");
+  }
 }
 
 /** `sub` is a non-empty string of at most 255 characters (Core §2). */

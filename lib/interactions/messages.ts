@@ -213,6 +213,10 @@ export interface PageMessages {
   deviceNeverUsed: string;
   /** When an install was revoked: `{date}`. */
   deviceRevokedAt: string;
+  /** An install registered that never obtained tokens (the app never finished setting it up). */
+  devicePending: string;
+  /** A pending install, with when it is removed unless it signs in first: `{date}`. */
+  devicePendingUntil: string;
   /** An install's assurance level: `{level}` (one of the three below). */
   deviceAssurance: string;
   /** The level `none`. */
@@ -362,6 +366,8 @@ export const ENGLISH: Readonly<PageMessages> = {
   deviceLastUsedAt: 'Last used {date}',
   deviceNeverUsed: 'Not used yet',
   deviceRevokedAt: 'Revoked {date}',
+  devicePending: 'Not set up: this install has never signed in',
+  devicePendingUntil: 'Not set up: removed {date} unless it signs in',
   deviceAssurance: 'Assurance: {level}',
   assuranceNone: 'basic',
   assuranceByProvisionedKey: 'provisioned key',
@@ -506,6 +512,8 @@ export const GERMAN: Readonly<PageMessages> = {
   deviceLastUsedAt: 'Zuletzt verwendet am {date}',
   deviceNeverUsed: 'Noch nicht verwendet',
   deviceRevokedAt: 'Widerrufen am {date}',
+  devicePending: 'Nicht eingerichtet: diese Installation hat sich nie angemeldet',
+  devicePendingUntil: 'Nicht eingerichtet: wird am {date} entfernt, wenn sie sich nicht anmeldet',
   deviceAssurance: 'Vertrauensstufe: {level}',
   assuranceNone: 'einfach',
   assuranceByProvisionedKey: 'bereitgestellter Schlüssel',

@@ -272,7 +272,15 @@ const ASSURANCE: Readonly<Record<string, keyof PageMessages>> = {
   'by-policy': 'assuranceByPolicy',
 };
 
-/** One install with its "Revoke" button, when it is active. */
+/** What a pending install shows instead of its last use: never set up, removed when. */
+function pendingLine(view: DevicesView, until: number | undefined): string {
+  const { messages, language } = view;
+  return until === undefined
+    ? `<p class="meta"><strong>${escapeHtml(messages.devicePending)}</strong></p>`
+    : `<p class="meta"><strong>${formatHtml(messages.devicePendingUntil, { date: time(until, language) })}</strong></p>`;
+}
+
+/** One install, marked when pending, with its "Revoke" button unless it is revoked. */
 function deviceItem(view: DevicesView, device: DeviceItemView): string {
   const { messages, language } = view;
   const level = Object.hasOwn(ASSURANCE, device.cal)
@@ -285,9 +293,11 @@ function deviceItem(view: DevicesView, device: DeviceItemView): string {
       ? `<p class="meta">${escapeHtml(formatMessage(messages.deviceVersion, { version: device.version }))}</p>`
       : '') +
     dated(messages.deviceRegisteredAt, device.createdAt, language) +
-    (device.lastUsedAt !== undefined
-      ? dated(messages.deviceLastUsedAt, device.lastUsedAt, language)
-      : `<p class="meta">${escapeHtml(messages.deviceNeverUsed)}</p>`) +
+    (device.status === 'pending'
+      ? pendingLine(view, device.pendingUntil)
+      : device.lastUsedAt !== undefined
+        ? dated(messages.deviceLastUsedAt, device.lastUsedAt, language)
+        : `<p class="meta">${escapeHtml(messages.deviceNeverUsed)}</p>`) +
     `<p class="meta">${escapeHtml(formatMessage(messages.deviceAssurance, { level }))}</p>` +
     `<p class="meta">${escapeHtml(registeredBy(messages, device))}</p>` +
     (device.revokedAt !== undefined
@@ -300,7 +310,7 @@ function deviceItem(view: DevicesView, device: DeviceItemView): string {
   );
 }
 
-/** The built-in device page: the installs, each active one with "Revoke". @internal */
+/** The built-in device page: the installs, each not yet revoked with "Revoke". @internal */
 export function devicesPage(view: DevicesView): string {
   const { messages } = view;
   const list =

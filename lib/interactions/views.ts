@@ -1,5 +1,6 @@
 import type { AssuranceLevel } from '../attestation/levels.js';
 import type { RegistrationMethod } from '../attestation/types.js';
+import type { DeviceStatus } from '../devices/types.js';
 import type { PageMessages } from './messages.js';
 
 /**
@@ -307,11 +308,19 @@ export interface DeviceItemView {
   registeredBy: RegistrationMethod;
   /** With `registeredBy` `attestation`: the evidence format (`apple-appattest`, …). */
   evidenceFormat?: string;
-  /** `revoked` once revoked (it stays listed for `devices.keepRevokedFor`). */
-  status: 'active' | 'revoked';
+  /**
+   * `pending` while it never obtained a token (see `pendingUntil`), `revoked` once revoked (it
+   * stays listed for `devices.keepRevokedFor`), else `active`.
+   */
+  status: DeviceStatus;
+  /** A pending install: when it is removed unless it signs in first, in seconds since the epoch. */
+  pendingUntil?: number;
   /** When it was revoked, in seconds since the epoch. */
   revokedAt?: number;
-  /** The "Revoke" button of an active install: a form that posts nothing but its CSRF field. */
+  /**
+   * The "Revoke" button of an install not yet revoked (active or pending): a form that posts
+   * nothing but its CSRF field.
+   */
   revoke?: PageForm;
 }
 

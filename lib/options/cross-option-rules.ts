@@ -4,6 +4,7 @@ import { BUILT_IN_FORMATS } from '../attestation/built-in.js';
 import { attestClientAuthProblems } from '../attestation/client-auth-options.js';
 import { proxyTrustProblems } from '../http/client-address.js';
 import { BUILT_IN_MESSAGES } from '../interactions/messages.js';
+import { signingKeyProblems } from '../keys/index.js';
 import { passkeyProblems } from '../passkeys/settings.js';
 import { redirectUriProblem } from '../registration/instance-rules.js';
 import { templateProblems } from '../registration/templates.js';
@@ -27,10 +28,11 @@ function issuerProblems(o: ResolvedOptions): string[] {
   return problems;
 }
 
-/** Signing and cookie keys are given, unless development mode generates them. */
+/** Signing and cookie keys are given, unless development mode generates them, and usable. */
 function keyProblems(o: ResolvedOptions): string[] {
-  if (o.development) return [];
-  const problems: string[] = [];
+  // Private keys for every algorithm the server signs with: lib/keys/index.ts.
+  const problems = o.jwks ? signingKeyProblems(o.jwks, o.clients) : [];
+  if (o.development) return problems;
   if (!o.jwks) {
     problems.push('options.jwks is required (generated keys only with options.development)');
   }

@@ -47,8 +47,10 @@ export interface AuthServerOptions {
 
   /**
    * The private signing keys, as a JWK Set (RFC 7517). The first key of each algorithm signs;
-   * the others stay published for verification during rotation. Needs an `RS256`-capable RSA key,
-   * since that is OpenID Connect's default ID token algorithm. Required unless
+   * the others stay published for verification during rotation. Needs a private `RS256`-capable
+   * RSA key, since that is OpenID Connect's default ID token algorithm (and that of JWT access
+   * tokens), and one for each algorithm a static client's `*_signed_response_alg` names; every
+   * key must be private. A JWKS that is not is refused at start-up. Required unless
    * {@link AuthServerOptions.development} is on, in which case ephemeral keys are generated.
    */
   jwks?: {

@@ -195,8 +195,10 @@ export function createAccountRoutes(
       registeredBy: d.registeredBy.method,
       ...optional('evidenceFormat', d.registeredBy.evidence?.format),
       status: d.status,
+      ...optional('pendingUntil', d.status === 'pending' ? d.unusedUntil : undefined),
       ...optional('revokedAt', d.revokedAt),
-      ...(d.status === 'active'
+      // A pending install may be one the user does not recognise: it can be revoked too.
+      ...(d.status !== 'revoked'
         ? {
             revoke: formFor(user, `${url('devices')}/${encodeURIComponent(d.clientId)}/revoke`),
           }
@@ -219,7 +221,7 @@ export function createAccountRoutes(
       const device = id === undefined ? undefined : await devices.get(id);
       // Another account's install is answered like one that does not exist.
       if (!device || device.accountId !== user.accountId) return fail(ctx, 404, 'gone');
-      if (device.status === 'active') await devices.revoke(device.clientId, 'user');
+      if (device.status !== 'revoked') await devices.revoke(device.clientId, 'user');
       return done(ctx, 'devices', 'revoked');
     }
     if (!passkeys) return fail(ctx, 404, 'gone');

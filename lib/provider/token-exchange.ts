@@ -195,9 +195,15 @@ function instanceScopes(ctx: Ctx, clientScope: string | undefined): Set<string> 
   return new Set(requested);
 }
 
+/** `grant_types` without the exchange: what is stored for an instance. */
+const withoutExchange = (grantTypes: readonly string[]) =>
+  grantTypes.filter((g) => g !== TOKEN_EXCHANGE);
+
 /**
  * The `Client` adapter with the exchange among every instance's grant types, added as each is
- * loaded (not stored), so installs registered before federated sign-in was configured can use it.
+ * loaded and never stored (a write drops it), so installs registered before federated sign-in
+ * was configured can use it, and an RFC 7592 update that sends back what the read showed stores
+ * what it stored before.
  *
  * @internal
  */
@@ -208,7 +214,17 @@ export function withTokenExchangeGrant(clients: Adapter): Adapter {
       if (!payload || !instanceRecord(payload) || !Array.isArray(payload.grant_types)) {
         return payload;
       }
-      return { ...payload, grant_types: [...payload.grant_types, TOKEN_EXCHANGE] };
+      return { ...payload, grant_types: [...withoutExchange(payload.grant_types), TOKEN_EXCHANGE] };
+    },
+    upsert(id, payload, expiresIn) {
+      if (!instanceRecord(payload) || !Array.isArray(payload.grant_types)) {
+        return clients.upsert(id, payload, expiresIn);
+      }
+      return clients.upsert(
+        id,
+        { ...payload, grant_types: withoutExchange(payload.grant_types) },
+        expiresIn,
+      );
     },
   });
 }

@@ -81,6 +81,8 @@ export interface InstanceRecord {
    * redirect URI of the instance was chosen by its registrant. @internal
    */
   template_redirect_uris?: string[];
+  /** Registered scopes its level leaves out of the loaded `scope`; merged in at load. @internal */
+  withheld_scopes?: string[];
 }
 
 /**
@@ -93,6 +95,7 @@ export function storedRecord(record: InstanceRecord): InstanceRecord {
     template_ttl: _ttl,
     shared_devices: _shared,
     template_redirect_uris: _redirects,
+    withheld_scopes: _withheld,
     ...stored
   } = record;
   return stored;
@@ -115,6 +118,11 @@ export interface InstancePolicySettings {
   /** Loads the account of an instance being updated (a registration has it from its token). */
   findAccount(accountId: string): Promise<AccountClaims | undefined>;
   rules: InstanceRuleSettings & { allowedRedirectSchemes?: readonly string[] };
+  /**
+   * Grant types the server gives every instance as it is loaded, never stored (the RFC 8693
+   * exchange with native sign-in): a request may send them back, and the response shows them.
+   */
+  serverGrants?: readonly string[];
   hooks: readonly RegistrationPolicy[];
   templates: TemplateSource;
   templatesOnly: boolean;
@@ -262,11 +270,17 @@ function templatized(
     ...body
   } = (ctx.oidc.body ?? {}) as Record<string, unknown>;
   const current = ctx.method === 'PUT' ? ctx.oidc.client?.metadata() : undefined;
-  const refused = fieldsNotAllowed(
-    template,
-    body,
-    current && { ...current, client_id: ctx.oidc.client?.clientId },
-  );
+  const shown = current && { ...current, client_id: ctx.oidc.client?.clientId };
+  // The registration response showed the scopes the level withholds from reads as well.
+  const withheld = (current && instanceRecord(current)?.withheld_scopes) ?? [];
+  if (shown && withheld.length > 0 && typeof body.scope === 'string') {
+    const registered = new Set([...String(shown.scope).split(' '), ...withheld]);
+    const sent = new Set(body.scope.split(' ').filter(Boolean));
+    if (sent.size === registered.size && [...sent].every((s) => registered.has(s))) {
+      shown.scope = body.scope;
+    }
+  }
+  const refused = fieldsNotAllowed(template, body, shown);
   if (refused.length > 0) {
     throw new RegistrationPolicyError(
       'invalid_client_metadata',
@@ -290,6 +304,26 @@ function templatized(
     delete merged.client_secret_expires_at;
   }
   return merged;
+}
+
+/**
+ * An update sends back the `scope` it read, which leaves out the registered scopes the
+ * instance's level is below (they come back if the level or the minimum changes): those stay
+ * registered, as long as the instance may still register them.
+ */
+function keepWithheldScopes(
+  properties: Record<string, unknown>,
+  withheld: readonly string[],
+  template: ResolvedTemplate | undefined,
+  allowedScopes: readonly string[],
+) {
+  if (withheld.length === 0 || typeof properties.scope !== 'string') return;
+  const allowed = template
+    ? (template.allowedScopes ?? String(template.client.scope ?? '').split(' '))
+    : allowedScopes;
+  const scopes = properties.scope.split(' ').filter(Boolean);
+  const kept = withheld.filter((scope) => allowed.includes(scope) && !scopes.includes(scope));
+  if (kept.length > 0) properties.scope = [...scopes, ...kept].join(' ');
 }
 
 /**
@@ -401,9 +435,11 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
     }
     const opener = registrationOpener(ctx);
     let record: InstanceRecord | undefined;
+    let withheldScopes: readonly string[] = [];
     if (operation === 'update') {
       const current = ctx.oidc.client ? instanceRecord(ctx.oidc.client.metadata()) : undefined;
       if (current) record = storedRecord(current);
+      withheldScopes = current?.withheld_scopes ?? [];
     } else if (opener) {
       const now = Date.now();
       const { credential } = opener;
@@ -426,6 +462,11 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
     if (!record) throw new Error('instance registration policy ran without a registration opener');
 
     delete properties[INSTANCE_FIELD];
+    const serverGrants = settings.serverGrants ?? [];
+    // RFC 7592 §2.2: the read shows them, so a client sends them back; they are not its to set.
+    if (Array.isArray(properties.grant_types) && serverGrants.length > 0) {
+      properties.grant_types = properties.grant_types.filter((g) => !serverGrants.includes(g));
+    }
     const evidence = properties.attestation;
     delete properties.attestation;
     let softwareId: unknown;
@@ -464,6 +505,7 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
           );
         }
       }
+      keepWithheldScopes(properties, withheldScopes, template, settings.rules.allowedScopes);
       if (template) {
         metadata = templatized(ctx, properties, template);
         record.template = template.software_id;
@@ -511,6 +553,10 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
       if (metadata !== properties) {
         for (const key of Object.keys(properties)) delete properties[key];
         Object.assign(properties, metadata);
+      }
+      // The response shows what a read will (the Client adapter drops them again on write).
+      if (serverGrants.length > 0) {
+        properties.grant_types = [...(properties.grant_types as string[]), ...serverGrants];
       }
     } catch (error) {
       if (error instanceof RegistrationPolicyError) throw toProviderError(error);

@@ -60,7 +60,11 @@ import {
   keepInstanceRecordsPrivate,
 } from '../provider/middleware.js';
 import { RefreshRotation } from '../provider/refresh-rotation.js';
-import { registerTokenExchange, withTokenExchangeGrant } from '../provider/token-exchange.js';
+import {
+  registerTokenExchange,
+  TOKEN_EXCHANGE,
+  withTokenExchangeGrant,
+} from '../provider/token-exchange.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
 import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
@@ -168,7 +172,11 @@ export interface DeviceManagement {
    * @returns the instance as it now is, or `undefined` when there is none.
    */
   revoke(clientId: string): Promise<DeviceInfo | undefined>;
-  /** Revokes every active instance of an account. @returns the instances revoked now. */
+  /**
+   * Revokes every instance of an account not yet revoked (active and pending).
+   *
+   * @returns the instances revoked now.
+   */
   revokeAll(accountId: string): Promise<DeviceInfo[]>;
 }
 
@@ -330,6 +338,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     instancePolicy: createInstancePolicy({
       findAccount: (accountId) => o.accounts.findAccount(accountId),
       rules: o.registration.instances,
+      ...(native ? { serverGrants: [TOKEN_EXCHANGE] } : {}),
       hooks: o.registration.policies,
       templates,
       templatesOnly: o.registration.templatesOnly,
@@ -338,7 +347,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       // Unused instances do not count: abandoned registrations block no one.
       activeInstances: async (accountId) =>
         (await devices.list(accountId))
-          .filter((d) => d.status === 'active' && d.unusedUntil === undefined)
+          .filter((d) => d.status === 'active')
           .map((d) => ({ clientId: d.clientId, createdAt: d.createdAt })),
       revokeInstance: async (clientId) => {
         await devices.revoke(clientId, 'limit');

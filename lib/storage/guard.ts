@@ -56,6 +56,23 @@ export function isStorageFailure(error: unknown): boolean {
   );
 }
 
+/** The longest lifetime a record gets: a hundred years, "for ever" to every store. @internal */
+export const MAX_RECORD_LIFETIME = 100 * 365 * 24 * 3600;
+
+/**
+ * A record lifetime every store accepts: whole seconds from 1 to {@link MAX_RECORD_LIFETIME}.
+ * A lifetime computed from absurd data (a huge or fractional claim, a bug's NaN) would make
+ * Redis refuse the write, which reads as an outage; kept longer rather than shorter, as a
+ * replay mark must be. `undefined` (no expiry) stays.
+ *
+ * @internal
+ */
+export function recordLifetime<T extends number | undefined>(seconds: T): T {
+  if (seconds === undefined) return seconds;
+  if (Number.isNaN(seconds) || seconds > MAX_RECORD_LIFETIME) return MAX_RECORD_LIFETIME as T;
+  return Math.max(1, Math.ceil(seconds)) as T;
+}
+
 /** Where the guard reports what each store operation ends with (see `StorageHealth`). @internal */
 export interface HealthReports {
   succeeded(): void;
@@ -106,11 +123,12 @@ export class StoreGuard {
 
   /**
    * `adapter` with store failures made {@link StorageUnavailableError}; a lost consume race
-   * stays {@link AlreadyConsumedError}.
+   * stays {@link AlreadyConsumedError}; lifetimes bounded by {@link recordLifetime}.
    */
   adapter(adapter: Adapter): Adapter {
     return {
-      upsert: (id, payload, expiresIn) => this.run(() => adapter.upsert(id, payload, expiresIn)),
+      upsert: (id, payload, expiresIn) =>
+        this.run(() => adapter.upsert(id, payload, recordLifetime(expiresIn))),
       find: (id) => this.run(() => adapter.find(id)),
       findByUid: (uid) => this.run(() => adapter.findByUid(uid)),
       findByUserCode: (userCode) => this.run(() => adapter.findByUserCode(userCode)),
@@ -120,14 +138,18 @@ export class StoreGuard {
     };
   }
 
-  /** `store` with every operation guarded, and every adapter it hands out. */
+  /**
+   * `store` with every operation guarded, and every adapter it hands out; every lifetime it is
+   * given goes through {@link recordLifetime}, the one place they are bounded.
+   */
   store(store: Store): Store {
     const run = <T>(operation: () => Promise<T>) => this.run(operation);
     return {
       adapter: (model) => this.adapter(store.adapter(model)),
-      takeUse: (key, maxUses, ttl) => run(() => store.takeUse(key, maxUses, ttl)),
+      takeUse: (key, maxUses, ttl) => run(() => store.takeUse(key, maxUses, recordLifetime(ttl))),
       returnUse: (key) => run(() => store.returnUse(key)),
-      addToIndex: (index, member, ttl) => run(() => store.addToIndex(index, member, ttl)),
+      addToIndex: (index, member, ttl) =>
+        run(() => store.addToIndex(index, member, recordLifetime(ttl))),
       removeFromIndex: (index, member) => run(() => store.removeFromIndex(index, member)),
       readIndex: (index) => run(() => store.readIndex(index)),
       deleteIndex: (index) => run(() => store.deleteIndex(index)),
@@ -138,8 +160,9 @@ export class StoreGuard {
             ? store.consumeRate(key, limit)
             : store.consumeRate(key, limit, points),
         ),
-      raiseCounter: (key, value, ttl) => run(() => store.raiseCounter(key, value, ttl)),
-      claim: (key, claimant, ttl) => run(() => store.claim(key, claimant, ttl)),
+      raiseCounter: (key, value, ttl) =>
+        run(() => store.raiseCounter(key, value, recordLifetime(ttl))),
+      claim: (key, claimant, ttl) => run(() => store.claim(key, claimant, recordLifetime(ttl))),
       claimHolder: (key) => run(() => store.claimHolder(key)),
       close: () => store.close(),
     };

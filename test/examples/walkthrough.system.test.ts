@@ -40,7 +40,8 @@ describe('README walk-through', () => {
       assert.ok(
         listed.some(
           (d: { clientId: string; status: string }) =>
-            d.clientId === reg.client_id && d.status === 'active',
+            // Registered, never used: pending until its first token (issue #25).
+            d.clientId === reg.client_id && d.status === 'pending',
         ),
       );
       assert.equal(JSON.parse(revoked as string).status, 'revoked');
