@@ -251,7 +251,10 @@ describe('seeded fuzzing: malformed input is always an OAuth-style 4xx', () => {
           debug: capture('debug'),
         },
         // Sign-in throttling is not what this run is about.
-        interactions: { ...o.interactions, signInRateLimit: { perAccount: false, perIp: false } },
+        interactions: {
+          ...o.interactions,
+          signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
+        },
       }),
       { ADMIN_SECRET },
     );

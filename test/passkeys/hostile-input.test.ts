@@ -22,7 +22,10 @@ let server: RunningServer;
 before(async () => {
   server = await startWithPasskeys((o) => ({
     ...o,
-    interactions: { ...o.interactions, signInRateLimit: { perAccount: false, perIp: false } },
+    interactions: {
+      ...o.interactions,
+      signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
+    },
   }));
 });
 after(() => server.close());

@@ -26,7 +26,10 @@ before(async () => {
   // Unthrottled: the attack tests fail many sign-ins of one account; the throttle has its own tests.
   server = await startWithPasskeys((o) => ({
     ...o,
-    interactions: { ...o.interactions, signInRateLimit: { perAccount: false, perIp: false } },
+    interactions: {
+      ...o.interactions,
+      signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
+    },
   }));
   server.auth.on('passkey.refused', (event) => refusals.push(event));
 });
