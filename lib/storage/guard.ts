@@ -141,6 +141,7 @@ export class StoreGuard {
       raiseCounter: (key, value, ttl) => run(() => store.raiseCounter(key, value, ttl)),
       claim: (key, claimant, ttl) => run(() => store.claim(key, claimant, ttl)),
       claimHolder: (key) => run(() => store.claimHolder(key)),
+      replaceClaim: (key, claimant, ttl) => run(() => store.replaceClaim(key, claimant, ttl)),
       close: () => store.close(),
     };
   }

@@ -1136,7 +1136,7 @@ describe('resolveOptions: devices', () => {
 
 describe('resolveOptions: a store has the whole Store interface', () => {
   // A store missing a method would otherwise be accepted and fail only when a request needs it.
-  it('refuses a store without removeFromIndex, consumeRate, raiseCounter, claim or claimHolder', () => {
+  it('refuses a store without removeFromIndex, consumeRate, raiseCounter, claim, claimHolder or replaceClaim', () => {
     const full = new MemoryStore();
     const methods = {
       adapter: full.adapter.bind(full),
@@ -1150,9 +1150,17 @@ describe('resolveOptions: a store has the whole Store interface', () => {
       raiseCounter: full.raiseCounter.bind(full),
       claim: full.claim.bind(full),
       claimHolder: full.claimHolder.bind(full),
+      replaceClaim: full.replaceClaim.bind(full),
       close: full.close.bind(full),
     };
-    const missings = ['removeFromIndex', 'consumeRate', 'raiseCounter', 'claim', 'claimHolder'];
+    const missings = [
+      'removeFromIndex',
+      'consumeRate',
+      'raiseCounter',
+      'claim',
+      'claimHolder',
+      'replaceClaim',
+    ];
     for (const missing of missings as (keyof typeof methods)[]) {
       const { [missing]: _left, ...store } = methods;
       assertProblemStartingWith({ ...valid(), store }, 'options.store must be a store');
