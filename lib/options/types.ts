@@ -205,7 +205,7 @@ export interface RegistrationClientOptions {
 }
 
 /**
- * Lifetimes in seconds.
+ * Lifetimes in seconds, and the retry count that bounds the refresh token reuse grace window.
  *
  * @group Options
  */
@@ -246,6 +246,17 @@ export interface TtlOptions {
    * @default 30
    */
   refreshTokenReuseGrace?: number;
+  /**
+   * How many retries a rotated refresh token gets within its reuse grace window (a count, not a
+   * lifetime: it bounds the window beside it). Each retry issues a new pair and retires the
+   * previous unused successor and the access token issued with it, so one successor of a
+   * rotation is live at a time, and a burst of parallel uses of one token gets at most this
+   * many plus one pairs; a retry beyond the limit is refused (`invalid_grant`) without revoking
+   * the grant. `0` turns the window off, as `refreshTokenReuseGrace: 0` does.
+   *
+   * @default 3
+   */
+  refreshTokenReuseLimit?: number;
   /**
    * Grants: the absolute lifetime of what a user authorised, after which the app signs in again.
    *

@@ -90,6 +90,7 @@ describe('resolveOptions: defaults', () => {
       idToken: 3600,
       refreshToken: 2592000,
       refreshTokenReuseGrace: 30,
+      refreshTokenReuseLimit: 3,
       grant: 15552000,
       session: 1209600,
       interaction: 600,
@@ -209,6 +210,21 @@ describe('resolveOptions: schema problems, by path', () => {
     assertProblem(
       { ...valid(), registration: { dcrToken: { maxUses: 0 } } },
       'options.registration.dcrToken.maxUses must be a positive integer',
+    );
+  });
+
+  it('the refresh token reuse limit is a count from 0 (the grace window off) to 20', () => {
+    assertProblem(
+      { ...valid(), ttl: { refreshTokenReuseLimit: 21 } },
+      'options.ttl.refreshTokenReuseLimit must be <= 20',
+    );
+    assertProblem(
+      { ...valid(), ttl: { refreshTokenReuseLimit: 1.5 } },
+      'options.ttl.refreshTokenReuseLimit must be integer',
+    );
+    assert.equal(
+      resolveOptions({ ...valid(), ttl: { refreshTokenReuseLimit: 0 } }).ttl.refreshTokenReuseLimit,
+      0,
     );
   });
 
