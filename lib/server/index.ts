@@ -64,11 +64,12 @@ import { createInstancePolicy, instanceRecord } from '../registration/instance-p
 import { TemplateSource } from '../registration/templates.js';
 import { guardStore } from '../storage/guard.js';
 import { StorageHealth } from '../storage/health.js';
+import type { RefreshTokenEvents } from '../tokens/events.js';
 import { logAppErrors, logProviderEvents, RequestIds } from './logging.js';
 
 /**
  * Every event an auth server emits, by name: device lifecycle, registration decisions,
- * throttled sign-ins and federated sign-ins.
+ * throttled sign-ins, federated sign-ins and detected refresh token reuse.
  *
  * @group Server
  */
@@ -77,7 +78,8 @@ export type ServerEvents = DeviceEvents &
   ClientAttestationEvents &
   SignInEvents &
   FederationEvents &
-  PasskeyEvents;
+  PasskeyEvents &
+  RefreshTokenEvents;
 
 /**
  * A running mobile-oidc-provider authorization server.
@@ -238,7 +240,9 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   });
   const rotation = new RefreshRotation(guarded, {
     graceSeconds: o.ttl.refreshTokenReuseGrace,
+    reuseLimit: o.ttl.refreshTokenReuseLimit,
     refreshTokenTtl: o.ttl.refreshToken,
+    onReuse: (event) => emit('refresh_token.reuse_detected', event),
   });
   const adapters = providerAdapterFactory(
     guarded,
