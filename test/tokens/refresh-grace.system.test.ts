@@ -171,7 +171,9 @@ describe('a refresh response lost to a Redis write stall does not log the device
   });
 
   it('across two servers sharing one Redis, a retry at one retires the successor issued by the other, and its use revokes the grant at both', async () => {
-    const other = await startExample(withGrace(30, store));
+    // Its own connection and clock, as a second process would have.
+    const otherStore = new RedisStore({ client: redis.url, keyPrefix: 'grace:' });
+    const other = await startExample(withGrace(30, otherStore));
     try {
       const { instance, refreshToken: t0 } = await signedInInstall(server);
       const elsewhere = await sameClientAt(instance, other.issuer);
@@ -187,11 +189,14 @@ describe('a refresh response lost to a Redis write stall does not log the device
       assert.equal((await other.auth.introspect(b.access_token)).active, false);
     } finally {
       await other.close();
+      await otherStore.close();
     }
   });
 
   it('across two servers sharing one Redis, a burst of 20 parallel refreshes split between them gets exactly 1 + the reuse limit pairs, one of them live', async () => {
-    const other = await startExample(withGrace(30, store));
+    // Its own connection and clock, as a second process would have.
+    const otherStore = new RedisStore({ client: redis.url, keyPrefix: 'grace:' });
+    const other = await startExample(withGrace(30, otherStore));
     try {
       const { instance, refreshToken: t0 } = await signedInInstall(server);
       const elsewhere = await sameClientAt(instance, other.issuer);
@@ -210,6 +215,7 @@ describe('a refresh response lost to a Redis write stall does not log the device
       await refresh(elsewhere, live[0]?.refresh_token as string);
     } finally {
       await other.close();
+      await otherStore.close();
     }
   });
 });
