@@ -238,10 +238,11 @@ export interface TtlOptions {
    * The reuse grace window of rotated refresh tokens, in seconds (`0` turns it off). Within it, an
    * app that retries a refresh with the token it still holds (its response was lost on a mobile
    * network, or storage stalled after the old token was consumed) gets a working token pair
-   * instead of having its grant revoked; at most one successor chain stays alive (the first
-   * successor used wins, the others are refused and destroyed). Reuse after the window, or after
-   * a successor was used, still revokes the grant (RFC 9700 §4.14.2). 30 s covers a client's
-   * request timeout and one retry while keeping a stolen token's head start short.
+   * instead of having its grant revoked, up to {@link TtlOptions.refreshTokenReuseLimit} times;
+   * each retry retires the pair issued before it, and two different successors of one rotation
+   * presented revoke the grant. Reuse after the window, or after a successor was used, still
+   * revokes the grant (RFC 9700 §4.14.2). 30 s covers a client's request timeout and one retry
+   * while keeping a stolen token's head start short.
    *
    * @default 30
    */
