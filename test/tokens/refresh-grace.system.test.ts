@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import type { AuthServerOptions, Store } from 'mobile-oidc-provider';
+import type { AuthServerOptions, RefreshTokenReuseEvent, Store } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
@@ -103,14 +103,20 @@ describe('rotated refresh tokens: the reuse grace window (RFC 9700 §4.14.2)', (
 });
 
 describe('rotated refresh tokens after the window, and with the window off', () => {
-  it('reuse after the window revokes the grant', async () => {
+  it('reuse after the window revokes the grant, and refresh_token.reuse_detected says so', async () => {
     const server = await startExample(withGrace(1));
+    const events: RefreshTokenReuseEvent[] = [];
+    server.auth.on('refresh_token.reuse_detected', (event) => events.push(event));
     try {
       const { instance, refreshToken: t0 } = await signedInInstall(server);
       const t1 = await refresh(instance, t0);
       await sleep(2100);
       await refused(instance, t0);
       await refused(instance, t1);
+      assert.deepEqual(
+        events.map((e) => e.reason),
+        ['outside_grace_window'],
+      );
     } finally {
       await server.close();
     }

@@ -11,16 +11,27 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { AuthServerOptions, RefreshTokenReuseEvent, Store } from 'mobile-oidc-provider';
+import {
+  type AuthServerOptions,
+  MemoryStore,
+  type RefreshTokenReuseEvent,
+  type Store,
+} from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
-import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
-import { isOAuthError } from '../helpers/registration.js';
+import {
+  APP_REDIRECT_URI,
+  type RunningServer,
+  registrationClient,
+  startExample,
+} from '../helpers/example.js';
+import { isOAuthError, rawRefresh } from '../helpers/registration.js';
 import {
   codeForInstance,
   obtainDcrToken,
   registerInstance,
   SignInBrowser,
+  signIn,
 } from '../helpers/sign-in.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -128,7 +139,9 @@ for (const [storeName, makeStore] of stores)
       assert.deepEqual(events, []);
 
       // The app uses its successor: two different successors of one rotation were presented.
-      await refused(instance, app.refreshToken);
+      const answer = await rawRefresh(instance, app.refreshToken);
+      assert.equal(answer.status, 400);
+      assert.equal(((await answer.json()) as { error?: string }).error, 'invalid_grant');
       // The grant is revoked: the thief's chain is dead as well.
       await refused(instance, thief.refreshToken);
       assert.equal(await active(server, thief.accessToken), false);
@@ -267,4 +280,66 @@ describe('refresh token reuse: the limit and the window are options', () => {
       }
     });
   }
+
+  it('a retry beyond the limit is a clear invalid_grant, and leaves nothing written', async () => {
+    const store = new MemoryStore();
+    const { server, events } = await startRecording(store);
+    try {
+      const { instance, first } = await signedInInstall(server);
+      for (let use = 0; use <= LIMIT; use += 1) await refresh(instance, first.refreshToken);
+      const before = store.size;
+      const answer = await rawRefresh(instance, first.refreshToken);
+      assert.equal(answer.status, 400);
+      assert.deepEqual(await answer.json(), {
+        error: 'invalid_grant',
+        error_description: 'refresh token reused too often within its grace window',
+      });
+      assert.equal(store.size, before, 'the refused retry left records behind');
+      assert.deepEqual(events, []);
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+
+  it('with JWT access tokens for an API (RFC 9068): a retry retires the lost refresh token, and presenting it revokes the grant', async () => {
+    const API = 'https://api.example.com/';
+    const server = await startExample((o) => ({ ...o, apis: [{ resource: API, scope: 'email' }] }));
+    const events: RefreshTokenReuseEvent[] = [];
+    server.auth.on('refresh_token.reuse_detected', (event) => events.push(event));
+    try {
+      const browser = new SignInBrowser();
+      const dcr = await obtainDcrToken(await registrationClient(server.issuer), browser);
+      const instance = await registerInstance(server.issuer, dcr.tokens.access_token);
+      const pkceCodeVerifier = oidc.randomPKCECodeVerifier();
+      const { callback } = await signIn(
+        browser,
+        oidc.buildAuthorizationUrl(instance, {
+          redirect_uri: APP_REDIRECT_URI,
+          scope: 'openid offline_access email',
+          prompt: 'consent',
+          resource: API,
+          code_challenge: await oidc.calculatePKCECodeChallenge(pkceCodeVerifier),
+          code_challenge_method: 'S256',
+        }),
+      );
+      const t0 = (await oidc.authorizationCodeGrant(instance, callback, { pkceCodeVerifier }))
+        .refresh_token as string;
+      const forApi = (token: string) => oidc.refreshTokenGrant(instance, token, { resource: API });
+      const lost = await forApi(t0);
+      assert.equal(lost.access_token.split('.').length, 3, 'a JWT access token');
+      // Control: the retry works and its chain goes on.
+      const retried = await forApi(t0);
+      const next = await forApi(retried.refresh_token as string);
+      // Attack: the lost refresh token, presented after all.
+      await assert.rejects(forApi(lost.refresh_token as string), isOAuthError('invalid_grant'));
+      await assert.rejects(forApi(next.refresh_token as string), isOAuthError('invalid_grant'));
+      assert.deepEqual(
+        events.map((e) => e.reason),
+        ['superseded_successor_used'],
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });
