@@ -13,8 +13,7 @@ export interface RefreshGraceSettings {
   graceSeconds: number;
   /** How many retries a rotated token gets within the window; 0 = off. */
   reuseLimit: number;
-  /** The refresh token lifetime: how long a generation's claim must be kept, at most. */
-  refreshTokenTtl: number;
+  /** The clock, in ms since the epoch, for the window (tests inject one). */
   now?: () => number;
   /** Told of each use taken for theft, once its grant is revoked; never given a token value. */
   onReuse?: (event: RefreshTokenReuseEvent) => void;

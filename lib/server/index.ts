@@ -241,7 +241,6 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const rotation = new RefreshRotation(guarded, {
     graceSeconds: o.ttl.refreshTokenReuseGrace,
     reuseLimit: o.ttl.refreshTokenReuseLimit,
-    refreshTokenTtl: o.ttl.refreshToken,
     onReuse: (event) => emit('refresh_token.reuse_detected', event),
   });
   const adapters = providerAdapterFactory(
