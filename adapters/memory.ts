@@ -307,6 +307,17 @@ export class MemoryStore implements Store {
     return this.#holderOf(key);
   }
 
+  /** Makes `claimant` hold `key`, returning who held it; JavaScript runs this atomically. */
+  async replaceClaim(
+    key: string,
+    claimant: string,
+    ttlSeconds: number,
+  ): Promise<string | undefined> {
+    const previous = this.#holderOf(key);
+    this.#claims.set(key, { holder: claimant, expiresAt: expiryFor(this.#now(), ttlSeconds) });
+    return previous;
+  }
+
   #holderOf(key: string): string | undefined {
     const claim = this.#claims.get(key);
     return claim && claim.expiresAt > this.#now() ? claim.holder : undefined;

@@ -17,7 +17,7 @@
 //                                       (+inf = never). Lives as long as its longest-lived member.
 //   Puse:{<key>}                STRING  use count of a limited-use item (takeUse/returnUse).
 //   Pcounter:{<key>}            STRING  a counter that only rises (raiseCounter).
-//   Pclaim:{<key>}              STRING  the claimant holding a claimed name (claim).
+//   Pclaim:{<key>}              STRING  the claimant holding a claimed name (claim, replaceClaim).
 //   Pindex:{<name>}             ZSET    the library's indexes (addToIndex), scored like Pgrant.
 //
 // Every command and script touches keys of one hash slot only, so the store works unchanged on
@@ -519,7 +519,7 @@ const grantKey = (prefix: string, grantId: string) => `${prefix}grant:{${grantId
  * (`SET … NX`), `claim` and `takeUse` are atomic. Payloads are stored as the JSON oidc-provider
  * gave, never re-encoded.
  *
- * Round trips: `upsert`, `find`, `consume`, `claim`, `takeUse`, `returnUse`, `addToIndex`,
+ * Round trips: `upsert`, `find`, `consume`, `claim`, `replaceClaim`, `takeUse`, `returnUse`, `addToIndex`,
  * `readIndex`, `deleteIndex` one each; `findByUid`, `findByUserCode`, `destroy` two;
  * `revokeByGrantId` three. Commands: a find is one MGET, a consume one SET, an upsert one SET per
  * key plus four index commands per grant (ZADD, ZREMRANGEBYSCORE and two PEXPIRE), shared by
@@ -636,6 +636,16 @@ export class RedisStore implements Store {
   /** Who holds the claim `key`: one GET. */
   async claimHolder(key: string): Promise<string | undefined> {
     return (await this.#redis.get(this.#claimKey(key))) ?? undefined;
+  }
+
+  /** Makes `claimant` hold `key`, returning who held it: one `SET … GET`, atomic. */
+  async replaceClaim(
+    key: string,
+    claimant: string,
+    ttlSeconds: number,
+  ): Promise<string | undefined> {
+    const ttl = ttlMs(ttlSeconds) ?? NEVER_MS;
+    return (await this.#redis.set(this.#claimKey(key), claimant, 'PX', ttl, 'GET')) ?? undefined;
   }
 
   /** Gives back one use of `key`; the count never drops below zero and keeps its TTL. */

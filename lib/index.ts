@@ -163,6 +163,11 @@ export {
   StorageUnavailableError,
   type Store,
 } from './storage/index.js';
+export type {
+  RefreshTokenEvents,
+  RefreshTokenReuseEvent,
+  RefreshTokenReuseReason,
+} from './tokens/events.js';
 
 // @types/koa (which @types/oidc-provider brings) names `contentDisposition.Options`, which the
 // typed content-disposition 1.x/2.x that Express 5 installs no longer exports: TS2694 in a strict

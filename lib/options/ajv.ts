@@ -15,6 +15,7 @@ const STORE_METHODS = [
   'raiseCounter',
   'claim',
   'claimHolder',
+  'replaceClaim',
   'close',
 ];
 

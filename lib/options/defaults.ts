@@ -46,6 +46,7 @@ export const DEFAULTS = {
     idToken: 3600,
     refreshToken: 2592000,
     refreshTokenReuseGrace: 30,
+    refreshTokenReuseLimit: 3,
     grant: 15552000,
     session: 1209600,
     interaction: 600,

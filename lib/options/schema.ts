@@ -282,6 +282,7 @@ const optionsShape = {
         idToken: positiveInteger,
         refreshToken: positiveInteger,
         refreshTokenReuseGrace: { type: 'integer', minimum: 0, maximum: 300 },
+        refreshTokenReuseLimit: { type: 'integer', minimum: 0, maximum: 20 },
         grant: positiveInteger,
         session: positiveInteger,
         interaction: positiveInteger,

@@ -216,7 +216,7 @@ export interface RegistrationClientOptions {
 }
 
 /**
- * Lifetimes in seconds.
+ * Lifetimes in seconds, and the retry count that bounds the refresh token reuse grace window.
  *
  * @group Options
  */
@@ -249,14 +249,26 @@ export interface TtlOptions {
    * The reuse grace window of rotated refresh tokens, in seconds (`0` turns it off). Within it, an
    * app that retries a refresh with the token it still holds (its response was lost on a mobile
    * network, or storage stalled after the old token was consumed) gets a working token pair
-   * instead of having its grant revoked; at most one successor chain stays alive (the first
-   * successor used wins, the others are refused and destroyed). Reuse after the window, or after
-   * a successor was used, still revokes the grant (RFC 9700 §4.14.2). 30 s covers a client's
-   * request timeout and one retry while keeping a stolen token's head start short.
+   * instead of having its grant revoked, up to {@link TtlOptions.refreshTokenReuseLimit} times;
+   * each retry retires the pair issued before it, and two different successors of one rotation
+   * presented revoke the grant. Reuse after the window, or after a successor was used, still
+   * revokes the grant (RFC 9700 §4.14.2). 30 s covers a client's request timeout and one retry
+   * while keeping a stolen token's head start short.
    *
    * @default 30
    */
   refreshTokenReuseGrace?: number;
+  /**
+   * How many retries a rotated refresh token gets within its reuse grace window (a count, not a
+   * lifetime: it bounds the window beside it). Each retry issues a new pair and retires the
+   * previous unused successor and the access token issued with it, so one successor of a
+   * rotation is live at a time, and a burst of parallel uses of one token gets at most this
+   * many plus one pairs; a retry beyond the limit is refused (`invalid_grant`) without revoking
+   * the grant. `0` turns the window off, as `refreshTokenReuseGrace: 0` does.
+   *
+   * @default 3
+   */
+  refreshTokenReuseLimit?: number;
   /**
    * Grants: the absolute lifetime of what a user authorised, after which the app signs in again.
    *

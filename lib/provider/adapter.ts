@@ -41,6 +41,19 @@ export async function revokeClientGrants(store: Store, clientId: string): Promis
   await Promise.all([store.deleteIndex(index), store.deleteIndex(ratIndex)]);
 }
 
+/**
+ * Revokes a grant and every token of it, as oidc-provider does when it detects refresh token
+ * reuse (with its default `revokeGrantPolicy`).
+ *
+ * @internal
+ */
+export async function revokeGrant(store: Store, grantId: string): Promise<void> {
+  await Promise.all([
+    ...GRANT_BOUND_MODELS.map((model) => store.adapter(model).revokeByGrantId(grantId)),
+    store.adapter('Grant').destroy(grantId),
+  ]);
+}
+
 /** An adapter that forwards to `adapter`, except for the methods in `overrides`. @internal */
 export function delegateAdapter(adapter: Adapter, overrides: Partial<Adapter>): Adapter {
   return {

@@ -1,20 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Store } from '../storage/store.js';
 import { AlreadyConsumedError } from '../storage/store.js';
-import { asProviderError, delegateAdapter } from './adapter.js';
+import type { RefreshTokenReuseEvent, RefreshTokenReuseReason } from '../tokens/events.js';
+import { asProviderError, delegateAdapter, revokeGrant } from './adapter.js';
 import { protocolFailure, serverError } from './bridge.js';
 
 /** What the grace window needs. @internal */
 export interface RefreshGraceSettings {
   /** Seconds after a refresh token's rotation in which a retry with it still succeeds; 0 = off. */
   graceSeconds: number;
-  /** The refresh token lifetime: how long a generation's claim must be kept, at most. */
-  refreshTokenTtl: number;
+  /** How many retries a rotated token gets within the window; 0 = off. */
+  reuseLimit: number;
+  /** The clock, in ms since the epoch, for the window (tests inject one). */
   now?: () => number;
+  /** Told of each use taken for theft, once its grant is revoked; never given a token value. */
+  onReuse?: (event: RefreshTokenReuseEvent) => void;
 }
 
-// The stored refresh token member naming the token it was rotated from.
+// The stored refresh token member naming the token it was rotated from: a chain's lineage, for
+// whoever investigates a theft.
 const ROTATED_FROM = 'rotatedFrom';
 
 /**
@@ -26,8 +32,24 @@ const ROTATED_FROM = 'rotatedFrom';
 const rotatedInThisRequest = (): string | undefined =>
   Provider.ctx?.oidc?.entities.RotatedRefreshToken?.jti;
 
-/** The claim naming which successor of refresh token `id` (a token issued by rotating it) lives. */
-const successorsOf = (id: string) => `rt-gen:${id}`;
+/**
+ * The claim naming the live successor of refresh token `id` (the token its rotation issued, last
+ * retry's first) and its access token, as `rt at`; or {@link RETIRED} when `id` itself was
+ * retired unused by a retry of the token it was rotated from. Registered by `id`'s first use.
+ */
+const liveSuccessorOf = (id: string) => `rt-live:${id}`;
+
+/** The count of retries of refresh token `id` within its window. */
+const retriesOf = (id: string) => `rt-retries:${id}`;
+
+/** The claim of reporting the theft of grant `grantId`: once, though several requests find it. */
+const reportOf = (grantId: string) => `rt-reuse-reported:${grantId}`;
+
+// Not a token id (those are base64url): a successor retired by a retry of its parent.
+const RETIRED = '!retired';
+
+// A window's records outlive it by this much, so processes whose clocks disagree still agree.
+const CLOCK_MARGIN_SECONDS = 60;
 
 /**
  * Where a token request's held-back writes and prefetched grant source live: on oidc-provider's
@@ -43,17 +65,35 @@ const HELD_GRANTS = {
 } as const;
 type HeldGrant = keyof typeof HELD_GRANTS;
 
+/** What a request issues with a rotation, for the rotated token's consume to register. */
+interface Issued {
+  /** The successor refresh token's id. */
+  refreshToken?: string;
+  /** The new access token's id, when it is stored. */
+  accessToken?: string;
+  /** Settles once this request's writes did: `true` when they all landed. */
+  written: Promise<boolean>;
+}
+
+/** One held-back write and how to take it back. */
+interface HeldWrite {
+  write: () => Promise<void>;
+  undo: () => Promise<void>;
+}
+
 /** The writes of one token request, held back to reach the store together. */
 interface HeldRotation {
   /** Consumes the grant source (a rotated token also claims its place among its successors). */
-  consume: () => Promise<void>;
+  consume: (issued: Issued) => Promise<void>;
   /** The successor refresh token, once oidc-provider saved it. */
-  successor?: { write: () => Promise<void>; undo: () => Promise<void> };
+  successor?: HeldWrite & { id: string };
 }
 
 interface RefreshState {
   prefetched?: { id: string; found: Promise<AdapterPayload | undefined | void> };
   held?: HeldRotation;
+  /** A refresh token this request presented that oidc-provider is about to treat as reused. */
+  reused?: { id: string; payload: AdapterPayload; reason: RefreshTokenReuseReason };
 }
 
 type WithRefreshState = { [ROTATION]?: RefreshState };
@@ -77,19 +117,26 @@ function refreshState(grant?: HeldGrant): RefreshState | undefined {
  */
 async function completeRotation(
   held: HeldRotation,
-  alongside?: {
-    write: () => Promise<void>;
-    undo: () => Promise<void>;
-  },
+  alongside?: HeldWrite & { accessToken?: string },
 ): Promise<void> {
   const writes = [held.successor, alongside].filter((w) => w !== undefined);
-  const [consumed, ...written] = await Promise.allSettled([
-    held.consume(),
-    ...writes.map((w) => w.write()),
+  const writing = Promise.allSettled(writes.map((w) => w.write()));
+  const [consumed, written] = await Promise.all([
+    held
+      .consume({
+        refreshToken: held.successor?.id,
+        accessToken: alongside?.accessToken,
+        written: writing.then((results) => results.every((r) => r.status === 'fulfilled')),
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      ),
+    writing,
   ]);
-  if (consumed?.status === 'rejected') {
+  if (consumed) {
     await Promise.allSettled(writes.map((w) => w.undo()));
-    throw consumed.reason;
+    throw consumed.error;
   }
   const failed = written.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -113,12 +160,20 @@ async function completeRotation(
  *   stall after the old token was consumed) retries with the token it still holds and gets a
  *   working pair, instead of its whole grant being revoked as a replay (RFC 9700 §4.14.2).
  *   Within `graceSeconds` of its rotation, a consumed token is handed to oidc-provider as not
- *   consumed, unless one of its successors was already used: then it is a replay, and
- *   oidc-provider revokes the grant as usual. At most one successor chain stays alive: the first
- *   successor of a token to be used claims its place (atomically, across processes); any other
- *   successor of that token is destroyed when presented (`invalid_grant`). oidc-provider has no
- *   hook between finding a refresh token and refusing a consumed one, so the window lives in the
- *   adapter.
+ *   consumed, unless its successor was already used (or it was itself retired, below): then it
+ *   is a replay, and oidc-provider revokes the grant as usual. oidc-provider has no hook between
+ *   finding a refresh token and refusing a consumed one, so the window lives in the adapter.
+ * - **One live successor** (as WSO2's one live child per parent): a token's first use registers
+ *   its successor and access token as its live successor (a claim sent with the consume, no
+ *   extra round trip). A retry takes one of `reuseLimit` uses (counted atomically in the store,
+ *   so a burst of parallel uses gets at most `1 + reuseLimit` pairs, across processes), becomes
+ *   the live successor with one atomic `replaceClaim`, and retires the one it displaced: marks
+ *   it retired, consumes it and destroys its access token. The displacements form one line, so
+ *   afterwards only the newest pair works.
+ * - **Theft**: two different successors of one rotation presented, a retired one used, or a
+ *   retry after the successor was used, revokes the whole grant and reports
+ *   `refresh_token.reuse_detected` (ids, never a token value), once per grant. A retry beyond
+ *   the limit is only refused: a client's own burst of parallel refreshes is no theft.
  *
  * @internal
  */
@@ -193,6 +248,7 @@ export class RefreshRotation {
         await completeRotation(held, {
           write: () => adapter.upsert(id, payload, expiresIn),
           undo: () => adapter.destroy(id),
+          accessToken: id,
         });
       },
     });
@@ -228,8 +284,11 @@ export class RefreshRotation {
   refreshToken(adapter: Adapter): Adapter {
     const store = this.#store;
     const settings = this.#settings;
-    const graceOn = settings.graceSeconds > 0;
+    const graceOn = settings.graceSeconds > 0 && settings.reuseLimit > 0;
     const now = () => Math.floor((settings.now ?? Date.now)() / 1000);
+    // A window's own records (live successors, retry counts) matter only within it.
+    const windowTtl = settings.graceSeconds + CLOCK_MARGIN_SECONDS;
+    const accessTokens = store.adapter('AccessToken');
     // find() and consume() of one refresh run back to back; consume() only gets the id.
     const recentlyFound = new Map<string, AdapterPayload>();
     const remember = (id: string, payload: AdapterPayload) => {
@@ -237,50 +296,128 @@ export class RefreshRotation {
       recentlyFound.set(id, payload);
     };
 
-    const claimTtl = (payload: AdapterPayload) => {
-      const exp = typeof payload.exp === 'number' ? payload.exp - now() : settings.refreshTokenTtl;
-      return Math.max(settings.graceSeconds, Math.min(exp, settings.refreshTokenTtl));
-    };
-
-    /** Claims, for token `id`, its place among its parent's successors: `true` when it is theirs. */
-    async function claim(id: string, payload: AdapterPayload | undefined): Promise<boolean> {
-      const parent = payload?.[ROTATED_FROM];
-      // A chain's first token (from a code exchange) has no siblings; without a window, no
-      // token has more than one successor.
-      if (!graceOn || !payload || typeof parent !== 'string') return true;
-      return (await store.claim(successorsOf(parent), id, claimTtl(payload))) === id;
+    /**
+     * Tells of a use taken for theft: ids only, never a token value. Once per grant, though a
+     * thief's and an app's requests may each find the theft.
+     */
+    async function report(payload: AdapterPayload, reason: RefreshTokenReuseReason) {
+      const { clientId, grantId, accountId } = payload;
+      if (!settings.onReuse || typeof clientId !== 'string' || typeof grantId !== 'string') return;
+      const reporter = randomUUID();
+      if ((await store.claim(reportOf(grantId), reporter, windowTtl)) !== reporter) return;
+      settings.onReuse({
+        clientId,
+        grantId,
+        ...(typeof accountId === 'string' ? { accountId } : {}),
+        reason,
+      });
     }
 
-    /** Whether consumed token `id` may still be used: within the window, no successor used yet. */
-    async function retryAllowed(id: string, payload: AdapterPayload): Promise<boolean> {
+    /** Theft found after oidc-provider's own reuse check: revokes the grant here, and refuses. */
+    async function theft(payload: AdapterPayload, reason: RefreshTokenReuseReason): Promise<never> {
+      if (typeof payload.grantId === 'string') await revokeGrant(store, payload.grantId);
+      await report(payload, reason);
+      const refused = new errors.InvalidGrant('refresh token reuse detected');
+      refused.error_description = 'refresh token reuse detected; the grant is revoked';
+      throw refused;
+    }
+
+    /**
+     * Whether consumed token `id` may be used again as a retry (within the window, its live
+     * successor unused, not itself retired), or why its use is reuse.
+     */
+    async function retryVerdict(
+      id: string,
+      payload: AdapterPayload,
+    ): Promise<'retry' | RefreshTokenReuseReason> {
+      if (!graceOn) return 'outside_grace_window';
+      const live = await store.claimHolder(liveSuccessorOf(id));
+      if (live === RETIRED) return 'superseded_successor_used';
       const consumedAt = typeof payload.consumed === 'number' ? payload.consumed : undefined;
-      if (!graceOn || consumedAt === undefined || now() - consumedAt > settings.graceSeconds) {
-        return false;
+      if (consumedAt === undefined || now() - consumedAt > settings.graceSeconds) {
+        return 'outside_grace_window';
       }
-      return (await store.claimHolder(successorsOf(id))) === undefined;
+      // No successor registered: the rotation failed after its consume (a storage stall).
+      const successor = live?.split(' ')[0];
+      if (!successor) return 'retry';
+      // A successor that was used has registered its own successor.
+      const next = await store.claimHolder(liveSuccessorOf(successor));
+      return next === undefined || next === RETIRED ? 'retry' : 'successor_used';
     }
 
-    /** Consumes token `id` and claims its place, in one round trip. */
-    async function consume(id: string, payload: AdapterPayload | undefined): Promise<void> {
-      const [consumed, claimed] = await Promise.allSettled([
-        adapter.consume(id),
-        claim(id, payload),
+    /**
+     * Retires `previous` (`rt at`), the successor a retry displaced: marked first, so that its
+     * use, or a use of it losing the consume to this, is known as theft; then consumed, and its
+     * access token destroyed. If it was used already, two successors of one rotation are in use.
+     */
+    async function retire(previous: string | undefined, payload: AdapterPayload): Promise<void> {
+      if (previous === RETIRED) await theft(payload, 'superseded_successor_used');
+      const [refreshToken, accessToken] = previous?.split(' ') ?? [];
+      if (!refreshToken) return;
+      if ((await store.claim(liveSuccessorOf(refreshToken), RETIRED, windowTtl)) !== RETIRED) {
+        await theft(payload, 'second_successor_used');
+      }
+      const [consumed, destroyed] = await Promise.allSettled([
+        adapter.consume(refreshToken),
+        accessToken ? accessTokens.destroy(accessToken) : undefined,
       ]);
       if (consumed.status === 'rejected') {
-        const error: unknown = consumed.reason;
-        // The retry of a rotation within the window: the token is consumed already.
-        const stored = error instanceof AlreadyConsumedError ? await adapter.find(id) : undefined;
-        if (!stored || !(await retryAllowed(id, stored)) || !(await claim(id, stored))) throw error;
-        return;
+        if (consumed.reason instanceof AlreadyConsumedError) {
+          await theft(payload, 'second_successor_used');
+        }
+        throw consumed.reason;
       }
-      if (claimed.status === 'rejected') throw claimed.reason;
-      if (!claimed.value) {
-        // Another successor of the same token was used first: this chain is dead.
-        await adapter.destroy(id);
-        const refused = new errors.InvalidGrant();
-        refused.error_description = 'another refresh token from the same retried rotation was used';
+      if (destroyed.status === 'rejected') throw destroyed.reason;
+    }
+
+    /**
+     * A rotation whose consume found token `id` consumed: a retry within the window (a bounded
+     * number of them) becomes the live successor and retires the one before; anything else is
+     * refused, and reuse revokes the grant.
+     */
+    async function retry(
+      id: string,
+      consumeError: unknown,
+      issued: Issued,
+      registered: PromiseSettledResult<string | undefined>,
+    ): Promise<void> {
+      // Without a window a lost race is only that: the winner's tokens live on.
+      if (!graceOn || !(consumeError instanceof AlreadyConsumedError)) throw consumeError;
+      const stored = await adapter.find(id);
+      if (!stored) throw consumeError;
+      const verdict = await retryVerdict(id, stored);
+      if (verdict !== 'retry') await theft(stored, verdict);
+      if (!(await store.takeUse(retriesOf(id), settings.reuseLimit, windowTtl))) {
+        const refused = new errors.InvalidGrant('refresh token retried too often');
+        refused.error_description = 'refresh token reused too often within its grace window';
         throw refused;
       }
+      const live = liveValue(issued);
+      // Registered only once written, so whoever displaces it later finds its tokens to retire.
+      if (!live || !(await issued.written)) return;
+      if (registered.status === 'fulfilled' && registered.value === live) return;
+      await retire(await store.replaceClaim(liveSuccessorOf(id), live, windowTtl), stored);
+    }
+
+    /** Consumes token `id` and registers its successor as the live one, in one round trip. */
+    async function consume(
+      id: string,
+      payload: AdapterPayload | undefined,
+      issued: Issued,
+    ): Promise<void> {
+      const live = graceOn ? liveValue(issued) : undefined;
+      const [consumed, registered] = await Promise.allSettled([
+        adapter.consume(id),
+        live ? store.claim(liveSuccessorOf(id), live, windowTtl) : undefined,
+      ]);
+      if (consumed.status === 'rejected') return retry(id, consumed.reason, issued, registered);
+      if (registered.status === 'rejected') throw registered.reason;
+      if (!live || registered.value === live) return;
+      // Retired by a retry of the token it was rotated from: the thief's and the app's
+      // successors of one rotation are both in use.
+      if (registered.value === RETIRED) await theft(payload ?? {}, 'superseded_successor_used');
+      // A parallel use of the same token, retrying, registered first: this one displaces it.
+      await retire(await store.replaceClaim(liveSuccessorOf(id), live, windowTtl), payload ?? {});
     }
 
     return delegateAdapter(adapter, {
@@ -296,9 +433,15 @@ export class RefreshRotation {
         }
         if (!payload) return payload;
         remember(id, payload);
-        if (!payload.consumed || !(await retryAllowed(id, payload))) return payload;
-        const { consumed: _consumed, ...retry } = payload;
-        return retry;
+        if (!payload.consumed) return payload;
+        const verdict = await retryVerdict(id, payload);
+        if (verdict === 'retry') {
+          const { consumed: _consumed, ...retry } = payload;
+          return retry;
+        }
+        // oidc-provider revokes the grant of a consumed token (after its own checks pass).
+        if (state) state.reused = { id, payload, reason: verdict };
+        return payload;
       },
       async consume(id) {
         const payload = recentlyFound.get(id) ?? (await adapter.find(id)) ?? undefined;
@@ -306,10 +449,20 @@ export class RefreshRotation {
         const state = refreshState('refresh_token');
         if (state && !state.held) {
           // Held until the successor and the new access token are saved (see the class).
-          state.held = { consume: () => consume(id, payload) };
+          state.held = { consume: (issued) => consume(id, payload, issued) };
           return;
         }
-        await consume(id, payload);
+        await consume(id, payload, { written: Promise.resolve(true) });
+      },
+      async revokeByGrantId(grantId) {
+        await adapter.revokeByGrantId(grantId);
+        // oidc-provider revoking the grant of the reused token this request presented.
+        const state = refreshState('refresh_token');
+        const reused = state?.reused;
+        if (reused && reused.payload.grantId === grantId) {
+          state.reused = undefined;
+          await report(reused.payload, reused.reason);
+        }
       },
       async upsert(id, payload, expiresIn) {
         const rotatedFrom = rotatedInThisRequest();
@@ -322,7 +475,7 @@ export class RefreshRotation {
           undo: () => adapter.destroy(id),
         };
         if (held && !held.successor && rotatedFrom && rotatedFrom !== id) {
-          held.successor = write;
+          held.successor = { ...write, id };
           return;
         }
         if (state && held) {
@@ -337,3 +490,8 @@ export class RefreshRotation {
     });
   }
 }
+
+/** How a successor and its access token are named in a live-successor claim. */
+const liveValue = (issued: Issued): string | undefined =>
+  issued.refreshToken &&
+  (issued.accessToken ? `${issued.refreshToken} ${issued.accessToken}` : issued.refreshToken);

@@ -70,11 +70,12 @@ import { createInstancePolicy, instanceRecord } from '../registration/instance-p
 import { TemplateSource } from '../registration/templates.js';
 import { guardStore } from '../storage/guard.js';
 import { StorageHealth } from '../storage/health.js';
+import type { RefreshTokenEvents } from '../tokens/events.js';
 import { logAppErrors, logProviderEvents, RequestIds } from './logging.js';
 
 /**
  * Every event an auth server emits, by name: device lifecycle, registration decisions,
- * throttled sign-ins and federated sign-ins.
+ * throttled sign-ins, federated sign-ins and detected refresh token reuse.
  *
  * @group Server
  */
@@ -83,7 +84,8 @@ export type ServerEvents = DeviceEvents &
   ClientAttestationEvents &
   SignInEvents &
   FederationEvents &
-  PasskeyEvents;
+  PasskeyEvents &
+  RefreshTokenEvents;
 
 /**
  * A running mobile-oidc-provider authorization server.
@@ -248,7 +250,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   });
   const rotation = new RefreshRotation(guarded, {
     graceSeconds: o.ttl.refreshTokenReuseGrace,
-    refreshTokenTtl: o.ttl.refreshToken,
+    reuseLimit: o.ttl.refreshTokenReuseLimit,
+    onReuse: (event) => emit('refresh_token.reuse_detected', event),
   });
   const adapters = providerAdapterFactory(
     guarded,

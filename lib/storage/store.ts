@@ -118,6 +118,17 @@ export interface Store {
   /** Who holds the claim `key` (see {@link Store.claim}); `undefined` when nobody does. */
   claimHolder(key: string): Promise<string | undefined>;
 
+  /**
+   * Atomically makes `claimant` the holder of the claim `key` whoever held it, across every
+   * process sharing the store: of concurrent replacements each returns a different previous
+   * holder, so they form one line in which every holder is displaced exactly once. The claim is
+   * then kept `ttlSeconds` from now. Used to keep one live successor of a refresh token retried
+   * within its grace window: each retry displaces, and retires, the one before.
+   *
+   * @returns who held `key` before this call (`undefined` when nobody did).
+   */
+  replaceClaim(key: string, claimant: string, ttlSeconds: number): Promise<string | undefined>;
+
   /** Releases what the store opened (timers, connections). */
   close(): Promise<void>;
 }

@@ -500,6 +500,45 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
       });
     });
 
+    describe('replaceClaim', () => {
+      it('makes the claimant the holder whoever held it, and returns who did', async () => {
+        const key = `claim:${uid()}`;
+        assert.equal(await store.replaceClaim(key, 'first', 60), undefined);
+        assert.equal(await store.claimHolder(key), 'first');
+        assert.equal(await store.replaceClaim(key, 'second', 60), 'first');
+        assert.equal(await store.claimHolder(key), 'second');
+        // A claim taken by `claim` is replaced alike, and `claim` then sees the new holder.
+        assert.equal(await store.claim(key, 'third', 60), 'second');
+      });
+
+      it('of 20 concurrent replacements each displaces a different holder: one line, one last holder', async () => {
+        const key = `claim:${uid()}`;
+        assert.equal(await store.claim(key, 'start', 60), 'start');
+        const claimants: string[] = Array.from({ length: 20 }, () => uid());
+        const previous = await Promise.all(claimants.map((c) => store.replaceClaim(key, c, 60)));
+        // Every holder but the last was displaced exactly once, and nobody twice.
+        const last = await store.claimHolder(key);
+        assert.ok(last && claimants.includes(last));
+        assert.equal(new Set(previous).size, 20);
+        assert.deepEqual(
+          new Set(previous),
+          new Set(['start', ...claimants.filter((c) => c !== last)]),
+        );
+      });
+
+      it('keeps the claim its TTL from the replacement, then frees the name', async () => {
+        const key = `claim:${uid()}`;
+        assert.equal(await store.claim(key, 'first', 1), 'first');
+        assert.equal(await store.replaceClaim(key, 'second', 2), 'first');
+        // Past the first claim's TTL, within the replacement's.
+        await later(1.1);
+        assert.equal(await store.claimHolder(key), 'second');
+        await later(1);
+        assert.equal(await store.claimHolder(key), undefined);
+        assert.equal(await store.replaceClaim(key, 'third', 60), undefined);
+      });
+    });
+
     describe('takeUse and returnUse', () => {
       it('gives exactly one of 20 concurrent takes when maxUses is 1', async () => {
         const key = `use:${uid()}`;

@@ -90,6 +90,7 @@ describe('resolveOptions: defaults', () => {
       idToken: 3600,
       refreshToken: 2592000,
       refreshTokenReuseGrace: 30,
+      refreshTokenReuseLimit: 3,
       grant: 15552000,
       session: 1209600,
       interaction: 600,
@@ -210,6 +211,21 @@ describe('resolveOptions: schema problems, by path', () => {
     assertProblem(
       { ...valid(), registration: { dcrToken: { maxUses: 0 } } },
       'options.registration.dcrToken.maxUses must be a positive integer',
+    );
+  });
+
+  it('the refresh token reuse limit is a count from 0 (the grace window off) to 20', () => {
+    assertProblem(
+      { ...valid(), ttl: { refreshTokenReuseLimit: 21 } },
+      'options.ttl.refreshTokenReuseLimit must be <= 20',
+    );
+    assertProblem(
+      { ...valid(), ttl: { refreshTokenReuseLimit: 1.5 } },
+      'options.ttl.refreshTokenReuseLimit must be integer',
+    );
+    assert.equal(
+      resolveOptions({ ...valid(), ttl: { refreshTokenReuseLimit: 0 } }).ttl.refreshTokenReuseLimit,
+      0,
     );
   });
 
@@ -1139,7 +1155,7 @@ describe('resolveOptions: devices', () => {
 
 describe('resolveOptions: a store has the whole Store interface', () => {
   // A store missing a method would otherwise be accepted and fail only when a request needs it.
-  it('refuses a store without removeFromIndex, consumeRate, raiseCounter, claim or claimHolder', () => {
+  it('refuses a store without removeFromIndex, consumeRate, raiseCounter, claim, claimHolder or replaceClaim', () => {
     const full = new MemoryStore();
     const methods = {
       adapter: full.adapter.bind(full),
@@ -1153,9 +1169,17 @@ describe('resolveOptions: a store has the whole Store interface', () => {
       raiseCounter: full.raiseCounter.bind(full),
       claim: full.claim.bind(full),
       claimHolder: full.claimHolder.bind(full),
+      replaceClaim: full.replaceClaim.bind(full),
       close: full.close.bind(full),
     };
-    const missings = ['removeFromIndex', 'consumeRate', 'raiseCounter', 'claim', 'claimHolder'];
+    const missings = [
+      'removeFromIndex',
+      'consumeRate',
+      'raiseCounter',
+      'claim',
+      'claimHolder',
+      'replaceClaim',
+    ];
     for (const missing of missings as (keyof typeof methods)[]) {
       const { [missing]: _left, ...store } = methods;
       assertProblemStartingWith({ ...valid(), store }, 'options.store must be a store');

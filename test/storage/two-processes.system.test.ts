@@ -220,4 +220,70 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       [201, 401, 401, 401, 401, 401, 401, 401, 401, 401],
     );
   });
+
+  it('the refresh grace window across A and B: a replay at B retires the successor A issued, its use at A revokes the grant at both; a burst split between them gets exactly 1 + the reuse limit pairs', async () => {
+    const browser = new SignInBrowser();
+    const regAtA = through(portA, issuer, REGISTRATION_CLIENT_ID, oidc.None());
+    const { tokens: dcr } = await obtainDcrToken(regAtA, browser);
+    const registered = await postRegistration(
+      issuer,
+      { redirect_uris: [APP_REDIRECT_URI] },
+      dcr.access_token,
+    );
+    assert.equal(registered.status, 201);
+    const client = registered.body as Record<string, string>;
+    const secret = oidc.ClientSecretBasic(client.client_secret);
+    const atA = through(portA, issuer, client.client_id as string, secret);
+    const atB = through(portB, issuer, client.client_id as string, secret);
+    const api = (port: number) =>
+      through(port, issuer, 'example-api', oidc.ClientSecretBasic(RESOURCE_SERVER_SECRET));
+    const active = async (port: number, token: string) =>
+      (await oidc.tokenIntrospection(api(port), token)).active;
+    /** A fresh grant for the install, signed in at A: its first refresh token. */
+    const signedIn = async () => {
+      const verifier = oidc.randomPKCECodeVerifier();
+      const { callback } = await signIn(
+        browser,
+        oidc.buildAuthorizationUrl(atA, {
+          redirect_uri: APP_REDIRECT_URI,
+          scope: 'openid offline_access',
+          prompt: 'consent',
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+        }),
+      );
+      const tokens = await oidc.authorizationCodeGrant(atA, callback, {
+        pkceCodeVerifier: verifier,
+      });
+      return tokens.refresh_token as string;
+    };
+
+    // Attack: the app rotates at A, a thief replays the old token at B within the window.
+    const t0 = await signedIn();
+    const app = await oidc.refreshTokenGrant(atA, t0);
+    const thief = await oidc.refreshTokenGrant(atB, t0);
+    assert.equal(await active(portA, app.access_token), false);
+    assert.equal(await active(portA, thief.access_token), true);
+    await assert.rejects(oidc.refreshTokenGrant(atA, app.refresh_token as string), {
+      error: 'invalid_grant',
+    });
+    await assert.rejects(oidc.refreshTokenGrant(atB, thief.refresh_token as string), {
+      error: 'invalid_grant',
+    });
+    assert.equal(await active(portB, thief.access_token), false);
+
+    // A burst of 20 parallel refreshes with one token, half at A, half at B.
+    const t1 = await signedIn();
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => oidc.refreshTokenGrant(i % 2 ? atB : atA, t1)),
+    );
+    const pairs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    assert.equal(pairs.length, 1 + 3);
+    const live = [];
+    for (const pair of pairs) if (await active(portB, pair.access_token)) live.push(pair);
+    assert.equal(live.length, 1);
+    // Control: the one live pair's chain goes on, at either process.
+    const next = await oidc.refreshTokenGrant(atA, live[0]?.refresh_token as string);
+    await oidc.refreshTokenGrant(atB, next.refresh_token as string);
+  });
 });
