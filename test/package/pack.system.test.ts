@@ -99,6 +99,7 @@ describe('the packed tarball', () => {
       'package/dist/lib/index.d.ts',
       'package/dist/adapters/memory.js',
       'package/LICENSE',
+      'package/CHANGELOG.md',
     ];
     if (existsSync(join(repo, 'README.md'))) required.push('package/README.md');
     // Every target of package.json `exports` must be in the tarball.
