@@ -374,11 +374,18 @@ export class BrowserFederation {
     return { session, accountId, provider, codeVerifier, nonce };
   }
 
-  /** The record `key` of `model`, consumed by this call alone; `undefined` when it cannot be. */
-  async #take(model: string, key: string): Promise<Record<string, unknown> | undefined> {
+  /**
+   * The record `key` of `model`, consumed by this call alone; `undefined` when it cannot be, or
+   * when `bound` says it is not the caller's (left for its owner then).
+   */
+  async #take(
+    model: string,
+    key: string,
+    bound: (found: Record<string, unknown>) => boolean = () => true,
+  ): Promise<Record<string, unknown> | undefined> {
     const adapter = this.#settings.store.adapter(model);
     const found = await adapter.find(key);
-    if (!found || found.consumed !== undefined) return undefined;
+    if (!found || found.consumed !== undefined || !bound(found)) return undefined;
     try {
       await adapter.consume(key);
     } catch (error) {
@@ -554,8 +561,9 @@ export class BrowserFederation {
     handle: string,
     bound: (found: Record<string, unknown>) => boolean,
   ): Promise<Omit<LinkOffer, 'uid'> | undefined> {
-    const found = await this.#take(model, handle);
-    if (!found || !bound(found)) return undefined;
+    // Another session's (or interaction's) post does not use the offer up for its owner.
+    const found = await this.#take(model, handle, bound);
+    if (!found) return undefined;
     const { accountId, provider, subject, via, claims } = found;
     const copy = prototypeSafeCopy(claims, MAX_CLAIM_DEPTH);
     if (
