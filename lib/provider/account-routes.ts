@@ -454,6 +454,7 @@ export function createAccountRoutes(
    * identity is verified and the link page asks. `accounts.federated` is never asked here.
    */
   async function linkCallback(ctx: Context, federation: BrowserFederation, name: string) {
+    if (!federation.has(name)) return fail(ctx, 404, 'notFound');
     const response = new URLSearchParams(ctx.querystring);
     const started = await federation.takeLinkState(response.get('state'));
     const user = await signedIn(ctx);

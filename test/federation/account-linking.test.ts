@@ -509,6 +509,41 @@ describe('the linked accounts page (/account/links)', () => {
       );
     });
 
+    it('a response posted back (form_post, as Apple sends it) reaches the account page through the one redirect URI', async () => {
+      const browser = await signedIn();
+      const upstreamUrl = await pressLink(browser);
+      const response = await google.authorize(browser, upstreamUrl.href, { login: 'g-posted' });
+      assert.equal(response.method, 'GET');
+      const back = new URL(response.url);
+      const posted = await browser.postForm(
+        `${back.origin}${back.pathname}`,
+        Object.fromEntries(back.searchParams),
+      );
+      assert.equal(posted.status, 303);
+      const location = new URL(posted.headers.get('location') as string, server.issuer);
+      assert.equal(location.pathname, '/account/links/callback/google');
+      linkPageOf(await pageAfter(browser, posted));
+    });
+
+    it('attack: a callback without a state, with a made-up one, or with an interaction-shaped one shows a plain refusal', async () => {
+      const browser = await signedIn();
+      const before = mark();
+      for (const query of [
+        'code=abc',
+        `state=account.link.${'A'.repeat(43)}&code=abc`,
+        `state=someinteraction.${'A'.repeat(43)}&code=abc`,
+        `state=account.link.${'A'.repeat(43)}&code=${'x'.repeat(5000)}`,
+      ]) {
+        const page = await open(browser, `${server.issuer}/account/links/callback/google?${query}`);
+        assert.equal(page.status, 400, query.slice(0, 40));
+        assert.match(page.html, /could not be completed/);
+        assert.doesNotMatch(page.html, /Error\b|\bat \S+ \(/);
+      }
+      const unknown = await open(browser, `${server.issuer}/account/links/callback/nope?code=abc`);
+      assert.equal(unknown.status, 404);
+      assertNothingLinked('g-none', before);
+    });
+
     it('attack: a confirmation after the sign-in went stale links nothing', async () => {
       const browser = await signedIn();
       const before = mark();
