@@ -319,9 +319,8 @@ export class BrowserFederation {
     | undefined {
     const state = response.get('state') ?? '';
     // A link started on the account page: `uid` is never set, so it never reaches an interaction.
-    const to = ACCOUNT_STATE.test(state)
-      ? ({ account: true } as const)
-      : STATE.exec(state)?.[1] && { uid: STATE.exec(state)?.[1] as string };
+    const uid = STATE.exec(state)?.[1];
+    const to = ACCOUNT_STATE.test(state) ? ({ account: true } as const) : uid && { uid };
     if (!to) return undefined;
     const query = new URLSearchParams();
     for (const name of RESPONSE_PARAMETERS) {

@@ -79,7 +79,7 @@ export interface PageMessages {
   linksReauthenticate: string;
   /** The button that checks the password. */
   confirmPasswordButton: string;
-  /** The password was right, or the link is made: shown once. */
+  /** The password on the linked accounts page was right: linking is open now. Shown once. */
   linksConfirmedNotice: string;
   /** An identity was linked: `{provider}`, shown once. */
   linkedNotice: string;

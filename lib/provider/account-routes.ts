@@ -383,14 +383,15 @@ export function createAccountRoutes(
     const username = form.get('username') ?? '';
     const password = form.get('password') ?? '';
     const messages = pageRendererOf(provider).messages(languageOf(ctx));
-    const authenticate = settings.authenticate;
-    if (username.trim() === '' || password === '' || !authenticate) {
+    if (username.trim() === '' || password === '') {
       const reauthError =
         username.trim() === '' ? messages.usernameRequired : messages.passwordRequired;
       return linksPage(ctx, federation, user, { status: 400, reauthError, username });
     }
     const check = async () =>
-      (await authenticate(username, password)) === user.accountId ? user.accountId : undefined;
+      (await settings.authenticate?.(username, password)) === user.accountId
+        ? user.accountId
+        : undefined;
     const outcome = settings.throttle
       ? await settings.throttle.attempt(username, ctx.ip, check)
       : { accountId: await check() };
@@ -548,7 +549,8 @@ export function createAccountRoutes(
   ) {
     const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
     if (step === 'callback') {
-      if (!reading) return fail(ctx, 405, 'notAllowed');
+      // GET only: the state is taken on arrival, and a HEAD must not use it up.
+      if (ctx.method !== 'GET') return fail(ctx, 405, 'notAllowed');
       return linkCallback(ctx, federation, name as string);
     }
     const page = action === undefined && step === undefined;

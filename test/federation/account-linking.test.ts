@@ -32,6 +32,27 @@ const GOOGLE_CLIENT_SECRET = 'google-client-secret-for-tests-only';
 const THIRD_USER = { username: 'thirduser', password: 'Password3' };
 const MAX_AGE = 300;
 
+/** A memory store whose account-page link offers can be made unreachable, as in an outage. */
+class OfferStore extends MemoryStore {
+  offersDown = false;
+
+  override adapter(model: string) {
+    const adapter = super.adapter(model);
+    if (model !== 'FederatedAccountLinkOffer') return adapter;
+    const store = this;
+    return new Proxy(adapter, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          store.offersDown
+            ? Promise.reject(new Error('link offer storage unreachable (test)'))
+            : value.apply(target, args);
+      },
+    });
+  }
+}
+
 /** A page of ours the browser stopped at. */
 interface Page {
   status: number;
@@ -43,7 +64,7 @@ describe('the linked accounts page (/account/links)', () => {
   let google: UpstreamIdp;
   let server: RunningServer;
   let reg: oidc.Configuration;
-  const store = new MemoryStore();
+  const store = new OfferStore();
   const events: { name: string; event: FederatedAccountEvent }[] = [];
   const throttled: unknown[] = [];
   // What the example's hooks were asked and answered.
@@ -332,6 +353,39 @@ describe('the linked accounts page (/account/links)', () => {
       assert.equal(late.status, 400);
       assert.match(await late.text(), /expired or was already answered\. Nothing was linked/);
       assertNothingLinked('g-cancelled', before);
+    });
+  });
+
+  describe('failures', () => {
+    it('a store that cannot keep the offer: 503, said plainly, nothing linked (control: the question once it can)', async () => {
+      const browser = await signedIn();
+      const before = mark();
+      store.offersDown = true;
+      let down: Page;
+      try {
+        down = (await linkGoogle(browser, 'g-store-down')).page;
+      } finally {
+        store.offersDown = false;
+      }
+      assert.equal(down.status, 503);
+      assert.doesNotMatch(down.html, /unreachable|at .*\.(ts|js):\d+/);
+      assertNothingLinked('g-store-down', before);
+      linkPageOf((await linkGoogle(browser, 'g-store-down')).page);
+    });
+
+    it('the user cancels at Google: the page again with a plain message, nothing linked', async () => {
+      const browser = await signedIn();
+      const before = mark();
+      const upstreamUrl = await pressLink(browser);
+      const response = await google.authorize(browser, upstreamUrl.href, {
+        login: 'g-denied',
+        deny: true,
+      });
+      const page = await pageAfter(browser, await deliver(browser, response));
+      assert.equal(page.status, 400);
+      assert.match(page.html, /Signing in with Google was cancelled or refused/);
+      assert.ok(linkButton(page), 'the buttons again');
+      assertNothingLinked('g-denied', before);
     });
   });
 
