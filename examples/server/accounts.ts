@@ -39,7 +39,8 @@ function signUpClaims(identity: FederatedIdentity): Record<string, unknown> {
  * as salted scrypt hashes, and the Google / Apple identities linked to accounts, in memory.
  * Someone new who signs in with Google or Apple gets an account of their own (sign-up); an
  * existing account gets one linked only through the link page, after its user signed in
- * moments ago. Replace it with your user database.
+ * moments ago (or from the linked accounts page, `/account/links`); an identity linked to
+ * another account is never linked again. Replace it with your user database.
  */
 export function demoAccounts(): AccountOptions {
   const byUsername = new Map<string, PasswordAccount>([
@@ -88,6 +89,11 @@ export function demoAccounts(): AccountOptions {
       return { accountId, linked: true };
     },
     async link(identity, accountId) {
+      // Linked to someone else already (a sign-up, or another user's link): refused, so one
+      // Google account never signs in to two accounts. Checked and stored in one step here; a
+      // database does it with a unique key on provider + subject.
+      const linked = links.get(keyOf(identity));
+      if (linked !== undefined && linked !== accountId) return false;
       links.set(keyOf(identity), accountId);
     },
   };

@@ -38,13 +38,19 @@ export interface AccountOptions {
   /**
    * Stores a link between an upstream identity (`provider` + `subject`) and an existing account,
    * so `federated` resolves it to `accountId` from then on. Called only after the user, signed
-   * in to `accountId` on this browser within `federation.linking.maxAge` and not asked by the
-   * app to sign in again, confirmed linking this identity on the link page; the identity is the
-   * one the provider just vouched for. Without this hook no link page is offered.
+   * in to `accountId` on this browser within `federation.linking.maxAge` (or confirmed with the
+   * password on the account page `/account/links` within it) and not asked by the app to sign in
+   * again, confirmed linking this identity on the link page; the identity is the one the provider
+   * just vouched for. Without this hook no link page is offered.
    *
-   * A rejection fails the link (nothing is reported as linked); store the link idempotently.
+   * Resolve `false`, linking nothing, when the identity is already linked to another account:
+   * the user is told so, and the identity keeps signing in as that account only. Check and store
+   * in one step (e.g. a unique key on `provider` + `subject`), so two links cannot both win.
+   * A rejection fails the link (nothing is reported as linked); store the link idempotently
+   * (linking an identity again to its own account resolves as linked).
    */
-  link?(identity: FederatedIdentity, accountId: string): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: hooks that link and return nothing stay valid.
+  link?(identity: FederatedIdentity, accountId: string): Promise<void | false>;
 }
 
 /**

@@ -28,9 +28,18 @@ export const LINK_OFFER_TTL = 300;
 
 const STATE_MODEL = 'FederatedBrowserState';
 const LINK_OFFER_MODEL = 'FederatedLinkOffer';
+// The account page's link flow keeps its own records: no interaction state or offer can be
+// taken as one of the account page's, nor the other way round.
+const ACCOUNT_STATE_MODEL = 'FederatedAccountLinkState';
+const ACCOUNT_OFFER_MODEL = 'FederatedAccountLinkOffer';
+const REAUTHENTICATION_MODEL = 'AccountReauthentication';
 // `<interaction uid>.<32 random bytes>`: the uid routes the callback to its interaction's path,
 // where the interaction cookie is sent; the random part is what makes the state unguessable.
 const STATE = /^([\w-]{1,64})\.([\w-]{43})$/;
+// `account.link.<32 random bytes>`: a link started on the account page, bound to the browser's
+// session on the server; the dots keep it from ever matching an interaction's state.
+const ACCOUNT_STATE = /^account\.link\.[\w-]{43}$/;
+const ACCOUNT_PREFIX = 'account.link.';
 // The authorization response parameters the callback passes on (RFC 6749 §4.1.2, RFC 9207).
 const RESPONSE_PARAMETERS = ['state', 'code', 'iss', 'error'] as const;
 // Far above any real code or state; longer values are not passed on.
@@ -77,7 +86,7 @@ export interface BrowserFederationSettings {
   store: Store;
   /** Resolves the identity to an account and reports the sign-in; links it, when it can. */
   signIn: Pick<FederatedSignIn, 'resolveAccount' | 'reportSignIn'> &
-    Partial<Pick<FederatedSignIn, 'canLink' | 'link' | 'describeAccount'>>;
+    Partial<Pick<FederatedSignIn, 'canLink' | 'link' | 'describeAccount' | 'reportLinked'>>;
   /**
    * Seconds after the browser's sign-in during which its account is proof for linking
    * (`federation.linking.maxAge`); `0`: never.
@@ -105,6 +114,25 @@ export interface BrowserButton {
 export interface BrowserState {
   /** The interaction the sign-in finishes. */
   uid: string;
+  /** The provider's `name`. */
+  provider: string;
+  /** The PKCE code verifier (RFC 7636 §4.1). */
+  codeVerifier: string;
+  /** The nonce the id_token must carry (OpenID Connect Core §3.1.2.1). */
+  nonce: string;
+}
+
+/**
+ * A link started on the account page (`/account/links`), as stored under its state: bound to
+ * the browser's session and its account, never to an interaction.
+ *
+ * @internal
+ */
+export interface AccountLinkState {
+  /** The oidc-provider session (its `uid`) that started the link. */
+  session: string;
+  /** The session's account when the link started. */
+  accountId: string;
   /** The provider's `name`. */
   provider: string;
   /** The PKCE code verifier (RFC 7636 §4.1). */
@@ -200,14 +228,20 @@ export class BrowserFederation {
     return this.#settings.signIn.describeAccount?.(accountId);
   }
 
-  /** Links the offer's identity to its account (`accounts.link`), after the user confirmed. */
-  async link(offer: LinkOffer): Promise<BrowserSignIn> {
+  /**
+   * Links the offer's identity to its account (`accounts.link`), after the user confirmed:
+   * `undefined` when the hook refused it as linked to another account.
+   */
+  async link(offer: Pick<LinkOffer, 'identity' | 'accountId'>): Promise<BrowserSignIn | undefined> {
     const { signIn } = this.#settings;
     if (!signIn.link) throw new Error('accounts.link is not configured');
-    return {
-      identity: offer.identity,
-      account: await signIn.link(offer.identity, offer.accountId),
-    };
+    const account = await signIn.link(offer.identity, offer.accountId);
+    return account && { identity: offer.identity, account };
+  }
+
+  /** Reports a link made on the account page (`account.linked`): nobody signed in. */
+  reportLinked(signIn: BrowserSignIn): void {
+    this.#settings.signIn.reportLinked?.(signIn.identity, signIn.account.accountId);
   }
 
   /** Whether `name` is a provider with a button. */
@@ -232,13 +266,33 @@ export class BrowserFederation {
    * @throws BrowserSignInError `unavailable` when the provider's discovery fails.
    */
   async start(uid: string, name: string): Promise<URL> {
+    return this.#start(name, STATE_MODEL, `${uid}.`, { uid });
+  }
+
+  /**
+   * Starts a link from the account page for the browser's `session` (its `uid`) and its
+   * account: like {@link BrowserFederation.start}, with a state of its own kind, so the one
+   * redirect URI serves both and the callback can tell them apart.
+   *
+   * @throws BrowserSignInError `unavailable` when the provider's discovery fails.
+   */
+  async startLink(session: string, accountId: string, name: string): Promise<URL> {
+    return this.#start(name, ACCOUNT_STATE_MODEL, ACCOUNT_PREFIX, { session, accountId });
+  }
+
+  async #start(
+    name: string,
+    model: string,
+    prefix: string,
+    binding: Record<string, string>,
+  ): Promise<URL> {
     const upstream = this.#upstream(name);
     const configuration = await this.#configuration(upstream);
-    const state = `${uid}.${randomBytes(32).toString('base64url')}`;
+    const state = `${prefix}${randomBytes(32).toString('base64url')}`;
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const nonce = oidc.randomNonce();
-    const record: BrowserState = { uid, provider: name, codeVerifier, nonce };
-    await this.#settings.store.adapter(STATE_MODEL).upsert(state, { ...record }, BROWSER_STATE_TTL);
+    const record = { ...binding, provider: name, codeVerifier, nonce };
+    await this.#settings.store.adapter(model).upsert(state, record, BROWSER_STATE_TTL);
     const apple = upstream.provider.quirks === 'apple';
     return oidc.buildAuthorizationUrl(configuration, {
       redirect_uri: this.redirectUri(name),
@@ -257,20 +311,27 @@ export class BrowserFederation {
    * path is where the interaction cookie is sent): `undefined` when the state is malformed.
    * An over-long parameter is passed on as `error=invalid_request`, so the state is still used up.
    */
-  forward(response: URLSearchParams): { uid: string; query: URLSearchParams } | undefined {
+  forward(
+    response: URLSearchParams,
+  ):
+    | { uid: string; query: URLSearchParams }
+    | { account: true; query: URLSearchParams }
+    | undefined {
     const state = response.get('state') ?? '';
+    // A link started on the account page: `uid` is never set, so it never reaches an interaction.
     const uid = STATE.exec(state)?.[1];
-    if (!uid) return undefined;
+    const to = ACCOUNT_STATE.test(state) ? ({ account: true } as const) : uid && { uid };
+    if (!to) return undefined;
     const query = new URLSearchParams();
     for (const name of RESPONSE_PARAMETERS) {
       const value = response.get(name);
       if (value === null) continue;
       if (value.length > MAX_PARAMETER_LENGTH) {
-        return { uid, query: new URLSearchParams({ state, error: 'invalid_request' }) };
+        return { ...to, query: new URLSearchParams({ state, error: 'invalid_request' }) };
       }
       query.set(name, value);
     }
-    return { uid, query };
+    return { ...to, query };
   }
 
   /**
@@ -279,16 +340,8 @@ export class BrowserFederation {
    */
   async takeState(state: string | null): Promise<BrowserState | undefined> {
     if (!state || !STATE.test(state)) return undefined;
-    const adapter = this.#settings.store.adapter(STATE_MODEL);
-    const found = await adapter.find(state);
-    if (!found || found.consumed !== undefined) return undefined;
-    try {
-      await adapter.consume(state);
-    } catch (error) {
-      if (error instanceof AlreadyConsumedError) return undefined;
-      throw error;
-    }
-    const { uid, provider, codeVerifier, nonce } = found as Record<string, unknown>;
+    const found = await this.#take(STATE_MODEL, state);
+    const { uid, provider, codeVerifier, nonce } = found ?? {};
     if (
       typeof uid !== 'string' ||
       typeof provider !== 'string' ||
@@ -298,6 +351,47 @@ export class BrowserFederation {
       return undefined;
     }
     return { uid, provider, codeVerifier, nonce };
+  }
+
+  /**
+   * Takes a link started on the account page by its state, exactly once, like
+   * {@link BrowserFederation.takeState}: an interaction's state is never one.
+   */
+  async takeLinkState(state: string | null): Promise<AccountLinkState | undefined> {
+    if (!state || !ACCOUNT_STATE.test(state)) return undefined;
+    const found = await this.#take(ACCOUNT_STATE_MODEL, state);
+    const { session, accountId, provider, codeVerifier, nonce } = found ?? {};
+    if (
+      typeof session !== 'string' ||
+      typeof accountId !== 'string' ||
+      typeof provider !== 'string' ||
+      typeof codeVerifier !== 'string' ||
+      typeof nonce !== 'string'
+    ) {
+      return undefined;
+    }
+    return { session, accountId, provider, codeVerifier, nonce };
+  }
+
+  /**
+   * The record `key` of `model`, consumed by this call alone; `undefined` when it cannot be, or
+   * when `bound` says it is not the caller's (left for its owner then).
+   */
+  async #take(
+    model: string,
+    key: string,
+    bound: (found: Record<string, unknown>) => boolean = () => true,
+  ): Promise<Record<string, unknown> | undefined> {
+    const adapter = this.#settings.store.adapter(model);
+    const found = await adapter.find(key);
+    if (!found || found.consumed !== undefined || !bound(found)) return undefined;
+    try {
+      await adapter.consume(key);
+    } catch (error) {
+      if (error instanceof AlreadyConsumedError) return undefined;
+      throw error;
+    }
+    return found as Record<string, unknown>;
   }
 
   /**
@@ -315,6 +409,37 @@ export class BrowserFederation {
     response: URLSearchParams,
     signedInAccountId: string | undefined,
   ): Promise<BrowserSignIn> {
+    const identity = await this.#verify(started, response, signedInAccountId);
+    try {
+      return { identity, account: await this.#settings.signIn.resolveAccount(identity) };
+    } catch (error) {
+      if (error instanceof UnknownIdentityProblem) {
+        throw new BrowserSignInError('unlinked', error.description, identity);
+      }
+      if (error instanceof HttpProblem) {
+        throw new BrowserSignInError('refused', error.description);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Completes a link started on the account page: the code exchanged and the id_token checked
+   * as for a sign-in, resolving the identity the provider vouched for. `accounts.federated` is
+   * not asked (it may sign the identity up): the account to link to is the state's.
+   *
+   * @throws BrowserSignInError naming what failed (never `refused` or `unlinked`).
+   */
+  verifyLink(started: AccountLinkState, response: URLSearchParams): Promise<FederatedIdentity> {
+    return this.#verify(started, response, started.accountId);
+  }
+
+  /** The code exchange and the id_token's checks: the identity the provider vouched for. */
+  async #verify(
+    started: Pick<BrowserState, 'provider' | 'codeVerifier' | 'nonce'>,
+    response: URLSearchParams,
+    signedInAccountId: string | undefined,
+  ): Promise<FederatedIdentity> {
     const name = started.provider;
     const upstream = this.#upstream(name);
     if (response.has('error')) {
@@ -356,22 +481,11 @@ export class BrowserFederation {
       this.#log(name, claims);
       throw new BrowserSignInError('exchange', claims);
     }
-    const identity = identityOf(
+    return identityOf(
       { provider: name, subject: claims.sub as string, claims },
       'browser',
       signedInAccountId,
     );
-    try {
-      return { identity, account: await this.#settings.signIn.resolveAccount(identity) };
-    } catch (error) {
-      if (error instanceof UnknownIdentityProblem) {
-        throw new BrowserSignInError('unlinked', error.description, identity);
-      }
-      if (error instanceof HttpProblem) {
-        throw new BrowserSignInError('refused', error.description);
-      }
-      throw error;
-    }
   }
 
   /**
@@ -381,15 +495,7 @@ export class BrowserFederation {
    */
   async offerLink(uid: string, identity: FederatedIdentity, accountId: string): Promise<string> {
     const handle = `${uid}.${randomBytes(32).toString('base64url')}`;
-    const record = {
-      uid,
-      accountId,
-      provider: identity.provider,
-      subject: identity.subject,
-      via: identity.via,
-      claims: { ...identity.claims },
-    };
-    await this.#settings.store.adapter(LINK_OFFER_MODEL).upsert(handle, record, LINK_OFFER_TTL);
+    await this.#keepOffer(LINK_OFFER_MODEL, handle, { uid }, identity, accountId);
     return handle;
   }
 
@@ -400,19 +506,66 @@ export class BrowserFederation {
   async takeLinkOffer(uid: string, handle: string | null): Promise<LinkOffer | undefined> {
     const match = handle ? STATE.exec(handle) : null;
     if (!handle || match?.[1] !== uid) return undefined;
-    const adapter = this.#settings.store.adapter(LINK_OFFER_MODEL);
-    const found = await adapter.find(handle);
-    if (!found || found.consumed !== undefined) return undefined;
-    try {
-      await adapter.consume(handle);
-    } catch (error) {
-      if (error instanceof AlreadyConsumedError) return undefined;
-      throw error;
-    }
-    const { accountId, provider, subject, via, claims } = found as Record<string, unknown>;
+    const taken = await this.#takeOffer(LINK_OFFER_MODEL, handle, (found) => found.uid === uid);
+    return taken && { uid, ...taken };
+  }
+
+  /**
+   * Keeps `identity` for the account page's link page of the browser's `session` (its `uid`),
+   * for {@link LINK_OFFER_TTL} seconds: resolves the handle the page's form sends back.
+   */
+  async offerAccountLink(
+    session: string,
+    identity: FederatedIdentity,
+    accountId: string,
+  ): Promise<string> {
+    const handle = `${ACCOUNT_PREFIX}${randomBytes(32).toString('base64url')}`;
+    await this.#keepOffer(ACCOUNT_OFFER_MODEL, handle, { session }, identity, accountId);
+    return handle;
+  }
+
+  /**
+   * Takes the account page's link offer `handle` of `session`, exactly once: a second take, an
+   * unknown or expired handle, or one of another session resolves `undefined`.
+   */
+  async takeAccountLinkOffer(
+    session: string,
+    handle: string | null,
+  ): Promise<Omit<LinkOffer, 'uid'> | undefined> {
+    if (!handle || !ACCOUNT_STATE.test(handle)) return undefined;
+    return this.#takeOffer(ACCOUNT_OFFER_MODEL, handle, (found) => found.session === session);
+  }
+
+  async #keepOffer(
+    model: string,
+    handle: string,
+    binding: Record<string, string>,
+    identity: FederatedIdentity,
+    accountId: string,
+  ): Promise<void> {
+    const record = {
+      ...binding,
+      accountId,
+      provider: identity.provider,
+      subject: identity.subject,
+      via: identity.via,
+      claims: { ...identity.claims },
+    };
+    await this.#settings.store.adapter(model).upsert(handle, record, LINK_OFFER_TTL);
+  }
+
+  /** The offer `handle` of `model`, taken once, when `bound` says it is the caller's. */
+  async #takeOffer(
+    model: string,
+    handle: string,
+    bound: (found: Record<string, unknown>) => boolean,
+  ): Promise<Omit<LinkOffer, 'uid'> | undefined> {
+    // Another session's (or interaction's) post does not use the offer up for its owner.
+    const found = await this.#take(model, handle, bound);
+    if (!found) return undefined;
+    const { accountId, provider, subject, via, claims } = found;
     const copy = prototypeSafeCopy(claims, MAX_CLAIM_DEPTH);
     if (
-      found.uid !== uid ||
       typeof accountId !== 'string' ||
       typeof provider !== 'string' ||
       typeof subject !== 'string' ||
@@ -427,7 +580,30 @@ export class BrowserFederation {
       'browser',
       accountId,
     );
-    return { uid, accountId, identity };
+    return { accountId, identity };
+  }
+
+  /**
+   * Records that the browser's `session` (its `uid`) just proved its account again with the
+   * password, for `federation.linking.maxAge` seconds: proof for linking on the account page
+   * without touching the session's own sign-in time (`auth_time` stays what it was).
+   */
+  async markReauthenticated(session: string, accountId: string, now: number): Promise<void> {
+    const maxAge = this.linkingMaxAge;
+    if (maxAge <= 0) return;
+    await this.#settings.store
+      .adapter(REAUTHENTICATION_MODEL)
+      .upsert(session, { accountId, at: now }, maxAge);
+  }
+
+  /**
+   * When `session` last proved `accountId` again on the account page (seconds since the epoch);
+   * `undefined` when it did not, or for another account.
+   */
+  async reauthenticatedAt(session: string, accountId: string): Promise<number | undefined> {
+    const found = await this.#settings.store.adapter(REAUTHENTICATION_MODEL).find(session);
+    const at = found?.at;
+    return found?.accountId === accountId && typeof at === 'number' ? at : undefined;
   }
 
   /** Reports a finished sign-in (`account.linked`, `account.federated`). */

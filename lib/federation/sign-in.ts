@@ -183,13 +183,24 @@ export class FederatedSignIn {
 
   /**
    * Links `identity` to `accountId` through `accounts.link`, after the user confirmed it; the
-   * sign-in that follows is reported as linked.
+   * sign-in that follows is reported as linked. `undefined` when the hook refused it (`false`:
+   * the identity is linked to another account).
    */
-  async link(identity: FederatedIdentity, accountId: string): Promise<ResolvedAccount> {
+  async link(identity: FederatedIdentity, accountId: string): Promise<ResolvedAccount | undefined> {
     const { accounts } = this.#settings;
     if (!accounts.link) throw new Error('accounts.link is not configured');
-    await accounts.link(identity, accountId);
+    if ((await accounts.link(identity, accountId)) === false) return undefined;
     return { accountId, linked: true };
+  }
+
+  /** Reports a link confirmed on the account page: `account.linked`, and no sign-in. */
+  reportLinked(identity: FederatedIdentity, accountId: string): void {
+    this.#settings.emit('account.linked', {
+      provider: identity.provider,
+      subject: identity.subject,
+      accountId,
+      via: identity.via,
+    });
   }
 
   /** Reports a finished sign-in (`account.linked` first when the hook linked just now). */

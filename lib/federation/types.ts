@@ -229,7 +229,8 @@ export interface FederationEvents {
   'account.federated': FederatedAccountEvent;
   /**
    * The identity was linked to the account just now: the user confirmed it on the link page
-   * (`accounts.link` stored it), or `accounts.federated` linked it.
+   * (`accounts.link` stored it), or `accounts.federated` linked it. A link started on the linked
+   * accounts page (`/account/links`) comes alone, without `clientId`: nobody signed in.
    */
   'account.linked': FederatedAccountEvent;
 }

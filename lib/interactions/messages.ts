@@ -65,6 +65,26 @@ export interface PageMessages {
   linkExpired: string;
   /** The account store failed to link: `{provider}`. */
   linkFailed: string;
+  /** `accounts.link` refused: the identity is linked to another account: `{provider}`. */
+  linkedElsewhere: string;
+  /** The linked accounts page's title and its navigation link. */
+  linksTitle: string;
+  /** Its heading. */
+  linksHeading: string;
+  /** What the page is for. */
+  linksIntro: string;
+  /** A provider's button: `{provider}`. */
+  linkProviderButton: string;
+  /** Before linking, the password is asked again: `{wait}` (how long the proof lasts). */
+  linksReauthenticate: string;
+  /** The button that checks the password. */
+  confirmPasswordButton: string;
+  /** The password on the linked accounts page was right: linking is open now. Shown once. */
+  linksConfirmedNotice: string;
+  /** An identity was linked: `{provider}`, shown once. */
+  linkedNotice: string;
+  /** The username and password are not the signed-in account's. */
+  notYourAccount: string;
   /** The consent page's title. */
   consentTitle: string;
   /** The consent page's heading. */
@@ -288,6 +308,18 @@ export const ENGLISH: Readonly<PageMessages> = {
   cancelLinkButton: 'Cancel',
   linkExpired: 'This link request has expired or was already answered. Nothing was linked.',
   linkFailed: 'Your {provider} account could not be linked. Try again later.',
+  linkedElsewhere:
+    'This {provider} account is already linked to another account. Nothing was linked: sign in to that account with {provider} instead.',
+  linksTitle: 'Linked accounts',
+  linksHeading: 'Linked accounts',
+  linksIntro: 'Link an account you have elsewhere, to sign in here with it too.',
+  linkProviderButton: 'Link your {provider} account',
+  linksReauthenticate:
+    'For your security, enter your password first. You then have {wait} to link an account.',
+  confirmPasswordButton: 'Confirm',
+  linksConfirmedNotice: 'Thank you. You can link an account now.',
+  linkedNotice: 'Linked. You can now sign in with {provider}.',
+  notYourAccount: 'Wrong username or password for this account.',
   consentTitle: 'Allow access',
   consentHeading: 'Allow access?',
   consentIntro: '{app} asks for:',
@@ -426,6 +458,19 @@ export const GERMAN: Readonly<PageMessages> = {
   linkExpired:
     'Diese Verknüpfungsanfrage ist abgelaufen oder wurde bereits beantwortet. Es wurde nichts verknüpft.',
   linkFailed: 'Ihr {provider}-Konto konnte nicht verknüpft werden. Versuchen Sie es später erneut.',
+  linkedElsewhere:
+    'Dieses {provider}-Konto ist bereits mit einem anderen Konto verknüpft. Es wurde nichts verknüpft: Melden Sie sich mit {provider} bei jenem Konto an.',
+  linksTitle: 'Verknüpfte Konten',
+  linksHeading: 'Verknüpfte Konten',
+  linksIntro:
+    'Verknüpfen Sie ein Konto, das Sie anderswo haben, um sich auch damit hier anzumelden.',
+  linkProviderButton: 'Ihr {provider}-Konto verknüpfen',
+  linksReauthenticate:
+    'Geben Sie zu Ihrer Sicherheit zuerst Ihr Passwort ein. Danach haben Sie {wait} Zeit, ein Konto zu verknüpfen.',
+  confirmPasswordButton: 'Bestätigen',
+  linksConfirmedNotice: 'Danke. Sie können jetzt ein Konto verknüpfen.',
+  linkedNotice: 'Verknüpft. Sie können sich jetzt mit {provider} anmelden.',
+  notYourAccount: 'Falscher Benutzername oder falsches Passwort für dieses Konto.',
   consentTitle: 'Zugriff erlauben',
   consentHeading: 'Zugriff erlauben?',
   consentIntro: '{app} bittet um:',

@@ -9,6 +9,7 @@ import type {
   DeviceItemView,
   DevicesView,
   ErrorView,
+  LinksView,
   LinkView,
   LoginField,
   LoginView,
@@ -196,16 +197,19 @@ function time(seconds: number, language: string): string {
 const dated = (template: string, seconds: number, language: string) =>
   `<p class="meta">${formatHtml(template, { date: time(seconds, language) })}</p>`;
 
+type AccountPage = 'passkeys' | 'devices' | 'linkedAccounts';
+
 /** The links between the account pages, the current one marked. */
-function accountNav(view: PageView, links: AccountLinks, current: 'passkeys' | 'devices'): string {
+function accountNav(view: PageView, links: AccountLinks, current: AccountPage): string {
   const { messages } = view;
-  const link = (page: 'passkeys' | 'devices', href: string | undefined, label: string) =>
+  const link = (page: AccountPage, href: string | undefined, label: string) =>
     href
       ? `<a href="${escapeHtml(href)}"${page === current ? ' aria-current="page"' : ''}>${escapeHtml(label)}</a>`
       : '';
   const items = [
     link('passkeys', links.passkeys, messages.passkeysTitle),
     link('devices', links.devices, messages.devicesTitle),
+    link('linkedAccounts', links.linkedAccounts, messages.linksTitle),
   ].filter(Boolean);
   return `<nav aria-label="${escapeHtml(messages.accountNavigation)}">${items.join(' ')}</nav>`;
 }
@@ -326,5 +330,63 @@ export function devicesPage(view: DevicesView): string {
       (view.next
         ? `<p><a href="${escapeHtml(view.next)}">${escapeHtml(messages.devicesMore)}</a></p>`
         : ''),
+  );
+}
+
+/** The password form that makes the sign-in fresh enough to link. */
+function reauthenticateForm(view: LinksView): string {
+  const { reauthenticate, messages } = view;
+  if (!reauthenticate) return '';
+  const wait = waitWords(reauthenticate.maxAge, messages);
+  const invalid = reauthenticate.error
+    ? ' aria-invalid="true" aria-describedby="reauthenticate-error"'
+    : '';
+  return (
+    `<p>${escapeHtml(formatMessage(messages.linksReauthenticate, { wait }))}</p>` +
+    (reauthenticate.error
+      ? `<p class="error" id="reauthenticate-error" role="alert">${escapeHtml(reauthenticate.error)}</p>`
+      : '') +
+    formOpen(reauthenticate.form) +
+    `<label for="username">${escapeHtml(messages.usernameLabel)}</label>` +
+    `<input id="username" name="username" autocomplete="username" required value="${escapeHtml(reauthenticate.username)}"${invalid}>` +
+    `<label for="password">${escapeHtml(messages.passwordLabel)}</label>` +
+    `<input id="password" name="password" type="password" autocomplete="current-password" required${invalid}>` +
+    `<button type="submit" class="primary">${escapeHtml(messages.confirmPasswordButton)}</button></form>`
+  );
+}
+
+/** `seconds` in words, rounded up to whole minutes from a minute on. */
+function waitWords(seconds: number, messages: PageMessages): string {
+  if (seconds < 60) {
+    return formatMessage(seconds === 1 ? messages.waitSecond : messages.waitSeconds, {
+      count: String(seconds),
+    });
+  }
+  const minutes = Math.ceil(seconds / 60);
+  return formatMessage(minutes === 1 ? messages.waitMinute : messages.waitMinutes, {
+    count: String(minutes),
+  });
+}
+
+/**
+ * The built-in linked accounts page: a "Link your … account" button per provider, or first the
+ * password form while the sign-in is not fresh. @internal
+ */
+export function linksPage(view: LinksView): string {
+  const { messages } = view;
+  return htmlPage(
+    view,
+    header(view, messages.linksHeading) +
+      accountNav(view, view.links, 'linkedAccounts') +
+      notice(view.notice) +
+      (view.error ? `<p class="error" role="alert">${escapeHtml(view.error)}</p>` : '') +
+      `<p>${escapeHtml(messages.linksIntro)}</p>` +
+      reauthenticateForm(view) +
+      view.providers
+        .map(
+          (p) =>
+            `${formOpen(p.form)}<button type="submit">${escapeHtml(formatMessage(messages.linkProviderButton, { provider: p.providerName }))}</button></form>`,
+        )
+        .join(''),
   );
 }

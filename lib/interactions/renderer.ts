@@ -6,6 +6,7 @@ import {
   devicesPage,
   errorPage,
   linkPage,
+  linksPage,
   loginPage,
   logoutPage,
   logoutSuccessPage,
@@ -16,6 +17,7 @@ import type {
   DevicesView,
   ErrorView,
   InteractionPages,
+  LinksView,
   LinkView,
   LoginView,
   LogoutSuccessView,
@@ -33,7 +35,8 @@ export type AnyPageView =
   | LogoutSuccessView
   | PasskeysView
   | DevicesView
-  | LinkView;
+  | LinkView
+  | LinksView;
 
 /** What the pages are configured with (`interactions` options). @internal */
 export interface PageSettings {
@@ -117,6 +120,8 @@ function builtInPage(view: AnyPageView): string {
       return devicesPage(view);
     case 'link':
       return linkPage(view);
+    case 'links':
+      return linksPage(view);
   }
 }
 
@@ -156,6 +161,10 @@ function hookFor(
     }
     case 'link': {
       const hook = pages.link;
+      return hook && (() => hook.call(pages, view));
+    }
+    case 'links': {
+      const hook = pages.links;
       return hook && (() => hook.call(pages, view));
     }
   }

@@ -1,4 +1,4 @@
-import type { BrowserFederationSettings } from '../federation/browser.js';
+import type { BrowserFederation, BrowserFederationSettings } from '../federation/browser.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import type { PageMessages } from './messages.js';
 import type { SignInThrottle } from './throttle.js';
@@ -47,6 +47,8 @@ export interface InteractionOptions {
    * with `browser` options, and their callback routes. None when unset or no provider has them.
    */
   federation?: BrowserFederationSettings;
+  /** The browser flow made from `federation`, shared with the account pages; made here when unset. */
+  browserFederation?: BrowserFederation;
   /** Passkey sign-in on the login page; none when unset. */
   passkeys?: PasskeyService;
 }

@@ -37,7 +37,7 @@ export interface PageForm {
 export interface PageView {
   /**
    * Which page this is: `login`, `consent`, `link`, `error`, `logout`, `logoutSuccess`, or one
-   * of the account pages, `passkeys` and `devices`.
+   * of the account pages, `passkeys`, `devices` and `links`.
    */
   page: string;
   /** The HTTP status the page is sent with (`401` after a wrong password, …). */
@@ -181,8 +181,9 @@ export interface LinkAccountView {
 
 /**
  * The link page: "Continue with …" brought an identity linked to no account, on a browser whose
- * account signed in moments ago; asks whether to link it to that account. Link and Cancel are
- * two forms, each posting its CSRF field and the {@link LinkView.offer} field.
+ * account signed in moments ago, or the user pressed "Link your … account" on the linked
+ * accounts page and signed in there; asks whether to link it to that account. Link and Cancel
+ * are two forms, each posting its CSRF field and the {@link LinkView.offer} field.
  *
  * @group Pages
  */
@@ -198,10 +199,71 @@ export interface LinkView extends PageView {
    * alone knows the identity. It works once, for this sign-in only, for 5 minutes.
    */
   offer: SubmitField;
-  /** Link: links the identity and signs in as the account. */
+  /**
+   * Link: links the identity and signs in as the account (from the linked accounts page: back
+   * there, saying it is linked).
+   */
   link: PageForm;
-  /** Cancel: links nothing and shows the login page again. */
+  /** Cancel: links nothing and shows the login page (or the linked accounts page) again. */
   cancel: PageForm;
+}
+
+/**
+ * One "Link your … account" button on the linked accounts page: a form that posts nothing but
+ * its CSRF field, and sends the browser to the provider.
+ *
+ * @group Pages
+ */
+export interface LinkProviderView {
+  /** The provider's `name` in `federation.providers`. */
+  provider: string;
+  /** The provider's name for people, e.g. `Google`. */
+  providerName: string;
+  /** Its form. */
+  form: PageForm;
+}
+
+/**
+ * The password form of the linked accounts page, shown while the browser's sign-in is older
+ * than `federation.linking.maxAge`: the account's username and password, posted as `username`
+ * and `password` with the CSRF field. Failures count towards `interactions.signInRateLimit`.
+ *
+ * @group Pages
+ */
+export interface LinksReauthenticationView {
+  /** Where the username and password are posted: `<issuer>/account/links/reauthenticate`. */
+  form: PageForm;
+  /** The username typed last, to show again. */
+  username: string;
+  /** Why the last attempt failed. */
+  error?: string;
+  /** Seconds the confirmation lasts: `federation.linking.maxAge`. */
+  maxAge: number;
+}
+
+/**
+ * The linked accounts page (`<issuer>/account/links`): links an upstream identity (Google,
+ * Apple, …) to the signed-in account. Linking needs a sign-in within
+ * `federation.linking.maxAge`: before, the page asks for the password ({@link
+ * LinksView.reauthenticate}) and offers no buttons.
+ *
+ * @group Pages
+ */
+export interface LinksView extends PageView {
+  /** Always `links`. */
+  page: 'links';
+  /** The signed-in account. */
+  accountId: string;
+  /** A "Link your … account" button per provider with `browser` options; none until fresh. */
+  providers: LinkProviderView[];
+  /** The password form, while the sign-in is not fresh enough to link. */
+  reauthenticate?: LinksReauthenticationView;
+  /** What the last action did (`linkedNotice`, `linksConfirmedNotice`). */
+  notice?: string;
+  /** Why the last link failed (`linkedElsewhere`, `linkExpired`, …). */
+  error?: string;
+  /** The links to the account pages. */
+  links: AccountLinks;
 }
 
 /**
@@ -214,6 +276,11 @@ export interface AccountLinks {
   devices: string;
   /** The passkey page, `<issuer>/account/passkeys`, when passkeys are enabled. */
   passkeys?: string;
+  /**
+   * The linked accounts page, `<issuer>/account/links`, when `accounts.link` is set and some
+   * provider has `browser` options.
+   */
+  linkedAccounts?: string;
 }
 
 /**
@@ -505,4 +572,6 @@ export interface InteractionPages {
   devices?(view: DevicesView): string | Promise<string>;
   /** The link page: link an upstream identity to the signed-in account (with `accounts.link`). */
   link?(view: LinkView): string | Promise<string>;
+  /** The linked accounts page of a signed-in user (with `accounts.link`). */
+  links?(view: LinksView): string | Promise<string>;
 }

@@ -426,6 +426,7 @@ const optionsShape = {
             passkeys: { isFunction: true },
             devices: { isFunction: true },
             link: { isFunction: true },
+            links: { isFunction: true },
           },
         },
         // Each catalogue names only known messages, so a misspelt one fails at start-up.

@@ -3,20 +3,31 @@ import type Provider from 'oidc-provider';
 import type { AccountClaims } from '../accounts/types.js';
 import type { DeviceManager } from '../devices/manager.js';
 import type { DeviceInfo } from '../devices/types.js';
+import {
+  type BrowserFederation,
+  BrowserSignInError,
+  type BrowserSignInFailure,
+} from '../federation/browser.js';
+import { clientAddress } from '../http/client-address.js';
 import { csrfToken, csrfValid } from '../interactions/csrf.js';
 import { FormTooLarge, readForm } from '../interactions/form.js';
 import { PAGE_HEADERS } from '../interactions/html.js';
+import { formatMessage } from '../interactions/messages.js';
 import type { AnyPageView, ErrorKind } from '../interactions/renderer.js';
+import type { SignInThrottle } from '../interactions/throttle.js';
 import type {
   AccountLinks,
   DeviceItemView,
   DevicesView,
+  LinksView,
+  LinkView,
   PageForm,
   PasskeysView,
 } from '../interactions/views.js';
 import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { StorageUnavailableError } from '../storage/guard.js';
+import { federatedFailure, waitingTime } from './interaction-routes.js';
 import { pageRendererOf } from './pages.js';
 
 /** What the account pages need. @internal */
@@ -29,10 +40,23 @@ export interface AccountRouteSettings {
   /** The passkey page, when passkeys are enabled. */
   passkeys?: PasskeyService;
   findAccount(accountId: string): Promise<AccountClaims | undefined>;
+  /**
+   * The browser flow with the upstream providers: the linked accounts page (`/account/links`)
+   * exists when it can link (`accounts.link`) and has a provider with `browser` options.
+   */
+  federation?: BrowserFederation;
+  /** Checks the password the linked accounts page asks for before linking. */
+  authenticate?(username: string, password: string): Promise<string | undefined>;
+  /** The sign-in page's throttle: that password's failures count there too. */
+  throttle?: SignInThrottle;
 }
 
 // `/account/passkeys`, `/account/devices`, and the actions on one item of either.
 const ROUTE = /^\/account\/(passkeys|devices)(?:\/([^/]+)\/(remove|revoke))?\/?$/;
+// `/account/links`, its password form, its answers to the link page, and a provider's start and
+// callback (`[a-z0-9-]+`, the provider names `federation.providers` allows).
+const LINKS_ROUTE =
+  /^\/account\/links(?:\/(reauthenticate|link|cancel)|\/(start|callback)\/([a-z0-9-]+))?\/?$/;
 // What the last action did, shown once after its redirect (`?done=`).
 const NOTICES = {
   added: 'passkeyAddedNotice',
@@ -45,6 +69,18 @@ const DEVICES_PER_PAGE = 50;
 interface SignedIn {
   accountId: string;
   sessionId: string;
+  /** When the session's account signed in, in seconds since the epoch. */
+  loginTs: number | undefined;
+}
+
+/** What the linked accounts page shows besides its buttons. */
+interface LinksState {
+  status?: number;
+  notice?: string;
+  error?: string;
+  /** The password form's own error, and the username typed. */
+  reauthError?: string;
+  username?: string;
 }
 
 /** An id from the path; `undefined` for bad percent-encoding (RFC 3986 §2.1). */
@@ -71,10 +107,15 @@ export function createAccountRoutes(
   settings: AccountRouteSettings,
 ): Middleware {
   const { basePath, csrfSecret, devices, passkeys } = settings;
-  const url = (page: 'passkeys' | 'devices') => `${basePath}/account/${page}`;
+  const linking =
+    settings.federation?.canLink && settings.federation.buttons.length > 0
+      ? settings.federation
+      : undefined;
+  const url = (page: 'passkeys' | 'devices' | 'links') => `${basePath}/account/${page}`;
   const links: AccountLinks = {
     devices: url('devices'),
     ...(passkeys ? { passkeys: url('passkeys') } : {}),
+    ...(linking ? { linkedAccounts: url('links') } : {}),
   };
   const csrfOf = (user: SignedIn) => ({
     name: 'csrf',
@@ -121,7 +162,8 @@ export function createAccountRoutes(
     const session = await provider.Session.get(ctx);
     const { accountId } = session;
     if (!accountId || !(await settings.findAccount(accountId))) return undefined;
-    return { accountId, sessionId: session.uid };
+    const loginTs = typeof session.loginTs === 'number' ? session.loginTs : undefined;
+    return { accountId, sessionId: session.uid, loginTs };
   }
 
   async function passkeysPage(
@@ -258,7 +300,289 @@ export function createAccountRoutes(
     if (passkeys) return passkeysPage(ctx, passkeys, user);
   }
 
+  /**
+   * Whether the session's account may link now: it signed in within
+   * `federation.linking.maxAge`, or confirmed its password on this page within it.
+   */
+  async function fresh(federation: BrowserFederation, user: SignedIn): Promise<boolean> {
+    const maxAge = federation.linkingMaxAge;
+    const now = Date.now() / 1000;
+    const within = (at: number | undefined) =>
+      at !== undefined && now - at >= 0 && now - at <= maxAge;
+    if (within(user.loginTs)) return true;
+    return within(await federation.reauthenticatedAt(user.sessionId, user.accountId));
+  }
+
+  /** The linked accounts page: the buttons when the sign-in is fresh, else the password form. */
+  async function linksPage(
+    ctx: Context,
+    federation: BrowserFederation,
+    user: SignedIn,
+    state: LinksState = {},
+  ) {
+    const renderer = pageRendererOf(provider);
+    const language = languageOf(ctx);
+    const messages = renderer.messages(language);
+    const status = state.status ?? 200;
+    const canLink = await fresh(federation, user);
+    const view: LinksView = {
+      ...renderer.base(language, messages.linksTitle, status),
+      page: 'links',
+      accountId: user.accountId,
+      providers: canLink
+        ? federation.buttons.map(({ name }) => ({
+            provider: name,
+            providerName: federation.displayName(name),
+            form: formFor(user, `${url('links')}/start/${name}`),
+          }))
+        : [],
+      ...(canLink
+        ? {}
+        : {
+            reauthenticate: {
+              form: formFor(user, `${url('links')}/reauthenticate`),
+              username: state.username ?? '',
+              ...optional('error', state.reauthError),
+              maxAge: federation.linkingMaxAge,
+            },
+          }),
+      ...optional('notice', state.notice ?? (status === 200 ? linksNotice(ctx) : undefined)),
+      ...optional('error', state.error),
+      links,
+    };
+    return send(ctx, view);
+  }
+
+  /** The notice of `?done=` on the linked accounts page: confirmed, or linked (`&provider=`). */
+  function linksNotice(ctx: Context): string | undefined {
+    const messages = pageRendererOf(provider).messages(languageOf(ctx));
+    if (ctx.query.done === 'confirmed') return messages.linksConfirmedNotice;
+    const name = ctx.query.provider;
+    if (ctx.query.done !== 'linked' || typeof name !== 'string' || !linking?.has(name)) {
+      return undefined;
+    }
+    return formatMessage(messages.linkedNotice, { provider: linking.displayName(name) });
+  }
+
+  /** Back to the linked accounts page after an action (303), its notice in the query. */
+  function linksDone(ctx: Context, query: Record<string, string> = {}) {
+    ctx.set(PAGE_HEADERS);
+    ctx.status = 303;
+    const search = new URLSearchParams(query).toString();
+    ctx.redirect(search ? `${url('links')}?${search}` : url('links'));
+  }
+
+  /**
+   * The password form: the username and password must be the session's own account's, checked
+   * through the sign-in throttle (another account's password is a failure like a wrong one).
+   * Success records the confirmation for this session for `federation.linking.maxAge`.
+   */
+  async function reauthenticate(
+    ctx: Context,
+    federation: BrowserFederation,
+    user: SignedIn,
+    form: URLSearchParams,
+  ) {
+    const username = form.get('username') ?? '';
+    const password = form.get('password') ?? '';
+    const messages = pageRendererOf(provider).messages(languageOf(ctx));
+    if (username.trim() === '' || password === '') {
+      const reauthError =
+        username.trim() === '' ? messages.usernameRequired : messages.passwordRequired;
+      return linksPage(ctx, federation, user, { status: 400, reauthError, username });
+    }
+    const check = async () =>
+      (await settings.authenticate?.(username, password)) === user.accountId
+        ? user.accountId
+        : undefined;
+    const outcome = settings.throttle
+      ? await settings.throttle.attempt(username, clientAddress(ctx), check)
+      : { accountId: await check() };
+    if ('throttled' in outcome) {
+      const { retryAfterSeconds } = outcome.throttled;
+      const reauthError = formatMessage(messages.throttled, {
+        wait: waitingTime(retryAfterSeconds, messages),
+      });
+      await linksPage(ctx, federation, user, { status: 429, reauthError, username });
+      ctx.set('Retry-After', String(retryAfterSeconds));
+      return;
+    }
+    if (outcome.accountId !== user.accountId) {
+      const reauthError = messages.notYourAccount;
+      return linksPage(ctx, federation, user, { status: 401, reauthError, username });
+    }
+    await federation.markReauthenticated(user.sessionId, user.accountId, Date.now() / 1000);
+    return linksDone(ctx, { done: 'confirmed' });
+  }
+
+  /** The linked accounts page again, saying why the provider's part failed. */
+  function linkFailedAt(
+    ctx: Context,
+    federation: BrowserFederation,
+    user: SignedIn,
+    name: string,
+    reason: BrowserSignInFailure,
+  ) {
+    const [status, key] = federatedFailure(reason);
+    const messages = pageRendererOf(provider).messages(languageOf(ctx));
+    const error = formatMessage(messages[key], { provider: federation.displayName(name) });
+    return linksPage(ctx, federation, user, { status, error });
+  }
+
+  /** "Link your … account" (CSRF checked): off to the provider, only while the sign-in is fresh. */
+  async function startLink(
+    ctx: Context,
+    federation: BrowserFederation,
+    user: SignedIn,
+    name: string,
+  ) {
+    if (!federation.has(name)) return fail(ctx, 404, 'gone');
+    if (!(await fresh(federation, user))) return linksPage(ctx, federation, user, { status: 403 });
+    let destination: URL;
+    try {
+      destination = await federation.startLink(user.sessionId, user.accountId, name);
+    } catch (error) {
+      if (error instanceof BrowserSignInError) {
+        return linkFailedAt(ctx, federation, user, name, error.reason);
+      }
+      throw error;
+    }
+    ctx.set(PAGE_HEADERS);
+    ctx.status = 303;
+    ctx.redirect(destination.href);
+  }
+
+  /**
+   * The provider's response, passed on by the redirect URI: the state taken first (a refused
+   * response uses it up all the same), then it must be this session's and account's; the
+   * identity is verified and the link page asks. `accounts.federated` is never asked here.
+   */
+  async function linkCallback(ctx: Context, federation: BrowserFederation, name: string) {
+    if (!federation.has(name)) return fail(ctx, 404, 'notFound');
+    const response = new URLSearchParams(ctx.querystring);
+    const started = await federation.takeLinkState(response.get('state'));
+    const user = await signedIn(ctx);
+    if (!user) return fail(ctx, 401, 'signedOut');
+    if (
+      !started ||
+      started.provider !== name ||
+      started.session !== user.sessionId ||
+      started.accountId !== user.accountId
+    ) {
+      return linkFailedAt(ctx, federation, user, name, 'state');
+    }
+    let identity: Awaited<ReturnType<BrowserFederation['verifyLink']>>;
+    try {
+      identity = await federation.verifyLink(started, response);
+    } catch (error) {
+      if (error instanceof BrowserSignInError) {
+        return linkFailedAt(ctx, federation, user, name, error.reason);
+      }
+      throw error;
+    }
+    const account = await federation.describeAccount(user.accountId);
+    if (!account) return fail(ctx, 401, 'signedOut');
+    if (!(await fresh(federation, user))) return linksPage(ctx, federation, user, { status: 403 });
+    const handle = await federation.offerAccountLink(user.sessionId, identity, user.accountId);
+    const renderer = pageRendererOf(provider);
+    const language = languageOf(ctx);
+    const claimName = typeof identity.claims.name === 'string' ? identity.claims.name : undefined;
+    const view: LinkView = {
+      ...renderer.base(language, renderer.messages(language).linkTitle, 200),
+      page: 'link',
+      identity: {
+        provider: identity.provider,
+        providerName: federation.displayName(identity.provider),
+        subject: identity.subject,
+        ...optional('email', identity.email),
+        ...optional('name', claimName),
+      },
+      account: { id: user.accountId, ...account },
+      offer: { name: 'offer', value: handle },
+      link: formFor(user, `${url('links')}/link`),
+      cancel: formFor(user, `${url('links')}/cancel`),
+    };
+    return send(ctx, view);
+  }
+
+  /**
+   * The link page's answer (CSRF checked): its offer taken once, whatever the answer, and only
+   * by the session it was made for. Link checks again that the session's account signed in (or
+   * confirmed its password) within `federation.linking.maxAge`, then calls `accounts.link`.
+   */
+  async function answerLink(
+    ctx: Context,
+    federation: BrowserFederation,
+    user: SignedIn,
+    form: URLSearchParams,
+    confirmed: boolean,
+  ) {
+    const offer = await federation.takeAccountLinkOffer(user.sessionId, form.get('offer'));
+    const messages = pageRendererOf(provider).messages(languageOf(ctx));
+    if (!offer)
+      return linksPage(ctx, federation, user, { status: 400, error: messages.linkExpired });
+    if (!confirmed) return linksDone(ctx);
+    if (offer.accountId !== user.accountId || !(await fresh(federation, user))) {
+      return linksPage(ctx, federation, user, { status: 403, error: messages.linkExpired });
+    }
+    const providerName = federation.displayName(offer.identity.provider);
+    let linked: Awaited<ReturnType<BrowserFederation['link']>>;
+    try {
+      linked = await federation.link(offer);
+    } catch (error) {
+      provider.emit('server_error', ctx, error);
+      const failed = formatMessage(messages.linkFailed, { provider: providerName });
+      return linksPage(ctx, federation, user, { status: 500, error: failed });
+    }
+    if (!linked) {
+      const elsewhere = formatMessage(messages.linkedElsewhere, { provider: providerName });
+      return linksPage(ctx, federation, user, { status: 409, error: elsewhere });
+    }
+    federation.reportLinked(linked);
+    return linksDone(ctx, { done: 'linked', provider: offer.identity.provider });
+  }
+
+  /** `/account/links` and its actions. */
+  async function linksRoute(
+    ctx: Context,
+    federation: BrowserFederation,
+    action: string | undefined,
+    step: string | undefined,
+    name: string | undefined,
+  ) {
+    const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
+    if (step === 'callback') {
+      // GET only: the state is taken on arrival, and a HEAD must not use it up.
+      if (ctx.method !== 'GET') return fail(ctx, 405, 'notAllowed');
+      return linkCallback(ctx, federation, name as string);
+    }
+    const page = action === undefined && step === undefined;
+    if (page ? !reading : ctx.method !== 'POST') return fail(ctx, 405, 'notAllowed');
+    const user = await signedIn(ctx);
+    if (!user) return fail(ctx, 401, 'signedOut');
+    if (page) return linksPage(ctx, federation, user);
+    const form = await readForm(ctx.req);
+    if (!csrfValid(csrfSecret, `account:${user.sessionId}`, form.get('csrf'))) {
+      return fail(ctx, 403, 'staleForm');
+    }
+    if (step === 'start') return startLink(ctx, federation, user, name as string);
+    if (action === 'reauthenticate') return reauthenticate(ctx, federation, user, form);
+    return answerLink(ctx, federation, user, form, action === 'link');
+  }
+
   return async function accountRoutes(ctx, next) {
+    const linksMatch = linking ? LINKS_ROUTE.exec(ctx.path) : null;
+    if (linking && linksMatch) {
+      const [, action, step, name] = linksMatch;
+      try {
+        await linksRoute(ctx, linking, action, step, name);
+      } catch (error) {
+        if (error instanceof FormTooLarge) return fail(ctx, 413, 'tooLarge');
+        if (error instanceof StorageUnavailableError) return fail(ctx, 503, 'unavailable');
+        throw error;
+      }
+      return;
+    }
     const match = ROUTE.exec(ctx.path);
     const [, page, rawId, action] = match ?? [];
     if (page !== 'passkeys' && page !== 'devices') return next();

@@ -44,8 +44,8 @@ const FEDERATION_CALLBACK = /^\/federation\/callback\/([a-z0-9-]+)\/?$/;
 // check) demands a new sign-in, another user or more than the session has.
 const LINKABLE_REASONS: ReadonlySet<string> = new Set(['no_session']);
 
-/** The catalogue message saying why a "Continue with …" sign-in failed, and its status. */
-function federatedFailure(reason: BrowserSignInFailure): [number, keyof PageMessages] {
+/** The catalogue message saying why a "Continue with …" sign-in failed, and its status. @internal */
+export function federatedFailure(reason: BrowserSignInFailure): [number, keyof PageMessages] {
   switch (reason) {
     case 'state':
       return [400, 'federatedState'];
@@ -61,8 +61,8 @@ function federatedFailure(reason: BrowserSignInFailure): [number, keyof PageMess
   }
 }
 
-/** `seconds` in words, rounded up: `45 seconds`, `1 minute`, `15 minutes`, `2 hours`. */
-function waitingTime(seconds: number, messages: PageMessages): string {
+/** `seconds` in words, rounded up: `45 seconds`, `1 minute`, `15 minutes`, `2 hours`. @internal */
+export function waitingTime(seconds: number, messages: PageMessages): string {
   const [amount, one, many] =
     seconds < 60
       ? [seconds, messages.waitSecond, messages.waitSeconds]
@@ -100,7 +100,8 @@ export function createInteractionRoutes(
   });
   usePages(provider, pages);
   const base = (uid: string) => `${options.basePath}/interaction/${uid}`;
-  const browserFederation = options.federation && new BrowserFederation(options.federation);
+  const browserFederation =
+    options.federation && (options.browserFederation ?? new BrowserFederation(options.federation));
   const federation = browserFederation?.buttons.length ? browserFederation : undefined;
   const csrfField = (uid: string): CsrfField => ({
     name: 'csrf',
@@ -315,7 +316,12 @@ export function createInteractionRoutes(
     if (!forwarded) return fail(ctx, 400, 'invalidResponse');
     ctx.set(PAGE_HEADERS);
     ctx.status = 303;
-    ctx.redirect(`${base(forwarded.uid)}/federated/${name}/callback?${forwarded.query}`);
+    // A link started on the account page finishes there, where the session is checked.
+    ctx.redirect(
+      'uid' in forwarded
+        ? `${base(forwarded.uid)}/federated/${name}/callback?${forwarded.query}`
+        : `${options.basePath}/account/links/callback/${name}?${forwarded.query}`,
+    );
   }
 
   /** The response at the interaction: state taken, code exchanged, the interaction finished. */
@@ -439,12 +445,17 @@ export function createInteractionRoutes(
     if ((await linkableAccount(ctx, interaction)) !== offer.accountId) {
       return login(ctx, interaction, 403, { error: messages.linkExpired });
     }
-    let signIn: BrowserSignIn;
+    let signIn: BrowserSignIn | undefined;
     try {
       signIn = await federation.link(offer);
     } catch (error) {
       provider.emit('server_error', ctx, error);
       return linkFailed(ctx, interaction, offer);
+    }
+    if (!signIn) {
+      const name = federation.displayName(offer.identity.provider);
+      const error = formatMessage(messages.linkedElsewhere, { provider: name });
+      return login(ctx, interaction, 409, { error });
     }
     await finish(ctx, { login: { accountId: offer.accountId } }, false);
     federation.report(signIn, String(interaction.params.client_id));

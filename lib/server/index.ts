@@ -21,6 +21,7 @@ import { createAdminApi, createSelfService } from '../devices/http.js';
 import { DeviceManager } from '../devices/manager.js';
 import type { DeviceEvents, DeviceInfo, DevicePage, DevicePageOptions } from '../devices/types.js';
 import { ConfigurationError } from '../errors.js';
+import { BrowserFederation } from '../federation/browser.js';
 import { createNonceEndpoint, NativeSignInNonces } from '../federation/nonces.js';
 import { FederatedSignIn } from '../federation/sign-in.js';
 import type { FederationEvents } from '../federation/types.js';
@@ -466,6 +467,26 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       issuer: o.issuer,
     }),
   );
+  // Failed sign-ins counted in the store; a store failure answers 503 (fails closed). The
+  // linked accounts page's password form counts in the same budget.
+  const throttle = new SignInThrottle({
+    store: guarded,
+    perAccount: o.interactions.signInRateLimit.perAccount,
+    perIp: o.interactions.signInRateLimit.perIp,
+    perUsername: o.interactions.signInRateLimit.perUsername,
+    onThrottled: (event) => emit('signin.throttled', event),
+  });
+  const browserSettings = {
+    providers: o.federation.providers,
+    issuer: o.issuer,
+    allowHttp: o.development,
+    store: guarded,
+    signIn: federation,
+    linkingMaxAge: o.federation.linking.maxAge,
+    logger,
+  };
+  // One browser flow for the sign-in page and the linked accounts page: one redirect URI each.
+  const browserFederation = new BrowserFederation(browserSettings);
   provider.use(
     createInteractionRoutes(provider, {
       authenticate: o.accounts.authenticate,
@@ -483,13 +504,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
         : {}),
       dcrScope: o.registration.dcrToken.scope,
       // Failed sign-ins counted in the store; a store failure answers 503 (fails closed).
-      throttle: new SignInThrottle({
-        store: guarded,
-        perAccount: o.interactions.signInRateLimit.perAccount,
-        perIp: o.interactions.signInRateLimit.perIp,
-        perUsername: o.interactions.signInRateLimit.perUsername,
-        onThrottled: (event) => emit('signin.throttled', event),
-      }),
+      throttle,
       // An instance owned by this user is the user's own app: no second consent. One without
       // an owner shows the consent page on its first sign-in, and binds when the user allows.
       autoConsent: ({ accountId, metadata }) =>
@@ -503,15 +518,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
           : 'this app install was just claimed by another account: register the app again';
       },
       // "Continue with …" buttons for the providers with browser options.
-      federation: {
-        providers: o.federation.providers,
-        issuer: o.issuer,
-        allowHttp: o.development,
-        store: guarded,
-        signIn: federation,
-        linkingMaxAge: o.federation.linking.maxAge,
-        logger,
-      },
+      federation: browserSettings,
+      browserFederation,
       ...(o.passkeys.enabled ? { passkeys } : {}),
     }),
   );
@@ -525,6 +533,9 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       devices,
       ...(o.passkeys.enabled ? { passkeys } : {}),
       findAccount: (accountId) => o.accounts.findAccount(accountId),
+      federation: browserFederation,
+      authenticate: o.accounts.authenticate,
+      throttle,
     }),
   );
 

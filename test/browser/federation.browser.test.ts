@@ -2,10 +2,13 @@
 // a real upstream OpenID provider (a second oidc-provider on loopback, its own login and consent
 // pages), back through the callback, and the sign-in finishes as with a password: the app gets a
 // DCR token for the account the identity is linked to. An unknown identity on a browser whose
-// user signed in moments ago brings the link page (#25): it passes axe, and Link links.
+// user signed in moments ago brings the link page (#25): it passes axe, and Link links. So does
+// the linked accounts page (/account/links), with its password form once the sign-in is older.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MemoryStore } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
+import type { Page } from 'playwright-core';
 import {
   appRedirect,
   buttonSizes,
@@ -32,11 +35,13 @@ describe('Continue with Google, in Chromium', () => {
   let client: oidc.Configuration;
   const seen: string[] = [];
   const linked = new Map<string, string>();
+  const store = new MemoryStore();
 
   before(async () => {
     google = await startUpstreamIdp({ quirks: 'google' });
     server = await startExample((o) => ({
       ...o,
+      store,
       accounts: {
         ...o.accounts,
         async federated(identity) {
@@ -72,6 +77,7 @@ describe('Continue with Google, in Chromium', () => {
   });
   after(async () => {
     await server.close();
+    await store.close();
     await google.close();
   });
 
@@ -177,6 +183,83 @@ describe('Continue with Google, in Chromium', () => {
         pkceCodeVerifier: verifier,
       });
       assert.equal(tokens.scope, 'dcr');
+      assert.equal(linked.get(login), 'demouser');
+    }
+  });
+
+  /** The page passes axe, fits its width, and has no target under 44 px. */
+  async function assertUsable(page: Page) {
+    assert.deepEqual(await seriousAxeViolations(page), []);
+    const { scrollWidth, innerWidth } = await documentWidth(page);
+    assert.ok(scrollWidth <= innerWidth, `the page is ${scrollWidth} px wide in ${innerWidth} px`);
+    assert.deepEqual(
+      (await buttonSizes(page)).filter((b) => b.height < 44),
+      [],
+    );
+  }
+
+  it('the linked accounts page: the password form once the sign-in is older, then Link your Google account links (axe, 44 px targets, no CSP refusal)', async () => {
+    for (const viewport of ['phone', 'desktop'] as const) {
+      const login = `g-page-${viewport}`;
+      const page = await chromium.newPage({ viewport });
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+      });
+      await page.goto((await dcrAuthorizationUrl(client, oidc.randomPKCECodeVerifier())).href);
+      await page.getByLabel('Username').fill('demouser');
+      await page.getByLabel('Password').fill('Password1');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByRole('button', { name: 'Allow', exact: true }).waitFor();
+
+      // The sign-in, moved past linking.maxAge: the page asks for the password first.
+      const cookie = (await page.context().cookies(server.issuer)).find(
+        (c) => c.name === '_session',
+      );
+      assert.ok(cookie, 'signed in');
+      const sessions = store.adapter('Session');
+      const session = await sessions.find(cookie.value);
+      await sessions.upsert(
+        cookie.value,
+        { ...session, loginTs: (session?.loginTs as number) - 301 },
+        3600,
+      );
+      await page.goto(`${server.issuer}/account/links`);
+      assert.equal(
+        (await page.getByRole('heading', { level: 1 }).textContent())?.trim(),
+        'Linked accounts',
+      );
+      const linkButton = page.getByRole('button', { name: 'Link your Google account' });
+      assert.equal(await linkButton.count(), 0, 'no button before the password');
+      await assertUsable(page);
+      await page.getByLabel('Username').fill('demouser');
+      await page.getByLabel('Password').fill('Password1');
+      await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+      await page.getByRole('status').waitFor();
+      assert.match(
+        (await page.getByRole('status').textContent()) ?? '',
+        /You can link an account now/,
+      );
+      await assertUsable(page);
+
+      await linkButton.click();
+      await page.waitForURL((url) => url.href.startsWith(google.issuer));
+      await signInUpstream(page, login);
+      const heading = page.getByRole('heading', { level: 1 });
+      await heading.waitFor();
+      assert.equal(
+        (await heading.textContent())?.trim(),
+        `Link your Google account ${login}@example.test to demouser@example.com?`,
+      );
+      assert.equal(linked.has(login), false, 'nothing linked before the user says so');
+      await page.getByRole('button', { name: 'Link', exact: true }).click();
+      await page.waitForURL((url) => url.pathname === '/account/links');
+      assert.match(
+        (await page.getByRole('status').textContent()) ?? '',
+        /Linked\. You can now sign in/,
+      );
+      await assertUsable(page);
+      assert.deepEqual(refused, []);
       assert.equal(linked.get(login), 'demouser');
     }
   });

@@ -151,6 +151,9 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
         async link(identity, accountId) {
           const key = `${identity.provider}:${identity.subject}`;
           linkCalls.push({ key, accountId });
+          // Linked to another account in the meantime: refused, as the contract asks.
+          const linked = links.get(key);
+          if (linked !== undefined && linked !== accountId) return false;
           links.set(key, accountId);
         },
       },
@@ -825,6 +828,22 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
       assert.equal(linkCalls.filter((c) => c.key === 'google:g-replayed').length, 1);
       const callback = callbackOf(await atOurs(browser, first));
       assert.equal(await accountOf(callback, verifier), 'demouser');
+    });
+
+    it('attack: an identity linked to another account while the link page waited is refused by accounts.link: nothing linked, nobody signed in', async () => {
+      const { browser, page } = await signedInBesideLoginPage();
+      const before = events.length;
+      const { link } = linkPageOf(await continueWithGoogle(browser, page, 'g-raced'));
+      links.set('google:g-raced', 'otheruser');
+      const refused = await browser.postForm(link.action, link.hidden);
+      const html = await refused.text();
+      assertLoginPageWith(
+        { status: refused.status, html, url: link.action },
+        409,
+        /This Google account is already linked to another account\. Nothing was linked/,
+      );
+      assert.equal(links.get('google:g-raced'), 'otheruser', 'still the other account');
+      assert.deepEqual(events.slice(before), [], 'no account.linked, no sign-in');
     });
 
     it('a store that cannot keep the offer: 503, said plainly, nothing linked (control: the link page once it can)', async () => {
