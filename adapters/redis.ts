@@ -116,8 +116,8 @@ return redis.call('HMGET', KEYS[1], 'payload', 'consumed')`;
 
 // Marks a record consumed unless it is, for a caller that has not read the record's lifetime:
 // the marker lives as long as the record (plus ARGV[2] ms). A missing record stays missing; a
-// tombstone (a revoked record's marker) counts as consumed. KEYS: record, marker. ARGV: epoch seconds, extra ms. Returns 0 = missing, 1 = consumed now,
-// 2 = already consumed.
+// tombstone (a revoked record's marker) counts as consumed. KEYS: record, marker. ARGV: epoch
+// seconds, extra ms. Returns 0 = missing, 1 = consumed now, 2 = already consumed.
 const CONSUME = `
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl == -2 then
