@@ -214,6 +214,34 @@ describe('RedisStore on Redis', () => {
     assert.deepEqual(await keysUnder(`${p}RefreshToken:consumed:{${unused}}`), []);
   });
 
+  it('refuses the consume of a revoked record on either path: after a find (SET NX) and without one (the script)', async () => {
+    const { s } = freshStore(5);
+    const tokens = s.adapter('RefreshToken');
+    const [found, unread, grantId] = [randomUUID(), randomUUID(), randomUUID()];
+    const exp = Math.floor(Date.now() / 1000) + 30;
+    await tokens.upsert(found, { jti: found, exp, grantId }, 30);
+    await tokens.upsert(unread, { jti: unread, exp, grantId }, 30);
+    assert.ok(await tokens.find(found)); // its consume is then one SET NX of the marker
+    await tokens.revokeByGrantId(grantId);
+    await assert.rejects(tokens.consume(found), AlreadyConsumedError);
+    await assert.rejects(tokens.consume(unread), AlreadyConsumedError);
+  });
+
+  it('keeps a consumed 0.1 hash record consumed once destroyed', async () => {
+    const { s, p } = freshStore();
+    const id = randomUUID();
+    await redis.hset(`${p}RefreshToken:{${id}}`, {
+      payload: JSON.stringify({ jti: id }),
+      consumed: '1700000000',
+    });
+    await redis.pexpire(`${p}RefreshToken:{${id}}`, 60_000);
+    const tokens = s.adapter('RefreshToken');
+    await tokens.destroy(id);
+    assert.equal(await tokens.find(id), undefined);
+    assert.equal(await redis.get(`${p}RefreshToken:consumed:{${id}}`), '1700000000');
+    await assert.rejects(tokens.consume(id), AlreadyConsumedError);
+  });
+
   it('never expires a record written without expiresIn, nor its lookup; its grant index lives a century', async () => {
     const { s, p } = freshStore();
     const [id, sessionUid, grantId] = [randomUUID(), randomUUID(), randomUUID()];
