@@ -75,6 +75,14 @@ interface ModelState {
   byUid: Map<string, string>;
   byUserCode: Map<string, string>;
   byGrantId: Map<string, Set<string>>;
+  /** Removed records' consumed marks (epoch seconds), kept until the record would have expired. */
+  tombstones: Map<string, Tombstone>;
+}
+
+/** What a revoked (or consumed and destroyed) record leaves: its consume still fails. */
+interface Tombstone {
+  consumed: number;
+  expiresAt: number;
 }
 
 /** A use counter of {@link Store.takeUse}. */
@@ -99,9 +107,11 @@ class MemoryModelAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     // Consumption is one-way: rewriting a consumed record (from a copy read before it was
     // consumed, say) must not make it usable again.
-    const consumedBefore = this.#live(id)?.consumed;
+    // A revoked record written back (a copy read before the revocation) stays consumed too.
+    const consumedBefore = this.#live(id)?.consumed ?? this.#tombstone(id)?.consumed;
     // Drop the previous version's index entries first, so an old uid/userCode/grant can't reach it.
     this.#remove(id);
+    this.#state.tombstones.delete(id);
     const { uid, userCode, grantId, consumed } = payload;
     this.#state.records.set(id, {
       payload: JSON.parse(JSON.stringify(payload)) as JsonValue,
@@ -144,29 +154,42 @@ class MemoryModelAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    // A missing or expired record stays missing: consuming must not bring it back.
     const record = this.#live(id);
-    if (!record) return;
+    if (!record) {
+      // A revoked record is spent: a request that read it before the revocation must not win.
+      if (this.#tombstone(id)) throw new AlreadyConsumedError();
+      // A missing or expired record stays missing: consuming must not bring it back.
+      return;
+    }
     if (record.consumed !== undefined) throw new AlreadyConsumedError();
     record.consumed = Math.floor(this.#now() / 1000);
   }
 
+  /**
+   * Removes the record. A consumed one stays consumed until it would have expired: oidc-provider
+   * destroys a reused refresh token while a request that read it earlier may still consume it.
+   */
   async destroy(id: string): Promise<void> {
-    this.#remove(id);
+    if (this.#live(id)?.consumed !== undefined) this.#bury(id);
+    else this.#remove(id);
   }
 
+  /** Removes the grant's records, each leaving a tombstone: none can be consumed any more. */
   async revokeByGrantId(grantId: string): Promise<void> {
     const ids = this.#state.byGrantId.get(grantId);
     if (!ids) return;
     // Copy first: #remove edits this very set while we walk it.
-    for (const id of [...ids]) this.#remove(id);
+    for (const id of [...ids]) this.#bury(id);
     this.#state.byGrantId.delete(grantId);
   }
 
-  /** Removes every record expired at `now`, with its index entries. */
+  /** Removes every record and tombstone expired at `now`, with their index entries. */
   sweep(now: number): void {
     for (const [id, record] of this.#state.records) {
       if (record.expiresAt <= now) this.#remove(id);
+    }
+    for (const [id, tombstone] of this.#state.tombstones) {
+      if (tombstone.expiresAt <= now) this.#state.tombstones.delete(id);
     }
   }
 
@@ -184,6 +207,21 @@ class MemoryModelAdapter implements Adapter {
       return undefined;
     }
     return record;
+  }
+
+  /** The tombstone under `id` if it has not expired. */
+  #tombstone(id: string): Tombstone | undefined {
+    const tombstone = this.#state.tombstones.get(id);
+    return tombstone && tombstone.expiresAt > this.#now() ? tombstone : undefined;
+  }
+
+  /** Removes an unexpired record, leaving its consumed mark (now, if it had none) as a tombstone. */
+  #bury(id: string): void {
+    const record = this.#live(id);
+    if (!record) return;
+    const consumed = record.consumed ?? Math.floor(this.#now() / 1000);
+    this.#state.tombstones.set(id, { consumed, expiresAt: record.expiresAt });
+    this.#remove(id);
   }
 
   /** Deletes the record and the index entries that still point at it. */
@@ -211,7 +249,9 @@ class MemoryModelAdapter implements Adapter {
  *
  * Unlike oidc-provider's own memory adapter (an LRU capped at 1000 entries) it never evicts a
  * live record: records go only when they expire, are destroyed or are revoked. Expired records are
- * never returned and are swept from memory every {@link MemoryStoreOptions.sweepIntervalMs}.
+ * never returned and are swept from memory every {@link MemoryStoreOptions.sweepIntervalMs}. A
+ * revoked record (or a consumed one destroyed) leaves a small tombstone until it would have
+ * expired, so that a consume of it still fails.
  * Payloads are copied on write and on read, so callers can't change what is stored.
  *
  * @group Storage
@@ -260,6 +300,7 @@ export class MemoryStore implements Store {
         byUid: new Map(),
         byUserCode: new Map(),
         byGrantId: new Map(),
+        tombstones: new Map(),
       };
       adapter = new MemoryModelAdapter(state, this.#now);
       this.#adapters.set(model, adapter);

@@ -11,6 +11,9 @@
 //                                       `expiresIn`.
 //   P<model>:consumed:{<id>}    STRING  epoch seconds the record was consumed at (consume, or an
 //                                       upsert of a payload with `consumed`). Outlives its record.
+//                                       A revoked record (or a consumed one destroyed) leaves it as
+//                                       a tombstone until the record would have expired, so a
+//                                       consume that read the record earlier still fails.
 //   P<model>:uid:{<uid>}        STRING  → id (Session). Same TTL as its record.
 //   P<model>:userCode:{<code>}  STRING  → id (DeviceCode). Same TTL as its record.
 //   Pgrant:{<grantId>}          ZSET    members `<model>:<id>`, score = the member's expiry in ms
@@ -112,12 +115,15 @@ if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
 return redis.call('HMGET', KEYS[1], 'payload', 'consumed')`;
 
 // Marks a record consumed unless it is, for a caller that has not read the record's lifetime:
-// the marker lives as long as the record (plus ARGV[2] ms). A missing record stays missing.
-// KEYS: record, marker. ARGV: epoch seconds, extra ms. Returns 0 = missing, 1 = consumed now,
-// 2 = already consumed.
+// the marker lives as long as the record (plus ARGV[2] ms). A missing record stays missing; a
+// tombstone (a revoked record's marker) counts as consumed. KEYS: record, marker. ARGV: epoch
+// seconds, extra ms. Returns 0 = missing, 1 = consumed now, 2 = already consumed.
 const CONSUME = `
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -2 then return 0 end
+if ttl == -2 then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+  return 0
+end
 if ttl == -1 then ttl = ${NEVER_MS} else ttl = ttl + tonumber(ARGV[2]) end
 if redis.call('TYPE', KEYS[1]).ok == 'hash' and redis.call('HEXISTS', KEYS[1], 'consumed') == 1 then
   return 2
@@ -132,22 +138,48 @@ local function payload(key)
   return redis.call('GET', key)
 end`;
 
-// Deletes a record and its consumed marker, returning its payload (nil when there was none), so
-// its lookups can go too. KEYS: record, marker.
-const DESTROY = `${READ_PAYLOAD}
+// Replaces an existing record by a tombstone: its consumed marker (the mark it has, else the
+// epoch seconds given) for the record's remaining lifetime plus the extra ms, at least 1 ms.
+// KEYS: record, marker.
+const BURY = `
+local function bury(stamp, extraMs)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then ttl = ${NEVER_MS} else ttl = math.max(1, ttl + tonumber(extraMs)) end
+  local consumed = redis.call('GET', KEYS[2])
+  if not consumed and redis.call('TYPE', KEYS[1]).ok == 'hash' then
+    consumed = redis.call('HGET', KEYS[1], 'consumed')
+  end
+  redis.call('SET', KEYS[2], consumed or stamp, 'PX', ttl)
+  redis.call('DEL', KEYS[1])
+end`;
+
+// Deletes a record, returning its payload (nil when there was none), so its lookups can go too.
+// A consumed record leaves its marker as a tombstone (a reused refresh token is destroyed while
+// a request that read it earlier may still consume it); an unconsumed one goes with no trace. A
+// missing record's marker stays: it may be a revocation's tombstone. KEYS: record, marker.
+// ARGV: epoch seconds, extra ms.
+const DESTROY = `${READ_PAYLOAD}${BURY}
 local p = payload(KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2])
+if not p then return false end
+if redis.call('EXISTS', KEYS[2]) == 1
+  or (redis.call('TYPE', KEYS[1]).ok == 'hash' and redis.call('HEXISTS', KEYS[1], 'consumed') == 1) then
+  bury(ARGV[1], ARGV[2])
+else
+  redis.call('DEL', KEYS[1], KEYS[2])
+end
 return p`;
 
 // Deletes a record only if it still belongs to the grant: it may have been rewritten with another
 // grant (or none) since it was indexed. A payload that can't be decoded is deleted (revocation
-// fails safe). Returns the deleted payload, or nil. KEYS: record, marker. ARGV: grantId.
-const DELETE_IF_GRANT = `${READ_PAYLOAD}
+// fails safe). The record leaves a tombstone, so a request that read it before the revocation
+// can't consume it after. Returns the deleted payload, or nil. KEYS: record, marker. ARGV:
+// grantId, epoch seconds, extra ms.
+const DELETE_IF_GRANT = `${READ_PAYLOAD}${BURY}
 local p = payload(KEYS[1])
 if not p then return false end
 local ok, record = pcall(cjson.decode, p)
 if ok and type(record) == 'table' and record.grantId ~= ARGV[1] then return false end
-redis.call('DEL', KEYS[1], KEYS[2])
+bury(ARGV[2], ARGV[3])
 return p`;
 
 // Deletes a uid/userCode lookup only if it still points at the id: another record may have taken
@@ -186,8 +218,14 @@ type Client = Redis | Cluster;
 type Scripted = Client & {
   mopLegacyFind(key: string): Promise<[string | null, string | null] | null>;
   mopConsume(key: string, marker: string, now: string, extraMs: string): Promise<number>;
-  mopDestroy(key: string, marker: string): Promise<string | null>;
-  mopDeleteIfGrant(key: string, marker: string, grantId: string): Promise<string | null>;
+  mopDestroy(key: string, marker: string, now: string, extraMs: string): Promise<string | null>;
+  mopDeleteIfGrant(
+    key: string,
+    marker: string,
+    grantId: string,
+    now: string,
+    extraMs: string,
+  ): Promise<string | null>;
   mopDeleteIfPointsAt(key: string, id: string): Promise<number>;
   mopTakeUse(key: string, maxUses: string, ttlMs: string): Promise<number>;
   mopReturnUse(key: string): Promise<number>;
@@ -429,26 +467,39 @@ class RedisModelAdapter implements Adapter {
     if (result === 2) throw new AlreadyConsumedError();
   }
 
-  /** Two round trips: the record and its marker (returning its payload), then its lookups. */
+  /**
+   * Two round trips: the record (returning its payload; a consumed one leaves its marker as a
+   * tombstone), then its lookups.
+   */
   async destroy(id: string): Promise<void> {
-    const deleted = await this.#shared.redis.mopDestroy(this.#key(id), this.#markerKey(id));
+    const { redis, toleranceMs } = this.#shared;
+    const deleted = await redis.mopDestroy(
+      this.#key(id),
+      this.#markerKey(id),
+      epochSeconds(),
+      String(toleranceMs),
+    );
     if (deleted) await Promise.all(this.#dropLookups(id, deleted));
   }
 
   /**
    * Three round trips however many records: read the grant index; delete this model's records
-   * that still belong to the grant; drop their lookups and their index members. Members of other
-   * models stay.
+   * that still belong to the grant, each leaving its consumed marker as a tombstone until it would
+   * have expired (a request that read one before cannot consume it after); drop their lookups and
+   * their index members. Members of other models stay.
    */
   async revokeByGrantId(grantId: string): Promise<void> {
-    const { redis, prefix } = this.#shared;
+    const { redis, prefix, toleranceMs } = this.#shared;
     const key = grantKey(prefix, grantId);
     const memberPrefix = this.#member('');
     const mine = (await redis.zrange(key, 0, '-1')).filter((m) => m.startsWith(memberPrefix));
     if (mine.length === 0) return;
     const ids = mine.map((member) => member.slice(memberPrefix.length));
+    const [stamp, extraMs] = [epochSeconds(), String(toleranceMs)];
     const deleted = await Promise.all(
-      ids.map((id) => redis.mopDeleteIfGrant(this.#key(id), this.#markerKey(id), grantId)),
+      ids.map((id) =>
+        redis.mopDeleteIfGrant(this.#key(id), this.#markerKey(id), grantId, stamp, extraMs),
+      ),
     );
     // Members go only once their records are gone: a failed revocation can be retried.
     await Promise.all([
@@ -509,6 +560,9 @@ class RedisModelAdapter implements Adapter {
 }
 
 const grantKey = (prefix: string, grantId: string) => `${prefix}grant:{${grantId}}`;
+
+/** Now in epoch seconds, as a consumed marker holds it. */
+const epochSeconds = () => String(Math.floor(Date.now() / 1000));
 
 /**
  * The production {@link Store}: everything in Redis, shared by any number of server processes.

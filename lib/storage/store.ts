@@ -39,6 +39,14 @@ export interface Store {
    * what keeps two parallel uses of one code or refresh token from both succeeding. Consumption
    * is one-way: an `upsert` of a consumed record without `consumed` (a copy read before the
    * consume, written back) leaves it consumed.
+   *
+   * Removal does not undo consumption either. A record removed by `revokeByGrantId`, and a
+   * consumed record removed by `destroy`, leave a tombstone until the record would have expired:
+   * `find` returns `undefined`, but `consume` rejects with {@link AlreadyConsumedError}, and an
+   * `upsert` of the id writes a consumed record. Otherwise a request that read a refresh token
+   * before its grant was revoked (oidc-provider revokes the grant of a reused token, and destroys
+   * the token) could still consume it and answer with tokens. A destroyed record that was never
+   * consumed leaves nothing: its `consume` does nothing, as for any missing record.
    */
   adapter(model: string): Adapter;
 

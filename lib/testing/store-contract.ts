@@ -434,6 +434,93 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
       });
     });
 
+    describe('adapter: consume after a removal (tombstones)', () => {
+      // The refresh reuse race made deterministic: request A reads a refresh token, another
+      // request finds it reused and revokes its grant, then A consumes. A must lose, or it
+      // answers with new tokens of a revoked grant (RFC 9700 §4.14.2: one use, then revocation).
+      it('rejects the consume of a record read before its grant was revoked', async () => {
+        const adapter = store.adapter('RefreshToken');
+        const id = uid();
+        const grant = uid();
+        await adapter.upsert(id, { jti: id, grantId: grant }, 60);
+        assert.ok(!(await adapter.find(id))?.consumed, 'A reads it unconsumed');
+
+        await adapter.revokeByGrantId(grant);
+
+        await assert.rejects(adapter.consume(id), AlreadyConsumedError);
+        assert.equal(await adapter.find(id), undefined, 'revoked records stay unreadable');
+      });
+
+      it('control: a live record of another grant is consumed once after the revocation', async () => {
+        const adapter = store.adapter('RefreshToken');
+        const [revoked, live] = [uid(), uid()];
+        const [grant, otherGrant] = [uid(), uid()];
+        await adapter.upsert(revoked, { jti: revoked, grantId: grant }, 60);
+        await adapter.upsert(live, { jti: live, grantId: otherGrant }, 60);
+        await adapter.find(live);
+
+        await adapter.revokeByGrantId(grant);
+
+        await adapter.consume(live);
+        assert.ok((await adapter.find(live))?.consumed);
+        await assert.rejects(adapter.consume(live), AlreadyConsumedError);
+      });
+
+      it('rejects the consume of a consumed record that oidc-provider destroys as reused while revoking its grant', async () => {
+        const adapter = store.adapter('RefreshToken');
+        for (const order of ['together', 'destroy first', 'revoke first'] as const) {
+          const id = uid();
+          const grant = uid();
+          await adapter.upsert(id, { jti: id, grantId: grant }, 60);
+          await adapter.find(id); // request A reads it, unconsumed
+          await adapter.consume(id); // request C rotates it
+          // Request B presents it again: oidc-provider destroys it and revokes the grant.
+          if (order === 'together') {
+            await Promise.all([adapter.destroy(id), adapter.revokeByGrantId(grant)]);
+          } else if (order === 'destroy first') {
+            await adapter.destroy(id);
+            await adapter.revokeByGrantId(grant);
+          } else {
+            await adapter.revokeByGrantId(grant);
+            await adapter.destroy(id);
+          }
+          await assert.rejects(adapter.consume(id), AlreadyConsumedError, order);
+          assert.equal(await adapter.find(id), undefined, order);
+        }
+      });
+
+      it('keeps a consumed record consumed once destroyed; control: an unconsumed one leaves nothing', async () => {
+        const adapter = store.adapter('AuthorizationCode');
+        const [consumed, unused] = [uid(), uid()];
+        await adapter.upsert(consumed, { jti: consumed }, 60);
+        await adapter.upsert(unused, { jti: unused }, 60);
+        await adapter.consume(consumed);
+
+        await adapter.destroy(consumed);
+        await adapter.destroy(unused);
+
+        await assert.rejects(adapter.consume(consumed), AlreadyConsumedError);
+        await adapter.consume(unused); // a missing record: nothing happens
+        assert.equal(await adapter.find(unused), undefined);
+        await adapter.upsert(unused, { jti: unused }, 60);
+        assert.deepEqual(await adapter.find(unused), { jti: unused }, 'written anew, unconsumed');
+      });
+
+      it('is one-way: a revoked record written back (a copy read before) stays consumed', async () => {
+        const adapter = store.adapter('RefreshToken');
+        const id = uid();
+        const grant = uid();
+        await adapter.upsert(id, { jti: id, grantId: grant }, 60);
+        const copy = await adapter.find(id);
+        await adapter.revokeByGrantId(grant);
+
+        await adapter.upsert(id, { ...copy }, 60);
+
+        assert.ok((await adapter.find(id))?.consumed);
+        await assert.rejects(adapter.consume(id), AlreadyConsumedError);
+      });
+    });
+
     describe('raiseCounter', () => {
       it('raises only to a greater value; a missing counter starts below 0', async () => {
         const key = `counter:${uid()}`;

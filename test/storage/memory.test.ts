@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import { MemoryStore } from '../../adapters/memory.js';
-import type { Store } from '../../lib/storage/store.js';
+import { AlreadyConsumedError, type Store } from '../../lib/storage/store.js';
 
 /** A clock the test moves by hand; it starts at the real time so epoch seconds look real. */
 function fakeClock() {
@@ -36,6 +36,23 @@ describeStoreContract('MemoryStore', {
 });
 
 describe('MemoryStore', () => {
+  it("keeps a revoked record's tombstone as long as the record would have lived, then forgets it", async () => {
+    const clock = fakeClock();
+    const store = new MemoryStore({ now: clock.now });
+    const tokens = store.adapter('RefreshToken');
+    await tokens.upsert('rt', { jti: 'rt', grantId: 'g' }, 30);
+    await tokens.revokeByGrantId('g');
+
+    clock.advance(29_000);
+    await assert.rejects(tokens.consume('rt'), AlreadyConsumedError);
+
+    clock.advance(1_000);
+    await tokens.consume('rt'); // gone for good: a missing record, nothing happens
+    await tokens.upsert('rt', { jti: 'rt' }, 30);
+    assert.deepEqual(await tokens.find('rt'), { jti: 'rt' });
+    await store.close();
+  });
+
   it('returns the same adapter object for the same model name', async () => {
     const store = new MemoryStore();
     try {

@@ -185,6 +185,63 @@ describe('RedisStore on Redis', () => {
     }
   });
 
+  it("leaves a tombstone of a revoked record, and of a consumed one destroyed, for the record's lifetime plus the clock tolerance", async () => {
+    const { s, p } = freshStore(5);
+    const tokens = s.adapter('RefreshToken');
+    const [revoked, destroyed, unused, grantId] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    for (const id of [revoked, destroyed, unused]) {
+      await tokens.upsert(id, { jti: id, grantId }, 30);
+    }
+    await tokens.consume(destroyed);
+    await tokens.destroy(destroyed);
+    await tokens.destroy(unused);
+    await tokens.revokeByGrantId(grantId);
+
+    for (const id of [revoked, destroyed]) {
+      assert.equal(await redis.exists(`${p}RefreshToken:{${id}}`), 0);
+      const ttl = await redis.pttl(`${p}RefreshToken:consumed:{${id}}`);
+      assert.ok(ttl > 33_000 && ttl <= 35_000, `tombstone PTTL ${ttl}`);
+      await assert.rejects(tokens.consume(id), AlreadyConsumedError);
+    }
+    // Control: a destroyed record never consumed leaves no key at all.
+    assert.deepEqual(await keysUnder(`${p}RefreshToken:consumed:{${unused}}`), []);
+    await tokens.consume(unused);
+    assert.deepEqual(await keysUnder(`${p}RefreshToken:consumed:{${unused}}`), []);
+  });
+
+  it('refuses the consume of a revoked record on either path: after a find (SET NX) and without one (the script)', async () => {
+    const { s } = freshStore(5);
+    const tokens = s.adapter('RefreshToken');
+    const [found, unread, grantId] = [randomUUID(), randomUUID(), randomUUID()];
+    const exp = Math.floor(Date.now() / 1000) + 30;
+    await tokens.upsert(found, { jti: found, exp, grantId }, 30);
+    await tokens.upsert(unread, { jti: unread, exp, grantId }, 30);
+    assert.ok(await tokens.find(found)); // its consume is then one SET NX of the marker
+    await tokens.revokeByGrantId(grantId);
+    await assert.rejects(tokens.consume(found), AlreadyConsumedError);
+    await assert.rejects(tokens.consume(unread), AlreadyConsumedError);
+  });
+
+  it('keeps a consumed 0.1 hash record consumed once destroyed', async () => {
+    const { s, p } = freshStore();
+    const id = randomUUID();
+    await redis.hset(`${p}RefreshToken:{${id}}`, {
+      payload: JSON.stringify({ jti: id }),
+      consumed: '1700000000',
+    });
+    await redis.pexpire(`${p}RefreshToken:{${id}}`, 60_000);
+    const tokens = s.adapter('RefreshToken');
+    await tokens.destroy(id);
+    assert.equal(await tokens.find(id), undefined);
+    assert.equal(await redis.get(`${p}RefreshToken:consumed:{${id}}`), '1700000000');
+    await assert.rejects(tokens.consume(id), AlreadyConsumedError);
+  });
+
   it('never expires a record written without expiresIn, nor its lookup; its grant index lives a century', async () => {
     const { s, p } = freshStore();
     const [id, sessionUid, grantId] = [randomUUID(), randomUUID(), randomUUID()];
@@ -365,7 +422,15 @@ describe('RedisStore on Redis', () => {
     await tokens.destroy(gone);
     assert.equal(await redis.exists(`${p}RefreshToken:{${gone}}`), 0);
     await tokens.revokeByGrantId(grantId);
-    assert.deepEqual(await keysUnder(`${p}RefreshToken`), []);
+    // What stays are the consumed records' markers, as tombstones that expire with the records.
+    const markers = [fresh, used].map((id) => `${p}RefreshToken:consumed:{${id}}`);
+    assert.deepEqual(await keysUnder(`${p}RefreshToken`), [...markers].sort());
+    for (const marker of markers) {
+      const ttl = await redis.pttl(marker);
+      assert.ok(ttl > 0 && ttl <= 60_000, `tombstone PTTL ${ttl}`);
+    }
+    assert.equal(await redis.get(`${p}RefreshToken:consumed:{${used}}`), '1700000000');
+    await assert.rejects(tokens.consume(used), AlreadyConsumedError);
   });
 
   it('cleans the keys of destroyed and revoked records, leaving other models in the grant index', async () => {
@@ -388,10 +453,10 @@ describe('RedisStore on Redis', () => {
     await s.adapter('RefreshToken').upsert(rt, { jti: rt, grantId }, 60);
     await s.adapter('AccessToken').consume(at);
     await s.adapter('AccessToken').revokeByGrantId(grantId);
-    assert.equal(
-      await redis.exists(`${p}AccessToken:{${at}}`, `${p}AccessToken:consumed:{${at}}`),
-      0,
-    );
+    assert.equal(await redis.exists(`${p}AccessToken:{${at}}`), 0);
+    // Its marker stays as a tombstone, no longer than the record would have lived.
+    const tombstoneTtl = await redis.pttl(`${p}AccessToken:consumed:{${at}}`);
+    assert.ok(tombstoneTtl > 0 && tombstoneTtl <= 60_000, `tombstone PTTL ${tombstoneTtl}`);
     assert.equal(await redis.exists(`${p}RefreshToken:{${rt}}`), 1);
     assert.deepEqual(await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1'), [`RefreshToken:${rt}`]);
   });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Store } from 'mobile-oidc-provider';
+import { MemoryStore, type Store } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import {
@@ -22,6 +22,52 @@ import {
 } from '../helpers/sign-in.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A promise and the function that settles it. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/**
+ * `store`, with the first consume of a refresh token held until `release()`: a request paused
+ * after it read its token, before it consumed it. `paused` settles once it is held.
+ */
+function pausingFirstRefreshConsume(store: Store) {
+  const paused = deferred();
+  const released = deferred();
+  let first = true;
+  const forward = <T extends object>(target: T, prop: string | symbol) => {
+    const value = Reflect.get(target, prop, target);
+    return typeof value === 'function' ? value.bind(target) : value;
+  };
+  const wrapped = new Proxy(store, {
+    get(target, prop) {
+      if (prop !== 'adapter') return forward(target, prop);
+      return (model: string) => {
+        const adapter = target.adapter(model);
+        if (model !== 'RefreshToken') return adapter;
+        return new Proxy(adapter, {
+          get(inner, innerProp) {
+            if (innerProp !== 'consume') return forward(inner, innerProp);
+            return async (id: string) => {
+              if (first) {
+                first = false;
+                paused.resolve();
+                await released.promise;
+              }
+              return inner.consume(id);
+            };
+          },
+        });
+      };
+    },
+  });
+  return { store: wrapped, paused: paused.promise, release: released.resolve };
+}
 const stores: Array<[string, () => Store | undefined]> = [
   ['the in-memory store', () => undefined],
   ['Redis', () => new RedisStore({ client: REDIS_URL, keyPrefix: `races:${randomUUID()}:` })],
@@ -98,6 +144,46 @@ for (const [storeName, makeStore] of stores)
         }
       } finally {
         await strict.close();
+      }
+    });
+
+    it('attack, step by step: a refresh that read its token before another request found the token reused and revoked the grant gets no tokens', async () => {
+      // The race behind "exactly one gets new tokens" made deterministic. A reads the token and
+      // is held before its consume; C rotates the token; B presents it again, so oidc-provider
+      // destroys it and revokes the grant; then A consumes. A must not answer 200.
+      const own = makeStore() ?? new MemoryStore();
+      const pausing = pausingFirstRefreshConsume(own);
+      const strict = await startExample((o) => ({
+        ...o,
+        store: pausing.store,
+        ttl: { ...o.ttl, refreshTokenReuseGrace: 0 },
+      }));
+      try {
+        const strictInstance = await registerInstance(
+          strict.issuer,
+          (await obtainDcrToken(await registrationClient(strict.issuer), browser)).tokens
+            .access_token,
+        );
+        const { callback, checks } = await codeForInstance(browser, strictInstance);
+        const tokens = await oidc.authorizationCodeGrant(strictInstance, callback, checks);
+        const refresh = () =>
+          oidc.refreshTokenGrant(strictInstance, tokens.refresh_token as string);
+
+        const a = refresh().then(
+          () => 'tokens',
+          (error: { error?: string }) => error.error,
+        );
+        await pausing.paused;
+        // Control: C, the first to consume, gets tokens.
+        const c = await refresh();
+        await assert.rejects(refresh(), { error: 'invalid_grant' }); // B: reuse, grant revoked
+        pausing.release();
+
+        assert.equal(await a, 'invalid_grant');
+        assert.equal((await strict.auth.introspect(c.access_token)).active, false);
+      } finally {
+        await strict.close();
+        await own.close();
       }
     });
 
