@@ -601,3 +601,14 @@ export function formatMessage(template: string, values: Readonly<Record<string, 
     Object.hasOwn(values, name) ? (values[name] as string) : whole,
   );
 }
+
+/** `seconds` in words, rounded up: `45 seconds`, `1 minute`, `15 minutes`, `2 hours`. @internal */
+export function waitingTime(seconds: number, messages: PageMessages): string {
+  const [amount, one, many] =
+    seconds < 60
+      ? [seconds, messages.waitSecond, messages.waitSeconds]
+      : seconds < 2 * 3600
+        ? [Math.ceil(seconds / 60), messages.waitMinute, messages.waitMinutes]
+        : [Math.ceil(seconds / 3600), messages.waitHour, messages.waitHours];
+  return formatMessage(amount === 1 ? one : many, { count: String(amount) });
+}

@@ -1,7 +1,7 @@
 // The built-in pages, rendered from the same view models a product's render hooks receive.
 import { escapeHtml, htmlPage } from './html.js';
 import type { PageMessages } from './messages.js';
-import { formatMessage } from './messages.js';
+import { formatMessage, waitingTime } from './messages.js';
 import type {
   AccountLinks,
   ConsentView,
@@ -337,7 +337,7 @@ export function devicesPage(view: DevicesView): string {
 function reauthenticateForm(view: LinksView): string {
   const { reauthenticate, messages } = view;
   if (!reauthenticate) return '';
-  const wait = waitWords(reauthenticate.maxAge, messages);
+  const wait = waitingTime(reauthenticate.maxAge, messages);
   const invalid = reauthenticate.error
     ? ' aria-invalid="true" aria-describedby="reauthenticate-error"'
     : '';
@@ -353,19 +353,6 @@ function reauthenticateForm(view: LinksView): string {
     `<input id="password" name="password" type="password" autocomplete="current-password" required${invalid}>` +
     `<button type="submit" class="primary">${escapeHtml(messages.confirmPasswordButton)}</button></form>`
   );
-}
-
-/** `seconds` in words, rounded up to whole minutes from a minute on. */
-function waitWords(seconds: number, messages: PageMessages): string {
-  if (seconds < 60) {
-    return formatMessage(seconds === 1 ? messages.waitSecond : messages.waitSeconds, {
-      count: String(seconds),
-    });
-  }
-  const minutes = Math.ceil(seconds / 60);
-  return formatMessage(minutes === 1 ? messages.waitMinute : messages.waitMinutes, {
-    count: String(minutes),
-  });
 }
 
 /**

@@ -12,7 +12,7 @@ import { clientAddress } from '../http/client-address.js';
 import { csrfToken, csrfValid } from '../interactions/csrf.js';
 import { FormTooLarge, readForm } from '../interactions/form.js';
 import { PAGE_HEADERS } from '../interactions/html.js';
-import { formatMessage } from '../interactions/messages.js';
+import { formatMessage, waitingTime } from '../interactions/messages.js';
 import type { AnyPageView, ErrorKind } from '../interactions/renderer.js';
 import type { SignInThrottle } from '../interactions/throttle.js';
 import type {
@@ -27,7 +27,7 @@ import type {
 import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { StorageUnavailableError } from '../storage/guard.js';
-import { federatedFailure, waitingTime } from './interaction-routes.js';
+import { federatedFailure } from './interaction-routes.js';
 import { pageRendererOf } from './pages.js';
 
 /** What the account pages need. @internal */

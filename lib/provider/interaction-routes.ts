@@ -13,7 +13,7 @@ import { clientAddress } from '../http/client-address.js';
 import { csrfToken, csrfValid } from '../interactions/csrf.js';
 import { FormTooLarge, readForm } from '../interactions/form.js';
 import { PAGE_HEADERS } from '../interactions/html.js';
-import { formatMessage, type PageMessages } from '../interactions/messages.js';
+import { formatMessage, type PageMessages, waitingTime } from '../interactions/messages.js';
 import { type AnyPageView, type ErrorKind, PageRenderer } from '../interactions/renderer.js';
 import type { InteractionOptions } from '../interactions/types.js';
 import type {
@@ -59,17 +59,6 @@ export function federatedFailure(reason: BrowserSignInFailure): [number, keyof P
     case 'unlinked':
       return [403, 'federatedRefused'];
   }
-}
-
-/** `seconds` in words, rounded up: `45 seconds`, `1 minute`, `15 minutes`, `2 hours`. @internal */
-export function waitingTime(seconds: number, messages: PageMessages): string {
-  const [amount, one, many] =
-    seconds < 60
-      ? [seconds, messages.waitSecond, messages.waitSeconds]
-      : seconds < 2 * 3600
-        ? [Math.ceil(seconds / 60), messages.waitMinute, messages.waitMinutes]
-        : [Math.ceil(seconds / 3600), messages.waitHour, messages.waitHours];
-  return formatMessage(amount === 1 ? one : many, { count: String(amount) });
 }
 
 /** What the login page shows besides the form: a message, field errors, the username typed. */
