@@ -99,9 +99,10 @@ const derived = new WeakMap<IncomingMessage, ClientAddress>();
  */
 export function trustProxies(proxy: ProxyTrust): Middleware {
   const trust = compileTrust(proxy);
-  return async function recordProxyTrust(ctx, next) {
+  // Not async: it only records, and adds no promise of its own to every request.
+  return function recordProxyTrust(ctx, next) {
     trustOf.set(ctx.req, trust);
-    await next();
+    return next();
   };
 }
 

@@ -387,7 +387,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
 
   provider.use(requestIds.middleware());
   // Before every limiter: the one client address they and the events use.
-  provider.use(trustProxies(o.proxy));
+  // Without trusted proxies the socket peer is the client: nothing to record per request.
+  if (o.proxy !== false) provider.use(trustProxies(o.proxy));
   provider.use(jsonErrors(provider));
   provider.use(rotation.middleware());
   provider.use(keepInstanceRecordsPrivate(provider));
