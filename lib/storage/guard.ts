@@ -164,7 +164,8 @@ export class StoreGuard {
         run(() => store.raiseCounter(key, value, recordLifetime(ttl))),
       claim: (key, claimant, ttl) => run(() => store.claim(key, claimant, recordLifetime(ttl))),
       claimHolder: (key) => run(() => store.claimHolder(key)),
-      replaceClaim: (key, claimant, ttl) => run(() => store.replaceClaim(key, claimant, ttl)),
+      replaceClaim: (key, claimant, ttl) =>
+        run(() => store.replaceClaim(key, claimant, recordLifetime(ttl))),
       close: () => store.close(),
     };
   }

@@ -67,6 +67,7 @@ describe('a guarded Redis store given absurd lifetimes', () => {
       assert.equal(await store.takeUse(`use-${i}`, 1, ttl), true);
       await store.adapter('Session').upsert(`s-${i}`, { jti: `s-${i}` }, ttl);
       assert.equal(await store.claim(`claim-${i}`, 'me', ttl), 'me');
+      assert.equal(await store.replaceClaim(`claim-${i}`, 'you', ttl), 'me');
       assert.equal(await store.raiseCounter(`counter-${i}`, 1, ttl), true);
       await store.addToIndex(`index-${i}`, 'member', ttl);
       const pttl = await redis.pttl(`${prefix}use:{use-${i}}`);
