@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { consoleLogger, errorFields, type Logger, safeLogger } from '../lib/logger.js';
+import { consoleLogger, errorFields, type Logger, safeLogger } from '../lib/core/logger.js';
 
 /** While the connection stays down, it is logged again at most this often. */
 const REPEAT_MS = 60_000;

@@ -41,7 +41,7 @@
 import { type Cluster, Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/core/logger.js';
 import { RateLimiters } from '../lib/storage/rate-limit.js';
 import {
   AlreadyConsumedError,

@@ -36,6 +36,16 @@ export {
   type VerifiedEvidence,
   type VerifierContext,
 } from './attestation/index.js';
+export type { FederatedAccount, FederatedIdentity } from './core/accounts.js';
+export {
+  AttestationError,
+  type AttestationErrorCode,
+  ConfigurationError,
+  MobileOidcProviderError,
+  type RegistrationErrorCode,
+  RegistrationPolicyError,
+} from './core/errors.js';
+export { consoleLogger, type Logger } from './core/logger.js';
 export type {
   BindingEvent,
   DeviceEvent,
@@ -47,19 +57,9 @@ export type {
   RevocationEvent,
   RevokedBy,
 } from './devices/index.js';
-export {
-  AttestationError,
-  type AttestationErrorCode,
-  ConfigurationError,
-  MobileOidcProviderError,
-  type RegistrationErrorCode,
-  RegistrationPolicyError,
-} from './errors.js';
 export type {
-  FederatedAccount,
   FederatedAccountEvent,
   FederatedBrowserOptions,
-  FederatedIdentity,
   FederatedProviderOptions,
   FederationEvents,
   FederationLinkingOptions,
@@ -101,7 +101,6 @@ export type {
   SubmitField,
 } from './interactions/index.js';
 export { generateKeys, type ServerKeys } from './keys/index.js';
-export { consoleLogger, type Logger } from './logger.js';
 export type {
   AccountClaims,
   AccountOptions,
@@ -138,6 +137,11 @@ export type {
   PasskeyRemovedBy,
 } from './passkeys/index.js';
 export type {
+  RefreshTokenEvents,
+  RefreshTokenReuseEvent,
+  RefreshTokenReuseReason,
+} from './provider/refresh-events.js';
+export type {
   AttestAuthMethod,
   RegistrationPolicy,
   RegistrationPolicyInput,
@@ -166,11 +170,6 @@ export {
   StorageUnavailableError,
   type Store,
 } from './storage/index.js';
-export type {
-  RefreshTokenEvents,
-  RefreshTokenReuseEvent,
-  RefreshTokenReuseReason,
-} from './tokens/events.js';
 
 // @types/koa (which @types/oidc-provider brings) names `contentDisposition.Options`, which the
 // typed content-disposition 1.x/2.x that Express 5 installs no longer exports: TS2694 in a strict

@@ -1,20 +1,19 @@
 import type { JWK } from 'jose';
 import { calculateJwkThumbprint } from 'jose';
-import type { AccountClaims } from '../accounts/types.js';
-import { AttestationError } from '../errors.js';
+import type { AccountClaims } from '../core/accounts.js';
+import { AttestationError } from '../core/errors.js';
+import type { FallbackAuthMethod, RegistrationProof } from '../core/instance-record.js';
+import { type AssuranceLevel, isAssuranceLevel, weakerLevel } from '../core/levels.js';
+import type { Template } from '../core/template-types.js';
 import { HttpProblem } from '../http/problem.js';
-import type { Template } from '../registration/template-types.js';
 import { attestationBinding } from './binding.js';
 import { type BuiltInSettings, builtInVerifier } from './built-in.js';
 import type { AttestationChallenges } from './challenges.js';
-import { type AssuranceLevel, isAssuranceLevel, weakerLevel } from './levels.js';
 import type {
   AssuranceInput,
   AssuranceResolver,
   AttestationPolicy,
   EvidenceVerifier,
-  FallbackAuthMethod,
-  RegistrationProof,
   VerifiedEvidence,
 } from './types.js';
 

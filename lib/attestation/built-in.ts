@@ -1,4 +1,4 @@
-import type { Template } from '../registration/template-types.js';
+import type { Template } from '../core/template-types.js';
 import type { EvidenceVerifier } from './types.js';
 import { type AndroidRevocationList, androidKeyVerifier } from './verifiers/android-key.js';
 import { appAttestVerifier } from './verifiers/app-attest.js';

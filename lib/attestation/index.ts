@@ -1,3 +1,17 @@
+export type {
+  EvidenceSummary,
+  FallbackAuthMethod,
+  RegistrationMethod,
+  RegistrationProof,
+} from '../core/instance-record.js';
+export {
+  ASSURANCE_LEVELS,
+  type AssuranceLevel,
+  isAssuranceLevel,
+  meetsLevel,
+  scopesAboveLevel,
+  weakerLevel,
+} from '../core/levels.js';
 export {
   type AuthorizeSettings,
   acceptsUserTokens,
@@ -11,14 +25,6 @@ export {
 } from './authorize.js';
 export { type AttestationBinding, attestationBinding } from './binding.js';
 export { AttestationChallenges, createChallengeEndpoint } from './challenges.js';
-export {
-  ASSURANCE_LEVELS,
-  type AssuranceLevel,
-  isAssuranceLevel,
-  meetsLevel,
-  scopesAboveLevel,
-  weakerLevel,
-} from './levels.js';
 export type {
   AssuranceInput,
   AssuranceResolver,
@@ -31,14 +37,10 @@ export type {
   ClientAttestationRefusedEvent,
   ClientAttesterPolicy,
   ClientAttesterPolicyInput,
-  EvidenceSummary,
   EvidenceVerifier,
-  FallbackAuthMethod,
   FallbackClientInfo,
   RegistrationDecisionEvent,
   RegistrationEvents,
-  RegistrationMethod,
-  RegistrationProof,
   RegistrationRejectionEvent,
   VerifiedEvidence,
   VerifierContext,

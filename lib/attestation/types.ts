@@ -1,7 +1,12 @@
 import type { JWK } from 'jose';
-import type { Template } from '../registration/template-types.js';
+import type {
+  FallbackAuthMethod,
+  RegistrationMethod,
+  RegistrationProof,
+} from '../core/instance-record.js';
+import type { AssuranceLevel } from '../core/levels.js';
+import type { Template } from '../core/template-types.js';
 import type { AttestationBinding } from './binding.js';
-import type { AssuranceLevel } from './levels.js';
 
 /**
  * The `attestation` member of a registration request (RFC 7591 allows extension members).
@@ -80,26 +85,6 @@ export type EvidenceVerifier = (
 ) => Promise<VerifiedEvidence>;
 
 /**
- * How an instance's registration was authorized.
- *
- * @group Attestation
- */
-export type RegistrationMethod = 'user-token' | 'fallback-client' | 'attestation';
-
-/**
- * The client authentication methods a fallback client may use.
- *
- * @group Attestation
- */
-export type FallbackAuthMethod =
-  | 'client_secret_basic'
-  | 'client_secret_post'
-  | 'client_secret_jwt'
-  | 'private_key_jwt'
-  | 'tls_client_auth'
-  | 'self_signed_tls_client_auth';
-
-/**
  * A fallback client, as the assurance hooks see it.
  *
  * @group Attestation
@@ -171,44 +156,6 @@ void | AttestationDecision | Promise<void | AttestationDecision>;
 export interface AttestationDecision {
   /** A lower level for the instance (a higher one is ignored). */
   cal?: AssuranceLevel;
-}
-
-/**
- * What an instance client records about how it registered (shown by device management).
- *
- * @group Attestation
- */
-export interface RegistrationProof {
-  /** How the registration was authorized. */
-  method: RegistrationMethod;
-  /** With a fallback client: its id and how it authenticated. */
-  fallback_client_id?: string;
-  /** The fallback client's authentication method. */
-  fallback_auth_method?: FallbackAuthMethod;
-  /** With attestation: a summary of the verified evidence (never the evidence). */
-  evidence?: EvidenceSummary;
-}
-
-/**
- * What an instance keeps of the evidence it registered with (from {@link VerifiedEvidence}).
- *
- * @group Attestation
- */
-export interface EvidenceSummary {
-  /** The evidence format. */
-  format: string;
-  /** {@link VerifiedEvidence.platform} */
-  platform: string;
-  /** {@link VerifiedEvidence.appId} */
-  app_id: string;
-  /** {@link VerifiedEvidence.keyId} */
-  key_id?: string;
-  /** {@link VerifiedEvidence.assertionKey} */
-  assertion_key?: JWK;
-  /** {@link VerifiedEvidence.verdicts} */
-  verdicts?: string[];
-  /** {@link VerifiedEvidence.details} */
-  details?: Record<string, string | number | boolean>;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { type AssuranceLevel, scopesAboveLevel } from '../attestation/levels.js';
+import { INSTANCE_FIELD, instanceRecord, storedRecord } from '../core/instance-record.js';
+import { type AssuranceLevel, scopesAboveLevel } from '../core/levels.js';
 import { delegateAdapter } from '../provider/adapter.js';
-import { INSTANCE_FIELD, instanceRecord, storedRecord } from '../registration/instance-policy.js';
 import { mergeTemplate, ownFields, type TemplateSource } from '../registration/templates.js';
 import type { Store } from '../storage/store.js';
 

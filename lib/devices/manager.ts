@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { INSTANCE_FIELD, instanceRecord } from '../core/instance-record.js';
 import { revokeClientGrants } from '../provider/adapter.js';
-import { INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
 import type { TemplateSource } from '../registration/templates.js';
 import type { Store } from '../storage/store.js';
 import { accountInstancesIndex } from './client-records.js';

@@ -1,5 +1,5 @@
-import type { AssuranceLevel } from '../attestation/levels.js';
-import type { RegistrationProof } from '../attestation/types.js';
+import type { RegistrationProof } from '../core/instance-record.js';
+import type { AssuranceLevel } from '../core/levels.js';
 
 /**
  * One instance client (an app install on one device), as device management shows it.

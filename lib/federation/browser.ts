@@ -4,9 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
+import type { FederatedIdentity } from '../core/accounts.js';
+import type { Logger } from '../core/logger.js';
 import { HttpProblem } from '../http/problem.js';
 import { prototypeSafeCopy } from '../http/prototype-safety.js';
-import type { Logger } from '../logger.js';
 import type { ResolvedFederatedProvider } from '../options/resolved.js';
 import { AlreadyConsumedError, type Store } from '../storage/store.js';
 import { AppleClientSecret } from './apple-client-secret.js';
@@ -18,7 +19,7 @@ import {
   type ResolvedAccount,
   UnknownIdentityProblem,
 } from './sign-in.js';
-import type { FederatedBrowserOptions, FederatedIdentity } from './types.js';
+import type { FederatedBrowserOptions } from './types.js';
 
 /** Seconds a started sign-in may take at the provider before its state expires. @internal */
 export const BROWSER_STATE_TTL = 600;

@@ -3,7 +3,7 @@
 // failing with an UpstreamIdTokenError that names it.
 import { createHash } from 'node:crypto';
 import { compactVerify, type JWSHeaderParameters, errors as joseErrors } from 'jose';
-import { ConfigurationError, MobileOidcProviderError } from '../errors.js';
+import { ConfigurationError, MobileOidcProviderError } from '../core/errors.js';
 import { prototypeSafeCopy } from '../http/prototype-safety.js';
 import { type UpstreamJwks, UpstreamUnavailableError } from './jwks.js';
 

@@ -6,7 +6,7 @@ import {
   type JWSHeaderParameters,
   errors as joseErrors,
 } from 'jose';
-import { ConfigurationError, MobileOidcProviderError } from '../errors.js';
+import { ConfigurationError, MobileOidcProviderError } from '../core/errors.js';
 
 /** The floor, in seconds, of how long a fetched key set is used before it is fetched again. */
 const JWKS_MIN_MAX_AGE = 60;

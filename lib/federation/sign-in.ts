@@ -1,4 +1,4 @@
-import type { AccountOptions } from '../accounts/types.js';
+import type { AccountOptions, FederatedIdentity } from '../core/accounts.js';
 import { HttpProblem } from '../http/problem.js';
 import type { ResolvedFederatedProvider } from '../options/resolved.js';
 import type { Store } from '../storage/store.js';
@@ -10,7 +10,7 @@ import {
 } from './id-token.js';
 import { UpstreamJwks, UpstreamUnavailableError } from './jwks.js';
 import type { NativeSignInNonces } from './nonces.js';
-import type { FederatedIdentity, FederationEvents } from './types.js';
+import type { FederationEvents } from './types.js';
 
 /** What federated sign-in needs. @internal */
 export interface FederatedSignInSettings {

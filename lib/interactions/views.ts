@@ -1,5 +1,5 @@
-import type { AssuranceLevel } from '../attestation/levels.js';
-import type { RegistrationMethod } from '../attestation/types.js';
+import type { RegistrationMethod } from '../core/instance-record.js';
+import type { AssuranceLevel } from '../core/levels.js';
 import type { DeviceStatus } from '../devices/types.js';
 import type { PageMessages } from './messages.js';
 

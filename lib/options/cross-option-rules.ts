@@ -1,7 +1,7 @@
 // Rules that span options, which the JSON Schema cannot express: each returns its problems,
 // one message per offending path.
 import { BUILT_IN_FORMATS } from '../attestation/built-in.js';
-import { attestClientAuthProblems } from '../attestation/client-auth-options.js';
+import { attestClientAuthProblems } from '../client-attestation/options.js';
 import { proxyTrustProblems } from '../http/client-address.js';
 import { BUILT_IN_MESSAGES } from '../interactions/messages.js';
 import { signingKeyProblems } from '../keys/index.js';

@@ -1,8 +1,9 @@
 // Every constant default of the options, written once. The JSON Schema takes its `default`
 // keywords from here (lib/options/schema.ts), ResolvedOptions its required keys (resolved.ts),
 // and test/options/defaults.test.ts holds the TSDoc `@default` tags to these values.
+
+import type { Template } from '../core/template-types.js';
 import type { FederatedProviderOptions } from '../federation/types.js';
-import type { Template } from '../registration/template-types.js';
 import type { ApiOptions, AuthServerOptions } from './types.js';
 
 /**

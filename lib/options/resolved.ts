@@ -1,5 +1,5 @@
+import type { Template } from '../core/template-types.js';
 import type { FederatedProviderOptions } from '../federation/types.js';
-import type { Template } from '../registration/template-types.js';
 import type {
   API_DEFAULTS,
   DEFAULTS,

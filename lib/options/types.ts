@@ -1,6 +1,4 @@
 import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
-import type { AccountOptions } from '../accounts/types.js';
-import type { AssuranceLevel } from '../attestation/levels.js';
 import type {
   AssuranceResolver,
   AttestationPolicy,
@@ -8,20 +6,18 @@ import type {
   EvidenceVerifier,
 } from '../attestation/types.js';
 import type { AndroidRevocationList } from '../attestation/verifiers/android-key.js';
+import type { AccountOptions } from '../core/accounts.js';
+import type { AssuranceLevel } from '../core/levels.js';
+import type { Logger } from '../core/logger.js';
+import type { InstanceAuthMethod, Template, TemplateResolver } from '../core/template-types.js';
 import type { FederationOptions } from '../federation/types.js';
 import type { PageMessages } from '../interactions/messages.js';
 import type { InteractionPages } from '../interactions/views.js';
-import type { Logger } from '../logger.js';
 import type { RegistrationPolicy } from '../registration/policy-types.js';
-import type {
-  InstanceAuthMethod,
-  Template,
-  TemplateResolver,
-} from '../registration/template-types.js';
 import type { RateLimitWindow, Store } from '../storage/store.js';
 
-export type { AccountClaims, AccountOptions } from '../accounts/types.js';
-export type { InstanceAuthMethod } from '../registration/template-types.js';
+export type { AccountClaims, AccountOptions } from '../core/accounts.js';
+export type { InstanceAuthMethod } from '../core/template-types.js';
 
 /**
  * Everything `createAuthServer` takes. Validated at start-up against a JSON Schema; an invalid

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { schemaProblems } from './ajv.js';
 import { crossOptionProblems } from './cross-option-rules.js';
 import { oidcProviderProblems } from './passthrough.js';

@@ -7,7 +7,7 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
-import type { AccountClaims } from '../accounts/types.js';
+import type { AccountClaims } from '../core/accounts.js';
 import { findUnsafeKey } from '../http/prototype-safety.js';
 import type { Store } from '../storage/store.js';
 import { PasskeyChallenges } from './challenges.js';

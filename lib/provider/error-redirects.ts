@@ -1,6 +1,6 @@
 import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
-import type { InstanceRecord } from '../registration/instance-policy.js';
-import { instanceRecordOf } from './instance-guard.js';
+import type { InstanceRecord } from '../core/instance-record.js';
+import { instanceRecordOf } from './loaded-client.js';
 
 // The authorization endpoints whose errors oidc-provider may send to the redirect URI.
 const REDIRECTING_ROUTES = new Set(['authorization', 'resume']);

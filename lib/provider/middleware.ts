@@ -2,7 +2,7 @@ import Cookies from 'cookies';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
-import { INSTANCE_FIELD, instanceRecord } from '../registration/instance-policy.js';
+import { INSTANCE_FIELD, instanceRecord } from '../core/instance-record.js';
 import { protocolFailure, serverError } from './bridge.js';
 
 /**

@@ -3,9 +3,9 @@ import type { Middleware } from 'koa';
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Store } from '../storage/store.js';
 import { AlreadyConsumedError } from '../storage/store.js';
-import type { RefreshTokenReuseEvent, RefreshTokenReuseReason } from '../tokens/events.js';
 import { asProviderError, delegateAdapter, revokeGrant } from './adapter.js';
 import { protocolFailure, serverError } from './bridge.js';
+import type { RefreshTokenReuseEvent, RefreshTokenReuseReason } from './refresh-events.js';
 
 /** What the grace window needs. @internal */
 export interface RefreshGraceSettings {

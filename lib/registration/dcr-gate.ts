@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
-import type { AccountOptions } from '../accounts/types.js';
 import type { RegistrationCredential } from '../attestation/authorize.js';
-import type { FallbackAuthMethod } from '../attestation/types.js';
+import type { AccountOptions } from '../core/accounts.js';
+import type { FallbackAuthMethod } from '../core/instance-record.js';
 import { clientAddress } from '../http/client-address.js';
 import { bearerToken, HttpProblem, sendProblem, tooManyAttempts } from '../http/problem.js';
 import type { ProviderBridge } from '../provider/bridge.js';

@@ -1,12 +1,4 @@
-export { createDcrGate, type DcrGateSettings, registrationOpener } from './dcr-gate.js';
-export {
-  createInstancePolicy,
-  INSTANCE_FIELD,
-  type InstanceRecord,
-  instanceRecord,
-} from './instance-policy.js';
-export { applyInstanceRules, redirectUriProblem } from './instance-rules.js';
-export type { RegistrationPolicy, RegistrationPolicyInput } from './policy-types.js';
+export { INSTANCE_FIELD, type InstanceRecord, instanceRecord } from '../core/instance-record.js';
 export type {
   AttestAuthMethod,
   Template,
@@ -20,5 +12,9 @@ export type {
   TemplateResolver,
   TemplateTtlOptions,
   TrustedAttester,
-} from './template-types.js';
+} from '../core/template-types.js';
+export { createDcrGate, type DcrGateSettings, registrationOpener } from './dcr-gate.js';
+export { createInstancePolicy } from './instance-policy.js';
+export { applyInstanceRules, redirectUriProblem } from './instance-rules.js';
+export type { RegistrationPolicy, RegistrationPolicyInput } from './policy-types.js';
 export { type ResolvedTemplate, TemplateSource, templateProblems } from './templates.js';

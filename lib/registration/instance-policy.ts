@@ -1,6 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import semver from 'semver';
-import type { AccountClaims } from '../accounts/types.js';
 import {
   type ReattestationAttempt,
   type RegistrationAttempt,
@@ -8,9 +7,14 @@ import {
   RegistrationDenied,
 } from '../attestation/authorize.js';
 import { sameKeyMaterial } from '../attestation/binding.js';
-import type { AssuranceLevel } from '../attestation/levels.js';
-import type { RegistrationProof } from '../attestation/types.js';
-import { RegistrationPolicyError } from '../errors.js';
+import type { AccountClaims } from '../core/accounts.js';
+import { RegistrationPolicyError } from '../core/errors.js';
+import {
+  INSTANCE_FIELD,
+  type InstanceRecord,
+  instanceRecord,
+  storedRecord,
+} from '../core/instance-record.js';
 import { clientAddress } from '../http/client-address.js';
 import { findUnsafeKey } from '../http/prototype-safety.js';
 import { protocolError } from '../provider/protocol-error.js';
@@ -23,7 +27,6 @@ import {
   KEY_BOUND_AUTH_METHODS,
 } from './instance-rules.js';
 import type { RegistrationPolicy } from './policy-types.js';
-import type { TemplateTtlOptions } from './template-types.js';
 import {
   ATTEST_AUTH_METHODS,
   fieldsNotAllowed,
@@ -31,81 +34,6 @@ import {
   type ResolvedTemplate,
   type TemplateSource,
 } from './templates.js';
-
-/**
- * The client metadata field where an instance client records who registered it. Kept out of
- * every registration response, and never settable by the client.
- *
- * @internal
- */
-export const INSTANCE_FIELD = 'mobile_oidc_instance';
-
-/**
- * What an instance client record says about its origin.
- *
- * @group Registration
- */
-export interface InstanceRecord {
-  /**
-   * The account the instance belongs to: the user whose DCR token registered it, or, for an
-   * instance registered without a user, the first account that signed in through it.
-   */
-  account_id?: string;
-  /** The registration client the user's DCR token was issued to. */
-  registration_client_id?: string;
-  /** The client assurance level; `none` when absent (instances registered before levels). */
-  cal?: AssuranceLevel;
-  /** How the registration was authorized. */
-  registered_by?: RegistrationProof;
-  /** When the instance registered, in seconds since the epoch. */
-  created_at: number;
-  /** When the instance registered, in milliseconds: orders registrations within one second. */
-  created_ms?: number;
-  /** The `software_id` of the template the instance inherits from, if any. */
-  template?: string;
-  /** `revoked` once an administrator or the user revoked the instance. */
-  status?: 'active' | 'revoked';
-  /** When the instance was revoked, in seconds since the epoch. */
-  revoked_at?: number;
-  /**
-   * Set until the instance first obtains a token: when it expires unless used, in seconds since
-   * the epoch. The stored record expires then too.
-   */
-  unused_until?: number;
-  /** The template's token lifetimes, merged in when the instance is loaded. @internal */
-  template_ttl?: TemplateTtlOptions;
-  /** Set when the template shares installs between accounts; merged in at load. @internal */
-  shared_devices?: true;
-  /**
-   * The redirect URIs the template fixes (its own `redirect_uris`), merged in at load: any other
-   * redirect URI of the instance was chosen by its registrant. @internal
-   */
-  template_redirect_uris?: string[];
-  /** Registered scopes its level leaves out of the loaded `scope`; merged in at load. @internal */
-  withheld_scopes?: string[];
-}
-
-/**
- * The record as stored: without the fields merged in from the template at load.
- *
- * @internal
- */
-export function storedRecord(record: InstanceRecord): InstanceRecord {
-  const {
-    template_ttl: _ttl,
-    shared_devices: _shared,
-    template_redirect_uris: _redirects,
-    withheld_scopes: _withheld,
-    ...stored
-  } = record;
-  return stored;
-}
-
-/** Reads the instance record from a client's metadata, if it is an instance client. @internal */
-export function instanceRecord(metadata: Record<string, unknown>): InstanceRecord | undefined {
-  const record = metadata[INSTANCE_FIELD];
-  return typeof record === 'object' && record !== null ? (record as InstanceRecord) : undefined;
-}
 
 /** An active instance of an account, as the instance limit sees it. @internal */
 export interface ActiveInstance {

@@ -1,7 +1,7 @@
 import { domainToUnicode } from 'node:url';
 import fastUri, { type URIComponent } from 'fast-uri';
-import { RegistrationPolicyError } from '../errors.js';
-import type { AttestAuthMethod, InstanceAuthMethod } from './template-types.js';
+import { RegistrationPolicyError } from '../core/errors.js';
+import type { AttestAuthMethod, InstanceAuthMethod } from '../core/template-types.js';
 
 /** What the built-in rules need to know. @internal */
 export interface InstanceRuleSettings {

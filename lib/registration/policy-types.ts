@@ -1,7 +1,7 @@
-import type { AccountClaims } from '../accounts/types.js';
-import type { AssuranceLevel } from '../attestation/levels.js';
-import type { RegistrationMethod } from '../attestation/types.js';
-import type { Template } from './template-types.js';
+import type { AccountClaims } from '../core/accounts.js';
+import type { RegistrationMethod } from '../core/instance-record.js';
+import type { AssuranceLevel } from '../core/levels.js';
+import type { Template } from '../core/template-types.js';
 
 /**
  * What a {@link RegistrationPolicy} sees.

@@ -1,13 +1,13 @@
 import { Ajv } from 'ajv';
-import { RegistrationPolicyError } from '../errors.js';
-import { templateSchema } from '../options/schema.js';
-import { applyInstanceRules, type InstanceRuleSettings } from './instance-rules.js';
+import { RegistrationPolicyError } from '../core/errors.js';
 import type {
   AttestAuthMethod,
   Template,
   TemplateLookup,
   TemplateResolver,
-} from './template-types.js';
+} from '../core/template-types.js';
+import { templateSchema } from '../options/schema.js';
+import { applyInstanceRules, type InstanceRuleSettings } from './instance-rules.js';
 
 /** A template after validation, with defaults filled in. @internal */
 export type ResolvedTemplate = Template & {

@@ -1,4 +1,4 @@
-import { MobileOidcProviderError } from '../errors.js';
+import { MobileOidcProviderError } from '../core/errors.js';
 
 /**
  * Why a request was refused, as the `error` of the challenge (RFC 6750 §3.1, RFC 9449 §7.1),

@@ -40,7 +40,7 @@
  * @module
  */
 // The base classes, so an API can test errors without loading the authorization server's entry.
-export { ConfigurationError, MobileOidcProviderError } from '../errors.js';
+export { ConfigurationError, MobileOidcProviderError } from '../core/errors.js';
 // The shape a DPoP replay store takes: the library's stores fit it.
 export type { Store } from '../storage/store.js';
 export {

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { TokenVerificationError } from './errors.js';
 import type { ProtectedResourceRequest, TokenVerifier, VerifiedToken } from './types.js';
 

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { ASYMMETRIC_JWS_ALGORITHMS } from '../http/jws-algorithms.js';
 import type { LocalAuthorizationServer, ReplayStore, TokenVerifierOptions } from './types.js';
 

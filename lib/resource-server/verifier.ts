@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { tokenFacts } from './claims.js';
 import { IssuerDiscovery } from './discovery.js';
 import { MemoryReplayStore, proofRefusal, verifyDpopProof } from './dpop.js';

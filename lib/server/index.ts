@@ -4,75 +4,76 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa, { type Middleware } from 'koa';
 import Provider from 'oidc-provider';
 import { MemoryStore } from '../../adapters/memory.js';
-import { AttesterKeys, derivedSecret } from '../attestation/attester-keys.js';
 import {
   type AuthorizeSettings,
   authorizeRegistration,
   reattestInstance,
 } from '../attestation/authorize.js';
 import { AttestationChallenges, createChallengeEndpoint } from '../attestation/challenges.js';
-import type {
-  ClientAttestationEvents,
-  FallbackAuthMethod,
-  RegistrationEvents,
-} from '../attestation/types.js';
+import type { ClientAttestationEvents, RegistrationEvents } from '../attestation/types.js';
+import { appAttestAssertionCheck } from '../client-attestation/app-attest-assertions.js';
+import {
+  attestClientAuthFeature,
+  popChallenges,
+} from '../client-attestation/attest-client-auth.js';
+import { createClientAttester } from '../client-attestation/attester.js';
+import { AttesterKeys, derivedSecret } from '../client-attestation/attester-keys.js';
+import { ConfigurationError } from '../core/errors.js';
+import type { FallbackAuthMethod } from '../core/instance-record.js';
+import { instanceRecord } from '../core/instance-record.js';
+import { consoleLogger, safeLogger } from '../core/logger.js';
 import { instanceClientAdapter } from '../devices/client-records.js';
+import { wireDeviceEvents } from '../devices/device-events.js';
 import { createAdminApi, createSelfService } from '../devices/http.js';
 import { DeviceManager } from '../devices/manager.js';
 import type { DeviceEvents, DeviceInfo, DevicePage, DevicePageOptions } from '../devices/types.js';
-import { ConfigurationError } from '../errors.js';
 import { BrowserFederation } from '../federation/browser.js';
 import { createNonceEndpoint, NativeSignInNonces } from '../federation/nonces.js';
 import { FederatedSignIn } from '../federation/sign-in.js';
+import {
+  registerTokenExchange,
+  TOKEN_EXCHANGE,
+  withTokenExchangeGrant,
+} from '../federation/token-exchange.js';
 import type { FederationEvents } from '../federation/types.js';
 import { trustProxies } from '../http/client-address.js';
+import { createAccountRoutes } from '../interactions/account-routes.js';
 import type { SignInEvents } from '../interactions/events.js';
 import { interactionUrl } from '../interactions/index.js';
+import { createInteractionRoutes } from '../interactions/interaction-routes.js';
 import { SignInThrottle } from '../interactions/throttle.js';
 import { resolveKeys } from '../keys/index.js';
-import { consoleLogger, safeLogger } from '../logger.js';
 import type { AuthServerOptions } from '../options/types.js';
 import { resolveOptions } from '../options/validate.js';
 import { PasskeyService } from '../passkeys/service.js';
 import { relyingParty } from '../passkeys/settings.js';
 import type { PasskeyEvents, PasskeyManagement } from '../passkeys/types.js';
-import { createAccountRoutes } from '../provider/account-routes.js';
 import { providerAdapterFactory } from '../provider/adapter.js';
-import { appAttestAssertionCheck } from '../provider/app-attest-assertions.js';
-import { attestClientAuthFeature, popChallenges } from '../provider/attest-client-auth.js';
 import { providerBridge } from '../provider/bridge.js';
-import { createClientAttester } from '../provider/client-attester.js';
 import { sizeClientCache } from '../provider/client-cache.js';
 import { refuseNonStringAlgorithms } from '../provider/client-metadata-guard.js';
-import {
-  buildProviderConfiguration,
-  INSTANCE_POLICY,
-  nativeSignIn,
-  staticClients,
-} from '../provider/configuration.js';
-import { wireDeviceEvents } from '../provider/device-events.js';
 import { refuseUntrustedErrorRedirects } from '../provider/error-redirects.js';
-import { instanceRecordById } from '../provider/instance-guard.js';
-import { createInteractionRoutes } from '../provider/interaction-routes.js';
+import { instanceRecordById } from '../provider/loaded-client.js';
 import { introspectLocally } from '../provider/local-introspection.js';
 import {
   embeddedProvider,
   jsonErrors,
   keepInstanceRecordsPrivate,
 } from '../provider/middleware.js';
+import type { RefreshTokenEvents } from '../provider/refresh-events.js';
 import { RefreshRotation } from '../provider/refresh-rotation.js';
-import {
-  registerTokenExchange,
-  TOKEN_EXCHANGE,
-  withTokenExchangeGrant,
-} from '../provider/token-exchange.js';
 import { createDcrGate } from '../registration/dcr-gate.js';
-import { createInstancePolicy, instanceRecord } from '../registration/instance-policy.js';
+import { createInstancePolicy } from '../registration/instance-policy.js';
 import { TemplateSource } from '../registration/templates.js';
 import { guardStore } from '../storage/guard.js';
 import { StorageHealth } from '../storage/health.js';
-import type { RefreshTokenEvents } from '../tokens/events.js';
 import { logAppErrors, logProviderEvents, RequestIds } from './logging.js';
+import {
+  buildProviderConfiguration,
+  INSTANCE_POLICY,
+  nativeSignIn,
+  staticClients,
+} from './provider-configuration.js';
 
 /**
  * Every event an auth server emits, by name: device lifecycle, registration decisions,

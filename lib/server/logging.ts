@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
-import { errorFields, type Logger, loggablePath, requestIdFrom } from '../logger.js';
+import { errorFields, type Logger, loggablePath, requestIdFrom } from '../core/logger.js';
 
 /** The response (and request) header that carries the request id. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';

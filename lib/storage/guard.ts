@@ -1,5 +1,5 @@
 import type { Adapter } from 'oidc-provider';
-import { MobileOidcProviderError } from '../errors.js';
+import { MobileOidcProviderError } from '../core/errors.js';
 import { AlreadyConsumedError, type Store } from './store.js';
 
 const UNAVAILABLE_DESCRIPTION = 'the service is temporarily unavailable, try again later';

@@ -1,6 +1,5 @@
-import { errorFields, type Logger } from '../logger.js';
+import { errorFields, type Logger } from '../core/logger.js';
 import type { HealthReports } from './guard.js';
-import type { Store } from './store.js';
 
 /**
  * How long after the last failure a success must come to end an outage. A store that fails only

@@ -23,7 +23,7 @@ import { attestationBinding } from 'mobile-oidc-provider/attestation';
 import * as oidc from 'openid-client';
 import type { AuthServerOptions, ConfigurationError } from '../../lib/index.js';
 import { resolveOptions } from '../../lib/options/validate.js';
-import { ATTEST_CLIENT_AUTH_DRAFT } from '../../lib/provider/attest-client-auth.js';
+import { ATTEST_CLIENT_AUTH_DRAFT } from '../../lib/client-attestation/attest-client-auth.js';
 import {
   createAndroidRoot,
   TEST_PACKAGE,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair } from 'jose';
-import { ConfigurationError } from '../../lib/errors.js';
+import { ConfigurationError } from '../../lib/core/errors.js';
 import {
   nonceLookupKey,
   type UpstreamIdTokenCheck,

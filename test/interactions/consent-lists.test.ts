@@ -12,8 +12,8 @@ import Provider, { type Configuration, interactionPolicy } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { csrfToken } from '../../lib/interactions/csrf.js';
 import { interactionUrl } from '../../lib/interactions/index.js';
-import { listRequestedOnConsent } from '../../lib/provider/consent.js';
-import { createInteractionRoutes } from '../../lib/provider/interaction-routes.js';
+import { listRequestedOnConsent } from '../../lib/interactions/consent.js';
+import { createInteractionRoutes } from '../../lib/interactions/interaction-routes.js';
 import { Browser, formOf } from '../helpers/browser.js';
 import {
   APP_REDIRECT_URI,

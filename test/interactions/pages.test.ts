@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Provider, { type Configuration } from 'oidc-provider';
 import { interactionUrl } from '../../lib/interactions/index.js';
-import { createInteractionRoutes } from '../../lib/provider/interaction-routes.js';
+import { createInteractionRoutes } from '../../lib/interactions/interaction-routes.js';
 import { Browser, formOf, formsOf } from '../helpers/browser.js';
 import { type Listening, listen } from '../helpers/listen.js';
 

@@ -5,11 +5,11 @@ import { before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { ClientMetadata, JWK } from 'oidc-provider';
 import { MemoryStore } from '../../adapters/memory.js';
-import { ConfigurationError } from '../../lib/errors.js';
+import { ConfigurationError } from '../../lib/core/errors.js';
+import type { Template } from '../../lib/core/template-types.js';
 import { createAuthServer } from '../../lib/index.js';
 import type { AuthServerOptions } from '../../lib/options/types.js';
 import { resolveOptions } from '../../lib/options/validate.js';
-import type { Template } from '../../lib/registration/template-types.js';
 
 const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JWK } from 'oidc-provider';
-import { ConfigurationError } from '../../lib/errors.js';
+import { ConfigurationError } from '../../lib/core/errors.js';
 import type { AuthServerOptions, PasskeyOptions } from '../../lib/index.js';
 import { resolveOptions } from '../../lib/options/validate.js';
 import { relyingParty } from '../../lib/passkeys/settings.js';

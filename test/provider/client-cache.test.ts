@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuthServerOptions } from 'mobile-oidc-provider';
 import type * as oidc from 'openid-client';
+import { instanceRecord } from '../../lib/core/instance-record.js';
 import { clientCacheOf } from '../../lib/provider/client-cache.js';
-import { instanceRecordOf } from '../../lib/provider/instance-guard.js';
-import { instanceRecord } from '../../lib/registration/instance-policy.js';
+import { instanceRecordOf } from '../../lib/provider/loaded-client.js';
 import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
 import { obtainDcrToken, registerInstance, SignInBrowser } from '../helpers/sign-in.js';
 

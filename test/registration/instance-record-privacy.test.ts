@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
 import * as oidc from 'openid-client';
-import { INSTANCE_FIELD } from '../../lib/registration/instance-policy.js';
+import { INSTANCE_FIELD } from '../../lib/core/instance-record.js';
 import {
   type RunningServer,
   registrationClient,

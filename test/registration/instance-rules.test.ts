@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { RegistrationPolicyError } from '../../lib/errors.js';
+import { RegistrationPolicyError } from '../../lib/core/errors.js';
 import type { InstanceAuthMethod } from '../../lib/options/types.js';
 import {
   applyInstanceRules,

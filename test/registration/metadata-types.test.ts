@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { RegistrationPolicyError } from '../../lib/errors.js';
+import { RegistrationPolicyError } from '../../lib/core/errors.js';
 import { checkMetadataTypes } from '../../lib/registration/instance-rules.js';
 import { ClientCountingStore } from '../helpers/client-counter.js';
 import { APP_REDIRECT_URI, type RunningServer, startExample } from '../helpers/example.js';

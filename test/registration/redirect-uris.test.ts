@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { RegistrationPolicyError } from '../../lib/errors.js';
+import { RegistrationPolicyError } from '../../lib/core/errors.js';
 import {
   applyInstanceRules,
   type InstanceRuleSettings,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { ASSURANCE_LEVELS as SERVER_LEVELS } from '../../lib/attestation/levels.js';
+import { ASSURANCE_LEVELS as SERVER_LEVELS } from '../../lib/core/levels.js';
 import { ASSURANCE_LEVELS, TokenVerificationError } from '../../lib/resource-server/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
-import { ConfigurationError } from '../../lib/errors.js';
+import { ConfigurationError } from '../../lib/core/errors.js';
 import {
   type ClientAddress,
   clientAddress,

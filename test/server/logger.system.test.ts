@@ -18,7 +18,7 @@ import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 // The last test checks the example's own JSON-lines logger, so it imports it from the example.
 import { jsonLinesLogger } from '../../examples/server/logger.js';
-import { errorFields, loggablePath, requestIdFrom } from '../../lib/logger.js';
+import { errorFields, loggablePath, requestIdFrom } from '../../lib/core/logger.js';
 import { StorageHealth } from '../../lib/storage/health.js';
 import { ClientCountingStore } from '../helpers/client-counter.js';
 import {

@@ -9,7 +9,7 @@ import {
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1js from 'asn1js';
 import type { JWK } from 'jose';
-import { AttestationError } from '../../errors.js';
+import { AttestationError } from '../../core/errors.js';
 import type { EvidenceVerifier } from '../types.js';
 import { bytesOf } from './encoding.js';
 import { GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './google-roots.js';

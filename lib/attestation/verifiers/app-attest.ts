@@ -7,7 +7,7 @@ import {
 } from 'node:crypto';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 import type { JWK } from 'jose';
-import { AttestationError } from '../../errors.js';
+import { AttestationError } from '../../core/errors.js';
 import type { EvidenceVerifier } from '../types.js';
 import { APPLE_APP_ATTESTATION_ROOT } from './apple-roots.js';
 import { extensionValue, parseCertificate, verifyChain } from './x509.js';

@@ -1,4 +1,4 @@
-import { AttestationError } from '../../errors.js';
+import { AttestationError } from '../../core/errors.js';
 
 /**
  * Bytes from a digest or key given as hex, base64 or base64url (Play Console and `apksigner`

@@ -6,7 +6,7 @@
  * @packageDocumentation
  * @module mobile-oidc-provider/attestation
  */
-export { AttestationError, type AttestationErrorCode } from '../../errors.js';
+export { AttestationError, type AttestationErrorCode } from '../../core/errors.js';
 export { type AttestationBinding, attestationBinding } from '../binding.js';
 export type { EvidenceVerifier, VerifiedEvidence, VerifierContext } from '../types.js';
 export {

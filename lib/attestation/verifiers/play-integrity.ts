@@ -1,6 +1,6 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { compactDecrypt, compactVerify } from 'jose';
-import { AttestationError } from '../../errors.js';
+import { AttestationError } from '../../core/errors.js';
 import type { EvidenceVerifier } from '../types.js';
 import { bytesOf } from './encoding.js';
 

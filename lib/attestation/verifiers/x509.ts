@@ -9,7 +9,7 @@ import {
   KeyUsageFlags,
   type Name,
 } from '@peculiar/asn1-x509';
-import { AttestationError } from '../../errors.js';
+import { AttestationError } from '../../core/errors.js';
 
 const PEM = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/;
 

@@ -10,11 +10,11 @@ import {
 } from 'jose';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import type { AttesterKeys } from '../attestation/attester-keys.js';
-import { type AssuranceLevel, isAssuranceLevel, weakerLevel } from '../attestation/levels.js';
-import type { InstanceRecord } from '../registration/instance-policy.js';
+import type { InstanceRecord } from '../core/instance-record.js';
+import { type AssuranceLevel, isAssuranceLevel, weakerLevel } from '../core/levels.js';
+import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { ResolvedTemplate, TemplateSource } from '../registration/templates.js';
-import { instanceRecordOf } from './instance-guard.js';
+import type { AttesterKeys } from './attester-keys.js';
 
 /**
  * The draft version of oidc-provider's `attestClientAuth` this library implements, acknowledged

@@ -6,18 +6,23 @@ import type {
   KoaContextWithOIDC,
 } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { attestedLevel } from '../client-attestation/attest-client-auth.js';
+import { INSTANCE_FIELD } from '../core/instance-record.js';
+import { InstanceGuard } from '../devices/instance-guard.js';
+import { TOKEN_EXCHANGE } from '../federation/token-exchange.js';
+import { listRequestedOnConsent } from '../interactions/consent.js';
 import { BUILT_IN_MESSAGES } from '../interactions/messages.js';
+import {
+  renderErrorPage,
+  renderLogoutPage,
+  renderLogoutSuccessPage,
+} from '../interactions/provider-pages.js';
 import type { ServerKeys } from '../keys/index.js';
 import type { ResolvedOptions } from '../options/resolved.js';
-import { INSTANCE_FIELD } from '../registration/instance-policy.js';
+import { instanceRecordOf } from '../provider/loaded-client.js';
+import { mtlsFeature } from '../provider/mtls.js';
+import { upstreamDefaults } from '../provider/upstream-defaults.js';
 import { ATTEST_AUTH_METHODS } from '../registration/templates.js';
-import { attestedLevel } from './attest-client-auth.js';
-import { listRequestedOnConsent } from './consent.js';
-import { InstanceGuard, instanceRecordOf } from './instance-guard.js';
-import { mtlsFeature } from './mtls.js';
-import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
-import { TOKEN_EXCHANGE } from './token-exchange.js';
-import { upstreamDefaults } from './upstream-defaults.js';
 
 /** Name of the oidc-provider registration policy that instance registrations carry. @internal */
 export const INSTANCE_POLICY = 'mobile-oidc-provider/instance';

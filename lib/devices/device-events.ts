@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
-import type { DeviceManager } from '../devices/manager.js';
-import type { DeviceEvent } from '../devices/types.js';
-import { instanceRecordOf } from './instance-guard.js';
+import { instanceRecordOf } from '../provider/loaded-client.js';
+import type { DeviceManager } from './manager.js';
+import type { DeviceEvent } from './types.js';
 
 /** The device events that follow oidc-provider's registration events. */
 type InstanceEvent = 'instance.registered' | 'instance.updated' | 'instance.deleted';

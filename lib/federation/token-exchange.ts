@@ -1,12 +1,12 @@
 // Native federated sign-in: RFC 8693 token exchange of an upstream id_token at oidc-provider's
 // token endpoint, registered as an extension grant.
 import Provider, { type Adapter, errors, type KoaContextWithOIDC } from 'oidc-provider';
-import type { FederatedSignIn } from '../federation/sign-in.js';
+import { instanceRecord } from '../core/instance-record.js';
 import { HttpProblem } from '../http/problem.js';
-import { instanceRecord } from '../registration/instance-policy.js';
-import { delegateAdapter } from './adapter.js';
-import { instanceRecordOf } from './instance-guard.js';
-import { protocolError } from './protocol-error.js';
+import { delegateAdapter } from '../provider/adapter.js';
+import { instanceRecordOf } from '../provider/loaded-client.js';
+import { protocolError } from '../provider/protocol-error.js';
+import type { FederatedSignIn } from './sign-in.js';
 
 /** The grant type (RFC 8693 §2.1). @internal */
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';

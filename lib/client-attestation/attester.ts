@@ -14,24 +14,23 @@ import {
 } from 'jose';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
-import type { AttesterKeys } from '../attestation/attester-keys.js';
 import type { AttestationChallenges } from '../attestation/challenges.js';
 import type {
   ClientAttestationEvents,
   ClientAttestationIssuedEvent,
   ClientAttesterPolicy,
-  EvidenceSummary,
 } from '../attestation/types.js';
 import { verifyPlayIntegrityToken } from '../attestation/verifiers/play-integrity.js';
-import { AttestationError } from '../errors.js';
+import { AttestationError } from '../core/errors.js';
+import type { EvidenceSummary, InstanceRecord } from '../core/instance-record.js';
 import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, sendProblem, tooManyAttempts } from '../http/problem.js';
-import type { InstanceRecord } from '../registration/instance-policy.js';
+import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { ResolvedTemplate, TemplateSource } from '../registration/templates.js';
 import type { RateLimitWindow, Store } from '../storage/store.js';
 import { APP_ATTEST_ASSERTION_HEADER, checkInstanceAssertion } from './app-attest-assertions.js';
 import { CLIENT_ATTESTATION_CHALLENGE_HEADER } from './attest-client-auth.js';
-import { instanceRecordOf } from './instance-guard.js';
+import type { AttesterKeys } from './attester-keys.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 // A client assertion, an App Attest assertion and a Play Integrity token fit well within this.

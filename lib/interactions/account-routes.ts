@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
-import type { AccountClaims } from '../accounts/types.js';
+import type { AccountClaims } from '../core/accounts.js';
 import type { DeviceManager } from '../devices/manager.js';
 import type { DeviceInfo } from '../devices/types.js';
 import {
@@ -9,12 +9,17 @@ import {
   type BrowserSignInFailure,
 } from '../federation/browser.js';
 import { clientAddress } from '../http/client-address.js';
-import { csrfToken, csrfValid } from '../interactions/csrf.js';
-import { FormTooLarge, readForm } from '../interactions/form.js';
-import { PAGE_HEADERS } from '../interactions/html.js';
-import { formatMessage, waitingTime } from '../interactions/messages.js';
-import type { AnyPageView, ErrorKind } from '../interactions/renderer.js';
-import type { SignInThrottle } from '../interactions/throttle.js';
+import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
+import type { PasskeyService } from '../passkeys/service.js';
+import { StorageUnavailableError } from '../storage/guard.js';
+import { csrfToken, csrfValid } from './csrf.js';
+import { FormTooLarge, readForm } from './form.js';
+import { PAGE_HEADERS } from './html.js';
+import { federatedFailure } from './interaction-routes.js';
+import { formatMessage, waitingTime } from './messages.js';
+import { pageRendererOf } from './provider-pages.js';
+import type { AnyPageView, ErrorKind } from './renderer.js';
+import type { SignInThrottle } from './throttle.js';
 import type {
   AccountLinks,
   DeviceItemView,
@@ -23,12 +28,7 @@ import type {
   LinkView,
   PageForm,
   PasskeysView,
-} from '../interactions/views.js';
-import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
-import type { PasskeyService } from '../passkeys/service.js';
-import { StorageUnavailableError } from '../storage/guard.js';
-import { federatedFailure } from './interaction-routes.js';
-import { pageRendererOf } from './pages.js';
+} from './views.js';
 
 /** What the account pages need. @internal */
 export interface AccountRouteSettings {

@@ -1,5 +1,4 @@
 // The account vocabulary: what the library asks of your user database.
-import type { FederatedAccount, FederatedIdentity } from '../federation/types.js';
 
 /**
  * The account store the sign-in pages and tokens use.
@@ -62,3 +61,53 @@ export interface AccountClaims {
   /** The account's claims (`name`, `email`, …); `sub` is always the account id. */
   claims: Record<string, unknown>;
 }
+
+/**
+ * A user an upstream provider vouched for, as `accounts.federated` receives it.
+ *
+ * @group Federation
+ */
+export interface FederatedIdentity {
+  /** The provider's `name`. */
+  provider: string;
+  /** The user at that provider (`sub`): stable, unlike the email. */
+  subject: string;
+  /**
+   * The email, only when the provider says it is verified. An unverified email is never here
+   * (nor in `claims`), so it cannot be used to link accounts.
+   */
+  email?: string;
+  /**
+   * The id_token's verified claims (Apple's string booleans made booleans), without an
+   * unverified email.
+   */
+  claims: Readonly<Record<string, unknown>>;
+  /** How the user signed in. */
+  via: 'native' | 'browser';
+  /**
+   * The account signed in on this browser when the user chose "Continue with …" (browser only),
+   * set only when that sign-in is fresh (within `federation.linking.maxAge`) and the app asked
+   * for nothing but a sign-in (no `prompt=login`, exceeded `max_age`, `id_token_hint`, `acr`).
+   * Prefer resolving `undefined` here and implementing `accounts.link`: the user then confirms
+   * the link on a page. Never link on it without such a confirmation of your own.
+   */
+  signedInAccountId?: string;
+}
+
+/**
+ * What `accounts.federated` resolves: the account id, or the id with what was done. `undefined`
+ * refuses the sign-in.
+ *
+ * @group Federation
+ */
+export type FederatedAccount =
+  | string
+  | {
+      /** The account id. */
+      accountId: string;
+      /**
+       * The hook linked the identity to the account just now (emits `account.linked`). Prefer
+       * `accounts.link`, which runs only after the user confirmed the link.
+       */
+      linked?: boolean;
+    };

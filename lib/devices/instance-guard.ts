@@ -1,46 +1,8 @@
-import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors, interactionPolicy } from 'oidc-provider';
-import { type AssuranceLevel, scopesAboveLevel } from '../attestation/levels.js';
-import { type InstanceRecord, instanceRecord } from '../registration/instance-policy.js';
-
-/** A loaded client, as oidc-provider hands it to hooks. */
-interface LoadedClient {
-  clientId: string;
-  metadata(): Record<string, unknown>;
-}
-
-// A loaded client never changes (a changed record loads as a new object): read the record once
-// per loaded client.
-const records = new WeakMap<object, InstanceRecord | null>();
-
-// oidc-provider puts its client metadata on the client object (its own fields camelCased,
-// extra ones such as the record as they are named); reading the record there spares
-// metadata(), which snake-cases a copy of every property.
-// test/provider/client-cache.test.ts fails if an upgrade stops doing so.
-
-/** The instance record of a loaded client, or `undefined` for static clients. @internal */
-export function instanceRecordOf(client: LoadedClient | undefined): InstanceRecord | undefined {
-  if (!client) return undefined;
-  let record = records.get(client);
-  if (record === undefined) {
-    record = instanceRecord(client as unknown as Record<string, unknown>) ?? null;
-    records.set(client, record);
-  }
-  return record ?? undefined;
-}
-
-/**
- * The instance record of client `clientId` as `provider` loads it; `undefined` for static or
- * unknown clients.
- *
- * @internal
- */
-export async function instanceRecordById(
-  provider: Provider,
-  clientId: string,
-): Promise<InstanceRecord | undefined> {
-  return instanceRecordOf(await provider.Client.find(clientId));
-}
+import { type InstanceRecord, instanceRecord } from '../core/instance-record.js';
+import { type AssuranceLevel, scopesAboveLevel } from '../core/levels.js';
+import { instanceRecordOf, type LoadedClient } from '../provider/loaded-client.js';
 
 /**
  * Whether `accountId` may use the instance: its owner always; another account only where the

@@ -1,11 +1,11 @@
 import type { JWK } from 'jose';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import type { EvidenceSummary } from '../attestation/types.js';
 import { verifyAppAttestAssertion } from '../attestation/verifiers/app-attest.js';
-import { AttestationError } from '../errors.js';
+import { AttestationError } from '../core/errors.js';
+import type { EvidenceSummary } from '../core/instance-record.js';
+import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { Store } from '../storage/store.js';
-import { instanceRecordOf } from './instance-guard.js';
 
 /** The request header that carries an App Attest assertion. */
 export const APP_ATTEST_ASSERTION_HEADER = 'App-Attest-Assertion';

@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { type AnyPageView, PageRenderer } from '../interactions/renderer.js';
-import type { LogoutClient } from '../interactions/views.js';
+import { type AnyPageView, PageRenderer } from './renderer.js';
+import type { LogoutClient } from './views.js';
 
 // oidc-provider calls its page hooks with the request alone: the settings are found by provider.
 const RENDERERS = new WeakMap<Provider, PageRenderer>();

@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
+import type { FederatedIdentity } from '../core/accounts.js';
 import {
   BrowserFederation,
   type BrowserSignIn,
@@ -8,21 +9,7 @@ import {
   type BrowserSignInFailure,
   type LinkOffer,
 } from '../federation/browser.js';
-import type { FederatedIdentity } from '../federation/types.js';
 import { clientAddress } from '../http/client-address.js';
-import { csrfToken, csrfValid } from '../interactions/csrf.js';
-import { FormTooLarge, readForm } from '../interactions/form.js';
-import { PAGE_HEADERS } from '../interactions/html.js';
-import { formatMessage, type PageMessages, waitingTime } from '../interactions/messages.js';
-import { type AnyPageView, type ErrorKind, PageRenderer } from '../interactions/renderer.js';
-import type { InteractionOptions } from '../interactions/types.js';
-import type {
-  ConsentView,
-  CsrfField,
-  LinkView,
-  LoginFieldErrors,
-  LoginView,
-} from '../interactions/views.js';
 import { SIGN_IN_SCRIPT } from '../passkeys/scripts.js';
 import { parseAssertion } from '../passkeys/service.js';
 import { StorageUnavailableError } from '../storage/guard.js';
@@ -33,7 +20,14 @@ import {
   grantsNothing,
   type Interaction,
 } from './consent.js';
-import { usePages } from './pages.js';
+import { csrfToken, csrfValid } from './csrf.js';
+import { FormTooLarge, readForm } from './form.js';
+import { PAGE_HEADERS } from './html.js';
+import { formatMessage, type PageMessages, waitingTime } from './messages.js';
+import { usePages } from './provider-pages.js';
+import { type AnyPageView, type ErrorKind, PageRenderer } from './renderer.js';
+import type { InteractionOptions } from './types.js';
+import type { ConsentView, CsrfField, LinkView, LoginFieldErrors, LoginView } from './views.js';
 
 const ROUTE =
   /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort|passkey|link|cancel-link)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;

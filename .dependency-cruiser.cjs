@@ -1,0 +1,58 @@
+// The folder order of lib/ and adapters/, bottom first: a folder may import only folders below
+// it (and itself). docs/development.md explains each floor; `npm run lint` enforces this file.
+const FLOORS = [
+  'lib/core', // shared vocabulary: errors, logger, assurance levels, records, account types
+  'lib/storage', // the Store interface, its failure guard, rate limits
+  'lib/keys', // signing and cookie keys
+  'lib/http', // the library's own HTTP answers and the client address
+  'lib/testing', // the store contract suite for custom stores
+  'adapters', // the built-in stores
+  'lib/resource-server', // standalone: what an API imports (jose and node only)
+  'lib/provider', // the oidc-provider engine adapter layer
+  'lib/attestation', // platform evidence and the registration authorization pipeline
+  'lib/registration', // DCR: the DCR token gate, templates, the instance rules
+  'lib/client-attestation', // attestation-based client authentication and the attester
+  'lib/passkeys',
+  'lib/devices', // instance clients after registration: records, lifecycle, the device APIs
+  'lib/federation',
+  'lib/interactions', // the browser pages: sign-in, consent, account pages
+  'lib/options', // the options as a whole: schema, validation, cross-feature rules
+  'lib/server', // createAuthServer: assembles the features
+  'lib/index.ts',
+];
+
+const escape = (floor) => floor.replace(/[.]/g, '\\.');
+const upward = FLOORS.slice(0, -1).map((floor, i) => ({
+  name: `floor-${floor.replace(/^lib\//, '')}`,
+  comment: `${floor} may import only the floors below it: ${FLOORS.slice(i + 1).join(', ')} stand above`,
+  severity: 'error',
+  from: { path: `^${escape(floor)}(/|$)` },
+  to: { path: `^(${FLOORS.slice(i + 1).map(escape).join('|')})(/|$)` },
+}));
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    ...upward,
+    {
+      name: 'no-circular',
+      comment: 'no import cycles between files',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'unplaced-folder',
+      comment: 'every folder of lib/ has a floor in this file',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: `^(${FLOORS.map(escape).join('|')})(/|$)` },
+      to: {},
+    },
+  ],
+  options: {
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)node_modules/' },
+  },
+};

@@ -1,6 +1,0 @@
-export {
-  buildProviderConfiguration,
-  INSTANCE_POLICY,
-  type ProviderWiring,
-  staticClients,
-} from './configuration.js';
