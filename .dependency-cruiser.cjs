@@ -11,9 +11,9 @@ const FLOORS = [
   'lib/provider', // the oidc-provider engine adapter layer
   'lib/attestation', // platform evidence and the registration authorization pipeline
   'lib/registration', // DCR: the DCR token gate, templates, the instance rules
-  'lib/client-attestation', // attestation-based client authentication and the attester
   'lib/passkeys',
   'lib/devices', // instance clients after registration: records, lifecycle, the device APIs
+  'lib/client-attestation', // attestation-based client authentication and the attester
   'lib/federation',
   'lib/interactions', // the browser pages: sign-in, consent, account pages
   'lib/options', // the options as a whole: schema, validation, cross-feature rules
@@ -27,7 +27,11 @@ const upward = FLOORS.slice(0, -1).map((floor, i) => ({
   comment: `${floor} may import only the floors below it: ${FLOORS.slice(i + 1).join(', ')} stand above`,
   severity: 'error',
   from: { path: `^${escape(floor)}(/|$)` },
-  to: { path: `^(${FLOORS.slice(i + 1).map(escape).join('|')})(/|$)` },
+  to: {
+    path: `^(${FLOORS.slice(i + 1)
+      .map(escape)
+      .join('|')})(/|$)`,
+  },
 }));
 
 /** @type {import('dependency-cruiser').IConfiguration} */

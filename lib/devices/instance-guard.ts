@@ -2,6 +2,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors, interactionPolicy } from 'oidc-provider';
 import { type InstanceRecord, instanceRecord } from '../core/instance-record.js';
 import { type AssuranceLevel, scopesAboveLevel } from '../core/levels.js';
+import type { InteractionPolicy } from '../provider/assembly.js';
 import { instanceRecordOf, type LoadedClient } from '../provider/loaded-client.js';
 
 /**
@@ -61,13 +62,12 @@ export class InstanceGuard {
   }
 
   /**
-   * oidc-provider's default interaction policy with two checks added: the requested scopes
+   * Adds two checks to oidc-provider's interaction policy: the requested scopes
    * against the instance's level (before any prompt), and the signed-in account against the
    * instance's owner (before consent, so another account's sign-in ends at the redirect URI with
    * `access_denied` and no code).
    */
-  interactionPolicy() {
-    const policy = interactionPolicy.base();
+  addInteractionChecks(policy: InteractionPolicy): InteractionPolicy {
     const instanceOf = (ctx: KoaContextWithOIDC) => instanceRecordOf(ctx.oidc.client);
     policy.get('login')?.checks.add(
       new interactionPolicy.Check(

@@ -3,11 +3,15 @@
 // It reaches that default through oidc-provider's unexported defaults module: these tests fail if
 // an upgrade moves the module or changes what the default checks.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { MemoryStore } from '../../adapters/memory.js';
+import { consoleLogger } from '../../lib/core/logger.js';
 import { resolveKeys } from '../../lib/keys/index.js';
 import { resolveOptions } from '../../lib/options/validate.js';
-import { buildProviderConfiguration } from '../../lib/server/provider-configuration.js';
+import { Assembly } from '../../lib/provider/assembly.js';
+import { buildProviderConfiguration } from '../../lib/provider/configuration.js';
 import { upstreamDefaults } from '../../lib/provider/upstream-defaults.js';
 import { testAccounts } from '../helpers/fixture.js';
 
@@ -27,16 +31,17 @@ async function configuredHook(checkClientAssertion: () => Promise<void>) {
     accounts: testAccounts(),
     registrationClients: [{ client_id: 'app', redirect_uris: ['io.example.app:/cb'] }],
   });
-  const configuration = buildProviderConfiguration(o, {
-    adapter: () => {
+  const keys = await resolveKeys(o, () => {});
+  const assembly = new Assembly(ISSUER, new MemoryStore(), consoleLogger, keys, new EventEmitter());
+  assembly.checkClientAssertion(checkClientAssertion);
+  const configuration = buildProviderConfiguration(
+    o,
+    assembly,
+    () => {
       throw new Error('not used');
     },
-    keys: await resolveKeys(o, () => {}),
-    registrationResource: `${ISSUER}/reg`,
-    interactionUrl: (uid) => `/interaction/${uid}`,
-    instancePolicy: async () => {},
-    checkClientAssertion,
-  });
+    [],
+  );
   const hook = configuration.assertJwtClientAuthClaimsAndHeader;
   assert.ok(hook);
   return hook;

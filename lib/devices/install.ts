@@ -1,0 +1,202 @@
+import Koa, { type Middleware } from 'koa';
+import { errors } from 'oidc-provider';
+import { ConfigurationError } from '../core/errors.js';
+import type { AssuranceLevel } from '../core/levels.js';
+import type { PasskeyService } from '../passkeys/service.js';
+import type { Assembly } from '../provider/assembly.js';
+import type { ProviderBridge } from '../provider/bridge.js';
+import { sizeClientCache } from '../provider/client-cache.js';
+import type { RequestIds } from '../provider/logging.js';
+import { logAppErrors } from '../provider/logging.js';
+import type { TemplateSource } from '../registration/templates.js';
+import { instanceClientAdapter } from './client-records.js';
+import { wireDeviceEvents } from './device-events.js';
+import { createAdminApi, createSelfService } from './http.js';
+import { InstanceGuard } from './instance-guard.js';
+import { type AccountLimit, DeviceManager } from './manager.js';
+import type { DeviceEvents, DeviceInfo, DevicePage, DevicePageOptions } from './types.js';
+
+/**
+ * Lists and revokes instance clients (the app installs on a user's devices).
+ *
+ * @group Devices
+ */
+export interface DeviceManagement {
+  /**
+   * All the account's instances, active and recently revoked, oldest first. Everything in one
+   * array: prefer {@link DeviceManagement.page} for accounts with many installs.
+   */
+  list(accountId: string): Promise<DeviceInfo[]>;
+  /**
+   * One page of the account's instances, in the order of `list`: at most `limit` (1–100,
+   * default 50) after `cursor`, and the `nextCursor` to read on with (absent on the last page).
+   *
+   * @throws RangeError when `limit` is not an integer from 1 to 100, or `cursor` is malformed,
+   *   altered or was issued for another account.
+   */
+  page(accountId: string, options?: DevicePageOptions): Promise<DevicePage>;
+  /** One instance, or `undefined` when no instance client has that id. */
+  get(clientId: string): Promise<DeviceInfo | undefined>;
+  /**
+   * Revokes an instance: it can no longer authenticate, and every grant and token it holds is
+   * revoked at once. Revoking a revoked instance changes nothing.
+   *
+   * @returns the instance as it now is, or `undefined` when there is none.
+   */
+  revoke(clientId: string): Promise<DeviceInfo | undefined>;
+  /**
+   * Revokes every instance of an account not yet revoked (active and pending).
+   *
+   * @returns the instances revoked now.
+   */
+  revokeAll(accountId: string): Promise<DeviceInfo[]>;
+}
+
+/** The options the devices feature reads. @internal */
+export interface DevicesSettings {
+  devices: {
+    keepRevokedFor: number;
+    selfServiceScope?: string | undefined;
+    adminClients: string[];
+    adminScope: string;
+    adminSecret?: string | undefined;
+  };
+  ttl: { grant: number };
+  assurance: { minimumLevels: Readonly<Record<string, AssuranceLevel>> };
+  registration: {
+    maxInstancesPerAccount?: AccountLimit | undefined;
+    instances: { cacheSize: number };
+  };
+  proxy: unknown;
+}
+
+/** What the devices feature gives the features installed after it, and the server. @internal */
+export interface InstalledDevices {
+  readonly manager: DeviceManager;
+  /** The instance's token rules (scopes within its level, its own account only). */
+  readonly guard: InstanceGuard;
+  /** The public face: `server.devices`. */
+  readonly management: DeviceManagement;
+  /** The admin API as Koa middleware. @throws ConfigurationError without admin credentials. */
+  adminApi(): Middleware;
+  /** The admin API as a Koa app of its own, for `node:http` and Express. */
+  adminApp(requestIds: RequestIds): Koa;
+}
+
+/**
+ * Installs instance clients as devices: their stored records read through their templates, the
+ * token rules every instance obeys, first use and the per-account limit, the device events, the
+ * self-service and admin APIs.
+ *
+ * @internal
+ */
+export function installDevices(
+  assembly: Assembly,
+  o: DevicesSettings,
+  templates: TemplateSource,
+  passkeys: PasskeyService,
+): InstalledDevices {
+  const { store } = assembly;
+  const emit = assembly.emit as <E extends keyof DeviceEvents>(
+    event: E,
+    payload: DeviceEvents[E],
+  ) => void;
+  const manager = new DeviceManager({
+    store,
+    clients: store.adapter('Client'),
+    templates,
+    keepRevokedFor: o.devices.keepRevokedFor,
+    activityTtl: o.ttl.grant,
+    emit,
+  });
+  const guard = new InstanceGuard(o.assurance.minimumLevels);
+  const limit = o.registration.maxInstancesPerAccount;
+
+  assembly.wrapAdapter('Client', (stored) =>
+    instanceClientAdapter(stored, store, templates, o.assurance.minimumLevels),
+  );
+  // The token's scope and account are checked, the instance's first use is recorded (the
+  // account limit applies then), and the instance's level travels in it.
+  assembly.tokenClaims(async (ctx, token) => {
+    const record = guard.assertToken(ctx.oidc.client, token);
+    if (!record) return undefined;
+    const refusal =
+      record.unused_until && token.clientId
+        ? await manager.markUsed(token.clientId, limit)
+        : undefined;
+    if (refusal) {
+      const refused = new errors.InvalidGrant();
+      refused.error_description = refusal;
+      throw refused;
+    }
+    return { cal: record.cal ?? 'none' };
+  });
+  assembly.checkRefresh((ctx) => {
+    guard.assertToken(ctx.oidc.client, ctx.oidc.entities.RefreshToken ?? {});
+  });
+  assembly.changeInteractionPolicy((policy) => guard.addInteractionChecks(policy));
+  assembly.onProvider((provider) => {
+    sizeClientCache(provider, o.registration.instances.cacheSize);
+    wireDeviceEvents(provider, manager, emit);
+  });
+  // The admin scope is known to oidc-provider, but only admin clients list it; they obtain
+  // admin API tokens with client_credentials.
+  if (o.devices.adminClients.length > 0) {
+    assembly.scopes.push(o.devices.adminScope);
+    assembly.clientCredentials = true;
+  }
+  const selfServiceScope = o.devices.selfServiceScope;
+  if (selfServiceScope) {
+    assembly.use((_provider, bridge) =>
+      createSelfService(bridge, manager, {
+        scope: selfServiceScope,
+        realm: assembly.issuer,
+        passkeys,
+      }),
+    );
+  }
+
+  let bridge: ProviderBridge | undefined;
+  assembly.onProvider((_provider, providerBridge) => {
+    bridge = providerBridge;
+  });
+  const adminApi = () => {
+    if (o.devices.adminClients.length === 0 && !o.devices.adminSecret) {
+      throw new ConfigurationError([
+        'options.devices.adminClients or options.devices.adminSecret is required for the admin API',
+      ]);
+    }
+    return createAdminApi(
+      bridge as ProviderBridge,
+      manager,
+      {
+        adminClients: new Set(o.devices.adminClients),
+        adminScope: o.devices.adminScope,
+        adminSecret: o.devices.adminSecret,
+        realm: `${assembly.issuer} admin`,
+      },
+      passkeys,
+    );
+  };
+
+  return {
+    manager,
+    guard,
+    management: {
+      list: (accountId) => manager.list(accountId),
+      page: (accountId, options) => manager.page(accountId, options),
+      get: (clientId) => manager.get(clientId),
+      revoke: (clientId) => manager.revoke(clientId, 'api'),
+      revokeAll: (accountId) => manager.revokeAll(accountId, 'api'),
+    },
+    adminApi,
+    adminApp(requestIds) {
+      const app = new Koa();
+      app.proxy = o.proxy !== false;
+      logAppErrors(app, assembly.logger, requestIds);
+      app.use(requestIds.middleware());
+      app.use(adminApi());
+      return app;
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import type { AccountOptions } from '../core/accounts.js';
+import { instanceRecord } from '../core/instance-record.js';
+import type { InstalledDevices } from '../devices/install.js';
+import type { InstalledFederation } from '../federation/install.js';
+import type { InstalledPasskeys } from '../passkeys/install.js';
+import type { Assembly, Emit } from '../provider/assembly.js';
+import { instanceRecordById } from '../provider/loaded-client.js';
+import type { RateLimitWindow } from '../storage/store.js';
+import { createAccountRoutes } from './account-routes.js';
+import { listRequestedOnConsent } from './consent.js';
+import type { SignInEvents } from './events.js';
+import { interactionUrl } from './index.js';
+import { createInteractionRoutes } from './interaction-routes.js';
+import { BUILT_IN_MESSAGES, type PageMessages } from './messages.js';
+import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './provider-pages.js';
+import { SignInThrottle } from './throttle.js';
+import type { InteractionOptions } from './types.js';
+
+/** The options the pages read. @internal */
+export interface InteractionSettings {
+  accounts: AccountOptions;
+  interactions: {
+    title: string;
+    pages?: InteractionOptions['pages'];
+    messages?: Readonly<Record<string, Partial<PageMessages>>> | undefined;
+    defaultLanguage: string;
+    scopeDescriptions?: InteractionOptions['scopeDescriptions'];
+    signInRateLimit: {
+      perAccount: RateLimitWindow | false;
+      perIp: RateLimitWindow | false;
+      perUsername?: RateLimitWindow | false | undefined;
+    };
+  };
+  passkeys: { enabled: boolean };
+  registration: { dcrToken: { scope: string } };
+  oidcProvider: {
+    features?: { rpInitiatedLogout?: Record<string, unknown> & { logoutSource?: unknown } };
+  };
+}
+
+/**
+ * Installs the browser pages: sign-in (password, passkeys, "Continue with …"), consent, the
+ * account pages (devices, passkeys, linked accounts), and oidc-provider's error and sign-out
+ * pages in the same look.
+ *
+ * @internal
+ */
+export function installInteractions(
+  assembly: Assembly,
+  o: InteractionSettings,
+  devices: InstalledDevices,
+  passkeys: InstalledPasskeys,
+  federation: InstalledFederation,
+): void {
+  const { interactions } = o;
+  const { basePath } = assembly;
+  const emit: Emit<SignInEvents> = assembly.emit;
+  // Failed sign-ins counted in the store; a store failure answers 503 (fails closed). The
+  // linked accounts page's password form counts in the same budget.
+  const throttle = new SignInThrottle({
+    store: assembly.store,
+    perAccount: interactions.signInRateLimit.perAccount,
+    perIp: interactions.signInRateLimit.perIp,
+    perUsername: interactions.signInRateLimit.perUsername,
+    onThrottled: (event) => emit('signin.throttled', event),
+  });
+  const enabledPasskeys = o.passkeys.enabled ? { passkeys: passkeys.service } : {};
+
+  assembly.settings.interactions = {
+    url: (_ctx, interaction) => interactionUrl(basePath, interaction.uid),
+  };
+  assembly.changeInteractionPolicy(listRequestedOnConsent);
+  assembly.settings.renderError = renderErrorPage;
+  const logout = o.oidcProvider.features?.rpInitiatedLogout;
+  assembly.features.rpInitiatedLogout = {
+    ...logout,
+    enabled: true,
+    logoutSource: logout?.logoutSource ?? renderLogoutPage,
+    postLogoutSuccessSource: logout?.postLogoutSuccessSource ?? renderLogoutSuccessPage,
+  };
+  // OpenID Connect Discovery §3: the languages the pages come in.
+  assembly.discovery.ui_locales_supported = [
+    ...new Set([...Object.keys(BUILT_IN_MESSAGES), ...Object.keys(interactions.messages ?? {})]),
+  ];
+
+  assembly.use((provider) =>
+    createInteractionRoutes(provider, {
+      authenticate: o.accounts.authenticate,
+      csrfSecret: assembly.secret('csrf').toString('base64url'),
+      basePath,
+      title: interactions.title,
+      // Render hooks, catalogues and scope descriptions; oidc-provider's pages share them.
+      ...(interactions.pages ? { pages: interactions.pages } : {}),
+      ...(interactions.messages ? { messages: interactions.messages } : {}),
+      defaultLanguage: interactions.defaultLanguage,
+      ...(interactions.scopeDescriptions
+        ? { scopeDescriptions: interactions.scopeDescriptions }
+        : {}),
+      dcrScope: o.registration.dcrToken.scope,
+      throttle,
+      // An instance owned by this user is the user's own app: no second consent. One without
+      // an owner shows the consent page on its first sign-in, and binds when the user allows.
+      autoConsent: ({ accountId, metadata }) =>
+        accountId !== '' && instanceRecord(metadata)?.account_id === accountId,
+      confirmConsent: async ({ clientId, accountId }) => {
+        const record = await instanceRecordById(provider, clientId);
+        if (!record || record.account_id || !accountId) return undefined;
+        const owner = await devices.manager.bind(clientId, accountId);
+        return owner === accountId
+          ? undefined
+          : 'this app install was just claimed by another account: register the app again';
+      },
+      // "Continue with …" buttons for the providers with browser options.
+      federation: federation.browserSettings,
+      browserFederation: federation.browser,
+      ...enabledPasskeys,
+    }),
+  );
+  // The account pages of the browser's signed-in user: devices, and passkeys when enabled.
+  assembly.use((provider) =>
+    createAccountRoutes(provider, {
+      basePath,
+      csrfSecret: assembly.secret('account-csrf').toString('base64url'),
+      devices: devices.manager,
+      ...enabledPasskeys,
+      findAccount: (accountId) => o.accounts.findAccount(accountId),
+      federation: federation.browser,
+      authenticate: o.accounts.authenticate,
+      throttle,
+    }),
+  );
+}
