@@ -1,6 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors, interactionPolicy } from 'oidc-provider';
-import { type InstanceRecord, instanceRecord } from '../core/instance-record.js';
+import type { InstanceRecord } from '../core/instance-record.js';
 import { type AssuranceLevel, scopesAboveLevel } from '../core/levels.js';
 import type { InteractionPolicy } from '../provider/assembly.js';
 import { instanceRecordOf, type LoadedClient } from '../provider/loaded-client.js';
