@@ -25,18 +25,14 @@ export type RegistrationCredential =
 
 /**
  * A registration refused for who or what authorized it. `status` 401 means no acceptable token
- * was presented, 403 a credential or evidence this template does not accept.
+ * was presented, 403 a credential or evidence this template does not accept. `code` names the
+ * refusal, as the `registration.rejected` event's `reason`; `error` goes on the wire.
  *
  * @internal
  */
 export class RegistrationDenied extends HttpProblem {
-  constructor(
-    status: 401 | 403,
-    error: string,
-    description: string,
-    readonly reason: string,
-  ) {
-    super(status, error, description);
+  constructor(status: 401 | 403, error: string, description: string, code: string) {
+    super(status, error, description, false, undefined, code);
   }
 }
 

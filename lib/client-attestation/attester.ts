@@ -79,15 +79,10 @@ export interface ClientAttesterSettings {
   ) => void;
 }
 
-/** A refused attester request, with the reason its `attestation.refused` event names. */
+/** A refused attester request; `code` is the reason its `attestation.refused` event names. */
 class Refusal extends HttpProblem {
-  constructor(
-    status: number,
-    error: string,
-    description: string,
-    readonly reason: string,
-  ) {
-    super(status, error, description);
+  constructor(status: number, error: string, description: string, code: string) {
+    super(status, error, description, false, undefined, code);
   }
 }
 
@@ -421,7 +416,7 @@ export function createClientAttester(settings: ClientAttesterSettings): Middlewa
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       settings.emit('attestation.refused', {
-        reason: error.reason,
+        reason: error.code,
         ip: clientAddress(ctx).address,
         ...(clientId ? { clientId } : {}),
       });

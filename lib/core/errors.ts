@@ -21,6 +21,48 @@ export class MobileOidcProviderError extends Error {
 }
 
 /**
+ * Thrown by a store adapter's `consume` when the record was already consumed (another request
+ * won the race).
+ *
+ * @group Storage
+ */
+export class AlreadyConsumedError extends MobileOidcProviderError {
+  /** A stable code for programmatic handling. */
+  declare readonly code: 'already_consumed';
+
+  constructor() {
+    super('already_consumed', 'the record was already consumed');
+  }
+}
+
+/**
+ * The store failed (unreachable, timed out, erroring). The request fails closed, nothing is
+ * issued, and the client gets `503 temporarily_unavailable`, from oidc-provider's endpoints and
+ * the library's own alike.
+ *
+ * @group Errors
+ */
+export class StorageUnavailableError extends MobileOidcProviderError {
+  /** A stable code for programmatic handling. */
+  declare readonly code: 'storage_unavailable';
+  /** The HTTP status the client gets. */
+  readonly statusCode = 503;
+  /** The OAuth error code the client gets. */
+  readonly error = 'temporarily_unavailable';
+  /** The description the client gets: nothing about the store. */
+  readonly error_description = 'the service is temporarily unavailable, try again later';
+  /** Meant for the client: rendered as it is, not hidden as a `server_error`. */
+  readonly expose = true;
+
+  /** @param cause - the store's own error, kept for logs, never sent to the client. */
+  constructor(cause: unknown) {
+    // The message is the OAuth error code: oidc-provider renders an exposed error's message as
+    // `error` when this escapes one of its hooks.
+    super('storage_unavailable', 'temporarily_unavailable', { cause });
+  }
+}
+
+/**
  * Thrown by `createAuthServer` when its options are invalid. The message names every offending
  * option path, e.g. `options.registration.dcrToken.ttl must be a positive integer`.
  *

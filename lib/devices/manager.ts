@@ -48,9 +48,16 @@ interface Position {
 const byPosition = (a: Position, b: Position) =>
   a.order - b.order || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
 
-/** A bad `limit` or `cursor` given to {@link DeviceManager.page}. @internal */
+/**
+ * A bad `limit` or `cursor` given to {@link DeviceManager.page}. A `RangeError`, not a
+ * MobileOidcProviderError: `DeviceManagement.page` promises callers a `RangeError`.
+ *
+ * @internal
+ */
 export class InvalidPageRequest extends RangeError {
   override name = 'InvalidPageRequest';
+  /** A stable code, as the library's other errors carry. */
+  readonly code = 'invalid_page_request';
 }
 
 // The cursor is base64url("<order>:<check>:<clientId>"). The check digests the account with the

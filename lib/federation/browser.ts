@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
 import type { FederatedIdentity } from '../core/accounts.js';
+import { MobileOidcProviderError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { HttpProblem } from '../http/problem.js';
 import { prototypeSafeCopy } from '../http/prototype-safety.js';
@@ -62,16 +63,22 @@ export type BrowserSignInFailure =
   /** `accounts.federated` knows the identity under no account (it resolved `undefined`). */
   | 'unlinked';
 
-/** A failed browser sign-in; `message` is for logs, never shown. @internal */
-export class BrowserSignInError extends Error {
+/** A failed browser sign-in; `code` says why, `message` is for logs, never shown. @internal */
+export class BrowserSignInError extends MobileOidcProviderError {
+  declare readonly code: BrowserSignInFailure;
+
   constructor(
-    readonly reason: BrowserSignInFailure,
+    code: BrowserSignInFailure,
     message: string,
     /** With `unlinked`: the identity the provider vouched for, which may be offered for linking. */
     readonly identity?: FederatedIdentity,
   ) {
-    super(message);
-    this.name = 'BrowserSignInError';
+    super(code, message);
+  }
+
+  /** @deprecated The old name of {@link BrowserSignInError.code}. */
+  get reason(): BrowserSignInFailure {
+    return this.code;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { MobileOidcProviderError } from '../core/errors.js';
 
 /**
  * A request the library refuses: the status, the OAuth error code and a description for the
@@ -6,17 +7,21 @@ import type { Context } from 'koa';
  * then wants a challenge without an error code. `retryAfterSeconds` goes out as `Retry-After`.
  * The one refusal type of the library's endpoints and registration pipeline.
  *
+ * `code` is the OAuth error code unless a subclass names the refusal more finely (the reason its
+ * event reports); `error` is what goes on the wire either way.
+ *
  * @internal
  */
-export class HttpProblem extends Error {
+export class HttpProblem extends MobileOidcProviderError {
   constructor(
     readonly status: number,
     readonly error: string,
     readonly description: string,
     readonly bare = false,
     readonly retryAfterSeconds?: number,
+    code: string = error,
   ) {
-    super(description);
+    super(code, description);
   }
 }
 

@@ -443,7 +443,7 @@ export function createAccountRoutes(
       destination = await federation.startLink(user.sessionId, user.accountId, name);
     } catch (error) {
       if (error instanceof BrowserSignInError) {
-        return linkFailedAt(ctx, federation, user, name, error.reason);
+        return linkFailedAt(ctx, federation, user, name, error.code);
       }
       throw error;
     }
@@ -476,7 +476,7 @@ export function createAccountRoutes(
       identity = await federation.verifyLink(started, response);
     } catch (error) {
       if (error instanceof BrowserSignInError) {
-        return linkFailedAt(ctx, federation, user, name, error.reason);
+        return linkFailedAt(ctx, federation, user, name, error.code);
       }
       throw error;
     }

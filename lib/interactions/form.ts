@@ -1,10 +1,17 @@
 import type { IncomingMessage } from 'node:http';
+import { MobileOidcProviderError } from '../core/errors.js';
 
 /** Largest sign-in form body accepted; a username and a password fit in far less. */
 const MAX_FORM_BYTES = 16 * 1024;
 
 /** Thrown when a form body is larger than {@link MAX_FORM_BYTES}. @internal */
-export class FormTooLarge extends Error {}
+export class FormTooLarge extends MobileOidcProviderError {
+  declare readonly code: 'form_too_large';
+
+  constructor(message: string) {
+    super('form_too_large', message);
+  }
+}
 
 /**
  * Reads an `application/x-www-form-urlencoded` body with a size limit. oidc-provider parses its

@@ -275,7 +275,7 @@ export function createInteractionRoutes(
       destination = await federation.start(interaction.uid, name);
     } catch (error) {
       if (error instanceof BrowserSignInError) {
-        return federatedFailed(ctx, interaction, name, error.reason);
+        return federatedFailed(ctx, interaction, name, error.code);
       }
       throw error;
     }
@@ -327,10 +327,10 @@ export function createInteractionRoutes(
       signIn = await federation.complete(started, response, signedInAccountId);
     } catch (error) {
       if (error instanceof BrowserSignInError) {
-        if (error.reason === 'unlinked' && error.identity && signedInAccountId) {
+        if (error.code === 'unlinked' && error.identity && signedInAccountId) {
           return offerLink(ctx, interaction, error.identity, signedInAccountId);
         }
-        return federatedFailed(ctx, interaction, name, error.reason);
+        return federatedFailed(ctx, interaction, name, error.code);
       }
       throw error;
     }

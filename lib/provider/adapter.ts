@@ -137,7 +137,10 @@ function requestLocalAdapter(now: () => number = Date.now): Adapter {
   };
 }
 
-/** An outage as oidc-provider's own error class, which some of its steps test for. */
+/**
+ * An outage as oidc-provider's own error class, which some of its steps test for; so not a
+ * MobileOidcProviderError: oidc-provider renders it, and its `cause` is the library's error.
+ */
 class TemporarilyUnavailable extends errors.OIDCProviderError {
   constructor(cause: StorageUnavailableError) {
     super(503, 'temporarily_unavailable', { cause });

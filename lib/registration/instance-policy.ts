@@ -490,7 +490,7 @@ export function createInstancePolicy(settings: InstancePolicySettings) {
       if (error instanceof RegistrationPolicyError) throw toProviderError(error);
       if (error instanceof RegistrationDenied) {
         settings.onRefused(
-          error.reason,
+          error.code,
           clientAddress(ctx).address,
           typeof softwareId === 'string' ? softwareId : undefined,
         );

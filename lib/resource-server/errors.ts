@@ -78,7 +78,10 @@ export class TokenVerificationError extends MobileOidcProviderError {
   declare readonly code: TokenErrorCode | 'missing_token';
   /** The HTTP status to answer with: 400, 401, 403 or 503. */
   readonly status: 400 | 401 | 403 | 503;
-  /** The challenge's `error`; `undefined` when the request carried no token. */
+  /**
+   * The challenge's `error`, as it goes on the wire; `undefined` when the request carried no
+   * token. To tell refusals apart in code, test {@link TokenVerificationError.code}.
+   */
   readonly error: TokenErrorCode | undefined;
   /** The challenge's `error_description`. */
   readonly error_description: string | undefined;

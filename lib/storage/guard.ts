@@ -1,35 +1,9 @@
 import type { Adapter } from 'oidc-provider';
-import { MobileOidcProviderError } from '../core/errors.js';
+import { StorageUnavailableError } from '../core/errors.js';
 import { AlreadyConsumedError, type Store } from './store.js';
 
-const UNAVAILABLE_DESCRIPTION = 'the service is temporarily unavailable, try again later';
-
-/**
- * The store failed (unreachable, timed out, erroring). The request fails closed, nothing is
- * issued, and the client gets `503 temporarily_unavailable`, from oidc-provider's endpoints and
- * the library's own alike.
- *
- * @group Errors
- */
-export class StorageUnavailableError extends MobileOidcProviderError {
-  /** A stable code for programmatic handling. */
-  declare readonly code: 'storage_unavailable';
-  /** The HTTP status the client gets. */
-  readonly statusCode = 503;
-  /** The OAuth error code the client gets. */
-  readonly error = 'temporarily_unavailable';
-  /** The description the client gets: nothing about the store. */
-  readonly error_description = UNAVAILABLE_DESCRIPTION;
-  /** Meant for the client: rendered as it is, not hidden as a `server_error`. */
-  readonly expose = true;
-
-  /** @param cause - the store's own error, kept for logs, never sent to the client. */
-  constructor(cause: unknown) {
-    // The message is the OAuth error code: oidc-provider renders an exposed error's message as
-    // `error` when this escapes one of its hooks.
-    super('storage_unavailable', 'temporarily_unavailable', { cause });
-  }
-}
+// The error lives with the library's others; the storage floor's users import it from here.
+export { StorageUnavailableError };
 
 // A bug or bad data (a stack overflow on absurdly nested input, a circular value) is no outage:
 // it stays an unexpected error, a logged 500, so a false 503 never hides it.

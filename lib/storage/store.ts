@@ -1,20 +1,8 @@
 import type { Adapter } from 'oidc-provider';
+import { AlreadyConsumedError } from '../core/errors.js';
 
-/**
- * Thrown by a store adapter's `consume` when the record was already consumed (another request
- * won the race).
- *
- * @group Storage
- */
-export class AlreadyConsumedError extends Error {
-  /** A stable code for programmatic handling. */
-  readonly code = 'already_consumed';
-
-  constructor() {
-    super('the record was already consumed');
-    this.name = 'AlreadyConsumedError';
-  }
-}
+// The error lives with the library's others; stores import it from here.
+export { AlreadyConsumedError };
 
 /**
  * Where mobile-oidc-provider keeps everything: oidc-provider's models and the library's own
