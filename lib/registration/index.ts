@@ -15,6 +15,7 @@ export type {
 } from '../core/template-types.js';
 export { createDcrGate, type DcrGateSettings, registrationOpener } from './dcr-gate.js';
 export { createInstancePolicy } from './instance-policy.js';
-export { applyInstanceRules, redirectUriProblem } from './instance-rules.js';
+export { applyInstanceRules } from './instance-rules.js';
 export type { RegistrationPolicy, RegistrationPolicyInput } from './policy-types.js';
+export { redirectUriProblem } from './redirect-uris.js';
 export { type ResolvedTemplate, TemplateSource, templateProblems } from './templates.js';
