@@ -21,9 +21,9 @@ import {
 import type { ServerEvents, Template } from 'mobile-oidc-provider';
 import { attestationBinding } from 'mobile-oidc-provider/attestation';
 import * as oidc from 'openid-client';
+import { ATTEST_CLIENT_AUTH_DRAFT } from '../../lib/client-attestation/attest-client-auth.js';
 import type { AuthServerOptions, ConfigurationError } from '../../lib/index.js';
 import { resolveOptions } from '../../lib/options/validate.js';
-import { ATTEST_CLIENT_AUTH_DRAFT } from '../../lib/client-attestation/attest-client-auth.js';
 import {
   createAndroidRoot,
   TEST_PACKAGE,

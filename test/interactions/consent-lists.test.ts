@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import type { AuthServerOptions } from 'mobile-oidc-provider';
 import Provider, { type Configuration, interactionPolicy } from 'oidc-provider';
 import * as oidc from 'openid-client';
+import { listRequestedOnConsent } from '../../lib/interactions/consent.js';
 import { csrfToken } from '../../lib/interactions/csrf.js';
 import { interactionUrl } from '../../lib/interactions/index.js';
-import { listRequestedOnConsent } from '../../lib/interactions/consent.js';
 import { createInteractionRoutes } from '../../lib/interactions/interaction-routes.js';
 import { Browser, formOf } from '../helpers/browser.js';
 import {

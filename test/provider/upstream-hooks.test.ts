@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { resolveKeys } from '../../lib/keys/index.js';
 import { resolveOptions } from '../../lib/options/validate.js';
-import { buildProviderConfiguration } from '../../lib/server/provider-configuration.js';
 import { upstreamDefaults } from '../../lib/provider/upstream-defaults.js';
+import { buildProviderConfiguration } from '../../lib/server/provider-configuration.js';
 import { testAccounts } from '../helpers/fixture.js';
 
 const ISSUER = 'https://as.example.com';
