@@ -21,17 +21,15 @@ const FLOORS = [
   'lib/index.ts',
 ];
 
-const escape = (floor) => floor.replace(/[.]/g, '\\.');
+const asPattern = (floor) => floor.replace(/[.]/g, '\\.');
+// Any of `floors` as one path pattern.
+const anyOf = (floors) => `^(${floors.map(asPattern).join('|')})(/|$)`;
 const upward = FLOORS.slice(0, -1).map((floor, i) => ({
   name: `floor-${floor.replace(/^lib\//, '')}`,
   comment: `${floor} may import only the floors below it: ${FLOORS.slice(i + 1).join(', ')} stand above`,
   severity: 'error',
-  from: { path: `^${escape(floor)}(/|$)` },
-  to: {
-    path: `^(${FLOORS.slice(i + 1)
-      .map(escape)
-      .join('|')})(/|$)`,
-  },
+  from: { path: `^${asPattern(floor)}(/|$)` },
+  to: { path: anyOf(FLOORS.slice(i + 1)) },
 }));
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -49,7 +47,7 @@ module.exports = {
       name: 'unplaced-folder',
       comment: 'every folder of lib/ has a floor in this file',
       severity: 'error',
-      from: { path: '^lib/', pathNot: `^(${FLOORS.map(escape).join('|')})(/|$)` },
+      from: { path: '^lib/', pathNot: anyOf(FLOORS) },
       to: {},
     },
   ],

@@ -36,6 +36,12 @@ export {
   type VerifiedEvidence,
   type VerifierContext,
 } from './attestation/index.js';
+export type {
+  AssuranceOptions,
+  AttestationOptions,
+  ChallengeOptions,
+  ClientAttesterOptions,
+} from './attestation/options.js';
 export type { FederatedAccount, FederatedIdentity } from './core/accounts.js';
 export {
   AttestationError,
@@ -57,15 +63,15 @@ export type {
   RevocationEvent,
   RevokedBy,
 } from './devices/index.js';
+export type { DeviceOptions } from './devices/options.js';
 export type {
-  FederatedAccountEvent,
   FederatedBrowserOptions,
   FederatedProviderOptions,
-  FederationEvents,
   FederationLinkingOptions,
   FederationNonceOptions,
   FederationOptions,
-} from './federation/types.js';
+} from './federation/options.js';
+export type { FederatedAccountEvent, FederationEvents } from './federation/types.js';
 export type {
   AccountLinks,
   ConsentClient,
@@ -100,30 +106,16 @@ export type {
   SignInThrottledEvent,
   SubmitField,
 } from './interactions/index.js';
+export type { InteractionPageOptions, SignInRateLimitOptions } from './interactions/options.js';
 export { generateKeys, type ServerKeys } from './keys/index.js';
 export type {
   AccountClaims,
   AccountOptions,
   ApiOptions,
-  AssuranceOptions,
-  AttestationOptions,
   AuthServerOptions,
-  ChallengeOptions,
-  ClientAttesterOptions,
-  DcrTokenOptions,
-  DeviceOptions,
   InstanceAuthMethod,
-  InstanceClientOptions,
-  InstanceLimitOptions,
-  InteractionPageOptions,
   IntrospectionOptions,
   MtlsOptions,
-  PasskeyOptions,
-  RateLimit,
-  RegistrationClientOptions,
-  RegistrationOptions,
-  RegistrationRateLimitOptions,
-  SignInRateLimitOptions,
   TtlOptions,
 } from './options/index.js';
 export type {
@@ -136,6 +128,7 @@ export type {
   PasskeyRemovalEvent,
   PasskeyRemovedBy,
 } from './passkeys/index.js';
+export type { PasskeyOptions } from './passkeys/options.js';
 export type {
   RefreshTokenEvents,
   RefreshTokenReuseEvent,
@@ -157,6 +150,14 @@ export type {
   TemplateTtlOptions,
   TrustedAttester,
 } from './registration/index.js';
+export type {
+  DcrTokenOptions,
+  InstanceClientOptions,
+  InstanceLimitOptions,
+  RegistrationClientOptions,
+  RegistrationOptions,
+  RegistrationRateLimitOptions,
+} from './registration/options.js';
 export {
   type AuthServer,
   createAuthServer,
@@ -166,6 +167,7 @@ export {
 export {
   AlreadyConsumedError,
   type RateDecision,
+  type RateLimit,
   type RateLimitWindow,
   StorageUnavailableError,
   type Store,

@@ -8,18 +8,14 @@ import {
   type RegistrationAttempt,
   reattestInstance,
 } from './authorize.js';
-import type { BuiltInSettings } from './built-in.js';
 import { AttestationChallenges, createChallengeEndpoint } from './challenges.js';
+import type { ResolvedAssuranceOptions, ResolvedAttestationOptions } from './options.js';
 import type { AssuranceResolver, AttestationPolicy, EvidenceVerifier } from './types.js';
 
 /** The options the attestation feature reads. @internal */
 export interface AttestationSettings {
-  attestation: BuiltInSettings & {
-    verifiers: Readonly<Record<string, EvidenceVerifier>>;
-    policy?: AttestationPolicy | undefined;
-    challenge: { path: string; ttl: number; rateLimit?: RateLimitWindow | undefined };
-  };
-  assurance: { resolve?: AssuranceResolver | undefined };
+  attestation: ResolvedAttestationOptions;
+  assurance: ResolvedAssuranceOptions;
   registration: { templates: readonly Template[] };
 }
 

@@ -1,5 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { InstalledAttestation } from '../attestation/install.js';
+import type { ResolvedAttestationOptions } from '../attestation/options.js';
 import type { ClientAttestationEvents, ClientAttesterPolicy } from '../attestation/types.js';
 import type { InstanceRecord } from '../core/instance-record.js';
 import type { Template } from '../core/template-types.js';
@@ -12,22 +13,12 @@ import { appAttestAssertionCheck } from './app-attest-assertions.js';
 import { attestClientAuthFeature, attestedLevel, popChallenges } from './attest-client-auth.js';
 import { createClientAttester } from './attester.js';
 import { AttesterKeys } from './attester-keys.js';
+import type { ResolvedAttesterOptions } from './options.js';
 
 /** The options client attestation reads. @internal */
 export interface ClientAttestationSettings {
   issuer: string;
-  attestation: {
-    requireAppAttestAssertions: boolean;
-    attester: {
-      enabled?: boolean | undefined;
-      keys?: readonly object[] | undefined;
-      path: string;
-      jwksPath: string;
-      ttl: number;
-      rateLimit: RateLimitWindow;
-      allowWithoutEvidence?: ClientAttesterPolicy | undefined;
-    };
-  };
+  attestation: Omit<ResolvedAttestationOptions, 'attester'> & { attester: ResolvedAttesterOptions };
   registration: { templates: readonly Template[] };
   ttl: { grant: number };
   oidcProvider: { features?: { dPoP?: { nonceSecret?: Buffer } & Record<string, unknown> } };

@@ -1,15 +1,55 @@
-// The options of attestation-based client authentication that the JSON Schema cannot check:
+// The attester's options (`attestation.attester`): their defaults, schema fragment and resolved
+// shape, and the rules of attestation-based client authentication the JSON Schema cannot check:
 // trusted attesters' issuers and keys, the attester's keys, and the switch against templates.
+// Their type, `ClientAttesterOptions`, is in lib/attestation/options.ts with its group's.
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
-import type { ResolvedOptions } from '../options/resolved.js';
+import type { ClientAttesterOptions } from '../attestation/options.js';
+import type { DefaultsOf, WithDefaults } from '../core/options/resolve-types.js';
+import { endpointPath, rateLimit } from '../core/options/schema-pieces.js';
+import type { ResolvedRegistrationOptions } from '../registration/options.js';
 import { attesterKeyProblems } from './attester-keys.js';
 
-type ResolvedTemplate = ResolvedOptions['registration']['templates'][number];
+/** Defaults of `attestation.attester`. @internal */
+export const ATTESTER_DEFAULTS = {
+  path: '/attestation/client-attestation',
+  jwksPath: '/attestation/jwks',
+  ttl: 3600,
+  rateLimit: { points: 60, duration: 60 },
+} as const satisfies DefaultsOf<ClientAttesterOptions>;
+
+/** The schema of `attestation.attester`. @internal */
+export const attesterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    enabled: { type: 'boolean' },
+    // Each key's shape (a private ES256 JWK) is checked in attester-keys.ts.
+    keys: { type: 'array', minItems: 1, items: { type: 'object' } },
+    path: endpointPath,
+    jwksPath: endpointPath,
+    ttl: { type: 'integer', minimum: 60, maximum: 86400 },
+    rateLimit,
+    allowWithoutEvidence: { isFunction: true },
+  },
+} as const;
+
+/** `attestation.attester` with its defaults filled in. @internal */
+export type ResolvedAttesterOptions = WithDefaults<ClientAttesterOptions, typeof ATTESTER_DEFAULTS>;
+
+/** What the attestation-based client authentication rules read. @internal */
+export interface AttestClientAuthRuleInput {
+  issuer: string;
+  development: boolean;
+  attester: ResolvedAttesterOptions;
+  templates: readonly ResolvedTemplate[];
+}
+
+type ResolvedTemplate = ResolvedRegistrationOptions['templates'][number];
 
 /** What is wrong with a template's trusted attesters. */
 function trustedAttesterProblems(
   template: ResolvedTemplate,
-  o: ResolvedOptions,
+  o: AttestClientAuthRuleInput,
   path: string,
 ): string[] {
   const problems: string[] = [];
@@ -45,15 +85,12 @@ function trustedAttesterProblems(
  *
  * @internal
  */
-export function attestClientAuthProblems(o: ResolvedOptions): string[] {
-  const problems = attesterKeyProblems(
-    o.attestation.attester.keys,
-    'options.attestation.attester.keys',
-  );
-  for (const [i, template] of o.registration.templates.entries()) {
+export function attestClientAuthProblems(o: AttestClientAuthRuleInput): string[] {
+  const problems = attesterKeyProblems(o.attester.keys, 'options.attestation.attester.keys');
+  for (const [i, template] of o.templates.entries()) {
     const path = `options.registration.templates[${i}]`;
     problems.push(...trustedAttesterProblems(template, o, path));
-    if (template.attestClientAuth && o.attestation.attester.enabled === false) {
+    if (template.attestClientAuth && o.attester.enabled === false) {
       problems.push(`${path}.attestClientAuth needs options.attestation.attester.enabled`);
     }
   }

@@ -1,19 +1,21 @@
 import Koa, { type Middleware } from 'koa';
 import { errors } from 'oidc-provider';
+import type { ResolvedAssuranceOptions } from '../attestation/options.js';
 import { ConfigurationError } from '../core/errors.js';
-import type { AssuranceLevel } from '../core/levels.js';
 import type { PasskeyService } from '../passkeys/service.js';
-import type { Assembly } from '../provider/assembly.js';
+import type { Assembly, Emit } from '../provider/assembly.js';
 import type { ProviderBridge } from '../provider/bridge.js';
 import { sizeClientCache } from '../provider/client-cache.js';
 import type { RequestIds } from '../provider/logging.js';
 import { logAppErrors } from '../provider/logging.js';
+import type { ResolvedRegistrationOptions } from '../registration/options.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { instanceClientAdapter } from './client-records.js';
 import { wireDeviceEvents } from './device-events.js';
 import { createAdminApi, createSelfService } from './http.js';
 import { InstanceGuard } from './instance-guard.js';
-import { type AccountLimit, DeviceManager } from './manager.js';
+import { DeviceManager } from './manager.js';
+import type { ResolvedDeviceOptions } from './options.js';
 import type { DeviceEvents, DeviceInfo, DevicePage, DevicePageOptions } from './types.js';
 
 /**
@@ -54,19 +56,10 @@ export interface DeviceManagement {
 
 /** The options the devices feature reads. @internal */
 export interface DevicesSettings {
-  devices: {
-    keepRevokedFor: number;
-    selfServiceScope?: string | undefined;
-    adminClients: string[];
-    adminScope: string;
-    adminSecret?: string | undefined;
-  };
+  devices: ResolvedDeviceOptions;
   ttl: { grant: number };
-  assurance: { minimumLevels: Readonly<Record<string, AssuranceLevel>> };
-  registration: {
-    maxInstancesPerAccount?: AccountLimit | undefined;
-    instances: { cacheSize: number };
-  };
+  assurance: ResolvedAssuranceOptions;
+  registration: ResolvedRegistrationOptions;
   proxy: unknown;
 }
 
@@ -97,10 +90,7 @@ export function installDevices(
   passkeys: PasskeyService,
 ): InstalledDevices {
   const { store } = assembly;
-  const emit = assembly.emit as <E extends keyof DeviceEvents>(
-    event: E,
-    payload: DeviceEvents[E],
-  ) => void;
+  const emit: Emit<DeviceEvents> = assembly.emit;
   const manager = new DeviceManager({
     store,
     clients: store.adapter('Client'),

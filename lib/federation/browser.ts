@@ -9,10 +9,10 @@ import { MobileOidcProviderError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { HttpProblem } from '../http/problem.js';
 import { prototypeSafeCopy } from '../http/prototype-safety.js';
-import type { ResolvedFederatedProvider } from '../options/resolved.js';
 import { AlreadyConsumedError, type Store } from '../storage/store.js';
 import { AppleClientSecret } from './apple-client-secret.js';
 import { normalizeClaims } from './id-token.js';
+import type { FederatedBrowserOptions, ResolvedFederatedProvider } from './options.js';
 import {
   type AccountLabel,
   type FederatedSignIn,
@@ -20,7 +20,6 @@ import {
   type ResolvedAccount,
   UnknownIdentityProblem,
 } from './sign-in.js';
-import type { FederatedBrowserOptions } from './types.js';
 
 /** Seconds a started sign-in may take at the provider before its state expires. @internal */
 export const BROWSER_STATE_TTL = 600;

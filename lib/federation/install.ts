@@ -1,11 +1,10 @@
 import type { AccountOptions } from '../core/accounts.js';
 import type { DeviceManager } from '../devices/manager.js';
-import type { ResolvedFederatedProvider } from '../options/resolved.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import type { InstalledRegistration } from '../registration/install.js';
-import type { RateLimitWindow } from '../storage/store.js';
 import { BrowserFederation, type BrowserFederationSettings } from './browser.js';
 import { createNonceEndpoint, NativeSignInNonces } from './nonces.js';
+import type { ResolvedFederationOptions } from './options.js';
 import { FederatedSignIn } from './sign-in.js';
 import { registerTokenExchange, TOKEN_EXCHANGE, withTokenExchangeGrant } from './token-exchange.js';
 import type { FederationEvents } from './types.js';
@@ -15,11 +14,7 @@ export interface FederationSettings {
   issuer: string;
   development: boolean;
   accounts: AccountOptions;
-  federation: {
-    providers: readonly ResolvedFederatedProvider[];
-    nonce: { path: string; ttl: number; rateLimit: RateLimitWindow | false };
-    linking: { maxAge: number };
-  };
+  federation: ResolvedFederationOptions;
 }
 
 /** What federated sign-in gives the sign-in pages. @internal */

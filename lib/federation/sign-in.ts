@@ -1,6 +1,5 @@
 import type { AccountOptions, FederatedIdentity } from '../core/accounts.js';
 import { HttpProblem } from '../http/problem.js';
-import type { ResolvedFederatedProvider } from '../options/resolved.js';
 import type { Store } from '../storage/store.js';
 import {
   nonceLookupKey,
@@ -10,6 +9,7 @@ import {
 } from './id-token.js';
 import { UpstreamJwks, UpstreamUnavailableError } from './jwks.js';
 import type { NativeSignInNonces } from './nonces.js';
+import type { ResolvedFederatedProvider } from './options.js';
 import type { FederationEvents } from './types.js';
 
 /** What federated sign-in needs. @internal */

@@ -5,32 +5,20 @@ import type { InstalledFederation } from '../federation/install.js';
 import type { InstalledPasskeys } from '../passkeys/install.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import { instanceRecordById } from '../provider/loaded-client.js';
-import type { RateLimitWindow } from '../storage/store.js';
 import { createAccountRoutes } from './account-routes.js';
 import { listRequestedOnConsent } from './consent.js';
 import type { SignInEvents } from './events.js';
 import { interactionUrl } from './index.js';
 import { createInteractionRoutes } from './interaction-routes.js';
-import { BUILT_IN_MESSAGES, type PageMessages } from './messages.js';
+import { BUILT_IN_MESSAGES } from './messages.js';
+import type { ResolvedInteractionOptions } from './options.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './provider-pages.js';
 import { SignInThrottle } from './throttle.js';
-import type { InteractionOptions } from './types.js';
 
 /** The options the pages read. @internal */
 export interface InteractionSettings {
   accounts: AccountOptions;
-  interactions: {
-    title: string;
-    pages?: InteractionOptions['pages'];
-    messages?: Readonly<Record<string, Partial<PageMessages>>> | undefined;
-    defaultLanguage: string;
-    scopeDescriptions?: InteractionOptions['scopeDescriptions'];
-    signInRateLimit: {
-      perAccount: RateLimitWindow | false;
-      perIp: RateLimitWindow | false;
-      perUsername?: RateLimitWindow | false | undefined;
-    };
-  };
+  interactions: ResolvedInteractionOptions;
   passkeys: { enabled: boolean };
   registration: { dcrToken: { scope: string } };
   oidcProvider: {

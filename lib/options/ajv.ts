@@ -1,41 +1,11 @@
-// Validation of options against the JSON Schema: the ajv instance, the keywords this library
-// adds to it, and the wording of its errors as option paths.
-import { Ajv, type ErrorObject } from 'ajv';
-import { optionsSchema, PROVIDER_NAME_PATTERN } from './schema.js';
+// Validation of options against the JSON Schema (with the options' ajv, lib/core/options/ajv.ts),
+// and the wording of its errors as option paths.
+import type { ErrorObject } from 'ajv';
+import { optionsAjv, STORE_METHODS } from '../core/options/ajv.js';
+import { PROVIDER_NAME_PATTERN } from '../federation/options.js';
+import { optionsSchema } from './schema.js';
 
-const STORE_METHODS = [
-  'adapter',
-  'takeUse',
-  'returnUse',
-  'addToIndex',
-  'readIndex',
-  'deleteIndex',
-  'removeFromIndex',
-  'consumeRate',
-  'raiseCounter',
-  'claim',
-  'claimHolder',
-  'replaceClaim',
-  'close',
-];
-
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
-ajv.addKeyword({
-  keyword: 'isFunction',
-  schemaType: 'boolean',
-  errors: false,
-  validate: (_schema: boolean, data: unknown) => typeof data === 'function',
-});
-ajv.addKeyword({
-  keyword: 'isStore',
-  schemaType: 'boolean',
-  errors: false,
-  validate: (_schema: boolean, data: unknown) =>
-    typeof data === 'object' &&
-    data !== null &&
-    STORE_METHODS.every((m) => typeof (data as Record<string, unknown>)[m] === 'function'),
-});
-const validateSchema = ajv.compile(optionsSchema);
+const validateSchema = optionsAjv.compile(optionsSchema);
 
 function optionPath(instancePath: string): string {
   const parts = instancePath

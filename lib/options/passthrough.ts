@@ -1,6 +1,6 @@
 // The `options.oidcProvider` passthrough: which oidc-provider settings may pass through
 // underneath what the library builds, and why the others are refused.
-import { isPlainObject } from './plain-object.js';
+import { isPlainObject } from '../core/options/plain-object.js';
 
 /**
  * oidc-provider settings the library owns: `options.oidcProvider` may not set them (or anything

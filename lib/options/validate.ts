@@ -1,8 +1,8 @@
 import { ConfigurationError } from '../core/errors.js';
+import { isPlainObject } from '../core/options/plain-object.js';
 import { schemaProblems } from './ajv.js';
 import { crossOptionProblems } from './cross-option-rules.js';
 import { oidcProviderProblems } from './passthrough.js';
-import { isPlainObject } from './plain-object.js';
 import type { ResolvedOptions } from './resolved.js';
 import type { AuthServerOptions } from './types.js';
 

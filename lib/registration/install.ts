@@ -13,7 +13,8 @@ import {
   createInstancePolicy,
   type InstancePolicySettings,
 } from './instance-policy.js';
-import type { ResolvedTemplate, TemplateSource } from './templates.js';
+import type { RegistrationClientOptions, ResolvedRegistrationOptions } from './options.js';
+import type { TemplateSource } from './templates.js';
 
 /** Name of the oidc-provider registration policy that instance registrations carry. @internal */
 export const INSTANCE_POLICY = 'mobile-oidc-provider/instance';
@@ -24,22 +25,8 @@ export interface RegistrationSettings {
   accounts: AccountOptions;
   ttl: { grant: number };
   clients: readonly ClientMetadata[];
-  registrationClients: ReadonlyArray<{
-    client_id: string;
-    client_name?: string | undefined;
-    redirect_uris: string[];
-  }>;
-  registration: {
-    dcrToken: { scope: string; ttl: number; maxUses: number };
-    instances: InstancePolicySettings['rules'] & { unusedTtl: number };
-    policies: InstancePolicySettings['hooks'];
-    templates: readonly ResolvedTemplate[];
-    templateResolver?: unknown;
-    templatesOnly: boolean;
-    maxInstancesPerAccount?: InstancePolicySettings['limit'];
-    fallbackClients: readonly string[];
-    rateLimit?: { perAccount?: RateLimitWindow; perIp?: RateLimitWindow } | undefined;
-  };
+  registrationClients: readonly RegistrationClientOptions[];
+  registration: ResolvedRegistrationOptions;
   oidcProvider: { routes?: { registration?: string } | undefined };
 }
 

@@ -6,8 +6,8 @@ import type {
   TemplateLookup,
   TemplateResolver,
 } from '../core/template-types.js';
-import { templateSchema } from '../options/schema.js';
 import { applyInstanceRules, type InstanceRuleSettings } from './instance-rules.js';
+import { templateSchema } from './template-schema.js';
 
 /** A template after validation, with defaults filled in. @internal */
 export type ResolvedTemplate = Template & {

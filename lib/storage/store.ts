@@ -142,6 +142,13 @@ export interface RateLimitWindow {
 }
 
 /**
+ * A fixed-window rate limit: the store's {@link RateLimitWindow}, under the name options use.
+ *
+ * @group Options
+ */
+export type RateLimit = RateLimitWindow;
+
+/**
  * The outcome of {@link Store.consumeRate}.
  *
  * @group Storage

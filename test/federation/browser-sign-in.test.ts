@@ -21,7 +21,7 @@ import {
   BrowserSignInError,
   type BrowserState,
 } from '../../lib/federation/browser.js';
-import type { ResolvedFederatedProvider } from '../../lib/options/resolved.js';
+import type { ResolvedFederatedProvider } from '../../lib/federation/options.js';
 import { Browser, formOf, formsOf } from '../helpers/browser.js';
 import {
   APP_REDIRECT_URI,

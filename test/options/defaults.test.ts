@@ -1,24 +1,26 @@
-// Every constant default is written once, in lib/options/defaults.ts. This test reads the TSDoc
-// `@default` tags of the options (lib/options/types.ts, lib/registration/template-types.ts) with
-// the TypeScript compiler API and holds each to the value at the same path in defaults.ts, and
-// every value in defaults.ts to a tag.
+// Every constant default is written once, in its feature's lib/<feature>/options.ts, and composed
+// in lib/options/defaults.ts. This test reads the TSDoc `@default` tags of the options (the files
+// of OPTION_FILES) with the TypeScript compiler API and holds each to the value at the same path
+// in the composed defaults, and every value there to a tag.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import ts from 'typescript';
-import {
-  API_DEFAULTS,
-  DEFAULTS,
-  FEDERATED_PROVIDER_DEFAULTS,
-  TEMPLATE_DEFAULTS,
-} from '../../lib/options/defaults.js';
+import { FEDERATED_PROVIDER_DEFAULTS } from '../../lib/federation/options.js';
+import { API_DEFAULTS, DEFAULTS } from '../../lib/options/defaults.js';
+import { TEMPLATE_DEFAULTS } from '../../lib/registration/template-schema.js';
 
 const file = (path: string) => fileURLToPath(new URL(`../../lib/${path}`, import.meta.url));
 const OPTION_FILES = [
   file('options/types.ts'),
-  file('registration/template-types.ts'),
-  file('federation/types.ts'),
+  file('core/template-types.ts'),
+  file('federation/options.ts'),
+  file('registration/options.ts'),
+  file('attestation/options.ts'),
+  file('devices/options.ts'),
+  file('interactions/options.ts'),
+  file('passkeys/options.ts'),
 ];
 const VERIFIER_FILES = {
   appAttest: file('attestation/verifiers/app-attest.ts'),

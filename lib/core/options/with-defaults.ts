@@ -1,3 +1,5 @@
+// The `withDefaults` schema helper: each option's default goes into the JSON Schema as its
+// `default` keyword, so ajv fills it in while validating.
 import { isPlainObject } from './plain-object.js';
 
 /** The part of a JSON Schema node the defaults walk reads. */

@@ -1,0 +1,120 @@
+// The device management options (`devices`): type, defaults, schema, resolved shape, and the
+// rules that tie the admin and self-service scopes to the offered scopes and static clients.
+import type { ClientMetadata } from 'oidc-provider';
+import type { DefaultsOf, WithDefaults } from '../core/options/resolve-types.js';
+import { nonEmptyString, positiveInteger, scopeToken } from '../core/options/schema-pieces.js';
+
+/**
+ * Device management settings.
+ *
+ * @group Options
+ */
+export interface DeviceOptions {
+  /**
+   * Static clients (in {@link AuthServerOptions.clients}, with the `client_credentials` grant)
+   * whose access tokens with {@link DeviceOptions.adminScope} open the admin API.
+   *
+   * @default []
+   */
+  adminClients?: string[];
+  /**
+   * The scope an admin client's token needs. Reserved: not offered to any other client.
+   *
+   * @default 'devices:admin'
+   */
+  adminScope?: string;
+  /**
+   * A bearer secret (at least 32 characters) that also opens the admin API, for simple
+   * deployments without an admin client.
+   */
+  adminSecret?: string;
+  /**
+   * The scope a user's own access token needs at the self-service endpoint (`/devices`). The
+   * endpoint is off when unset; the scope must be in {@link AuthServerOptions.scopes}.
+   */
+  selfServiceScope?: string;
+  /**
+   * How long a revoked instance stays listed (with status `revoked`), in seconds.
+   *
+   * @default 2592000 (30 days)
+   */
+  keepRevokedFor?: number;
+}
+
+/** Defaults of {@link AuthServerOptions.devices}. @internal */
+export const DEVICE_DEFAULTS = {
+  adminClients: [],
+  adminScope: 'devices:admin',
+  keepRevokedFor: 2592000,
+} as const satisfies DefaultsOf<DeviceOptions>;
+
+/** The schema of {@link AuthServerOptions.devices}. @internal */
+export const devicesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    adminClients: { type: 'array', uniqueItems: true, items: nonEmptyString },
+    adminScope: scopeToken,
+    adminSecret: { type: 'string', minLength: 32 },
+    selfServiceScope: scopeToken,
+    keepRevokedFor: positiveInteger,
+  },
+} as const;
+
+/** `devices` with its defaults filled in. @internal */
+export type ResolvedDeviceOptions = WithDefaults<DeviceOptions, typeof DEVICE_DEFAULTS>;
+
+/** What the device rules read. @internal */
+export interface DeviceRuleInput {
+  scopes: readonly string[];
+  clients: readonly ClientMetadata[];
+  devices: ResolvedDeviceOptions;
+}
+
+/**
+ * Device management: admin clients and scopes that only they, or the users, can obtain.
+ *
+ * @internal
+ */
+export function deviceOptionProblems(o: DeviceRuleInput): string[] {
+  const problems: string[] = [];
+  const d = o.devices;
+  if (o.scopes.includes(d.adminScope)) {
+    problems.push(`options.scopes must not include the admin scope '${d.adminScope}'`);
+  }
+  for (const [i, id] of d.adminClients.entries()) {
+    const client = o.clients.find((c) => c.client_id === id);
+    const path = `options.devices.adminClients[${i}] '${id}'`;
+    if (!client) {
+      problems.push(`${path} is not in options.clients`);
+      continue;
+    }
+    if (!client.grant_types?.includes('client_credentials')) {
+      problems.push(`${path} must have the client_credentials grant type`);
+    }
+    if (
+      !String(client.scope ?? '')
+        .split(' ')
+        .includes(d.adminScope)
+    ) {
+      problems.push(`${path} must have the scope '${d.adminScope}'`);
+    }
+    if (client.token_endpoint_auth_method === 'none') {
+      problems.push(`${path} must be a confidential client`);
+    }
+  }
+  for (const [i, client] of o.clients.entries()) {
+    const scopes = String(client.scope ?? '').split(' ');
+    if (scopes.includes(d.adminScope) && !d.adminClients.includes(client.client_id)) {
+      problems.push(
+        `options.clients[${i}].scope must not include '${d.adminScope}': only admin clients may obtain it`,
+      );
+    }
+  }
+  if (d.selfServiceScope && !o.scopes.includes(d.selfServiceScope)) {
+    problems.push(
+      `options.devices.selfServiceScope '${d.selfServiceScope}' is not in options.scopes`,
+    );
+  }
+  return problems;
+}
