@@ -282,212 +282,255 @@ export class RefreshRotation {
 
   /** The `RefreshToken` adapter (see the class). */
   refreshToken(adapter: Adapter): Adapter {
-    const store = this.#store;
-    const settings = this.#settings;
-    const graceOn = settings.graceSeconds > 0 && settings.reuseLimit > 0;
-    const now = () => Math.floor((settings.now ?? Date.now)() / 1000);
-    // A window's own records (live successors, retry counts) matter only within it.
-    const windowTtl = settings.graceSeconds + CLOCK_MARGIN_SECONDS;
-    const accessTokens = store.adapter('AccessToken');
-    // find() and consume() of one refresh run back to back; consume() only gets the id.
-    const recentlyFound = new Map<string, AdapterPayload>();
-    const remember = (id: string, payload: AdapterPayload) => {
-      if (recentlyFound.size > 10_000) recentlyFound.clear();
-      recentlyFound.set(id, payload);
-    };
+    const reuse = new RefreshTokenReuse(adapter, this.#store, this.#settings);
+    return delegateAdapter(adapter, {
+      find: (id) => reuse.find(id),
+      consume: (id) => reuse.consume(id),
+      revokeByGrantId: (grantId) => reuse.revokeByGrantId(grantId),
+      upsert: (id, payload, expiresIn) => reuse.upsert(id, payload, expiresIn),
+    });
+  }
+}
 
-    /**
-     * Tells of a use taken for theft: ids only, never a token value. Once per grant, though a
-     * thief's and an app's requests may each find the theft.
-     */
-    async function report(payload: AdapterPayload, reason: RefreshTokenReuseReason) {
-      const { clientId, grantId, accountId } = payload;
-      if (!settings.onReuse || typeof clientId !== 'string' || typeof grantId !== 'string') return;
-      const reporter = randomUUID();
-      if ((await store.claim(reportOf(grantId), reporter, windowTtl)) !== reporter) return;
-      settings.onReuse({
-        clientId,
-        grantId,
-        ...(typeof accountId === 'string' ? { accountId } : {}),
-        reason,
-      });
+/**
+ * The reuse rules of one `RefreshToken` adapter: retries within the grace window, theft
+ * (revoking the grant), and the successor a rotation registers (see {@link RefreshRotation}).
+ */
+class RefreshTokenReuse {
+  readonly #adapter: Adapter;
+  readonly #store: Store;
+  readonly #settings: RefreshGraceSettings;
+  readonly #graceOn: boolean;
+  // A window's own records (live successors, retry counts) matter only within it.
+  readonly #windowTtl: number;
+  readonly #accessTokens: Adapter;
+  // find() and consume() of one refresh run back to back; consume() only gets the id.
+  readonly #recentlyFound = new Map<string, AdapterPayload>();
+
+  constructor(adapter: Adapter, store: Store, settings: RefreshGraceSettings) {
+    this.#adapter = adapter;
+    this.#store = store;
+    this.#settings = settings;
+    this.#graceOn = settings.graceSeconds > 0 && settings.reuseLimit > 0;
+    this.#windowTtl = settings.graceSeconds + CLOCK_MARGIN_SECONDS;
+    this.#accessTokens = store.adapter('AccessToken');
+  }
+
+  #now(): number {
+    return Math.floor((this.#settings.now ?? Date.now)() / 1000);
+  }
+
+  #remember(id: string, payload: AdapterPayload): void {
+    if (this.#recentlyFound.size > 10_000) this.#recentlyFound.clear();
+    this.#recentlyFound.set(id, payload);
+  }
+
+  /**
+   * Tells of a use taken for theft: ids only, never a token value. Once per grant, though a
+   * thief's and an app's requests may each find the theft.
+   */
+  async #report(payload: AdapterPayload, reason: RefreshTokenReuseReason) {
+    const { clientId, grantId, accountId } = payload;
+    const { onReuse } = this.#settings;
+    if (!onReuse || typeof clientId !== 'string' || typeof grantId !== 'string') return;
+    const reporter = randomUUID();
+    const claimed = await this.#store.claim(reportOf(grantId), reporter, this.#windowTtl);
+    if (claimed !== reporter) return;
+    onReuse({
+      clientId,
+      grantId,
+      ...(typeof accountId === 'string' ? { accountId } : {}),
+      reason,
+    });
+  }
+
+  /** Theft found after oidc-provider's own reuse check: revokes the grant here, and refuses. */
+  async #theft(payload: AdapterPayload, reason: RefreshTokenReuseReason): Promise<never> {
+    if (typeof payload.grantId === 'string') await revokeGrant(this.#store, payload.grantId);
+    await this.#report(payload, reason);
+    const refused = new errors.InvalidGrant('refresh token reuse detected');
+    refused.error_description = 'refresh token reuse detected; the grant is revoked';
+    throw refused;
+  }
+
+  /**
+   * Whether consumed token `id` may be used again as a retry (within the window, its live
+   * successor unused, not itself retired), or why its use is reuse.
+   */
+  async #retryVerdict(
+    id: string,
+    payload: AdapterPayload,
+  ): Promise<'retry' | RefreshTokenReuseReason> {
+    if (!this.#graceOn) return 'outside_grace_window';
+    const live = await this.#store.claimHolder(liveSuccessorOf(id));
+    if (live === RETIRED) return 'superseded_successor_used';
+    const consumedAt = typeof payload.consumed === 'number' ? payload.consumed : undefined;
+    if (consumedAt === undefined || this.#now() - consumedAt > this.#settings.graceSeconds) {
+      return 'outside_grace_window';
     }
+    // No successor registered: the rotation failed after its consume (a storage stall).
+    const successor = live?.split(' ')[0];
+    if (!successor) return 'retry';
+    // A successor that was used has registered its own successor.
+    const next = await this.#store.claimHolder(liveSuccessorOf(successor));
+    return next === undefined || next === RETIRED ? 'retry' : 'successor_used';
+  }
 
-    /** Theft found after oidc-provider's own reuse check: revokes the grant here, and refuses. */
-    async function theft(payload: AdapterPayload, reason: RefreshTokenReuseReason): Promise<never> {
-      if (typeof payload.grantId === 'string') await revokeGrant(store, payload.grantId);
-      await report(payload, reason);
-      const refused = new errors.InvalidGrant('refresh token reuse detected');
-      refused.error_description = 'refresh token reuse detected; the grant is revoked';
+  /**
+   * Retires `previous` (`rt at`), the successor a retry displaced: marked first, so that its
+   * use, or a use of it losing the consume to this, is known as theft; then consumed, and its
+   * access token destroyed. If it was used already, two successors of one rotation are in use.
+   */
+  async #retire(previous: string | undefined, payload: AdapterPayload): Promise<void> {
+    if (previous === RETIRED) await this.#theft(payload, 'superseded_successor_used');
+    const [refreshToken, accessToken] = previous?.split(' ') ?? [];
+    if (!refreshToken) return;
+    if (
+      (await this.#store.claim(liveSuccessorOf(refreshToken), RETIRED, this.#windowTtl)) !== RETIRED
+    ) {
+      await this.#theft(payload, 'second_successor_used');
+    }
+    const [consumed, destroyed] = await Promise.allSettled([
+      this.#adapter.consume(refreshToken),
+      accessToken ? this.#accessTokens.destroy(accessToken) : undefined,
+    ]);
+    if (consumed.status === 'rejected') {
+      if (consumed.reason instanceof AlreadyConsumedError) {
+        await this.#theft(payload, 'second_successor_used');
+      }
+      throw consumed.reason;
+    }
+    if (destroyed.status === 'rejected') throw destroyed.reason;
+  }
+
+  /**
+   * A rotation whose consume found token `id` consumed: a retry within the window (a bounded
+   * number of them) becomes the live successor and retires the one before; anything else is
+   * refused, and reuse revokes the grant.
+   */
+  async #retry(
+    id: string,
+    consumeError: unknown,
+    issued: Issued,
+    registered: PromiseSettledResult<string | undefined>,
+  ): Promise<void> {
+    // Without a window a lost race is only that: the winner's tokens live on.
+    if (!this.#graceOn || !(consumeError instanceof AlreadyConsumedError)) throw consumeError;
+    const stored = await this.#adapter.find(id);
+    if (!stored) throw consumeError;
+    const verdict = await this.#retryVerdict(id, stored);
+    if (verdict !== 'retry') await this.#theft(stored, verdict);
+    if (!(await this.#store.takeUse(retriesOf(id), this.#settings.reuseLimit, this.#windowTtl))) {
+      const refused = new errors.InvalidGrant('refresh token retried too often');
+      refused.error_description = 'refresh token reused too often within its grace window';
       throw refused;
     }
+    const live = liveValue(issued);
+    // Registered only once written, so whoever displaces it later finds its tokens to retire.
+    if (!live || !(await issued.written)) return;
+    if (registered.status === 'fulfilled' && registered.value === live) return;
+    await this.#retire(
+      await this.#store.replaceClaim(liveSuccessorOf(id), live, this.#windowTtl),
+      stored,
+    );
+  }
 
-    /**
-     * Whether consumed token `id` may be used again as a retry (within the window, its live
-     * successor unused, not itself retired), or why its use is reuse.
-     */
-    async function retryVerdict(
-      id: string,
-      payload: AdapterPayload,
-    ): Promise<'retry' | RefreshTokenReuseReason> {
-      if (!graceOn) return 'outside_grace_window';
-      const live = await store.claimHolder(liveSuccessorOf(id));
-      if (live === RETIRED) return 'superseded_successor_used';
-      const consumedAt = typeof payload.consumed === 'number' ? payload.consumed : undefined;
-      if (consumedAt === undefined || now() - consumedAt > settings.graceSeconds) {
-        return 'outside_grace_window';
-      }
-      // No successor registered: the rotation failed after its consume (a storage stall).
-      const successor = live?.split(' ')[0];
-      if (!successor) return 'retry';
-      // A successor that was used has registered its own successor.
-      const next = await store.claimHolder(liveSuccessorOf(successor));
-      return next === undefined || next === RETIRED ? 'retry' : 'successor_used';
+  /** Consumes token `id` and registers its successor as the live one, in one round trip. */
+  async #consumeAndRegister(
+    id: string,
+    payload: AdapterPayload | undefined,
+    issued: Issued,
+  ): Promise<void> {
+    const live = this.#graceOn ? liveValue(issued) : undefined;
+    const [consumed, registered] = await Promise.allSettled([
+      this.#adapter.consume(id),
+      live ? this.#store.claim(liveSuccessorOf(id), live, this.#windowTtl) : undefined,
+    ]);
+    if (consumed.status === 'rejected') return this.#retry(id, consumed.reason, issued, registered);
+    if (registered.status === 'rejected') throw registered.reason;
+    if (!live || registered.value === live) return;
+    // Retired by a retry of the token it was rotated from: the thief's and the app's
+    // successors of one rotation are both in use.
+    if (registered.value === RETIRED) await this.#theft(payload ?? {}, 'superseded_successor_used');
+    // A parallel use of the same token, retrying, registered first: this one displaces it.
+    await this.#retire(
+      await this.#store.replaceClaim(liveSuccessorOf(id), live, this.#windowTtl),
+      payload ?? {},
+    );
+  }
+
+  /** Finds a refresh token; a consumed one is a retry within the window, or reuse. */
+  async find(id: string): Promise<AdapterPayload | undefined | void> {
+    const state = refreshState('refresh_token');
+    const prefetched = state?.prefetched;
+    let payload: AdapterPayload | undefined | void;
+    if (state && prefetched?.id === id) {
+      state.prefetched = undefined;
+      payload = await prefetched.found;
+    } else {
+      payload = await this.#adapter.find(id);
     }
-
-    /**
-     * Retires `previous` (`rt at`), the successor a retry displaced: marked first, so that its
-     * use, or a use of it losing the consume to this, is known as theft; then consumed, and its
-     * access token destroyed. If it was used already, two successors of one rotation are in use.
-     */
-    async function retire(previous: string | undefined, payload: AdapterPayload): Promise<void> {
-      if (previous === RETIRED) await theft(payload, 'superseded_successor_used');
-      const [refreshToken, accessToken] = previous?.split(' ') ?? [];
-      if (!refreshToken) return;
-      if ((await store.claim(liveSuccessorOf(refreshToken), RETIRED, windowTtl)) !== RETIRED) {
-        await theft(payload, 'second_successor_used');
-      }
-      const [consumed, destroyed] = await Promise.allSettled([
-        adapter.consume(refreshToken),
-        accessToken ? accessTokens.destroy(accessToken) : undefined,
-      ]);
-      if (consumed.status === 'rejected') {
-        if (consumed.reason instanceof AlreadyConsumedError) {
-          await theft(payload, 'second_successor_used');
-        }
-        throw consumed.reason;
-      }
-      if (destroyed.status === 'rejected') throw destroyed.reason;
+    if (!payload) return payload;
+    this.#remember(id, payload);
+    if (!payload.consumed) return payload;
+    const verdict = await this.#retryVerdict(id, payload);
+    if (verdict === 'retry') {
+      const { consumed: _consumed, ...retry } = payload;
+      return retry;
     }
+    // oidc-provider revokes the grant of a consumed token (after its own checks pass).
+    if (state) state.reused = { id, payload, reason: verdict };
+    return payload;
+  }
 
-    /**
-     * A rotation whose consume found token `id` consumed: a retry within the window (a bounded
-     * number of them) becomes the live successor and retires the one before; anything else is
-     * refused, and reuse revokes the grant.
-     */
-    async function retry(
-      id: string,
-      consumeError: unknown,
-      issued: Issued,
-      registered: PromiseSettledResult<string | undefined>,
-    ): Promise<void> {
-      // Without a window a lost race is only that: the winner's tokens live on.
-      if (!graceOn || !(consumeError instanceof AlreadyConsumedError)) throw consumeError;
-      const stored = await adapter.find(id);
-      if (!stored) throw consumeError;
-      const verdict = await retryVerdict(id, stored);
-      if (verdict !== 'retry') await theft(stored, verdict);
-      if (!(await store.takeUse(retriesOf(id), settings.reuseLimit, windowTtl))) {
-        const refused = new errors.InvalidGrant('refresh token retried too often');
-        refused.error_description = 'refresh token reused too often within its grace window';
-        throw refused;
-      }
-      const live = liveValue(issued);
-      // Registered only once written, so whoever displaces it later finds its tokens to retire.
-      if (!live || !(await issued.written)) return;
-      if (registered.status === 'fulfilled' && registered.value === live) return;
-      await retire(await store.replaceClaim(liveSuccessorOf(id), live, windowTtl), stored);
+  /** Consumes a refresh token: held, within a token request, until its successor is saved. */
+  async consume(id: string): Promise<void> {
+    const payload = this.#recentlyFound.get(id) ?? (await this.#adapter.find(id)) ?? undefined;
+    this.#recentlyFound.delete(id);
+    const state = refreshState('refresh_token');
+    if (state && !state.held) {
+      // Held until the successor and the new access token are saved (see the class).
+      state.held = { consume: (issued) => this.#consumeAndRegister(id, payload, issued) };
+      return;
     }
+    await this.#consumeAndRegister(id, payload, { written: Promise.resolve(true) });
+  }
 
-    /** Consumes token `id` and registers its successor as the live one, in one round trip. */
-    async function consume(
-      id: string,
-      payload: AdapterPayload | undefined,
-      issued: Issued,
-    ): Promise<void> {
-      const live = graceOn ? liveValue(issued) : undefined;
-      const [consumed, registered] = await Promise.allSettled([
-        adapter.consume(id),
-        live ? store.claim(liveSuccessorOf(id), live, windowTtl) : undefined,
-      ]);
-      if (consumed.status === 'rejected') return retry(id, consumed.reason, issued, registered);
-      if (registered.status === 'rejected') throw registered.reason;
-      if (!live || registered.value === live) return;
-      // Retired by a retry of the token it was rotated from: the thief's and the app's
-      // successors of one rotation are both in use.
-      if (registered.value === RETIRED) await theft(payload ?? {}, 'superseded_successor_used');
-      // A parallel use of the same token, retrying, registered first: this one displaces it.
-      await retire(await store.replaceClaim(liveSuccessorOf(id), live, windowTtl), payload ?? {});
+  /** Revokes a grant's refresh tokens, reporting the reuse that made oidc-provider revoke it. */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#adapter.revokeByGrantId(grantId);
+    // oidc-provider revoking the grant of the reused token this request presented.
+    const state = refreshState('refresh_token');
+    const reused = state?.reused;
+    if (reused && reused.payload.grantId === grantId) {
+      state.reused = undefined;
+      await this.#report(reused.payload, reused.reason);
     }
+  }
 
-    return delegateAdapter(adapter, {
-      async find(id) {
-        const state = refreshState('refresh_token');
-        const prefetched = state?.prefetched;
-        let payload: AdapterPayload | undefined | void;
-        if (state && prefetched?.id === id) {
-          state.prefetched = undefined;
-          payload = await prefetched.found;
-        } else {
-          payload = await adapter.find(id);
-        }
-        if (!payload) return payload;
-        remember(id, payload);
-        if (!payload.consumed) return payload;
-        const verdict = await retryVerdict(id, payload);
-        if (verdict === 'retry') {
-          const { consumed: _consumed, ...retry } = payload;
-          return retry;
-        }
-        // oidc-provider revokes the grant of a consumed token (after its own checks pass).
-        if (state) state.reused = { id, payload, reason: verdict };
-        return payload;
-      },
-      async consume(id) {
-        const payload = recentlyFound.get(id) ?? (await adapter.find(id)) ?? undefined;
-        recentlyFound.delete(id);
-        const state = refreshState('refresh_token');
-        if (state && !state.held) {
-          // Held until the successor and the new access token are saved (see the class).
-          state.held = { consume: (issued) => consume(id, payload, issued) };
-          return;
-        }
-        await consume(id, payload, { written: Promise.resolve(true) });
-      },
-      async revokeByGrantId(grantId) {
-        await adapter.revokeByGrantId(grantId);
-        // oidc-provider revoking the grant of the reused token this request presented.
-        const state = refreshState('refresh_token');
-        const reused = state?.reused;
-        if (reused && reused.payload.grantId === grantId) {
-          state.reused = undefined;
-          await report(reused.payload, reused.reason);
-        }
-      },
-      async upsert(id, payload, expiresIn) {
-        const rotatedFrom = rotatedInThisRequest();
-        const linked =
-          rotatedFrom && rotatedFrom !== id ? { ...payload, [ROTATED_FROM]: rotatedFrom } : payload;
-        const state = refreshState();
-        const held = state?.held;
-        const write = {
-          write: () => adapter.upsert(id, linked, expiresIn),
-          undo: () => adapter.destroy(id),
-        };
-        if (held && !held.successor && rotatedFrom && rotatedFrom !== id) {
-          held.successor = { ...write, id };
-          return;
-        }
-        if (state && held) {
-          // A code exchange whose access token was not stored (a JWT): the code is consumed
-          // with the refresh token instead.
-          state.held = undefined;
-          await completeRotation(held, write);
-          return;
-        }
-        await adapter.upsert(id, linked, expiresIn);
-      },
-    });
+  /** Saves a refresh token: a rotation's successor is held with the consume (see the class). */
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const rotatedFrom = rotatedInThisRequest();
+    const linked =
+      rotatedFrom && rotatedFrom !== id ? { ...payload, [ROTATED_FROM]: rotatedFrom } : payload;
+    const state = refreshState();
+    const held = state?.held;
+    const write = {
+      write: () => this.#adapter.upsert(id, linked, expiresIn),
+      undo: () => this.#adapter.destroy(id),
+    };
+    if (held && !held.successor && rotatedFrom && rotatedFrom !== id) {
+      held.successor = { ...write, id };
+      return;
+    }
+    if (state && held) {
+      // A code exchange whose access token was not stored (a JWT): the code is consumed
+      // with the refresh token instead.
+      state.held = undefined;
+      await completeRotation(held, write);
+      return;
+    }
+    await this.#adapter.upsert(id, linked, expiresIn);
   }
 }
 
