@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { createIssuingEndpoint } from '../http/issuing-endpoint.js';
-import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/store.js';
+import { SingleUseRecords, wasTaken } from '../storage/single-use.js';
+import type { RateLimitWindow, Store } from '../storage/store.js';
 
 // The store model that holds issued challenges until they are used or expire.
 const CHALLENGE_MODEL = 'AttestationChallenge';
@@ -17,15 +18,19 @@ export type ChallengeProblem = 'unknown' | 'used';
  * @internal
  */
 export class AttestationChallenges {
+  readonly #records: SingleUseRecords;
+
   constructor(
-    private readonly store: Store,
+    store: Store,
     readonly ttl: number,
-  ) {}
+  ) {
+    this.#records = new SingleUseRecords(store, CHALLENGE_MODEL, ttl);
+  }
 
   /** Issues a new challenge: 256 random bits, base64url. */
   async issue(): Promise<string> {
     const challenge = randomBytes(32).toString('base64url');
-    await this.store.adapter(CHALLENGE_MODEL).upsert(challenge, { iat: Date.now() }, this.ttl);
+    await this.#records.issue(challenge, { iat: Date.now() });
     return challenge;
   }
 
@@ -38,15 +43,8 @@ export class AttestationChallenges {
   async take(challenge: string): Promise<ChallengeProblem | undefined> {
     // Challenges are base64url; anything else was never issued (and is no store key).
     if (!/^[\w-]{16,128}$/.test(challenge)) return 'unknown';
-    const model = this.store.adapter(CHALLENGE_MODEL);
-    try {
-      await model.consume(challenge);
-    } catch (error) {
-      if (error instanceof AlreadyConsumedError) return 'used';
-      throw error;
-    }
-    // consume() leaves a missing or expired record missing.
-    return (await model.find(challenge)) ? undefined : 'unknown';
+    const taken = await this.#records.take(challenge);
+    return wasTaken(taken) ? undefined : taken === 'used' ? 'used' : 'unknown';
   }
 }
 

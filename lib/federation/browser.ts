@@ -9,7 +9,8 @@ import { MobileOidcProviderError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { HttpProblem } from '../http/problem.js';
 import { prototypeSafeCopy } from '../http/prototype-safety.js';
-import { AlreadyConsumedError, type Store } from '../storage/store.js';
+import { SingleUseRecords, wasTaken } from '../storage/single-use.js';
+import type { Store } from '../storage/store.js';
 import { AppleClientSecret } from './apple-client-secret.js';
 import { normalizeClaims } from './id-token.js';
 import type { FederatedBrowserOptions, ResolvedFederatedProvider } from './options.js';
@@ -189,10 +190,22 @@ const capitalised = (name: string) => name.charAt(0).toUpperCase() + name.slice(
  */
 export class BrowserFederation {
   readonly #settings: BrowserFederationSettings;
+  // The single-use records of each model: started sign-ins and links, and link offers.
+  readonly #records: ReadonlyMap<string, SingleUseRecords>;
   readonly #upstreams = new Map<string, Upstream>();
 
   constructor(settings: BrowserFederationSettings) {
     this.#settings = settings;
+    this.#records = new Map(
+      (
+        [
+          [STATE_MODEL, BROWSER_STATE_TTL],
+          [ACCOUNT_STATE_MODEL, BROWSER_STATE_TTL],
+          [LINK_OFFER_MODEL, LINK_OFFER_TTL],
+          [ACCOUNT_OFFER_MODEL, LINK_OFFER_TTL],
+        ] as const
+      ).map(([model, ttl]) => [model, new SingleUseRecords(settings.store, model, ttl)]),
+    );
     for (const provider of settings.providers) {
       const browser = provider.browser;
       if (!browser) continue;
@@ -299,7 +312,7 @@ export class BrowserFederation {
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const nonce = oidc.randomNonce();
     const record = { ...binding, provider: name, codeVerifier, nonce };
-    await this.#settings.store.adapter(model).upsert(state, record, BROWSER_STATE_TTL);
+    await this.#recordsOf(model).issue(state, record);
     const apple = upstream.provider.quirks === 'apple';
     return oidc.buildAuthorizationUrl(configuration, {
       redirect_uri: this.redirectUri(name),
@@ -380,6 +393,10 @@ export class BrowserFederation {
     return { session, accountId, provider, codeVerifier, nonce };
   }
 
+  #recordsOf(model: string): SingleUseRecords {
+    return this.#records.get(model) as SingleUseRecords;
+  }
+
   /**
    * The record `key` of `model`, consumed by this call alone; `undefined` when it cannot be, or
    * when `bound` says it is not the caller's (left for its owner then).
@@ -389,16 +406,8 @@ export class BrowserFederation {
     key: string,
     bound: (found: Record<string, unknown>) => boolean = () => true,
   ): Promise<Record<string, unknown> | undefined> {
-    const adapter = this.#settings.store.adapter(model);
-    const found = await adapter.find(key);
-    if (!found || found.consumed !== undefined || !bound(found)) return undefined;
-    try {
-      await adapter.consume(key);
-    } catch (error) {
-      if (error instanceof AlreadyConsumedError) return undefined;
-      throw error;
-    }
-    return found as Record<string, unknown>;
+    const taken = await this.#recordsOf(model).take(key, bound);
+    return wasTaken(taken) ? taken : undefined;
   }
 
   /**
@@ -558,7 +567,7 @@ export class BrowserFederation {
       via: identity.via,
       claims: { ...identity.claims },
     };
-    await this.#settings.store.adapter(model).upsert(handle, record, LINK_OFFER_TTL);
+    await this.#recordsOf(model).issue(handle, record);
   }
 
   /** The offer `handle` of `model`, taken once, when `bound` says it is the caller's. */

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { createIssuingEndpoint } from '../http/issuing-endpoint.js';
-import { AlreadyConsumedError, type RateLimitWindow, type Store } from '../storage/store.js';
+import { SingleUseRecords, wasTaken } from '../storage/single-use.js';
+import type { RateLimitWindow, Store } from '../storage/store.js';
 
 // The store model that holds issued nonces until they are used or expire.
 const NONCE_MODEL = 'NativeSignInNonce';
@@ -24,15 +25,19 @@ export const nonceKey = (nonce: string): string =>
  * @internal
  */
 export class NativeSignInNonces {
+  readonly #records: SingleUseRecords;
+
   constructor(
-    private readonly store: Store,
+    store: Store,
     readonly ttl: number,
-  ) {}
+  ) {
+    this.#records = new SingleUseRecords(store, NONCE_MODEL, ttl);
+  }
 
   /** Issues a new nonce: 256 random bits, base64url. */
   async issue(): Promise<string> {
     const nonce = randomBytes(32).toString('base64url');
-    await this.store.adapter(NONCE_MODEL).upsert(nonceKey(nonce), { iat: Date.now() }, this.ttl);
+    await this.#records.issue(nonceKey(nonce), { iat: Date.now() });
     return nonce;
   }
 
@@ -43,16 +48,7 @@ export class NativeSignInNonces {
    */
   async take(key: string): Promise<boolean> {
     if (!/^[0-9a-f]{64}$/.test(key)) return false;
-    const model = this.store.adapter(NONCE_MODEL);
-    // Found first: consume() leaves a missing or expired record missing, silently.
-    if (!(await model.find(key))) return false;
-    try {
-      await model.consume(key);
-      return true;
-    } catch (error) {
-      if (error instanceof AlreadyConsumedError) return false;
-      throw error;
-    }
+    return wasTaken(await this.#records.take(key));
   }
 }
 
