@@ -8,6 +8,7 @@ import type { ProviderBridge } from '../provider/bridge.js';
 import { sizeClientCache } from '../provider/client-cache.js';
 import type { RequestIds } from '../provider/logging.js';
 import { logAppErrors } from '../provider/logging.js';
+import type { ActiveInstance } from '../registration/instance-policy.js';
 import type { ResolvedRegistrationOptions } from '../registration/options.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { instanceClientAdapter } from './client-records.js';
@@ -68,6 +69,10 @@ export interface InstalledDevices {
   readonly manager: DeviceManager;
   /** The instance's token rules (scopes within its level, its own account only). */
   readonly guard: InstanceGuard;
+  /** An account's active instances, as the per-account limit counts them, oldest first. */
+  active(accountId: string): Promise<ActiveInstance[]>;
+  /** Revokes an instance to make room under the per-account limit. */
+  revoke(clientId: string): Promise<void>;
   /** The public face: `server.devices`. */
   readonly management: DeviceManagement;
   /** The admin API as Koa middleware. @throws ConfigurationError without admin credentials. */
@@ -172,6 +177,14 @@ export function installDevices(
   return {
     manager,
     guard,
+    // Unused instances do not count: abandoned registrations block no one.
+    active: async (accountId) =>
+      (await manager.list(accountId))
+        .filter((d) => d.status === 'active')
+        .map((d) => ({ clientId: d.clientId, createdAt: d.createdAt })),
+    revoke: async (clientId) => {
+      await manager.revoke(clientId, 'limit');
+    },
     management: {
       list: (accountId) => manager.list(accountId),
       page: (accountId, options) => manager.page(accountId, options),

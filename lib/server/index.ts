@@ -25,7 +25,7 @@ import { RequestIds } from '../provider/logging.js';
 import { embeddedProvider } from '../provider/middleware.js';
 import type { RefreshTokenEvents } from '../provider/refresh-events.js';
 import { installRegistration } from '../registration/install.js';
-import { TemplateSource } from '../registration/templates.js';
+import { templateSource } from '../registration/templates.js';
 import { guardStore } from '../storage/guard.js';
 import { StorageHealth } from '../storage/health.js';
 
@@ -125,24 +125,11 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const assembly = new Assembly(o.issuer, guarded, logger, keys, events);
 
   // The features, in the order they build on each other.
-  const templates = new TemplateSource(
-    o.registration.templates,
-    o.registration.templateResolver,
-    o.registration.instances,
-  );
+  const templates = templateSource(o.registration);
   const passkeys = installPasskeys(assembly, o);
   const devices = installDevices(assembly, o, templates, passkeys.service);
   const attestation = installAttestation(assembly, o);
-  const registration = installRegistration(assembly, o, templates, attestation, {
-    // Unused instances do not count: abandoned registrations block no one.
-    active: async (accountId) =>
-      (await devices.manager.list(accountId))
-        .filter((d) => d.status === 'active')
-        .map((d) => ({ clientId: d.clientId, createdAt: d.createdAt })),
-    revoke: async (clientId) => {
-      await devices.manager.revoke(clientId, 'limit');
-    },
-  });
+  const registration = installRegistration(assembly, o, templates, attestation, devices);
   await installClientAttestation(assembly, o, templates, attestation, devices.guard);
   const federation = installFederation(assembly, o, registration, devices.manager);
   installInteractions(assembly, o, devices, passkeys, federation);
