@@ -14,7 +14,7 @@ import {
   type InstancePolicySettings,
 } from './instance-policy.js';
 import type { RegistrationClientOptions, ResolvedRegistrationOptions } from './options.js';
-import type { TemplateSource } from './templates.js';
+import { TemplateSource } from './templates.js';
 
 /** Name of the oidc-provider registration policy that instance registrations carry. @internal */
 export const INSTANCE_POLICY = 'mobile-oidc-provider/instance';
@@ -211,3 +211,7 @@ export function installRegistration(
     serverGrants,
   };
 }
+
+/** The templates of the `registration` options: configured ones and the resolver's. @internal */
+export const templateSource = (registration: ResolvedRegistrationOptions): TemplateSource =>
+  new TemplateSource(registration.templates, registration.templateResolver, registration.instances);

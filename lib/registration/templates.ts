@@ -7,7 +7,6 @@ import type {
   TemplateResolver,
 } from '../core/template-types.js';
 import { applyInstanceRules, type InstanceRuleSettings } from './instance-rules.js';
-import type { ResolvedRegistrationOptions } from './options.js';
 import { templateSchema } from './template-schema.js';
 
 /** A template after validation, with defaults filled in. @internal */
@@ -228,7 +227,3 @@ export function fieldsNotAllowed(
     return !(effective && JSON.stringify(effective[field]) === JSON.stringify(body[field]));
   });
 }
-
-/** The templates of the `registration` options: configured ones and the resolver's. @internal */
-export const templateSource = (registration: ResolvedRegistrationOptions): TemplateSource =>
-  new TemplateSource(registration.templates, registration.templateResolver, registration.instances);

@@ -24,8 +24,8 @@ import { introspectLocally } from '../provider/local-introspection.js';
 import { RequestIds } from '../provider/logging.js';
 import { embeddedProvider } from '../provider/middleware.js';
 import type { RefreshTokenEvents } from '../provider/refresh-events.js';
-import { installRegistration } from '../registration/install.js';
-import { templateSource } from '../registration/templates.js';
+import { installRegistration, templateSource } from '../registration/install.js';
+
 import { guardStore } from '../storage/guard.js';
 import { StorageHealth } from '../storage/health.js';
 
