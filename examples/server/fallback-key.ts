@@ -1,4 +1,5 @@
-// The provisioned key of `mobile-fallback-pki-client`, for the README's fallback walk-through:
+// The provisioned key of `mobile-fallback-pki-client`, for docs/example-server.md's fallback
+// walk-through:
 //   npx tsx examples/server/fallback-key.ts generate   writes the key pair under .tmp/
 //   npx tsx examples/server/fallback-key.ts assertion  prints a client assertion (RFC 7523 §2.2)
 // In production the key lives in the device's keystore (provisioned by your MDM), and the app

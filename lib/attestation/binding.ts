@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 
 /**
  * What a device must sign or embed so its evidence is bound to one challenge and to the key the
- * instance registers. Apps compute the same values (see the README's "Binding evidence to the
+ * instance registers. Apps compute the same values (see docs/attestation.md, "Binding evidence to the
  * registered key"):
  *
  * - `thumbprint` = the RFC 7638 SHA-256 JWK thumbprint of the registered public key, base64url;
