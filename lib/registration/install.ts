@@ -116,7 +116,6 @@ export function installRegistration(
     templates,
     templatesOnly: registration.templatesOnly,
     ...(registration.maxInstancesPerAccount ? { limit: registration.maxInstancesPerAccount } : {}),
-    unusedTtl: registration.instances.unusedTtl,
     // Unused instances do not count: abandoned registrations block no one.
     activeInstances: (accountId) => instances.active(accountId),
     revokeInstance: (clientId) => instances.revoke(clientId),

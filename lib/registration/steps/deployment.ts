@@ -14,7 +14,7 @@ export async function enforceLimit({ settings, record, opener }: RegistrationSta
   const { limit } = settings;
   const accountId = record.account_id;
   if (!opener || !accountId) return;
-  if (!limit || (settings.unusedTtl > 0 && limit.onLimit === 'revoke-oldest')) return;
+  if (!limit || (settings.rules.unusedTtl > 0 && limit.onLimit === 'revoke-oldest')) return;
   const active = await settings.activeInstances(accountId);
   const excess = active.length + 1 - limit.max;
   if (excess <= 0) return;

@@ -21,7 +21,14 @@ export interface ActiveInstance {
 export interface InstancePolicySettings {
   /** Loads the account of an instance being updated (a registration has it from its token). */
   findAccount(accountId: string): Promise<AccountClaims | undefined>;
-  rules: InstanceRuleSettings & { allowedRedirectSchemes?: readonly string[] };
+  rules: InstanceRuleSettings & {
+    allowedRedirectSchemes?: readonly string[];
+    /**
+     * Seconds a new instance is kept until its first token (0: kept for good, and counted toward
+     * the limit from registration on).
+     */
+    unusedTtl: number;
+  };
   /**
    * Grant types the server gives every instance as it is loaded, never stored (the RFC 8693
    * exchange with native sign-in): a request may send them back, and the response shows them.
@@ -31,11 +38,6 @@ export interface InstancePolicySettings {
   templates: TemplateSource;
   templatesOnly: boolean;
   limit?: { max: number; onLimit: 'reject' | 'revoke-oldest' };
-  /**
-   * Seconds a new instance is kept until its first token (0: kept for good, and counted toward
-   * the limit from registration on).
-   */
-  unusedTtl: number;
   /** The account's active instances that count toward the limit, oldest first. */
   activeInstances(accountId: string): Promise<ActiveInstance[]>;
   /** Revokes an instance (for `revoke-oldest`). */
@@ -120,7 +122,7 @@ export function openState(
   const record =
     operation === 'update'
       ? stored && storedRecord(stored)
-      : opener && newRecord(opener, settings.unusedTtl);
+      : opener && newRecord(opener, settings.rules.unusedTtl);
   // Only the DCR gate mints the tokens that carry this policy, so this is a wiring fault.
   if (!record) throw new Error('instance registration policy ran without a registration opener');
   return {
