@@ -43,11 +43,11 @@ describe('resource server: the module contract', () => {
     assert.deepEqual([...ASSURANCE_LEVELS], [...SERVER_LEVELS]);
   });
 
-  it('loads nothing of the authorization server: only jose, node: modules, lib/errors.ts and two leaf modules of lib/http', () => {
+  it('loads nothing of the authorization server: only jose, node: modules, lib/core/errors.ts and two leaf modules of lib/http', () => {
     const { files, packages } = runtimeGraph('lib/resource-server/index.ts');
     const outside = files.filter((file) => !file.startsWith('lib/resource-server/'));
     assert.deepEqual(outside, [
-      'lib/errors.ts',
+      'lib/core/errors.ts',
       'lib/http/jws-algorithms.ts',
       'lib/http/prototype-safety.ts',
     ]);
