@@ -1,0 +1,118 @@
+import type { Context } from 'koa';
+import { clientAddress } from '../http/client-address.js';
+import { parseAssertion } from '../passkeys/service.js';
+import { StorageUnavailableError } from '../storage/guard.js';
+import type { Interaction } from './consent.js';
+import {
+  fail,
+  finish,
+  type InteractionSite,
+  languageOf,
+  login,
+} from './interaction-routes-site.js';
+import { formatMessage, waitingTime } from './messages.js';
+import type { LoginFieldErrors } from './views.js';
+
+/**
+ * Checks the password through the sign-in throttle: answers `429` (the password unchecked)
+ * while a limit is reached, and `503` when the limits cannot be read; resolves `undefined` then.
+ */
+async function signInAttempt(
+  site: InteractionSite,
+  ctx: Context,
+  interaction: Interaction,
+  username: string,
+  check: () => Promise<string | undefined>,
+  shownUsername = username,
+): Promise<{ accountId: string | undefined } | undefined> {
+  const throttle = site.options.throttle;
+  if (!throttle) return { accountId: await check() };
+  let outcome: Awaited<ReturnType<typeof throttle.attempt>>;
+  try {
+    outcome = await throttle.attempt(username, clientAddress(ctx), check);
+  } catch (error) {
+    if (!(error instanceof StorageUnavailableError)) throw error;
+    await fail(site, ctx, 503, 'unavailable', interaction);
+    return undefined;
+  }
+  if ('accountId' in outcome) return outcome;
+  const { retryAfterSeconds } = outcome.throttled;
+  const messages = site.pages.messages(languageOf(site, ctx, interaction));
+  await login(site, ctx, interaction, 429, {
+    error: formatMessage(messages.throttled, {
+      wait: waitingTime(retryAfterSeconds, messages),
+    }),
+    username: shownUsername,
+  });
+  ctx.set('Retry-After', String(retryAfterSeconds));
+  return undefined;
+}
+
+/**
+ * The username and password posted; a field left empty is an error on it, not an attempt.
+ * @internal
+ */
+export async function passwordSignIn(
+  site: InteractionSite,
+  ctx: Context,
+  interaction: Interaction,
+  form: URLSearchParams,
+) {
+  const username = form.get('username') ?? '';
+  const password = form.get('password') ?? '';
+  const messages = site.pages.messages(languageOf(site, ctx, interaction));
+  const fieldErrors: LoginFieldErrors = {
+    ...(username.trim() === '' ? { username: messages.usernameRequired } : {}),
+    ...(password === '' ? { password: messages.passwordRequired } : {}),
+  };
+  if (fieldErrors.username || fieldErrors.password) {
+    return login(site, ctx, interaction, 400, { fieldErrors, username });
+  }
+  const checked = await signInAttempt(site, ctx, interaction, username, () =>
+    site.options.authenticate(username, password),
+  );
+  if (!checked) return;
+  const { accountId } = checked;
+  if (!accountId) {
+    // Tied to the password field, where the user types again (the username is kept).
+    return login(site, ctx, interaction, 401, {
+      fieldErrors: { password: messages.wrongCredentials },
+      username,
+    });
+  }
+  return finish(site, ctx, { login: { accountId } }, false);
+}
+
+/**
+ * A passkey's assertion posted from the login page: throttled like a password (keyed by the
+ * passkey's account), verified, and the interaction finished like a password sign-in.
+ * @internal
+ */
+export async function passkeySignIn(
+  site: InteractionSite,
+  ctx: Context,
+  interaction: Interaction,
+  form: URLSearchParams,
+) {
+  const passkeys = site.options.passkeys;
+  if (!passkeys) return fail(site, ctx, 404, 'notFound', interaction);
+  const assertion = parseAssertion(form.get('credential'));
+  const checked = await signInAttempt(
+    site,
+    ctx,
+    interaction,
+    await passkeys.throttleKey(assertion),
+    async () => {
+      const outcome = await passkeys.signIn(interaction.uid, assertion, clientAddress(ctx).address);
+      return 'accountId' in outcome ? outcome.accountId : undefined;
+    },
+    '',
+  );
+  if (!checked) return;
+  const { accountId } = checked;
+  if (!accountId) {
+    const messages = site.pages.messages(languageOf(site, ctx, interaction));
+    return login(site, ctx, interaction, 401, { error: messages.passkeyFailed });
+  }
+  return finish(site, ctx, { login: { accountId } }, false);
+}
