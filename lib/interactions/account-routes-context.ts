@@ -69,6 +69,7 @@ export class AccountPages {
     };
   }
 
+  /** The page's URL under the issuer's path. */
   url(page: AccountPage): string {
     return `${this.settings.basePath}/account/${page}`;
   }
@@ -94,6 +95,7 @@ export class AccountPages {
     return pageRendererOf(this.provider);
   }
 
+  /** The request's language: its `ui_locales`, else `Accept-Language`. */
   languageOf(ctx: Context): string {
     return this.renderer().language({
       uiLocales: ctx.query.ui_locales,
@@ -106,6 +108,7 @@ export class AccountPages {
     return this.renderer().messages(this.languageOf(ctx));
   }
 
+  /** Renders `view` as the response: its status, headers and HTML. */
   async send(ctx: Context, view: AnyPageView): Promise<void> {
     const page = await this.renderer().render(view, (error) =>
       this.provider.emit('server_error', ctx, error),
@@ -116,6 +119,7 @@ export class AccountPages {
     ctx.body = page.html;
   }
 
+  /** The error page of `kind` with `status`. */
   fail(ctx: Context, status: number, kind: ErrorKind): Promise<void> {
     return this.send(ctx, this.renderer().errorView(this.languageOf(ctx), status, kind));
   }

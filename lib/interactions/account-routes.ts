@@ -35,7 +35,9 @@ export function createAccountRoutes(
     const linksMatch = linking ? LINKS_ROUTE.exec(ctx.path) : null;
     if (linking && linksMatch) {
       const [, action, step, name] = linksMatch;
-      return answerFailures(pages, ctx, () => linksRoute(pages, ctx, linking, action, step, name));
+      return withFailurePages(pages, ctx, () =>
+        linksRoute(pages, ctx, linking, action, step, name),
+      );
     }
     const match = ROUTE.exec(ctx.path);
     const [, page, rawId, action] = match ?? [];
@@ -43,12 +45,12 @@ export function createAccountRoutes(
     // Passkeys off: no such page. An action must fit its page: remove a passkey, revoke a device.
     if (page === 'passkeys' && !settings.passkeys) return next();
     if (action && action !== (page === 'passkeys' ? 'remove' : 'revoke')) return next();
-    return answerFailures(pages, ctx, () => passkeysDevicesRoute(pages, ctx, page, rawId));
+    return withFailurePages(pages, ctx, () => passkeysDevicesRoute(pages, ctx, page, rawId));
   };
 }
 
 /** Runs a route, answering an oversized form (413) and a store outage (503) with a page. */
-async function answerFailures(pages: AccountPages, ctx: Context, route: () => Promise<void>) {
+async function withFailurePages(pages: AccountPages, ctx: Context, route: () => Promise<void>) {
   try {
     await route();
   } catch (error) {
