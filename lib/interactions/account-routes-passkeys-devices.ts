@@ -1,0 +1,195 @@
+import type { Context } from 'koa';
+import type { DeviceManager } from '../devices/manager.js';
+import type { DeviceInfo } from '../devices/types.js';
+import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
+import type { PasskeyService } from '../passkeys/service.js';
+import { type AccountPages, optional, type SignedIn } from './account-routes-context.js';
+import { readForm } from './form.js';
+import type { DeviceItemView, DevicesView, PasskeysView } from './views.js';
+
+/** The passkey page or the device page. */
+export type ItemsPage = 'passkeys' | 'devices';
+
+// What the last action did, shown once after its redirect (`?done=`).
+const NOTICES = {
+  added: 'passkeyAddedNotice',
+  removed: 'passkeyRemovedNotice',
+  revoked: 'deviceRevokedNotice',
+} as const;
+const DEVICES_PER_PAGE = 50;
+
+/** An id from the path; `undefined` for bad percent-encoding (RFC 3986 §2.1). */
+function pathId(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Back to `page` after an action (303, so a reload does not post again). */
+function done(pages: AccountPages, ctx: Context, page: ItemsPage, what: keyof typeof NOTICES) {
+  pages.seeOther(ctx, `${pages.url(page)}?done=${what}`);
+}
+
+/** The notice of `?done=` when it names one for `page`. */
+function noticeOf(
+  pages: AccountPages,
+  ctx: Context,
+  keys: readonly (keyof typeof NOTICES)[],
+): string | undefined {
+  const what = ctx.query.done;
+  if (typeof what !== 'string' || !keys.includes(what as keyof typeof NOTICES)) return undefined;
+  return pages.messagesOf(ctx)[NOTICES[what as keyof typeof NOTICES]];
+}
+
+async function passkeysPage(
+  pages: AccountPages,
+  ctx: Context,
+  service: PasskeyService,
+  user: SignedIn,
+  status = 200,
+  error?: string,
+) {
+  const renderer = pages.renderer();
+  const language = pages.languageOf(ctx);
+  const options = await service.registrationOptions(user.accountId, user.sessionId);
+  if (options === undefined) return pages.fail(ctx, 401, 'signedOut');
+  const view: PasskeysView = {
+    ...renderer.base(language, renderer.messages(language).passkeysTitle, status),
+    page: 'passkeys',
+    accountId: user.accountId,
+    passkeys: (await service.list(user.accountId)).map((p) => ({
+      id: p.id,
+      ...(p.name !== undefined ? { name: p.name } : {}),
+      createdAt: p.createdAt,
+      ...(p.lastUsedAt !== undefined ? { lastUsedAt: p.lastUsedAt } : {}),
+      synced: p.backedUp,
+      remove: pages.formFor(user, `${pages.url('passkeys')}/${p.id}/remove`),
+    })),
+    add: { form: pages.formFor(user, pages.url('passkeys')), options, script: REGISTER_SCRIPT },
+    ...(status === 200 ? optional('notice', noticeOf(pages, ctx, ['added', 'removed'])) : {}),
+    ...optional('error', error),
+    links: pages.links,
+  };
+  return pages.send(ctx, view);
+}
+
+async function devicesPage(pages: AccountPages, ctx: Context, user: SignedIn) {
+  const { devices } = pages.settings;
+  const renderer = pages.renderer();
+  const language = pages.languageOf(ctx);
+  const cursor = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : undefined;
+  let page: Awaited<ReturnType<DeviceManager['page']>>;
+  try {
+    page = await devices.page(user.accountId, { limit: DEVICES_PER_PAGE, cursor });
+  } catch (error) {
+    // A cursor that is malformed, altered or another account's: the first page instead.
+    if (!(error instanceof RangeError)) throw error;
+    page = await devices.page(user.accountId, { limit: DEVICES_PER_PAGE });
+  }
+  const view: DevicesView = {
+    ...renderer.base(language, renderer.messages(language).devicesTitle, 200),
+    page: 'devices',
+    accountId: user.accountId,
+    devices: page.devices.map((d) => deviceItem(pages, d, user)),
+    ...optional(
+      'next',
+      page.nextCursor
+        ? `${pages.url('devices')}?cursor=${encodeURIComponent(page.nextCursor)}`
+        : undefined,
+    ),
+    ...optional('notice', noticeOf(pages, ctx, ['revoked'])),
+    links: pages.links,
+  };
+  return pages.send(ctx, view);
+}
+
+function deviceItem(pages: AccountPages, d: DeviceInfo, user: SignedIn): DeviceItemView {
+  return {
+    clientId: d.clientId,
+    name: d.clientName ?? d.softwareId ?? d.clientId,
+    ...optional('version', d.softwareVersion),
+    createdAt: d.createdAt,
+    ...optional('lastUsedAt', d.lastUsedAt),
+    cal: d.cal,
+    registeredBy: d.registeredBy.method,
+    ...optional('evidenceFormat', d.registeredBy.evidence?.format),
+    status: d.status,
+    ...optional('pendingUntil', d.status === 'pending' ? d.unusedUntil : undefined),
+    ...optional('revokedAt', d.revokedAt),
+    // A pending install may be one the user does not recognise: it can be revoked too.
+    ...(d.status !== 'revoked'
+      ? {
+          revoke: pages.formFor(
+            user,
+            `${pages.url('devices')}/${encodeURIComponent(d.clientId)}/revoke`,
+          ),
+        }
+      : {}),
+  };
+}
+
+/** A form posted to an account page: CSRF checked, then the action. */
+async function post(
+  pages: AccountPages,
+  ctx: Context,
+  user: SignedIn,
+  page: ItemsPage,
+  id?: string,
+) {
+  const { devices, passkeys } = pages.settings;
+  const form = await readForm(ctx.req);
+  if (!pages.csrfValid(user, form)) return pages.fail(ctx, 403, 'staleForm');
+  if (page === 'devices') {
+    const device = id === undefined ? undefined : await devices.get(id);
+    // Another account's install is answered like one that does not exist.
+    if (!device || device.accountId !== user.accountId) return pages.fail(ctx, 404, 'gone');
+    if (device.status !== 'revoked') await devices.revoke(device.clientId, 'user');
+    return done(pages, ctx, 'devices', 'revoked');
+  }
+  if (!passkeys) return pages.fail(ctx, 404, 'gone');
+  if (id !== undefined) {
+    const removed = await passkeys.remove(id, 'user', user.accountId);
+    if (!removed) return pages.fail(ctx, 404, 'gone');
+    return done(pages, ctx, 'passkeys', 'removed');
+  }
+  const added = await passkeys.register(
+    user.accountId,
+    user.sessionId,
+    form.get('credential'),
+    form.get('name'),
+  );
+  if ('refused' in added) {
+    const messages = pages.messagesOf(ctx);
+    const error = added.refused === 'exists' ? messages.passkeyExists : messages.passkeyNotAdded;
+    return passkeysPage(pages, ctx, passkeys, user, 400, error);
+  }
+  return done(pages, ctx, 'passkeys', 'added');
+}
+
+/**
+ * `/account/passkeys`, `/account/devices`, and the action on one item (`rawId`) of either: the
+ * page is read, an item's action and a new passkey are posted.
+ *
+ * @internal
+ */
+export async function passkeysDevicesRoute(
+  pages: AccountPages,
+  ctx: Context,
+  page: ItemsPage,
+  rawId?: string,
+): Promise<void> {
+  const id = rawId === undefined ? undefined : pathId(rawId);
+  if (rawId !== undefined && id === undefined) return pages.fail(ctx, 404, 'gone');
+  // A page is read (GET, HEAD); an item's action is posted, and so is a new passkey.
+  const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
+  const posting = ctx.method === 'POST' && (rawId !== undefined || page === 'passkeys');
+  if (!(posting || (reading && rawId === undefined))) return pages.fail(ctx, 405, 'notAllowed');
+  const user = await pages.signedIn(ctx);
+  if (!user) return pages.fail(ctx, 401, 'signedOut');
+  if (!reading) return post(pages, ctx, user, page, id);
+  if (page === 'devices') return devicesPage(pages, ctx, user);
+  const { passkeys } = pages.settings;
+  if (passkeys) return passkeysPage(pages, ctx, passkeys, user);
+}
