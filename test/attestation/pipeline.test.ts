@@ -21,6 +21,7 @@ import {
   resourceServer,
   startExample,
 } from '../helpers/example.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import {
   fetchChallenge,
   instanceConfiguration,
@@ -420,7 +421,7 @@ function describeAttestation(storeName: string, makeStore: () => Store) {
 describeAttestation('the in-memory store', () => new ClientCountingStore());
 describeAttestation(
   'Redis',
-  () => new RedisStore({ client: 'redis://127.0.0.1:6379', keyPrefix: `attest-${process.pid}:` }),
+  () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `attest-${process.pid}:` }),
 );
 
 describe('challenge lifetime and rate limit', () => {
@@ -483,8 +484,8 @@ describe('challenges across two servers sharing one Redis', () => {
     const ca = await createTestCa();
     const keyPrefix = `attest-shared-${process.pid}:`;
     const stores = [
-      new RedisStore({ client: 'redis://127.0.0.1:6379', keyPrefix }),
-      new RedisStore({ client: 'redis://127.0.0.1:6379', keyPrefix }),
+      new RedisStore({ client: TEST_REDIS_URL, keyPrefix }),
+      new RedisStore({ client: TEST_REDIS_URL, keyPrefix }),
     ];
     const [a, b] = await Promise.all(stores.map((store) => startAttested(ca, store, {})));
     try {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { fetchChallenge, postRegistration } from '../helpers/registration.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
 import {
@@ -14,8 +15,6 @@ import {
   TEST_FORMAT,
   type TestCa,
 } from '../helpers/test-attestation.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('attestation challenges across two processes sharing one Redis', {
   timeout: 120_000,
@@ -28,7 +27,7 @@ describe('attestation challenges across two processes sharing one Redis', {
     ca = await createTestCa();
     const env = {
       NODE_ENV: 'test',
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `attest-processes:${randomBytes(6).toString('hex')}:`,
       TEST_CA_ROOT: ca.root.toString('pem'),
     };

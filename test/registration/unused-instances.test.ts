@@ -17,10 +17,9 @@ import {
   startExample,
 } from '../helpers/example.js';
 import type { JsonBody } from '../helpers/json.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { instanceConfiguration, isOAuthError, postRegistration } from '../helpers/registration.js';
 import { codeForInstance, obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const withInstances =
   (registration: AuthServerOptions['registration'], store?: Store) =>
@@ -95,7 +94,7 @@ describe('an instance never used expires; its first token makes it permanent', (
 
 const stores: Array<[string, () => Store | undefined]> = [
   ['the in-memory store', () => undefined],
-  ['Redis', () => new RedisStore({ client: REDIS_URL, keyPrefix: `unused:${randomUUID()}:` })],
+  ['Redis', () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `unused:${randomUUID()}:` })],
 ];
 
 for (const [storeName, makeStore] of stores) {

@@ -11,12 +11,11 @@ import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import type { AdapterPayload } from 'oidc-provider';
 import { RedisStore } from '../../adapters/redis.js';
 import { AlreadyConsumedError } from '../../lib/storage/index.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 
 /** Fails the whole file, fast, when Redis is not there. */
 async function requireRedis(): Promise<void> {
-  const probe = new Redis(REDIS_URL, {
+  const probe = new Redis(TEST_REDIS_URL, {
     lazyConnect: true,
     connectTimeout: 2000,
     commandTimeout: 2000,
@@ -31,7 +30,9 @@ async function requireRedis(): Promise<void> {
     await probe.connect();
     assert.equal(await probe.ping(), 'PONG');
   } catch (error) {
-    throw new Error(`these tests need a Redis at ${REDIS_URL} (see .ci/run): ${cause ?? error}`);
+    throw new Error(
+      `these tests need a Redis at ${TEST_REDIS_URL} (see .ci/run): ${cause ?? error}`,
+    );
   } finally {
     probe.disconnect();
   }
@@ -43,7 +44,7 @@ describeStoreContract('RedisStore (standalone)', {
   // clock agrees with itself: no tolerance, so expiry is exact.
   create: async () =>
     new RedisStore({
-      client: REDIS_URL,
+      client: TEST_REDIS_URL,
       keyPrefix: `test:${randomUUID()}:`,
       clockToleranceSeconds: 0,
     }),
@@ -56,7 +57,7 @@ describe('RedisStore on Redis', () => {
   let prefix: string;
 
   before(() => {
-    redis = new Redis(REDIS_URL, { commandTimeout: 2000 });
+    redis = new Redis(TEST_REDIS_URL, { commandTimeout: 2000 });
     prefix = `test:${randomUUID()}:`;
     // A client passed in: the store must leave it open.
     store = new RedisStore({ client: redis, keyPrefix: prefix });
@@ -493,7 +494,7 @@ describe('RedisStore on Redis', () => {
   });
 
   it('leaves a client passed in open; closes a connection it opened from a URL', async () => {
-    const own = new RedisStore({ client: REDIS_URL, keyPrefix: prefix });
+    const own = new RedisStore({ client: TEST_REDIS_URL, keyPrefix: prefix });
     assert.equal(await own.takeUse(randomUUID(), 1, 1), true);
     await own.close();
     await own.close();
