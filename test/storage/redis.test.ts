@@ -11,6 +11,7 @@ import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import type { AdapterPayload } from 'oidc-provider';
 import { RedisStore } from '../../adapters/redis.js';
 import { AlreadyConsumedError } from '../../lib/storage/index.js';
+import { startOwnRedis } from '../helpers/redis-server.js';
 import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 
 /** Fails the whole file, fast, when Redis is not there. */
@@ -485,12 +486,26 @@ describe('RedisStore on Redis', () => {
   });
 
   it('keeps working after Redis lost its scripts (SCRIPT FLUSH, as after a restart)', async () => {
-    const id = randomUUID();
-    const tokens = store.adapter('AccessToken');
-    await tokens.upsert(id, { jti: id }, 60);
-    await redis.script('FLUSH');
-    await tokens.consume(id);
-    assert.ok((await tokens.find(id))?.consumed);
+    // On a Redis of its own: the shared one's scripts belong to every test using it.
+    const own = await startOwnRedis();
+    const client = new Redis(own.url, { commandTimeout: 2000 });
+    const flushed = new RedisStore({ client, keyPrefix: prefix });
+    try {
+      const tokens = flushed.adapter('AccessToken');
+      // A consume without a find first runs a script: now this Redis has it, then loses it.
+      const earlier = randomUUID();
+      await tokens.upsert(earlier, { jti: earlier }, 60);
+      await tokens.consume(earlier);
+      const id = randomUUID();
+      await tokens.upsert(id, { jti: id }, 60);
+      await client.script('FLUSH');
+      await tokens.consume(id);
+      assert.ok((await tokens.find(id))?.consumed);
+    } finally {
+      await flushed.close();
+      client.disconnect();
+      await own.destroy();
+    }
   });
 
   it('leaves a client passed in open; closes a connection it opened from a URL', async () => {
