@@ -4,13 +4,14 @@
 // key layout. No Redis is a failure, never a skip.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import type { AdapterPayload } from 'oidc-provider';
 import { RedisStore } from '../../adapters/redis.js';
 import { AlreadyConsumedError } from '../../lib/storage/index.js';
+import { passDate, restoreDate, stopDate } from '../helpers/clock.js';
+import { ageKeys } from '../helpers/redis-expiry.js';
 import { startOwnRedis } from '../helpers/redis-server.js';
 import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 
@@ -40,16 +41,28 @@ async function requireRedis(): Promise<void> {
 }
 await requireRedis();
 
+// Ages the contract's keys, never writes.
+const admin = new Redis(TEST_REDIS_URL, { commandTimeout: 2000 });
+after(() => admin.quit());
+afterEach(restoreDate);
+let contractPrefix = '';
+
 describeStoreContract('RedisStore (standalone)', {
   // A URL, so the store owns its connection and the contract's close() closes it. One process's
   // clock agrees with itself: no tolerance, so expiry is exact.
-  create: async () =>
-    new RedisStore({
+  create: async () => {
+    contractPrefix = `test:${randomUUID()}:`;
+    return new RedisStore({
       client: TEST_REDIS_URL,
-      keyPrefix: `test:${randomUUID()}:`,
+      keyPrefix: contractPrefix,
       clockToleranceSeconds: 0,
-    }),
-  advanceTime: (_store, seconds) => sleep(seconds * 1000),
+    });
+  },
+  // Time passes at once, for this process's Date and for the TTLs of the store's keys.
+  advanceTime: async (_store, seconds) => {
+    passDate(seconds * 1000);
+    await ageKeys(admin, contractPrefix, seconds * 1000);
+  },
 });
 
 describe('RedisStore on Redis', () => {
@@ -279,15 +292,22 @@ describe('RedisStore on Redis', () => {
     const [rt, at] = [randomUUID(), randomUUID()];
     const sent: string[] = [];
     const monitor = await redis.monitor();
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (source !== 'lua' && args.some((a) => a.includes(p))) sent.push(String(args[0]));
+    // MONITOR shows commands in the order Redis ran them: once it shows this one, sent on the
+    // store's connection after the writes, it has shown the writes.
+    const marker = `monitor-caught-up:${randomUUID()}`;
+    const caughtUp = new Promise<void>((resolve) => {
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (args[1] === marker) resolve();
+        if (source !== 'lua' && args.some((a) => a.includes(p))) sent.push(String(args[0]));
+      });
     });
     try {
       await Promise.all([
         s.adapter('RefreshToken').upsert(rt, { jti: rt, grantId }, 60),
         s.adapter('AccessToken').upsert(at, { jti: at, grantId }, 10),
       ]);
-      await sleep(100); // MONITOR lines arrive asynchronously
+      await redis.echo(marker);
+      await caughtUp;
     } finally {
       monitor.disconnect();
     }
@@ -345,13 +365,15 @@ describe('RedisStore on Redis', () => {
     ]);
   });
 
-  it('does not let a grant index grow with tokens that expired', async () => {
+  it('does not let a grant index grow with tokens that expired', async (t) => {
     const { s, p } = freshStore();
     const grantId = randomUUID();
     const tokens = s.adapter('AccessToken');
+    // Index members expire by this process's clock (their score), not by a Redis TTL.
+    const pass = stopDate(t);
     for (let i = 0; i < 5; i += 1) await tokens.upsert(randomUUID(), { grantId }, 1);
     assert.equal(await redis.zcard(`${p}grant:{${grantId}}`), 5);
-    await sleep(1100);
+    pass(1100);
     const last = randomUUID();
     await tokens.upsert(last, { jti: last, grantId }, 60);
     assert.deepEqual(await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1'), [
@@ -360,16 +382,17 @@ describe('RedisStore on Redis', () => {
 
     // The library's indexes are pruned the same way.
     for (let i = 0; i < 5; i += 1) await s.addToIndex('idx', `m${i}`, 1);
-    await sleep(1100);
+    pass(1100);
     await s.addToIndex('idx', 'last', 60);
     assert.equal(await redis.zcard(`${p}index:{idx}`), 1);
   });
 
-  it('prunes and hides index members only once the clock tolerance has passed too', async () => {
+  it('prunes and hides index members only once the clock tolerance has passed too', async (t) => {
     const { s, p } = freshStore(3);
+    const pass = stopDate(t);
     await s.addToIndex('idx', 'long', 60);
     for (let i = 0; i < 3; i += 1) await s.addToIndex('idx', `m${i}`, 1);
-    await sleep(1100);
+    pass(1100);
     await s.addToIndex('idx', 'last', 60);
     // Expired by this clock, but within what another process's clock may still call live.
     assert.equal(await redis.zcard(`${p}index:{idx}`), 5);
