@@ -15,6 +15,7 @@ import {
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import { ClientCountingStore } from '../helpers/client-counter.js';
+import { dateNow, stopDate } from '../helpers/clock.js';
 import {
   type RunningServer,
   registrationClient,
@@ -425,15 +426,15 @@ describeAttestation(
 );
 
 describe('challenge lifetime and rate limit', () => {
-  it('an expired challenge is refused (default TTL 300 s; 1 s here)', async () => {
+  it('an expired challenge is refused (default TTL 300 s; 1 s here)', async (t) => {
     const ca = await createTestCa();
-    const store = new ClientCountingStore();
+    const store = new ClientCountingStore({ now: dateNow });
     const server = await startAttested(ca, store, {}, 1);
     try {
       const device = await createDeviceKey();
       const value = await challenge(server);
       const evidence = await evidenceFor(ca, value, device);
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      stopDate(t)(1_200);
       const res = await postRegistration(server.issuer, {
         software_id: ATTESTED,
         jwks: { keys: [device.jwk] },
