@@ -22,7 +22,7 @@ import { json } from '../helpers/json.js';
 import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { fetchChallenge, postRegistration } from '../helpers/registration.js';
 import { codeForInstance, SignInBrowser } from '../helpers/sign-in.js';
-import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { type SpawnedExample, spawnTwoServingOneIssuer } from '../helpers/spawn.js';
 import { createDeviceKey } from '../helpers/test-attestation.js';
 
 const RESOURCE_SERVER_SECRET = 'attest-processes-resource-server-secret-0123';
@@ -48,9 +48,9 @@ describe('attestation-based client authentication across two processes sharing o
       RESOURCE_SERVER_SECRET,
       APP_ATTEST_ROOT: ca.rootPem,
     };
-    const a = await spawnExample('test/helpers/server-process.ts', env);
-    issuer = `http://localhost:${a.port}`;
-    const b = await spawnExample('test/helpers/server-process.ts', { ...env, ISSUER: issuer });
+    const started = await spawnTwoServingOneIssuer('test/helpers/server-process.ts', env);
+    issuer = started.issuer;
+    const [a, b] = started.processes;
     processes.push(a, b);
     urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
   });

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { fetchChallenge, postRegistration } from '../helpers/registration.js';
-import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { type SpawnedExample, spawnTwoServingOneIssuer } from '../helpers/spawn.js';
 import {
   ATTESTED_SOFTWARE_ID,
   createDeviceKey,
@@ -31,10 +31,10 @@ describe('attestation challenges across two processes sharing one Redis', {
       REDIS_KEY_PREFIX: `attest-processes:${randomBytes(6).toString('hex')}:`,
       TEST_CA_ROOT: ca.root.toString('pem'),
     };
-    // A picks its port and makes its issuer from it; B serves the same issuer on another port.
-    const a = await spawnExample('test/helpers/attested-server.ts', env);
-    const issuer = `http://localhost:${a.port}`;
-    const b = await spawnExample('test/helpers/attested-server.ts', { ...env, ISSUER: issuer });
+    // A and B serve one issuer (A's address) on two ports.
+    const {
+      processes: [a, b],
+    } = await spawnTwoServingOneIssuer('test/helpers/attested-server.ts', env);
     processes.push(a, b);
     urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
   });

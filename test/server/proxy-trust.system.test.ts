@@ -66,8 +66,10 @@ function serversBehind(proxy: string, hopCount: number) {
       REDIS_KEY_PREFIX: `proxy-trust:${randomBytes(6).toString('hex')}:`,
       FEDERATION_ISSUER: state.upstream.issuer,
     };
-    const a = await spawnExample('test/helpers/server-process.ts', env);
-    const b = await spawnExample('test/helpers/server-process.ts', env);
+    const [a, b] = await Promise.all([
+      spawnExample('test/helpers/server-process.ts', env),
+      spawnExample('test/helpers/server-process.ts', env),
+    ]);
     state.processes.push(a, b);
     (state.hops.at(-1) as ForwardingProxy).upstreams.push(
       `http://127.0.0.1:${a.port}`,

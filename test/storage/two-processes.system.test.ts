@@ -14,7 +14,7 @@ import {
 import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { postRegistration } from '../helpers/registration.js';
 import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
-import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { type SpawnedExample, spawnTwoServingOneIssuer } from '../helpers/spawn.js';
 
 const RESOURCE_SERVER_SECRET = 'two-process-resource-server-secret-0123456789';
 const ADMIN_SECRET = 'two-process-admin-secret-0123456789abcdefgh';
@@ -64,10 +64,10 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
       RESOURCE_SERVER_SECRET,
       ADMIN_SECRET,
     };
-    // A picks its port and makes its issuer from it; B serves the same issuer on another port.
-    const a = await spawnExample('test/helpers/server-process.ts', env);
-    issuer = `http://localhost:${a.port}`;
-    const b = await spawnExample('test/helpers/server-process.ts', { ...env, ISSUER: issuer });
+    // A and B serve one issuer (A's address) on two ports.
+    const started = await spawnTwoServingOneIssuer('test/helpers/server-process.ts', env);
+    issuer = started.issuer;
+    const [a, b] = started.processes;
     processes.push(a, b);
     portA = a.port;
     portB = b.port;
