@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { after } from 'node:test';
 import { freePort } from './listen.js';
 
 /** A runnable example started as its own process. */
@@ -90,4 +91,21 @@ export async function spawnTwoServingOneIssuer(
     const failure = a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
     if (attempt >= 3 || !/EADDRINUSE/.test(String(failure))) throw failure;
   }
+}
+
+/**
+ * Starts `entry` now, beside what the test file does first, for a test that needs it later: the
+ * function returned resolves to it (or rejects as {@link spawnExample} did). Stopped after the
+ * file, whether or not a test used it.
+ */
+export function spawnEarly(
+  entry: string,
+  env: Record<string, string> = {},
+): () => Promise<SpawnedExample> {
+  const started = spawnExample(entry, env);
+  started.catch(() => {}); // reported by the test that awaits it
+  after(async () => {
+    await (await started.catch(() => undefined))?.stop();
+  });
+  return () => started;
 }
