@@ -41,7 +41,7 @@ async function requireRedis(): Promise<void> {
 }
 await requireRedis();
 
-// Ages the contract's keys, never writes.
+// The contract's time on Redis: this connection cuts the TTLs of the store's keys.
 const admin = new Redis(TEST_REDIS_URL, { commandTimeout: 2000 });
 after(() => admin.quit());
 afterEach(restoreDate);
