@@ -19,12 +19,12 @@ import {
   requestAttestation,
 } from '../helpers/client-attestation.js';
 import { json } from '../helpers/json.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { fetchChallenge, postRegistration } from '../helpers/registration.js';
 import { codeForInstance, SignInBrowser } from '../helpers/sign-in.js';
-import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { type SpawnedExample, spawnTwoServingOneIssuer } from '../helpers/spawn.js';
 import { createDeviceKey } from '../helpers/test-attestation.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RESOURCE_SERVER_SECRET = 'attest-processes-resource-server-secret-0123';
 
 describe('attestation-based client authentication across two processes sharing one Redis', {
@@ -41,16 +41,16 @@ describe('attestation-based client authentication across two processes sharing o
     const jwk = { ...(await exportJWK(privateKey)), kid: 'shared', alg: 'RS256', use: 'sig' };
     const env = {
       NODE_ENV: 'test',
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `attest-client-auth:${randomBytes(6).toString('hex')}:`,
       JWKS: JSON.stringify({ keys: [jwk] }),
       COOKIE_KEYS: randomBytes(32).toString('base64url'),
       RESOURCE_SERVER_SECRET,
       APP_ATTEST_ROOT: ca.rootPem,
     };
-    const a = await spawnExample('test/helpers/server-process.ts', env);
-    issuer = `http://localhost:${a.port}`;
-    const b = await spawnExample('test/helpers/server-process.ts', { ...env, ISSUER: issuer });
+    const started = await spawnTwoServingOneIssuer('test/helpers/server-process.ts', env);
+    issuer = started.issuer;
+    const [a, b] = started.processes;
     processes.push(a, b);
     urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
   });

@@ -15,12 +15,14 @@ import {
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import { ClientCountingStore } from '../helpers/client-counter.js';
+import { dateNow, stopDate } from '../helpers/clock.js';
 import {
   type RunningServer,
   registrationClient,
   resourceServer,
   startExample,
 } from '../helpers/example.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import {
   fetchChallenge,
   instanceConfiguration,
@@ -420,19 +422,19 @@ function describeAttestation(storeName: string, makeStore: () => Store) {
 describeAttestation('the in-memory store', () => new ClientCountingStore());
 describeAttestation(
   'Redis',
-  () => new RedisStore({ client: 'redis://127.0.0.1:6379', keyPrefix: `attest-${process.pid}:` }),
+  () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `attest-${process.pid}:` }),
 );
 
 describe('challenge lifetime and rate limit', () => {
-  it('an expired challenge is refused (default TTL 300 s; 1 s here)', async () => {
+  it('an expired challenge is refused (default TTL 300 s; 1 s here)', async (t) => {
     const ca = await createTestCa();
-    const store = new ClientCountingStore();
+    const store = new ClientCountingStore({ now: dateNow });
     const server = await startAttested(ca, store, {}, 1);
     try {
       const device = await createDeviceKey();
       const value = await challenge(server);
       const evidence = await evidenceFor(ca, value, device);
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      stopDate(t)(1_200);
       const res = await postRegistration(server.issuer, {
         software_id: ATTESTED,
         jwks: { keys: [device.jwk] },
@@ -483,8 +485,8 @@ describe('challenges across two servers sharing one Redis', () => {
     const ca = await createTestCa();
     const keyPrefix = `attest-shared-${process.pid}:`;
     const stores = [
-      new RedisStore({ client: 'redis://127.0.0.1:6379', keyPrefix }),
-      new RedisStore({ client: 'redis://127.0.0.1:6379', keyPrefix }),
+      new RedisStore({ client: TEST_REDIS_URL, keyPrefix }),
+      new RedisStore({ client: TEST_REDIS_URL, keyPrefix }),
     ];
     const [a, b] = await Promise.all(stores.map((store) => startAttested(ca, store, {})));
     try {

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { fetchChallenge, postRegistration } from '../helpers/registration.js';
-import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { type SpawnedExample, spawnTwoServingOneIssuer } from '../helpers/spawn.js';
 import {
   ATTESTED_SOFTWARE_ID,
   createDeviceKey,
@@ -14,8 +15,6 @@ import {
   TEST_FORMAT,
   type TestCa,
 } from '../helpers/test-attestation.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('attestation challenges across two processes sharing one Redis', {
   timeout: 120_000,
@@ -28,14 +27,14 @@ describe('attestation challenges across two processes sharing one Redis', {
     ca = await createTestCa();
     const env = {
       NODE_ENV: 'test',
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `attest-processes:${randomBytes(6).toString('hex')}:`,
       TEST_CA_ROOT: ca.root.toString('pem'),
     };
-    // A picks its port and makes its issuer from it; B serves the same issuer on another port.
-    const a = await spawnExample('test/helpers/attested-server.ts', env);
-    const issuer = `http://localhost:${a.port}`;
-    const b = await spawnExample('test/helpers/attested-server.ts', { ...env, ISSUER: issuer });
+    // A and B serve one issuer (A's address) on two ports.
+    const {
+      processes: [a, b],
+    } = await spawnTwoServingOneIssuer('test/helpers/attested-server.ts', env);
     processes.push(a, b);
     urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
   });

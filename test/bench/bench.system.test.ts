@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,7 +48,12 @@ describe('npm run bench (BENCH_SMOKE=1)', { timeout: 120_000 }, () => {
     try {
       await run('npm', ['run', 'bench'], {
         cwd: repo,
-        env: { ...process.env, BENCH_SMOKE: '1', BENCH_RESULTS: results },
+        env: {
+          ...process.env,
+          BENCH_SMOKE: '1',
+          BENCH_RESULTS: results,
+          REDIS_URL: TEST_REDIS_URL,
+        },
         maxBuffer: 16 * 1024 * 1024,
       });
     } catch (error) {

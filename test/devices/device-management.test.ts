@@ -22,6 +22,7 @@ import {
 } from '../helpers/example.js';
 import { json } from '../helpers/json.js';
 import { type Listening, listen } from '../helpers/listen.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import {
   codeForInstance,
   obtainDcrToken,
@@ -201,7 +202,7 @@ describeRevocation(
   'Redis',
   () =>
     new RedisStore({
-      client: 'redis://127.0.0.1:6379',
+      client: TEST_REDIS_URL,
       keyPrefix: `mop-test-devices-${process.pid}-${Date.now()}:`,
     }),
 );

@@ -17,6 +17,7 @@ import {
 } from '../helpers/example.js';
 import { type JsonBody, json } from '../helpers/json.js';
 import { type Listening, listen } from '../helpers/listen.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import {
   codeForInstance,
   obtainDcrToken,
@@ -210,7 +211,7 @@ describeLibraryPaging(
   'Redis',
   () =>
     new RedisStore({
-      client: 'redis://127.0.0.1:6379',
+      client: TEST_REDIS_URL,
       keyPrefix: `mop-test-device-paging-${process.pid}-${Date.now()}:`,
     }),
 );

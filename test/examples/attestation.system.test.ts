@@ -12,7 +12,7 @@ import {
   SIGNING_DIGEST,
 } from '../helpers/play-integrity.js';
 import { fetchChallenge, postRegistration } from '../helpers/registration.js';
-import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { type SpawnedExample, spawnEarly, spawnExample } from '../helpers/spawn.js';
 import { createDeviceKey } from '../helpers/test-attestation.js';
 
 async function waitFor(example: SpawnedExample, text: string) {
@@ -21,6 +21,9 @@ async function waitFor(example: SpawnedExample, text: string) {
   }
   return example.output();
 }
+
+// Started now, beside the first suite's server: it only has to say that attestation is off.
+const withoutSettings = spawnEarly('examples/server/main.ts');
 
 describe('the example server with attestation turned on by its environment', {
   timeout: 120_000,
@@ -93,7 +96,7 @@ describe('the example server with attestation turned on by its environment', {
 
 describe('the example server without attestation settings', () => {
   it('says attestation is off', async () => {
-    const example = await spawnExample('examples/server/main.ts');
+    const example = await withoutSettings();
     try {
       assert.match(await waitFor(example, 'attestation:'), /attestation: off/);
     } finally {

@@ -15,7 +15,7 @@ import { json } from '../helpers/json.js';
 import { type Listening, listen } from '../helpers/listen.js';
 import { postRegistration } from '../helpers/registration.js';
 import { dcrAuthorizationUrl, obtainDcrToken, registerInstance } from '../helpers/sign-in.js';
-import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { type SpawnedExample, spawnEarly, spawnExample } from '../helpers/spawn.js';
 import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -37,6 +37,13 @@ const UNSET = {
   APPLE_KEY_ID: '',
   APPLE_PRIVATE_KEY_FILE: '',
 };
+
+// Started now, beside the first suite's server: it only has to show federation off.
+const withoutFederation = spawnEarly('examples/server/main.ts', {
+  ...UNSET,
+  GOOGLE_CLIENT_IDS: '',
+  APPLE_BUNDLE_IDS: '',
+});
 
 describe('the example server with federation from its environment', { timeout: 120_000 }, () => {
   let google: UpstreamIdp;
@@ -144,11 +151,7 @@ describe('the example server with federation from its environment', { timeout: 1
 
 describe('the example server without federation variables', { timeout: 60_000 }, () => {
   it('starts with federation off: no nonce endpoint, no token exchange', async () => {
-    const example = await spawnExample('examples/server/main.ts', {
-      ...UNSET,
-      GOOGLE_CLIENT_IDS: '',
-      APPLE_BUNDLE_IDS: '',
-    });
+    const example = await withoutFederation();
     try {
       const res = await fetch(`http://127.0.0.1:${example.port}/.well-known/openid-configuration`);
       const metadata = await json(res);

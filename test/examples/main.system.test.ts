@@ -24,7 +24,8 @@ async function runExample(entry: string, issuerPath: string) {
   }
 }
 
-describe('runnable examples', () => {
+// Each example is a process of its own on a port of its own: they start side by side.
+describe('runnable examples', { concurrency: true }, () => {
   it('npm start: the example server serves discovery and warns loudly about development keys', async () => {
     const output = await runExample('examples/server/main.ts', '');
     assert.match(output, /DEVELOPMENT ONLY/);

@@ -25,7 +25,8 @@ async function run(steps: string, port: number): Promise<string[]> {
   return stdout.trim().split('\n');
 }
 
-describe('README walk-through', () => {
+// The two walk-throughs share nothing (their own server, port and files): they run side by side.
+describe('README walk-through', { concurrency: true }, () => {
   it('templatized registration and device revocation with curl, as documented', async () => {
     const { start, steps } = await walkthroughCommands('register from a template');
     assert.match(start, new RegExp(`ADMIN_SECRET=${ADMIN_SECRET} npm start`));

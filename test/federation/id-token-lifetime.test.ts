@@ -12,12 +12,12 @@ import type * as oidc from 'openid-client';
 import { RedisStore } from '../../adapters/redis.js';
 import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
 import { json } from '../helpers/json.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
 const GOOGLE_CLIENT_ID = 'android.apps.googleusercontent.example';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DAY = 24 * 3600;
 
 /** A logger that keeps what it is given. */
@@ -41,7 +41,7 @@ const backends: Array<[string, () => Store]> = [
   ['the in-memory store', () => new MemoryStore()],
   [
     'Redis',
-    () => new RedisStore({ client: REDIS_URL, keyPrefix: `test:${randomUUID()}:` }) as Store,
+    () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `test:${randomUUID()}:` }) as Store,
   ],
 ];
 

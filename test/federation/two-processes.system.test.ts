@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { REGISTRATION_CLIENT_ID } from '../helpers/fixture.js';
 import { json } from '../helpers/json.js';
-import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
+import { type SpawnedExample, spawnTwoServingOneIssuer } from '../helpers/spawn.js';
 import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // The audience test/helpers/server-process.ts accepts from FEDERATION_ISSUER.
 const AUDIENCE = 'io.example.app';
 
@@ -24,14 +24,14 @@ describe('native sign-in nonces across two processes sharing one Redis', {
     upstream = await startUpstreamIdp({ quirks: 'google' });
     const env = {
       NODE_ENV: 'test',
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `federation-processes:${randomBytes(6).toString('hex')}:`,
       FEDERATION_ISSUER: upstream.issuer,
     };
-    // A picks its port and makes its issuer from it; B serves the same issuer on another port.
-    const a = await spawnExample('test/helpers/server-process.ts', env);
-    const issuer = `http://localhost:${a.port}`;
-    const b = await spawnExample('test/helpers/server-process.ts', { ...env, ISSUER: issuer });
+    // A and B serve one issuer (A's address) on two ports.
+    const {
+      processes: [a, b],
+    } = await spawnTwoServingOneIssuer('test/helpers/server-process.ts', env);
     processes.push(a, b);
     urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
   });

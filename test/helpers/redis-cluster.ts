@@ -31,7 +31,7 @@ export interface RedisClusterHandle {
   client(options?: ClusterOptions): Cluster;
   /**
    * Stops one node (SIGTERM, SIGKILL after 2 s) and keeps its directory, so `startNode` can
-   * bring the same node back. Once the node timeout (2 s) passes, the other nodes mark it
+   * bring the same node back. Once the node timeout (`nodeTimeoutMs`) passes, the others mark it
    * failed and, with no replicas, report `cluster_state:fail`. No-op if the node is down.
    */
   stopNode(port: number): Promise<void>;
@@ -178,9 +178,17 @@ async function kill(proc: ChildProcess): Promise<void> {
  * output of the redis-server or redis-cli concerned. Whatever was started is stopped first.
  */
 export async function startRedisCluster(
-  options: { masters?: number } = {},
+  options: {
+    masters?: number;
+    /**
+     * `cluster-node-timeout`: how long a node may not answer before the others mark it failed
+     * (and, once back, about twice as long until they clear that). Default 2000.
+     */
+    nodeTimeoutMs?: number;
+  } = {},
 ): Promise<RedisClusterHandle> {
   const masters = options.masters ?? 3;
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 2000;
   // redis-cli refuses to create a cluster with fewer than 3 masters.
   if (!Number.isInteger(masters) || masters < 3) {
     throw new Error(`a Redis Cluster needs at least 3 masters, not ${masters}`);
@@ -217,7 +225,7 @@ export async function startRedisCluster(
         '--cluster-config-file',
         `nodes-${node.port}.conf`,
         '--cluster-node-timeout',
-        '2000',
+        String(nodeTimeoutMs),
         '--save',
         '',
         '--appendonly',

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { after } from 'node:test';
+import { freePort } from './listen.js';
 
 /** A runnable example started as its own process. */
 export interface SpawnedExample {
@@ -63,4 +65,47 @@ export async function spawnExample(
     });
   });
   return { child, port, output: () => output, stop: () => ended(child) };
+}
+
+/**
+ * Starts two processes of `entry` at once, serving one issuer on two ports as two instances of
+ * a deployment would: the issuer is `http://localhost:<the first one's port>`, a free port chosen
+ * before either starts, so neither waits for the other. Taken meanwhile, another port is tried.
+ */
+export async function spawnTwoServingOneIssuer(
+  entry: string,
+  env: Record<string, string>,
+): Promise<{ issuer: string; processes: [SpawnedExample, SpawnedExample] }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const issuer = `http://localhost:${port}`;
+    const started = await Promise.allSettled([
+      spawnExample(entry, { ...env, PORT: String(port), ISSUER: issuer }),
+      spawnExample(entry, { ...env, ISSUER: issuer }),
+    ]);
+    const [a, b] = started;
+    if (a.status === 'fulfilled' && b.status === 'fulfilled') {
+      return { issuer, processes: [a.value, b.value] };
+    }
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    const failure = a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
+    if (attempt >= 3 || !/EADDRINUSE/.test(String(failure))) throw failure;
+  }
+}
+
+/**
+ * Starts `entry` now, beside what the test file does first, for a test that needs it later: the
+ * function returned resolves to it (or rejects as {@link spawnExample} did). Stopped after the
+ * file, whether or not a test used it.
+ */
+export function spawnEarly(
+  entry: string,
+  env: Record<string, string> = {},
+): () => Promise<SpawnedExample> {
+  const started = spawnExample(entry, env);
+  started.catch(() => {}); // reported by the test that awaits it
+  after(async () => {
+    await (await started.catch(() => undefined))?.stop();
+  });
+  return () => started;
 }

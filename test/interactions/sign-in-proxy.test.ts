@@ -17,9 +17,9 @@ import {
   type ForwardingProxy,
   startForwardingProxy,
 } from '../helpers/forwarding-proxy.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { dcrAuthorizationUrl, formsOf, type PageForm, SignInBrowser } from '../helpers/sign-in.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // The default interactions.signInRateLimit.perUsername.
 const CAP = { points: 20, duration: 300 };
 
@@ -99,8 +99,8 @@ describe('the per-username cap across all addresses (credential stuffing from a 
   /** The server on Redis behind a real proxy hop; `proxy: true`, these sign-in limits. */
   async function behindProxy(signInRateLimit: SignInLimits = {}) {
     const keyPrefix = `test:signin-cap:${randomUUID()}:`;
-    const store = new RedisStore({ client: REDIS_URL, keyPrefix });
-    const redis = new Redis(REDIS_URL);
+    const store = new RedisStore({ client: TEST_REDIS_URL, keyPrefix });
+    const redis = new Redis(TEST_REDIS_URL);
     const proxy: ForwardingProxy = await startForwardingProxy();
     cleanups.push(
       () => store.close(),

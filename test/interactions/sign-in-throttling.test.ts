@@ -17,9 +17,8 @@ import {
 } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { dcrAuthorizationUrl, formsOf, type PageForm, SignInBrowser } from '../helpers/sign-in.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 type Limits = NonNullable<NonNullable<AuthServerOptions['interactions']>['signInRateLimit']>;
 
@@ -236,8 +235,8 @@ describe('sign-in throttling', () => {
   it('holds across two servers sharing one Redis', async () => {
     const keyPrefix = `test:signin:${randomUUID()}:`;
     // Each store opens its own connection (two processes on one Redis).
-    const storeA = new RedisStore({ client: REDIS_URL, keyPrefix });
-    const storeB = new RedisStore({ client: REDIS_URL, keyPrefix });
+    const storeA = new RedisStore({ client: TEST_REDIS_URL, keyPrefix });
+    const storeB = new RedisStore({ client: TEST_REDIS_URL, keyPrefix });
     try {
       const a = await startThrottled({ perAccount: three, perIp: false }, storeA);
       const b = await startThrottled({ perAccount: three, perIp: false }, storeB);

@@ -18,9 +18,8 @@ import {
   signedInBrowser,
   startWithPasskeys,
 } from '../helpers/passkeys.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const stores: Store[] = [];
 after(() => Promise.all(stores.splice(0).map((s) => s.close())));
@@ -39,7 +38,10 @@ const passkey = (id: string, accountId: string, createdAt: number): StoredPasske
 
 for (const [name, makeStore] of [
   ['MemoryStore', () => new MemoryStore()],
-  ['RedisStore', () => new RedisStore({ client: REDIS_URL, keyPrefix: `test:${randomUUID()}:` })],
+  [
+    'RedisStore',
+    () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `test:${randomUUID()}:` }),
+  ],
 ] as const) {
   describe(`passkeys on a ${name}`, () => {
     const store: Store = makeStore();
@@ -135,7 +137,7 @@ for (const [name, makeStore] of [
 
 describe('the passkey journey on a RedisStore', () => {
   it('adds a passkey on the page, signs in with it and removes it', async () => {
-    const store = new RedisStore({ client: REDIS_URL, keyPrefix: `test:${randomUUID()}:` });
+    const store = new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `test:${randomUUID()}:` });
     stores.push(store);
     const server = await startWithPasskeys((o) => ({ ...o, store }));
     try {

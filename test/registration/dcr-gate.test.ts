@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { ClientCountingStore } from '../helpers/client-counter.js';
+import { dateNow, stopDate } from '../helpers/clock.js';
 import {
   APP_REDIRECT_URI,
   insecure,
@@ -237,8 +238,8 @@ describe('DCR token settings', () => {
     }
   });
 
-  it('an expired DCR token is refused', async () => {
-    const store = new ClientCountingStore();
+  it('an expired DCR token is refused', async (t) => {
+    const store = new ClientCountingStore({ now: dateNow });
     const server = await startExample((o) => ({
       ...o,
       store,
@@ -248,7 +249,7 @@ describe('DCR token settings', () => {
       const browser = new SignInBrowser();
       const { tokens } = await obtainDcrToken(await registrationClient(server.issuer), browser);
       assert.equal(tokens.expires_in, 1);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      stopDate(t)(2100);
       await assertRefused(
         await register(server.issuer, `Bearer ${tokens.access_token}`),
         /unknown, expired or revoked/,

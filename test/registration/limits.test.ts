@@ -20,6 +20,7 @@ import {
   startExample,
 } from '../helpers/example.js';
 import { json } from '../helpers/json.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { instanceConfiguration } from '../helpers/registration.js';
 import { codeForInstance, obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
 
@@ -255,9 +256,7 @@ describe('registration rate limits', () => {
 
   it('holds across server processes sharing Redis', async () => {
     const keyPrefix = `mop-test-limits-${process.pid}-${Date.now()}:`;
-    const stores = [0, 1].map(
-      () => new RedisStore({ client: 'redis://127.0.0.1:6379', keyPrefix }),
-    );
+    const stores = [0, 1].map(() => new RedisStore({ client: TEST_REDIS_URL, keyPrefix }));
     const servers = await Promise.all(
       stores.map((store) =>
         serverWith({ rateLimit: { perIp: { points: 2, duration: 60 } } }, store),

@@ -16,6 +16,7 @@ import {
   startExample,
 } from '../helpers/example.js';
 import { json } from '../helpers/json.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { codeForInstance, obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
 
 const SOFTWARE_ID = 'com.example.notes';
@@ -263,7 +264,7 @@ describeTemplates(
   'Redis',
   () =>
     new RedisStore({
-      client: 'redis://127.0.0.1:6379',
+      client: TEST_REDIS_URL,
       keyPrefix: `mop-test-templates-${process.pid}-${Date.now()}:`,
     }),
 );

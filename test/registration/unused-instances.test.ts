@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuthServerOptions, Store } from 'mobile-oidc-provider';
+import { MemoryStore } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
+import { dateNow, stopDate } from '../helpers/clock.js';
 import {
   APP_REDIRECT_URI,
   type RunningServer,
@@ -17,10 +18,9 @@ import {
   startExample,
 } from '../helpers/example.js';
 import type { JsonBody } from '../helpers/json.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { instanceConfiguration, isOAuthError, postRegistration } from '../helpers/registration.js';
 import { codeForInstance, obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const withInstances =
   (registration: AuthServerOptions['registration'], store?: Store) =>
@@ -57,14 +57,15 @@ const readRegistration = (registered: JsonBody) =>
   });
 
 describe('an instance never used expires; its first token makes it permanent', () => {
-  it('unused: listed with unusedUntil, then gone after unusedTtl (RFC 7592 read refused)', async () => {
-    const server = await startExample(withInstances({ instances: { unusedTtl: 1 } }));
+  it('unused: listed with unusedUntil, then gone after unusedTtl (RFC 7592 read refused)', async (t) => {
+    const store = new MemoryStore({ now: dateNow });
+    const server = await startExample(withInstances({ instances: { unusedTtl: 1 } }, store));
     try {
       const registered = await register(server);
       const device = await server.auth.devices.get(registered.client_id);
       assert.equal(typeof device?.unusedUntil, 'number');
       assert.equal((await readRegistration(registered)).status, 200);
-      await sleep(2100);
+      stopDate(t)(2100);
       assert.equal(await server.auth.devices.get(registered.client_id), undefined);
       assert.deepEqual(
         (await server.auth.devices.list('demouser')).map((d) => d.clientId),
@@ -73,29 +74,32 @@ describe('an instance never used expires; its first token makes it permanent', (
       assert.equal((await readRegistration(registered)).status, 401);
     } finally {
       await server.close();
+      await store.close();
     }
   });
 
-  it('used: its first token makes it permanent and it is listed as in use', async () => {
-    const server = await startExample(withInstances({ instances: { unusedTtl: 4 } }));
+  it('used: its first token makes it permanent and it is listed as in use', async (t) => {
+    const store = new MemoryStore({ now: dateNow });
+    const server = await startExample(withInstances({ instances: { unusedTtl: 4 } }, store));
     try {
       const registered = await register(server);
       const tokens = await (await codeFor(server, registered))();
       assert.equal((await server.auth.devices.get(registered.client_id))?.unusedUntil, undefined);
-      await sleep(4500);
+      stopDate(t)(4500);
       const instance = await instanceConfiguration(server.issuer, registered);
       const refreshed = await oidc.refreshTokenGrant(instance, tokens.refresh_token as string);
       assert.ok(refreshed.access_token);
       assert.equal((await readRegistration(registered)).status, 200);
     } finally {
       await server.close();
+      await store.close();
     }
   });
 });
 
 const stores: Array<[string, () => Store | undefined]> = [
   ['the in-memory store', () => undefined],
-  ['Redis', () => new RedisStore({ client: REDIS_URL, keyPrefix: `unused:${randomUUID()}:` })],
+  ['Redis', () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `unused:${randomUUID()}:` })],
 ];
 
 for (const [storeName, makeStore] of stores) {

@@ -13,6 +13,7 @@ import {
   type VerifiedToken,
 } from '../../lib/resource-server/index.js';
 import { type RunningServer, startExample } from '../helpers/example.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import {
   App,
   JWT_API,
@@ -480,7 +481,7 @@ describe('resource server: DPoP-bound tokens', () => {
   it('the replay cache can be the Redis store the servers share (one proof, one use)', async () => {
     const url = `${api.url}/`;
     const store = new RedisStore({
-      client: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      client: TEST_REDIS_URL,
       keyPrefix: `test:dpop:${randomUUID()}:`,
     });
     try {

@@ -9,6 +9,7 @@ import {
   TokenVerificationError,
   type TokenVerifierOptions,
 } from '../../lib/resource-server/index.js';
+import { stopDate } from '../helpers/clock.js';
 import { type RunningServer, startExample } from '../helpers/example.js';
 import { freshDcrToken } from '../helpers/sign-in.js';
 import {
@@ -20,7 +21,6 @@ import {
   refusal,
   requestTo,
   SHORT_API,
-  sleep,
   withApis,
 } from './helpers.js';
 
@@ -152,17 +152,17 @@ describe('resource server: opaque tokens through introspection', () => {
     assert.equal((await refusal(verify(token))).error_description, 'the token is not active');
   });
 
-  it('cacheTtlSeconds bounds the window: a revoked token is refused once its cached result expires', async () => {
+  it('cacheTtlSeconds bounds the window: a revoked token is refused once its cached result expires', async (t) => {
     const token = await app.accessToken(OPAQUE_API);
     const { verify } = verifierFor(OPAQUE_API, { cacheTtlSeconds: 1 });
     await verify(token);
     await oidc.tokenRevocation(app.instance, token);
     await verify(token);
-    await sleep(1100);
+    stopDate(t)(1100);
     assert.equal((await refusal(verify(token))).error_description, 'the token is not active');
   });
 
-  it('a cached result never outlives the token: asked again at exp, then refused', async () => {
+  it('a cached result never outlives the token: asked again at exp, then refused', async (t) => {
     const token = await app.accessToken(SHORT_API);
     const { verify, counted } = verifierFor(
       SHORT_API,
@@ -174,7 +174,7 @@ describe('resource server: opaque tokens through introspection', () => {
     assert.ok(exp - Date.now() / 1000 <= 3);
     await verify(token);
     assert.equal(counted.introspections, 1);
-    await sleep(exp * 1000 - Date.now() + 100);
+    stopDate(t)(exp * 1000 - Date.now() + 100);
     const refused = await refusal(verify(token));
     assert.equal(refused.error, 'invalid_token');
     assert.equal(counted.introspections, 2);
@@ -188,14 +188,14 @@ describe('resource server: opaque tokens through introspection', () => {
     assert.equal(counted.introspections, 1);
   });
 
-  it('an inactive result is reused for inactiveCacheSeconds only', async () => {
+  it('an inactive result is reused for inactiveCacheSeconds only', async (t) => {
     const { verify, counted } = verifierFor(OPAQUE_API, { inactiveCacheSeconds: 1 });
     const madeUp = 'not-a-token-the-server-issued';
     for (let i = 0; i < 3; i += 1) {
       assert.equal((await refusal(verify(madeUp))).error_description, 'the token is not active');
     }
     assert.equal(counted.introspections, 1);
-    await sleep(1100);
+    stopDate(t)(1100);
     await refusal(verify(madeUp));
     assert.equal(counted.introspections, 2);
   });

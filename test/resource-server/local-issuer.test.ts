@@ -13,8 +13,9 @@ import {
   requireClaim,
   type TokenVerifierOptions,
 } from '../../lib/resource-server/index.js';
+import { stopDate } from '../helpers/clock.js';
 import { selfSignedClient } from '../helpers/test-pki.js';
-import { JWT_API, LocalIssuer, localKey, refusal, requestTo, sleep } from './helpers.js';
+import { JWT_API, LocalIssuer, localKey, refusal, requestTo } from './helpers.js';
 
 const URL_CALLED = 'https://api.example.com/payments';
 
@@ -136,7 +137,7 @@ describe('resource server: tokens from a local issuer', () => {
     assert.deepEqual({ ...(nested.ok as Array<Record<string, unknown>>)[0] }, { kept: 2 });
   });
 
-  it('JWKS rotation: an unknown kid fetches the set again once per cooldown, never per request', async () => {
+  it('JWKS rotation: an unknown kid fetches the set again once per cooldown, never per request', async (t) => {
     const verifier = verifierWith({ jwksCooldownMs: 1000 });
     const [first] = local.keys;
     const jwks = () => local.count('/jwks');
@@ -149,7 +150,7 @@ describe('resource server: tokens from a local issuer', () => {
     const fresh = await local.mint(JWT_API, {}, { key: rotated });
     await refusal(verifier.verify(bearer(fresh)));
     assert.equal(jwks(), start + 1);
-    await sleep(1100);
+    stopDate(t)(1100);
     assert.equal((await verifier.verify(bearer(fresh))).sub, 'alice');
     assert.equal(jwks(), start + 2);
     // Made-up kids cost one fetch per cooldown at most.
@@ -167,7 +168,7 @@ describe('resource server: tokens from a local issuer', () => {
     await refusal(verifier.verify(bearer(old)));
   });
 
-  it('upstream failures are 503 temporarily_unavailable without a challenge, and recover', async () => {
+  it('upstream failures are 503 temporarily_unavailable without a challenge, and recover', async (t) => {
     const token = await local.mint(JWT_API);
     local.failWith = 500;
     const verifier = verifierWith();
@@ -178,7 +179,7 @@ describe('resource server: tokens from a local issuer', () => {
     local.failWith = undefined;
     // Failures are not retried for a second: the issuer is not hammered per request.
     await refusal(verifier.verify(bearer(token)));
-    await sleep(1050);
+    stopDate(t)(1050);
     assert.equal((await verifier.verify(bearer(token))).sub, 'alice');
     // Once the keys are held, an outage does not stop known keys from verifying.
     local.failWith = 503;

@@ -3,6 +3,8 @@
 // they start and when they end (not per request), the Redis store logs its connection instead of
 // ioredis's "Unhandled error event", and no entry ever carries a credential.
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -21,6 +23,7 @@ import { jsonLinesLogger } from '../../examples/server/logger.js';
 import { errorFields, loggablePath, requestIdFrom } from '../../lib/core/logger.js';
 import { StorageHealth } from '../../lib/storage/health.js';
 import { ClientCountingStore } from '../helpers/client-counter.js';
+import { passDate, restoreDate } from '../helpers/clock.js';
 import {
   APP_REDIRECT_URI,
   RESOURCE_SERVER_SECRET,
@@ -279,9 +282,14 @@ describe('logging: a storage outage', () => {
   const store = new ClientCountingStore();
   let server: RunningServer;
   before(async () => {
+    // Date stands still from before the server (its storage health keeps this clock) is built.
+    passDate(0);
     server = await startExample((o) => ({ ...o, store, logger }));
   });
-  after(() => server.close());
+  after(async () => {
+    await server.close();
+    restoreDate();
+  });
 
   const introspect = async () => {
     const api = await resourceServer(server.issuer);
@@ -321,7 +329,7 @@ describe('logging: a storage outage', () => {
     assert.deepEqual(logger.at('info', 'storage available again'), []);
 
     store.failingModels.clear();
-    await sleep(1100); // an outage ends with a success a quiet second after the last failure
+    passDate(1100); // an outage ends with a success a quiet second after the last failure
     for (let i = 0; i < 3; i += 1) {
       const res = await introspect();
       assert.equal(res.status, 200);
@@ -364,6 +372,20 @@ describe('logging: a RedisStore whose Redis goes away', () => {
   });
   after(() => redis.destroy());
 
+  /** Counts, until stopped, this process's connections to `port` that were refused. */
+  function countRefusedConnections(port: number): { count: number; stop(): void } {
+    const counter = { count: 0, stop: () => unsubscribe('net.client.socket', onSocket) };
+    const onSocket = (message: unknown) => {
+      (message as { socket: Socket }).socket.once('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNREFUSED' && (error as { port?: number }).port === port) {
+          counter.count += 1;
+        }
+      });
+    };
+    subscribe('net.client.socket', onSocket);
+    return counter;
+  }
+
   /** Runs `during` with process.stderr writes captured. */
   async function capturingStderr(during: () => Promise<void>): Promise<string> {
     let captured = '';
@@ -386,8 +408,15 @@ describe('logging: a RedisStore whose Redis goes away', () => {
     try {
       assert.equal(await store.takeUse('logging-test', 5, 60), true);
       const stderr = await capturingStderr(async () => {
-        await redis.stop();
-        await sleep(1500); // ioredis retries several times meanwhile
+        const refused = countRefusedConnections(redis.port);
+        try {
+          await redis.stop();
+          // ioredis retries several times meanwhile.
+          for (let i = 0; i < 60 && refused.count < 3; i += 1) await sleep(50);
+          assert.ok(refused.count >= 3, `${refused.count} reconnections refused`);
+        } finally {
+          refused.stop();
+        }
         await assert.rejects(store.takeUse('logging-test', 5, 60));
       });
       assert.doesNotMatch(stderr, /Unhandled error event/);

@@ -17,11 +17,11 @@ import {
   fetchFrom,
   startForwardingProxy,
 } from '../helpers/forwarding-proxy.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { dcrAuthorizationUrl, formsOf, type PageForm } from '../helpers/sign-in.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
 import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // The defaults: interactions.signInRateLimit.perAccount and federation.nonce.rateLimit.
 const PER_ACCOUNT = 10;
 const NONCES_PER_MINUTE = 60;
@@ -62,12 +62,14 @@ function serversBehind(proxy: string, hopCount: number) {
       JWKS: JSON.stringify({ keys: [jwk] }),
       COOKIE_KEYS: randomBytes(32).toString('base64url'),
       PROXY: proxy,
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `proxy-trust:${randomBytes(6).toString('hex')}:`,
       FEDERATION_ISSUER: state.upstream.issuer,
     };
-    const a = await spawnExample('test/helpers/server-process.ts', env);
-    const b = await spawnExample('test/helpers/server-process.ts', env);
+    const [a, b] = await Promise.all([
+      spawnExample('test/helpers/server-process.ts', env),
+      spawnExample('test/helpers/server-process.ts', env),
+    ]);
     state.processes.push(a, b);
     (state.hops.at(-1) as ForwardingProxy).upstreams.push(
       `http://127.0.0.1:${a.port}`,

@@ -5,8 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisStore } from '../../adapters/redis.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 
 describe('consumeRate across two processes sharing Redis', () => {
   let one: RedisStore;
@@ -16,8 +15,8 @@ describe('consumeRate across two processes sharing Redis', () => {
   beforeEach(() => {
     prefix = `test:${randomUUID()}:`;
     // URLs, so each store opens (and closes) a connection of its own.
-    one = new RedisStore({ client: REDIS_URL, keyPrefix: prefix });
-    two = new RedisStore({ client: REDIS_URL, keyPrefix: prefix });
+    one = new RedisStore({ client: TEST_REDIS_URL, keyPrefix: prefix });
+    two = new RedisStore({ client: TEST_REDIS_URL, keyPrefix: prefix });
   });
   afterEach(async () => {
     await Promise.all([one.close(), two.close()]);
@@ -51,7 +50,7 @@ describe('consumeRate across two processes sharing Redis', () => {
   it('does not share a limit with a store under another keyPrefix', async () => {
     const key = `register:ip:${randomUUID()}`;
     const limit = { points: 1, duration: 60 };
-    const other = new RedisStore({ client: REDIS_URL, keyPrefix: `test:${randomUUID()}:` });
+    const other = new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `test:${randomUUID()}:` });
     try {
       assert.equal((await one.consumeRate(key, limit)).allowed, true);
       assert.equal((await two.consumeRate(key, limit)).allowed, false);
@@ -64,7 +63,7 @@ describe('consumeRate across two processes sharing Redis', () => {
   it('keeps its counters under the keyPrefix, with a TTL', async () => {
     const key = `register:ip:${randomUUID()}`;
     await one.consumeRate(key, { points: 5, duration: 60 });
-    const redis = new Redis(REDIS_URL, { commandTimeout: 2000 });
+    const redis = new Redis(TEST_REDIS_URL, { commandTimeout: 2000 });
     try {
       const keys: string[] = [];
       let cursor = '0';

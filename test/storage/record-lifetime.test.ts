@@ -15,8 +15,8 @@ import {
   MAX_RECORD_LIFETIME,
   recordLifetime,
 } from '../../lib/storage/guard.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ABSURD = [1e300, Number.MAX_VALUE, Number.POSITIVE_INFINITY, Number.NaN, 1e16];
 
 describe('recordLifetime', () => {
@@ -41,7 +41,7 @@ describe('a guarded Redis store given absurd lifetimes', () => {
   const health: HealthReports = { succeeded() {}, failed: (cause) => failures.push(cause) };
 
   before(() => {
-    redis = new Redis(REDIS_URL, { commandTimeout: 2000 });
+    redis = new Redis(TEST_REDIS_URL, { commandTimeout: 2000 });
     prefix = `test:${randomUUID()}:`;
     raw = new RedisStore({ client: redis, keyPrefix: prefix });
     store = guardStore(raw, health);

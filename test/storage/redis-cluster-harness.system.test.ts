@@ -11,7 +11,8 @@ import { Redis } from 'ioredis';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 
 const startedAt = Date.now();
-const cluster = await startRedisCluster({ masters: 3 });
+// A short node timeout: the stop-and-restart test waits on it (failure, then its undoing).
+const cluster = await startRedisCluster({ masters: 3, nodeTimeoutMs: 1000 });
 const startupMs = Date.now() - startedAt;
 after(() => cluster.stop());
 
@@ -134,7 +135,7 @@ describe('Redis Cluster harness', { timeout: 60_000 }, () => {
     await cluster.stopNode(victim);
     assert.equal(await accepts(victim), false);
     await cluster.stopNode(victim); // already down: no-op
-    // No replicas: once the node timeout (2 s) passes, the survivors give up on full coverage.
+    // No replicas: once the node timeout (1 s) passes, the survivors give up on full coverage.
     await eventually(
       async () =>
         String(await onNode(survivor, (redis) => redis.cluster('INFO'))).includes(

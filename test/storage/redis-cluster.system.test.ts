@@ -3,12 +3,13 @@
 // slots would fail here with CROSSSLOT.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { after, afterEach, describe, it } from 'node:test';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import { describeJourney } from '../e2e/journey.js';
+import { passDate, restoreDate } from '../helpers/clock.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { ageKeys } from '../helpers/redis-expiry.js';
 
 const cluster = await startRedisCluster({ masters: 3 });
 after(() => cluster.stop());
@@ -23,10 +24,19 @@ describe('the test cluster', () => {
   });
 });
 
+afterEach(restoreDate);
+let contractPrefix = '';
+
 describeStoreContract('RedisStore (3-master Cluster)', {
-  create: async () =>
-    new RedisStore({ client, keyPrefix: `contract:${randomUUID()}:`, clockToleranceSeconds: 0 }),
-  advanceTime: (_store, seconds) => sleep(seconds * 1000),
+  create: async () => {
+    contractPrefix = `contract:${randomUUID()}:`;
+    return new RedisStore({ client, keyPrefix: contractPrefix, clockToleranceSeconds: 0 });
+  },
+  // Time passes at once, for this process's Date and for the TTLs of the store's keys.
+  advanceTime: async (_store, seconds) => {
+    passDate(seconds * 1000);
+    await ageKeys(client, contractPrefix, seconds * 1000);
+  },
 });
 
 describeJourney(

@@ -4,19 +4,20 @@
 // key layout. No Redis is a failure, never a skip.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import type { AdapterPayload } from 'oidc-provider';
 import { RedisStore } from '../../adapters/redis.js';
 import { AlreadyConsumedError } from '../../lib/storage/index.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { passDate, restoreDate, stopDate } from '../helpers/clock.js';
+import { ageKeys } from '../helpers/redis-expiry.js';
+import { startOwnRedis } from '../helpers/redis-server.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 
 /** Fails the whole file, fast, when Redis is not there. */
 async function requireRedis(): Promise<void> {
-  const probe = new Redis(REDIS_URL, {
+  const probe = new Redis(TEST_REDIS_URL, {
     lazyConnect: true,
     connectTimeout: 2000,
     commandTimeout: 2000,
@@ -31,23 +32,37 @@ async function requireRedis(): Promise<void> {
     await probe.connect();
     assert.equal(await probe.ping(), 'PONG');
   } catch (error) {
-    throw new Error(`these tests need a Redis at ${REDIS_URL} (see .ci/run): ${cause ?? error}`);
+    throw new Error(
+      `these tests need a Redis at ${TEST_REDIS_URL} (see .ci/run): ${cause ?? error}`,
+    );
   } finally {
     probe.disconnect();
   }
 }
 await requireRedis();
 
+// The contract's time on Redis: this connection cuts the TTLs of the store's keys.
+const admin = new Redis(TEST_REDIS_URL, { commandTimeout: 2000 });
+after(() => admin.quit());
+afterEach(restoreDate);
+let contractPrefix = '';
+
 describeStoreContract('RedisStore (standalone)', {
   // A URL, so the store owns its connection and the contract's close() closes it. One process's
   // clock agrees with itself: no tolerance, so expiry is exact.
-  create: async () =>
-    new RedisStore({
-      client: REDIS_URL,
-      keyPrefix: `test:${randomUUID()}:`,
+  create: async () => {
+    contractPrefix = `test:${randomUUID()}:`;
+    return new RedisStore({
+      client: TEST_REDIS_URL,
+      keyPrefix: contractPrefix,
       clockToleranceSeconds: 0,
-    }),
-  advanceTime: (_store, seconds) => sleep(seconds * 1000),
+    });
+  },
+  // Time passes at once, for this process's Date and for the TTLs of the store's keys.
+  advanceTime: async (_store, seconds) => {
+    passDate(seconds * 1000);
+    await ageKeys(admin, contractPrefix, seconds * 1000);
+  },
 });
 
 describe('RedisStore on Redis', () => {
@@ -56,7 +71,7 @@ describe('RedisStore on Redis', () => {
   let prefix: string;
 
   before(() => {
-    redis = new Redis(REDIS_URL, { commandTimeout: 2000 });
+    redis = new Redis(TEST_REDIS_URL, { commandTimeout: 2000 });
     prefix = `test:${randomUUID()}:`;
     // A client passed in: the store must leave it open.
     store = new RedisStore({ client: redis, keyPrefix: prefix });
@@ -277,15 +292,22 @@ describe('RedisStore on Redis', () => {
     const [rt, at] = [randomUUID(), randomUUID()];
     const sent: string[] = [];
     const monitor = await redis.monitor();
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (source !== 'lua' && args.some((a) => a.includes(p))) sent.push(String(args[0]));
+    // MONITOR shows commands in the order Redis ran them: once it shows this one, sent on the
+    // store's connection after the writes, it has shown the writes.
+    const marker = `monitor-caught-up:${randomUUID()}`;
+    const caughtUp = new Promise<void>((resolve) => {
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (args[1] === marker) resolve();
+        if (source !== 'lua' && args.some((a) => a.includes(p))) sent.push(String(args[0]));
+      });
     });
     try {
       await Promise.all([
         s.adapter('RefreshToken').upsert(rt, { jti: rt, grantId }, 60),
         s.adapter('AccessToken').upsert(at, { jti: at, grantId }, 10),
       ]);
-      await sleep(100); // MONITOR lines arrive asynchronously
+      await redis.echo(marker);
+      await caughtUp;
     } finally {
       monitor.disconnect();
     }
@@ -343,13 +365,15 @@ describe('RedisStore on Redis', () => {
     ]);
   });
 
-  it('does not let a grant index grow with tokens that expired', async () => {
+  it('does not let a grant index grow with tokens that expired', async (t) => {
     const { s, p } = freshStore();
     const grantId = randomUUID();
     const tokens = s.adapter('AccessToken');
+    // Index members expire by this process's clock (their score), not by a Redis TTL.
+    const pass = stopDate(t);
     for (let i = 0; i < 5; i += 1) await tokens.upsert(randomUUID(), { grantId }, 1);
     assert.equal(await redis.zcard(`${p}grant:{${grantId}}`), 5);
-    await sleep(1100);
+    pass(1100);
     const last = randomUUID();
     await tokens.upsert(last, { jti: last, grantId }, 60);
     assert.deepEqual(await redis.zrange(`${p}grant:{${grantId}}`, 0, '-1'), [
@@ -358,16 +382,17 @@ describe('RedisStore on Redis', () => {
 
     // The library's indexes are pruned the same way.
     for (let i = 0; i < 5; i += 1) await s.addToIndex('idx', `m${i}`, 1);
-    await sleep(1100);
+    pass(1100);
     await s.addToIndex('idx', 'last', 60);
     assert.equal(await redis.zcard(`${p}index:{idx}`), 1);
   });
 
-  it('prunes and hides index members only once the clock tolerance has passed too', async () => {
+  it('prunes and hides index members only once the clock tolerance has passed too', async (t) => {
     const { s, p } = freshStore(3);
+    const pass = stopDate(t);
     await s.addToIndex('idx', 'long', 60);
     for (let i = 0; i < 3; i += 1) await s.addToIndex('idx', `m${i}`, 1);
-    await sleep(1100);
+    pass(1100);
     await s.addToIndex('idx', 'last', 60);
     // Expired by this clock, but within what another process's clock may still call live.
     assert.equal(await redis.zcard(`${p}index:{idx}`), 5);
@@ -484,16 +509,30 @@ describe('RedisStore on Redis', () => {
   });
 
   it('keeps working after Redis lost its scripts (SCRIPT FLUSH, as after a restart)', async () => {
-    const id = randomUUID();
-    const tokens = store.adapter('AccessToken');
-    await tokens.upsert(id, { jti: id }, 60);
-    await redis.script('FLUSH');
-    await tokens.consume(id);
-    assert.ok((await tokens.find(id))?.consumed);
+    // On a Redis of its own: the shared one's scripts belong to every test using it.
+    const own = await startOwnRedis();
+    const client = new Redis(own.url, { commandTimeout: 2000 });
+    const flushed = new RedisStore({ client, keyPrefix: prefix });
+    try {
+      const tokens = flushed.adapter('AccessToken');
+      // A consume without a find first runs a script: now this Redis has it, then loses it.
+      const earlier = randomUUID();
+      await tokens.upsert(earlier, { jti: earlier }, 60);
+      await tokens.consume(earlier);
+      const id = randomUUID();
+      await tokens.upsert(id, { jti: id }, 60);
+      await client.script('FLUSH');
+      await tokens.consume(id);
+      assert.ok((await tokens.find(id))?.consumed);
+    } finally {
+      await flushed.close();
+      client.disconnect();
+      await own.destroy();
+    }
   });
 
   it('leaves a client passed in open; closes a connection it opened from a URL', async () => {
-    const own = new RedisStore({ client: REDIS_URL, keyPrefix: prefix });
+    const own = new RedisStore({ client: TEST_REDIS_URL, keyPrefix: prefix });
     assert.equal(await own.takeUse(randomUUID(), 1, 1), true);
     await own.close();
     await own.close();

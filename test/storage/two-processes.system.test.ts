@@ -11,11 +11,11 @@ import {
   FALLBACK_CLIENT_SECRET,
   FALLBACK_SOFTWARE_ID,
 } from '../helpers/fixture.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { postRegistration } from '../helpers/registration.js';
 import { obtainDcrToken, SignInBrowser, signIn } from '../helpers/sign-in.js';
-import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { type SpawnedExample, spawnTwoServingOneIssuer } from '../helpers/spawn.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RESOURCE_SERVER_SECRET = 'two-process-resource-server-secret-0123456789';
 const ADMIN_SECRET = 'two-process-admin-secret-0123456789abcdefgh';
 
@@ -57,17 +57,17 @@ describe('two server processes sharing one Redis', { timeout: 120_000 }, () => {
     const jwk = { ...(await exportJWK(privateKey)), kid: 'shared', alg: 'RS256', use: 'sig' };
     const env = {
       NODE_ENV: 'test',
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `two-processes:${randomBytes(6).toString('hex')}:`,
       JWKS: JSON.stringify({ keys: [jwk] }),
       COOKIE_KEYS: randomBytes(32).toString('base64url'),
       RESOURCE_SERVER_SECRET,
       ADMIN_SECRET,
     };
-    // A picks its port and makes its issuer from it; B serves the same issuer on another port.
-    const a = await spawnExample('test/helpers/server-process.ts', env);
-    issuer = `http://localhost:${a.port}`;
-    const b = await spawnExample('test/helpers/server-process.ts', { ...env, ISSUER: issuer });
+    // A and B serve one issuer (A's address) on two ports.
+    const started = await spawnTwoServingOneIssuer('test/helpers/server-process.ts', env);
+    issuer = started.issuer;
+    const [a, b] = started.processes;
     processes.push(a, b);
     portA = a.port;
     portB = b.port;

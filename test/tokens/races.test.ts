@@ -14,14 +14,13 @@ import {
   registrationClient,
   startExample,
 } from '../helpers/example.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import {
   codeForInstance,
   obtainDcrToken,
   registerInstance,
   SignInBrowser,
 } from '../helpers/sign-in.js';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A promise and the function that settles it. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -70,7 +69,7 @@ function pausingFirstRefreshConsume(store: Store) {
 }
 const stores: Array<[string, () => Store | undefined]> = [
   ['the in-memory store', () => undefined],
-  ['Redis', () => new RedisStore({ client: REDIS_URL, keyPrefix: `races:${randomUUID()}:` })],
+  ['Redis', () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `races:${randomUUID()}:` })],
 ];
 
 for (const [storeName, makeStore] of stores)

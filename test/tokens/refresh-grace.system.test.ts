@@ -9,9 +9,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import type { AuthServerOptions, RefreshTokenReuseEvent, Store } from 'mobile-oidc-provider';
+import {
+  type AuthServerOptions,
+  MemoryStore,
+  type RefreshTokenReuseEvent,
+  type Store,
+} from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
+import { dateNow, stopDate } from '../helpers/clock.js';
 import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/redis-server.js';
 import { isOAuthError, rawRefresh } from '../helpers/registration.js';
@@ -103,14 +109,15 @@ describe('rotated refresh tokens: the reuse grace window (RFC 9700 §4.14.2)', (
 });
 
 describe('rotated refresh tokens after the window, and with the window off', () => {
-  it('reuse after the window revokes the grant, and refresh_token.reuse_detected says so', async () => {
-    const server = await startExample(withGrace(1));
+  it('reuse after the window revokes the grant, and refresh_token.reuse_detected says so', async (t) => {
+    const store = new MemoryStore({ now: dateNow });
+    const server = await startExample(withGrace(1, store));
     const events: RefreshTokenReuseEvent[] = [];
     server.auth.on('refresh_token.reuse_detected', (event) => events.push(event));
     try {
       const { instance, refreshToken: t0 } = await signedInInstall(server);
       const t1 = await refresh(instance, t0);
-      await sleep(2100);
+      stopDate(t)(2100);
       await refused(instance, t0);
       await refused(instance, t1);
       assert.deepEqual(
@@ -119,6 +126,7 @@ describe('rotated refresh tokens after the window, and with the window off', () 
       );
     } finally {
       await server.close();
+      await store.close();
     }
   });
 
@@ -166,9 +174,13 @@ describe('a refresh response lost to a Redis write stall does not log the device
       ((await lostResponse.json()) as { error?: string }).error,
       'temporarily_unavailable',
     );
-    await sleep(1300); // the stall ends and the consume lands, late
-    // An opaque refresh token's value is its id.
-    const consumed = await admin.get(`grace:RefreshToken:consumed:{${t0}}`);
+    // The stall ends and the consume lands, late. An opaque refresh token's value is its id.
+    const marker = `grace:RefreshToken:consumed:{${t0}}`;
+    let consumed = await admin.get(marker);
+    for (let i = 0; i < 60 && !consumed; i += 1) {
+      await sleep(50);
+      consumed = await admin.get(marker);
+    }
     assert.ok(consumed, 'the first attempt consumed the token after all');
 
     const retried = await refresh(instance, t0);

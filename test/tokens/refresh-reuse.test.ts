@@ -25,6 +25,7 @@ import {
   registrationClient,
   startExample,
 } from '../helpers/example.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { isOAuthError, rawRefresh } from '../helpers/registration.js';
 import {
   codeForInstance,
@@ -34,12 +35,11 @@ import {
   signIn,
 } from '../helpers/sign-in.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LIMIT = 3; // the default ttl.refreshTokenReuseLimit
 
 const stores: Array<[string, () => Store | undefined]> = [
   ['the in-memory store', () => undefined],
-  ['Redis', () => new RedisStore({ client: REDIS_URL, keyPrefix: `reuse:${randomUUID()}:` })],
+  ['Redis', () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `reuse:${randomUUID()}:` })],
 ];
 
 /** A token pair as the app holds it. */

@@ -17,6 +17,7 @@ import {
   registrationClient,
   startExample,
 } from '../helpers/example.js';
+import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 import { countSocketWrites } from '../helpers/redis-writes.js';
 import { rawTokenRequest } from '../helpers/registration.js';
 import {
@@ -28,7 +29,6 @@ import {
   signIn,
 } from '../helpers/sign-in.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const API = 'https://api.example.com/';
 
 /** An install signed in through `browser`, with its first token response. */
@@ -61,7 +61,10 @@ const refreshFor = (instance: oidc.Configuration, token: string, resource?: stri
 
 const stores: Array<[string, () => Store | undefined]> = [
   ['the in-memory store', () => undefined],
-  ['Redis', () => new RedisStore({ client: REDIS_URL, keyPrefix: `rotation:${randomUUID()}:` })],
+  [
+    'Redis',
+    () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: `rotation:${randomUUID()}:` }),
+  ],
 ];
 
 for (const [storeName, makeStore] of stores)
@@ -109,10 +112,10 @@ describe('refresh and code exchange on Redis: a request that loses the race on i
   // Two servers on one Redis, each with a connection of its own: while writes wait, each one's
   // reads go on, so both refreshes read the token unspent and race on the consume itself.
   const stores = [0, 1].map(
-    () => new RedisStore({ client: REDIS_URL, keyPrefix: prefix, clockToleranceSeconds: 0 }),
+    () => new RedisStore({ client: TEST_REDIS_URL, keyPrefix: prefix, clockToleranceSeconds: 0 }),
   );
   const servers: RunningServer[] = [];
-  const admin = new Redis(REDIS_URL);
+  const admin = new Redis(TEST_REDIS_URL);
   const browser = new SignInBrowser();
 
   before(async () => {
@@ -240,9 +243,9 @@ describe('refresh with rotation on Redis: what it costs', () => {
   before(async () => {
     // The store's own connection, as a URL would give it (auto-pipelining), with its socket
     // writes counted: at one request at a time, one write is one round trip.
-    redis = new Redis(REDIS_URL, { enableAutoPipelining: true });
+    redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true });
     writes = countSocketWrites(redis);
-    admin = new Redis(REDIS_URL);
+    admin = new Redis(TEST_REDIS_URL);
     store = new RedisStore({ client: redis, keyPrefix: prefix });
     // The default configuration: the reuse grace window on.
     server = await startExample((o) => ({ ...o, store }));
