@@ -1,8 +1,8 @@
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountClaims } from '../core/accounts.js';
-import type { DeviceManager } from '../devices/manager.js';
-import type { DeviceInfo } from '../devices/types.js';
+import type { InstanceManager } from '../devices/manager.js';
+import type { InstanceInfo } from '../devices/types.js';
 import {
   type BrowserFederation,
   BrowserSignInError,
@@ -22,8 +22,8 @@ import type { AnyPageView, ErrorKind } from './renderer.js';
 import type { SignInThrottle } from './throttle.js';
 import type {
   AccountLinks,
-  DeviceItemView,
-  DevicesView,
+  InstanceItemView,
+  InstancesView,
   LinksView,
   LinkView,
   PageForm,
@@ -36,7 +36,7 @@ export interface AccountRouteSettings {
   basePath: string;
   /** The secret the pages' CSRF tokens are derived from. */
   csrfSecret: string;
-  devices: DeviceManager;
+  devices: InstanceManager;
   /** The passkey page, when passkeys are enabled. */
   passkeys?: PasskeyService;
   findAccount(accountId: string): Promise<AccountClaims | undefined>;
@@ -201,7 +201,7 @@ export function createAccountRoutes(
     const renderer = pageRendererOf(provider);
     const language = languageOf(ctx);
     const cursor = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : undefined;
-    let page: Awaited<ReturnType<DeviceManager['page']>>;
+    let page: Awaited<ReturnType<InstanceManager['page']>>;
     try {
       page = await devices.page(user.accountId, { limit: DEVICES_PER_PAGE, cursor });
     } catch (error) {
@@ -209,7 +209,7 @@ export function createAccountRoutes(
       if (!(error instanceof RangeError)) throw error;
       page = await devices.page(user.accountId, { limit: DEVICES_PER_PAGE });
     }
-    const view: DevicesView = {
+    const view: InstancesView = {
       ...renderer.base(language, renderer.messages(language).devicesTitle, 200),
       page: 'devices',
       accountId: user.accountId,
@@ -226,7 +226,7 @@ export function createAccountRoutes(
     return send(ctx, view);
   }
 
-  function deviceItem(d: DeviceInfo, user: SignedIn): DeviceItemView {
+  function deviceItem(d: InstanceInfo, user: SignedIn): InstanceItemView {
     return {
       clientId: d.clientId,
       name: d.clientName ?? d.softwareId ?? d.clientId,

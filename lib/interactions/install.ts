@@ -1,6 +1,6 @@
 import type { AccountOptions } from '../core/accounts.js';
 import { instanceRecord } from '../core/instance-record.js';
-import type { InstalledDevices } from '../devices/install.js';
+import type { InstalledInstances } from '../devices/install.js';
 import type { InstalledFederation } from '../federation/install.js';
 import type { InstalledPasskeys } from '../passkeys/install.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
@@ -36,7 +36,7 @@ export interface InteractionSettings {
 export function installInteractions(
   assembly: Assembly,
   o: InteractionSettings,
-  devices: InstalledDevices,
+  devices: InstalledInstances,
   passkeys: InstalledPasskeys,
   federation: InstalledFederation,
 ): void {
