@@ -60,7 +60,7 @@ export interface InstanceManagement {
  */
 export type DeviceManagement = InstanceManagement;
 
-/** The options the devices feature reads. @internal */
+/** The options the instances feature reads. @internal */
 export interface InstancesSettings {
   devices: ResolvedInstanceOptions;
   ttl: { grant: number };
@@ -69,12 +69,12 @@ export interface InstancesSettings {
   proxy: unknown;
 }
 
-/** What the devices feature gives the features installed after it, and the server. @internal */
+/** What the instances feature gives the features installed after it, and the server. @internal */
 export interface InstalledInstances {
   readonly manager: InstanceManager;
   /** The instance's token rules (scopes within its level, its own account only). */
   readonly guard: InstanceGuard;
-  /** The public face: `server.devices`. */
+  /** The public face: `server.instances` (and its alias `server.devices`). */
   readonly management: InstanceManagement;
   /** The admin API as Koa middleware. @throws ConfigurationError without admin credentials. */
   adminApi(): Middleware;
@@ -83,8 +83,8 @@ export interface InstalledInstances {
 }
 
 /**
- * Installs instance clients as devices: their stored records read through their templates, the
- * token rules every instance obeys, first use and the per-account limit, the device events, the
+ * Installs instance clients: their stored records read through their templates, the
+ * token rules every instance obeys, first use and the per-account limit, the instance events, the
  * self-service and admin APIs.
  *
  * @internal

@@ -32,19 +32,19 @@ const ACTIVITY_MODEL = 'InstanceActivity';
 const ACTIVITY_RESOLUTION_MS = 60_000;
 
 // Paging: the default and largest page, and how many client records are read at once while
-// ordering an account's devices.
+// ordering an account's instances.
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 const READ_WIDTH = 64;
 const MAX_CURSOR_LENGTH = 1024;
 
-/** Where a device sits in its account's list: registration order (ms), then client id. */
+/** Where an instance sits in its account's list: registration order (ms), then client id. */
 interface Position {
   order: number;
   clientId: string;
 }
 
-/** Oldest first; devices registered in the same millisecond by client id (code units, not locale). */
+/** Oldest first; instances registered in the same millisecond by client id (code units, not locale). */
 const byPosition = (a: Position, b: Position) =>
   a.order - b.order || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
 
@@ -104,13 +104,13 @@ async function mapBounded<T, R>(
   return results;
 }
 
-/** A device with its registration order (milliseconds). */
+/** An instance with its registration order (milliseconds). */
 interface Loaded {
   info: InstanceInfo;
   order: number;
 }
 
-/** What the device manager needs. @internal */
+/** What the instance manager needs. @internal */
 export interface InstanceManagerSettings {
   /** The guarded store. */
   store: Store;
@@ -158,7 +158,7 @@ export class InstanceManager {
    *
    * Costs one client record read per indexed instance (the index holds ids only, and the order
    * is in the records), at most 64 at a time, then the full view (template,
-   * activity) of the page's devices only.
+   * activity) of the page's instances only.
    *
    * @throws InvalidPageRequest when `limit` is not an integer from 1 to 100, or the cursor is
    *   malformed, altered or another account's.

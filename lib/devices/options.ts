@@ -1,5 +1,6 @@
-// The instance management options (`instances`, formerly `devices`): type, defaults, schema, resolved shape, and the
-// rules that tie the admin and self-service scopes to the offered scopes and static clients.
+// The instance management options (`instances`, formerly `devices`): type, defaults, schema,
+// resolved shape, and the rules that tie the admin and self-service scopes to the offered scopes
+// and static clients.
 import type { ClientMetadata } from 'oidc-provider';
 import type { DefaultsOf, WithDefaults } from '../core/options/resolve-types.js';
 import { nonEmptyString, positiveInteger, scopeToken } from '../core/options/schema-pieces.js';
@@ -29,8 +30,9 @@ export interface InstanceManagementOptions {
    */
   adminSecret?: string;
   /**
-   * The scope a user's own access token needs at the self-service endpoint (`/instances`, also at its former path `/devices`). The
-   * endpoint is off when unset; the scope must be in {@link AuthServerOptions.scopes}.
+   * The scope a user's own access token needs at the self-service endpoint (`/instances`, also
+   * at its former path `/devices`). The endpoint is off when unset; the scope must be in
+   * {@link AuthServerOptions.scopes}.
    */
   selfServiceScope?: string;
   /**
@@ -47,14 +49,14 @@ export interface InstanceManagementOptions {
  */
 export type DeviceOptions = InstanceManagementOptions;
 
-/** Defaults of {@link AuthServerOptions.instances} (and of its deprecated alias `devices`). @internal */
+/** Defaults of {@link AuthServerOptions.instances} (and of its alias `devices`). @internal */
 export const INSTANCE_DEFAULTS = {
   adminClients: [],
   adminScope: 'devices:admin',
   keepRevokedFor: 2592000,
 } as const satisfies DefaultsOf<InstanceManagementOptions>;
 
-/** The schema of {@link AuthServerOptions.instances} (and of its deprecated alias `devices`). @internal */
+/** The schema of {@link AuthServerOptions.instances} (and of its alias `devices`). @internal */
 export const instancesSchema = {
   type: 'object',
   additionalProperties: false,
