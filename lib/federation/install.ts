@@ -35,7 +35,7 @@ export function installFederation(
   assembly: Assembly,
   o: FederationSettings,
   registration: InstalledRegistration,
-  devices: InstanceManager,
+  instances: InstanceManager,
 ): InstalledFederation {
   const { store } = assembly;
   const { providers, nonce } = o.federation;
@@ -72,7 +72,7 @@ export function installFederation(
         federation: signIn,
         registrationClientIds: dcrToken.registrationClientIds,
         dcr: { resource: dcrToken.resource, scope: dcrToken.scope, ttl: dcrToken.ttl },
-        bindInstance: (clientId, accountId) => devices.bind(clientId, accountId),
+        bindInstance: (clientId, accountId) => instances.bind(clientId, accountId),
       }),
     );
   }

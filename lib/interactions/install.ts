@@ -36,7 +36,7 @@ export interface InteractionSettings {
 export function installInteractions(
   assembly: Assembly,
   o: InteractionSettings,
-  devices: InstalledInstances,
+  instances: InstalledInstances,
   passkeys: InstalledPasskeys,
   federation: InstalledFederation,
 ): void {
@@ -93,7 +93,7 @@ export function installInteractions(
       confirmConsent: async ({ clientId, accountId }) => {
         const record = await instanceRecordById(provider, clientId);
         if (!record || record.account_id || !accountId) return undefined;
-        const owner = await devices.manager.bind(clientId, accountId);
+        const owner = await instances.manager.bind(clientId, accountId);
         return owner === accountId
           ? undefined
           : 'this app install was just claimed by another account: register the app again';
@@ -109,7 +109,7 @@ export function installInteractions(
     createAccountRoutes(provider, {
       basePath,
       csrfSecret: assembly.secret('account-csrf').toString('base64url'),
-      devices: devices.manager,
+      devices: instances.manager,
       ...enabledPasskeys,
       findAccount: (accountId) => o.accounts.findAccount(accountId),
       federation: federation.browser,
