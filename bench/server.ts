@@ -77,7 +77,7 @@ async function libraryTarget(issuer: string, keys: ServerKeys): Promise<Target> 
     provider: auth.provider,
     // Only instances registered over HTTP, for the account they are bound to.
     mayMint: async (clientId, accountId) =>
-      (await auth.devices.get(clientId))?.accountId === accountId,
+      (await auth.instances.get(clientId))?.accountId === accountId,
     ...(redisWrites ? { redisWrites } : {}),
   };
 }

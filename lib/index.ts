@@ -60,10 +60,16 @@ export type {
   DevicePage,
   DevicePageOptions,
   DeviceStatus,
+  InstanceEvent,
+  InstanceEvents,
+  InstanceInfo,
+  InstancePage,
+  InstancePageOptions,
+  InstanceStatus,
   RevocationEvent,
   RevokedBy,
 } from './devices/index.js';
-export type { DeviceOptions } from './devices/options.js';
+export type { DeviceOptions, InstanceManagementOptions } from './devices/options.js';
 export type {
   FederatedBrowserOptions,
   FederatedProviderOptions,
@@ -81,6 +87,8 @@ export type {
   DevicesView,
   ErrorView,
   FederatedButtonView,
+  InstanceItemView,
+  InstancesView,
   InteractionPages,
   LinkAccountView,
   LinkIdentityView,
@@ -162,6 +170,7 @@ export {
   type AuthServer,
   createAuthServer,
   type DeviceManagement,
+  type InstanceManagement,
   type ServerEvents,
 } from './server/index.js';
 export {

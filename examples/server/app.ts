@@ -151,7 +151,7 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
     },
     // Paying needs an install whose identity rests on more than a secret shipped in every copy.
     assurance: { minimumLevels: { payments: 'by-provisioned-key' } },
-    devices: {
+    instances: {
       selfServiceScope: 'devices',
       ...(env.ADMIN_SECRET ? { adminSecret: env.ADMIN_SECRET } : {}),
     },

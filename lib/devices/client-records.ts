@@ -16,7 +16,7 @@ export const accountInstancesIndex = (accountId: string) => `account-instances:$
  * - scopes that demand a higher assurance level than the instance's are left out of its
  *   `scope`, so asking for them is `invalid_scope`; an instance without an explicit `scope`
  *   loads as no client (oidc-provider would read it as "any scope");
- * - every instance is indexed under its account, for device listing and limits.
+ * - every instance is indexed under its account, for instance listing and limits.
  *
  * @internal
  */

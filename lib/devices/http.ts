@@ -8,7 +8,7 @@ import {
   protocolFailure,
   serverError,
 } from '../provider/bridge.js';
-import { type DeviceManager, InvalidPageRequest } from './manager.js';
+import { type InstanceManager, InvalidPageRequest } from './manager.js';
 
 /** What the admin API accepts as credentials. @internal */
 export interface AdminAuthSettings {
@@ -102,15 +102,16 @@ function matchRoute(ctx: Context, routes: readonly Route[]) {
   return undefined;
 }
 
-const notFound = () => new HttpProblem(404, 'not_found', 'no such device');
+const notFound = () => new HttpProblem(404, 'not_found', 'no such instance');
 const noPasskey = () => new HttpProblem(404, 'not_found', 'no such passkey');
 
 /**
- * Answers one page of an account's devices, `{ devices, next_cursor? }`, read from `?limit=`
+ * Answers one page of an account's instances, `{ devices, next_cursor? }` (the field keeps its
+ * first name, so existing clients read it unchanged), read from `?limit=`
  * (1–100, default 50) and `?cursor=` (the previous page's `next_cursor`). A bad or repeated value
  * of either, or a cursor issued for another account, is 400 invalid_request.
  */
-async function sendPage(ctx: Context, devices: DeviceManager, accountId: string) {
+async function sendPage(ctx: Context, instances: InstanceManager, accountId: string) {
   const { limit, cursor } = ctx.query;
   if (Array.isArray(limit) || Array.isArray(cursor)) {
     throw new HttpProblem(400, 'invalid_request', 'give limit and cursor at most once each');
@@ -119,7 +120,7 @@ async function sendPage(ctx: Context, devices: DeviceManager, accountId: string)
     throw new HttpProblem(400, 'invalid_request', 'limit must be an integer from 1 to 100');
   }
   try {
-    const page = await devices.page(accountId, {
+    const page = await instances.page(accountId, {
       ...(limit !== undefined ? { limit: Number(limit) } : {}),
       ...(cursor !== undefined ? { cursor } : {}),
     });
@@ -146,8 +147,9 @@ function renderFailure(ctx: Context, provider: ProviderBridge, realm: string, er
 
 /**
  * The admin API, as Koa middleware to mount where administrators reach it:
- * `GET /accounts/:accountId/devices`, `DELETE /accounts/:accountId/devices`,
- * `GET /devices/:clientId`, `DELETE /devices/:clientId`, and with `passkeys`
+ * `GET /accounts/:accountId/instances`, `DELETE /accounts/:accountId/instances`,
+ * `GET /instances/:clientId`, `DELETE /instances/:clientId` (each also answers at its former
+ * `devices` path, the same handler), and with `passkeys`
  * `GET /accounts/:accountId/passkeys`, `GET /passkeys/:credentialId`,
  * `DELETE /passkeys/:credentialId`. Every request needs an admin client's
  * access token with the admin scope, or the admin secret. Lists come in pages (see `sendPage`).
@@ -156,7 +158,7 @@ function renderFailure(ctx: Context, provider: ProviderBridge, realm: string, er
  */
 export function createAdminApi(
   provider: ProviderBridge,
-  devices: DeviceManager,
+  instances: InstanceManager,
   auth: AdminAuthSettings,
   passkeys?: PasskeyService,
 ): Middleware {
@@ -164,34 +166,34 @@ export function createAdminApi(
     const route = matchRoute(ctx, [
       [
         'GET',
-        /^\/accounts\/([^/]+)\/devices\/?$/,
+        /^\/accounts\/([^/]+)\/(?:instances|devices)\/?$/,
         async (accountId) => {
-          await sendPage(ctx, devices, accountId);
+          await sendPage(ctx, instances, accountId);
         },
       ],
       [
         'DELETE',
-        /^\/accounts\/([^/]+)\/devices\/?$/,
+        /^\/accounts\/([^/]+)\/(?:instances|devices)\/?$/,
         async (accountId) => {
-          send(ctx, 200, { revoked: await devices.revokeAll(accountId, 'admin') });
+          send(ctx, 200, { revoked: await instances.revokeAll(accountId, 'admin') });
         },
       ],
       [
         'GET',
-        /^\/devices\/([^/]+)\/?$/,
+        /^\/(?:instances|devices)\/([^/]+)\/?$/,
         async (clientId) => {
-          const device = await devices.get(clientId);
-          if (!device) throw notFound();
-          send(ctx, 200, device);
+          const instance = await instances.get(clientId);
+          if (!instance) throw notFound();
+          send(ctx, 200, instance);
         },
       ],
       [
         'DELETE',
-        /^\/devices\/([^/]+)\/?$/,
+        /^\/(?:instances|devices)\/([^/]+)\/?$/,
         async (clientId) => {
-          const device = await devices.revoke(clientId, 'admin');
-          if (!device) throw notFound();
-          send(ctx, 200, device);
+          const instance = await instances.revoke(clientId, 'admin');
+          if (!instance) throw notFound();
+          send(ctx, 200, instance);
         },
       ],
       // Passkeys: an account's list, one by credential id, and removing one.
@@ -236,17 +238,18 @@ export function createAdminApi(
 }
 
 /**
- * The self-service endpoint, installed with `provider.use()`: `GET /devices` lists the signed-in
- * user's devices (a page at a time, see `sendPage`), `DELETE /devices/:clientId` revokes one of
- * them; with `passkeys`, `GET /passkeys` and `DELETE /passkeys/:credentialId` do the same for
- * passkeys. Needs the user's own access token with the self-service scope; another user's device
- * or passkey is `404`, as if it did not exist.
+ * The self-service endpoint, installed with `provider.use()`: `GET /instances` lists the
+ * signed-in user's instances (a page at a time, see `sendPage`), `DELETE /instances/:clientId`
+ * revokes one of them (both also at their former `/devices` paths); with `passkeys`,
+ * `GET /passkeys` and `DELETE /passkeys/:credentialId` do the same for passkeys. Needs the user's
+ * own access token with the self-service scope; another user's instance or passkey is `404`, as
+ * if it did not exist.
  *
  * @internal
  */
 export function createSelfService(
   provider: ProviderBridge,
-  devices: DeviceManager,
+  instances: InstanceManager,
   settings: { scope: string; realm: string; passkeys?: PasskeyService },
 ): Middleware {
   const { passkeys } = settings;
@@ -267,18 +270,18 @@ export function createSelfService(
     const route = matchRoute(ctx, [
       [
         'GET',
-        /^\/devices\/?$/,
+        /^\/(?:instances|devices)\/?$/,
         async () => {
-          await sendPage(ctx, devices, accountId);
+          await sendPage(ctx, instances, accountId);
         },
       ],
       [
         'DELETE',
-        /^\/devices\/([^/]+)\/?$/,
+        /^\/(?:instances|devices)\/([^/]+)\/?$/,
         async (clientId) => {
-          const device = await devices.get(clientId);
-          if (device?.accountId !== accountId) throw notFound();
-          send(ctx, 200, await devices.revoke(clientId, 'user'));
+          const instance = await instances.get(clientId);
+          if (instance?.accountId !== accountId) throw notFound();
+          send(ctx, 200, await instances.revoke(clientId, 'user'));
         },
       ],
       // The user's own passkeys; another account's passkey is 404, as if it did not exist.

@@ -1,8 +1,8 @@
 export { accountInstancesIndex, instanceClientAdapter } from './client-records.js';
 export { type AdminAuthSettings, createAdminApi, createSelfService } from './http.js';
 export {
-  DeviceManager,
-  type DeviceManagerSettings,
+  InstanceManager,
+  type InstanceManagerSettings,
   InvalidPageRequest,
 } from './manager.js';
 export type {
@@ -13,6 +13,12 @@ export type {
   DevicePage,
   DevicePageOptions,
   DeviceStatus,
+  InstanceEvent,
+  InstanceEvents,
+  InstanceInfo,
+  InstancePage,
+  InstancePageOptions,
+  InstanceStatus,
   RevocationEvent,
   RevokedBy,
 } from './types.js';

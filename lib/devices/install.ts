@@ -12,24 +12,24 @@ import type { ActiveInstance } from '../registration/instance-policy.js';
 import type { ResolvedRegistrationOptions } from '../registration/options.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { instanceClientAdapter } from './client-records.js';
-import { wireDeviceEvents } from './device-events.js';
 import { createAdminApi, createSelfService } from './http.js';
+import { wireInstanceEvents } from './instance-events.js';
 import { InstanceGuard } from './instance-guard.js';
-import { DeviceManager } from './manager.js';
-import type { ResolvedDeviceOptions } from './options.js';
-import type { DeviceEvents, DeviceInfo, DevicePage, DevicePageOptions } from './types.js';
+import { InstanceManager } from './manager.js';
+import type { ResolvedInstanceOptions } from './options.js';
+import type { InstanceEvents, InstanceInfo, InstancePage, InstancePageOptions } from './types.js';
 
 /**
  * Lists and revokes instance clients (the app installs on a user's devices).
  *
- * @group Devices
+ * @group Instances
  */
-export interface DeviceManagement {
+export interface InstanceManagement {
   /**
    * All the account's instances, active and recently revoked, oldest first. Everything in one
-   * array: prefer {@link DeviceManagement.page} for accounts with many installs.
+   * array: prefer {@link InstanceManagement.page} for accounts with many installs.
    */
-  list(accountId: string): Promise<DeviceInfo[]>;
+  list(accountId: string): Promise<InstanceInfo[]>;
   /**
    * One page of the account's instances, in the order of `list`: at most `limit` (1–100,
    * default 50) after `cursor`, and the `nextCursor` to read on with (absent on the last page).
@@ -37,44 +37,50 @@ export interface DeviceManagement {
    * @throws RangeError when `limit` is not an integer from 1 to 100, or `cursor` is malformed,
    *   altered or was issued for another account.
    */
-  page(accountId: string, options?: DevicePageOptions): Promise<DevicePage>;
+  page(accountId: string, options?: InstancePageOptions): Promise<InstancePage>;
   /** One instance, or `undefined` when no instance client has that id. */
-  get(clientId: string): Promise<DeviceInfo | undefined>;
+  get(clientId: string): Promise<InstanceInfo | undefined>;
   /**
    * Revokes an instance: it can no longer authenticate, and every grant and token it holds is
    * revoked at once. Revoking a revoked instance changes nothing.
    *
    * @returns the instance as it now is, or `undefined` when there is none.
    */
-  revoke(clientId: string): Promise<DeviceInfo | undefined>;
+  revoke(clientId: string): Promise<InstanceInfo | undefined>;
   /**
    * Revokes every instance of an account not yet revoked (active and pending).
    *
    * @returns the instances revoked now.
    */
-  revokeAll(accountId: string): Promise<DeviceInfo[]>;
+  revokeAll(accountId: string): Promise<InstanceInfo[]>;
 }
 
-/** The options the devices feature reads. @internal */
-export interface DevicesSettings {
-  devices: ResolvedDeviceOptions;
+/**
+ * @deprecated Use {@link InstanceManagement}: the same interface under the library's one word.
+ * @group Deprecated
+ */
+export type DeviceManagement = InstanceManagement;
+
+/** The options the instances feature reads. @internal */
+export interface InstancesSettings {
+  devices: ResolvedInstanceOptions;
   ttl: { grant: number };
   assurance: ResolvedAssuranceOptions;
   registration: ResolvedRegistrationOptions;
   proxy: unknown;
 }
 
-/** What the devices feature gives the features installed after it, and the server. @internal */
-export interface InstalledDevices {
-  readonly manager: DeviceManager;
+/** What the instances feature gives the features installed after it, and the server. @internal */
+export interface InstalledInstances {
+  readonly manager: InstanceManager;
   /** The instance's token rules (scopes within its level, its own account only). */
   readonly guard: InstanceGuard;
   /** An account's active instances, as the per-account limit counts them, oldest first. */
   active(accountId: string): Promise<ActiveInstance[]>;
   /** Revokes an instance to make room under the per-account limit. */
   revoke(clientId: string): Promise<void>;
-  /** The public face: `server.devices`. */
-  readonly management: DeviceManagement;
+  /** The public face: `server.instances` (and its alias `server.devices`). */
+  readonly management: InstanceManagement;
   /** The admin API as Koa middleware. @throws ConfigurationError without admin credentials. */
   adminApi(): Middleware;
   /** The admin API as a Koa app of its own, for `node:http` and Express. */
@@ -82,21 +88,21 @@ export interface InstalledDevices {
 }
 
 /**
- * Installs instance clients as devices: their stored records read through their templates, the
- * token rules every instance obeys, first use and the per-account limit, the device events, the
+ * Installs instance clients: their stored records read through their templates, the
+ * token rules every instance obeys, first use and the per-account limit, the instance events, the
  * self-service and admin APIs.
  *
  * @internal
  */
-export function installDevices(
+export function installInstances(
   assembly: Assembly,
-  o: DevicesSettings,
+  o: InstancesSettings,
   templates: TemplateSource,
   passkeys: PasskeyService,
-): InstalledDevices {
+): InstalledInstances {
   const { store } = assembly;
-  const emit: Emit<DeviceEvents> = assembly.emit;
-  const manager = new DeviceManager({
+  const emit: Emit<InstanceEvents> = assembly.emit;
+  const manager = new InstanceManager({
     store,
     clients: store.adapter('Client'),
     templates,
@@ -132,7 +138,7 @@ export function installDevices(
   assembly.changeInteractionPolicy((policy) => guard.addInteractionChecks(policy));
   assembly.onProvider((provider) => {
     sizeClientCache(provider, o.registration.instances.cacheSize);
-    wireDeviceEvents(provider, manager, emit);
+    wireInstanceEvents(provider, manager, emit);
   });
   // The admin scope is known to oidc-provider, but only admin clients list it; they obtain
   // admin API tokens with client_credentials.
@@ -158,7 +164,7 @@ export function installDevices(
   const adminApi = () => {
     if (o.devices.adminClients.length === 0 && !o.devices.adminSecret) {
       throw new ConfigurationError([
-        'options.devices.adminClients or options.devices.adminSecret is required for the admin API',
+        'options.instances.adminClients or options.instances.adminSecret is required for the admin API',
       ]);
     }
     return createAdminApi(

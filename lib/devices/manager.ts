@@ -7,10 +7,10 @@ import type { TemplateSource } from '../registration/templates.js';
 import type { Store } from '../storage/store.js';
 import { accountInstancesIndex } from './client-records.js';
 import type {
-  DeviceEvents,
-  DeviceInfo,
-  DevicePage,
-  DevicePageOptions,
+  InstanceEvents,
+  InstanceInfo,
+  InstancePage,
+  InstancePageOptions,
   RevokedBy,
 } from './types.js';
 
@@ -32,25 +32,25 @@ const ACTIVITY_MODEL = 'InstanceActivity';
 const ACTIVITY_RESOLUTION_MS = 60_000;
 
 // Paging: the default and largest page, and how many client records are read at once while
-// ordering an account's devices.
+// ordering an account's instances.
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 const READ_WIDTH = 64;
 const MAX_CURSOR_LENGTH = 1024;
 
-/** Where a device sits in its account's list: registration order (ms), then client id. */
+/** Where an instance sits in its account's list: registration order (ms), then client id. */
 interface Position {
   order: number;
   clientId: string;
 }
 
-/** Oldest first; devices registered in the same millisecond by client id (code units, not locale). */
+/** Oldest first; instances registered in the same millisecond by client id (code units, not locale). */
 const byPosition = (a: Position, b: Position) =>
   a.order - b.order || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
 
 /**
- * A bad `limit` or `cursor` given to {@link DeviceManager.page}. A `RangeError`, not a
- * MobileOidcProviderError: `DeviceManagement.page` promises callers a `RangeError`.
+ * A bad `limit` or `cursor` given to {@link InstanceManager.page}. A `RangeError`, not a
+ * MobileOidcProviderError: `InstanceManagement.page` promises callers a `RangeError`.
  *
  * @internal
  */
@@ -104,14 +104,14 @@ async function mapBounded<T, R>(
   return results;
 }
 
-/** A device with its registration order (milliseconds). */
+/** An instance with its registration order (milliseconds). */
 interface Loaded {
-  info: DeviceInfo;
+  info: InstanceInfo;
   order: number;
 }
 
-/** What the device manager needs. @internal */
-export interface DeviceManagerSettings {
+/** What the instance manager needs. @internal */
+export interface InstanceManagerSettings {
   /** The guarded store. */
   store: Store;
   /** The stored client records (not the template-merged view). */
@@ -120,7 +120,7 @@ export interface DeviceManagerSettings {
   keepRevokedFor: number;
   /** How long a "last used" record outlives the last use (the grant lifetime). */
   activityTtl: number;
-  emit: <E extends keyof DeviceEvents>(event: E, payload: DeviceEvents[E]) => void;
+  emit: <E extends keyof InstanceEvents>(event: E, payload: InstanceEvents[E]) => void;
   now?: () => number;
 }
 
@@ -130,16 +130,16 @@ export interface DeviceManagerSettings {
  *
  * @internal
  */
-export class DeviceManager {
+export class InstanceManager {
   readonly #recentActivity = new Map<string, number>();
   readonly #now: () => number;
 
-  constructor(private readonly settings: DeviceManagerSettings) {
+  constructor(private readonly settings: InstanceManagerSettings) {
     this.#now = settings.now ?? Date.now;
   }
 
   /** An account's instances (active and recently revoked), oldest first. */
-  async list(accountId: string): Promise<DeviceInfo[]> {
+  async list(accountId: string): Promise<InstanceInfo[]> {
     const ids = await this.settings.store.readIndex(accountInstancesIndex(accountId));
     const loaded = await Promise.all(ids.map((id) => this.#load(id)));
     return loaded
@@ -154,16 +154,16 @@ export class DeviceManager {
   }
 
   /**
-   * One page of an account's instances, in the order of {@link DeviceManager.list}.
+   * One page of an account's instances, in the order of {@link InstanceManager.list}.
    *
    * Costs one client record read per indexed instance (the index holds ids only, and the order
    * is in the records), at most 64 at a time, then the full view (template,
-   * activity) of the page's devices only.
+   * activity) of the page's instances only.
    *
    * @throws InvalidPageRequest when `limit` is not an integer from 1 to 100, or the cursor is
    *   malformed, altered or another account's.
    */
-  async page(accountId: string, options: DevicePageOptions = {}): Promise<DevicePage> {
+  async page(accountId: string, options: InstancePageOptions = {}): Promise<InstancePage> {
     const limit = options.limit ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new InvalidPageRequest(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
@@ -192,7 +192,7 @@ export class DeviceManager {
   }
 
   /** One instance, or `undefined` when there is no instance client with that id. */
-  async get(clientId: string): Promise<DeviceInfo | undefined> {
+  async get(clientId: string): Promise<InstanceInfo | undefined> {
     return (await this.#load(clientId))?.info;
   }
 
@@ -207,7 +207,7 @@ export class DeviceManager {
       : undefined;
     const activity = await this.settings.store.adapter(ACTIVITY_MODEL).find(clientId);
     const clientName = payload.client_name ?? template?.client.client_name;
-    const info: DeviceInfo = {
+    const info: InstanceInfo = {
       clientId,
       ...(record.account_id ? { accountId: record.account_id } : {}),
       cal: record.cal ?? 'none',
@@ -235,7 +235,7 @@ export class DeviceManager {
    *
    * @returns the instance as it now is, or `undefined` when there is none.
    */
-  async revoke(clientId: string, by: RevokedBy): Promise<DeviceInfo | undefined> {
+  async revoke(clientId: string, by: RevokedBy): Promise<InstanceInfo | undefined> {
     const { clients, store, keepRevokedFor } = this.settings;
     const payload = await clients.find(clientId);
     const record = payload && instanceRecord(payload);
@@ -260,10 +260,10 @@ export class DeviceManager {
   }
 
   /** Revokes every instance of an account not yet revoked. @returns the instances revoked now. */
-  async revokeAll(accountId: string, by: RevokedBy): Promise<DeviceInfo[]> {
+  async revokeAll(accountId: string, by: RevokedBy): Promise<InstanceInfo[]> {
     const active = (await this.list(accountId)).filter((d) => d.status !== 'revoked');
     const revoked = await Promise.all(active.map((d) => this.revoke(d.clientId, by)));
-    return revoked.filter((d): d is DeviceInfo => d !== undefined);
+    return revoked.filter((d): d is InstanceInfo => d !== undefined);
   }
 
   /**

@@ -1,18 +1,19 @@
-// The device management options (`devices`): type, defaults, schema, resolved shape, and the
-// rules that tie the admin and self-service scopes to the offered scopes and static clients.
+// The instance management options (`instances`, formerly `devices`): type, defaults, schema,
+// resolved shape, and the rules that tie the admin and self-service scopes to the offered scopes
+// and static clients.
 import type { ClientMetadata } from 'oidc-provider';
 import type { DefaultsOf, WithDefaults } from '../core/options/resolve-types.js';
 import { nonEmptyString, positiveInteger, scopeToken } from '../core/options/schema-pieces.js';
 
 /**
- * Device management settings.
+ * Instance management settings: the admin API, self-service, and what revocation keeps.
  *
  * @group Options
  */
-export interface DeviceOptions {
+export interface InstanceManagementOptions {
   /**
    * Static clients (in {@link AuthServerOptions.clients}, with the `client_credentials` grant)
-   * whose access tokens with {@link DeviceOptions.adminScope} open the admin API.
+   * whose access tokens with {@link InstanceManagementOptions.adminScope} open the admin API.
    *
    * @default []
    */
@@ -29,8 +30,9 @@ export interface DeviceOptions {
    */
   adminSecret?: string;
   /**
-   * The scope a user's own access token needs at the self-service endpoint (`/devices`). The
-   * endpoint is off when unset; the scope must be in {@link AuthServerOptions.scopes}.
+   * The scope a user's own access token needs at the self-service endpoint (`/instances`, also
+   * at its former path `/devices`). The endpoint is off when unset; the scope must be in
+   * {@link AuthServerOptions.scopes}.
    */
   selfServiceScope?: string;
   /**
@@ -41,15 +43,21 @@ export interface DeviceOptions {
   keepRevokedFor?: number;
 }
 
-/** Defaults of {@link AuthServerOptions.devices}. @internal */
-export const DEVICE_DEFAULTS = {
+/**
+ * @deprecated Use {@link InstanceManagementOptions}: the same settings under the library's one word.
+ * @group Deprecated
+ */
+export type DeviceOptions = InstanceManagementOptions;
+
+/** Defaults of {@link AuthServerOptions.instances} (and of its alias `devices`). @internal */
+export const INSTANCE_DEFAULTS = {
   adminClients: [],
   adminScope: 'devices:admin',
   keepRevokedFor: 2592000,
-} as const satisfies DefaultsOf<DeviceOptions>;
+} as const satisfies DefaultsOf<InstanceManagementOptions>;
 
-/** The schema of {@link AuthServerOptions.devices}. @internal */
-export const devicesSchema = {
+/** The schema of {@link AuthServerOptions.instances} (and of its alias `devices`). @internal */
+export const instancesSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -61,22 +69,29 @@ export const devicesSchema = {
   },
 } as const;
 
-/** `devices` with its defaults filled in. @internal */
-export type ResolvedDeviceOptions = WithDefaults<DeviceOptions, typeof DEVICE_DEFAULTS>;
-
-/** What the device rules read. @internal */
-export interface DeviceRuleInput {
-  scopes: readonly string[];
-  clients: readonly ClientMetadata[];
-  devices: ResolvedDeviceOptions;
-}
-
 /**
- * Device management: admin clients and scopes that only they, or the users, can obtain.
+ * `instances` with its defaults filled in; resolveOptions keeps it at the resolved path `devices`.
  *
  * @internal
  */
-export function deviceOptionProblems(o: DeviceRuleInput): string[] {
+export type ResolvedInstanceOptions = WithDefaults<
+  InstanceManagementOptions,
+  typeof INSTANCE_DEFAULTS
+>;
+
+/** What the instance rules read. @internal */
+export interface InstanceRuleInput {
+  scopes: readonly string[];
+  clients: readonly ClientMetadata[];
+  devices: ResolvedInstanceOptions;
+}
+
+/**
+ * Instance management: admin clients and scopes that only they, or the users, can obtain.
+ *
+ * @internal
+ */
+export function instanceOptionProblems(o: InstanceRuleInput): string[] {
   const problems: string[] = [];
   const d = o.devices;
   if (o.scopes.includes(d.adminScope)) {

@@ -2,11 +2,11 @@ import type { RegistrationProof } from '../core/instance-record.js';
 import type { AssuranceLevel } from '../core/levels.js';
 
 /**
- * One instance client (an app install on one device), as device management shows it.
+ * One instance client (an app install on one device), as instance management shows it.
  *
- * @group Devices
+ * @group Instances
  */
-export interface DeviceInfo {
+export interface InstanceInfo {
   /** The instance's client id. */
   clientId: string;
   /**
@@ -21,11 +21,11 @@ export interface DeviceInfo {
   /**
    * `active` once it has obtained a token; `pending` while it never has (a registration whose
    * app never got its credentials, or never signed in: it is removed at
-   * {@link DeviceInfo.unusedUntil}, and counts toward no limit); `revoked` once revoked: it can
+   * {@link InstanceInfo.unusedUntil}, and counts toward no limit); `revoked` once revoked: it can
    * no longer authenticate and holds no tokens. With `registration.instances.unusedTtl` 0 an
    * install is `active` from registration on.
    */
-  status: DeviceStatus;
+  status: InstanceStatus;
   /** When it registered, in seconds since the epoch. */
   createdAt: number;
   /** When it was revoked, in seconds since the epoch. */
@@ -47,35 +47,38 @@ export interface DeviceInfo {
 }
 
 /**
- * Where an install stands: see {@link DeviceInfo.status}.
+ * Where an instance stands: see {@link InstanceInfo.status}.
  *
- * @group Devices
+ * @group Instances
  */
-export type DeviceStatus = 'active' | 'pending' | 'revoked';
+export type InstanceStatus = 'active' | 'pending' | 'revoked';
 
 /**
- * Which page of an account's devices to read (see `DeviceManagement.page`).
+ * Which page of an account's instances to read (see `InstanceManagement.page`).
  *
- * @group Devices
+ * @group Instances
  */
-export interface DevicePageOptions {
-  /** How many devices at most: an integer from 1 to 100. Default 50. */
+export interface InstancePageOptions {
+  /** How many instances at most: an integer from 1 to 100. Default 50. */
   limit?: number;
   /** The `nextCursor` of the previous page; absent for the first page. */
   cursor?: string;
 }
 
 /**
- * One page of an account's devices, oldest first.
+ * One page of an account's instances, oldest first.
  *
- * @group Devices
+ * @group Instances
  */
-export interface DevicePage {
-  /** At most `limit` devices, continuing where the cursor left off. */
-  devices: DeviceInfo[];
+export interface InstancePage {
+  /**
+   * At most `limit` instances, continuing where the cursor left off. (The field keeps its name
+   * `devices`, as in the HTTP APIs' answers, so readers of either need no change.)
+   */
+  devices: InstanceInfo[];
   /**
    * Pass it as `cursor` to read the next page; absent on the last page. Opaque: it names a
-   * position within this account's list (after the last device of this page), so devices
+   * position within this account's list (after the last instance of this page), so instances
    * added or revoked between pages neither repeat nor skip the ones not yet read. It is
    * refused for any other account.
    */
@@ -85,16 +88,16 @@ export interface DevicePage {
 /**
  * Who revoked an instance.
  *
- * @group Devices
+ * @group Instances
  */
 export type RevokedBy = 'admin' | 'user' | 'limit' | 'api';
 
 /**
- * What every device event carries: ids, never secrets.
+ * What every instance event carries: ids, never secrets.
  *
- * @group Devices
+ * @group Instances
  */
-export interface DeviceEvent {
+export interface InstanceEvent {
   /** The instance's client id. */
   clientId: string;
   /** The account the instance belongs to, if it is bound to one yet. */
@@ -106,9 +109,9 @@ export interface DeviceEvent {
 /**
  * What an `instance.revoked` event carries.
  *
- * @group Devices
+ * @group Instances
  */
-export interface RevocationEvent extends DeviceEvent {
+export interface RevocationEvent extends InstanceEvent {
   /** Who revoked it. */
   by: RevokedBy;
 }
@@ -116,9 +119,9 @@ export interface RevocationEvent extends DeviceEvent {
 /**
  * What an `instance.bound` event carries.
  *
- * @group Devices
+ * @group Instances
  */
-export interface BindingEvent extends DeviceEvent {
+export interface BindingEvent extends InstanceEvent {
   /** The account the instance now belongs to. */
   accountId: string;
 }
@@ -126,17 +129,48 @@ export interface BindingEvent extends DeviceEvent {
 /**
  * The events an auth server emits, by name, for audit logs.
  *
- * @group Devices
+ * @group Instances
  */
-export interface DeviceEvents {
+export interface InstanceEvents {
   /** An instance registered (RFC 7591). */
-  'instance.registered': DeviceEvent;
+  'instance.registered': InstanceEvent;
   /** An instance updated its registration (RFC 7592 `PUT`). */
-  'instance.updated': DeviceEvent;
+  'instance.updated': InstanceEvent;
   /** An instance deleted its registration (RFC 7592 `DELETE`). */
-  'instance.deleted': DeviceEvent;
+  'instance.deleted': InstanceEvent;
   /** An instance was revoked: by an administrator, by its user, by the instance limit, or by your code. */
   'instance.revoked': RevocationEvent;
   /** An instance registered without a user was bound to the first account that signed in through it. */
   'instance.bound': BindingEvent;
 }
+
+/**
+ * @deprecated Use {@link InstanceInfo}: the same type under the library's one word.
+ * @group Deprecated
+ */
+export type DeviceInfo = InstanceInfo;
+/**
+ * @deprecated Use {@link InstanceStatus}.
+ * @group Deprecated
+ */
+export type DeviceStatus = InstanceStatus;
+/**
+ * @deprecated Use {@link InstancePageOptions}.
+ * @group Deprecated
+ */
+export type DevicePageOptions = InstancePageOptions;
+/**
+ * @deprecated Use {@link InstancePage}.
+ * @group Deprecated
+ */
+export type DevicePage = InstancePage;
+/**
+ * @deprecated Use {@link InstanceEvent}.
+ * @group Deprecated
+ */
+export type DeviceEvent = InstanceEvent;
+/**
+ * @deprecated Use {@link InstanceEvents}.
+ * @group Deprecated
+ */
+export type DeviceEvents = InstanceEvents;

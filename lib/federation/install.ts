@@ -1,5 +1,5 @@
 import type { AccountOptions } from '../core/accounts.js';
-import type { DeviceManager } from '../devices/manager.js';
+import type { InstanceManager } from '../devices/manager.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import type { InstalledRegistration } from '../registration/install.js';
 import { BrowserFederation, type BrowserFederationSettings } from './browser.js';
@@ -35,7 +35,7 @@ export function installFederation(
   assembly: Assembly,
   o: FederationSettings,
   registration: InstalledRegistration,
-  devices: DeviceManager,
+  instances: InstanceManager,
 ): InstalledFederation {
   const { store } = assembly;
   const { providers, nonce } = o.federation;
@@ -72,7 +72,7 @@ export function installFederation(
         federation: signIn,
         registrationClientIds: dcrToken.registrationClientIds,
         dcr: { resource: dcrToken.resource, scope: dcrToken.scope, ttl: dcrToken.ttl },
-        bindInstance: (clientId, accountId) => devices.bind(clientId, accountId),
+        bindInstance: (clientId, accountId) => instances.bind(clientId, accountId),
       }),
     );
   }

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountClaims } from '../core/accounts.js';
-import type { DeviceManager } from '../devices/manager.js';
+import type { InstanceManager } from '../devices/manager.js';
 import type { BrowserFederation } from '../federation/browser.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { csrfToken, csrfValid } from './csrf.js';
@@ -18,7 +18,7 @@ export interface AccountRouteSettings {
   basePath: string;
   /** The secret the pages' CSRF tokens are derived from. */
   csrfSecret: string;
-  devices: DeviceManager;
+  devices: InstanceManager;
   /** The passkey page, when passkeys are enabled. */
   passkeys?: PasskeyService;
   findAccount(accountId: string): Promise<AccountClaims | undefined>;

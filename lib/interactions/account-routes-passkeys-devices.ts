@@ -1,11 +1,11 @@
 import type { Context } from 'koa';
-import type { DeviceManager } from '../devices/manager.js';
-import type { DeviceInfo } from '../devices/types.js';
+import type { InstanceManager } from '../devices/manager.js';
+import type { InstanceInfo } from '../devices/types.js';
 import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { type AccountPages, optional, type SignedIn } from './account-routes-context.js';
 import { readForm } from './form.js';
-import type { DeviceItemView, DevicesView, PasskeysView } from './views.js';
+import type { InstanceItemView, InstancesView, PasskeysView } from './views.js';
 
 /** The passkey page or the device page. */
 export type ItemsPage = 'passkeys' | 'devices';
@@ -80,7 +80,7 @@ async function devicesPage(pages: AccountPages, ctx: Context, user: SignedIn) {
   const renderer = pages.renderer();
   const language = pages.languageOf(ctx);
   const cursor = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : undefined;
-  let page: Awaited<ReturnType<DeviceManager['page']>>;
+  let page: Awaited<ReturnType<InstanceManager['page']>>;
   try {
     page = await devices.page(user.accountId, { limit: DEVICES_PER_PAGE, cursor });
   } catch (error) {
@@ -88,7 +88,7 @@ async function devicesPage(pages: AccountPages, ctx: Context, user: SignedIn) {
     if (!(error instanceof RangeError)) throw error;
     page = await devices.page(user.accountId, { limit: DEVICES_PER_PAGE });
   }
-  const view: DevicesView = {
+  const view: InstancesView = {
     ...renderer.base(language, renderer.messages(language).devicesTitle, 200),
     page: 'devices',
     accountId: user.accountId,
@@ -105,7 +105,7 @@ async function devicesPage(pages: AccountPages, ctx: Context, user: SignedIn) {
   return pages.send(ctx, view);
 }
 
-function deviceItem(pages: AccountPages, d: DeviceInfo, user: SignedIn): DeviceItemView {
+function deviceItem(pages: AccountPages, d: InstanceInfo, user: SignedIn): InstanceItemView {
   return {
     clientId: d.clientId,
     name: d.clientName ?? d.softwareId ?? d.clientId,

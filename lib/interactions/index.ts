@@ -11,6 +11,8 @@ export type {
   DevicesView,
   ErrorView,
   FederatedButtonView,
+  InstanceItemView,
+  InstancesView,
   InteractionPages,
   LinkAccountView,
   LinkIdentityView,

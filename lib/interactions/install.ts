@@ -1,6 +1,6 @@
 import type { AccountOptions } from '../core/accounts.js';
 import { instanceRecord } from '../core/instance-record.js';
-import type { InstalledDevices } from '../devices/install.js';
+import type { InstalledInstances } from '../devices/install.js';
 import type { InstalledFederation } from '../federation/install.js';
 import type { InstalledPasskeys } from '../passkeys/install.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
@@ -36,7 +36,7 @@ export interface InteractionSettings {
 export function installInteractions(
   assembly: Assembly,
   o: InteractionSettings,
-  devices: InstalledDevices,
+  instances: InstalledInstances,
   passkeys: InstalledPasskeys,
   federation: InstalledFederation,
 ): void {
@@ -93,7 +93,7 @@ export function installInteractions(
       confirmConsent: async ({ clientId, accountId }) => {
         const record = await instanceRecordById(provider, clientId);
         if (!record || record.account_id || !accountId) return undefined;
-        const owner = await devices.manager.bind(clientId, accountId);
+        const owner = await instances.manager.bind(clientId, accountId);
         return owner === accountId
           ? undefined
           : 'this app install was just claimed by another account: register the app again';
@@ -109,7 +109,7 @@ export function installInteractions(
     createAccountRoutes(provider, {
       basePath,
       csrfSecret: assembly.secret('account-csrf').toString('base64url'),
-      devices: devices.manager,
+      devices: instances.manager,
       ...enabledPasskeys,
       findAccount: (accountId) => o.accounts.findAccount(accountId),
       federation: federation.browser,

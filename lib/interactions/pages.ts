@@ -6,9 +6,9 @@ import type {
   AccountLinks,
   ConsentView,
   CsrfField,
-  DeviceItemView,
-  DevicesView,
   ErrorView,
+  InstanceItemView,
+  InstancesView,
   LinksView,
   LinkView,
   LoginField,
@@ -259,7 +259,7 @@ export function passkeysPage(view: PasskeysView): string {
 }
 
 /** How an install registered, in words. */
-function registeredBy(messages: PageMessages, device: DeviceItemView): string {
+function registeredBy(messages: PageMessages, device: InstanceItemView): string {
   switch (device.registeredBy) {
     case 'attestation':
       return formatMessage(messages.deviceByAttestation, { format: device.evidenceFormat ?? '' });
@@ -277,7 +277,7 @@ const ASSURANCE: Readonly<Record<string, keyof PageMessages>> = {
 };
 
 /** What a pending install shows instead of its last use: never set up, removed when. */
-function pendingLine(view: DevicesView, until: number | undefined): string {
+function pendingLine(view: InstancesView, until: number | undefined): string {
   const { messages, language } = view;
   return until === undefined
     ? `<p class="meta"><strong>${escapeHtml(messages.devicePending)}</strong></p>`
@@ -285,7 +285,7 @@ function pendingLine(view: DevicesView, until: number | undefined): string {
 }
 
 /** One install, marked when pending, with its "Revoke" button unless it is revoked. */
-function deviceItem(view: DevicesView, device: DeviceItemView): string {
+function deviceItem(view: InstancesView, device: InstanceItemView): string {
   const { messages, language } = view;
   const level = Object.hasOwn(ASSURANCE, device.cal)
     ? messages[ASSURANCE[device.cal] as keyof PageMessages]
@@ -315,7 +315,7 @@ function deviceItem(view: DevicesView, device: DeviceItemView): string {
 }
 
 /** The built-in device page: the installs, each not yet revoked with "Revoke". @internal */
-export function devicesPage(view: DevicesView): string {
+export function devicesPage(view: InstancesView): string {
   const { messages } = view;
   const list =
     view.devices.length > 0

@@ -14,8 +14,8 @@ import {
 } from './pages.js';
 import type {
   ConsentView,
-  DevicesView,
   ErrorView,
+  InstancesView,
   InteractionPages,
   LinksView,
   LinkView,
@@ -34,7 +34,7 @@ export type AnyPageView =
   | LogoutView
   | LogoutSuccessView
   | PasskeysView
-  | DevicesView
+  | InstancesView
   | LinkView
   | LinksView;
 

@@ -1,6 +1,6 @@
 import type { RegistrationMethod } from '../core/instance-record.js';
 import type { AssuranceLevel } from '../core/levels.js';
-import type { DeviceStatus } from '../devices/types.js';
+import type { InstanceStatus } from '../devices/types.js';
 import type { PageMessages } from './messages.js';
 
 /**
@@ -358,7 +358,7 @@ export interface PasskeysView extends PageView {
  *
  * @group Pages
  */
-export interface DeviceItemView {
+export interface InstanceItemView {
   /** The install's client id. */
   clientId: string;
   /** The app's name: the install's `client_name`, its template's, else its `software_id` or client id. */
@@ -379,7 +379,7 @@ export interface DeviceItemView {
    * `pending` while it never obtained a token (see `pendingUntil`), `revoked` once revoked (it
    * stays listed for `devices.keepRevokedFor`), else `active`.
    */
-  status: DeviceStatus;
+  status: InstanceStatus;
   /** A pending install: when it is removed unless it signs in first, in seconds since the epoch. */
   pendingUntil?: number;
   /** When it was revoked, in seconds since the epoch. */
@@ -397,13 +397,13 @@ export interface DeviceItemView {
  *
  * @group Pages
  */
-export interface DevicesView extends PageView {
+export interface InstancesView extends PageView {
   /** Always `devices`. */
   page: 'devices';
   /** The signed-in account. */
   accountId: string;
   /** One page of its installs, oldest first (at most 50). */
-  devices: DeviceItemView[];
+  devices: InstanceItemView[];
   /** The URL of the next page, when there are more. */
   next?: string;
   /** What the last action did (`deviceRevoked`). */
@@ -569,9 +569,20 @@ export interface InteractionPages {
   /** The passkey page of a signed-in user (with `passkeys.enabled`). */
   passkeys?(view: PasskeysView): string | Promise<string>;
   /** The device page of a signed-in user. */
-  devices?(view: DevicesView): string | Promise<string>;
+  devices?(view: InstancesView): string | Promise<string>;
   /** The link page: link an upstream identity to the signed-in account (with `accounts.link`). */
   link?(view: LinkView): string | Promise<string>;
   /** The linked accounts page of a signed-in user (with `accounts.link`). */
   links?(view: LinksView): string | Promise<string>;
 }
+
+/**
+ * @deprecated Use {@link InstanceItemView}: the same type under the library's one word.
+ * @group Deprecated
+ */
+export type DeviceItemView = InstanceItemView;
+/**
+ * @deprecated Use {@link InstancesView}.
+ * @group Deprecated
+ */
+export type DevicesView = InstancesView;

@@ -3,7 +3,7 @@
 // they read; the engine-level options' rules, and those spanning features, are here.
 import { assuranceProblems } from '../attestation/options.js';
 import { attestClientAuthProblems } from '../client-attestation/options.js';
-import { deviceOptionProblems } from '../devices/options.js';
+import { instanceOptionProblems } from '../devices/options.js';
 import { federationProblems } from '../federation/options.js';
 import { proxyTrustProblems } from '../http/client-address.js';
 import { interactionProblems } from '../interactions/options.js';
@@ -138,7 +138,7 @@ const CROSS_OPTION_RULES = [
       registration: o.registration,
       verifiers: o.attestation.verifiers,
     }),
-  deviceOptionProblems,
+  instanceOptionProblems,
   fallbackOptionProblems,
   apiProblems,
   mtlsProblems,

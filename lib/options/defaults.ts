@@ -5,7 +5,7 @@
 import { ASSURANCE_DEFAULTS, ATTESTATION_DEFAULTS } from '../attestation/options.js';
 import { ATTESTER_DEFAULTS } from '../client-attestation/options.js';
 import type { DefaultsOf } from '../core/options/resolve-types.js';
-import { DEVICE_DEFAULTS } from '../devices/options.js';
+import { INSTANCE_DEFAULTS } from '../devices/options.js';
 import { FEDERATION_DEFAULTS } from '../federation/options.js';
 import { INTERACTION_DEFAULTS } from '../interactions/options.js';
 import { PASSKEY_DEFAULTS } from '../passkeys/options.js';
@@ -44,7 +44,9 @@ export const DEFAULTS = {
   registration: REGISTRATION_DEFAULTS,
   attestation: { ...ATTESTATION_DEFAULTS, attester: ATTESTER_DEFAULTS },
   assurance: ASSURANCE_DEFAULTS,
-  devices: DEVICE_DEFAULTS,
+  instances: INSTANCE_DEFAULTS,
+  // The deprecated alias of `instances` announces the same defaults; resolveOptions keeps one.
+  devices: INSTANCE_DEFAULTS,
   apis: [],
   introspection: { resourceServers: [] },
   interactions: INTERACTION_DEFAULTS,

@@ -11,12 +11,14 @@ import type { ApiOptions, AuthServerOptions } from './types.js';
  * Options after validation, with every default filled in. Beyond the constant defaults, the
  * entries of `apis`, `federation.providers` and `registration.templates` carry theirs, and
  * `resolveOptions` computes `registration.instances.allowedScopes` and
- * `registration.fallbackClients` from other options.
+ * `registration.fallbackClients` from other options. The instance management settings
+ * (`instances`, or its deprecated alias `devices`) are at `devices`.
  *
  * @internal
  */
 export type ResolvedOptions = Override<
-  WithDefaults<AuthServerOptions, typeof DEFAULTS>,
+  // `instances` is resolved at the path of its deprecated alias `devices` (lib/options/aliases.ts).
+  Omit<WithDefaults<AuthServerOptions, typeof DEFAULTS>, 'instances'>,
   {
     apis: WithDefaults<ApiOptions, typeof API_DEFAULTS>[];
     attestation: Override<ResolvedAttestationOptions, { attester: ResolvedAttesterOptions }>;

@@ -10,7 +10,7 @@ import {
   stringList,
 } from '../core/options/schema-pieces.js';
 import { withDefaults } from '../core/options/with-defaults.js';
-import { devicesSchema } from '../devices/options.js';
+import { instancesSchema } from '../devices/options.js';
 import { federationSchema } from '../federation/options.js';
 import { interactionsSchema } from '../interactions/options.js';
 import { passkeysSchema } from '../passkeys/options.js';
@@ -112,7 +112,8 @@ const optionsShape = {
       additionalProperties: false,
       properties: { certificateHeader: nonEmptyString, verifiedHeader: nonEmptyString },
     },
-    devices: devicesSchema,
+    instances: instancesSchema,
+    devices: instancesSchema,
     apis: { type: 'array', items: withDefaults(apiSchema, API_DEFAULTS, 'apis[]') },
     introspection: {
       type: 'object',

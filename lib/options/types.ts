@@ -4,7 +4,7 @@ import type { ClientMetadata, Configuration, JWK } from 'oidc-provider';
 import type { AssuranceOptions, AttestationOptions } from '../attestation/options.js';
 import type { AccountOptions } from '../core/accounts.js';
 import type { Logger } from '../core/logger.js';
-import type { DeviceOptions } from '../devices/options.js';
+import type { InstanceManagementOptions } from '../devices/options.js';
 import type { FederationOptions } from '../federation/options.js';
 import type { InteractionPageOptions } from '../interactions/options.js';
 import type { PasskeyOptions } from '../passkeys/options.js';
@@ -144,8 +144,16 @@ export interface AuthServerOptions {
    */
   apis?: ApiOptions[];
 
-  /** Device management: the admin API, self-service, and what revocation keeps. */
-  devices?: DeviceOptions;
+  /** Instance management: the admin API, self-service, and what revocation keeps. */
+  instances?: InstanceManagementOptions;
+
+  /**
+   * The former name of {@link AuthServerOptions.instances}, still accepted; giving both is a
+   * configuration error.
+   *
+   * @deprecated Use {@link AuthServerOptions.instances}.
+   */
+  devices?: InstanceManagementOptions;
 
   /** Platform attestation: evidence verifiers, the challenge endpoint and the policy hook. */
   attestation?: AttestationOptions;

@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../core/errors.js';
 import { isPlainObject } from '../core/options/plain-object.js';
 import { schemaProblems } from './ajv.js';
+import { dropFilledAlias, mapInstanceOptions } from './aliases.js';
 import { crossOptionProblems } from './cross-option-rules.js';
 import { oidcProviderProblems } from './passthrough.js';
 import type { ResolvedOptions } from './resolved.js';
@@ -57,9 +58,14 @@ function laterProblems(resolved: ResolvedOptions, schemaMessages: string[]): str
  */
 export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
   const copy = copyForDefaults(options);
+  const alias = mapInstanceOptions(copy);
   const schemaMessages = schemaProblems(copy);
+  dropFilledAlias(copy);
   const resolved = copy as ResolvedOptions;
-  const problems = [...schemaMessages, ...laterProblems(resolved, schemaMessages)];
+  const problems = [
+    ...alias.problems,
+    ...[...schemaMessages, ...laterProblems(resolved, schemaMessages)].map(alias.reword),
+  ];
   if (problems.length > 0) throw new ConfigurationError(problems);
   return resolved;
 }

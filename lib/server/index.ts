@@ -7,8 +7,8 @@ import { installAttestation } from '../attestation/install.js';
 import type { ClientAttestationEvents, RegistrationEvents } from '../attestation/types.js';
 import { installClientAttestation } from '../client-attestation/install.js';
 import { consoleLogger, safeLogger } from '../core/logger.js';
-import { type DeviceManagement, installDevices } from '../devices/install.js';
-import type { DeviceEvents } from '../devices/types.js';
+import { type InstanceManagement, installInstances } from '../devices/install.js';
+import type { InstanceEvents } from '../devices/types.js';
 import { installFederation } from '../federation/install.js';
 import type { FederationEvents } from '../federation/types.js';
 import type { SignInEvents } from '../interactions/events.js';
@@ -29,15 +29,15 @@ import { installRegistration, templateSource } from '../registration/install.js'
 import { guardStore } from '../storage/guard.js';
 import { StorageHealth } from '../storage/health.js';
 
-export type { DeviceManagement } from '../devices/install.js';
+export type { DeviceManagement, InstanceManagement } from '../devices/install.js';
 
 /**
- * Every event an auth server emits, by name: device lifecycle, registration decisions,
+ * Every event an auth server emits, by name: instance lifecycle, registration decisions,
  * throttled sign-ins, federated sign-ins and detected refresh token reuse.
  *
  * @group Server
  */
-export type ServerEvents = DeviceEvents &
+export type ServerEvents = InstanceEvents &
   RegistrationEvents &
   ClientAttestationEvents &
   SignInEvents &
@@ -66,20 +66,26 @@ export interface AuthServer {
    * proxy set `app.proxy = true` on the outer app.
    */
   koa(): Middleware;
-  /** Device management: list and revoke a user's instance clients. */
-  readonly devices: DeviceManagement;
+  /** Instance management: list and revoke a user's instance clients. */
+  readonly instances: InstanceManagement;
+  /**
+   * @deprecated Use {@link AuthServer.instances}: the same object under the library's one word.
+   */
+  readonly devices: InstanceManagement;
   /** Passkey management: list and remove a user's passkeys (whether or not passkeys are enabled). */
   readonly passkeys: PasskeyManagement;
   /**
    * The admin API as Koa middleware; mount it where only administrators reach it (e.g.
-   * `app.use(mount('/admin', server.adminApi()))`). Routes: `GET /accounts/:accountId/devices`,
-   * `DELETE /accounts/:accountId/devices`, `GET /devices/:clientId`, `DELETE /devices/:clientId`,
-   * and for passkeys `GET /accounts/:accountId/passkeys`, `GET /passkeys/:credentialId`,
+   * `app.use(mount('/admin', server.adminApi()))`). Routes: `GET /accounts/:accountId/instances`,
+   * `DELETE /accounts/:accountId/instances`, `GET /instances/:clientId`,
+   * `DELETE /instances/:clientId` (each also at its deprecated `devices` path), and for passkeys
+   * `GET /accounts/:accountId/passkeys`, `GET /passkeys/:credentialId`,
    * `DELETE /passkeys/:credentialId`.
    * Each request needs `Authorization: Bearer` with an admin client's access token carrying
-   * `devices.adminScope`, or `devices.adminSecret`.
+   * `instances.adminScope`, or `instances.adminSecret`.
    *
-   * @throws ConfigurationError when neither `devices.adminClients` nor `devices.adminSecret` is set.
+   * @throws ConfigurationError when neither `instances.adminClients` nor `instances.adminSecret`
+   *   is set.
    */
   adminApi(): Middleware;
   /** The admin API as a `(req, res)` handler for `node:http` and Express (see {@link AuthServer.adminApi}). */
@@ -127,24 +133,25 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   // The features, in the order they build on each other.
   const templates = templateSource(o.registration);
   const passkeys = installPasskeys(assembly, o);
-  const devices = installDevices(assembly, o, templates, passkeys.service);
+  const instances = installInstances(assembly, o, templates, passkeys.service);
   const attestation = installAttestation(assembly, o);
-  const registration = installRegistration(assembly, o, templates, attestation, devices);
-  await installClientAttestation(assembly, o, templates, attestation, devices.guard);
-  const federation = installFederation(assembly, o, registration, devices.manager);
-  installInteractions(assembly, o, devices, passkeys, federation);
+  const registration = installRegistration(assembly, o, templates, attestation, instances);
+  await installClientAttestation(assembly, o, templates, attestation, instances.guard);
+  const federation = installFederation(assembly, o, registration, instances.manager);
+  installInteractions(assembly, o, instances, passkeys, federation);
 
   const provider = buildProvider(assembly, o, requestIds);
   const server: AuthServer = {
     provider,
     issuer: o.issuer,
-    devices: devices.management,
+    instances: instances.management,
+    devices: instances.management,
     passkeys: passkeys.management,
     callback: () => provider.callback(),
     introspect: (token) => introspectLocally(provider, token),
     koa: () => embeddedProvider(provider),
-    adminApi: () => devices.adminApi(),
-    adminCallback: () => devices.adminApp(requestIds).callback(),
+    adminApi: () => instances.adminApi(),
+    adminCallback: () => instances.adminApp(requestIds).callback(),
     on(event, listener) {
       events.on(event, listener);
       return server;

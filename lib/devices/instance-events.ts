@@ -1,23 +1,23 @@
 import type Provider from 'oidc-provider';
 import { instanceRecordOf } from '../provider/loaded-client.js';
-import type { DeviceManager } from './manager.js';
-import type { DeviceEvent } from './types.js';
+import type { InstanceManager } from './manager.js';
+import type { InstanceEvent } from './types.js';
 
 /** The device events that follow oidc-provider's registration events. */
-type InstanceEvent = 'instance.registered' | 'instance.updated' | 'instance.deleted';
+type ForwardedEvent = 'instance.registered' | 'instance.updated' | 'instance.deleted';
 
 /**
  * Turns oidc-provider's registration events into device events, and notes instance activity.
  *
  * @internal
  */
-export function wireDeviceEvents(
+export function wireInstanceEvents(
   provider: Provider,
-  devices: DeviceManager,
-  emit: (event: InstanceEvent, payload: DeviceEvent) => void,
+  devices: InstanceManager,
+  emit: (event: ForwardedEvent, payload: InstanceEvent) => void,
 ) {
   const forward =
-    (event: InstanceEvent) =>
+    (event: ForwardedEvent) =>
     (_ctx: unknown, client: { clientId: string; metadata(): Record<string, unknown> }) => {
       const record = instanceRecordOf(client);
       if (!record) return;

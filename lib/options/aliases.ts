@@ -1,0 +1,48 @@
+// Deprecated option names still accepted: each is mapped onto its one resolved path before
+// validation, and problems are worded with the name the caller wrote.
+import { isPlainObject } from '../core/options/plain-object.js';
+
+/** How the caller named the instance management options, for the wording of problems. */
+export interface AliasUse {
+  /** A problem found while mapping (both names given), reported with the schema's. */
+  problems: string[];
+  /** Rewrites a problem's option path to the name the caller wrote. */
+  reword(problem: string): string;
+}
+
+const unchanged: AliasUse = { problems: [], reword: (problem) => problem };
+
+/**
+ * Maps `instances` onto the resolved path `devices` (its deprecated alias, which the resolved
+ * options and their readers keep) in `copy`, a copy of the caller's options. Giving both names
+ * is a problem: which one wins would be a guess.
+ *
+ * @internal
+ */
+export function mapInstanceOptions(copy: unknown): AliasUse {
+  if (!isPlainObject(copy) || copy.instances === undefined) return unchanged;
+  if (copy.devices !== undefined) {
+    return {
+      problems: [
+        'options.devices and options.instances are both given: options.devices is the deprecated name of options.instances, give only options.instances',
+      ],
+      reword: (problem) => problem,
+    };
+  }
+  copy.devices = copy.instances;
+  delete copy.instances;
+  return {
+    problems: [],
+    reword: (problem) => problem.replaceAll(/\boptions\.devices\b/g, 'options.instances'),
+  };
+}
+
+/**
+ * Drops the `instances` group the schema's defaults filled in, so the resolved options hold
+ * the instance management settings at one path: `devices`.
+ *
+ * @internal
+ */
+export function dropFilledAlias(resolved: unknown): void {
+  if (isPlainObject(resolved)) delete resolved.instances;
+}
