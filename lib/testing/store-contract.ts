@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterPayload } from 'oidc-provider';
 import { AlreadyConsumedError, type Store } from '../storage/store.js';
 
@@ -835,7 +834,7 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
         assert.equal(refused.allowed, false);
         assert.equal(refused.retryAfterSeconds, 1);
 
-        await sleep(1100);
+        await later(1.1);
         assert.equal((await store.consumeRate(key, limit)).allowed, true);
         assert.equal((await store.consumeRate(key, limit)).allowed, true);
         assert.equal((await store.consumeRate(key, limit)).allowed, false);
@@ -897,7 +896,7 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
         const limit = { points: 1, duration: 1 };
         assert.equal((await store.consumeRate(key, limit)).allowed, true);
         assert.equal((await store.consumeRate(key, limit, 0)).allowed, false);
-        await sleep(1100);
+        await later(1.1);
         assert.equal((await store.consumeRate(key, limit, 0)).allowed, true);
       });
     });
