@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describeStoreContract } from 'mobile-oidc-provider/testing';
 import { MemoryStore } from '../../adapters/memory.js';
-import { AlreadyConsumedError, type Store } from '../../lib/storage/store.js';
+import { AlreadyConsumedError } from '../../lib/storage/store.js';
 import { dateNow, passDate, restoreDate } from '../helpers/clock.js';
 
 /** A clock the test moves by hand; it starts at the real time so epoch seconds look real. */
