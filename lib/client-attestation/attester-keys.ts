@@ -52,16 +52,6 @@ export async function deriveAttesterKey(secret: string): Promise<JWK> {
 const thumbprint = (jwk: JWK) => calculateJwkThumbprint(jwk, 'sha256');
 
 /**
- * A 32-byte secret for `purpose`, derived from a cookie key: processes that share cookie keys
- * share it, so stateless challenges issued by one are accepted by the others.
- *
- * @internal
- */
-export function derivedSecret(cookieKey: string, purpose: string): Buffer {
-  return createHmac('sha256', cookieKey).update(purpose).digest();
-}
-
-/**
  * What is wrong with configured attester keys: each must be a private P-256 JWK with a `kid`,
  * for ES256.
  *
