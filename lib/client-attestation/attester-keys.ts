@@ -1,4 +1,4 @@
-import { createECDH, createHmac, hkdfSync } from 'node:crypto';
+import { createECDH, hkdfSync } from 'node:crypto';
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
