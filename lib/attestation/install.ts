@@ -1,6 +1,5 @@
 import type { Template } from '../core/template-types.js';
 import type { Assembly } from '../provider/assembly.js';
-import type { RateLimitWindow } from '../storage/store.js';
 import {
   type AuthorizeSettings,
   authorizeRegistration,
@@ -10,7 +9,6 @@ import {
 } from './authorize.js';
 import { AttestationChallenges, createChallengeEndpoint } from './challenges.js';
 import type { ResolvedAssuranceOptions, ResolvedAttestationOptions } from './options.js';
-import type { AssuranceResolver, AttestationPolicy, EvidenceVerifier } from './types.js';
 
 /** The options the attestation feature reads. @internal */
 export interface AttestationSettings {

@@ -1,14 +1,13 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { InstalledAttestation } from '../attestation/install.js';
 import type { ResolvedAttestationOptions } from '../attestation/options.js';
-import type { ClientAttestationEvents, ClientAttesterPolicy } from '../attestation/types.js';
+import type { ClientAttestationEvents } from '../attestation/types.js';
 import type { InstanceRecord } from '../core/instance-record.js';
 import type { Template } from '../core/template-types.js';
 import type { InstanceGuard } from '../devices/instance-guard.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import { ATTEST_AUTH_METHODS, type TemplateSource } from '../registration/templates.js';
-import type { RateLimitWindow } from '../storage/store.js';
 import { appAttestAssertionCheck } from './app-attest-assertions.js';
 import { attestClientAuthFeature, attestedLevel, popChallenges } from './attest-client-auth.js';
 import { createClientAttester } from './attester.js';

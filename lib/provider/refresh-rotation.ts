@@ -460,17 +460,17 @@ class RefreshTokenReuse {
   }
 
   /** Finds a refresh token; a consumed one is a retry within the window, or reuse. */
-  async find(id: string): Promise<AdapterPayload | undefined | void> {
+  async find(id: string): Promise<AdapterPayload | undefined> {
     const state = refreshState('refresh_token');
     const prefetched = state?.prefetched;
-    let payload: AdapterPayload | undefined | void;
+    let payload: AdapterPayload | undefined;
     if (state && prefetched?.id === id) {
       state.prefetched = undefined;
-      payload = await prefetched.found;
+      payload = (await prefetched.found) ?? undefined;
     } else {
-      payload = await this.#adapter.find(id);
+      payload = (await this.#adapter.find(id)) ?? undefined;
     }
-    if (!payload) return payload;
+    if (!payload) return undefined;
     this.#remember(id, payload);
     if (!payload.consumed) return payload;
     const verdict = await this.#retryVerdict(id, payload);

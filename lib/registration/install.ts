@@ -6,13 +6,8 @@ import type { RegistrationEvents } from '../attestation/types.js';
 import type { AccountOptions } from '../core/accounts.js';
 import type { FallbackAuthMethod } from '../core/instance-record.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
-import type { RateLimitWindow } from '../storage/store.js';
 import { createDcrGate } from './dcr-gate.js';
-import {
-  type ActiveInstance,
-  createInstancePolicy,
-  type InstancePolicySettings,
-} from './instance-policy.js';
+import { type ActiveInstance, createInstancePolicy } from './instance-policy.js';
 import type { RegistrationClientOptions, ResolvedRegistrationOptions } from './options.js';
 import { TemplateSource } from './templates.js';
 
