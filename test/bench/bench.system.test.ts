@@ -8,12 +8,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CHECKOUT } from '../helpers/checkout.js';
 import { TEST_REDIS_URL } from '../helpers/redis-url.js';
 
 const run = promisify(execFile);
-const repo = fileURLToPath(new URL('../..', import.meta.url));
+const repo = CHECKOUT;
 
 const ROWS = [
   'refresh with rotation',

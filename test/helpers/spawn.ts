@@ -26,9 +26,15 @@ export async function ended(child: ChildProcess): Promise<void> {
 // How every example announces its port ("… listening on port 3000", "… on port 3000; …").
 const ANNOUNCED_PORT = /on port (\d+)/;
 
+// Under `npm test` this file runs compiled (test/compile.ts), each entry's JavaScript beside it:
+// run that, without a loader. Run from the sources, an entry runs with tsx.
+const COMPILED = import.meta.url.endsWith('.js');
+const runArguments = (entry: string): string[] =>
+  COMPILED ? ['--enable-source-maps', entry.replace(/\.ts$/, '.js')] : ['--import', 'tsx', entry];
+
 /**
- * Starts `entry` (a runnable example's `main.ts`, or `test/helpers/server-process.ts`) with tsx,
- * as `npm start` does, and resolves once it announces the port it bound. `PORT` is 0 unless
+ * Starts `entry` (a runnable example's `main.ts`, or `test/helpers/server-process.ts`) as its
+ * own process, as `npm start` does, and resolves once it announces the port it bound. `PORT` is 0 unless
  * `env` sets one, so the system picks a free port and no two tests can race for one. An
  * inherited `ISSUER` is dropped unless `env` sets one.
  */
@@ -37,7 +43,7 @@ export async function spawnExample(
   env: Record<string, string> = {},
 ): Promise<SpawnedExample> {
   const { ISSUER: _inherited, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, runArguments(entry), {
     env: { ...inherited, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,11 +8,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CHECKOUT } from '../helpers/checkout.js';
 
 const run = promisify(execFile);
-const repo = fileURLToPath(new URL('../..', import.meta.url));
+const repo = CHECKOUT;
 const tsc = join(repo, 'node_modules', '.bin', 'tsc');
 const big = { maxBuffer: 64 * 1024 * 1024 };
 
