@@ -7,7 +7,7 @@ import {
 import { clientAddress } from '../http/client-address.js';
 import { type AccountPages, optional, type SignedIn } from './account-routes-context.js';
 import { readForm } from './form.js';
-import { federatedFailure } from './interaction-routes.js';
+import { federatedFailure, linkIdentityView } from './interaction-routes-federation.js';
 import { formatMessage, waitingTime } from './messages.js';
 import type { LinksView, LinkView } from './views.js';
 
@@ -218,17 +218,10 @@ async function linkCallback(
   const handle = await federation.offerAccountLink(user.sessionId, identity, user.accountId);
   const renderer = pages.renderer();
   const language = pages.languageOf(ctx);
-  const claimName = typeof identity.claims.name === 'string' ? identity.claims.name : undefined;
   const view: LinkView = {
     ...renderer.base(language, renderer.messages(language).linkTitle, 200),
     page: 'link',
-    identity: {
-      provider: identity.provider,
-      providerName: federation.displayName(identity.provider),
-      subject: identity.subject,
-      ...optional('email', identity.email),
-      ...optional('name', claimName),
-    },
+    identity: linkIdentityView(identity, federation.displayName(identity.provider)),
     account: { id: user.accountId, ...account },
     offer: { name: 'offer', value: handle },
     link: pages.formFor(user, `${pages.url('links')}/link`),

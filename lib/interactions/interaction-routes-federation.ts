@@ -23,7 +23,7 @@ import {
   showPrompt,
 } from './interaction-routes-site.js';
 import { formatMessage, type PageMessages } from './messages.js';
-import type { LinkView } from './views.js';
+import type { LinkIdentityView, LinkView } from './views.js';
 
 // The only reason for the login prompt that leaves a later sign-in on this browser as proof: there
 // was none yet. Every other one (`login_prompt`, `max_age`, `id_token_hint`, an `acr`, a custom
@@ -204,17 +204,10 @@ async function offerLink(
   const base = interactionPath(site, uid);
   const language = languageOf(site, ctx, interaction);
   const csrf = csrfField(site, uid);
-  const name = typeof identity.claims.name === 'string' ? identity.claims.name : undefined;
   const view: LinkView = {
     ...pages.base(language, pages.messages(language).linkTitle, 200),
     page: 'link',
-    identity: {
-      provider: identity.provider,
-      providerName: federation.displayName(identity.provider),
-      subject: identity.subject,
-      ...(identity.email ? { email: identity.email } : {}),
-      ...(name ? { name } : {}),
-    },
+    identity: linkIdentityView(identity, federation.displayName(identity.provider)),
     account: { id: accountId, ...account },
     offer: { name: 'offer', value: handle },
     link: { action: `${base}/link`, csrf },
@@ -279,4 +272,22 @@ function linkFailed(
   const name = site.federation?.displayName(offer.identity.provider) ?? offer.identity.provider;
   const error = formatMessage(messages.linkFailed, { provider: name });
   return login(site, ctx, interaction, 500, { error });
+}
+
+/**
+ * The identity a link page offers to link, as both link pages show it (during sign-in and on the
+ * linked accounts page). An empty email or name is shown as none.
+ */
+export function linkIdentityView(
+  identity: FederatedIdentity,
+  providerName: string,
+): LinkIdentityView {
+  const name = identity.claims.name;
+  return {
+    provider: identity.provider,
+    providerName,
+    subject: identity.subject,
+    ...(identity.email ? { email: identity.email } : {}),
+    ...(typeof name === 'string' && name !== '' ? { name } : {}),
+  };
 }

@@ -22,9 +22,6 @@ import { usePages } from './provider-pages.js';
 import { PageRenderer } from './renderer.js';
 import type { InteractionOptions } from './types.js';
 
-// The account pages map a failed "Continue with …" link to its message the same way.
-export { federatedFailure } from './interaction-routes-federation.js';
-
 const ROUTE =
   /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort|passkey|link|cancel-link)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;
 // Where an upstream provider sends the browser back: one fixed redirect URI per provider.
