@@ -9,16 +9,16 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  type AccountOptions,
-  type FederatedAccountEvent,
-  type FederatedIdentity,
-  MemoryStore,
+import type {
+  AccountOptions,
+  FederatedAccountEvent,
+  FederatedIdentity,
 } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
 import { demoAccounts } from '../../examples/server/accounts.js';
 import { Browser, formOf, formsOf } from '../helpers/browser.js';
 import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
+import { ModelOutageStore } from '../helpers/outage-store.js';
 import { dcrAuthorizationUrl, obtainDcrToken } from '../helpers/sign-in.js';
 import {
   startUpstreamIdp,
@@ -32,27 +32,6 @@ const GOOGLE_CLIENT_SECRET = 'google-client-secret-for-tests-only';
 const THIRD_USER = { username: 'thirduser', password: 'Password3' };
 const MAX_AGE = 300;
 
-/** A memory store whose account-page link offers can be made unreachable, as in an outage. */
-class OfferStore extends MemoryStore {
-  offersDown = false;
-
-  override adapter(model: string) {
-    const adapter = super.adapter(model);
-    if (model !== 'FederatedAccountLinkOffer') return adapter;
-    const store = this;
-    return new Proxy(adapter, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) =>
-          store.offersDown
-            ? Promise.reject(new Error('link offer storage unreachable (test)'))
-            : value.apply(target, args);
-      },
-    });
-  }
-}
-
 /** A page of ours the browser stopped at. */
 interface Page {
   status: number;
@@ -64,7 +43,7 @@ describe('the linked accounts page (/account/links)', () => {
   let google: UpstreamIdp;
   let server: RunningServer;
   let reg: oidc.Configuration;
-  const store = new OfferStore();
+  const store = new ModelOutageStore('FederatedAccountLinkOffer');
   const events: { name: string; event: FederatedAccountEvent }[] = [];
   const throttled: unknown[] = [];
   // What the example's hooks were asked and answered.
@@ -360,12 +339,12 @@ describe('the linked accounts page (/account/links)', () => {
     it('a store that cannot keep the offer: 503, said plainly, nothing linked (control: the question once it can)', async () => {
       const browser = await signedIn();
       const before = mark();
-      store.offersDown = true;
+      store.down = true;
       let down: Page;
       try {
         down = (await linkGoogle(browser, 'g-store-down')).page;
       } finally {
-        store.offersDown = false;
+        store.down = false;
       }
       assert.equal(down.status, 503);
       assert.doesNotMatch(down.html, /unreachable|at .*\.(ts|js):\d+/);

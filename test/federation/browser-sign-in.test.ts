@@ -30,6 +30,7 @@ import {
   startExample,
 } from '../helpers/example.js';
 import { freePort } from '../helpers/listen.js';
+import { ModelOutageStore } from '../helpers/outage-store.js';
 import { dcrAuthorizationUrl, obtainDcrToken, registerInstance } from '../helpers/sign-in.js';
 import {
   startUpstreamIdp,
@@ -47,27 +48,6 @@ const CORP_CLIENT_ID = 'our-server-at-corp';
 const UNIT_CLIENT_ID = 'unit-test-client';
 const UNIT_ISSUER = 'https://rp.example';
 const STATE_MODEL = 'FederatedBrowserState';
-
-/** A memory store whose link offers can be made unreachable, as in a store outage. */
-class OfferStore extends MemoryStore {
-  offersDown = false;
-
-  override adapter(model: string) {
-    const adapter = super.adapter(model);
-    if (model !== 'FederatedLinkOffer') return adapter;
-    const store = this;
-    return new Proxy(adapter, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) =>
-          store.offersDown
-            ? Promise.reject(new Error('link offer storage unreachable (test)'))
-            : value.apply(target, args);
-      },
-    });
-  }
-}
 
 /** A page of ours the browser stopped at. */
 interface Page {
@@ -107,7 +87,7 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
   let corp: UpstreamIdp;
   let server: RunningServer;
   let reg: oidc.Configuration;
-  const store = new OfferStore();
+  const store = new ModelOutageStore('FederatedLinkOffer');
   const events: { name: string; event: FederatedAccountEvent }[] = [];
   const seen: FederatedIdentity[] = [];
   // Every call of accounts.link: what the user confirmed on the link page.
@@ -849,12 +829,12 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
     it('a store that cannot keep the offer: 503, said plainly, nothing linked (control: the link page once it can)', async () => {
       const { browser, page } = await signedInBesideLoginPage();
       const before = events.length;
-      store.offersDown = true;
+      store.down = true;
       let outcome: Outcome;
       try {
         outcome = await continueWithGoogle(browser, page, 'g-store-down');
       } finally {
-        store.offersDown = false;
+        store.down = false;
       }
       const down = pageOf(outcome);
       assert.equal(down.status, 503);
