@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
-import type { InstanceManager } from '../devices/manager.js';
-import type { InstanceInfo } from '../devices/types.js';
+import type { InstanceManager } from '../instances/manager.js';
+import type { InstanceInfo } from '../instances/types.js';
 import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { type AccountPages, optional, type SignedIn } from './account-routes-context.js';

@@ -1,7 +1,7 @@
 import type { AccountOptions } from '../core/accounts.js';
 import { instanceRecord } from '../core/instance-record.js';
-import type { InstalledInstances } from '../devices/install.js';
 import type { InstalledFederation } from '../federation/install.js';
+import type { InstalledInstances } from '../instances/install.js';
 import type { InstalledPasskeys } from '../passkeys/install.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import { instanceRecordById } from '../provider/loaded-client.js';

@@ -1,6 +1,6 @@
 import type { RegistrationMethod } from '../core/instance-record.js';
 import type { AssuranceLevel } from '../core/levels.js';
-import type { InstanceStatus } from '../devices/types.js';
+import type { InstanceStatus } from '../instances/types.js';
 import type { PageMessages } from './messages.js';
 
 /**

@@ -5,8 +5,8 @@
 import { ASSURANCE_DEFAULTS, ATTESTATION_DEFAULTS } from '../attestation/options.js';
 import { ATTESTER_DEFAULTS } from '../client-attestation/options.js';
 import type { DefaultsOf } from '../core/options/resolve-types.js';
-import { INSTANCE_DEFAULTS } from '../devices/options.js';
 import { FEDERATION_DEFAULTS } from '../federation/options.js';
+import { INSTANCE_DEFAULTS } from '../instances/options.js';
 import { INTERACTION_DEFAULTS } from '../interactions/options.js';
 import { PASSKEY_DEFAULTS } from '../passkeys/options.js';
 import { REGISTRATION_DEFAULTS } from '../registration/options.js';
