@@ -63,7 +63,7 @@ function fallbackOptionProblems(o: ResolvedOptions): string[] {
     if (MTLS_METHODS.includes(method) && !o.mtls) {
       problems.push(`${path} authenticates with ${method}, which needs options.mtls`);
     }
-    if (o.devices.adminClients.includes(id)) {
+    if (o.instances.adminClients.includes(id)) {
       problems.push(`${path} must not also be an admin client`);
     }
   }

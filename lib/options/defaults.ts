@@ -45,7 +45,7 @@ export const DEFAULTS = {
   attestation: { ...ATTESTATION_DEFAULTS, attester: ATTESTER_DEFAULTS },
   assurance: ASSURANCE_DEFAULTS,
   instances: INSTANCE_DEFAULTS,
-  // The deprecated alias of `instances` announces the same defaults; resolveOptions keeps one.
+  // The deprecated alias of `instances` announces the same defaults; resolveOptions keeps `instances`.
   devices: INSTANCE_DEFAULTS,
   apis: [],
   introspection: { resourceServers: [] },
