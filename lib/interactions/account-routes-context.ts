@@ -18,7 +18,8 @@ export interface AccountRouteSettings {
   basePath: string;
   /** The secret the pages' CSRF tokens are derived from. */
   csrfSecret: string;
-  devices: InstanceManager;
+  /** The instances the device page lists and revokes. */
+  instances: InstanceManager;
   /** The passkey page, when passkeys are enabled. */
   passkeys?: PasskeyService;
   findAccount(accountId: string): Promise<AccountClaims | undefined>;

@@ -109,7 +109,7 @@ export function installInteractions(
     createAccountRoutes(provider, {
       basePath,
       csrfSecret: assembly.secret('account-csrf').toString('base64url'),
-      devices: instances.manager,
+      instances: instances.manager,
       ...enabledPasskeys,
       findAccount: (accountId) => o.accounts.findAccount(accountId),
       federation: federation.browser,

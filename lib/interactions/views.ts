@@ -377,7 +377,7 @@ export interface InstanceItemView {
   evidenceFormat?: string;
   /**
    * `pending` while it never obtained a token (see `pendingUntil`), `revoked` once revoked (it
-   * stays listed for `devices.keepRevokedFor`), else `active`.
+   * stays listed for `instances.keepRevokedFor`), else `active`.
    */
   status: InstanceStatus;
   /** A pending install: when it is removed unless it signs in first, in seconds since the epoch. */
