@@ -12,7 +12,7 @@ const FLOORS = [
   'lib/attestation', // platform evidence and the registration authorization pipeline
   'lib/registration', // DCR: the DCR token gate, templates, the instance rules
   'lib/passkeys',
-  'lib/devices', // instance clients after registration: records, lifecycle, the device APIs
+  'lib/instances', // instance clients after registration: records, lifecycle, the instance APIs
   'lib/client-attestation', // attestation-based client authentication and the attester
   'lib/federation',
   'lib/interactions', // the browser pages: sign-in, consent, account pages

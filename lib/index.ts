@@ -53,6 +53,14 @@ export {
 } from './core/errors.js';
 export { consoleLogger, type Logger } from './core/logger.js';
 export type {
+  FederatedBrowserOptions,
+  FederatedProviderOptions,
+  FederationLinkingOptions,
+  FederationNonceOptions,
+  FederationOptions,
+} from './federation/options.js';
+export type { FederatedAccountEvent, FederationEvents } from './federation/types.js';
+export type {
   BindingEvent,
   DeviceEvent,
   DeviceEvents,
@@ -68,16 +76,8 @@ export type {
   InstanceStatus,
   RevocationEvent,
   RevokedBy,
-} from './devices/index.js';
-export type { DeviceOptions, InstanceManagementOptions } from './devices/options.js';
-export type {
-  FederatedBrowserOptions,
-  FederatedProviderOptions,
-  FederationLinkingOptions,
-  FederationNonceOptions,
-  FederationOptions,
-} from './federation/options.js';
-export type { FederatedAccountEvent, FederationEvents } from './federation/types.js';
+} from './instances/index.js';
+export type { DeviceOptions, InstanceManagementOptions } from './instances/options.js';
 export type {
   AccountLinks,
   ConsentClient,

@@ -4,7 +4,7 @@ import type { ResolvedAttestationOptions } from '../attestation/options.js';
 import type { ClientAttestationEvents } from '../attestation/types.js';
 import type { InstanceRecord } from '../core/instance-record.js';
 import type { Template } from '../core/template-types.js';
-import type { InstanceGuard } from '../devices/instance-guard.js';
+import type { InstanceGuard } from '../instances/instance-guard.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import { ATTEST_AUTH_METHODS, type TemplateSource } from '../registration/templates.js';

@@ -1,5 +1,5 @@
 import type { AccountOptions } from '../core/accounts.js';
-import type { InstanceManager } from '../devices/manager.js';
+import type { InstanceManager } from '../instances/manager.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import type { InstalledRegistration } from '../registration/install.js';
 import { BrowserFederation, type BrowserFederationSettings } from './browser.js';

@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountClaims } from '../core/accounts.js';
-import type { InstanceManager } from '../devices/manager.js';
 import type { BrowserFederation } from '../federation/browser.js';
+import type { InstanceManager } from '../instances/manager.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { csrfToken, csrfValid } from './csrf.js';
 import { PAGE_HEADERS } from './html.js';
@@ -18,7 +18,8 @@ export interface AccountRouteSettings {
   basePath: string;
   /** The secret the pages' CSRF tokens are derived from. */
   csrfSecret: string;
-  devices: InstanceManager;
+  /** The instances the device page lists and revokes. */
+  instances: InstanceManager;
   /** The passkey page, when passkeys are enabled. */
   passkeys?: PasskeyService;
   findAccount(accountId: string): Promise<AccountClaims | undefined>;

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
-import type { InstanceManager } from '../devices/manager.js';
-import type { InstanceInfo } from '../devices/types.js';
+import type { InstanceManager } from '../instances/manager.js';
+import type { InstanceInfo } from '../instances/types.js';
 import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { type AccountPages, optional, type SignedIn } from './account-routes-context.js';
@@ -76,17 +76,17 @@ async function passkeysPage(
 }
 
 async function devicesPage(pages: AccountPages, ctx: Context, user: SignedIn) {
-  const { devices } = pages.settings;
+  const { instances } = pages.settings;
   const renderer = pages.renderer();
   const language = pages.languageOf(ctx);
   const cursor = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : undefined;
   let page: Awaited<ReturnType<InstanceManager['page']>>;
   try {
-    page = await devices.page(user.accountId, { limit: DEVICES_PER_PAGE, cursor });
+    page = await instances.page(user.accountId, { limit: DEVICES_PER_PAGE, cursor });
   } catch (error) {
     // A cursor that is malformed, altered or another account's: the first page instead.
     if (!(error instanceof RangeError)) throw error;
-    page = await devices.page(user.accountId, { limit: DEVICES_PER_PAGE });
+    page = await instances.page(user.accountId, { limit: DEVICES_PER_PAGE });
   }
   const view: InstancesView = {
     ...renderer.base(language, renderer.messages(language).devicesTitle, 200),
@@ -138,14 +138,14 @@ async function post(
   page: ItemsPage,
   id?: string,
 ) {
-  const { devices, passkeys } = pages.settings;
+  const { instances, passkeys } = pages.settings;
   const form = await readForm(ctx.req);
   if (!pages.csrfValid(user, form)) return pages.fail(ctx, 403, 'staleForm');
   if (page === 'devices') {
-    const device = id === undefined ? undefined : await devices.get(id);
+    const instance = id === undefined ? undefined : await instances.get(id);
     // Another account's install is answered like one that does not exist.
-    if (!device || device.accountId !== user.accountId) return pages.fail(ctx, 404, 'gone');
-    if (device.status !== 'revoked') await devices.revoke(device.clientId, 'user');
+    if (!instance || instance.accountId !== user.accountId) return pages.fail(ctx, 404, 'gone');
+    if (instance.status !== 'revoked') await instances.revoke(instance.clientId, 'user');
     return done(pages, ctx, 'devices', 'revoked');
   }
   if (!passkeys) return pages.fail(ctx, 404, 'gone');

@@ -1,7 +1,7 @@
 import type { AccountOptions } from '../core/accounts.js';
 import { instanceRecord } from '../core/instance-record.js';
-import type { InstalledInstances } from '../devices/install.js';
 import type { InstalledFederation } from '../federation/install.js';
+import type { InstalledInstances } from '../instances/install.js';
 import type { InstalledPasskeys } from '../passkeys/install.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import { instanceRecordById } from '../provider/loaded-client.js';
@@ -109,7 +109,7 @@ export function installInteractions(
     createAccountRoutes(provider, {
       basePath,
       csrfSecret: assembly.secret('account-csrf').toString('base64url'),
-      devices: instances.manager,
+      instances: instances.manager,
       ...enabledPasskeys,
       findAccount: (accountId) => o.accounts.findAccount(accountId),
       federation: federation.browser,

@@ -1,6 +1,6 @@
 import type { RegistrationMethod } from '../core/instance-record.js';
 import type { AssuranceLevel } from '../core/levels.js';
-import type { InstanceStatus } from '../devices/types.js';
+import type { InstanceStatus } from '../instances/types.js';
 import type { PageMessages } from './messages.js';
 
 /**
@@ -377,7 +377,7 @@ export interface InstanceItemView {
   evidenceFormat?: string;
   /**
    * `pending` while it never obtained a token (see `pendingUntil`), `revoked` once revoked (it
-   * stays listed for `devices.keepRevokedFor`), else `active`.
+   * stays listed for `instances.keepRevokedFor`), else `active`.
    */
   status: InstanceStatus;
   /** A pending install: when it is removed unless it signs in first, in seconds since the epoch. */

@@ -13,15 +13,15 @@ export interface AliasUse {
 const unchanged: AliasUse = { problems: [], reword: (problem) => problem };
 
 /**
- * Maps `instances` onto the resolved path `devices` (its deprecated alias, which the resolved
- * options and their readers keep) in `copy`, a copy of the caller's options. Giving both names
- * is a problem: which one wins would be a guess.
+ * Maps the deprecated `devices` onto `instances`, the one resolved path of the instance
+ * management settings, in `copy`, a copy of the caller's options. Giving both names is a
+ * problem: which one wins would be a guess.
  *
  * @internal
  */
 export function mapInstanceOptions(copy: unknown): AliasUse {
-  if (!isPlainObject(copy) || copy.instances === undefined) return unchanged;
-  if (copy.devices !== undefined) {
+  if (!isPlainObject(copy) || copy.devices === undefined) return unchanged;
+  if (copy.instances !== undefined) {
     return {
       problems: [
         'options.devices and options.instances are both given: options.devices is the deprecated name of options.instances, give only options.instances',
@@ -29,20 +29,20 @@ export function mapInstanceOptions(copy: unknown): AliasUse {
       reword: (problem) => problem,
     };
   }
-  copy.devices = copy.instances;
-  delete copy.instances;
+  copy.instances = copy.devices;
+  delete copy.devices;
   return {
     problems: [],
-    reword: (problem) => problem.replaceAll(/\boptions\.devices\b/g, 'options.instances'),
+    reword: (problem) => problem.replaceAll(/\boptions\.instances\b/g, 'options.devices'),
   };
 }
 
 /**
- * Drops the `instances` group the schema's defaults filled in, so the resolved options hold
- * the instance management settings at one path: `devices`.
+ * Drops the `devices` group the schema's defaults filled in, so the resolved options hold the
+ * instance management settings at one path: `instances`.
  *
  * @internal
  */
 export function dropFilledAlias(resolved: unknown): void {
-  if (isPlainObject(resolved)) delete resolved.instances;
+  if (isPlainObject(resolved)) delete resolved.devices;
 }

@@ -3,9 +3,9 @@
 // they read; the engine-level options' rules, and those spanning features, are here.
 import { assuranceProblems } from '../attestation/options.js';
 import { attestClientAuthProblems } from '../client-attestation/options.js';
-import { instanceOptionProblems } from '../devices/options.js';
 import { federationProblems } from '../federation/options.js';
 import { proxyTrustProblems } from '../http/client-address.js';
+import { instanceOptionProblems } from '../instances/options.js';
 import { interactionProblems } from '../interactions/options.js';
 import { signingKeyProblems } from '../keys/index.js';
 import { passkeyProblems } from '../passkeys/settings.js';
@@ -63,7 +63,7 @@ function fallbackOptionProblems(o: ResolvedOptions): string[] {
     if (MTLS_METHODS.includes(method) && !o.mtls) {
       problems.push(`${path} authenticates with ${method}, which needs options.mtls`);
     }
-    if (o.devices.adminClients.includes(id)) {
+    if (o.instances.adminClients.includes(id)) {
       problems.push(`${path} must not also be an admin client`);
     }
   }

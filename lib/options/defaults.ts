@@ -5,8 +5,8 @@
 import { ASSURANCE_DEFAULTS, ATTESTATION_DEFAULTS } from '../attestation/options.js';
 import { ATTESTER_DEFAULTS } from '../client-attestation/options.js';
 import type { DefaultsOf } from '../core/options/resolve-types.js';
-import { INSTANCE_DEFAULTS } from '../devices/options.js';
 import { FEDERATION_DEFAULTS } from '../federation/options.js';
+import { INSTANCE_DEFAULTS } from '../instances/options.js';
 import { INTERACTION_DEFAULTS } from '../interactions/options.js';
 import { PASSKEY_DEFAULTS } from '../passkeys/options.js';
 import { REGISTRATION_DEFAULTS } from '../registration/options.js';
@@ -45,7 +45,7 @@ export const DEFAULTS = {
   attestation: { ...ATTESTATION_DEFAULTS, attester: ATTESTER_DEFAULTS },
   assurance: ASSURANCE_DEFAULTS,
   instances: INSTANCE_DEFAULTS,
-  // The deprecated alias of `instances` announces the same defaults; resolveOptions keeps one.
+  // The deprecated alias of `instances` announces the same defaults; resolveOptions keeps `instances`.
   devices: INSTANCE_DEFAULTS,
   apis: [],
   introspection: { resourceServers: [] },

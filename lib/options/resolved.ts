@@ -12,13 +12,13 @@ import type { ApiOptions, AuthServerOptions } from './types.js';
  * entries of `apis`, `federation.providers` and `registration.templates` carry theirs, and
  * `resolveOptions` computes `registration.instances.allowedScopes` and
  * `registration.fallbackClients` from other options. The instance management settings
- * (`instances`, or its deprecated alias `devices`) are at `devices`.
+ * (`instances`, or its deprecated alias `devices`) are at `instances`.
  *
  * @internal
  */
 export type ResolvedOptions = Override<
-  // `instances` is resolved at the path of its deprecated alias `devices` (lib/options/aliases.ts).
-  Omit<WithDefaults<AuthServerOptions, typeof DEFAULTS>, 'instances'>,
+  // `devices`, the deprecated alias of `instances`, is resolved at `instances` (lib/options/aliases.ts).
+  Omit<WithDefaults<AuthServerOptions, typeof DEFAULTS>, 'devices'>,
   {
     apis: WithDefaults<ApiOptions, typeof API_DEFAULTS>[];
     attestation: Override<ResolvedAttestationOptions, { attester: ResolvedAttesterOptions }>;

@@ -10,8 +10,8 @@ import {
   stringList,
 } from '../core/options/schema-pieces.js';
 import { withDefaults } from '../core/options/with-defaults.js';
-import { instancesSchema } from '../devices/options.js';
 import { federationSchema } from '../federation/options.js';
+import { instancesSchema } from '../instances/options.js';
 import { interactionsSchema } from '../interactions/options.js';
 import { passkeysSchema } from '../passkeys/options.js';
 import { registrationClientsSchema, registrationSchema } from '../registration/options.js';

@@ -185,7 +185,7 @@ function speakingProvider(adapter: Adapter): Adapter {
 
 /**
  * The adapter factory handed to oidc-provider. It adds what oidc-provider leaves out:
- * grants of dynamic clients are indexed by client, and destroying a client (RFC 7592 DELETE, device revocation)
+ * grants of dynamic clients are indexed by client, and destroying a client (RFC 7592 DELETE, instance revocation)
  * first revokes all its grants and tokens — oidc-provider itself deletes only the record.
  *
  * @internal

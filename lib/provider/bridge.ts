@@ -1,4 +1,4 @@
-// What the library's own endpoints (the DCR gate, the device APIs) need from oidc-provider, as
+// What the library's own endpoints (the DCR gate, the instance APIs) need from oidc-provider, as
 // small typed functions: they never see its models, its error classes or its request context.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';

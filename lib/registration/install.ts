@@ -45,7 +45,7 @@ export interface InstalledRegistration {
   readonly serverGrants: string[];
 }
 
-/** What the devices feature offers the registration rules (the per-account limit). */
+/** What the instances feature offers the registration rules (the per-account limit). */
 interface Instances {
   active(accountId: string): Promise<ActiveInstance[]>;
   revoke(clientId: string): Promise<void>;

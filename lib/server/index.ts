@@ -7,10 +7,10 @@ import { installAttestation } from '../attestation/install.js';
 import type { ClientAttestationEvents, RegistrationEvents } from '../attestation/types.js';
 import { installClientAttestation } from '../client-attestation/install.js';
 import { consoleLogger, safeLogger } from '../core/logger.js';
-import { type InstanceManagement, installInstances } from '../devices/install.js';
-import type { InstanceEvents } from '../devices/types.js';
 import { installFederation } from '../federation/install.js';
 import type { FederationEvents } from '../federation/types.js';
+import { type InstanceManagement, installInstances } from '../instances/install.js';
+import type { InstanceEvents } from '../instances/types.js';
 import type { SignInEvents } from '../interactions/events.js';
 import { installInteractions } from '../interactions/install.js';
 import { resolveKeys } from '../keys/index.js';
@@ -29,7 +29,7 @@ import { installRegistration, templateSource } from '../registration/install.js'
 import { guardStore } from '../storage/guard.js';
 import { StorageHealth } from '../storage/health.js';
 
-export type { DeviceManagement, InstanceManagement } from '../devices/install.js';
+export type { DeviceManagement, InstanceManagement } from '../instances/install.js';
 
 /**
  * Every event an auth server emits, by name: instance lifecycle, registration decisions,

@@ -18,7 +18,7 @@ const OPTION_FILES = [
   file('federation/options.ts'),
   file('registration/options.ts'),
   file('attestation/options.ts'),
-  file('devices/options.ts'),
+  file('instances/options.ts'),
   file('interactions/options.ts'),
   file('passkeys/options.ts'),
 ];

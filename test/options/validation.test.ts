@@ -1027,7 +1027,7 @@ describe('resolveOptions: instance limits and rate limits', () => {
 
 describe('resolveOptions: devices', () => {
   it('fills the device defaults', () => {
-    assert.deepEqual(resolveOptions(valid()).devices, {
+    assert.deepEqual(resolveOptions(valid()).instances, {
       adminClients: [],
       adminScope: 'devices:admin',
       keepRevokedFor: 2592000,
@@ -1046,7 +1046,7 @@ describe('resolveOptions: devices', () => {
         keepRevokedFor: 86400,
       },
     });
-    assert.deepEqual(o.devices, {
+    assert.deepEqual(o.instances, {
       adminClients: ['ops'],
       adminScope: 'devices:admin',
       adminSecret: 'a'.repeat(32),
@@ -1067,7 +1067,7 @@ describe('resolveOptions: devices', () => {
       ],
       devices: { adminClients: ['ops'], adminScope: 'ops:admin' },
     });
-    assert.equal(o.devices.adminScope, 'ops:admin');
+    assert.equal(o.instances.adminScope, 'ops:admin');
   });
 
   it('refuses the admin scope in options.scopes', () => {
@@ -1112,7 +1112,7 @@ describe('resolveOptions: devices', () => {
       clients: [adminClient({ token_endpoint_auth_method: undefined })],
       devices: { adminClients: ['ops'] },
     });
-    assert.deepEqual(o.devices.adminClients, ['ops']);
+    assert.deepEqual(o.instances.adminClients, ['ops']);
   });
 
   it('refuses the admin scope on a client that is not an admin client', () => {

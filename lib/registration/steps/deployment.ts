@@ -7,7 +7,7 @@ import type { RegistrationState } from './state.js';
 /**
  * Enforces the per-account instance limit at registration: `reject` refuses when the account
  * already has `max` instances in use; `revoke-oldest` revokes once the new instance is registered.
- * A new instance that starts unused is checked again when it is first used (the device manager's
+ * A new instance that starts unused is checked again when it is first used (the instance manager's
  * `markUsed`), which is where `revoke-oldest` then applies.
  */
 export async function enforceLimit({ settings, record, opener }: RegistrationState): Promise<void> {

@@ -70,7 +70,7 @@ export const instancesSchema = {
 } as const;
 
 /**
- * `instances` with its defaults filled in; resolveOptions keeps it at the resolved path `devices`.
+ * `instances` with its defaults filled in (the deprecated `devices` is resolved at `instances` too).
  *
  * @internal
  */
@@ -83,7 +83,7 @@ export type ResolvedInstanceOptions = WithDefaults<
 export interface InstanceRuleInput {
   scopes: readonly string[];
   clients: readonly ClientMetadata[];
-  devices: ResolvedInstanceOptions;
+  instances: ResolvedInstanceOptions;
 }
 
 /**
@@ -93,13 +93,13 @@ export interface InstanceRuleInput {
  */
 export function instanceOptionProblems(o: InstanceRuleInput): string[] {
   const problems: string[] = [];
-  const d = o.devices;
+  const d = o.instances;
   if (o.scopes.includes(d.adminScope)) {
     problems.push(`options.scopes must not include the admin scope '${d.adminScope}'`);
   }
   for (const [i, id] of d.adminClients.entries()) {
     const client = o.clients.find((c) => c.client_id === id);
-    const path = `options.devices.adminClients[${i}] '${id}'`;
+    const path = `options.instances.adminClients[${i}] '${id}'`;
     if (!client) {
       problems.push(`${path} is not in options.clients`);
       continue;
@@ -128,7 +128,7 @@ export function instanceOptionProblems(o: InstanceRuleInput): string[] {
   }
   if (d.selfServiceScope && !o.scopes.includes(d.selfServiceScope)) {
     problems.push(
-      `options.devices.selfServiceScope '${d.selfServiceScope}' is not in options.scopes`,
+      `options.instances.selfServiceScope '${d.selfServiceScope}' is not in options.scopes`,
     );
   }
   return problems;

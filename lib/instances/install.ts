@@ -63,7 +63,7 @@ export type DeviceManagement = InstanceManagement;
 
 /** The options the instances feature reads. @internal */
 export interface InstancesSettings {
-  devices: ResolvedInstanceOptions;
+  instances: ResolvedInstanceOptions;
   ttl: { grant: number };
   assurance: ResolvedAssuranceOptions;
   registration: ResolvedRegistrationOptions;
@@ -106,7 +106,7 @@ export function installInstances(
     store,
     clients: store.adapter('Client'),
     templates,
-    keepRevokedFor: o.devices.keepRevokedFor,
+    keepRevokedFor: o.instances.keepRevokedFor,
     activityTtl: o.ttl.grant,
     emit,
   });
@@ -142,11 +142,11 @@ export function installInstances(
   });
   // The admin scope is known to oidc-provider, but only admin clients list it; they obtain
   // admin API tokens with client_credentials.
-  if (o.devices.adminClients.length > 0) {
-    assembly.scopes.push(o.devices.adminScope);
+  if (o.instances.adminClients.length > 0) {
+    assembly.scopes.push(o.instances.adminScope);
     assembly.clientCredentials = true;
   }
-  const selfServiceScope = o.devices.selfServiceScope;
+  const selfServiceScope = o.instances.selfServiceScope;
   if (selfServiceScope) {
     assembly.use((_provider, bridge) =>
       createSelfService(bridge, manager, {
@@ -162,7 +162,7 @@ export function installInstances(
     bridge = providerBridge;
   });
   const adminApi = () => {
-    if (o.devices.adminClients.length === 0 && !o.devices.adminSecret) {
+    if (o.instances.adminClients.length === 0 && !o.instances.adminSecret) {
       throw new ConfigurationError([
         'options.instances.adminClients or options.instances.adminSecret is required for the admin API',
       ]);
@@ -171,9 +171,9 @@ export function installInstances(
       bridge as ProviderBridge,
       manager,
       {
-        adminClients: new Set(o.devices.adminClients),
-        adminScope: o.devices.adminScope,
-        adminSecret: o.devices.adminSecret,
+        adminClients: new Set(o.instances.adminClients),
+        adminScope: o.instances.adminScope,
+        adminSecret: o.instances.adminSecret,
         realm: `${assembly.issuer} admin`,
       },
       passkeys,

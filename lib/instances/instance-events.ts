@@ -3,17 +3,17 @@ import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { InstanceManager } from './manager.js';
 import type { InstanceEvent } from './types.js';
 
-/** The device events that follow oidc-provider's registration events. */
+/** The instance events that follow oidc-provider's registration events. */
 type ForwardedEvent = 'instance.registered' | 'instance.updated' | 'instance.deleted';
 
 /**
- * Turns oidc-provider's registration events into device events, and notes instance activity.
+ * Turns oidc-provider's registration events into instance events, and notes instance activity.
  *
  * @internal
  */
 export function wireInstanceEvents(
   provider: Provider,
-  devices: InstanceManager,
+  instances: InstanceManager,
   emit: (event: ForwardedEvent, payload: InstanceEvent) => void,
 ) {
   const forward =
@@ -33,7 +33,7 @@ export function wireInstanceEvents(
   provider.on('grant.success', (ctx) => {
     const client = ctx.oidc.client;
     if (!client || !instanceRecordOf(client)) return;
-    devices.touch(client.clientId).catch((error: unknown) => {
+    instances.touch(client.clientId).catch((error: unknown) => {
       provider.emit('server_error', ctx, error);
     });
   });
