@@ -6,7 +6,13 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { APP_REDIRECT_URI } from '../test/helpers/fixture.js';
-import { BENCH_SCOPE, CODE_VERIFIER, type MintRequest, type ServerStats } from './protocol.js';
+import {
+  BENCH_SCOPE,
+  CODE_VERIFIER,
+  type MintRequest,
+  PLAIN_REFRESH_SCOPE,
+  type ServerStats,
+} from './protocol.js';
 
 // oidc-provider keeps the request context in an AsyncLocalStorage; hooks such as the library's
 // extraTokenClaims read the client from it while an access token is saved. It has no exports
@@ -34,10 +40,11 @@ async function mintOne(
   accountId: string,
   kind: MintRequest['kind'],
 ): Promise<string> {
+  const scope = kind === 'refresh-plain' ? PLAIN_REFRESH_SCOPE : BENCH_SCOPE;
   const grant = new provider.Grant({ accountId, clientId: client.clientId });
-  grant.addOIDCScope(BENCH_SCOPE);
+  grant.addOIDCScope(scope);
   const grantId = await grant.save();
-  const common = { client, accountId, grantId, scope: BENCH_SCOPE, gty: 'authorization_code' };
+  const common = { client, accountId, grantId, scope, gty: 'authorization_code' };
   const authTime = Math.floor(Date.now() / 1000);
   switch (kind) {
     case 'code':
@@ -49,6 +56,7 @@ async function mintOne(
         codeChallengeMethod: 'S256',
       }).save();
     case 'refresh':
+    case 'refresh-plain':
       return new provider.RefreshToken({ ...common, authTime, rotations: 0 }).save();
     case 'access':
       // Saved as the token endpoint saves it: with the client in the request context.

@@ -41,6 +41,8 @@ export interface Target {
   install: { clientId: string; authorization: string };
   /** Refresh-token chains of that install, one per connection. */
   chains: Chain[];
+  /** The same, of grants without `openid`: refreshes that sign no ID token. */
+  plainChains: Chain[];
   /** One chain per install of the many-installs row. */
   installChains: Chain[];
 }
@@ -74,7 +76,7 @@ const mint = (target: Target, kind: MintRequest['kind'], amount: number) =>
   });
 
 /** Refresh with rotation over `chains` of the target: each request rotates one chain. */
-function refresh(name: string, chains: 'chains' | 'installChains'): Operation {
+function refresh(name: string, chains: 'chains' | 'plainChains' | 'installChains'): Operation {
   return {
     name,
     job: async (target, amount, connections) => ({
@@ -108,6 +110,7 @@ function registration(name: string, body: (target: Target) => Record<string, unk
 /** The main table's rows. */
 export const OPERATIONS: Operation[] = [
   refresh('refresh with rotation', 'chains'),
+  refresh('refresh with rotation, no ID token', 'plainChains'),
   {
     name: 'authorization-code exchange (PKCE)',
     job: async (target, amount, connections) => ({
@@ -237,12 +240,16 @@ async function register(target: Target): Promise<Target['install']> {
   return { clientId: body.client_id, authorization: basic(body.client_id, body.client_secret) };
 }
 
-/** One refresh-token chain per entry of `installs`. */
-async function chainsFor(target: Target, installs: Target['install'][]): Promise<Chain[]> {
+/** One refresh-token chain per entry of `installs`, of `kind`. */
+async function chainsFor(
+  target: Target,
+  installs: Target['install'][],
+  kind: 'refresh' | 'refresh-plain' = 'refresh',
+): Promise<Chain[]> {
   const tokens = await target.server.mint({
     clientIds: installs.map((install) => install.clientId),
     accountId: ACCOUNT_ID,
-    kind: 'refresh',
+    kind,
   });
   return installs.map((install, i) => ({
     authorization: install.authorization,
@@ -270,10 +277,13 @@ export async function prepare(
     registrationToken,
     install: { clientId: '', authorization: '' },
     chains: [],
+    plainChains: [],
     installChains: [],
   };
   target.install = await register(target);
-  target.chains = await chainsFor(target, Array(settings.connections).fill(target.install));
+  const perConnection = Array(settings.connections).fill(target.install);
+  target.chains = await chainsFor(target, perConnection);
+  target.plainChains = await chainsFor(target, perConnection, 'refresh-plain');
   const installs = await inParallel(settings.installs, 16, () => register(target));
   target.installChains = await chainsFor(target, installs);
   return target;

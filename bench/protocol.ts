@@ -3,6 +3,11 @@
 
 /** The scope of every minted grant, code and token: what an app's sign-in asks for. */
 export const BENCH_SCOPE = 'openid offline_access';
+/**
+ * The scope of the refresh tokens of the plain refresh row: no `openid`, so no ID token is signed
+ * and the row shows the cost a signature would hide (an RS256 signature is ~500 µs).
+ */
+export const PLAIN_REFRESH_SCOPE = 'offline_access';
 /** The PKCE verifier of every minted authorization code (its S256 challenge is stored). */
 export const CODE_VERIFIER = 'bench-pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz';
 /** The `aud` the bench's upstream provider signs its id_tokens for (the library accepts it). */
@@ -17,7 +22,8 @@ export const BARE_INITIAL_ACCESS_TOKEN = 'bench-initial-access-token-0123456789a
 export interface MintRequest {
   clientIds: string[];
   accountId: string;
-  kind: 'code' | 'refresh' | 'access';
+  /** `refresh-plain`: a refresh token of a grant without `openid` ({@link PLAIN_REFRESH_SCOPE}). */
+  kind: 'code' | 'refresh' | 'refresh-plain' | 'access';
 }
 
 /** `GET /__bench/stats`: the server process's CPU so far, and its Redis socket writes. */

@@ -64,7 +64,8 @@ function run(tree: string, files: string[], concurrency: number): number {
 }
 
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.max(1, availableParallelism()));
-const tree = await compileTestTree(process.cwd());
+// esbuild has printed what failed to compile, with its file and line; its stack adds nothing.
+const tree = await compileTestTree(process.cwd()).catch(() => process.exit(1));
 const chosen = process.argv.slice(2);
 if (chosen.length > 0) {
   process.exitCode = run(tree, chosen.map(compiled), concurrency);

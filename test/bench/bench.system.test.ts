@@ -17,6 +17,7 @@ const repo = CHECKOUT;
 
 const ROWS = [
   'refresh with rotation',
+  'refresh with rotation, no ID token',
   'authorization-code exchange (PKCE)',
   'client_credentials',
   'introspection (resource server)',
