@@ -4,7 +4,8 @@
 // library) a few times rather than once per file; the shards run one per core. System tests
 // (`*.system.test.ts`: spawned processes, Redis Cluster, storage fault injection, the packed
 // tarball) then run in processes of their own, two at a time, each on its own ports and Redis.
-// `npm test -- <files>` runs just those files (their .ts paths), each in its own process.
+// `npm test -- <files>` runs just those files (their .ts paths from the checkout's root), each in
+// its own process.
 // TEST_CONCURRENCY overrides the number of processes at once.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';

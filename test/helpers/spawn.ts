@@ -34,9 +34,9 @@ const runArguments = (entry: string): string[] =>
 
 /**
  * Starts `entry` (a runnable example's `main.ts`, or `test/helpers/server-process.ts`) as its
- * own process, as `npm start` does, and resolves once it announces the port it bound. `PORT` is 0 unless
- * `env` sets one, so the system picks a free port and no two tests can race for one. An
- * inherited `ISSUER` is dropped unless `env` sets one.
+ * own process, as `npm start` does, and resolves once it announces the port it bound. `PORT` is
+ * 0 unless `env` sets one, so the system picks a free port and no two tests can race for one.
+ * An inherited `ISSUER` is dropped unless `env` sets one.
  */
 export async function spawnExample(
   entry: string,
