@@ -4,6 +4,7 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type Provider from 'oidc-provider';
 import { APP_REDIRECT_URI } from '../test/helpers/fixture.js';
 import {
@@ -104,9 +105,24 @@ export function controlRoutes(settings: ControlSettings) {
     );
     send(res, 200, { tokens });
   };
+  // The CPU profiler of bench/profile.ts, on for the timed run only (not start-up or minting).
+  let profiler: Session | undefined;
+  const profile = async (req: IncomingMessage, res: ServerResponse) => {
+    if (!profiler) {
+      profiler = new Session();
+      profiler.connect();
+    }
+    if (req.url === '/__bench/profile/start') {
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      send(res, 200, {});
+    } else send(res, 200, (await profiler.post('Profiler.stop')).profile);
+  };
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method === 'GET' && req.url === '/__bench/stats') send(res, 200, stats());
-    else if (req.method === 'POST' && req.url === '/__bench/mint') {
+    else if (req.method === 'POST' && req.url?.startsWith('/__bench/profile/')) {
+      profile(req, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
+    } else if (req.method === 'POST' && req.url === '/__bench/mint') {
       mint(req, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
     } else send(res, 404, { error: 'no such bench route' });
   };

@@ -1,10 +1,11 @@
-// `npm run bench:profile -- <row> [target]`: one bench row on one target with the server under
-// Node's CPU profiler, then the functions with the most self time per operation. For finding
-// what a row of bench/RESULTS.md spends; the full profile is left in a temporary directory
-// (open it in Chrome DevTools).
+// `npm run bench:profile -- <row> [target]`: one bench row on one target with the server's CPU
+// profiler on for the timed run only (after a warm-up run; start-up and token minting left out),
+// then the functions with the most self time per operation, and the library's own functions by
+// inclusive time. For finding what a row of bench/RESULTS.md spends; the full profile is left in
+// a temporary directory (open it in Chrome DevTools).
 //   row: a substring of a row's name (e.g. introspection); target: bare, library-memory
-//   (default) or library-redis. BENCH_REQUESTS (default 4000).
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+//   (default) or library-redis. BENCH_REQUESTS (default 4000), REDIS_URL.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeys } from 'mobile-oidc-provider';
@@ -14,6 +15,7 @@ import { buildLibrary, LoadGenerator, ServerProcess } from './processes.js';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -34,35 +36,72 @@ const env: Record<string, string> = {
   BENCH_TARGET: targetName === 'bare' ? 'bare' : 'library',
   BENCH_STORE: targetName === 'library-redis' ? 'redis' : 'memory',
   BENCH_KEY_PREFIX: `bench-profile:${process.pid}:`,
-  BENCH_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${work}`,
 };
 const server = await ServerProcess.start(env);
 const load = LoadGenerator.start();
+let profile: Profile;
 try {
   const target = await prepare(targetName as TargetName, server, { connections: 16, installs: 0 });
-  const result = await load.run(await op.job(target, REQUESTS, 16));
-  if (result.failures > 0) throw new Error(`failed: ${result.firstFailure}`);
+  const run = async () => {
+    const result = await load.run(await op.job(target, REQUESTS, 16));
+    if (result.failures > 0) throw new Error(`failed: ${result.firstFailure}`);
+    op.after?.(target, result);
+    return result;
+  };
+  await run(); // warm-up: JIT, caches
+  await fetch(`${server.url}/__bench/profile/start`, { method: 'POST' });
+  const result = await run();
+  profile = (await (
+    await fetch(`${server.url}/__bench/profile/stop`, { method: 'POST' })
+  ).json()) as Profile;
   console.log(`${op.name} on ${targetName}: ${Math.round(result.opsPerSecond)} ops/s`);
 } finally {
   await load.stop();
   await server.stop();
 }
+const file = join(work, 'timed-run.cpuprofile');
+writeFileSync(file, JSON.stringify(profile));
 
-// Self time per function (name + file + line), per operation, the top 25.
-const file = readdirSync(work).find((f) => f.endsWith('.cpuprofile'));
-if (!file) throw new Error(`no profile written in ${work}`);
-const profile = JSON.parse(readFileSync(join(work, file), 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const self = new Map<string, number>();
-profile.samples.forEach((id, i) => {
-  const frame = byId.get(id)?.callFrame;
-  if (!frame) return;
-  const where = frame.url
+const parent = new Map<number, number>();
+for (const node of profile.nodes)
+  for (const child of node.children ?? []) parent.set(child, node.id);
+const label = (node: ProfileNode) => {
+  const { functionName, url, lineNumber } = node.callFrame;
+  const where = url
     .replace(/^.*node_modules\//, '')
     .replace(/^file:\/\/.*?\/(lib|adapters|bench)\//, '$1/');
-  const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
-  self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  return `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+};
+const perOp = (us: number) => `${(us / REQUESTS).toFixed(1).padStart(8)} µs/op`;
+const top = (totals: Map<string, number>, count: number) =>
+  [...totals].sort((a, b) => b[1] - a[1]).slice(0, count);
+
+// Self time per function; inclusive time per library function (each sample counted once each).
+const self = new Map<string, number>();
+const inclusive = new Map<string, number>();
+const add = (totals: Map<string, number>, key: string, us: number) =>
+  totals.set(key, (totals.get(key) ?? 0) + us);
+profile.samples.forEach((id, i) => {
+  const us = profile.timeDeltas[i] ?? 0;
+  const node = byId.get(id);
+  if (!node) return;
+  add(self, label(node), us);
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const frame = byId.get(at) as ProfileNode;
+    const key = label(frame);
+    if (
+      /^file:(?!.*node_modules).*\/(lib|adapters)\//.test(frame.callFrame.url) &&
+      !seen.has(key)
+    ) {
+      seen.add(key);
+      add(inclusive, key, us);
+    }
+  }
 });
-const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25);
-for (const [key, us] of top) console.log(`${(us / REQUESTS).toFixed(1).padStart(8)} µs/op  ${key}`);
-console.log(`full profile: ${join(work, file)}`);
+console.log('self time:');
+for (const [key, us] of top(self, 30)) console.log(`${perOp(us)}  ${key}`);
+console.log('library functions, inclusive time:');
+for (const [key, us] of top(inclusive, 30)) console.log(`${perOp(us)}  ${key}`);
+console.log(`full profile: ${file}`);
