@@ -44,7 +44,9 @@ function countCommandsSent(redis: Redis): () => number {
 }
 
 /** The fixture's accounts, plus the first-token row's (see FIRST_USE_ACCOUNTS). */
-function withFirstUseAccounts(accounts: AuthServerOptions['accounts']): AuthServerOptions['accounts'] {
+function withFirstUseAccounts(
+  accounts: AuthServerOptions['accounts'],
+): AuthServerOptions['accounts'] {
   const { prefix, password } = FIRST_USE_ACCOUNTS;
   return {
     ...accounts,
@@ -53,7 +55,9 @@ function withFirstUseAccounts(accounts: AuthServerOptions['accounts']): AuthServ
       return given === password ? username : undefined;
     },
     findAccount: async (accountId) =>
-      accountId.startsWith(prefix) ? { claims: { name: accountId } } : accounts.findAccount(accountId),
+      accountId.startsWith(prefix)
+        ? { claims: { name: accountId } }
+        : accounts.findAccount(accountId),
   };
 }
 
@@ -79,19 +83,20 @@ async function libraryTarget(issuer: string, keys: ServerKeys): Promise<Target> 
   }
   const upstream = env.BENCH_UPSTREAM_ISSUER;
   const firstUse = env.BENCH_FIRST_USE === '1';
+  const accounts = firstUse ? withFirstUseAccounts(base.accounts) : base.accounts;
   const auth = await createAuthServer({
     ...base,
-    ...(firstUse ? { accounts: withFirstUseAccounts(base.accounts) } : {}),
     ...(upstream
       ? {
           // Every bench identity is the fixture's user; nonces are fetched faster than apps do.
-          accounts: { ...base.accounts, federated: async () => 'demouser' },
+          accounts: { ...accounts, federated: async () => 'demouser' },
           federation: {
             providers: [{ name: 'bench', issuer: upstream, audiences: [NATIVE_AUDIENCE] }],
             nonce: { rateLimit: false },
           },
         }
       : {}),
+    ...(upstream ? {} : { accounts }),
     jwks: keys.jwks,
     cookieKeys: keys.cookieKeys,
     ...(store ? { store } : {}),
@@ -116,7 +121,11 @@ async function libraryTarget(issuer: string, keys: ServerKeys): Promise<Target> 
   };
 }
 
-async function bareTarget(issuer: string, keys: ServerKeys, staticInstall: boolean): Promise<Target> {
+async function bareTarget(
+  issuer: string,
+  keys: ServerKeys,
+  staticInstall: boolean,
+): Promise<Target> {
   const configuration = bareConfiguration(issuer, keys, bareMemoryAdapter(), { staticInstall });
   const provider = new Provider(issuer, configuration);
   return { handle: provider.callback(), provider, mayMint: async () => true };
