@@ -118,8 +118,10 @@ async function measure(
   const result = await tools.load.run(job);
   const redisAfter = onRedis ? await redisCounters(tools.redis) : undefined;
   const after = await target.server.stats();
+  const cpuUs = (stats: ServerStats) => stats.cpuUserUs + stats.cpuSystemUs;
+  const cpuUsPerOp = (cpuUs(after) - cpuUs(before)) / amount;
   console.error(
-    `  ${op.name} on ${target.name}: ${Math.round(result.opsPerSecond)} ops/s, p50 ${result.p50} ms, p99 ${result.p99} ms`,
+    `  ${op.name} on ${target.name}: ${Math.round(cpuUsPerOp)} µs/op server CPU, ${Math.round(result.opsPerSecond)} ops/s, p50 ${result.p50} ms, p99 ${result.p99} ms`,
   );
   if (result.failures > 0) {
     throw new Error(
@@ -127,11 +129,7 @@ async function measure(
     );
   }
   op.after?.(target, result);
-  const cpuUs = (stats: ServerStats) => stats.cpuUserUs + stats.cpuSystemUs;
-  const sample: Sample = {
-    opsPerSecond: result.opsPerSecond,
-    cpuUsPerOp: (cpuUs(after) - cpuUs(before)) / amount,
-  };
+  const sample: Sample = { opsPerSecond: result.opsPerSecond, cpuUsPerOp };
   if (redisBefore && redisAfter) {
     sample.redisCommandsSentPerOp =
       ((after.redisCommandsSent ?? 0) - (before.redisCommandsSent ?? 0)) / amount;
