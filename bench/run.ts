@@ -67,6 +67,9 @@ const FIRST_TOKENS_PER_ROUND = Math.min(
   REQUESTS,
   Math.floor((INSTALLS - FIRST_TOKEN_WARM_UP - ROUND_TRIP_OPS) / ROUNDS),
 );
+if (FIRST_TOKENS_PER_ROUND < CONNECTIONS) {
+  throw new Error(`BENCH_INSTALLS ${INSTALLS}: too few unused installs for the first-token row`);
+}
 const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The docs page whose bench markers get the latest tables (it was the README's until #26). */
 const PERFORMANCE_PAGE = 'docs/performance.md';
