@@ -49,6 +49,19 @@ try {
     return result;
   };
   await run(); // warm-up: JIT, caches
+  // Server CPU per operation without the profiler: the figure to compare between changes.
+  const cpu = async () => {
+    const { cpuUserUs, cpuSystemUs } = await server.stats();
+    return cpuUserUs + cpuSystemUs;
+  };
+  const perOp: number[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const before = await cpu();
+    await run();
+    perOp.push(((await cpu()) - before) / REQUESTS);
+  }
+  const runs = perOp.map((us) => us.toFixed(0)).join(', ');
+  console.log(`server CPU, profiler off: min ${Math.min(...perOp).toFixed(0)} µs/op (${runs})`);
   await fetch(`${server.url}/__bench/profile/start`, { method: 'POST' });
   const result = await run();
   profile = (await (
