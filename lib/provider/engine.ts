@@ -7,7 +7,7 @@ import { refuseNonStringAlgorithms } from './client-metadata-guard.js';
 import { buildProviderConfiguration, type EngineOptions, staticClients } from './configuration.js';
 import { refuseUntrustedErrorRedirects } from './error-redirects.js';
 import { logProviderEvents, type RequestIds } from './logging.js';
-import { jsonErrors, keepInstanceRecordsPrivate } from './middleware.js';
+import { engineBoundary } from './middleware.js';
 import { RefreshRotation } from './refresh-rotation.js';
 
 /** The options the engine reads beyond the configuration's. @internal */
@@ -59,13 +59,10 @@ export function buildProvider(
   for (const setUp of contributed.onProvider) setUp(provider, bridge);
   logProviderEvents(provider, assembly.logger, requestIds);
 
-  provider.use(requestIds.middleware());
   // Before every limiter: the one client address they and the events use.
   // Without trusted proxies the socket peer is the client: nothing to record per request.
   if (o.proxy !== false) provider.use(trustProxies(o.proxy));
-  provider.use(jsonErrors(provider));
-  provider.use(rotation.middleware());
-  provider.use(keepInstanceRecordsPrivate(provider));
+  provider.use(engineBoundary(provider, requestIds, rotation));
   for (const middleware of contributed.middleware) provider.use(middleware(provider, bridge));
   return provider;
 }
