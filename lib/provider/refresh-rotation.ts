@@ -153,7 +153,7 @@ async function completeRotation(
  *   one grant-index write on Redis); a code's consume goes with the exchange's first stored
  *   token. The consume still decides: if it fails, the request fails and what was written for it
  *   is removed. A request whose tokens are not stored (JWT access tokens) completes them in
- *   {@link RefreshRotation.middleware} before its response is sent; one that fails before that
+ *   {@link RefreshRotation.completeHeld} before its response is sent; one that fails before that
  *   writes nothing at all, and its refresh token or code stays usable.
  * - **Grace window** (as Okta's grace period, Auth0's reuse interval and Hydra's graceful
  *   rotation): a mobile app whose refresh response was lost (a dropped connection, a storage
