@@ -51,8 +51,9 @@ function prefetchingReads(): Map<string, Found> | undefined {
  *
  * Nothing outlives the request: a read ahead serves only the first find of the same record in the
  * same request, then is gone; any write of a grant or a client in the request drops every read
- * ahead. So a grant or instance revoked (here or by another process) is refused exactly as it
- * would have been: the record is read after the token, in the request that uses it.
+ * ahead (those two routes write neither). So a grant or instance revoked, here or by another
+ * process, is refused exactly as before: its record is read after the token, by the request that
+ * uses it, and never kept for another.
  *
  * @internal
  */
@@ -127,13 +128,15 @@ export class RequestPrefetch {
     if (!reads) return;
     const { grantId, clientId } = token;
     if (typeof grantId === 'string' && grantId.length > 0) this.#start(reads, 'Grant', grantId);
-    if (typeof clientId === 'string' && clientId.length > 0 && this.#readsClient(clientId)) {
+    if (typeof clientId === 'string' && clientId.length > 0 && this.#readsClient(token, clientId)) {
       this.#start(reads, 'Client', clientId);
     }
   }
 
-  /** Whether oidc-provider will read this client from the store in this request. */
-  #readsClient(clientId: string): boolean {
+  /** Whether oidc-provider will read the token's client from the store in this request. */
+  #readsClient(token: AdapterPayload, clientId: string): boolean {
+    // Introspection loads the client of a user's token only (for its subject type).
+    if (typeof token.accountId !== 'string') return false;
     // Static clients are built from the configuration; the authenticated client is loaded.
     if (this.#staticClientIds.has(clientId)) return false;
     return Provider.ctx?.oidc?.entities.Client?.clientId !== clientId;

@@ -50,7 +50,9 @@ function wired(staticClientIds: string[] = []) {
   const tokens = countingAdapter({
     at1: { grantId: 'g1', clientId: 'c1', accountId: 'alice' },
     at2: { grantId: 'g2', clientId: 'c2', accountId: 'bob' },
-    static: { grantId: 'g1', clientId: 'rs' },
+    static: { grantId: 'g1', clientId: 'rs', accountId: 'alice' },
+    // A client credentials token: no account, so introspection never loads its client.
+    cc: { clientId: 'c1' },
   });
   const grants = countingAdapter({
     g1: { clientId: 'c1', accountId: 'alice' },
@@ -146,6 +148,7 @@ describe('reading a token’s grant and client ahead', () => {
     // A static client is built from the configuration; the authenticated one is already loaded.
     await inRequest('introspection', () => m.AccessToken.find('static'));
     await inRequest('introspection', () => m.AccessToken.find('at2'), 'c2');
+    await inRequest('introspection', () => m.AccessToken.find('cc'));
     assert.deepEqual(m.clientFinds, []);
     assert.deepEqual(m.grantFinds, ['g1', 'g2']);
   });
