@@ -84,11 +84,14 @@ export class RequestPrefetch {
   /** A token's find starts the reads of its grant and client, in the tick it resolves. */
   #tokenAdapter(adapter: Adapter): Adapter {
     return delegateAdapter(adapter, {
-      find: (id) =>
-        adapter.find(id).then((payload) => {
-          if (payload) this.#readAhead(payload);
+      find: (id) => {
+        const reads = prefetchingReads();
+        if (!reads) return adapter.find(id);
+        return adapter.find(id).then((payload) => {
+          if (payload) this.#readAhead(reads, payload);
           return payload;
-        }),
+        });
+      },
     });
   }
 
@@ -123,9 +126,7 @@ export class RequestPrefetch {
     });
   }
 
-  #readAhead(token: AdapterPayload): void {
-    const reads = prefetchingReads();
-    if (!reads) return;
+  #readAhead(reads: Map<string, Found>, token: AdapterPayload): void {
     const { grantId, clientId } = token;
     if (typeof grantId === 'string' && grantId.length > 0) this.#start(reads, 'Grant', grantId);
     if (typeof clientId === 'string' && clientId.length > 0 && this.#readsClient(token, clientId)) {
