@@ -9,6 +9,7 @@ import { refuseUntrustedErrorRedirects } from './error-redirects.js';
 import { logProviderEvents, type RequestIds } from './logging.js';
 import { engineBoundary } from './middleware.js';
 import { RefreshRotation } from './refresh-rotation.js';
+import { RequestPrefetch } from './request-prefetch.js';
 
 /** The options the engine reads beyond the configuration's. @internal */
 export interface EngineSettings extends EngineOptions {
@@ -37,13 +38,18 @@ export function buildProvider(
   });
   const clients = staticClients(o, assembly);
   const clientWrappers = contributed.adapterWrappers.get('Client') ?? [];
-  const adapter = providerAdapterFactory(store, new Set(clients.map((c) => c.client_id)), {
+  const staticClientIds = new Set(clients.map((c) => c.client_id));
+  const stored = providerAdapterFactory(store, staticClientIds, {
     Client: (stored) =>
       rotation.client(clientWrappers.reduce((wrapped, wrap) => wrap(wrapped), stored)),
     RefreshToken: (stored) => rotation.refreshToken(stored),
     AuthorizationCode: (stored) => rotation.authorizationCode(stored),
     AccessToken: (stored) => rotation.accessToken(stored),
   });
+  // Introspection and userinfo read a token's grant and client with the token's own answer.
+  const readers = { Grant: stored('Grant'), Client: stored('Client') };
+  const prefetch = new RequestPrefetch(readers, staticClientIds);
+  const adapter = (model: string) => prefetch.adapter(model, stored(model));
   assembly.providerBuilt(adapter as (model: string) => Adapter);
   const provider = new Provider(
     assembly.issuer,
