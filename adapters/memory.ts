@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { RateLimiters } from '../lib/storage/rate-limit.js';
@@ -30,41 +31,143 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * One stored oidc-provider record: its payload as JSON would give it back (written through JSON
- * once, so it reads exactly as from Redis), when it was consumed (epoch seconds), and
- * `expiresAt` in ms, `Infinity` when it never expires. Every find gets its own copy.
+ * One stored oidc-provider record: its payload as JSON would give it back (so it reads exactly as
+ * from Redis), when it was consumed (epoch seconds), and `expiresAt` in ms, `Infinity` when it
+ * never expires. Every find gets its own copy.
  */
 interface StoredRecord {
-  payload: JsonValue;
+  payload: JsonObject;
+  /** The payload's keys whose values are objects or arrays: what a find must copy beyond the top. */
+  nestedKeys: string[];
   consumed: number | undefined;
   expiresAt: number;
   /** The keys its index entries are under, to remove exactly those. */
   indexed: { uid?: string; userCode?: string; grantId?: string };
 }
 
-type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+type JsonObject = { [key: string]: JsonValue };
+
+const isContainer = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null;
 
 /**
- * A deep copy of a value that came out of JSON.parse: a third of the time of parsing it again,
- * and a find runs on every request.
+ * What `JSON.parse(JSON.stringify(value))` gives, built in one walk without the text in between
+ * (a sixth of its time on a refresh's payloads): `undefined`, functions and symbols dropped
+ * (`null` in arrays), non-finite numbers `null`, `-0` `0`, `toJSON` honoured, getters read once,
+ * own enumerable keys only. Anything but plain objects and arrays goes through JSON itself, so a
+ * record reads exactly as from Redis.
+ *
+ * @param key - the key `value` is under in its parent, which `toJSON` receives.
+ * @param ancestors - the objects being copied around `value`: a cycle throws as in JSON.
+ * @returns `undefined` where JSON leaves the value out.
+ * @throws TypeError for a cycle or a BigInt, as JSON.stringify does.
  */
+function jsonCopyOf(value: unknown, key: string, ancestors: object[]): JsonValue | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      // `+ 0` turns -0 into 0, which is what the text "0" parses back to.
+      return Number.isFinite(value) ? value + 0 : null;
+    case 'object':
+      if (value === null) return null;
+      if (hasToJSON(value) || !isPlainContainer(value)) return throughJson(value, key);
+      if (ancestors.includes(value)) throw new TypeError('Converting circular structure to JSON');
+      ancestors.push(value);
+      try {
+        return Array.isArray(value)
+          ? jsonArrayCopyOf(value, ancestors)
+          : jsonObjectCopyOf(value as Record<string, unknown>, ancestors);
+      } finally {
+        ancestors.pop();
+      }
+    case 'bigint':
+    case 'function':
+      // A BigInt throws unless it has a toJSON; a function is dropped unless it has one.
+      return typeof value === 'bigint' || hasToJSON(value) ? throughJson(value, key) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function jsonArrayCopyOf(array: unknown[], ancestors: object[]): JsonValue[] {
+  const copy: JsonValue[] = [];
+  for (let index = 0; index < array.length; index++) {
+    copy.push(jsonCopyOf(array[index], String(index), ancestors) ?? null);
+  }
+  return copy;
+}
+
+function jsonObjectCopyOf(object: Record<string, unknown>, ancestors: object[]): JsonObject {
+  const copy: JsonObject = {};
+  for (const key of Object.keys(object)) {
+    const item = jsonCopyOf(object[key], key, ancestors);
+    if (item !== undefined) setOwn(copy, key, item);
+  }
+  return copy;
+}
+
+const hasToJSON = (value: object): boolean =>
+  typeof (value as { toJSON?: unknown }).toJSON === 'function';
+
+/** An array or an object of Object's (or no) prototype: what the walk copies by itself. */
+function isPlainContainer(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value);
+  if (Array.isArray(value)) return prototype === Array.prototype;
+  // A boxed primitive with its prototype swapped still serialises as its primitive.
+  return (prototype === Object.prototype || prototype === null) && !types.isBoxedPrimitive(value);
+}
+
+/** `value` (under `key`, for its toJSON) through a real JSON round trip. */
+function throughJson(value: unknown, key: string): JsonValue | undefined {
+  const text = JSON.stringify({ [key]: value });
+  return (JSON.parse(text) as JsonObject)[key];
+}
+
+/** Sets `key` as an own property: assigning `__proto__` to an object would set its prototype. */
+function setOwn(object: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__') {
+    Object.defineProperty(object, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    object[key] = value;
+  }
+}
+
+/** The keys of `object` whose values are objects or arrays. */
+const nestedKeysOf = (object: JsonObject): string[] =>
+  Object.keys(object).filter((key) => isContainer(object[key]));
+
+/**
+ * A deep copy of a stored payload. Spread clones an object in one step and defines `__proto__`
+ * as an own property; only the objects and arrays inside then need copies of their own.
+ */
+function payloadCopyOf(record: StoredRecord): JsonObject {
+  const copy = { ...record.payload };
+  // `copy` already owns every key, so assigning even `__proto__` replaces its own value.
+  for (const key of record.nestedKeys) copy[key] = copyOf(copy[key] as JsonValue);
+  return copy;
+}
+
+/** A deep copy of stored JSON data. */
 function copyOf(value: JsonValue): JsonValue {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map(copyOf);
-  const copy: { [key: string]: JsonValue } = {};
-  for (const key of Object.keys(value)) {
-    const item = copyOf(value[key] as JsonValue);
-    // JSON.parse makes `__proto__` an own property; assigning it would set the prototype.
-    if (key === '__proto__') {
-      Object.defineProperty(copy, key, {
-        value: item,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      copy[key] = item;
+  if (!isContainer(value)) return value;
+  if (Array.isArray(value)) {
+    const copy = value.slice();
+    for (let index = 0; index < copy.length; index++) {
+      if (isContainer(copy[index])) copy[index] = copyOf(copy[index] as JsonValue);
     }
+    return copy;
+  }
+  const copy = { ...value };
+  for (const key of Object.keys(copy)) {
+    if (isContainer(copy[key])) copy[key] = copyOf(copy[key] as JsonValue);
   }
   return copy;
 }
@@ -105,6 +208,11 @@ class MemoryModelAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    // Copied before anything changes: a payload JSON refuses (a cycle) leaves the old record.
+    const stored = jsonCopyOf(payload, '', []);
+    if (!isContainer(stored) || Array.isArray(stored)) {
+      throw new TypeError('a payload must be a JSON object');
+    }
     // Consumption is one-way: rewriting a consumed record (from a copy read before it was
     // consumed, say) must not make it usable again.
     // A revoked record written back (a copy read before the revocation) stays consumed too.
@@ -112,9 +220,10 @@ class MemoryModelAdapter implements Adapter {
     // Drop the previous version's index entries first, so an old uid/userCode/grant can't reach it.
     this.#remove(id);
     this.#state.tombstones.delete(id);
-    const { uid, userCode, grantId, consumed } = payload;
+    const { uid, userCode, grantId, consumed } = stored;
     this.#state.records.set(id, {
-      payload: JSON.parse(JSON.stringify(payload)) as JsonValue,
+      payload: stored,
+      nestedKeys: nestedKeysOf(stored),
       consumed: typeof consumed === 'number' ? consumed : consumedBefore,
       expiresAt: expiryFor(this.#now(), expiresIn),
       indexed: {
@@ -138,7 +247,7 @@ class MemoryModelAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     const record = this.#live(id);
     if (!record) return undefined;
-    const payload = copyOf(record.payload) as AdapterPayload;
+    const payload = payloadCopyOf(record) as AdapterPayload;
     if (record.consumed !== undefined) payload.consumed = record.consumed;
     return payload;
   }

@@ -25,6 +25,7 @@ import { AttestationError } from '../core/errors.js';
 import type { EvidenceSummary, InstanceRecord } from '../core/instance-record.js';
 import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, sendProblem, tooManyAttempts } from '../http/problem.js';
+import { routed, routerPath } from '../http/routed.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { ResolvedTemplate, TemplateSource } from '../registration/templates.js';
 import type { RateLimitWindow, Store } from '../storage/store.js';
@@ -377,8 +378,11 @@ async function attest(
 export function createClientAttester(settings: ClientAttesterSettings): Middleware {
   const path = settings.path.toLowerCase();
   const jwksPath = settings.jwksPath.toLowerCase();
-  return async function clientAttester(ctx, next) {
-    const requested = (ctx.path.length > 1 ? ctx.path.replace(/\/$/, '') : ctx.path).toLowerCase();
+  const matchPath = (ctx: Context) => {
+    const requested = routerPath(ctx);
+    return (requested === jwksPath || requested === path) && requested;
+  };
+  return routed(matchPath, async function clientAttester(ctx, _next, requested) {
     if (requested === jwksPath) {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
         ctx.set('Allow', 'GET, HEAD');
@@ -389,7 +393,6 @@ export function createClientAttester(settings: ClientAttesterSettings): Middlewa
       ctx.body = settings.keys.publicJwks;
       return;
     }
-    if (requested !== path) return next();
     if (ctx.method !== 'POST') {
       ctx.set('Allow', 'POST');
       return sendJson(ctx, 405, { error: 'invalid_request', error_description: 'use POST' });
@@ -422,5 +425,5 @@ export function createClientAttester(settings: ClientAttesterSettings): Middlewa
       });
       sendJson(ctx, error.status, { error: error.error, error_description: error.description });
     }
-  };
+  });
 }

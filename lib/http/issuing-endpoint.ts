@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import type { RateLimitWindow, Store } from '../storage/store.js';
 import { clientAddress } from './client-address.js';
 import { sendJson, sendProblem, tooManyAttempts } from './problem.js';
+import { routed, routerPath } from './routed.js';
 
 /** What an issuing endpoint needs. @internal */
 export interface IssuingEndpointSettings {
@@ -24,22 +25,23 @@ export interface IssuingEndpointSettings {
 export function createIssuingEndpoint(settings: IssuingEndpointSettings): Middleware {
   const path = settings.path.toLowerCase();
   const { window, key, what } = settings.rateLimit;
-  return async function issuingEndpoint(ctx, next) {
-    const requested = ctx.path.length > 1 ? ctx.path.replace(/\/$/, '') : ctx.path;
-    if (requested.toLowerCase() !== path) return next();
-    if (ctx.method !== 'POST') {
-      ctx.set('Allow', 'POST');
-      return sendJson(ctx, 405, { error: 'invalid_request', error_description: 'use POST' });
-    }
-    if (window) {
-      const decision = await settings.store.consumeRate(
-        `${key}:${clientAddress(ctx).rateKey}`,
-        window,
-      );
-      if (!decision.allowed) {
-        return sendProblem(ctx, '', tooManyAttempts(decision.retryAfterSeconds, what));
+  return routed(
+    (ctx) => routerPath(ctx) === path,
+    async function issuingEndpoint(ctx) {
+      if (ctx.method !== 'POST') {
+        ctx.set('Allow', 'POST');
+        return sendJson(ctx, 405, { error: 'invalid_request', error_description: 'use POST' });
       }
-    }
-    sendJson(ctx, 200, await settings.issue());
-  };
+      if (window) {
+        const decision = await settings.store.consumeRate(
+          `${key}:${clientAddress(ctx).rateKey}`,
+          window,
+        );
+        if (!decision.allowed) {
+          return sendProblem(ctx, '', tooManyAttempts(decision.retryAfterSeconds, what));
+        }
+      }
+      sendJson(ctx, 200, await settings.issue());
+    },
+  );
 }

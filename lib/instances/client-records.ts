@@ -8,6 +8,38 @@ import type { Store } from '../storage/store.js';
 /** The index of an account's instance clients (active and revoked). @internal */
 export const accountInstancesIndex = (accountId: string) => `account-instances:${accountId}`;
 
+/** An instance's `scope` within its assurance level, and the scopes withheld from it. */
+interface ScopeWithinLevel {
+  scope: string;
+  withheld: readonly string[];
+}
+
+// Distinct (scope, level) pairs are few (one per template and level); the bound only guards memory.
+const SCOPE_MEMO_LIMIT = 1000;
+
+/**
+ * Splits a stored `scope` into what its assurance level allows and what it withholds, memoized:
+ * every request of an instance loads its client, and the answer depends on these two values only.
+ */
+function scopesWithinLevel(minimumLevels: Readonly<Record<string, AssuranceLevel>>) {
+  const memo = new Map<string, ScopeWithinLevel>();
+  return (stored: string, cal: AssuranceLevel): ScopeWithinLevel => {
+    const key = `${cal} ${stored}`;
+    let found = memo.get(key);
+    if (!found) {
+      const requested = stored.split(' ').filter(Boolean);
+      const above = new Set(scopesAboveLevel(requested, cal, minimumLevels));
+      found = {
+        scope: requested.filter((s) => !above.has(s)).join(' '),
+        withheld: Object.freeze([...above]),
+      };
+      if (memo.size >= SCOPE_MEMO_LIMIT) memo.clear();
+      memo.set(key, found);
+    }
+    return found;
+  };
+}
+
 /**
  * The `Client` adapter seen by oidc-provider, over the stored instance records:
  * - a templatized instance is stored with only its own fields and loaded merged with its
@@ -26,16 +58,16 @@ export function instanceClientAdapter(
   templates: TemplateSource,
   minimumLevels: Readonly<Record<string, AssuranceLevel>>,
 ): Adapter {
+  const scopeWithin = scopesWithinLevel(minimumLevels);
   const withinLevel = (metadata: AdapterPayload, cal: AssuranceLevel) => {
     // oidc-provider reads a missing or empty scope as "any scope": such an instance is no client.
     if (typeof metadata.scope !== 'string') return undefined;
-    const requested = metadata.scope.split(' ').filter(Boolean);
-    const above = new Set(scopesAboveLevel(requested, cal, minimumLevels));
-    const scope = requested.filter((s) => !above.has(s)).join(' ');
+    const { scope, withheld } = scopeWithin(metadata.scope, cal);
     if (!scope) return undefined;
-    if (above.size === 0) return { ...metadata, scope };
+    // Loaded records are the caller's own copies: one with nothing withheld is used as it is.
+    if (withheld.length === 0) return scope === metadata.scope ? metadata : { ...metadata, scope };
     // Noted for an RFC 7592 update, which sends back the scope it read without them.
-    const record = { ...instanceRecord(metadata), withheld_scopes: [...above] };
+    const record = { ...instanceRecord(metadata), withheld_scopes: [...withheld] };
     return { ...metadata, scope, [INSTANCE_FIELD]: record } as AdapterPayload;
   };
   return delegateAdapter(stored, {

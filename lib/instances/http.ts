@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { bearerToken, HttpProblem, sendJson as send, sendProblem } from '../http/problem.js';
+import { routed } from '../http/routed.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import {
   type PresentedToken,
@@ -237,6 +238,9 @@ export function createAdminApi(
   };
 }
 
+/** The paths self-service answers under; any other request passes on at once. */
+const SELF_SERVICE_PATH = /^\/(?:instances|devices|passkeys)(?:\/|$)/;
+
 /**
  * The self-service endpoint, installed with `provider.use()`: `GET /instances` lists the
  * signed-in user's instances (a page at a time, see `sendPage`), `DELETE /instances/:clientId`
@@ -253,65 +257,68 @@ export function createSelfService(
   settings: { scope: string; realm: string; passkeys?: PasskeyService },
 ): Middleware {
   const { passkeys } = settings;
-  return async function selfService(ctx, next) {
-    // The signed-in user's account, set once the token is checked (before any id is decoded).
-    let accountId = '';
-    const authorize = async () => {
-      const token = usableToken(await provider.findToken(bearer(ctx), ['user']));
-      if (!token.scopes.includes(settings.scope)) {
-        throw new HttpProblem(
-          403,
-          'insufficient_scope',
-          `the access token lacks the '${settings.scope}' scope`,
-        );
+  return routed(
+    (ctx) => SELF_SERVICE_PATH.test(ctx.path),
+    async function selfService(ctx, next) {
+      // The signed-in user's account, set once the token is checked (before any id is decoded).
+      let accountId = '';
+      const authorize = async () => {
+        const token = usableToken(await provider.findToken(bearer(ctx), ['user']));
+        if (!token.scopes.includes(settings.scope)) {
+          throw new HttpProblem(
+            403,
+            'insufficient_scope',
+            `the access token lacks the '${settings.scope}' scope`,
+          );
+        }
+        accountId = token.accountId as string;
+      };
+      const route = matchRoute(ctx, [
+        [
+          'GET',
+          /^\/(?:instances|devices)\/?$/,
+          async () => {
+            await sendPage(ctx, instances, accountId);
+          },
+        ],
+        [
+          'DELETE',
+          /^\/(?:instances|devices)\/([^/]+)\/?$/,
+          async (clientId) => {
+            const instance = await instances.get(clientId);
+            if (instance?.accountId !== accountId) throw notFound();
+            send(ctx, 200, await instances.revoke(clientId, 'user'));
+          },
+        ],
+        // The user's own passkeys; another account's passkey is 404, as if it did not exist.
+        ...(passkeys
+          ? ([
+              [
+                'GET',
+                /^\/passkeys\/?$/,
+                async () => {
+                  send(ctx, 200, { passkeys: await passkeys.list(accountId) });
+                },
+              ],
+              [
+                'DELETE',
+                /^\/passkeys\/([^/]+)\/?$/,
+                async (credentialId) => {
+                  const passkey = await passkeys.remove(credentialId, 'user', accountId);
+                  if (!passkey) throw noPasskey();
+                  send(ctx, 200, passkey);
+                },
+              ],
+            ] as Route[])
+          : []),
+      ]);
+      if (!route) return next();
+      try {
+        await authorize();
+        await route();
+      } catch (error) {
+        renderFailure(ctx, provider, settings.realm, error);
       }
-      accountId = token.accountId as string;
-    };
-    const route = matchRoute(ctx, [
-      [
-        'GET',
-        /^\/(?:instances|devices)\/?$/,
-        async () => {
-          await sendPage(ctx, instances, accountId);
-        },
-      ],
-      [
-        'DELETE',
-        /^\/(?:instances|devices)\/([^/]+)\/?$/,
-        async (clientId) => {
-          const instance = await instances.get(clientId);
-          if (instance?.accountId !== accountId) throw notFound();
-          send(ctx, 200, await instances.revoke(clientId, 'user'));
-        },
-      ],
-      // The user's own passkeys; another account's passkey is 404, as if it did not exist.
-      ...(passkeys
-        ? ([
-            [
-              'GET',
-              /^\/passkeys\/?$/,
-              async () => {
-                send(ctx, 200, { passkeys: await passkeys.list(accountId) });
-              },
-            ],
-            [
-              'DELETE',
-              /^\/passkeys\/([^/]+)\/?$/,
-              async (credentialId) => {
-                const passkey = await passkeys.remove(credentialId, 'user', accountId);
-                if (!passkey) throw noPasskey();
-                send(ctx, 200, passkey);
-              },
-            ],
-          ] as Route[])
-        : []),
-    ]);
-    if (!route) return next();
-    try {
-      await authorize();
-      await route();
-    } catch (error) {
-      renderFailure(ctx, provider, settings.realm, error);
-    }
-  };
+    },
+  );
 }

@@ -123,7 +123,7 @@ export function installInstances(
     if (!record) return undefined;
     const refusal =
       record.unused_until && token.clientId
-        ? await manager.markUsed(token.clientId, limit)
+        ? await manager.markUsed(token.clientId, record.account_id, limit)
         : undefined;
     if (refusal) {
       const refused = new errors.InvalidGrant();

@@ -305,13 +305,16 @@ export class InstanceManager {
    * cannot both pass a limit: with `reject` the use is refused when the account already has `max`
    * instances in use, with `revoke-oldest` the oldest ones are revoked.
    *
+   * @param accountId - the instance's account, as the record this request loaded names it (the
+   *   caller saw it unused there, so it is not read again before the lock).
    * @returns why the use is refused, or `undefined` when the instance may go on.
    */
-  async markUsed(clientId: string, limit?: AccountLimit): Promise<string | undefined> {
+  async markUsed(
+    clientId: string,
+    accountId: string | undefined,
+    limit?: AccountLimit,
+  ): Promise<string | undefined> {
     const { clients } = this.settings;
-    const first = instanceRecord((await clients.find(clientId)) ?? {});
-    if (!first?.unused_until) return undefined;
-    const accountId = first.account_id;
     const promote = async (): Promise<string | undefined> => {
       const payload = await clients.find(clientId);
       const record = payload && instanceRecord(payload);

@@ -31,7 +31,8 @@ export function createAccountRoutes(
 ): Middleware {
   const pages = new AccountPages(provider, settings);
   const { linking } = pages;
-  return async function accountRoutes(ctx, next) {
+  // Not async: a request for another page passes on without a promise of its own.
+  return function accountRoutes(ctx, next) {
     const linksMatch = linking ? LINKS_ROUTE.exec(ctx.path) : null;
     if (linking && linksMatch) {
       const [, action, step, name] = linksMatch;

@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { BrowserFederation } from '../federation/browser.js';
+import { routed } from '../http/routed.js';
 import { csrfValid } from './csrf.js';
 import { FormTooLarge, readForm } from './form.js';
 import {
@@ -52,17 +53,18 @@ export function createInteractionRoutes(
   const federation = browserFederation?.buttons.length ? browserFederation : undefined;
   const site: InteractionSite = { provider, options, pages, federation };
 
-  return async function interactionRoutes(ctx, next) {
-    const run = route(site, ctx);
-    if (!run) return next();
-    try {
-      await run();
-    } catch (error) {
-      if (error instanceof errors.SessionNotFound) return fail(site, ctx, 400, 'expired');
-      if (error instanceof FormTooLarge) return fail(site, ctx, 413, 'tooLarge');
-      throw error;
-    }
-  };
+  return routed(
+    (ctx) => route(site, ctx),
+    async function interactionRoutes(ctx, _next, run) {
+      try {
+        await run();
+      } catch (error) {
+        if (error instanceof errors.SessionNotFound) return fail(site, ctx, 400, 'expired');
+        if (error instanceof FormTooLarge) return fail(site, ctx, 413, 'tooLarge');
+        throw error;
+      }
+    },
+  );
 }
 
 /** The handler of this request's path, or `undefined` when it is none of the sign-in pages. */

@@ -7,8 +7,9 @@ import { refuseNonStringAlgorithms } from './client-metadata-guard.js';
 import { buildProviderConfiguration, type EngineOptions, staticClients } from './configuration.js';
 import { refuseUntrustedErrorRedirects } from './error-redirects.js';
 import { logProviderEvents, type RequestIds } from './logging.js';
-import { jsonErrors, keepInstanceRecordsPrivate } from './middleware.js';
+import { engineBoundary } from './middleware.js';
 import { RefreshRotation } from './refresh-rotation.js';
+import { RequestPrefetch } from './request-prefetch.js';
 
 /** The options the engine reads beyond the configuration's. @internal */
 export interface EngineSettings extends EngineOptions {
@@ -37,13 +38,18 @@ export function buildProvider(
   });
   const clients = staticClients(o, assembly);
   const clientWrappers = contributed.adapterWrappers.get('Client') ?? [];
-  const adapter = providerAdapterFactory(store, new Set(clients.map((c) => c.client_id)), {
+  const staticClientIds = new Set(clients.map((c) => c.client_id));
+  const stored = providerAdapterFactory(store, staticClientIds, {
     Client: (stored) =>
       rotation.client(clientWrappers.reduce((wrapped, wrap) => wrap(wrapped), stored)),
     RefreshToken: (stored) => rotation.refreshToken(stored),
     AuthorizationCode: (stored) => rotation.authorizationCode(stored),
     AccessToken: (stored) => rotation.accessToken(stored),
   });
+  // Introspection and userinfo read a token's grant and client with the token's own answer.
+  const readers = { Grant: stored('Grant'), Client: stored('Client') };
+  const prefetch = new RequestPrefetch(readers, staticClientIds);
+  const adapter = (model: string) => prefetch.adapter(model, stored(model));
   assembly.providerBuilt(adapter as (model: string) => Adapter);
   const provider = new Provider(
     assembly.issuer,
@@ -59,13 +65,10 @@ export function buildProvider(
   for (const setUp of contributed.onProvider) setUp(provider, bridge);
   logProviderEvents(provider, assembly.logger, requestIds);
 
-  provider.use(requestIds.middleware());
   // Before every limiter: the one client address they and the events use.
   // Without trusted proxies the socket peer is the client: nothing to record per request.
   if (o.proxy !== false) provider.use(trustProxies(o.proxy));
-  provider.use(jsonErrors(provider));
-  provider.use(rotation.middleware());
-  provider.use(keepInstanceRecordsPrivate(provider));
+  provider.use(engineBoundary(provider, requestIds, rotation));
   for (const middleware of contributed.middleware) provider.use(middleware(provider, bridge));
   return provider;
 }

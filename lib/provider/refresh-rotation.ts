@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context } from 'koa';
 import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Store } from '../storage/store.js';
 import { AlreadyConsumedError } from '../storage/store.js';
@@ -153,7 +153,7 @@ async function completeRotation(
  *   one grant-index write on Redis); a code's consume goes with the exchange's first stored
  *   token. The consume still decides: if it fails, the request fails and what was written for it
  *   is removed. A request whose tokens are not stored (JWT access tokens) completes them in
- *   {@link RefreshRotation.middleware} before its response is sent; one that fails before that
+ *   {@link RefreshRotation.completeHeld} before its response is sent; one that fails before that
  *   writes nothing at all, and its refresh token or code stays usable.
  * - **Grace window** (as Okta's grace period, Auth0's reuse interval and Hydra's graceful
  *   rotation): a mobile app whose refresh response was lost (a dropped connection, a storage
@@ -255,29 +255,25 @@ export class RefreshRotation {
   }
 
   /**
-   * Provider middleware: completes a rotation still held back when the token endpoint has
-   * answered (its access token was not stored), before the answer is sent; if that fails, the
-   * answer becomes the error. A refresh that failed drops what it held: nothing was issued.
+   * Completes a rotation still held back once the token endpoint has answered (its access token
+   * was not stored), before the answer is sent; if that fails, the answer becomes the error. A
+   * refresh that failed drops what it held: nothing was issued. Run by the engine's boundary
+   * after every request, whether it succeeded or threw.
    */
-  middleware(): Middleware {
-    return async function completeHeldRotation(ctx, next) {
-      try {
-        await next();
-      } finally {
-        const holder = ctx as unknown as WithRefreshState;
-        const held = holder[ROTATION]?.held;
-        if (holder[ROTATION]) holder[ROTATION].held = undefined;
-        if (held && ctx.status === 200) {
-          try {
-            await completeRotation(held);
-          } catch (error) {
-            const failure = protocolFailure(asProviderError(error)) ?? serverError();
-            ctx.set('Cache-Control', 'no-store');
-            ({ status: ctx.status, body: ctx.body } = failure);
-          }
-        }
-      }
-    };
+  async completeHeld(ctx: Context): Promise<void> {
+    const holder = ctx as unknown as WithRefreshState;
+    const state = holder[ROTATION];
+    if (!state) return;
+    const { held } = state;
+    state.held = undefined;
+    if (!held || ctx.status !== 200) return;
+    try {
+      await completeRotation(held);
+    } catch (error) {
+      const failure = protocolFailure(asProviderError(error)) ?? serverError();
+      ctx.set('Cache-Control', 'no-store');
+      ({ status: ctx.status, body: ctx.body } = failure);
+    }
   }
 
   /** The `RefreshToken` adapter (see the class). */

@@ -4,6 +4,7 @@ import type { AccountOptions } from '../core/accounts.js';
 import type { FallbackAuthMethod } from '../core/instance-record.js';
 import { clientAddress } from '../http/client-address.js';
 import { bearerToken, HttpProblem, sendProblem, tooManyAttempts } from '../http/problem.js';
+import { routed, routerPath } from '../http/routed.js';
 import type { ProviderBridge } from '../provider/bridge.js';
 import type { RateLimitWindow, Store } from '../storage/store.js';
 
@@ -130,12 +131,6 @@ async function verifyDcrToken(
   };
 }
 
-function isRegistrationRequest(ctx: Context, registrationPath: string): boolean {
-  // oidc-provider's router ignores case and one trailing slash; match the same requests.
-  const path = ctx.path.length > 1 ? ctx.path.replace(/\/$/, '') : ctx.path;
-  return ctx.method === 'POST' && path.toLowerCase() === registrationPath.toLowerCase();
-}
-
 /**
  * The DCR token gate, installed with `provider.use()` in front of oidc-provider's registration
  * endpoint. oidc-provider only accepts its own initial access tokens there, so the gate checks
@@ -146,9 +141,9 @@ function isRegistrationRequest(ctx: Context, registrationPath: string): boolean 
  * @internal
  */
 export function createDcrGate(provider: ProviderBridge, settings: DcrGateSettings): Middleware {
-  return async function dcrGate(ctx, next) {
-    if (!isRegistrationRequest(ctx, settings.registrationPath)) return next();
-
+  const path = settings.registrationPath.toLowerCase();
+  const isRegistration = (ctx: Context) => ctx.method === 'POST' && routerPath(ctx) === path;
+  return routed(isRegistration, async function dcrGate(ctx, next) {
     let verified: Verified | undefined;
     try {
       // Per IP, so guessing tokens is limited too; per account once the token names one. The IP
@@ -215,5 +210,5 @@ export function createDcrGate(provider: ProviderBridge, settings: DcrGateSetting
         if (useKey) await settings.store.returnUse(useKey);
       }
     }
-  };
+  });
 }
