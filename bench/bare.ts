@@ -7,12 +7,14 @@ import type { ServerKeys } from 'mobile-oidc-provider';
 import {
   type Adapter,
   type AdapterFactory,
+  type AdapterPayload,
   type ClientMetadata,
   type Configuration,
   errors,
 } from 'oidc-provider';
 import { DEFAULTS } from '../lib/options/defaults.js';
 import {
+  APP_REDIRECT_URI,
   FALLBACK_CLIENT_ID,
   FALLBACK_CLIENT_SECRET,
   RESOURCE_SERVER_ID,
@@ -26,29 +28,103 @@ const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'devices', 'paym
 /** `registration.dcrToken` as bench/server.ts sets it for the library: scope and lifetime. */
 export const DCR_TOKEN = { scope: 'dcr', ttl: 3600 } as const;
 
-/**
- * oidc-provider's own in-memory adapter, on a larger LRU: the default one holds 1000 entries,
- * fewer than one bench round writes, and evicts clients and tokens the next round uses. (It has
- * no exports map, so its modules are reachable.)
- */
-export async function bareMemoryAdapter(): Promise<AdapterFactory> {
-  const adapterModule = 'oidc-provider/lib/adapters/memory_adapter.js';
-  const lruModule = 'oidc-provider/lib/helpers/lru.js';
-  const { default: MemoryAdapter } = (await import(adapterModule)) as {
-    default: new (model: string, storage: unknown) => Adapter;
-  };
-  const { default: LRU } = (await import(lruModule)) as {
-    default: new (options: { maxSize: number }) => unknown;
-  };
-  const storage = new LRU({ maxSize: 10_000_000 });
-  return (model: string) => new MemoryAdapter(model, storage);
+/** Models whose records belong to a grant (revoked with it): oidc-provider's memory adapter's list. */
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+/** A stored record and when it expires (ms since the epoch; none: never). */
+interface Entry {
+  payload: AdapterPayload;
+  expiresAt?: number;
 }
+
+/**
+ * The bare target's store: oidc-provider's own in-memory adapter's semantics (records handed out
+ * as stored, consume marks the record, expiry, a grant's tokens revoked with it, sessions by uid,
+ * device codes by user code) on Maps, with each grant's members in a Set. Not oidc-provider's own
+ * adapter: it rescans every member of a grant on each save (memory_adapter.js setGrantMembers),
+ * and a refresh chain rotates thousands of times in one grant, so bare would pay a cost that
+ * grows with every round and no production store pays.
+ */
+export function bareMemoryAdapter(): AdapterFactory {
+  const records = new Map<string, Entry>();
+  const grants = new Map<string, Set<string>>();
+  const byUid = new Map<string, string>();
+  const byUserCode = new Map<string, string>();
+  const live = (key: string): Entry | undefined => {
+    const entry = records.get(key);
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+      remove(key);
+      return undefined;
+    }
+    return entry;
+  };
+  const remove = (key: string) => {
+    const entry = records.get(key);
+    records.delete(key);
+    const grantId = entry?.payload.grantId;
+    if (grantId) grants.get(grantId)?.delete(key);
+  };
+  return (model: string): Adapter => {
+    const keyOf = (id: string) => `${model}:${id}`;
+    return {
+      async upsert(id, payload, expiresIn) {
+        const key = keyOf(id);
+        const expiresAt = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : undefined;
+        records.set(key, expiresAt === undefined ? { payload } : { payload, expiresAt });
+        if (model === 'Session' && payload.uid) byUid.set(payload.uid, id);
+        if (payload.userCode) byUserCode.set(payload.userCode, id);
+        const { grantId } = payload;
+        if (grantId && GRANTABLE.has(model)) {
+          const members = grants.get(grantId) ?? new Set<string>();
+          members.add(key);
+          grants.set(grantId, members);
+        }
+      },
+      async find(id) {
+        return live(keyOf(id))?.payload;
+      },
+      async findByUid(uid) {
+        const id = byUid.get(uid);
+        return id === undefined ? undefined : live(keyOf(id))?.payload;
+      },
+      async findByUserCode(userCode) {
+        const id = byUserCode.get(userCode);
+        return id === undefined ? undefined : live(keyOf(id))?.payload;
+      },
+      async consume(id) {
+        const entry = live(keyOf(id));
+        if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+      },
+      async destroy(id) {
+        remove(keyOf(id));
+      },
+      async revokeByGrantId(grantId) {
+        for (const key of grants.get(grantId) ?? []) records.delete(key);
+        grants.delete(grantId);
+      },
+    };
+  };
+}
+
+/** The client of the bare-static target: an install's metadata, configured instead of registered. */
+export const BARE_STATIC_CLIENT = {
+  client_id: 'bench-static-install',
+  client_secret: 'bench-static-install-secret-0123456789abcdefghijklmn',
+} as const;
 
 /** oidc-provider's configuration for the bare target at `issuer`, signing with `keys`. */
 export function bareConfiguration(
   issuer: string,
   keys: ServerKeys,
   adapter: AdapterFactory,
+  options: { staticInstall?: boolean } = {},
 ): Configuration {
   // The registration endpoint's URL: the library's `registrationResource`.
   const registrationResource = new URL('/reg', issuer).href;
@@ -74,9 +150,13 @@ export function bareConfiguration(
       redirect_uris: [],
       scope: DCR_TOKEN.scope,
     },
+    // bare-static: an install as a configured client, as a deployment without DCR would have it.
+    ...(options.staticInstall
+      ? [{ ...BARE_STATIC_CLIENT, ...bareInstanceMetadata(APP_REDIRECT_URI) } as ClientMetadata]
+      : []),
   ];
   return {
-    // adapter: options.store → oidc-provider's own in-memory adapter (see bareMemoryAdapter).
+    // adapter: options.store → an in-memory adapter with oidc-provider's semantics (bareMemoryAdapter).
     adapter,
     // jwks, cookies.keys: the same generated keys as the library target (options.jwks, cookieKeys).
     jwks: keys.jwks,

@@ -30,6 +30,8 @@ export interface ControlSettings {
   mayMint(clientId: string, accountId: string): Promise<boolean>;
   /** Writes on the Redis socket so far, for a target on Redis. */
   redisWrites?: () => number;
+  /** Commands sent to Redis so far, for a target on Redis. */
+  redisCommandsSent?: () => number;
 }
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -83,10 +85,12 @@ export function controlRoutes(settings: ControlSettings) {
   const stats = (): ServerStats => {
     const cpu = process.cpuUsage();
     const writes = settings.redisWrites?.();
+    const sent = settings.redisCommandsSent?.();
     return {
       cpuUserUs: cpu.user,
       cpuSystemUs: cpu.system,
       ...(writes === undefined ? {} : { redisWrites: writes }),
+      ...(sent === undefined ? {} : { redisCommandsSent: sent }),
     };
   };
   const mint = async (req: IncomingMessage, res: ServerResponse) => {

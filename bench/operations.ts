@@ -12,21 +12,31 @@ import {
 } from '../test/helpers/fixture.js';
 import { obtainDcrToken, SignInBrowser } from '../test/helpers/sign-in.js';
 import type { UpstreamIdp } from '../test/helpers/upstream-idp.js';
-import { bareInstanceMetadata, DCR_TOKEN } from './bare.js';
+import { BARE_STATIC_CLIENT, bareInstanceMetadata, DCR_TOKEN } from './bare.js';
 import type { ServerProcess } from './processes.js';
 import {
   BARE_INITIAL_ACCESS_TOKEN,
   BENCH_SCOPE,
   type Chain,
   CODE_VERIFIER,
+  FIRST_USE_ACCOUNTS,
   type LoadJob,
   type LoadResult,
   type MintRequest,
   NATIVE_AUDIENCE,
 } from './protocol.js';
 
-export const TARGETS = ['bare', 'library-memory', 'library-redis'] as const;
+/**
+ * The targets of every row: bare oidc-provider with its install as a configured (static) client
+ * and as a registered (dynamic) one, the library in memory and on Redis.
+ */
+export const TARGETS = ['bare-static', 'bare', 'library-memory', 'library-redis'] as const;
 export type TargetName = (typeof TARGETS)[number];
+/** The library's targets: the first-token row runs on servers of these two kinds of its own. */
+export type LibraryTargetName = 'library-memory' | 'library-redis';
+
+/** Whether the target is bare oidc-provider (either client). */
+export const isBare = (name: TargetName) => name === 'bare' || name === 'bare-static';
 
 /** The account of every token: the fixture's user, to whom the library binds its instances. */
 const ACCOUNT_ID = 'demouser';
@@ -45,6 +55,10 @@ export interface Target {
   plainChains: Chain[];
   /** One chain per install of the many-installs row. */
   installChains: Chain[];
+  /** First-token row: chains of installs that never had a token, each taken once. */
+  unusedChains: Chain[];
+  /** First-token row: the chains whose first token the last run took, for the later refresh. */
+  firstUsedChains: Chain[];
 }
 
 /** One row: builds a run of `amount` requests on `connections` connections. */
@@ -63,7 +77,7 @@ const basic = (id: string, secret: string) =>
 
 /** What an app sends to register: the library fills in the rest, bare needs it spelled out. */
 const registrationBody = (target: Target): Record<string, unknown> =>
-  target.name === 'bare'
+  isBare(target.name)
     ? bareInstanceMetadata(APP_REDIRECT_URI)
     : { redirect_uris: [APP_REDIRECT_URI] };
 
@@ -75,8 +89,10 @@ const mint = (target: Target, kind: MintRequest['kind'], amount: number) =>
     kind,
   });
 
+type ChainsOf = 'chains' | 'plainChains' | 'installChains' | 'firstUsedChains';
+
 /** Refresh with rotation over `chains` of the target: each request rotates one chain. */
-function refresh(name: string, chains: 'chains' | 'plainChains' | 'installChains'): Operation {
+function refresh(name: string, chains: ChainsOf): Operation {
   return {
     name,
     job: async (target, amount, connections) => ({
@@ -171,7 +187,7 @@ export const OPERATIONS: Operation[] = [
   },
   registration('registration: DCR token (bare: initial access token)', registrationBody),
   registration('registration: templatized (bare: as above)', (target) =>
-    target.name === 'bare'
+    isBare(target.name)
       ? registrationBody(target)
       : { software_id: APP_SOFTWARE_ID, software_version: '1.0.0' },
   ),
@@ -212,15 +228,46 @@ export function nativeExchange(upstream: UpstreamIdp): Operation {
 /** The many-installs row: refresh with rotation spread over every install of the target. */
 export const MANY_INSTALLS = refresh('refresh with rotation, many installs', 'installChains');
 
+/**
+ * The first-token row (on the library's first-use servers): each request is an install's first
+ * token, a refresh (no ID token) of a refresh token minted at registration, which promotes the
+ * install from unused to in use. Takes `amount` unused installs per run.
+ */
+export const FIRST_TOKEN: Operation = {
+  name: "install's first token (refresh, no ID token)",
+  job: async (target, amount, connections) => {
+    if (target.unusedChains.length < amount) {
+      throw new Error(
+        `${target.name}: ${target.unusedChains.length} unused installs left, ${amount} needed: raise BENCH_INSTALLS`,
+      );
+    }
+    target.firstUsedChains = target.unusedChains.splice(0, amount);
+    return {
+      url: `${target.server.url}/token`,
+      method: 'POST',
+      headers: FORM,
+      connections,
+      amount,
+      chains: target.firstUsedChains,
+    };
+  },
+  after: (target, result) => {
+    if (result.chains) target.firstUsedChains = result.chains;
+  },
+};
+
+/** The first-token row's reference: the next refresh of the installs the last first-token run used. */
+export const LATER_REFRESH = refresh('later refresh of the same installs', 'firstUsedChains');
+
 /** Runs `task` `count` times, `concurrency` at a time; resolves the results in order. */
-async function inParallel<T>(count: number, concurrency: number, task: () => Promise<T>) {
+async function inParallel<T>(count: number, concurrency: number, task: (i: number) => Promise<T>) {
   const results: T[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         const i = next++;
-        results[i] = await task();
+        results[i] = await task(i);
       }
     }),
   );
@@ -228,10 +275,13 @@ async function inParallel<T>(count: number, concurrency: number, task: () => Pro
 }
 
 /** Registers one install over HTTP; resolves its client id and HTTP Basic credentials. */
-async function register(target: Target): Promise<Target['install']> {
+async function register(
+  target: Target,
+  token = target.registrationToken,
+): Promise<Target['install']> {
   const res = await fetch(`${target.server.url}/reg`, {
     method: 'POST',
-    headers: { ...JSON_BODY, authorization: `Bearer ${target.registrationToken}` },
+    headers: { ...JSON_BODY, authorization: `Bearer ${token}` },
     body: JSON.stringify(registrationBody(target)),
   });
   const body = (await res.json()) as { client_id: string; client_secret: string };
@@ -245,10 +295,11 @@ async function chainsFor(
   target: Target,
   installs: Target['install'][],
   kind: 'refresh' | 'refresh-plain' = 'refresh',
+  accountId = ACCOUNT_ID,
 ): Promise<Chain[]> {
   const tokens = await target.server.mint({
     clientIds: installs.map((install) => install.clientId),
-    accountId: ACCOUNT_ID,
+    accountId,
     kind,
   });
   return installs.map((install, i) => ({
@@ -257,34 +308,90 @@ async function chainsFor(
   }));
 }
 
+/** A library server's DCR token, from a real sign-in as `username` (the fixture's user by default). */
+async function dcrToken(server: ServerProcess, choices?: { username: string; password: string }) {
+  const signIn = await obtainDcrToken(
+    await registrationClient(server.url),
+    new SignInBrowser(),
+    choices,
+  );
+  return signIn.tokens.access_token;
+}
+
+const emptyTarget = (
+  name: TargetName,
+  server: ServerProcess,
+  registrationToken: string,
+): Target => ({
+  name,
+  server,
+  registrationToken,
+  install: { clientId: '', authorization: '' },
+  chains: [],
+  plainChains: [],
+  installChains: [],
+  unusedChains: [],
+  firstUsedChains: [],
+});
+
 /**
  * Prepares a target as apps would meet it: the library's DCR token from a real sign-in, the
- * installs registered over HTTP, then refresh tokens minted for them.
+ * installs registered over HTTP (bare-static's install is configured), then refresh tokens
+ * minted for them.
  */
 export async function prepare(
   name: TargetName,
   server: ServerProcess,
   settings: { connections: number; installs: number },
 ): Promise<Target> {
-  const registrationToken =
-    name === 'bare'
-      ? BARE_INITIAL_ACCESS_TOKEN
-      : (await obtainDcrToken(await registrationClient(server.url), new SignInBrowser())).tokens
-          .access_token;
-  const target: Target = {
+  const target = emptyTarget(
     name,
     server,
-    registrationToken,
-    install: { clientId: '', authorization: '' },
-    chains: [],
-    plainChains: [],
-    installChains: [],
-  };
-  target.install = await register(target);
+    isBare(name) ? BARE_INITIAL_ACCESS_TOKEN : await dcrToken(server),
+  );
+  target.install =
+    name === 'bare-static'
+      ? {
+          clientId: BARE_STATIC_CLIENT.client_id,
+          authorization: basic(BARE_STATIC_CLIENT.client_id, BARE_STATIC_CLIENT.client_secret),
+        }
+      : await register(target);
   const perConnection = Array(settings.connections).fill(target.install);
   target.chains = await chainsFor(target, perConnection);
   target.plainChains = await chainsFor(target, perConnection, 'refresh-plain');
   const installs = await inParallel(settings.installs, 16, () => register(target));
   target.installChains = await chainsFor(target, installs);
+  return target;
+}
+
+/**
+ * Prepares a library first-use server (BENCH_FIRST_USE=1) for the first-token row: `installs`
+ * installs registered over HTTP, spread in turn over the FIRST_USE_ACCOUNTS (each signs in for
+ * its DCR token), each with one refresh token (no ID token) minted and never used.
+ */
+export async function prepareFirstUse(
+  name: LibraryTargetName,
+  server: ServerProcess,
+  installs: number,
+): Promise<Target> {
+  const target = emptyTarget(name, server, '');
+  const { prefix, password, count } = FIRST_USE_ACCOUNTS;
+  const accounts = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+  const tokens = await Promise.all(
+    accounts.map((username) => dcrToken(server, { username, password })),
+  );
+  const registered = await inParallel(installs, 16, (i) =>
+    register(target, tokens[i % count] as string),
+  );
+  const chains: Chain[] = [];
+  for (const [a, accountId] of accounts.entries()) {
+    const own = registered.filter((_, i) => i % count === a);
+    const minted = await chainsFor(target, own, 'refresh-plain', accountId);
+    minted.forEach((chain, j) => {
+      chains[a + j * count] = chain;
+    });
+  }
+  // In registration order: consecutive requests (those in flight together) are other accounts'.
+  target.unusedChains = chains;
   return target;
 }

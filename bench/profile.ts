@@ -33,7 +33,7 @@ const keysFile = join(work, 'keys.json');
 writeFileSync(keysFile, JSON.stringify(await generateKeys()));
 const env: Record<string, string> = {
   BENCH_KEYS_FILE: keysFile,
-  BENCH_TARGET: targetName === 'bare' ? 'bare' : 'library',
+  BENCH_TARGET: targetName.startsWith('bare') ? targetName : 'library',
   BENCH_STORE: targetName === 'library-redis' ? 'redis' : 'memory',
   BENCH_KEY_PREFIX: `bench-profile:${process.pid}:`,
 };

@@ -12,6 +12,16 @@ export const PLAIN_REFRESH_SCOPE = 'offline_access';
 export const CODE_VERIFIER = 'bench-pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz';
 /** The `aud` the bench's upstream provider signs its id_tokens for (the library accepts it). */
 export const NATIVE_AUDIENCE = 'bench-app';
+/**
+ * The accounts of the first-token row's installs (library with `BENCH_FIRST_USE=1`): `prefix` +
+ * a number, signing in with `password`. Many accounts, so concurrent first uses meet different
+ * account locks as apps of different users would, not one lock all requests queue on.
+ */
+export const FIRST_USE_ACCOUNTS = {
+  prefix: 'bench-account-',
+  password: 'bench-account-password',
+  count: 32,
+} as const;
 /** The plain RFC 7591 initial access token of the bare target (the library uses DCR tokens). */
 export const BARE_INITIAL_ACCESS_TOKEN = 'bench-initial-access-token-0123456789abcdefghij';
 
@@ -26,10 +36,12 @@ export interface MintRequest {
   kind: 'code' | 'refresh' | 'refresh-plain' | 'access';
 }
 
-/** `GET /__bench/stats`: the server process's CPU so far, and its Redis socket writes. */
+/** `GET /__bench/stats`: the server process's CPU so far, its Redis commands and socket writes. */
 export interface ServerStats {
   cpuUserUs: number;
   cpuSystemUs: number;
+  /** Commands the server's ioredis client issued (library on Redis only); EVALSHA counts one. */
+  redisCommandsSent?: number;
   /** Writes on the ioredis socket (library on Redis only): round trips, one request at a time. */
   redisWrites?: number;
 }

@@ -7,18 +7,36 @@ export interface Sample {
   opsPerSecond: number;
   /** Server process CPU (user + system) per operation. */
   cpuUsPerOp: number;
+  /** Commands the server's Redis client sent per operation (Redis target). */
+  redisCommandsSentPerOp?: number;
   /** Commands Redis executed per operation, those Lua scripts call included (Redis target). */
   redisCommandsPerOp?: number;
   /** Redis CPU (user + system) per operation (Redis target). */
   redisCpuUsPerOp?: number;
 }
 
-/** One row: the samples of each target, one per round, and the Redis round trips per op. */
+/** One row: the samples of each target that runs it, one per round, and Redis round trips per op. */
 export interface Row {
   name: string;
   samples: Record<TargetName, Sample[]>;
   redisRoundTrips?: number;
 }
+
+/** The first-token row: the first tokens and the later refreshes of the same installs. */
+export interface FirstTokenRow {
+  first: Row;
+  later: Row;
+  installs: number;
+}
+
+/** The issue's targets (#27), by the median of the round-by-round CPU ratios. */
+export const TARGET_LIMITS = {
+  memoryOverBareStatic: 1.15,
+  registrationOverBareStatic: 1.5,
+  redisOverMemory: 1.1,
+  roundTrips: 2,
+  firstTokenOverLater: 1.3,
+} as const;
 
 interface Spread {
   median: number;
@@ -39,64 +57,162 @@ const withRange = (s: Spread, digits: number) =>
 const median = (values: (number | undefined)[]) =>
   spread(values.filter((v): v is number => v !== undefined)).median;
 
-/** `a ÷ b` round by round, for `of` of each sample. */
-const ratios = (a: Sample[], b: Sample[], of: (s: Sample) => number = (s) => s.opsPerSecond) =>
+const cpuOf = (s: Sample) => s.cpuUsPerOp;
+const opsOf = (s: Sample) => s.opsPerSecond;
+
+/** `a ÷ b` round by round, for `of` of each sample (server CPU unless told). */
+const ratios = (a: Sample[], b: Sample[], of: (s: Sample) => number = cpuOf) =>
   spread(a.map((s, i) => of(s) / of(b[i] as Sample)));
 
-/** The main table. */
+/** Server CPU µs/op: median (range) over rounds. */
+const cpuCell = (samples: Sample[]) => withRange(spread(samples.map(cpuOf)), 0);
+const opsMedian = (samples: Sample[]) => fixed(median(samples.map(opsOf)), 0);
+const perOp = (samples: Sample[], of: (s: Sample) => number | undefined, digits = 1) =>
+  fixed(median(samples.map(of)), digits);
+
+/** Redis commands sent / executed / round trips per operation. */
+function redisCommandsCell(samples: Sample[], roundTrips: number | undefined): string {
+  const sent = perOp(samples, (s) => s.redisCommandsSentPerOp);
+  const executed = perOp(samples, (s) => s.redisCommandsPerOp);
+  return `${sent} / ${executed} / ${roundTrips === undefined ? '–' : fixed(roundTrips, 1)}`;
+}
+
+/** `value` against an upper `limit`: met or not. */
+const verdict = (value: number, limit: number, digits = 2) =>
+  value <= limit
+    ? `${fixed(value, digits)} ≤ ${limit}: met`
+    : `${fixed(value, digits)} > ${limit}: **not met**`;
+
+const isRegistration = (row: Row) => row.name.startsWith('registration');
+/** The rows whose Redis round trips have a target (introspection and userinfo). */
+const hasRoundTripTarget = (row: Row) => /^(introspection|userinfo)/.test(row.name);
+
+/** The main table: server CPU per operation on every target, the ratios, then ops/s and Redis. */
 export function mainTable(rows: Row[]): string {
   const lines = rows.map((row) => {
-    const { bare, 'library-memory': memory, 'library-redis': redis } = row.samples;
-    const ops = (samples: Sample[]) => withRange(spread(samples.map((s) => s.opsPerSecond)), 0);
-    const cpu = [bare, memory, redis].map((s) => fixed(median(s.map((x) => x.cpuUsPerOp)), 0));
+    const {
+      'bare-static': bareStatic,
+      bare,
+      'library-memory': memory,
+      'library-redis': redis,
+    } = row.samples;
     return [
       row.name,
-      ops(bare),
-      ops(memory),
-      ops(redis),
+      cpuCell(bareStatic),
+      cpuCell(bare),
+      cpuCell(memory),
+      cpuCell(redis),
+      withRange(ratios(memory, bareStatic), 2),
       withRange(ratios(memory, bare), 2),
       withRange(ratios(redis, memory), 2),
-      cpu.join(' / '),
-      fixed(median(redis.map((s) => s.redisCommandsPerOp)), 1),
-      row.redisRoundTrips === undefined ? '–' : fixed(row.redisRoundTrips, 1),
-      fixed(median(redis.map((s) => s.redisCpuUsPerOp)), 0),
+      [bareStatic, bare, memory, redis].map(opsMedian).join(' / '),
+      redisCommandsCell(redis, row.redisRoundTrips),
+      perOp(redis, (s) => s.redisCpuUsPerOp, 0),
     ];
   });
   return table(
     [
       'operation',
-      'bare ops/s',
-      'library memory ops/s',
-      'library Redis ops/s',
-      'memory ÷ bare',
+      'server CPU µs/op: bare, static client',
+      'bare, dynamic client',
+      'library memory',
+      'library Redis',
+      'memory ÷ bare-static',
+      'memory ÷ bare-dynamic',
       'Redis ÷ memory',
-      'server CPU µs/op bare / memory / Redis',
-      'Redis commands/op',
-      'Redis round trips/op',
+      'ops/s bare-static / bare-dynamic / memory / Redis',
+      'Redis commands sent / executed / round trips per op',
       'Redis CPU µs/op',
     ],
     lines,
   );
 }
 
-/** The many-installs table: its throughput, and its ratio to the single-install `reference`. */
+/** The issue's targets, met or not, for each row of the main table (medians of CPU ratios). */
+export function targetsTable(rows: Row[]): string {
+  const lines = rows.map((row) => {
+    const {
+      'bare-static': bareStatic,
+      'library-memory': memory,
+      'library-redis': redis,
+    } = row.samples;
+    const limit = isRegistration(row)
+      ? TARGET_LIMITS.registrationOverBareStatic
+      : TARGET_LIMITS.memoryOverBareStatic;
+    return [
+      row.name,
+      verdict(ratios(memory, bareStatic).median, limit),
+      verdict(ratios(redis, memory).median, TARGET_LIMITS.redisOverMemory),
+      hasRoundTripTarget(row) && row.redisRoundTrips !== undefined
+        ? verdict(row.redisRoundTrips, TARGET_LIMITS.roundTrips, 1)
+        : '–',
+    ];
+  });
+  return table(
+    [
+      'target (#27)',
+      `memory ÷ bare-static CPU ≤ ${TARGET_LIMITS.memoryOverBareStatic} (registration ≤ ${TARGET_LIMITS.registrationOverBareStatic})`,
+      `Redis ÷ memory CPU ≤ ${TARGET_LIMITS.redisOverMemory}`,
+      `Redis round trips ≤ ${TARGET_LIMITS.roundTrips} (introspection, userinfo)`,
+    ],
+    lines,
+  );
+}
+
+/** The first-token table: an install's first token against the next refresh of the same install. */
+export function firstTokenTable({ first, later, installs }: FirstTokenRow): string {
+  const cells = (target: 'library-memory' | 'library-redis') => {
+    const firsts = first.samples[target];
+    const laters = later.samples[target];
+    const ratio = ratios(firsts, laters);
+    return [
+      `${cpuCell(firsts)} / ${cpuCell(laters)}`,
+      `${withRange(ratio, 2)}: ${verdict(ratio.median, TARGET_LIMITS.firstTokenOverLater)}`,
+    ];
+  };
+  const redis = (row: Row) => redisCommandsCell(row.samples['library-redis'], row.redisRoundTrips);
+  return table(
+    [
+      'operation',
+      'server CPU µs/op memory: first / later',
+      `memory first ÷ later (≤ ${TARGET_LIMITS.firstTokenOverLater})`,
+      'server CPU µs/op Redis: first / later',
+      `Redis first ÷ later (≤ ${TARGET_LIMITS.firstTokenOverLater})`,
+      'Redis commands sent / executed / round trips: first',
+      'later',
+      'ops/s memory / Redis: first',
+    ],
+    [
+      [
+        `${first.name} (${installs} installs)`,
+        ...cells('library-memory'),
+        ...cells('library-redis'),
+        redis(first),
+        redis(later),
+        [first.samples['library-memory'], first.samples['library-redis']]
+          .map(opsMedian)
+          .join(' / '),
+      ],
+    ],
+  );
+}
+
+/** The many-installs table: server CPU and ratio to the single-install `reference` per target. */
 export function manyInstallsTable(row: Row, reference: Row, installs: number): string {
   const cells = (target: TargetName) => {
     const samples = row.samples[target];
-    return [
-      withRange(spread(samples.map((s) => s.opsPerSecond)), 0),
-      withRange(ratios(samples, reference.samples[target]), 2),
-    ];
+    return [cpuCell(samples), withRange(ratios(samples, reference.samples[target]), 2)];
   };
   return table(
     [
       'operation',
-      'bare ops/s',
+      'server CPU µs/op bare-dynamic',
       'bare ÷ one install',
-      'library memory ops/s',
+      'library memory',
       'memory ÷ one install',
-      'library Redis ops/s',
+      'library Redis',
       'Redis ÷ one install',
+      'ops/s bare-dynamic / memory / Redis',
     ],
     [
       [
@@ -104,41 +220,38 @@ export function manyInstallsTable(row: Row, reference: Row, installs: number): s
         ...cells('bare'),
         ...cells('library-memory'),
         ...cells('library-redis'),
+        [row.samples.bare, row.samples['library-memory'], row.samples['library-redis']]
+          .map(opsMedian)
+          .join(' / '),
       ],
     ],
   );
 }
 
-/** The native sign-in table (the library only): throughput, and its ratio to a refresh. */
+/** The native sign-in table (the library only): server CPU, and its ratio to a refresh. */
 export function nativeTable(row: Row, refresh: Row): string {
   const cells = (target: 'library-memory' | 'library-redis') => {
     const samples = row.samples[target];
-    return [
-      withRange(spread(samples.map((s) => s.opsPerSecond)), 0),
-      withRange(ratios(samples, refresh.samples[target]), 2),
-      fixed(median(samples.map((s) => s.cpuUsPerOp)), 0),
-    ];
+    return [cpuCell(samples), withRange(ratios(samples, refresh.samples[target]), 2)];
   };
   const redis = row.samples['library-redis'];
   return table(
     [
       'operation',
-      'library memory ops/s',
+      'server CPU µs/op memory',
       'memory ÷ refresh',
-      'server CPU µs/op, memory',
-      'library Redis ops/s',
+      'server CPU µs/op Redis',
       'Redis ÷ refresh',
-      'server CPU µs/op, Redis',
-      'Redis commands/op',
-      'Redis round trips/op',
+      'ops/s memory / Redis',
+      'Redis commands sent / executed / round trips per op',
     ],
     [
       [
         row.name,
         ...cells('library-memory'),
         ...cells('library-redis'),
-        fixed(median(redis.map((s) => s.redisCommandsPerOp)), 1),
-        row.redisRoundTrips === undefined ? '–' : fixed(row.redisRoundTrips, 1),
+        [row.samples['library-memory'], redis].map(opsMedian).join(' / '),
+        redisCommandsCell(redis, row.redisRoundTrips),
       ],
     ],
   );

@@ -1,10 +1,13 @@
-// `npm run bench`: the server's throughput and cost per operation, measured from outside. Three
+// `npm run bench`: the server's CPU and throughput per operation, measured from outside. Four
 // targets run as processes of their own: bare oidc-provider configured as the library configures
-// it (bench/bare.ts), the library on its in-memory store, and the library on Redis. A separate
-// load generator (bench/load.ts) sends the traffic; single-use tokens are minted in the servers
-// beforehand (bench/control.ts), so only the operation itself is timed. Rounds interleave the
-// targets in a rotating order; ratios are taken round by round. Writes bench/RESULTS.md.
-//   BENCH_ROUNDS (3), BENCH_REQUESTS (per row and round), BENCH_INSTALLS (10000), REDIS_URL
+// it (bench/bare.ts) with its install as a static client and as a registered one, the library on
+// its in-memory store, and the library on Redis; two more library servers (memory, Redis) keep
+// the default unusedTtl for the first-token row. A separate load generator (bench/load.ts) sends
+// the traffic; single-use tokens are minted in the servers beforehand (bench/control.ts), so only
+// the operation itself is timed. Rounds interleave the targets in a rotating order; ratios are
+// taken round by round. Writes bench/RESULTS.md.
+//   BENCH_ROUNDS (3), BENCH_REQUESTS (1500, per row, target and round), BENCH_INSTALLS (10000),
+//   REDIS_URL. 1500, not 2000: four targets and the first-token servers keep a run near 6 min.
 //   BENCH_SMOKE=1: one round of 100 requests, 200 installs, no checks or verifiers, the report
 //   written to BENCH_RESULTS only.
 import { execFileSync } from 'node:child_process';
@@ -16,12 +19,18 @@ import { generateKeys } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import { startUpstreamIdp } from '../test/helpers/upstream-idp.js';
 import { type CheckCost, type Ratio, refreshGraceCost, signInThrottleCost } from './checks.js';
+import { cpuSnapshot, cpuUse, loadAverage, machineSection } from './machine.js';
 import {
+  FIRST_TOKEN,
+  isBare,
+  LATER_REFRESH,
+  type LibraryTargetName,
   MANY_INSTALLS,
   nativeExchange,
   OPERATIONS,
   type Operation,
   prepare,
+  prepareFirstUse,
   TARGETS,
   type Target,
   type TargetName,
@@ -29,12 +38,15 @@ import {
 import { buildLibrary, LoadGenerator, ServerProcess } from './processes.js';
 import type { ServerStats } from './protocol.js';
 import {
+  type FirstTokenRow,
+  firstTokenTable,
   mainTable,
   manyInstallsTable,
   nativeTable,
   type Row,
   type Sample,
   table,
+  targetsTable,
 } from './report.js';
 import { benchResourceServer } from './resource-server.js';
 import { benchVerifiers } from './verifiers.js';
@@ -42,13 +54,23 @@ import { benchVerifiers } from './verifiers.js';
 const env = process.env;
 const SMOKE = env.BENCH_SMOKE === '1';
 const ROUNDS = SMOKE ? 1 : Number(env.BENCH_ROUNDS ?? 3);
-const REQUESTS = SMOKE ? 100 : Number(env.BENCH_REQUESTS ?? 2000);
+const REQUESTS = SMOKE ? 100 : Number(env.BENCH_REQUESTS ?? 1500);
 const INSTALLS = SMOKE ? 200 : Number(env.BENCH_INSTALLS ?? 10_000);
 const CONNECTIONS = 16;
 /** Requests per target and row before the first round: JIT, caches, Redis script loading. */
 const WARM_UP = Math.min(200, REQUESTS);
 /** Operations sent one at a time to count Redis round trips. */
 const ROUND_TRIP_OPS = SMOKE ? 20 : 50;
+/** First-token row: first uses before the rounds (each takes an unused install of INSTALLS). */
+const FIRST_TOKEN_WARM_UP = Math.min(WARM_UP, Math.floor(INSTALLS / 10));
+/** First-token row: first uses per round and target, as many as the unused installs allow. */
+const FIRST_TOKENS_PER_ROUND = Math.min(
+  REQUESTS,
+  Math.floor((INSTALLS - FIRST_TOKEN_WARM_UP - ROUND_TRIP_OPS) / ROUNDS),
+);
+if (FIRST_TOKENS_PER_ROUND < CONNECTIONS) {
+  throw new Error(`BENCH_INSTALLS ${INSTALLS}: too few unused installs for the first-token row`);
+}
 const REDIS_URL = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The docs page whose bench markers get the latest tables (it was the README's until #26). */
 const PERFORMANCE_PAGE = 'docs/performance.md';
@@ -100,8 +122,10 @@ async function measure(
   const result = await tools.load.run(job);
   const redisAfter = onRedis ? await redisCounters(tools.redis) : undefined;
   const after = await target.server.stats();
+  const cpuUs = (stats: ServerStats) => stats.cpuUserUs + stats.cpuSystemUs;
+  const cpuUsPerOp = (cpuUs(after) - cpuUs(before)) / amount;
   console.error(
-    `  ${op.name} on ${target.name}: ${Math.round(result.opsPerSecond)} ops/s, p50 ${result.p50} ms, p99 ${result.p99} ms`,
+    `  ${op.name} on ${target.name}: ${Math.round(cpuUsPerOp)} µs/op server CPU, ${Math.round(result.opsPerSecond)} ops/s, p50 ${result.p50} ms, p99 ${result.p99} ms`,
   );
   if (result.failures > 0) {
     throw new Error(
@@ -109,27 +133,40 @@ async function measure(
     );
   }
   op.after?.(target, result);
-  const cpuUs = (stats: ServerStats) => stats.cpuUserUs + stats.cpuSystemUs;
-  const sample: Sample = {
-    opsPerSecond: result.opsPerSecond,
-    cpuUsPerOp: (cpuUs(after) - cpuUs(before)) / amount,
-  };
+  const sample: Sample = { opsPerSecond: result.opsPerSecond, cpuUsPerOp };
   if (redisBefore && redisAfter) {
+    sample.redisCommandsSentPerOp =
+      ((after.redisCommandsSent ?? 0) - (before.redisCommandsSent ?? 0)) / amount;
     sample.redisCommandsPerOp = (redisAfter.commands - redisBefore.commands) / amount;
     sample.redisCpuUsPerOp = (redisAfter.cpuUs - redisBefore.cpuUs) / amount;
   }
   return { sample, writes: (after.redisWrites ?? 0) - (before.redisWrites ?? 0) };
 }
 
-/** Starts and prepares the targets, warms them up, and measures every row over the rounds. */
+/** An empty row: no samples yet on any target. */
+const emptyRow = (name: string): Row => ({
+  name,
+  samples: { 'bare-static': [], bare: [], 'library-memory': [], 'library-redis': [] },
+});
+
+/** `targets` in the order of `round`: each round starts with the next one. */
+const rotated = <T>(targets: T[], round: number) =>
+  targets.map((_, i) => targets[(round + i) % targets.length] as T);
+
+/**
+ * Starts and prepares the targets, warms them up, and measures every row over the rounds; also
+ * what the machine spent meanwhile.
+ */
 async function main(
   redis: Redis,
   keysFile: string,
   prefix: string,
   children: Set<{ stop(): Promise<void> }>,
 ) {
-  const track = <T extends { stop(): Promise<void> }>(child: T) => {
+  const pids = [process.pid];
+  const track = <T extends { stop(): Promise<void>; process?: { pid?: number } }>(child: T) => {
     children.add(child);
+    if (child.process?.pid) pids.push(child.process.pid);
     return child;
   };
   const load = track(LoadGenerator.start());
@@ -137,65 +174,97 @@ async function main(
   const upstream = await startUpstreamIdp();
   track({ stop: () => upstream.close() });
   const native = nativeExchange(upstream);
+  const bare = (name: string) => ({ BENCH_TARGET: name, BENCH_KEYS_FILE: keysFile });
+  const library = (store: 'memory' | 'redis', keyPrefix = prefix) => ({
+    BENCH_TARGET: 'library',
+    BENCH_STORE: store,
+    BENCH_KEYS_FILE: keysFile,
+    BENCH_UPSTREAM_ISSUER: upstream.issuer,
+    ...(store === 'redis' ? { REDIS_URL, BENCH_KEY_PREFIX: keyPrefix } : {}),
+  });
   const envs: Record<TargetName, Record<string, string>> = {
-    bare: { BENCH_TARGET: 'bare', BENCH_KEYS_FILE: keysFile },
-    'library-memory': {
-      BENCH_TARGET: 'library',
-      BENCH_STORE: 'memory',
-      BENCH_KEYS_FILE: keysFile,
-      BENCH_UPSTREAM_ISSUER: upstream.issuer,
-    },
-    'library-redis': {
-      BENCH_TARGET: 'library',
-      BENCH_STORE: 'redis',
-      BENCH_KEYS_FILE: keysFile,
-      BENCH_UPSTREAM_ISSUER: upstream.issuer,
-      REDIS_URL,
-      BENCH_KEY_PREFIX: prefix,
-    },
+    'bare-static': bare('bare-static'),
+    bare: bare('bare'),
+    'library-memory': library('memory'),
+    'library-redis': library('redis'),
   };
   const targets: Target[] = [];
   for (const name of TARGETS) {
     const server = track(await ServerProcess.start(envs[name]));
-    console.error(`preparing ${name}: ${INSTALLS} installs`);
-    targets.push(await prepare(name, server, { connections: CONNECTIONS, installs: INSTALLS }));
+    // bare-static's install is its configured client: the many-installs row leaves it out.
+    const installs = name === 'bare-static' ? 0 : INSTALLS;
+    console.error(`preparing ${name}: ${installs} installs`);
+    targets.push(await prepare(name, server, { connections: CONNECTIONS, installs }));
+  }
+  const firstUseTargets: Target[] = [];
+  for (const name of ['library-memory', 'library-redis'] as LibraryTargetName[]) {
+    const env = { ...library(name === 'library-redis' ? 'redis' : 'memory', `${prefix}first:`) };
+    const server = track(await ServerProcess.start({ ...env, BENCH_FIRST_USE: '1' }));
+    console.error(`preparing ${name} (default unusedTtl): ${INSTALLS} unused installs`);
+    firstUseTargets.push(await prepareFirstUse(name, server, INSTALLS));
   }
 
   const tools = { load, redis };
   const operations = [...OPERATIONS, MANY_INSTALLS, native];
-  // Bare oidc-provider has no native sign-in to compare with.
-  const runsOn = (op: Operation, target: Target) => op !== native || target.name !== 'bare';
+  // Bare oidc-provider has no native sign-in; bare-static has one install, not many.
+  const runsOn = (op: Operation, target: Target) =>
+    !(op === native && isBare(target.name)) &&
+    !(op === MANY_INSTALLS && target.name === 'bare-static');
+  const rows = new Map<Operation, Row>(operations.map((op) => [op, emptyRow(op.name)]));
+  const firstToken: FirstTokenRow = {
+    first: emptyRow(FIRST_TOKEN.name),
+    later: emptyRow(LATER_REFRESH.name),
+    installs: INSTALLS,
+  };
+  /** The first-token row on `target`: first uses, then the next refresh of the same installs. */
+  const firstAndLater = async (target: Target, amount: number, connections: number) => {
+    const first = await measure(tools, FIRST_TOKEN, target, amount, connections);
+    const later = await measure(tools, LATER_REFRESH, target, amount, connections);
+    return { first, later };
+  };
+
+  const start = cpuSnapshot(pids, (await redisCounters(redis)).cpuUs);
   console.error('warming up');
   for (const op of operations) {
     for (const target of targets) {
       if (runsOn(op, target)) await measure(tools, op, target, WARM_UP, CONNECTIONS);
     }
   }
-  const rows = new Map<Operation, Row>(
-    operations.map((op) => [
-      op,
-      { name: op.name, samples: { bare: [], 'library-memory': [], 'library-redis': [] } },
-    ]),
-  );
+  for (const target of firstUseTargets) {
+    await firstAndLater(target, FIRST_TOKEN_WARM_UP, CONNECTIONS);
+  }
   const onRedis = targets.find((t) => t.name === 'library-redis') as Target;
   for (const op of [...OPERATIONS, native]) {
     const { writes } = await measure(tools, op, onRedis, ROUND_TRIP_OPS, 1);
     (rows.get(op) as Row).redisRoundTrips = writes / ROUND_TRIP_OPS;
   }
+  const firstOnRedis = firstUseTargets.find((t) => t.name === 'library-redis') as Target;
+  const { first, later } = await firstAndLater(firstOnRedis, ROUND_TRIP_OPS, 1);
+  firstToken.first.redisRoundTrips = first.writes / ROUND_TRIP_OPS;
+  firstToken.later.redisRoundTrips = later.writes / ROUND_TRIP_OPS;
+
   for (let round = 0; round < ROUNDS; round += 1) {
     console.error(`round ${round + 1} of ${ROUNDS}`);
-    const order = targets.map((_, i) => targets[(round + i) % targets.length] as Target);
+    const order = rotated(targets, round);
     for (const op of operations) {
       for (const target of order.filter((t) => runsOn(op, t))) {
         const { sample } = await measure(tools, op, target, REQUESTS, CONNECTIONS);
         (rows.get(op) as Row).samples[target.name].push(sample);
       }
     }
+    for (const target of rotated(firstUseTargets, round)) {
+      const measured = await firstAndLater(target, FIRST_TOKENS_PER_ROUND, CONNECTIONS);
+      firstToken.first.samples[target.name].push(measured.first.sample);
+      firstToken.later.samples[target.name].push(measured.later.sample);
+    }
   }
+  const end = cpuSnapshot(pids, (await redisCounters(redis)).cpuUs);
   return {
     main: OPERATIONS.map((op) => rows.get(op) as Row),
     many: rows.get(MANY_INSTALLS) as Row,
     native: rows.get(native) as Row,
+    firstToken,
+    cpuUse: cpuUse(start, end),
     redisVersion: /^redis_version:(.+)$/m.exec(await redis.info('server'))?.[1]?.trim() ?? '?',
   };
 }
@@ -247,6 +316,7 @@ async function checksAndVerifiers(prefix: string): Promise<string> {
 }
 
 const started = Date.now();
+const loadAtStart = loadAverage();
 buildLibrary();
 const work = mkdtempSync(join(tmpdir(), 'bench-'));
 const keysFile = join(work, 'keys.json');
@@ -285,17 +355,35 @@ try {
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${measured.redisVersion}`;
-const report = `# Benchmark results
+const loadAtEnd = loadAverage();
+const tables = `${mainTable(measured.main)}
 
-Machine: ${machine}. Generated ${new Date().toISOString()} by \`npm run bench\` in ${Math.round((Date.now() - started) / 1000)} s.
+Targets of #27, by the median of the round-by-round server CPU ratios (registration: against bare-static's \`/reg\`, which registers dynamically as bare does):
 
-${mainTable(measured.main)}
+${targetsTable(measured.main)}
+
+${firstTokenTable(measured.firstToken)}
 
 ${manyInstallsTable(measured.many, measured.main[0] as Row, INSTALLS)}
 
-${nativeTable(measured.native, measured.main[0] as Row)}
+${nativeTable(measured.native, measured.main[0] as Row)}`;
+const method = `## Method
 
-How this is measured: three server processes on 127.0.0.1, signing with the same generated keys — bare oidc-provider with the configuration the library gives it (bench/bare.ts) and its own in-memory adapter, the library on its in-memory store, and the library on Redis — each given the fixture's options (test/helpers/fixture.ts) with one DCR token for all registrations and \`registration.instances.unusedTtl: 0\` (instances are in steady use, so no token meets an install's one-time first-use promotion). A separate load generator process (autocannon) keeps ${CONNECTIONS} keep-alive connections busy, ${REQUESTS} requests per row, target and round; any answer other than 2xx stops the bench. Codes, refresh tokens and access tokens are minted inside each server with its own oidc-provider models before a run (on the library only for instances registered over HTTP, for the user they are bound to), so a run times the operation alone; a refresh chain carries each rotated token into its next refresh. The refresh rows: with rotation, of grants with \`openid offline_access\` (each refresh signs an ID token, RS256), and the same without an ID token (grants of \`offline_access\` alone), whose cost no signature hides. ${ROUNDS} round(s), the order of the targets rotating each round: ops/s are the median (range) over rounds, ratios are taken within each round, then the median (range). Server CPU: the server process's user + system time per operation. On Redis: commands executed per operation (INFO commandstats, the commands Lua scripts call included), Redis CPU per operation (INFO cpu), and round trips per operation, counted as writes on the server's Redis socket while ${ROUND_TRIP_OPS} operations are sent one at a time. A registration row registers a new instance per request (bare: with a plain initial access token, sending the metadata the library's instance rules fill in). The many-installs row refreshes the chains of ${INSTALLS} installs in turn, each with its own client credentials, against the single-install refresh of the same target and round. The native sign-in row (the library only) exchanges id_tokens of an upstream oidc-provider started by the bench, each carrying a nonce fetched from the server before the run, for the install's access and refresh tokens, against the refresh of the same target and round.
+- **Processes.** Each target is a server process of its own on 127.0.0.1 (bench/server.ts); a separate load generator process (autocannon, bench/load.ts) keeps ${CONNECTIONS} keep-alive connections busy; the orchestrator (bench/run.ts) mints tokens and reads the counters between runs, never during one. All sign with the same generated keys.
+- **Targets.** *bare-static*: bare oidc-provider with the configuration the library gives it (bench/bare.ts, each setting naming the library setting it mirrors), its install a configured client with the metadata the library's instance rules give a registered install (what a deployment without DCR has). *bare-dynamic*: the same, its install registered over \`/reg\` with a plain initial access token. Both store in memory with oidc-provider's adapter semantics on Maps (bench/bare.ts says why not its own adapter). *library memory* and *library Redis*: \`createAuthServer\` with the fixture's options (test/helpers/fixture.ts), one DCR token for all registrations and \`registration.instances.unusedTtl: 0\` (installs in steady use); on Redis with auto-pipelining. Registration rows register a new install per request on every target (bare ones with the initial access token, sending the metadata the library's instance rules fill in); the many-installs row leaves out bare-static (one configured install). The first-token row runs on two more library servers (memory, Redis) that keep the default \`unusedTtl\` (${measured.firstToken.installs} installs registered unused, spread over 32 accounts so concurrent first uses meet different account locks).
+- **Operations.** Codes, refresh tokens and access tokens are minted inside each server with its own oidc-provider models before a run (the library only for installs registered over HTTP, for their own account), so a run times the operation alone; any answer other than 2xx stops the bench. Refresh with rotation: grants of \`openid offline_access\` (each refresh signs an RS256 ID token) and of \`offline_access\` alone (no ID token, no signature hiding the rest); a chain carries each rotated token into its next refresh. First token: the first refresh (no ID token) of an install's minted refresh token, which promotes the install from unused to in use (under its account's lock), against the next refresh of the same installs on the same server in the same round. Native sign-in (library only): id_tokens of an upstream oidc-provider started by the bench, each with a nonce fetched beforehand, exchanged for the install's tokens.
+- **Rounds.** A warm-up run per row and target (${WARM_UP} requests), then ${ROUNDS} round(s) of ${REQUESTS} requests per row and target (first token: ${FIRST_TOKENS_PER_ROUND} unused installs per round and target), the order of the targets rotating each round. Figures are the median (min–max) over rounds; ratios are taken within each round (the targets of one round ran back to back), then the median (min–max).
+- **Server CPU** (the headline): the server process's user + system CPU time (\`process.cpuUsage()\`) over the run ÷ requests; it counts what the server spends whatever else the machine runs, so it is steadier than ops/s on a shared machine.
+- **Redis.** *Sent*: commands the server's ioredis client issued (its \`sendCommand\` counted: a script's EVALSHA is one, a pipeline's commands each). *Executed*: the delta of INFO commandstats (INFO itself left out), the commands Lua scripts call included; it counts every client of that Redis, so the bench wants a Redis of its own. *Round trips*: writes on the server's Redis socket while ${ROUND_TRIP_OPS} operations are sent one at a time. *Redis CPU*: the delta of INFO cpu ÷ requests.`;
+const report = `# Benchmark results
+
+Generated ${new Date().toISOString()} by \`npm run bench\` in ${Math.round((Date.now() - started) / 1000)} s on ${machine} (see Machine).
+
+${tables}
+
+${method}
+
+${machineSection({ redisVersion: measured.redisVersion, loadAtStart, loadAtEnd, use: measured.cpuUse })}
 ${extra}`;
 
 console.log(report);
@@ -304,7 +392,7 @@ if (!SMOKE) {
   // The performance page shows the latest tables (between its bench markers).
   const pagePath = new URL(`../${PERFORMANCE_PAGE}`, import.meta.url);
   const page = readFileSync(pagePath, 'utf8');
-  const section = `${BENCH_MARKER_START}\nMeasured by \`npm run bench\` on ${machine}, ${new Date().toISOString().slice(0, 10)} (method and more rows: [\`bench/RESULTS.md\`](../bench/RESULTS.md)):\n\n${mainTable(measured.main)}\n\n${manyInstallsTable(measured.many, measured.main[0] as Row, INSTALLS)}\n\n${nativeTable(measured.native, measured.main[0] as Row)}\n${BENCH_MARKER_END}`;
+  const section = `${BENCH_MARKER_START}\nMeasured by \`npm run bench\` on ${machine}, ${new Date().toISOString().slice(0, 10)} (method, machine load and more rows: [\`bench/RESULTS.md\`](../bench/RESULTS.md)):\n\n${tables}\n${BENCH_MARKER_END}`;
   const start = page.indexOf(BENCH_MARKER_START);
   const end = page.indexOf(BENCH_MARKER_END);
   if (start < 0 || end < start) throw new Error(`${PERFORMANCE_PAGE} has no bench section markers`);
