@@ -64,11 +64,13 @@ export function instanceClientAdapter(
     if (typeof metadata.scope !== 'string') return undefined;
     const { scope, withheld } = scopeWithin(metadata.scope, cal);
     if (!scope) return undefined;
-    // Loaded records are the caller's own copies: one with nothing withheld is used as it is.
-    if (withheld.length === 0) return scope === metadata.scope ? metadata : { ...metadata, scope };
+    // Completed in place: a store's find hands out the caller's own copy (the Store contract).
+    metadata.scope = scope;
     // Noted for an RFC 7592 update, which sends back the scope it read without them.
-    const record = { ...instanceRecord(metadata), withheld_scopes: [...withheld] };
-    return { ...metadata, scope, [INSTANCE_FIELD]: record } as AdapterPayload;
+    if (withheld.length > 0) {
+      metadata[INSTANCE_FIELD] = { ...instanceRecord(metadata), withheld_scopes: [...withheld] };
+    }
+    return metadata;
   };
   return delegateAdapter(stored, {
     async find(id) {

@@ -19,7 +19,10 @@ export interface Store {
    * The oidc-provider adapter for one model (`AccessToken`, `Client`, `Grant`, …), implementing
    * oidc-provider's full adapter contract: `upsert`, `find`, `findByUid`, `findByUserCode`,
    * `consume`, `destroy`, `revokeByGrantId`. Every record written with an `expiresIn` must
-   * expire after that many seconds.
+   * expire after that many seconds. A store keeps its own copy: `find` hands out an object the
+   * caller may change (oidc-provider changes the grants it loads; the library completes the
+   * clients it loads) without changing what is stored, and an `upsert`ed payload changed later
+   * changes nothing either (the contract suite checks both).
    *
    * `consume` must be atomic across every process sharing the store: of several concurrent
    * calls for one record, exactly one marks it consumed and the others reject with
