@@ -301,9 +301,10 @@ export class InstanceManager {
 
   /**
    * An instance obtains its first token: it becomes permanent and starts counting toward the
-   * account's limit. Under the account's lock (atomic across processes), so concurrent first uses
-   * cannot both pass a limit: with `reject` the use is refused when the account already has `max`
-   * instances in use, with `revoke-oldest` the oldest ones are revoked.
+   * account's limit. With a limit, under the account's lock (atomic across processes), so
+   * concurrent first uses cannot both pass it: with `reject` the use is refused when the account
+   * already has `max` instances in use, with `revoke-oldest` the oldest ones are revoked. Without
+   * one there is nothing to count, so neither the lock nor the account's list is taken.
    *
    * @param accountId - the instance's account, as the record this request loaded names it (the
    *   caller saw it unused there, so it is not read again before the lock).
@@ -315,11 +316,13 @@ export class InstanceManager {
     limit?: AccountLimit,
   ): Promise<string | undefined> {
     const { clients } = this.settings;
+    // The resolved default is `{ onLimit }` alone: no `max`, no limit.
+    const limited = accountId !== undefined && limit !== undefined && Number.isFinite(limit.max);
     const promote = async (): Promise<string | undefined> => {
       const payload = await clients.find(clientId);
       const record = payload && instanceRecord(payload);
       if (!payload || !record?.unused_until) return undefined;
-      if (limit && accountId) {
+      if (limited && limit) {
         const inUse = (await this.list(accountId)).filter(
           (d) => d.status === 'active' && d.clientId !== clientId,
         );
@@ -335,7 +338,7 @@ export class InstanceManager {
       await clients.upsert(clientId, { ...payload, [INSTANCE_FIELD]: used });
       return undefined;
     };
-    return accountId ? this.#exclusive(accountId, promote) : promote();
+    return limited ? this.#exclusive(accountId, promote) : promote();
   }
 
   /** Runs `task` while holding the account's lock in the store (one holder across processes). */
