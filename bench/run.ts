@@ -7,7 +7,7 @@
 // the operation itself is timed. Rounds interleave the targets in a rotating order; ratios are
 // taken round by round. Writes bench/RESULTS.md.
 //   BENCH_ROUNDS (5), BENCH_REQUESTS (1000, per row, target and round), BENCH_INSTALLS (10000),
-//   REDIS_URL. 1500, not 2000: four targets and the first-token servers keep a run near 6 min.
+//   REDIS_URL. More rounds of fewer requests: medians steadier on a shared machine, a run near 7 min.
 //   BENCH_SMOKE=1: one round of 100 requests, 200 installs, no checks or verifiers, the report
 //   written to BENCH_RESULTS only.
 import { execFileSync } from 'node:child_process';
