@@ -5,6 +5,7 @@ import { INSTANCE_FIELD } from '../core/instance-record.js';
 import type { Assembly } from './assembly.js';
 import { instanceRecordOf } from './loaded-client.js';
 import { type MtlsSettings, mtlsFeature } from './mtls.js';
+import { peekReadAhead } from './request-prefetch.js';
 import { upstreamDefaults } from './upstream-defaults.js';
 
 /** The options the engine reads itself; the features read theirs. @internal */
@@ -42,6 +43,18 @@ const INTERNAL_INITIAL_ACCESS_TOKEN_TTL = 60;
 // A templatized instance's token lifetimes, merged into its metadata when it was loaded.
 const templateTtl = (client: { clientId: string; metadata(): Record<string, unknown> }) =>
   instanceRecordOf(client)?.template_ttl;
+
+/**
+ * Whether another client's token still has a client: oidc-provider loads it next (for a user's
+ * token, its subject type) and fails on one that no longer loads, such as an instance whose
+ * revocation has marked its record but not yet removed its tokens. Such a token is inactive. Read
+ * through the request's read ahead of that client, so it costs no store read of its own; without
+ * one (a static client, a token without a user) nothing is loaded and nothing can fail.
+ */
+async function tokenClientLoads(token: { clientId?: string }): Promise<boolean> {
+  const loading = token.clientId ? peekReadAhead('Client', token.clientId) : undefined;
+  return loading === undefined || (await loading) !== undefined;
+}
 
 /** The static clients oidc-provider serves, after the features' changes. @internal */
 export function staticClients(o: EngineOptions, assembly: Assembly): ClientMetadata[] {
@@ -174,7 +187,7 @@ export function buildProviderConfiguration(
         enabled: true,
         // RFC 7662 §4: only resource servers see other clients' tokens; public clients none.
         allowedPolicy: async (_ctx, client, token) => {
-          if (resourceServers.has(client.clientId)) return true;
+          if (resourceServers.has(client.clientId)) return tokenClientLoads(token);
           if (client.clientAuthMethod === 'none') return false;
           return token.clientId === client.clientId;
         },

@@ -33,6 +33,16 @@ function prefetchedReads(): Map<string, Found> | undefined {
   return (Provider.ctx as WithPrefetched | undefined)?.[PREFETCHED];
 }
 
+/**
+ * The current request's read ahead of a record, without taking it: for a check that must see what
+ * the next find of it will, at no store read of its own.
+ *
+ * @internal
+ */
+export function peekReadAhead(model: PrefetchedModel, id: string): Found | undefined {
+  return prefetchedReads()?.get(keyOf(model, id));
+}
+
 /** The current request's reads ahead, made on first use; none outside the prefetching routes. */
 function prefetchingReads(): Map<string, Found> | undefined {
   const ctx = Provider.ctx;
