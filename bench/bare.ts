@@ -13,6 +13,7 @@ import {
   errors,
 } from 'oidc-provider';
 import { DEFAULTS } from '../lib/options/defaults.js';
+import { GRANT_BOUND_MODELS } from '../lib/provider/adapter.js';
 import {
   APP_REDIRECT_URI,
   FALLBACK_CLIENT_ID,
@@ -28,15 +29,8 @@ const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'devices', 'paym
 /** `registration.dcrToken` as bench/server.ts sets it for the library: scope and lifetime. */
 export const DCR_TOKEN = { scope: 'dcr', ttl: 3600 } as const;
 
-/** Models whose records belong to a grant (revoked with it): oidc-provider's memory adapter's list. */
-const GRANTABLE = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PreAuthorizedCode',
-]);
+/** Models whose records belong to a grant and are revoked with it: oidc-provider's own list. */
+const GRANT_MODELS: ReadonlySet<string> = new Set(GRANT_BOUND_MODELS);
 
 /** A stored record and when it expires (ms since the epoch; none: never). */
 interface Entry {
@@ -81,7 +75,7 @@ export function bareMemoryAdapter(): AdapterFactory {
         if (model === 'Session' && payload.uid) byUid.set(payload.uid, id);
         if (payload.userCode) byUserCode.set(payload.userCode, id);
         const { grantId } = payload;
-        if (grantId && GRANTABLE.has(model)) {
+        if (grantId && GRANT_MODELS.has(model)) {
           const members = grants.get(grantId) ?? new Set<string>();
           members.add(key);
           grants.set(grantId, members);
