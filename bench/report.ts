@@ -64,6 +64,10 @@ const opsOf = (s: Sample) => s.opsPerSecond;
 const ratios = (a: Sample[], b: Sample[], of: (s: Sample) => number = cpuOf) =>
   spread(a.map((s, i) => of(s) / of(b[i] as Sample)));
 
+/** `a ÷ b` of each target's least CPU over the rounds: the runs the machine disturbed least. */
+const fastestRatio = (a: Sample[], b: Sample[]) =>
+  Math.min(...a.map(cpuOf)) / Math.min(...b.map(cpuOf));
+
 /** Server CPU µs/op: median (range) over rounds. */
 const cpuCell = (samples: Sample[]) => withRange(spread(samples.map(cpuOf)), 0);
 const opsMedian = (samples: Sample[]) => fixed(median(samples.map(opsOf)), 0);
@@ -141,8 +145,8 @@ export function targetsTable(rows: Row[]): string {
       : TARGET_LIMITS.memoryOverBareStatic;
     return [
       row.name,
-      verdict(ratios(memory, bareStatic).median, limit),
-      verdict(ratios(redis, memory).median, TARGET_LIMITS.redisOverMemory),
+      `${verdict(ratios(memory, bareStatic).median, limit)}; fastest ÷ fastest ${fixed(fastestRatio(memory, bareStatic), 2)}`,
+      `${verdict(ratios(redis, memory).median, TARGET_LIMITS.redisOverMemory)}; fastest ÷ fastest ${fixed(fastestRatio(redis, memory), 2)}`,
       hasRoundTripTarget(row) && row.redisRoundTrips !== undefined
         ? verdict(row.redisRoundTrips, TARGET_LIMITS.roundTrips, 1)
         : '–',

@@ -361,7 +361,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(
 const loadAtEnd = loadAverage();
 const tables = `${mainTable(measured.main)}
 
-Targets of #27, by the median of the round-by-round server CPU ratios (registration: against bare-static's \`/reg\`, which registers dynamically as bare does):
+Targets of #27, by the median of the round-by-round server CPU ratios (registration: against bare-static's \`/reg\`, which registers dynamically as bare does); beside each, the ratio of the two targets' least CPU over the rounds (noise on this machine only ever adds CPU, so the fastest round of each is its least disturbed):
 
 ${targetsTable(measured.main)}
 
