@@ -20,8 +20,8 @@ const server = await createExampleServer({ ...process.env, PORT: String(port) })
 // The probes come first: GET /healthz (liveness) and /readyz (readiness: the store answers, the
 // keys are loaded); every other request goes on to the issuer.
 const probes = server.healthCallback();
-const issuer = server.callback();
-const oidc: RequestListener = (req, res) => probes(req, res, () => issuer(req, res));
+const issuerRequests = server.callback();
+const oidc: RequestListener = (req, res) => probes(req, res, () => issuerRequests(req, res));
 // The admin API shares the port here for the walk-through; in production, serve it where only
 // administrators reach it.
 const admin = process.env.ADMIN_SECRET ? server.adminCallback() : undefined;
