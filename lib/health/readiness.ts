@@ -17,6 +17,8 @@ export interface ReadinessSources {
   ping(): Promise<unknown>;
   /** Whether the signing keys are loaded. */
   keysLoaded(): boolean;
+  /** Whether the server is shutting down (`close()` was called). */
+  closing(): boolean;
   /** @default READINESS_TIMEOUT_MS */
   timeoutMs?: number;
   /** @default Date.now */
@@ -60,9 +62,13 @@ export class Readiness {
     const keys: HealthCheck = this.#keysLoaded()
       ? OK
       : { status: 'unavailable', reason: 'no signing keys are loaded' };
+    // A closing server is drained first: probes fail while requests in flight still finish.
+    const server: HealthCheck = this.#sources.closing()
+      ? { status: 'unavailable', reason: 'the server is shutting down' }
+      : OK;
     const store = await this.#storeCheck();
-    const status = store.status === 'ok' && keys.status === 'ok' ? 'ok' : 'unavailable';
-    return { status, checks: { store, keys } };
+    const ok = [store, keys, server].every((check) => check.status === 'ok');
+    return { status: ok ? 'ok' : 'unavailable', checks: { store, keys, server } };
   }
 
   #keysLoaded(): boolean {

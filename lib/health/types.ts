@@ -32,5 +32,7 @@ export interface HealthReport {
     store: HealthCheck;
     /** The signing keys are loaded. */
     keys: HealthCheck;
+    /** The server is not shutting down: unavailable from the moment `close()` is called. */
+    server: HealthCheck;
   };
 }

@@ -164,7 +164,9 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   installInteractions(assembly, o, instances, passkeys, federation);
 
   const provider = buildProvider(assembly, o, requestIds);
+  let closing = false;
   const health = installHealth({
+    closing: () => closing,
     // Through the guard: a probe's failure or answer shows in the storage outage log too.
     ping: () => guarded.ping(),
     keysLoaded: () => keys.jwks.keys.length > 0,
@@ -190,6 +192,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
       return server;
     },
     async close() {
+      closing = true;
       if (ownsStore) await store.close();
     },
   };

@@ -99,7 +99,7 @@ describe('health: server.health() and the probes over node:http', () => {
   it('server.health() is ok when the store answers and the keys are loaded', async () => {
     assert.deepEqual(await running.server.health(), {
       status: 'ok',
-      checks: { store: { status: 'ok' }, keys: { status: 'ok' } },
+      checks: { store: { status: 'ok' }, keys: { status: 'ok' }, server: { status: 'ok' } },
     });
   });
 
@@ -117,7 +117,7 @@ describe('health: server.health() and the probes over node:http', () => {
     assert.equal(res.headers.get('cache-control'), 'no-store');
     assert.deepEqual(await json(res), {
       status: 'ok',
-      checks: { store: { status: 'ok' }, keys: { status: 'ok' } },
+      checks: { store: { status: 'ok' }, keys: { status: 'ok' }, server: { status: 'ok' } },
     });
   });
 
@@ -192,6 +192,7 @@ describe('health: a store that does not answer', () => {
         checks: {
           store: { status: 'unavailable', reason: 'the store did not answer within 1000 ms' },
           keys: { status: 'ok' },
+          server: { status: 'ok' },
         },
       });
       assert.equal((await fetch(`${running.url}/healthz`)).status, 200);
@@ -260,7 +261,12 @@ describe('health: readiness never piles up store calls', () => {
 
   it('concurrent checks share one store ping', async () => {
     const store = hungPing();
-    const readiness = new Readiness({ ping: store.ping, keysLoaded: () => true, timeoutMs: 20 });
+    const readiness = new Readiness({
+      ping: store.ping,
+      keysLoaded: () => true,
+      closing: () => false,
+      timeoutMs: 20,
+    });
     const reports = await Promise.all(Array.from({ length: 20 }, () => readiness.check()));
     assert.equal(store.calls(), 1);
     for (const report of reports) assert.equal(report.status, 'unavailable');
@@ -269,7 +275,12 @@ describe('health: readiness never piles up store calls', () => {
 
   it('a check after a timed-out one waits on the same ping; once it settles, the next check pings afresh', async () => {
     const store = hungPing();
-    const readiness = new Readiness({ ping: store.ping, keysLoaded: () => true, timeoutMs: 20 });
+    const readiness = new Readiness({
+      ping: store.ping,
+      keysLoaded: () => true,
+      closing: () => false,
+      timeoutMs: 20,
+    });
     assert.equal((await readiness.check()).status, 'unavailable');
     assert.equal((await readiness.check()).status, 'unavailable');
     assert.equal(store.calls(), 1, 'no second ping while the first is pending');
@@ -287,6 +298,7 @@ describe('health: readiness never piles up store calls', () => {
     const readiness = new Readiness({
       ping: store.ping,
       keysLoaded: () => true,
+      closing: () => false,
       timeoutMs: 10,
       now: () => now,
     });
@@ -306,14 +318,36 @@ describe('health: readiness never piles up store calls', () => {
         throw new Error('synchronous failure');
       },
       keysLoaded: () => false,
+      closing: () => false,
     });
     assert.deepEqual(await readiness.check(), {
       status: 'unavailable',
       checks: {
         store: { status: 'unavailable', reason: 'the store failed to answer' },
         keys: { status: 'unavailable', reason: 'no signing keys are loaded' },
+        server: { status: 'ok' },
       },
     });
+  });
+});
+
+describe('health: a server shutting down', () => {
+  it('from close() on, /readyz answers 503 so a load balancer drains it; /healthz stays 200', async () => {
+    const running = await probed();
+    try {
+      assert.equal((await fetch(`${running.url}/readyz`)).status, 200, 'control: ready before');
+      await running.server.close();
+      const res = await fetch(`${running.url}/readyz`);
+      assert.equal(res.status, 503);
+      const body = (await json(res)) as { checks: { server: unknown } };
+      assert.deepEqual(body.checks.server, {
+        status: 'unavailable',
+        reason: 'the server is shutting down',
+      });
+      assert.equal((await fetch(`${running.url}/healthz`)).status, 200);
+    } finally {
+      await running.close();
+    }
   });
 });
 
