@@ -110,6 +110,7 @@ export type {
   PasskeySignInView,
   PasskeysView,
   ScopeView,
+  SignInEvent,
   SignInEvents,
   SignInThrottledEvent,
   SubmitField,
@@ -139,6 +140,7 @@ export type {
 export type { PasskeyOptions } from './passkeys/options.js';
 export type {
   RefreshTokenEvents,
+  RefreshTokenRetryEvent,
   RefreshTokenReuseEvent,
   RefreshTokenReuseReason,
 } from './provider/refresh-events.js';
