@@ -4,6 +4,7 @@ import { createExampleServer } from './app.js';
 import { ATTESTED_SOFTWARE_ID, attestedTemplate } from './attestation.js';
 import { federatedProviders } from './federation.js';
 import { jsonLinesLogger } from './logger.js';
+import { startMetrics } from './metrics.js';
 
 // The start-up entries are printed whatever LOG_LEVEL says: they announce the port.
 const log = jsonLinesLogger('info');
@@ -15,6 +16,8 @@ const http = createServer((req, res) => handle(req, res));
 await new Promise<void>((resolve) => http.listen(Number(process.env.PORT ?? 3000), resolve));
 const { port } = http.address() as AddressInfo;
 
+// Before the server is made: it measures through the meter provider registered when it starts.
+await startMetrics(process.env, log);
 const server = await createExampleServer({ ...process.env, PORT: String(port) });
 const oidc = server.callback();
 // The admin API shares the port here for the walk-through; in production, serve it where only
