@@ -18,6 +18,7 @@ const FLOORS = [
   'lib/interactions', // the browser pages: sign-in, consent, account pages
   'lib/options', // the options as a whole: schema, validation, cross-feature rules
   'lib/health', // liveness and readiness probes over the store and keys
+  'lib/telemetry', // metrics and traces through OpenTelemetry: watches the features from above
   'lib/server', // createAuthServer: assembles the features
   'lib/index.ts',
 ];

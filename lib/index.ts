@@ -111,6 +111,7 @@ export type {
   PasskeySignInView,
   PasskeysView,
   ScopeView,
+  SignInEvent,
   SignInEvents,
   SignInThrottledEvent,
   SubmitField,
@@ -140,6 +141,7 @@ export type {
 export type { PasskeyOptions } from './passkeys/options.js';
 export type {
   RefreshTokenEvents,
+  RefreshTokenRetryEvent,
   RefreshTokenReuseEvent,
   RefreshTokenReuseReason,
 } from './provider/refresh-events.js';

@@ -5,6 +5,7 @@ import { APP_REDIRECT_URI, createExampleServer, REGISTRATION_CLIENT_ID } from '.
 import { ATTESTED_SOFTWARE_ID, attestedTemplate } from './attestation.js';
 import { federatedProviders } from './federation.js';
 import { jsonLinesLogger } from './logger.js';
+import { startMetrics } from './metrics.js';
 
 // The start-up entries are printed whatever LOG_LEVEL says: they announce the port.
 const log = jsonLinesLogger('info');
@@ -16,6 +17,8 @@ const http = createServer((req, res) => handle(req, res));
 await new Promise<void>((resolve) => http.listen(Number(process.env.PORT ?? 3000), resolve));
 const { port } = http.address() as AddressInfo;
 
+// Before the server is made: it measures through the meter provider registered when it starts.
+await startMetrics(process.env, log);
 const server = await createExampleServer({ ...process.env, PORT: String(port) });
 // The probes come first: GET /healthz (liveness) and /readyz (readiness: the store answers, the
 // keys are loaded); every other request goes on to the issuer.

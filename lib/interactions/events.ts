@@ -23,6 +23,26 @@ export interface SignInThrottledEvent {
 }
 
 /**
+ * What a `signin.succeeded` or `signin.failed` event carries: never the password or the passkey
+ * assertion.
+ *
+ * @group Server
+ */
+export interface SignInEvent {
+  /**
+   * How the user signed in on the sign-in page: `password` or `passkey`. (A federated sign-in is
+   * `account.federated`.)
+   */
+  method: 'password' | 'passkey';
+  /** The account signed in (`signin.succeeded` only). */
+  accountId?: string;
+  /** The client the sign-in is for. */
+  clientId: string;
+  /** The client IP address (behind a proxy: as the `proxy` option derives it). */
+  ip: string;
+}
+
+/**
  * Sign-in events, by name, for audit logs.
  *
  * @group Server
@@ -34,4 +54,11 @@ export interface SignInEvents {
    * (`interactions.signInRateLimit`); the password was not checked.
    */
   'signin.throttled': SignInThrottledEvent;
+  /** A user signed in on the sign-in page with a password or a passkey. */
+  'signin.succeeded': SignInEvent;
+  /**
+   * A sign-in on the sign-in page was refused: a wrong username or password, or a passkey that
+   * did not verify (`passkey.refused` tells why). A throttled one is `signin.throttled` instead.
+   */
+  'signin.failed': SignInEvent;
 }

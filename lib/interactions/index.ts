@@ -1,4 +1,4 @@
-export type { SignInEvents, SignInThrottledEvent } from './events.js';
+export type { SignInEvent, SignInEvents, SignInThrottledEvent } from './events.js';
 export type { PageMessages } from './messages.js';
 export { SignInThrottle, type SignInThrottleSettings, type ThrottleDecision } from './throttle.js';
 export type { InteractionOptions } from './types.js';

@@ -86,6 +86,7 @@ export function installInteractions(
         : {}),
       dcrScope: o.registration.dcrToken.scope,
       throttle,
+      onSignIn: (outcome, event) => emit(`signin.${outcome}`, event),
       // An instance owned by this user is the user's own app: no second consent. One without
       // an owner shows the consent page on its first sign-in, and binds when the user allows.
       autoConsent: ({ accountId, metadata }) =>

@@ -3,6 +3,7 @@ import { clientAddress } from '../http/client-address.js';
 import { parseAssertion } from '../passkeys/service.js';
 import { StorageUnavailableError } from '../storage/guard.js';
 import type { Interaction } from './consent.js';
+import type { SignInEvent } from './events.js';
 import {
   fail,
   finish,
@@ -12,6 +13,25 @@ import {
 } from './interaction-routes-site.js';
 import { formatMessage, waitingTime } from './messages.js';
 import type { LoginFieldErrors } from './views.js';
+
+/** Tells of a checked sign-in (not a throttled one): ids only, never what was presented. */
+function report(
+  site: InteractionSite,
+  ctx: Context,
+  interaction: Interaction,
+  method: SignInEvent['method'],
+  accountId: string | undefined,
+): void {
+  const { onSignIn } = site.options;
+  if (!onSignIn) return;
+  const event: SignInEvent = {
+    method,
+    clientId: String(interaction.params.client_id),
+    ip: clientAddress(ctx).address,
+  };
+  if (accountId) onSignIn('succeeded', { ...event, accountId });
+  else onSignIn('failed', event);
+}
 
 /**
  * Checks the password through the sign-in throttle: answers `429` (the password unchecked)
@@ -73,6 +93,7 @@ export async function passwordSignIn(
   );
   if (!checked) return;
   const { accountId } = checked;
+  report(site, ctx, interaction, 'password', accountId);
   if (!accountId) {
     // Tied to the password field, where the user types again (the username is kept).
     return login(site, ctx, interaction, 401, {
@@ -110,6 +131,7 @@ export async function passkeySignIn(
   );
   if (!checked) return;
   const { accountId } = checked;
+  report(site, ctx, interaction, 'passkey', accountId);
   if (!accountId) {
     const messages = site.pages.messages(languageOf(site, ctx, interaction));
     return login(site, ctx, interaction, 401, { error: messages.passkeyFailed });

@@ -1,5 +1,6 @@
 import type { BrowserFederation, BrowserFederationSettings } from '../federation/browser.js';
 import type { PasskeyService } from '../passkeys/service.js';
+import type { SignInEvent } from './events.js';
 import type { PageMessages } from './messages.js';
 import type { SignInThrottle } from './throttle.js';
 import type { InteractionPages } from './views.js';
@@ -51,4 +52,6 @@ export interface InteractionOptions {
   browserFederation?: BrowserFederation;
   /** Passkey sign-in on the login page; none when unset. */
   passkeys?: PasskeyService;
+  /** Told of each checked password or passkey sign-in: `succeeded` or `failed`. */
+  onSignIn?(outcome: 'succeeded' | 'failed', event: SignInEvent): void;
 }

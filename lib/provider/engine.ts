@@ -35,6 +35,7 @@ export function buildProvider(
     graceSeconds: o.ttl.refreshTokenReuseGrace,
     reuseLimit: o.ttl.refreshTokenReuseLimit,
     onReuse: (event) => assembly.emit('refresh_token.reuse_detected', event),
+    onRetry: (event) => assembly.emit('refresh_token.retried', event),
   });
   const clients = staticClients(o, assembly);
   const clientWrappers = contributed.adapterWrappers.get('Client') ?? [];

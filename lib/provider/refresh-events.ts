@@ -33,6 +33,20 @@ export interface RefreshTokenReuseEvent {
 }
 
 /**
+ * What a `refresh_token.retried` event carries: ids, never a token value.
+ *
+ * @group Tokens
+ */
+export interface RefreshTokenRetryEvent {
+  /** The client the refresh token was issued to. */
+  clientId: string;
+  /** The grant the refresh token belongs to. */
+  grantId: string;
+  /** The account the grant belongs to. */
+  accountId?: string;
+}
+
+/**
  * The refresh token events an auth server emits, by name, for audit logs and alerts.
  *
  * @group Tokens
@@ -43,4 +57,10 @@ export interface RefreshTokenEvents {
    * was revoked, every token of it with it.
    */
   'refresh_token.reuse_detected': RefreshTokenReuseEvent;
+  /**
+   * A rotated refresh token was used again within its reuse grace window (an app retrying after
+   * a lost response) and allowed: its new successor replaces the one before. No theft, but an
+   * app that retries often has a flaky network or a bug.
+   */
+  'refresh_token.retried': RefreshTokenRetryEvent;
 }

@@ -5,7 +5,11 @@ import type { Store } from '../storage/store.js';
 import { AlreadyConsumedError } from '../storage/store.js';
 import { asProviderError, delegateAdapter, revokeGrant } from './adapter.js';
 import { protocolFailure, serverError } from './bridge.js';
-import type { RefreshTokenReuseEvent, RefreshTokenReuseReason } from './refresh-events.js';
+import type {
+  RefreshTokenRetryEvent,
+  RefreshTokenReuseEvent,
+  RefreshTokenReuseReason,
+} from './refresh-events.js';
 
 /** What the grace window needs. @internal */
 export interface RefreshGraceSettings {
@@ -17,6 +21,8 @@ export interface RefreshGraceSettings {
   now?: () => number;
   /** Told of each use taken for theft, once its grant is revoked; never given a token value. */
   onReuse?: (event: RefreshTokenReuseEvent) => void;
+  /** Told of each retry allowed within the window; never given a token value. */
+  onRetry?: (event: RefreshTokenRetryEvent) => void;
 }
 
 // The stored refresh token member naming the token it was rotated from: a chain's lineage, for
@@ -340,6 +346,14 @@ class RefreshTokenReuse {
     });
   }
 
+  /** Tells of a retry allowed within the window: ids only. */
+  #retried(payload: AdapterPayload): void {
+    const { clientId, grantId, accountId } = payload;
+    const { onRetry } = this.#settings;
+    if (!onRetry || typeof clientId !== 'string' || typeof grantId !== 'string') return;
+    onRetry({ clientId, grantId, ...(typeof accountId === 'string' ? { accountId } : {}) });
+  }
+
   /** Theft found after oidc-provider's own reuse check: revokes the grant here, and refuses. */
   async #theft(payload: AdapterPayload, reason: RefreshTokenReuseReason): Promise<never> {
     if (typeof payload.grantId === 'string') await revokeGrant(this.#store, payload.grantId);
@@ -421,6 +435,7 @@ class RefreshTokenReuse {
       refused.error_description = 'refresh token reused too often within its grace window';
       throw refused;
     }
+    this.#retried(stored);
     const live = liveValue(issued);
     // Registered only once written, so whoever displaces it later finds its tokens to retire.
     if (!live || !(await issued.written)) return;

@@ -29,6 +29,7 @@ import { installRegistration, templateSource } from '../registration/install.js'
 
 import { guardStore } from '../storage/guard.js';
 import { StorageHealth } from '../storage/health.js';
+import { openTelemetry } from '../telemetry/index.js';
 
 export type { DeviceManagement, InstanceManagement } from '../instances/install.js';
 
@@ -146,12 +147,15 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const keys = await resolveKeys(o, (message) => logger.warn({}, message));
   const requestIds = new RequestIds();
   const events = new EventEmitter();
+  // Metrics and traces when the app registered an OpenTelemetry SDK; else nothing at all.
+  const telemetry = openTelemetry();
   // Every store call goes through the guard: a failure answers 503, and an outage is logged once
   // when it starts and once when it ends.
-  const guarded = guardStore(store, new StorageHealth(logger));
+  const guarded = guardStore(store, new StorageHealth(logger), telemetry?.store);
   const storeName = guarded.describe();
   logger.info({ store: storeName }, `store: ${storeName}`);
   const assembly = new Assembly(o.issuer, guarded, logger, keys, events);
+  telemetry?.install(assembly);
 
   // The features, in the order they build on each other.
   const templates = templateSource(o.registration);

@@ -60,6 +60,17 @@ export type GuardedStore = Store & Required<Pick<Store, 'ping' | 'describe'>>;
 const UNWATCHED: HealthReports = { succeeded() {}, failed() {} };
 
 /**
+ * Where the guard hands each store operation to be measured (telemetry: latency, failures, a
+ * span): `name` is the {@link Store} or `Adapter` method, `model` the adapter's model.
+ * `observe` runs `operation` and settles as it does.
+ *
+ * @internal
+ */
+export interface StoreObserver {
+  observe<T>(name: string, model: string | undefined, operation: () => Promise<T>): Promise<T>;
+}
+
+/**
  * Runs store operations, turning store failures (unreachable, timed out, erroring) into
  * {@link StorageUnavailableError} and reporting each outcome to `health`. One promise reaction
  * per call: this runs on every store operation of every request.
@@ -68,15 +79,21 @@ const UNWATCHED: HealthReports = { succeeded() {}, failed() {} };
  */
 export class StoreGuard {
   readonly #health: HealthReports;
+  readonly #observer: StoreObserver | undefined;
 
-  constructor(health: HealthReports = UNWATCHED) {
+  constructor(health: HealthReports = UNWATCHED, observer?: StoreObserver) {
     this.#health = health;
+    this.#observer = observer;
   }
 
-  run<T>(operation: () => Promise<T>): Promise<T> {
+  /** Runs `operation`, store method `name` (of `model`'s adapter): observed when named. */
+  run<T>(operation: () => Promise<T>, name?: string, model?: string): Promise<T> {
     let pending: Promise<T>;
     try {
-      pending = operation();
+      pending =
+        this.#observer && name !== undefined
+          ? this.#observer.observe(name, model, operation)
+          : operation();
     } catch (error) {
       // A store that throws instead of rejecting is still answered through the same split.
       pending = Promise.reject(error);
@@ -103,16 +120,18 @@ export class StoreGuard {
    * `adapter` with store failures made {@link StorageUnavailableError}; a lost consume race
    * stays {@link AlreadyConsumedError}; lifetimes bounded by {@link recordLifetime}.
    */
-  adapter(adapter: Adapter): Adapter {
+  adapter(adapter: Adapter, model?: string): Adapter {
     return {
       upsert: (id, payload, expiresIn) =>
-        this.run(() => adapter.upsert(id, payload, recordLifetime(expiresIn))),
-      find: (id) => this.run(() => adapter.find(id)),
-      findByUid: (uid) => this.run(() => adapter.findByUid(uid)),
-      findByUserCode: (userCode) => this.run(() => adapter.findByUserCode(userCode)),
-      consume: (id) => this.run(() => adapter.consume(id)),
-      destroy: (id) => this.run(() => adapter.destroy(id)),
-      revokeByGrantId: (grantId) => this.run(() => adapter.revokeByGrantId(grantId)),
+        this.run(() => adapter.upsert(id, payload, recordLifetime(expiresIn)), 'upsert', model),
+      find: (id) => this.run(() => adapter.find(id), 'find', model),
+      findByUid: (uid) => this.run(() => adapter.findByUid(uid), 'findByUid', model),
+      findByUserCode: (userCode) =>
+        this.run(() => adapter.findByUserCode(userCode), 'findByUserCode', model),
+      consume: (id) => this.run(() => adapter.consume(id), 'consume', model),
+      destroy: (id) => this.run(() => adapter.destroy(id), 'destroy', model),
+      revokeByGrantId: (grantId) =>
+        this.run(() => adapter.revokeByGrantId(grantId), 'revokeByGrantId', model),
     };
   }
 
@@ -121,32 +140,35 @@ export class StoreGuard {
    * given goes through {@link recordLifetime}, the one place they are bounded.
    */
   store(store: Store): GuardedStore {
-    const run = <T>(operation: () => Promise<T>) => this.run(operation);
+    const run = <T>(name: string, operation: () => Promise<T>) => this.run(operation, name);
     return {
-      adapter: (model) => this.adapter(store.adapter(model)),
-      takeUse: (key, maxUses, ttl) => run(() => store.takeUse(key, maxUses, recordLifetime(ttl))),
-      returnUse: (key) => run(() => store.returnUse(key)),
+      adapter: (model) => this.adapter(store.adapter(model), model),
+      takeUse: (key, maxUses, ttl) =>
+        run('takeUse', () => store.takeUse(key, maxUses, recordLifetime(ttl))),
+      returnUse: (key) => run('returnUse', () => store.returnUse(key)),
       addToIndex: (index, member, ttl) =>
-        run(() => store.addToIndex(index, member, recordLifetime(ttl))),
-      removeFromIndex: (index, member) => run(() => store.removeFromIndex(index, member)),
-      readIndex: (index) => run(() => store.readIndex(index)),
-      deleteIndex: (index) => run(() => store.deleteIndex(index)),
+        run('addToIndex', () => store.addToIndex(index, member, recordLifetime(ttl))),
+      removeFromIndex: (index, member) =>
+        run('removeFromIndex', () => store.removeFromIndex(index, member)),
+      readIndex: (index) => run('readIndex', () => store.readIndex(index)),
+      deleteIndex: (index) => run('deleteIndex', () => store.deleteIndex(index)),
       // `points` is passed only when given, so a custom store sees the call it was written for.
       consumeRate: (key, limit, points) =>
-        run(() =>
+        run('consumeRate', () =>
           points === undefined
             ? store.consumeRate(key, limit)
             : store.consumeRate(key, limit, points),
         ),
       raiseCounter: (key, value, ttl) =>
-        run(() => store.raiseCounter(key, value, recordLifetime(ttl))),
-      claim: (key, claimant, ttl) => run(() => store.claim(key, claimant, recordLifetime(ttl))),
-      claimHolder: (key) => run(() => store.claimHolder(key)),
+        run('raiseCounter', () => store.raiseCounter(key, value, recordLifetime(ttl))),
+      claim: (key, claimant, ttl) =>
+        run('claim', () => store.claim(key, claimant, recordLifetime(ttl))),
+      claimHolder: (key) => run('claimHolder', () => store.claimHolder(key)),
       replaceClaim: (key, claimant, ttl) =>
-        run(() => store.replaceClaim(key, claimant, recordLifetime(ttl))),
+        run('replaceClaim', () => store.replaceClaim(key, claimant, recordLifetime(ttl))),
       // A probe's outcome counts like any operation's: a failing ping starts an outage, and
       // one answering ends it even while no request comes in.
-      ping: () => run(() => pingStore(store)),
+      ping: () => run('ping', () => pingStore(store)),
       describe: () => describeStore(store),
       close: () => store.close(),
     };
@@ -155,10 +177,14 @@ export class StoreGuard {
 
 /**
  * The same store, with every failure turned into a protocol error and, when `health` is given,
- * every outcome reported to it.
+ * every outcome reported to it; when `observer` is given, every operation handed to it.
  *
  * @internal
  */
-export function guardStore(store: Store, health?: HealthReports): GuardedStore {
-  return new StoreGuard(health).store(store);
+export function guardStore(
+  store: Store,
+  health?: HealthReports,
+  observer?: StoreObserver,
+): GuardedStore {
+  return new StoreGuard(health, observer).store(store);
 }

@@ -1,0 +1,2 @@
+export { openTelemetry, type ServerTelemetry } from './install.js';
+export { TELEMETRY_NAME } from './instruments.js';
