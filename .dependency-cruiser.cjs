@@ -17,6 +17,7 @@ const FLOORS = [
   'lib/federation',
   'lib/interactions', // the browser pages: sign-in, consent, account pages
   'lib/options', // the options as a whole: schema, validation, cross-feature rules
+  'lib/health', // liveness and readiness probes over the store and keys
   'lib/server', // createAuthServer: assembles the features
   'lib/index.ts',
 ];

@@ -526,6 +526,14 @@ export class MemoryStore implements Store {
     return this.#rateLimiters.consume(key, limit, points);
   }
 
+  /** Answers at once: the data is in this process. */
+  async ping(): Promise<void> {}
+
+  /** `memory`: what the start-up log calls this store. */
+  describe(): string {
+    return 'memory';
+  }
+
   /** Stops the sweep timer. The stored data stays readable; nothing is swept any more. */
   async close(): Promise<void> {
     clearInterval(this.#timer);

@@ -49,6 +49,7 @@ import {
   type RateLimitWindow,
   type Store,
 } from '../lib/storage/store.js';
+import { describeRedis } from './redis-describe.js';
 import { RedisConnectionLog } from './redis-log.js';
 
 /**
@@ -737,6 +738,26 @@ export class RedisStore implements Store {
    */
   consumeRate(key: string, limit: RateLimitWindow, points = 1): Promise<RateDecision> {
     return this.#rateLimiters.consume(`{${key}}`, limit, points);
+  }
+
+  /**
+   * Sends `PING`: to every master a Cluster knows (each holds a share of the records), else to
+   * the one server. Waits as any command does (ioredis queues it while reconnecting, and
+   * `commandTimeoutMs` bounds it on a connection the store opened); readiness bounds the wait.
+   */
+  async ping(): Promise<void> {
+    const redis = this.#redis;
+    const masters = redis.isCluster ? (redis as Cluster).nodes('master') : [];
+    if (masters.length > 0) await Promise.all(masters.map((node) => node.ping()));
+    else await redis.ping();
+  }
+
+  /**
+   * Where the store keeps data, for the start-up log: `Redis host:port`, `Redis Sentinel …` or
+   * `Redis Cluster host:port, …`, never the password.
+   */
+  describe(): string {
+    return describeRedis(this.#redis);
   }
 
   /**

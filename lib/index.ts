@@ -60,6 +60,7 @@ export type {
   FederationOptions,
 } from './federation/options.js';
 export type { FederatedAccountEvent, FederationEvents } from './federation/types.js';
+export type { HealthCheck, HealthReport, HealthStatus } from './health/index.js';
 export type {
   BindingEvent,
   DeviceEvent,

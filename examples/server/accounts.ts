@@ -13,6 +13,12 @@ interface PasswordAccount extends DemoAccount {
 
 const hash = (password: string, salt: Buffer) => scryptSync(password, salt, 32);
 
+/** The demo users' sign-in names and passwords: published, for trying the example only. */
+export const DEMO_USERS = [
+  { username: 'demouser', password: 'Password1', name: 'Demo User' },
+  { username: 'otheruser', password: 'Password2', name: 'Other User' },
+] as const;
+
 function demoAccount(username: string, password: string, claims: Record<string, unknown>) {
   const salt = randomBytes(16);
   return [
@@ -43,20 +49,16 @@ function signUpClaims(identity: FederatedIdentity): Record<string, unknown> {
  * another account is never linked again. Replace it with your user database.
  */
 export function demoAccounts(): AccountOptions {
-  const byUsername = new Map<string, PasswordAccount>([
-    demoAccount('demouser', 'Password1', {
-      name: 'Demo User',
-      preferred_username: 'demouser',
-      email: 'demouser@example.com',
-      email_verified: true,
-    }),
-    demoAccount('otheruser', 'Password2', {
-      name: 'Other User',
-      preferred_username: 'otheruser',
-      email: 'otheruser@example.com',
-      email_verified: true,
-    }),
-  ]);
+  const byUsername = new Map<string, PasswordAccount>(
+    DEMO_USERS.map(({ username, password, name }) =>
+      demoAccount(username, password, {
+        name,
+        preferred_username: username,
+        email: `${username}@example.com`,
+        email_verified: true,
+      }),
+    ),
+  );
   const byId = new Map<string, DemoAccount>([...byUsername.values()].map((a) => [a.accountId, a]));
   // Unknown usernames are checked against a dummy hash so timing does not reveal which exist.
   const dummy = { salt: randomBytes(16), passwordHash: randomBytes(32) };

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createExampleServer } from './app.js';
+import { DEMO_USERS } from './accounts.js';
+import { APP_REDIRECT_URI, createExampleServer, REGISTRATION_CLIENT_ID } from './app.js';
 import { ATTESTED_SOFTWARE_ID, attestedTemplate } from './attestation.js';
 import { federatedProviders } from './federation.js';
 import { jsonLinesLogger } from './logger.js';
@@ -18,7 +19,11 @@ await new Promise<void>((resolve) => http.listen(Number(process.env.PORT ?? 3000
 const { port } = http.address() as AddressInfo;
 
 const server = await createExampleServer({ ...process.env, PORT: String(port) });
-const oidc = server.callback();
+// The probes come first: GET /healthz (liveness) and /readyz (readiness: the store answers, the
+// keys are loaded); every other request goes on to the issuer.
+const probes = server.healthCallback();
+const issuerRequests = server.callback();
+const oidc: RequestListener = (req, res) => probes(req, res, () => issuerRequests(req, res));
 // The admin API shares the port here for the walk-through; in production, serve it where only
 // administrators reach it.
 const admin = process.env.ADMIN_SECRET ? server.adminCallback() : undefined;
@@ -34,6 +39,17 @@ log.info(
   `mobile-oidc-provider example: ${server.issuer} (listening on port ${port})`,
 );
 log.info({}, `discovery: ${server.issuer}/.well-known/openid-configuration`);
+log.info({}, `probes: http://localhost:${port}/healthz and /readyz`);
+log.info(
+  { clientId: REGISTRATION_CLIENT_ID, redirectUri: APP_REDIRECT_URI },
+  `registration client: ${REGISTRATION_CLIENT_ID} (public, PKCE, scope dcr; redirect ${APP_REDIRECT_URI})`,
+);
+// The demo passwords are published (accounts.ts); printed only where they help, in development.
+const showPasswords = process.env.NODE_ENV !== 'production';
+log.info(
+  { users: DEMO_USERS.map((user) => user.username) },
+  `demo users: ${DEMO_USERS.map((u) => (showPasswords ? `${u.username} / ${u.password}` : u.username)).join(', ')}`,
+);
 const formats = attestedTemplate(process.env)?.attestation?.formats ?? [];
 log.info(
   { formats },

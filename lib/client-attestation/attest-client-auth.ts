@@ -10,6 +10,11 @@ import {
 } from 'jose';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+// oidc-provider's stateless challenge generator, made below with the same secret and info string
+// it uses for PoP challenges (it has no exports map, so the module is reachable; types in
+// oidc-provider-challenge.d.ts); test/attestation/attest-client-auth.test.ts spends such a
+// challenge at the token endpoint, and fails if an upgrade changes either.
+import ServerChallenge from 'oidc-provider/lib/helpers/challenge.js';
 import type { InstanceRecord } from '../core/instance-record.js';
 import { type AssuranceLevel, isAssuranceLevel, weakerLevel } from '../core/levels.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
@@ -144,15 +149,8 @@ export function attestedLevel(ctx: KoaContextWithOIDC, record: InstanceRecord): 
   return isAssuranceLevel(cal) ? weakerLevel(level, cal) : level;
 }
 
-// oidc-provider's stateless challenge generator, made with the same secret and info string it
-// uses for PoP challenges (it has no exports map, so the module is reachable);
-// test/attestation/attest-client-auth.test.ts spends such a challenge at the token endpoint, and
-// fails if an upgrade changes either.
-const CHALLENGE_MODULE = 'oidc-provider/lib/helpers/challenge.js';
+// The info string oidc-provider derives its PoP challenges with.
 const POP_CHALLENGE_INFO = 'OAuth-Client-Attestation-PoP';
-const { default: ServerChallenge } = (await import(CHALLENGE_MODULE)) as {
-  default: new (secret: Buffer, info: string) => { nextChallenge(): string };
-};
 
 /**
  * The next PoP challenge oidc-provider expects, computed from the shared secret as it does: the

@@ -1,6 +1,11 @@
 // Native federated sign-in: RFC 8693 token exchange of an upstream id_token at oidc-provider's
 // token endpoint, registered as an extension grant.
 import Provider, { type Adapter, errors, type KoaContextWithOIDC } from 'oidc-provider';
+// oidc-provider's own sender-constraint steps, as its built-in grants run them (it has no
+// exports map, so the module is reachable; types in oidc-provider-grants.d.ts).
+// test/federation/native-exchange.test.ts binds a token with DPoP through them, and fails if an
+// upgrade moves them.
+import * as helpers from 'oidc-provider/lib/helpers/grants.js';
 import { instanceRecord } from '../core/instance-record.js';
 import { HttpProblem } from '../http/problem.js';
 import { delegateAdapter } from '../provider/adapter.js';
@@ -12,31 +17,6 @@ import type { FederatedSignIn } from './sign-in.js';
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-
-type DPoP = { thumbprint: string; jti: string; iat: number } | undefined;
-interface GrantHelpers {
-  validateDpop(provider: Provider, ctx: KoaContextWithOIDC): Promise<DPoP>;
-  checkDpopRequired(provider: Provider, ctx: KoaContextWithOIDC, dPoP: DPoP): void;
-  checkDpopReplay(
-    provider: Provider,
-    ctx: KoaContextWithOIDC,
-    dPoP: DPoP,
-    clientId: string,
-  ): Promise<void>;
-  checkMtlsCert(provider: Provider, ctx: KoaContextWithOIDC): string | undefined;
-  applyRefreshTokenBindings(
-    provider: Provider,
-    ctx: KoaContextWithOIDC,
-    at: unknown,
-    rt: unknown,
-  ): Promise<void>;
-}
-
-// oidc-provider's own sender-constraint steps, as its built-in grants run them (it has no
-// exports map, so the module is reachable). test/federation/native-exchange.test.ts binds a
-// token with DPoP through them, and fails if an upgrade moves them.
-const GRANT_HELPERS_MODULE = 'oidc-provider/lib/helpers/grants.js';
-const helpers = (await import(GRANT_HELPERS_MODULE)) as GrantHelpers;
 
 /** What the exchange needs. @internal */
 export interface TokenExchangeSettings {

@@ -1,4 +1,8 @@
 import type { Configuration } from 'oidc-provider';
+// oidc-provider does not export its defaults; it has no exports map, so its module is reachable
+// (types in oidc-provider-internals.d.ts). test/provider/upstream-hooks.test.ts fails if an
+// upgrade moves or changes it.
+import { defaults } from 'oidc-provider/lib/helpers/defaults.js';
 
 /** oidc-provider's own defaults for hooks the library extends rather than replaces. */
 interface UpstreamDefaults {
@@ -7,10 +11,5 @@ interface UpstreamDefaults {
   >;
 }
 
-// oidc-provider does not export its defaults; it has no exports map, so its module is reachable.
-// test/provider/upstream-hooks.test.ts fails if an upgrade moves or changes it.
-const DEFAULTS_MODULE = 'oidc-provider/lib/helpers/defaults.js';
-
 /** oidc-provider's default hook implementations. @internal */
-export const upstreamDefaults = ((await import(DEFAULTS_MODULE)) as { defaults: UpstreamDefaults })
-  .defaults;
+export const upstreamDefaults: UpstreamDefaults = defaults;

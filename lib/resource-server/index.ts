@@ -37,7 +37,8 @@
  * - **The authorization server unreachable** (discovery, keys, introspection) is 503
  *   `temporarily_unavailable` without a challenge, the failure kept as `cause` for logs.
  *
- * @module
+ * @packageDocumentation
+ * @module mobile-oidc-provider/resource-server
  */
 // The base classes, so an API can test errors without loading the authorization server's entry.
 export { ConfigurationError, MobileOidcProviderError } from '../core/errors.js';

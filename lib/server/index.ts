@@ -9,6 +9,7 @@ import { installClientAttestation } from '../client-attestation/install.js';
 import { consoleLogger, safeLogger } from '../core/logger.js';
 import { installFederation } from '../federation/install.js';
 import type { FederationEvents } from '../federation/types.js';
+import { type HealthReport, installHealth } from '../health/index.js';
 import { type InstanceManagement, installInstances } from '../instances/install.js';
 import type { InstanceEvents } from '../instances/types.js';
 import type { SignInEvents } from '../interactions/events.js';
@@ -91,6 +92,26 @@ export interface AuthServer {
   /** The admin API as a `(req, res)` handler for `node:http` and Express (see {@link AuthServer.adminApi}). */
   adminCallback(): (req: IncomingMessage, res: ServerResponse) => void;
   /**
+   * Readiness, for a probe or dashboard of your own: `ok` when the store answered a trivial
+   * request (Redis: `PING`) within 1 s and the signing keys are loaded, else `unavailable` with
+   * a fixed reason per failed check. Never rejects and never waits much longer than that second;
+   * concurrent calls share one check, and a store that hangs gets one ping at a time.
+   */
+  health(): Promise<HealthReport>;
+  /**
+   * Liveness and readiness probes as Koa middleware, relative to where it is mounted:
+   * `GET /healthz` answers `200 {"status":"ok"}` whenever the process serves (liveness);
+   * `GET /readyz` answers `200` or `503` with {@link AuthServer.health}'s report (readiness).
+   * Both are `no-store`, carry no secret, and take `HEAD` too; other requests fall through.
+   */
+  healthApi(): Middleware;
+  /**
+   * The probes of {@link AuthServer.healthApi} as a `(req, res, next?)` handler for `node:http`
+   * and Express (`app.use(server.healthCallback())`): a request for another path goes to `next`,
+   * or gets a 404 when there is none.
+   */
+  healthCallback(): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+  /**
    * Subscribes to an audit event: instance registration, update, delete, binding and
    * revocation; attested, fallback and refused registrations; throttled sign-ins.
    */
@@ -128,6 +149,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   // Every store call goes through the guard: a failure answers 503, and an outage is logged once
   // when it starts and once when it ends.
   const guarded = guardStore(store, new StorageHealth(logger));
+  const storeName = guarded.describe();
+  logger.info({ store: storeName }, `store: ${storeName}`);
   const assembly = new Assembly(o.issuer, guarded, logger, keys, events);
 
   // The features, in the order they build on each other.
@@ -141,6 +164,11 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   installInteractions(assembly, o, instances, passkeys, federation);
 
   const provider = buildProvider(assembly, o, requestIds);
+  const health = installHealth({
+    // Through the guard: a probe's failure or answer shows in the storage outage log too.
+    ping: () => guarded.ping(),
+    keysLoaded: () => keys.jwks.keys.length > 0,
+  });
   const server: AuthServer = {
     provider,
     issuer: o.issuer,
@@ -152,6 +180,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     koa: () => embeddedProvider(provider),
     adminApi: () => instances.adminApi(),
     adminCallback: () => instances.adminApp(requestIds).callback(),
+    ...health,
     on(event, listener) {
       events.on(event, listener);
       return server;

@@ -1,5 +1,6 @@
 import type { Adapter } from 'oidc-provider';
 import { StorageUnavailableError } from '../core/errors.js';
+import { describeStore, pingStore } from './probe.js';
 import { AlreadyConsumedError, type Store } from './store.js';
 
 // The error lives with the library's others; the storage floor's users import it from here.
@@ -52,6 +53,9 @@ export interface HealthReports {
   succeeded(): void;
   failed(cause: unknown): void;
 }
+
+/** A guarded store: `ping` and `describe` always there, with fallbacks for stores without. @internal */
+export type GuardedStore = Store & Required<Pick<Store, 'ping' | 'describe'>>;
 
 const UNWATCHED: HealthReports = { succeeded() {}, failed() {} };
 
@@ -116,7 +120,7 @@ export class StoreGuard {
    * `store` with every operation guarded, and every adapter it hands out; every lifetime it is
    * given goes through {@link recordLifetime}, the one place they are bounded.
    */
-  store(store: Store): Store {
+  store(store: Store): GuardedStore {
     const run = <T>(operation: () => Promise<T>) => this.run(operation);
     return {
       adapter: (model) => this.adapter(store.adapter(model)),
@@ -140,6 +144,10 @@ export class StoreGuard {
       claimHolder: (key) => run(() => store.claimHolder(key)),
       replaceClaim: (key, claimant, ttl) =>
         run(() => store.replaceClaim(key, claimant, recordLifetime(ttl))),
+      // A probe's outcome counts like any operation's: a failing ping starts an outage, and
+      // one answering ends it even while no request comes in.
+      ping: () => run(() => pingStore(store)),
+      describe: () => describeStore(store),
       close: () => store.close(),
     };
   }
@@ -151,6 +159,6 @@ export class StoreGuard {
  *
  * @internal
  */
-export function guardStore(store: Store, health?: HealthReports): Store {
+export function guardStore(store: Store, health?: HealthReports): GuardedStore {
   return new StoreGuard(health).store(store);
 }

@@ -128,6 +128,20 @@ export interface Store {
    */
   replaceClaim(key: string, claimant: string, ttlSeconds: number): Promise<string | undefined>;
 
+  /**
+   * Resolves once the store answered a trivial request (Redis: `PING`), for readiness probes;
+   * rejects when it cannot. Optional: for a store without it, readiness reads one claim
+   * ({@link Store.claimHolder}) instead. The caller bounds the wait: it need not time out itself.
+   */
+  ping?(): Promise<void>;
+
+  /**
+   * What the start-up log calls this store, e.g. `memory` or `Redis 10.0.0.5:6379`: where it
+   * keeps data, never a password or other credential. Optional: without it, the log names the
+   * store's class.
+   */
+  describe?(): string;
+
   /** Releases what the store opened (timers, connections). */
   close(): Promise<void>;
 }

@@ -900,5 +900,19 @@ export function describeStoreContract(name: string, hooks: StoreContractHooks): 
         assert.equal((await store.consumeRate(key, limit, 0)).allowed, true);
       });
     });
+
+    describe('ping and describe (optional)', () => {
+      it('ping, when the store has it, resolves while the store is up', async () => {
+        if (typeof store.ping !== 'function') return;
+        await store.ping();
+      });
+
+      it('describe, when the store has it, names the store in a non-empty string', () => {
+        if (typeof store.describe !== 'function') return;
+        const described = store.describe();
+        assert.equal(typeof described, 'string');
+        assert.notEqual(described, '');
+      });
+    });
   });
 }

@@ -19,8 +19,12 @@ export interface OwnRedis {
   destroy(): Promise<void>;
 }
 
-/** Starts a throwaway redis-server (no persistence) for fault tests. */
-export async function startOwnRedis(): Promise<OwnRedis> {
+/**
+ * Starts a throwaway redis-server (no persistence) for fault tests; with `password`, it requires
+ * it (`requirepass`) and `url` carries it.
+ */
+export async function startOwnRedis(options: { password?: string } = {}): Promise<OwnRedis> {
+  const { password } = options;
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'mop-redis-'));
   let child: ChildProcess | undefined;
@@ -39,6 +43,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
         'no',
         '--dir',
         dir,
+        ...(password ? ['--requirepass', password] : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -68,7 +73,9 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   await start();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: password
+      ? `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`
+      : `redis://127.0.0.1:${port}`,
     stop,
     start,
     pause: () => child?.kill('SIGSTOP'),

@@ -28,8 +28,11 @@ async function sh(file: string, args: string[], cwd: string): Promise<string> {
   }
 }
 
-/** Type-checks `files` in `cwd` as a strict NodeNext consumer would, library types included. */
-const strictTsc = (files: string[], cwd: string) =>
+/**
+ * Type-checks `files` in `cwd` as a strict NodeNext consumer would, library types included unless
+ * `skipLibCheck`.
+ */
+const strictTsc = (files: string[], cwd: string, skipLibCheck = false) =>
   sh(
     tsc,
     [
@@ -42,7 +45,7 @@ const strictTsc = (files: string[], cwd: string) =>
       '--target',
       'es2022',
       '--skipLibCheck',
-      'false',
+      String(skipLibCheck),
       ...files,
     ],
     cwd,
@@ -67,7 +70,8 @@ describe('the packed tarball', () => {
         JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
       );
       // Dependencies come from the registry, as they do for users.
-      // Express 5 and its types come along for the Express consumer check below.
+      // Express 5 and its types come along for the Express consumer check below, ioredis (the
+      // optional peer) for the consumers that load ./adapters/redis.
       await sh(
         'npm',
         [
@@ -78,6 +82,7 @@ describe('the packed tarball', () => {
           tarball,
           'express@5',
           '@types/express@5',
+          'ioredis@6',
         ],
         consumer,
       );
@@ -168,6 +173,55 @@ console.log('ok');
     assert.equal(stdout.trim(), 'ok');
   });
 
+  // Node 20.19+ and 22 load an ES module from require() when nothing in its graph awaits at the
+  // top level (else ERR_REQUIRE_ASYNC_MODULE): requiring every subpath keeps it that way.
+  it('requires every subpath and runs from a CommonJS file', { timeout: 300_000 }, async () => {
+    const manifest = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
+    const subpaths = Object.keys(manifest.exports)
+      .filter((subpath) => subpath !== './package.json')
+      .map((subpath) => subpath.replace(/^\./, 'mobile-oidc-provider'));
+    await writeFile(
+      join(consumer, 'smoke.cjs'),
+      `'use strict';
+for (const subpath of ${JSON.stringify(subpaths)}) {
+  if (Object.keys(require(subpath)).length === 0) throw new Error(subpath + ' exports nothing');
+}
+const { createAuthServer, generateKeys } = require('mobile-oidc-provider');
+const { RedisStore } = require('mobile-oidc-provider/adapters/redis');
+const { appAttestVerifier } = require('mobile-oidc-provider/attestation');
+const { createTokenVerifier } = require('mobile-oidc-provider/resource-server');
+const { describeStoreContract } = require('mobile-oidc-provider/testing');
+for (const [name, f] of Object.entries({ createAuthServer, generateKeys, RedisStore, appAttestVerifier, createTokenVerifier, describeStoreContract })) {
+  if (typeof f !== 'function') throw new Error(name + ' is not exported as a function');
+}
+(async () => {
+  const server = await createAuthServer({
+    issuer: 'https://login.example.com',
+    ...(await generateKeys()),
+    accounts: { authenticate: async () => undefined, findAccount: async () => undefined },
+  });
+  if (server.provider.issuer !== 'https://login.example.com') throw new Error('wrong issuer: ' + server.provider.issuer);
+  if (typeof server.callback() !== 'function') throw new Error('callback() is not a request handler');
+  await server.close();
+  console.log('ok');
+})().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+`,
+    );
+    assert.ok(subpaths.includes('mobile-oidc-provider/adapters/redis'), `subpaths: ${subpaths}`);
+    // The flag makes a failure name the file and line of the top-level await.
+    const stdout = await sh(
+      process.execPath,
+      ['--experimental-print-required-tla', 'smoke.cjs'],
+      consumer,
+    );
+    assert.equal(stdout.trim(), 'ok');
+  });
+
   it('type-checks a TypeScript consumer under strict NodeNext, without skipLibCheck', {
     timeout: 300_000,
   }, async () => {
@@ -237,5 +291,36 @@ export default app;
     for (const types of ['oidc-provider', 'koa']) {
       assert.ok(installed.includes(types), `@types/${types} comes with the package`);
     }
+  });
+
+  it('type-checks a CommonJS TypeScript consumer of every subpath under strict NodeNext', {
+    timeout: 300_000,
+  }, async () => {
+    // A .cts file is CommonJS: its imports compile to require(), and TypeScript resolves them
+    // with the `require` condition, which the `types` conditions answer as well.
+    await writeFile(
+      join(consumer, 'consumer.cts'),
+      `import { type AuthServer, type AuthServerOptions, createAuthServer, generateKeys } from 'mobile-oidc-provider';
+import { RedisStore, type RedisStoreOptions } from 'mobile-oidc-provider/adapters/redis';
+import { appAttestVerifier, type EvidenceVerifier } from 'mobile-oidc-provider/attestation';
+import { createTokenVerifier, type VerifiedToken } from 'mobile-oidc-provider/resource-server';
+import { describeStoreContract } from 'mobile-oidc-provider/testing';
+
+export async function start(options: Omit<AuthServerOptions, 'jwks' | 'cookieKeys'>): Promise<AuthServer> {
+  return createAuthServer({ ...options, ...(await generateKeys()) });
+}
+export const verifier = createTokenVerifier({
+  issuer: 'https://login.example.com',
+  audience: 'https://api.example.com/',
+});
+export const scopes = (token: VerifiedToken): string[] => token.scope;
+export type { EvidenceVerifier, RedisStoreOptions };
+export { appAttestVerifier, describeStoreContract, RedisStore };
+`,
+    );
+    // The declarations themselves are checked by the test above; this one checks that a CommonJS
+    // file finds them. skipLibCheck also spares ioredis's own declarations, which name the
+    // untyped redis-errors.
+    await strictTsc(['consumer.cts'], consumer, true);
   });
 });
