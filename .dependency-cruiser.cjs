@@ -39,6 +39,13 @@ module.exports = {
   forbidden: [
     ...upward,
     {
+      name: 'no-cli-or-examples',
+      comment: 'the library never imports the CLI (bin/) or the examples: they sit on top of it',
+      severity: 'error',
+      from: { path: '^(lib|adapters)/' },
+      to: { path: '^(bin|examples)/' },
+    },
+    {
       name: 'no-circular',
       comment: 'no import cycles between files',
       severity: 'error',

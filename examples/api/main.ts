@@ -16,6 +16,8 @@
 // Environment:
 //   ISSUER                    the authorization server (default http://localhost:3000)
 //   PORT                      default 4000; 0 picks a free port
+//   HOST                      the address it listens on (default 127.0.0.1; 0.0.0.0 in a
+//                             container)
 //   API_AUDIENCE              this API's resource indicator (default https://api.example.com/),
 //                             the same as the server's API_AUDIENCE
 //   API_INTROSPECTION_SECRET  introspects opaque tokens as client `example-api`: start the server
@@ -35,7 +37,8 @@ import { createApiApp } from './app.js';
 
 // The app is made once the port is known (PORT=0 picks one): its default public URL names it.
 const http = createServer();
-await new Promise<void>((resolve) => http.listen(Number(process.env.PORT ?? 4000), resolve));
+const host = process.env.HOST || '127.0.0.1';
+await new Promise<void>((resolve) => http.listen(Number(process.env.PORT ?? 4000), host, resolve));
 const { port } = http.address() as AddressInfo;
 http.on(
   'request',
@@ -45,7 +48,7 @@ const issuer = process.env.ISSUER ?? 'http://localhost:3000';
 const audience = process.env.API_AUDIENCE ?? 'https://api.example.com/';
 // Printed whatever LOG_LEVEL says: it announces the port.
 jsonLinesLogger('info').info(
-  { port, issuer, audience },
+  { host, port, issuer, audience },
   `example API: ${audience} for ${issuer} (listening on port ${port})`,
 );
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AuthServerOptions } from 'mobile-oidc-provider';
+import { jsonSetting } from './keys.js';
 
 type ClientMetadata = NonNullable<AuthServerOptions['clients']>[number];
 
@@ -50,7 +51,7 @@ export function fallbackClients(env: FallbackEnv): ClientMetadata[] {
           {
             client_id: FALLBACK_PKI_CLIENT_ID,
             token_endpoint_auth_method: 'private_key_jwt' as const,
-            jwks: JSON.parse(jwks) as NonNullable<ClientMetadata['jwks']>,
+            jwks: jsonSetting<NonNullable<ClientMetadata['jwks']>>('FALLBACK_CLIENT_JWKS', jwks),
             ...onlyClientCredentials,
           },
         ]

@@ -13,6 +13,15 @@ export interface KeyEnv {
   COOKIE_KEYS_FILE?: string;
 }
 
+/** `text` parsed as the JSON that setting `name` holds; the error never quotes the text (a key). */
+export function jsonSetting<T>(name: string, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`${name} is not JSON`);
+  }
+}
+
 function fromEnvOrFile(value: string | undefined, file: string | undefined): string | undefined {
   if (value) return value;
   return file ? readFileSync(file, 'utf8') : undefined;
@@ -27,7 +36,7 @@ export function keysFromEnv(env: KeyEnv): Pick<AuthServerOptions, 'jwks' | 'cook
   const jwks = fromEnvOrFile(env.JWKS, env.JWKS_FILE);
   const cookieKeys = fromEnvOrFile(env.COOKIE_KEYS, env.COOKIE_KEYS_FILE);
   return {
-    ...(jwks ? { jwks: JSON.parse(jwks) as NonNullable<AuthServerOptions['jwks']> } : {}),
+    ...(jwks ? { jwks: jsonSetting<NonNullable<AuthServerOptions['jwks']>>('JWKS', jwks) } : {}),
     ...(cookieKeys
       ? {
           cookieKeys: cookieKeys

@@ -14,7 +14,9 @@ let handle: RequestListener = (_req, res) => {
   res.writeHead(503).end();
 };
 const http = createServer((req, res) => handle(req, res));
-await new Promise<void>((resolve) => http.listen(Number(process.env.PORT ?? 3000), resolve));
+// HOST: loopback unless told otherwise (a container says 0.0.0.0).
+const host = process.env.HOST || '127.0.0.1';
+await new Promise<void>((resolve) => http.listen(Number(process.env.PORT ?? 3000), host, resolve));
 const { port } = http.address() as AddressInfo;
 
 // Before the server is made: it measures through the meter provider registered when it starts.
@@ -36,7 +38,7 @@ handle = (req, res) => {
   return oidc(req, res);
 };
 log.info(
-  { issuer: server.issuer, port },
+  { issuer: server.issuer, host, port },
   `mobile-oidc-provider example: ${server.issuer} (listening on port ${port})`,
 );
 log.info({}, `discovery: ${server.issuer}/.well-known/openid-configuration`);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CHECKOUT } from '../helpers/checkout.js';
+import { packedTarball } from '../helpers/tarball.js';
 
 const run = promisify(execFile);
 const repo = CHECKOUT;
@@ -58,11 +59,9 @@ describe('the packed tarball', () => {
   before(
     async () => {
       work = await mkdtemp(join(tmpdir(), 'mobile-oidc-provider-pack-'));
-      // `prepack` runs `npm run build`, so the tarball holds a fresh dist/.
-      await sh('npm', ['pack', '--pack-destination', work], repo);
-      const tgz = (await readdir(work)).filter((f) => f.endsWith('.tgz'));
-      assert.equal(tgz.length, 1, `one tarball in ${work}: ${tgz.join(', ')}`);
-      tarball = join(work, tgz[0] as string);
+      // `prepack` runs `npm run build`, so the tarball holds a fresh dist/; packed once per run
+      // for every test that installs it.
+      tarball = await packedTarball();
 
       consumer = join(work, 'consumer');
       await mkdir(consumer);
