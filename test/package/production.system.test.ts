@@ -16,6 +16,8 @@ import { Redis } from 'ioredis';
 import type { ServerKeys } from 'mobile-oidc-provider';
 import { CHECKOUT } from '../helpers/checkout.js';
 import { json } from '../helpers/json.js';
+import { freePort } from '../helpers/listen.js';
+import { journeyThenScrape, missingJourneyMetrics } from '../helpers/metrics-journey.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/redis-server.js';
 import { ended } from '../helpers/spawn.js';
 import { packedTarball } from '../helpers/tarball.js';
@@ -154,6 +156,10 @@ describe('the production start (the Dockerfile, without Docker)', () => {
     const server = await serve({});
     try {
       await assertServes(server.port);
+      const live = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+      assert.deepEqual([live.status, await json(live)], [200, { status: 'ok' }]);
+      const ready = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+      assert.deepEqual([ready.status, (await json(ready)).status], [200, 'ok']);
       assert.match(server.output(), /"host":"127\.0\.0\.1"/);
       assert.doesNotMatch(server.output(), /DEVELOPMENT ONLY/);
     } finally {
@@ -183,6 +189,68 @@ describe('the production start (the Dockerfile, without Docker)', () => {
       } finally {
         client.disconnect();
       }
+    } finally {
+      await ended(server.child);
+    }
+  });
+
+  it('require() loads the package and every subpath from CommonJS, dev dependencies absent', async () => {
+    const manifest = JSON.parse(
+      await readFile(join(app, 'node_modules', 'mobile-oidc-provider', 'package.json'), 'utf8'),
+    ) as { exports: Record<string, unknown> };
+    const specifiers = Object.keys(manifest.exports)
+      .filter((subpath) => subpath !== './package.json')
+      .map((subpath) => `mobile-oidc-provider${subpath.slice(1)}`);
+    const script = join(app, 'require-check.cjs');
+    await writeFile(
+      script,
+      [
+        `const specifiers = ${JSON.stringify(specifiers)};`,
+        'const loaded = specifiers.map((s) => Object.keys(require(s)).length);',
+        "require('mobile-oidc-provider').generateKeys().then((keys) => {",
+        '  console.log(JSON.stringify({ loaded, algs: keys.jwks.keys.map((k) => k.alg) }));',
+        '});',
+      ].join('\n'),
+    );
+    const { loaded, algs } = JSON.parse(await sh(process.execPath, [script], app));
+    assert.equal(loaded.length, specifiers.length);
+    assert.ok(
+      loaded.every((count: number) => count > 0),
+      `every subpath exports something: ${loaded}`,
+    );
+    assert.deepEqual(algs, ['RS256', 'ES256']);
+  });
+
+  it('with the OpenTelemetry SDK and Prometheus exporter added, METRICS_PORT serves the metrics after a real sign-in', async () => {
+    // Optional peers: the deployment adds them (the versions the repository tests with).
+    const { devDependencies } = JSON.parse(
+      await readFile(join(CHECKOUT, 'package.json'), 'utf8'),
+    ) as { devDependencies: Record<string, string> };
+    const peer = (name: string) => `${name}@${devDependencies[name]}`;
+    await sh(
+      'npm',
+      [
+        'install',
+        '--omit=dev',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        peer('@opentelemetry/sdk-metrics'),
+        peer('@opentelemetry/exporter-prometheus'),
+      ],
+      app,
+    );
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const issuer = `http://localhost:${port}`;
+    const server = await serve({
+      NODE_ENV: 'test',
+      PORT: String(port),
+      ISSUER: issuer,
+      METRICS_PORT: String(metricsPort),
+    });
+    try {
+      const scrape = await journeyThenScrape(issuer, `http://127.0.0.1:${metricsPort}/metrics`);
+      assert.equal(missingJourneyMetrics(scrape), undefined);
     } finally {
       await ended(server.child);
     }
