@@ -32,11 +32,12 @@ const cookieKey = () => randomBytes(32).toString('base64url');
  * Generates the keys a server needs: private signing keys (RS256, which OpenID Connect requires
  * every provider to offer, and ES256) as a JWK Set for `options.jwks`, and one 256-bit cookie
  * key for `options.cookieKeys`. Generate them once, keep them in your secret store, and give
- * every process the same ones; rotate by adding new keys in front of the old.
+ * every process the same ones; rotate with `npx mobile-oidc-provider keys rotate`, which puts new
+ * keys in front of the old (in three stages for several processes: docs/operations.md).
  *
  * @example
  * ```sh
- * node -e "import('mobile-oidc-provider').then(async (m) => console.log(JSON.stringify(await m.generateKeys())))" > keys.json
+ * npx mobile-oidc-provider keys generate > keys.json
  * ```
  * @group Server
  */
