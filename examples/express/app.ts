@@ -12,6 +12,8 @@ export async function createExpressApp(
 ): Promise<{ app: Express; auth: AuthServer }> {
   const auth = await createExampleServer(env);
   const app = express();
+  // The probes at the host's root, for the load balancer: GET /healthz and /readyz.
+  app.use(auth.healthCallback());
   app.use('/oidc', auth.callback());
   app.get('/', (_req, res) => {
     res.json({ app: 'express example', issuer: auth.issuer });

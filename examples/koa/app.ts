@@ -13,6 +13,8 @@ export async function createKoaApp(env: ExampleEnv): Promise<{ app: Koa; auth: A
   // Behind a TLS-terminating proxy, the outer app is the one that must trust it (for its URLs;
   // the rate limits' client address comes from the server's own `proxy` option).
   app.proxy = Boolean(env.TRUST_PROXY);
+  // The probes at the host's root, for the load balancer: GET /healthz and /readyz.
+  app.use(auth.healthApi());
   app.use(mount('/oidc', auth.koa()));
   app.use(async (ctx) => {
     if (ctx.path === '/') ctx.body = { app: 'koa example', issuer: auth.issuer };

@@ -1,5 +1,5 @@
 // The runnable examples start as a newcomer starts them (`npm start` runs examples/server/main.ts)
-// and serve discovery on the port and issuer they announce.
+// and serve discovery on the port and issuer they announce, and the health probes at the root.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { json } from '../helpers/json.js';
@@ -18,6 +18,11 @@ async function runExample(entry: string, issuerPath: string) {
     const metadata = await json(res);
     assert.equal(metadata.issuer, issuer);
     assert.equal(typeof metadata.registration_endpoint, 'string');
+    // The probes at the host's root, whatever the issuer's path.
+    const live = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.deepEqual([live.status, await json(live)], [200, { status: 'ok' }]);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.deepEqual([ready.status, (await json(ready)).status], [200, 'ok']);
     return example.output();
   } finally {
     await example.stop();
