@@ -62,8 +62,9 @@ export interface SignInEvents {
    * (`passkey.refused` tells why), on the sign-in page; or a federated sign-in (`method:
    * 'federated'`): a native id_token exchange refused (a bad, expired or replayed id_token, an
    * unknown audience, an identity no account takes, an install of another account) or a
-   * "Continue with …" callback refused. A throttled one is `signin.throttled` instead; an
-   * unreachable provider is no refusal.
+   * "Continue with …" callback refused (a bad state, a failed code exchange or id_token, an
+   * identity no account takes). A throttled one is `signin.throttled` instead; a cancel at the
+   * provider or an unreachable provider is no refusal.
    */
   'signin.failed': SignInEvent;
 }

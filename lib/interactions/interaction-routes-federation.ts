@@ -50,7 +50,7 @@ export function federatedFailure(reason: BrowserSignInFailure): [number, keyof P
 
 /**
  * Reports a refused "Continue with …" callback as `signin.failed` (`method: 'federated'`): ids
- * only. An unreachable provider is an outage, not a refusal: not reported.
+ * only. A cancel at the provider and an unreachable provider are no refusal of this server's.
  */
 function reportRefused(site: InteractionSite, ctx: Context, interaction: Interaction): void {
   site.options.onSignIn?.('failed', {
@@ -161,7 +161,9 @@ export async function completeFederated(
       if (error.code === 'unlinked' && error.identity && signedInAccountId) {
         return offerLink(site, ctx, interaction, error.identity, signedInAccountId);
       }
-      if (error.code !== 'unavailable') reportRefused(site, ctx, interaction);
+      if (error.code !== 'unavailable' && error.code !== 'denied') {
+        reportRefused(site, ctx, interaction);
+      }
       return federatedFailed(site, ctx, interaction, name, error.code);
     }
     throw error;
