@@ -6,8 +6,9 @@ import type { FallbackAuthMethod, RegistrationProof } from '../core/instance-rec
 import { type AssuranceLevel, isAssuranceLevel, weakerLevel } from '../core/levels.js';
 import type { Template } from '../core/template-types.js';
 import { HttpProblem } from '../http/problem.js';
+import type { Phases } from '../provider/phases.js';
 import { attestationBinding } from './binding.js';
-import { type BuiltInSettings, builtInVerifier } from './built-in.js';
+import { type BuiltInSettings, builtInVerifier, platformOfFormat } from './built-in.js';
 import type { AttestationChallenges } from './challenges.js';
 import type {
   AssuranceInput,
@@ -50,6 +51,8 @@ export interface AuthorizeSettings {
   challenges: AttestationChallenges;
   policy?: AttestationPolicy;
   resolve?: AssuranceResolver;
+  /** Runs the verifier and the app's hooks as phases of their request. */
+  phases: Phases;
 }
 
 /** What one registration brings. @internal */
@@ -148,12 +151,17 @@ async function verifyEvidence(
   const binding = await attestationBinding(request.challenge, key);
   let evidence: VerifiedEvidence;
   try {
-    evidence = await verifier(request.evidence, {
-      challenge: request.challenge,
-      template,
-      registeredKey: key,
-      binding,
-    });
+    evidence = await settings.phases.phase(
+      'attestation.verify',
+      () =>
+        verifier(request.evidence, {
+          challenge: request.challenge,
+          template,
+          registeredKey: key,
+          binding,
+        }),
+      { platform: platformOfFormat(request.format) },
+    );
   } catch (error) {
     if (error instanceof AttestationError) throw badEvidence(error.code, error.message);
     throw error;
@@ -311,11 +319,15 @@ async function decide(
   settings: AuthorizeSettings,
   input: AssuranceInput,
 ): Promise<RegistrationAuthority> {
-  let cal = settings.resolve ? await settings.resolve(input) : defaultLevel(input);
+  const { resolve, policy, phases } = settings;
+  let cal = resolve
+    ? await phases.phase('assurance.resolve', () => resolve(input))
+    : defaultLevel(input);
   if (!isAssuranceLevel(cal)) throw new Error(`assurance.resolve returned an unknown level`);
-  if (settings.policy && input.method !== 'user-token') {
+  if (policy && input.method !== 'user-token') {
     try {
-      const decision = await settings.policy({ ...input, cal });
+      const judged = { ...input, cal };
+      const decision = await phases.phase('attestation.policy', () => policy(judged));
       if (decision?.cal !== undefined) {
         if (!isAssuranceLevel(decision.cal)) {
           throw new Error('attestation.policy returned an unknown level');

@@ -1,4 +1,5 @@
 import type { Template } from '../core/template-types.js';
+import type { PhasePlatform } from '../provider/phases.js';
 import type { EvidenceVerifier } from './types.js';
 import { type AndroidRevocationList, androidKeyVerifier } from './verifiers/android-key.js';
 import { appAttestVerifier } from './verifiers/app-attest.js';
@@ -21,6 +22,17 @@ export const BUILT_IN_FORMATS = {
   'android-key': 'androidKey',
   'play-integrity': 'playIntegrity',
 } as const;
+
+/**
+ * The platform of an evidence format, for telemetry: a custom verifier's format is `other`
+ * (its name is the app's, and a client chose it).
+ *
+ * @internal
+ */
+export function platformOfFormat(format: string): PhasePlatform {
+  if (format === 'apple-appattest') return 'ios';
+  return format === 'android-key' || format === 'play-integrity' ? 'android' : 'other';
+}
 
 /**
  * The built-in verifier for `format`, configured by the template's settings for it; `undefined`

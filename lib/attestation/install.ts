@@ -46,6 +46,7 @@ export function installAttestation(
     verifiers: o.attestation.verifiers,
     builtIns: o.attestation,
     challenges,
+    phases: assembly,
     ...(o.attestation.policy ? { policy: o.attestation.policy } : {}),
     ...(o.assurance.resolve ? { resolve: o.assurance.resolve } : {}),
   };

@@ -18,6 +18,7 @@ import ServerChallenge from 'oidc-provider/lib/helpers/challenge.js';
 import type { InstanceRecord } from '../core/instance-record.js';
 import { type AssuranceLevel, isAssuranceLevel, weakerLevel } from '../core/levels.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
+import type { Phases } from '../provider/phases.js';
 import type { ResolvedTemplate, TemplateSource } from '../registration/templates.js';
 import type { AttesterKeys } from './attester-keys.js';
 
@@ -44,6 +45,8 @@ export interface AttestClientAuthSettings {
   templates: TemplateSource;
   /** The 32-byte secret of oidc-provider's stateless PoP challenges, the same in every process. */
   challengeSecret: Buffer;
+  /** Runs the attestation's check as a phase of its request. */
+  phases: Phases;
 }
 
 // A template's trusted attesters as key sets, made once per (immutable) template object.
@@ -110,28 +113,39 @@ export function attestClientAuthFeature(settings: AttestClientAuthSettings): Fea
       return keySet(header as JWSHeaderParameters);
     },
     // Runs once both JWTs verified (signature, typ, sub = client id, exp, the PoP's aud).
-    async assertAttestationJwtAndPop(_ctx, attestation, _pop, client) {
-      const record = instanceRecordOf(client);
-      const template = await templateOf(templates, record);
-      if (!record || !template?.attestClientAuth) {
-        throw new errors.InvalidClientAuth(
-          'only app installs whose template allows it authenticate with Client Attestations',
-        );
-      }
-      const { payload } = attestation;
-      const jwk = (payload.cnf as { jwk: JWK }).jwk;
-      const attested = await calculateJwkThumbprint(jwk, 'sha256').catch(() => undefined);
-      if (!attested || !(await registeredThumbprints(client)).includes(attested)) {
-        throw new errors.InvalidClientAuth(
-          'the Client Attestation attests a key this app install has not registered',
-        );
-      }
-      const cal = payload.cal;
-      if ((cal !== undefined || payload.iss === issuer) && !isAssuranceLevel(cal)) {
-        throw new errors.InvalidClientAuth('the Client Attestation carries no valid cal');
-      }
-    },
+    assertAttestationJwtAndPop: (_ctx, attestation, _pop, client) =>
+      settings.phases.phase('client_attestation.verify', () =>
+        attestedKeyRegistered(templates, issuer, attestation, client),
+      ),
   };
+}
+
+/** Whether a verified Client Attestation attests a key the instance registered, with a valid cal. */
+async function attestedKeyRegistered(
+  templates: TemplateSource,
+  issuer: string,
+  attestation: { payload: Record<string, unknown> },
+  client: NonNullable<LoadedClient>,
+): Promise<void> {
+  const record = instanceRecordOf(client);
+  const template = await templateOf(templates, record);
+  if (!record || !template?.attestClientAuth) {
+    throw new errors.InvalidClientAuth(
+      'only app installs whose template allows it authenticate with Client Attestations',
+    );
+  }
+  const { payload } = attestation;
+  const jwk = (payload.cnf as { jwk: JWK }).jwk;
+  const attested = await calculateJwkThumbprint(jwk, 'sha256').catch(() => undefined);
+  if (!attested || !(await registeredThumbprints(client)).includes(attested)) {
+    throw new errors.InvalidClientAuth(
+      'the Client Attestation attests a key this app install has not registered',
+    );
+  }
+  const cal = payload.cal;
+  if ((cal !== undefined || payload.iss === issuer) && !isAssuranceLevel(cal)) {
+    throw new errors.InvalidClientAuth('the Client Attestation carries no valid cal');
+  }
 }
 
 /**

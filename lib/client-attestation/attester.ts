@@ -14,6 +14,7 @@ import {
 } from 'jose';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
+import { platformOfFormat } from '../attestation/built-in.js';
 import type { AttestationChallenges } from '../attestation/challenges.js';
 import type {
   ClientAttestationEvents,
@@ -27,6 +28,7 @@ import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, sendProblem, tooManyAttempts } from '../http/problem.js';
 import { routed, routerPath } from '../http/routed.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
+import type { Phases } from '../provider/phases.js';
 import type { ResolvedTemplate, TemplateSource } from '../registration/templates.js';
 import type { RateLimitWindow, Store } from '../storage/store.js';
 import { APP_ATTEST_ASSERTION_HEADER, checkInstanceAssertion } from './app-attest-assertions.js';
@@ -74,6 +76,8 @@ export interface ClientAttesterSettings {
   /** The next PoP challenge of the token endpoint. */
   nextPopChallenge: () => string;
   allowWithoutEvidence?: ClientAttesterPolicy;
+  /** Runs the evidence checks and the app's policy as phases of their request. */
+  phases: Phases;
   emit: <E extends keyof ClientAttestationEvents>(
     event: E,
     payload: ClientAttestationEvents[E],
@@ -318,24 +322,37 @@ async function attest(
   }
 
   const cal = record.cal ?? 'none';
-  const fresh = await freshEvidence(settings, ctx, form, clientId, record, template, assertion);
+  // Without registered evidence there is nothing to check again: no phase.
+  const registered = record.registered_by?.evidence?.format;
+  const fresh = registered
+    ? await settings.phases.phase(
+        'client_attester.verify_evidence',
+        () => freshEvidence(settings, ctx, form, clientId, record, template, assertion),
+        { platform: platformOfFormat(registered) },
+      )
+    : undefined;
+  const { allowWithoutEvidence } = settings;
   if (!fresh) {
     const method = record.registered_by?.method ?? 'user-token';
     const format = record.registered_by?.evidence?.format;
     const fallbackClientId = record.registered_by?.fallback_client_id;
     let allowed = false;
     try {
+      const input = {
+        clientId,
+        softwareId: template.software_id,
+        cal,
+        method,
+        ip: clientAddress(ctx).address,
+        ...(format ? { format } : {}),
+        ...(fallbackClientId ? { fallbackClientId } : {}),
+        ...(record.account_id ? { accountId: record.account_id } : {}),
+      };
       allowed =
-        (await settings.allowWithoutEvidence?.({
-          clientId,
-          softwareId: template.software_id,
-          cal,
-          method,
-          ip: clientAddress(ctx).address,
-          ...(format ? { format } : {}),
-          ...(fallbackClientId ? { fallbackClientId } : {}),
-          ...(record.account_id ? { accountId: record.account_id } : {}),
-        })) === true;
+        allowWithoutEvidence !== undefined &&
+        (await settings.phases.phase('client_attester.policy', () =>
+          allowWithoutEvidence(input),
+        )) === true;
     } catch (error) {
       if (!(error instanceof AttestationError)) throw error;
       throw new Refusal(403, 'access_denied', error.message, error.code);

@@ -54,6 +54,7 @@ export async function installClientAttestation(
     keys,
     templates,
     challengeSecret,
+    phases: assembly,
   });
   // Combined mode's DPoP proofs need server nonces, the same in every process.
   assembly.features.dPoP = {
@@ -97,6 +98,7 @@ export async function installClientAttestation(
       templates,
       appAttestCounterTtl: o.ttl.grant,
       nextPopChallenge: popChallenges(challengeSecret),
+      phases: assembly,
       ...(attester.allowWithoutEvidence
         ? { allowWithoutEvidence: attester.allowWithoutEvidence }
         : {}),

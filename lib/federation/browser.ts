@@ -9,6 +9,7 @@ import { MobileOidcProviderError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { HttpProblem } from '../http/problem.js';
 import { prototypeSafeCopy } from '../http/prototype-safety.js';
+import { directPhases, type Phases } from '../provider/phases.js';
 import { SingleUseRecords, wasTaken } from '../storage/single-use.js';
 import type { Store } from '../storage/store.js';
 import { AppleClientSecret } from './apple-client-secret.js';
@@ -108,6 +109,8 @@ export interface BrowserFederationSettings {
   fetch?: typeof globalThis.fetch;
   /** The clock of the Apple client secret, in milliseconds since the epoch. @default Date.now */
   now?: () => number;
+  /** Runs the code exchange and the id_token's checks as a phase of the callback. @default plain calls */
+  phases?: Phases;
 }
 
 /** A "Continue with …" button. @internal */
@@ -480,19 +483,25 @@ export class BrowserFederation {
       const value = response.get(parameter);
       if (value !== null) callback.searchParams.set(parameter, value);
     }
-    let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
-    try {
-      tokens = await oidc.authorizationCodeGrant(configuration, callback, {
-        expectedState: response.get('state') ?? '',
-        pkceCodeVerifier: started.codeVerifier,
-        expectedNonce: started.nonce,
-        idTokenExpected: true,
-      });
-    } catch (error) {
-      this.#log(name, 'the code exchange failed', error);
-      throw new BrowserSignInError('exchange', `the code exchange with ${name} failed`);
-    }
-    const claims = checkedClaims(tokens, upstream.provider);
+    const claims = await (this.#settings.phases ?? directPhases).phase(
+      'federation.verify_id_token',
+      async () => {
+        let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+        try {
+          // openid-client verifies the id_token here (signature with the provider's JWKS, nonce).
+          tokens = await oidc.authorizationCodeGrant(configuration, callback, {
+            expectedState: response.get('state') ?? '',
+            pkceCodeVerifier: started.codeVerifier,
+            expectedNonce: started.nonce,
+            idTokenExpected: true,
+          });
+        } catch (error) {
+          this.#log(name, 'the code exchange failed', error);
+          throw new BrowserSignInError('exchange', `the code exchange with ${name} failed`);
+        }
+        return checkedClaims(tokens, upstream.provider);
+      },
+    );
     if (typeof claims === 'string') {
       this.#log(name, claims);
       throw new BrowserSignInError('exchange', claims);

@@ -7,7 +7,7 @@ import { createNonceEndpoint, NativeSignInNonces } from './nonces.js';
 import type { ResolvedFederationOptions } from './options.js';
 import { FederatedSignIn } from './sign-in.js';
 import { registerTokenExchange, TOKEN_EXCHANGE, withTokenExchangeGrant } from './token-exchange.js';
-import type { FederationEvents } from './types.js';
+import type { FederatedSignInFailure, FederationEvents } from './types.js';
 
 /** The options federated sign-in reads. @internal */
 export interface FederationSettings {
@@ -40,6 +40,8 @@ export function installFederation(
   const { store } = assembly;
   const { providers, nonce } = o.federation;
   const emit: Emit<FederationEvents> = assembly.emit;
+  // The sign-in pages' `signin.failed` (its type lives above this floor), for a refused exchange.
+  const refusals: Emit<{ 'signin.failed': FederatedSignInFailure }> = assembly.emit;
   const nonces = new NativeSignInNonces(store, nonce.ttl);
   const signIn = new FederatedSignIn({
     providers,
@@ -47,6 +49,7 @@ export function installFederation(
     store,
     nonces,
     accounts: o.accounts,
+    phases: assembly,
     emit,
   });
 
@@ -73,6 +76,8 @@ export function installFederation(
         registrationClientIds: dcrToken.registrationClientIds,
         dcr: { resource: dcrToken.resource, scope: dcrToken.scope, ttl: dcrToken.ttl },
         bindInstance: (clientId, accountId) => instances.bind(clientId, accountId),
+        onRefused: (clientId, ip) =>
+          refusals('signin.failed', { method: 'federated', clientId, ip }),
       }),
     );
   }
@@ -85,6 +90,7 @@ export function installFederation(
     signIn,
     linkingMaxAge: o.federation.linking.maxAge,
     logger: assembly.logger,
+    phases: assembly,
   };
   return { browserSettings, browser: new BrowserFederation(browserSettings) };
 }

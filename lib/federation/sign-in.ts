@@ -1,5 +1,6 @@
 import type { AccountOptions, FederatedIdentity } from '../core/accounts.js';
 import { HttpProblem } from '../http/problem.js';
+import type { Phases } from '../provider/phases.js';
 import type { Store } from '../storage/store.js';
 import {
   nonceLookupKey,
@@ -21,6 +22,8 @@ export interface FederatedSignInSettings {
   store: Store;
   nonces: NativeSignInNonces;
   accounts: AccountOptions;
+  /** Runs the id_token's verification as a phase of its request. */
+  phases: Phases;
   emit<E extends keyof FederationEvents>(event: E, payload: FederationEvents[E]): void;
   /** The fetch used to reach the upstreams (tests inject one). */
   fetch?: typeof globalThis.fetch;
@@ -125,7 +128,9 @@ export class FederatedSignIn {
     const { provider, jwks } = upstream;
     let verified: VerifiedUpstreamIdToken;
     try {
-      verified = await verifyUpstreamIdToken(idToken, settingsOf(provider), jwks);
+      verified = await this.#settings.phases.phase('federation.verify_id_token', () =>
+        verifyUpstreamIdToken(idToken, settingsOf(provider), jwks),
+      );
     } catch (error) {
       if (error instanceof UpstreamIdTokenError) {
         if (error.check === 'nonce') {

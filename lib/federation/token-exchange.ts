@@ -7,6 +7,7 @@ import Provider, { type Adapter, errors, type KoaContextWithOIDC } from 'oidc-pr
 // upgrade moves them.
 import * as helpers from 'oidc-provider/lib/helpers/grants.js';
 import { instanceRecord } from '../core/instance-record.js';
+import { clientAddress } from '../http/client-address.js';
 import { HttpProblem } from '../http/problem.js';
 import { delegateAdapter } from '../provider/adapter.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
@@ -26,6 +27,15 @@ export interface TokenExchangeSettings {
   dcr: { resource: string; scope: string; ttl: number };
   /** Binds an unbound instance to `accountId`; resolves the owner it has after. */
   bindInstance(clientId: string, accountId: string): Promise<string | undefined>;
+  /** Reports a refused sign-in: the id_token, its account or the instance's owner refused. */
+  onRefused(clientId: string, ip: string): void;
+}
+
+/** Whether `error` refuses the sign-in (a 4xx), rather than failing it (an outage, a bug). */
+function isRefusal(error: unknown): boolean {
+  const status =
+    error instanceof HttpProblem ? error.status : (error as { statusCode?: unknown })?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 type Ctx = KoaContextWithOIDC & { oidc: { params: Record<string, string | undefined> } };
@@ -62,6 +72,35 @@ export function registerTokenExchange(provider: Provider, settings: TokenExchang
   );
 }
 
+/** The user the id_token proves, their account, and the instance bound to it; refusals reported. */
+async function signedIn(
+  ctx: Ctx,
+  clientId: string,
+  record: ReturnType<typeof instanceRecordOf>,
+  settings: TokenExchangeSettings,
+) {
+  try {
+    const identity = await settings.federation.verifyNative(
+      ctx.oidc.params.subject_token as string,
+    );
+    const account = await settings.federation.resolveAccount(identity);
+    const { accountId } = account;
+    if (record) {
+      if (record.account_id && record.account_id !== accountId) {
+        throw invalidGrant('this app install belongs to another account');
+      }
+      if (!record.account_id) {
+        const owner = await settings.bindInstance(clientId, accountId);
+        if (owner !== accountId) throw invalidGrant('this app install belongs to another account');
+      }
+    }
+    return { identity, account };
+  } catch (error) {
+    if (isRefusal(error)) settings.onRefused(clientId, clientAddress(ctx).address);
+    throw error;
+  }
+}
+
 async function exchange(provider: Provider, ctx: Ctx, settings: TokenExchangeSettings) {
   const { params } = ctx.oidc;
   const client = ctx.oidc.client as NonNullable<KoaContextWithOIDC['oidc']['client']>;
@@ -89,19 +128,8 @@ async function exchange(provider: Provider, ctx: Ctx, settings: TokenExchangeSet
   if (!isRegistrationClient) helpers.checkDpopRequired(provider, ctx, dPoP);
   const cert = isRegistrationClient ? undefined : helpers.checkMtlsCert(provider, ctx);
 
-  const identity = await settings.federation.verifyNative(params.subject_token as string);
-  const account = await settings.federation.resolveAccount(identity);
+  const { identity, account } = await signedIn(ctx, client.clientId, record, settings);
   const { accountId } = account;
-
-  if (record) {
-    if (record.account_id && record.account_id !== accountId) {
-      throw invalidGrant('this app install belongs to another account');
-    }
-    if (!record.account_id) {
-      const owner = await settings.bindInstance(client.clientId, accountId);
-      if (owner !== accountId) throw invalidGrant('this app install belongs to another account');
-    }
-  }
 
   const grant = new provider.Grant({ accountId, clientId: client.clientId });
   const at = new provider.AccessToken({

@@ -34,3 +34,17 @@ export interface FederationEvents {
    */
   'account.linked': FederatedAccountEvent;
 }
+
+/**
+ * A refused native federated sign-in, as the `signin.failed` event carries it (the sign-in
+ * pages' `SignInEvent`, with `method: 'federated'`): never the id_token.
+ *
+ * @internal
+ */
+export interface FederatedSignInFailure {
+  method: 'federated';
+  /** The client that exchanged the id_token. */
+  clientId: string;
+  /** The client IP address (behind a proxy: as the `proxy` option derives it). */
+  ip: string;
+}

@@ -30,10 +30,11 @@ export interface SignInThrottledEvent {
  */
 export interface SignInEvent {
   /**
-   * How the user signed in on the sign-in page: `password` or `passkey`. (A federated sign-in is
-   * `account.federated`.)
+   * How the user signed in: `password` or `passkey` on the sign-in page, or `federated`
+   * (`signin.failed` only: a refused native id_token exchange or "Continue with …" callback; a
+   * successful federated sign-in is `account.federated`).
    */
-  method: 'password' | 'passkey';
+  method: 'password' | 'passkey' | 'federated';
   /** The account signed in (`signin.succeeded` only). */
   accountId?: string;
   /** The client the sign-in is for. */
@@ -57,8 +58,13 @@ export interface SignInEvents {
   /** A user signed in on the sign-in page with a password or a passkey. */
   'signin.succeeded': SignInEvent;
   /**
-   * A sign-in on the sign-in page was refused: a wrong username or password, or a passkey that
-   * did not verify (`passkey.refused` tells why). A throttled one is `signin.throttled` instead.
+   * A sign-in was refused: a wrong username or password, or a passkey that did not verify
+   * (`passkey.refused` tells why), on the sign-in page; or a federated sign-in (`method:
+   * 'federated'`): a native id_token exchange refused (a bad, expired or replayed id_token, an
+   * unknown audience, an identity no account takes, an install of another account) or a
+   * "Continue with …" callback refused (a bad state, a failed code exchange or id_token, an
+   * identity no account takes). A throttled one is `signin.throttled` instead; a cancel at the
+   * provider or an unreachable provider is no refusal.
    */
   'signin.failed': SignInEvent;
 }

@@ -7,6 +7,7 @@ import {
   type BrowserSignInFailure,
   type LinkOffer,
 } from '../federation/browser.js';
+import { clientAddress } from '../http/client-address.js';
 import { StorageUnavailableError } from '../storage/guard.js';
 import type { Interaction } from './consent.js';
 import { readForm } from './form.js';
@@ -45,6 +46,18 @@ export function federatedFailure(reason: BrowserSignInFailure): [number, keyof P
     case 'unlinked':
       return [403, 'federatedRefused'];
   }
+}
+
+/**
+ * Reports a refused "Continue with …" callback as `signin.failed` (`method: 'federated'`): ids
+ * only. A cancel at the provider and an unreachable provider are no refusal of this server's.
+ */
+function reportRefused(site: InteractionSite, ctx: Context, interaction: Interaction): void {
+  site.options.onSignIn?.('failed', {
+    method: 'federated',
+    clientId: String(interaction.params.client_id),
+    ip: clientAddress(ctx).address,
+  });
 }
 
 /** The login page again, saying why the "Continue with …" sign-in failed. */
@@ -135,6 +148,7 @@ export async function completeFederated(
   if (interaction.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
   // The state must be one this browser's interaction started (RFC 6749 §10.12).
   if (!started || started.uid !== interaction.uid || started.provider !== name) {
+    reportRefused(site, ctx, interaction);
     return federatedFailed(site, ctx, interaction, name, 'state');
   }
   if (interaction.prompt.name !== 'login') return showPrompt(site, ctx, interaction);
@@ -146,6 +160,9 @@ export async function completeFederated(
     if (error instanceof BrowserSignInError) {
       if (error.code === 'unlinked' && error.identity && signedInAccountId) {
         return offerLink(site, ctx, interaction, error.identity, signedInAccountId);
+      }
+      if (error.code !== 'unavailable' && error.code !== 'denied') {
+        reportRefused(site, ctx, interaction);
       }
       return federatedFailed(site, ctx, interaction, name, error.code);
     }
@@ -191,6 +208,7 @@ async function offerLink(
   const { federation, pages } = site;
   const account = federation?.canLink ? await federation.describeAccount(accountId) : undefined;
   if (!federation || !account) {
+    reportRefused(site, ctx, interaction);
     return federatedFailed(site, ctx, interaction, identity.provider, 'refused');
   }
   let handle: string;

@@ -31,6 +31,7 @@ export function installPasskeys(assembly: Assembly, o: PasskeySettings): Install
     challengeKey: assembly.secret('passkey-challenge'),
     relyingParty: relyingParty({ ...o, title: o.interactions.title }),
     findAccount: (accountId) => o.accounts.findAccount(accountId),
+    phases: assembly,
     emit: assembly.emit,
   });
   return {

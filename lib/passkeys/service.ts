@@ -9,6 +9,7 @@ import {
 } from '@simplewebauthn/server';
 import type { AccountClaims } from '../core/accounts.js';
 import { findUnsafeKey } from '../http/prototype-safety.js';
+import type { Phases } from '../provider/phases.js';
 import type { Store } from '../storage/store.js';
 import { PasskeyChallenges } from './challenges.js';
 import {
@@ -43,6 +44,8 @@ export interface PasskeyServiceSettings {
   challengeKey: Buffer;
   relyingParty: RelyingParty;
   findAccount(accountId: string): Promise<AccountClaims | undefined>;
+  /** Runs the WebAuthn verifications as phases of their request. */
+  phases: Phases;
   emit<E extends keyof PasskeyEvents>(event: E, payload: PasskeyEvents[E]): void;
   now?: () => number;
 }
@@ -239,20 +242,22 @@ export class PasskeyService {
     const { rpId, origins } = this.#settings.relyingParty;
     let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
     try {
-      verified = await verifyAuthenticationResponse({
-        response: assertion,
-        expectedChallenge: challenge,
-        expectedOrigin: origins,
-        expectedRPID: rpId,
-        expectedType: 'webauthn.get',
-        // The counter is checked below, after the signature, against the atomic store counter.
-        credential: {
-          id: passkey.id,
-          publicKey: Buffer.from(passkey.publicKey, 'base64url'),
-          counter: 0,
-        },
-        requireUserVerification: true,
-      });
+      verified = await this.#settings.phases.phase('passkeys.verify_authentication', () =>
+        verifyAuthenticationResponse({
+          response: assertion,
+          expectedChallenge: challenge,
+          expectedOrigin: origins,
+          expectedRPID: rpId,
+          expectedType: 'webauthn.get',
+          // The counter is checked below, after the signature, against the atomic store counter.
+          credential: {
+            id: passkey.id,
+            publicKey: Buffer.from(passkey.publicKey, 'base64url'),
+            counter: 0,
+          },
+          requireUserVerification: true,
+        }),
+      );
     } catch {
       return { refused: 'assertion', passkey };
     }
@@ -340,16 +345,18 @@ export class PasskeyService {
     const { rpId, origins } = this.#settings.relyingParty;
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
-      verified = await verifyRegistrationResponse({
-        response,
-        expectedChallenge: challenge,
-        expectedOrigin: origins,
-        expectedRPID: rpId,
-        expectedType: 'webauthn.create',
-        requireUserPresence: true,
-        requireUserVerification: true,
-        supportedAlgorithmIDs: ALGORITHMS,
-      });
+      verified = await this.#settings.phases.phase('passkeys.verify_registration', () =>
+        verifyRegistrationResponse({
+          response,
+          expectedChallenge: challenge,
+          expectedOrigin: origins,
+          expectedRPID: rpId,
+          expectedType: 'webauthn.create',
+          requireUserPresence: true,
+          requireUserVerification: true,
+          supportedAlgorithmIDs: ALGORITHMS,
+        }),
+      );
     } catch {
       return { refused: 'attestation' };
     }

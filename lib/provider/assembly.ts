@@ -17,6 +17,7 @@ import type { ServerKeys } from '../keys/index.js';
 import type { Store } from '../storage/store.js';
 import type { ProviderBridge } from './bridge.js';
 import type { LoadedClient } from './loaded-client.js';
+import { type PhaseRunner, type Phases, runDirectly } from './phases.js';
 
 /** oidc-provider's interaction policy: the prompts and their checks. @internal */
 export type InteractionPolicy = ReturnType<typeof interactionPolicy.base>;
@@ -50,7 +51,7 @@ type ClientAssertionCheck = (
  *
  * @internal
  */
-export class Assembly {
+export class Assembly implements Phases {
   /** The issuer's path, without a trailing slash (`''` at the root). */
   readonly basePath: string;
   /** Scopes features add to the configured ones. */
@@ -68,6 +69,12 @@ export class Assembly {
     string,
     (ctx: KoaContextWithOIDC, properties: Record<string, unknown>) => Promise<void>
   > = {};
+  /**
+   * Runs a phase of a request (the app's hooks, verifications): `phase(name, run)` returns
+   * `run()`. A plain call by default; telemetry replaces it with one that makes a child span
+   * when the app registered a tracer. Read at each call, never kept.
+   */
+  phase: PhaseRunner = runDirectly;
   /** Whether some feature issues tokens with the client credentials grant. */
   clientCredentials = false;
   /** Configuration a feature sets whole (an interaction URL, a grant lifetime, error pages). */

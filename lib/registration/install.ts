@@ -108,6 +108,7 @@ export function installRegistration(
     rules: registration.instances,
     serverGrants,
     hooks: registration.policies,
+    phases: assembly,
     templates,
     templatesOnly: registration.templatesOnly,
     ...(registration.maxInstancesPerAccount ? { limit: registration.maxInstancesPerAccount } : {}),

@@ -24,6 +24,7 @@ import { buildProvider } from '../provider/engine.js';
 import { introspectLocally } from '../provider/local-introspection.js';
 import { RequestIds } from '../provider/logging.js';
 import { embeddedProvider } from '../provider/middleware.js';
+import { phasedAccounts } from '../provider/phases.js';
 import type { RefreshTokenEvents } from '../provider/refresh-events.js';
 import { installRegistration, templateSource } from '../registration/install.js';
 
@@ -156,18 +157,20 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   logger.info({ store: storeName }, `store: ${storeName}`);
   const assembly = new Assembly(o.issuer, guarded, logger, keys, events);
   telemetry?.install(assembly);
+  // Every call of the app's account hooks, by any feature or the engine, is a phase of its request.
+  const f = { ...o, accounts: phasedAccounts(assembly, o.accounts) };
 
   // The features, in the order they build on each other.
-  const templates = templateSource(o.registration);
-  const passkeys = installPasskeys(assembly, o);
-  const instances = installInstances(assembly, o, templates, passkeys.service);
-  const attestation = installAttestation(assembly, o);
-  const registration = installRegistration(assembly, o, templates, attestation, instances);
-  await installClientAttestation(assembly, o, templates, attestation, instances.guard);
-  const federation = installFederation(assembly, o, registration, instances.manager);
-  installInteractions(assembly, o, instances, passkeys, federation);
+  const templates = templateSource(f.registration);
+  const passkeys = installPasskeys(assembly, f);
+  const instances = installInstances(assembly, f, templates, passkeys.service);
+  const attestation = installAttestation(assembly, f);
+  const registration = installRegistration(assembly, f, templates, attestation, instances);
+  await installClientAttestation(assembly, f, templates, attestation, instances.guard);
+  const federation = installFederation(assembly, f, registration, instances.manager);
+  installInteractions(assembly, f, instances, passkeys, federation);
 
-  const provider = buildProvider(assembly, o, requestIds);
+  const provider = buildProvider(assembly, f, requestIds);
   let closing = false;
   const health = installHealth({
     closing: () => closing,

@@ -80,7 +80,7 @@ export function countAuditEvents(events: EventEmitter, instruments: Instruments)
   );
   on('signin.failed', (e) =>
     instruments.signIns.add(1, {
-      method: oneOf(['password', 'passkey'], e.method),
+      method: oneOf(['password', 'passkey', 'federated'], e.method),
       outcome: 'failure',
     }),
   );

@@ -9,6 +9,7 @@ import type { Assembly } from '../provider/assembly.js';
 import type { StoreObserver } from '../storage/guard.js';
 import { countAuditEvents } from './events.js';
 import { Instruments, TELEMETRY_NAME } from './instruments.js';
+import { tracedPhases } from './phases.js';
 import { requestTelemetry } from './requests.js';
 import { StoreTelemetry } from './store.js';
 
@@ -16,7 +17,7 @@ import { StoreTelemetry } from './store.js';
 export interface ServerTelemetry {
   /** Measures every store operation; handed to the store guard. */
   readonly store: StoreObserver;
-  /** Counts the audit events and runs every request in its span. */
+  /** Counts the audit events, runs every request in its span and its phases in child spans. */
   install(assembly: Assembly): void;
 }
 
@@ -48,6 +49,8 @@ export function openTelemetry(): ServerTelemetry | undefined {
     store: new StoreTelemetry(instruments, tracer, metered),
     install(assembly) {
       countAuditEvents(assembly.events, instruments);
+      // Without a tracer the phases stay plain calls.
+      if (tracer) assembly.phase = tracedPhases(tracer);
       // Set up before the engine adds its own middleware: the request span is the outermost,
       // so the store calls of the engine's layer are in it and the final answer is counted.
       assembly.onProvider((provider) => {

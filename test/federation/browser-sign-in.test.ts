@@ -14,6 +14,7 @@ import {
   type FederatedAccountEvent,
   type FederatedIdentity,
   MemoryStore,
+  type SignInEvent,
 } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
 import {
@@ -90,6 +91,8 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
   const store = new ModelOutageStore('FederatedLinkOffer');
   const events: { name: string; event: FederatedAccountEvent }[] = [];
   const seen: FederatedIdentity[] = [];
+  /** The `signin.failed` events: a refused callback is a failed federated sign-in. */
+  const failures: SignInEvent[] = [];
   // Every call of accounts.link: what the user confirmed on the link page.
   const linkCalls: { key: string; accountId: string }[] = [];
   // The identities linked so far: provider + subject → account.
@@ -167,6 +170,7 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
     for (const name of ['account.federated', 'account.linked'] as const) {
       server.auth.on(name, (event) => events.push({ name, event }));
     }
+    server.auth.on('signin.failed', (event) => failures.push(event));
     const callback = (name: string) => [`${server.issuer}/federation/callback/${name}`];
     const code = { response_types: ['code'], grant_types: ['authorization_code'] } as const;
     google.setClients([
@@ -612,6 +616,7 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
       const { upstreamUrl } = await pressButton(browser, url, 'apple');
       const state = new URL(upstreamUrl).searchParams.get('state') as string;
       const before = events.length;
+      const failed = failures.length;
       const response = await apple.authorize(browser, upstreamUrl, { login: 'a-x', deny: true });
       assert.equal(response.method, 'POST');
       assert.equal((response as { fields: Record<string, string> }).fields.error, 'access_denied');
@@ -619,10 +624,12 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
       assertLoginPageWith(page, 400, /Signing in with Apple was cancelled or refused/);
       assert.ok((await stateRecord(state))?.consumed);
       assert.equal(events.length, before);
+      assert.equal(failures.length, failed, 'the user changed their mind: no refused sign-in');
     });
 
-    it('the hook refuses the identity (control: a linked one signs in)', async () => {
+    it('the hook refuses the identity, reported as a failed federated sign-in (control: a linked one signs in)', async () => {
       const before = events.length;
+      const failed = failures.length;
       const { url } = await appRequest();
       const page = pageOf(
         await federatedSignIn(new Browser(), url, 'google', google, { login: 'g-stranger' }),
@@ -630,13 +637,20 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
       assertLoginPageWith(page, 403, /This Google account cannot be used to sign in here/);
       assert.equal(seen.at(-1)?.subject, 'g-stranger');
       assert.equal(events.length, before, 'no sign-in reported');
+      // Ids only: the method, the client and the address, never who the provider vouched for.
+      assert.equal(failures.length, failed + 1);
+      const failure = failures.at(-1) as SignInEvent;
+      assert.deepEqual(Object.keys(failure).sort(), ['clientId', 'ip', 'method']);
+      assert.equal(failure.method, 'federated');
       const linked = await appRequest();
       callbackOf(
         await federatedSignIn(new Browser(), linked.url, 'google', google, { login: 'g-demo' }),
       );
+      assert.equal(failures.length, failed + 1, 'a sign-in is no failure');
     });
 
     it('a provider that cannot be reached: 503, said plainly, nothing stored', async () => {
+      const failed = failures.length;
       const browser = new Browser();
       const { url } = await appRequest();
       const page = await loginPage(browser, url);
@@ -648,6 +662,7 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
         /Down cannot be reached right now/,
       );
       assert.equal(res.headers.get('location'), null);
+      assert.equal(failures.length, failed, 'an outage is no refused sign-in');
     });
 
     it('a callback for an unknown provider, or with another method, gets a plain page', async () => {

@@ -55,7 +55,7 @@ export async function runHooks(state: RegistrationState): Promise<void> {
   if (settings.hooks.length === 0) return;
   const account = await hookAccount(state);
   for (const hook of settings.hooks) {
-    await hook({
+    const input = {
       operation: state.operation,
       accountId: record.account_id,
       account,
@@ -66,7 +66,8 @@ export async function runHooks(state: RegistrationState): Promise<void> {
       method: record.registered_by?.method ?? 'user-token',
       ip: clientAddress(ctx).address,
       metadata,
-    });
+    };
+    await settings.phases.phase('registration.policy', () => hook(input));
     applyInstanceRules(metadata, state.rules);
   }
 }

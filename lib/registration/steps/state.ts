@@ -6,6 +6,7 @@ import type {
 } from '../../attestation/authorize.js';
 import type { AccountClaims } from '../../core/accounts.js';
 import { type InstanceRecord, instanceRecord, storedRecord } from '../../core/instance-record.js';
+import type { Phases } from '../../provider/phases.js';
 import { type RegistrationOpener, registrationOpener } from '../dcr-gate.js';
 import type { InstanceRuleSettings } from '../instance-rules.js';
 import type { RegistrationPolicy } from '../policy-types.js';
@@ -35,6 +36,8 @@ export interface InstancePolicySettings {
    */
   serverGrants?: readonly string[];
   hooks: readonly RegistrationPolicy[];
+  /** Runs each hook as a phase of its request. */
+  phases: Phases;
   templates: TemplateSource;
   templatesOnly: boolean;
   limit?: { max: number; onLimit: 'reject' | 'revoke-oldest' };
