@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 import { RegistrationPolicyError } from '../core/errors.js';
+import { copyJsonData } from '../core/json-data.js';
 import type {
   AttestAuthMethod,
   Template,
@@ -161,7 +162,8 @@ export function mergeTemplate(
   template: ResolvedTemplate,
   record: Record<string, unknown>,
 ): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...structuredClone(template.client) };
+  // A copy: oidc-provider may change what it is handed, and the template is shared.
+  const merged = copyJsonData(template.client as unknown as Record<string, unknown>);
   for (const field of [...RECORD_FIELDS, ...template.instanceFields]) {
     if (record[field] !== undefined) merged[field] = record[field];
   }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { AuthServerOptions, Store, Template } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import type { Adapter } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import {
   APP_REDIRECT_URI,
@@ -229,6 +230,22 @@ function describeTemplates(storeName: string, makeStore?: () => Store) {
       } finally {
         database.set(SOFTWARE_ID, notesTemplate());
       }
+    });
+
+    it('each load is its own copy: a change to one loaded client reaches neither the template nor the next load', async () => {
+      const res = await register({ software_id: SOFTWARE_ID, software_version: '2.0.0' });
+      assert.equal(res.status, 201);
+      const { client_id: clientId } = await json(res);
+      // oidc-provider's Client model reads through its adapter (a static getter its types leave out).
+      const clients = (server.auth.provider.Client as unknown as { adapter: Adapter }).adapter;
+      const first = (await clients.find(clientId)) as Record<string, string[]>;
+      // What oidc-provider could do to metadata it was handed: change nested arrays in place.
+      first.grant_types?.push('client_credentials');
+      first.redirect_uris?.splice(0, 1, 'https://attacker.example/callback');
+      const next = (await clients.find(clientId)) as Record<string, string[]>;
+      assert.deepEqual(next.grant_types, ['authorization_code', 'refresh_token']);
+      assert.deepEqual(next.redirect_uris, [APP_REDIRECT_URI]);
+      assert.notEqual(next.grant_types, first.grant_types, 'control: two loads, two arrays');
     });
 
     it('the kill switch: disabling a template fails all its instances (invalid_client) and registrations, until re-enabled', async () => {
