@@ -36,5 +36,8 @@ WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 PATH=/app/node_modules/.bin:$PATH
 USER node
 EXPOSE 3000
+# Liveness from inside the container (the slim image has no curl): GET /healthz on PORT.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["mobile-oidc-provider"]
 CMD ["serve"]

@@ -156,6 +156,19 @@ describe('the production start (the Dockerfile, without Docker)', () => {
     const server = await serve({});
     try {
       await assertServes(server.port);
+      // The image's HEALTHCHECK command, as written in the Dockerfile, against this server.
+      const dockerfile = await readFile(join(CHECKOUT, 'Dockerfile'), 'utf8');
+      const healthcheck = /^ {2}CMD \["node", "-e", (".*")\]$/m.exec(dockerfile)?.[1];
+      assert.ok(healthcheck, 'the Dockerfile has a HEALTHCHECK with node -e');
+      await run(process.execPath, ['-e', JSON.parse(healthcheck)], {
+        env: { ...process.env, PORT: String(server.port) },
+      });
+      await assert.rejects(
+        run(process.execPath, ['-e', JSON.parse(healthcheck)], {
+          env: { ...process.env, PORT: '1' },
+        }),
+        'control: the check fails where nothing answers',
+      );
       const live = await fetch(`http://127.0.0.1:${server.port}/healthz`);
       assert.deepEqual([live.status, await json(live)], [200, { status: 'ok' }]);
       const ready = await fetch(`http://127.0.0.1:${server.port}/readyz`);
