@@ -154,6 +154,7 @@ export type {
   TemplateAppAttestSettings,
   TemplateAttestation,
   TemplateClientMetadata,
+  TemplateFirstParty,
   TemplateInstanceField,
   TemplateLookup,
   TemplatePlayIntegritySettings,

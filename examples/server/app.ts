@@ -55,6 +55,8 @@ export function fallbackTemplate(fallbackClientIds: string[]): Template {
       scope: 'openid profile offline_access payments',
     },
     fallbackClients: fallbackClientIds,
+    // Installs proven by a provisioned key or attestation may sign in without a browser.
+    firstParty: { minimumLevel: 'by-provisioned-key' },
   };
 }
 

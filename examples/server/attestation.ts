@@ -62,5 +62,7 @@ export function attestedTemplate(env: AttestationEnv): Template | undefined {
     attestation,
     // Installs may authenticate with Client Attestations from <issuer>/attestation/client-attestation.
     attestClientAuth: true,
+    // Installs proven by a provisioned key or attestation may sign in without a browser.
+    firstParty: { minimumLevel: 'by-provisioned-key' },
   };
 }

@@ -43,6 +43,10 @@ export async function checkInstanceAssertion(
   }
 }
 
+// The routes that authenticate instances as the token endpoint does: the token endpoint, and the
+// Authorization Challenge Endpoint (lib/first-party), which runs the same client authentication.
+const ASSERTED_ROUTES: ReadonlySet<string> = new Set(['token', 'authorization_challenge']);
+
 /**
  * The App Attest assertion check on token requests, run by oidc-provider's
  * `assertJwtClientAuthClaimsAndHeader` once an instance's `private_key_jwt` assertion verified:
@@ -57,7 +61,7 @@ export function appAttestAssertionCheck(store: Store, counterTtl: number) {
     ctx: KoaContextWithOIDC,
     client: { clientId: string; metadata(): Record<string, unknown> } | undefined,
   ): Promise<void> {
-    if (ctx.oidc.route !== 'token' || !client) return;
+    if (!ASSERTED_ROUTES.has(ctx.oidc.route) || !client) return;
     const evidence = instanceRecordOf(client)?.registered_by?.evidence;
     if (evidence?.format !== 'apple-appattest' || !evidence.assertion_key) return;
     const header = ctx.get(APP_ATTEST_ASSERTION_HEADER);

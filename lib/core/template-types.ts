@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import type { AssuranceLevel } from './levels.js';
 
 /**
  * How an instance client authenticates at the token endpoint.
@@ -165,6 +166,29 @@ export interface Template {
    * @default []
    */
   trustedAttesters?: TrustedAttester[];
+  /**
+   * Browserless first-party sign-in (draft-ietf-oauth-first-party-apps): installs of this app
+   * may sign a user in at the Authorization Challenge Endpoint (`POST <issuer>/authorize-challenge`)
+   * with the user's username and password, without a browser. Off when unset: the endpoint
+   * answers `unauthorized_client` to this template's installs. Meant for the vendor's own app
+   * only, so an install must have proven it is that app (see {@link TemplateFirstParty.minimumLevel}).
+   */
+  firstParty?: TemplateFirstParty;
+}
+
+/**
+ * How a template's installs may use the Authorization Challenge Endpoint.
+ *
+ * @group Templates
+ */
+export interface TemplateFirstParty {
+  /**
+   * The lowest assurance level (`cal`) an install needs: a lower one is refused with
+   * `unauthorized_client`. A shared secret (`none`) never proves the app is genuine.
+   *
+   * @default 'by-policy'
+   */
+  minimumLevel?: AssuranceLevel;
 }
 
 /**

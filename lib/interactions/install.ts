@@ -26,6 +26,12 @@ export interface InteractionSettings {
   };
 }
 
+/** What the sign-in pages share with the features above them. @internal */
+export interface InstalledInteractions {
+  /** The failed sign-in budget: browserless first-party sign-in counts in the same one. */
+  readonly throttle: SignInThrottle;
+}
+
 /**
  * Installs the browser pages: sign-in (password, passkeys, "Continue with …"), consent, the
  * account pages (devices, passkeys, linked accounts), and oidc-provider's error and sign-out
@@ -39,7 +45,7 @@ export function installInteractions(
   instances: InstalledInstances,
   passkeys: InstalledPasskeys,
   federation: InstalledFederation,
-): void {
+): InstalledInteractions {
   const { interactions } = o;
   const { basePath } = assembly;
   const emit: Emit<SignInEvents> = assembly.emit;
@@ -118,4 +124,5 @@ export function installInteractions(
       throttle,
     }),
   );
+  return { throttle };
 }

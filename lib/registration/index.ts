@@ -6,6 +6,7 @@ export type {
   TemplateAppAttestSettings,
   TemplateAttestation,
   TemplateClientMetadata,
+  TemplateFirstParty,
   TemplateInstanceField,
   TemplateLookup,
   TemplatePlayIntegritySettings,

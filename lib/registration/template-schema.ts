@@ -125,6 +125,13 @@ const templateShape = {
       },
     },
     attestClientAuth: { type: 'boolean' },
+    // No schema default beneath it: a default would give every template `firstParty: {}` (turning
+    // it on); lib/first-party/options.ts reads an unset minimumLevel as its default.
+    firstParty: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { minimumLevel: { enum: ['none', 'by-provisioned-key', 'by-policy'] } },
+    },
     // Each attester's issuer and public keys: lib/client-attestation/options.ts.
     trustedAttesters: {
       type: 'array',

@@ -9,6 +9,7 @@ import { installClientAttestation } from '../client-attestation/install.js';
 import { consoleLogger, safeLogger } from '../core/logger.js';
 import { installFederation } from '../federation/install.js';
 import type { FederationEvents } from '../federation/types.js';
+import { installFirstParty } from '../first-party/install.js';
 import { type HealthReport, installHealth } from '../health/index.js';
 import { type InstanceManagement, installInstances } from '../instances/install.js';
 import type { InstanceEvents } from '../instances/types.js';
@@ -168,7 +169,8 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const registration = installRegistration(assembly, f, templates, attestation, instances);
   await installClientAttestation(assembly, f, templates, attestation, instances.guard);
   const federation = installFederation(assembly, f, registration, instances.manager);
-  installInteractions(assembly, f, instances, passkeys, federation);
+  const interactions = installInteractions(assembly, f, instances, passkeys, federation);
+  installFirstParty(assembly, f, templates, instances, interactions.throttle);
 
   const provider = buildProvider(assembly, f, requestIds);
   let closing = false;

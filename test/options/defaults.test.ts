@@ -77,6 +77,8 @@ const NOT_IN_DEFAULTS: Record<string, string> = {
   'template.allowedScopes': "the registration policy reads the template's own scope",
   'template.allowedRedirectSchemes':
     "the registration policy reads the schemes of the template's own redirect_uris",
+  'template.firstParty.minimumLevel':
+    'a schema default would turn firstParty on for every template; lib/first-party/options.ts reads it',
   'template.userTokens': 'computed from fallbackClients and attestation when an instance registers',
   'options.federation.providers[].browser.scope':
     "depends on the provider's quirks (lib/federation/browser.ts)",

@@ -1,0 +1,315 @@
+// The Authorization Challenge Endpoint (draft-ietf-oauth-first-party-apps-04 §5): an install
+// that proved it is the genuine app signs its user in without a browser and gets an
+// authorization code, exchanged at the token endpoint with its PKCE verifier.
+import type { Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import internalState from 'oidc-provider/lib/helpers/weak_cache.js';
+import type { AccountOptions } from '../core/accounts.js';
+import type { InstanceRecord } from '../core/instance-record.js';
+import { meetsLevel } from '../core/levels.js';
+import { clientAddress } from '../http/client-address.js';
+import { HttpProblem, sendJson, sendProblem, tooManyAttempts } from '../http/problem.js';
+import { routed, routerPath } from '../http/routed.js';
+import { accountMayUse, type InstanceGuard } from '../instances/instance-guard.js';
+import type { SignInEvents } from '../interactions/events.js';
+import type { SignInThrottle } from '../interactions/throttle.js';
+import { asProviderError } from '../provider/adapter.js';
+import type { Emit } from '../provider/assembly.js';
+import { instanceRecordOf } from '../provider/loaded-client.js';
+import { protocolError } from '../provider/protocol-error.js';
+import type { TemplateSource } from '../registration/templates.js';
+import { type AuthenticatedRequest, authenticatingClient } from './client-auth.js';
+import { firstPartyMinimum } from './options.js';
+import type { AuthSession, AuthSessions } from './sessions.js';
+
+/** The endpoint's own parameters (the client authentication ones come on top). */
+const PARAMS: ReadonlySet<string> = new Set([
+  'scope',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'username',
+  'password',
+  'auth_session',
+]);
+
+// RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
+const CODE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
+
+/** What the endpoint needs. @internal */
+export interface ChallengeEndpointSettings {
+  provider: Provider;
+  /** Its path (relative to the issuer) and absolute URL. */
+  path: string;
+  url: string;
+  templates: TemplateSource;
+  guard: InstanceGuard;
+  sessions: AuthSessions;
+  /** The sign-in pages' throttle: one budget of failures for both. */
+  throttle: SignInThrottle;
+  authenticate: AccountOptions['authenticate'];
+  /** Binds an unbound instance to `accountId`; resolves the owner it has after. */
+  bind(clientId: string, accountId: string): Promise<string | undefined>;
+  emit: Emit<SignInEvents>;
+}
+
+const invalidSession = () =>
+  protocolError(400, 'invalid_session', 'the auth_session is unknown, expired or already used');
+
+/** A refused sign-in: the draft's `access_denied`, no code and no session to continue. */
+const accessDenied = (description: string) => new errors.AccessDenied(description);
+
+/**
+ * The endpoint as provider middleware: `POST <path>`, anything else passes by at no cost.
+ *
+ * @internal
+ */
+export function createChallengeEndpoint(settings: ChallengeEndpointSettings): Middleware {
+  const path = settings.path.toLowerCase();
+  const serve = authenticatingClient(settings.provider, settings.url, PARAMS, (ctx) =>
+    challenge(ctx, settings),
+  );
+  return routed(
+    (ctx) => routerPath(ctx) === path,
+    async function authorizationChallenge(ctx) {
+      if (ctx.method !== 'POST') {
+        ctx.set('Allow', 'POST');
+        return sendJson(ctx, 405, { error: 'invalid_request', error_description: 'use POST' });
+      }
+      try {
+        await serve(ctx);
+      } catch (error) {
+        if (error instanceof HttpProblem) return sendProblem(ctx, '', error);
+        // oidc-provider's errors and the store's outage (503) render as OAuth JSON above.
+        throw asProviderError(error);
+      }
+    },
+  );
+}
+
+/** The instance the request authenticated as, if its template allows first-party sign-in. */
+async function firstPartyInstance(
+  ctx: AuthenticatedRequest,
+  templates: TemplateSource,
+): Promise<InstanceRecord> {
+  const record = instanceRecordOf(ctx.oidc.client);
+  const template = record?.template
+    ? await templates.find(record.template, { purpose: 'load' })
+    : undefined;
+  if (!record || !template?.firstParty) {
+    throw new errors.UnauthorizedClient('this client may not use the authorization challenge');
+  }
+  const minimum = firstPartyMinimum(template.firstParty);
+  if (!meetsLevel(record.cal ?? 'none', minimum)) {
+    throw new errors.UnauthorizedClient(
+      `the authorization challenge needs an app install proven at ${minimum} or above`,
+    );
+  }
+  return record;
+}
+
+/** The request's authorization parameters, checked; bound to its session from then on. */
+async function startRequest(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  record: InstanceRecord,
+): Promise<AuthSession> {
+  const { params } = ctx.oidc;
+  const client = ctx.oidc.client as NonNullable<AuthenticatedRequest['oidc']['client']>;
+  if (!params.code_challenge || !CODE_CHALLENGE.test(params.code_challenge)) {
+    throw new errors.InvalidRequest('code_challenge is required (RFC 7636, S256)');
+  }
+  if (params.code_challenge_method !== 'S256') {
+    throw new errors.InvalidRequest('code_challenge_method must be S256');
+  }
+  const allowed = new Set((client.scope ?? '').split(' ').filter(Boolean));
+  const requested = params.scope ? params.scope.split(' ').filter(Boolean) : [...allowed];
+  const refused = requested.filter((scope) => !allowed.has(scope));
+  if (refused.length > 0) {
+    throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
+  }
+  if (requested.length === 0) throw new errors.InvalidScope('no scope to grant', '');
+  settings.guard.assertScopes(record, requested);
+  if (params.resource !== undefined) await resourceServer(ctx, settings.provider, params.resource);
+  return {
+    client_id: client.clientId,
+    scope: [...new Set(requested)].join(' '),
+    code_challenge: params.code_challenge,
+    ...(params.resource !== undefined ? { resource: params.resource } : {}),
+  };
+}
+
+/** The session a continuing request names, taken; its bound parameters unchanged. */
+async function continueSession(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  value: string,
+): Promise<AuthSession> {
+  const client = ctx.oidc.client as NonNullable<AuthenticatedRequest['oidc']['client']>;
+  const session = await settings.sessions.take(value, client.clientId);
+  if (!session) throw invalidSession();
+  const { params } = ctx.oidc;
+  // Bound at the start: a later step may repeat a parameter, never change it.
+  const changed = (
+    [
+      ['scope', session.scope],
+      ['code_challenge', session.code_challenge],
+      ['code_challenge_method', 'S256'],
+      ['resource', session.resource],
+      ['username', session.username],
+    ] as const
+  ).filter(([name, bound]) => {
+    const sent = params[name];
+    return sent !== undefined && bound !== undefined && sent !== bound;
+  });
+  if (params.resource !== undefined && session.resource === undefined) {
+    changed.push(['resource', undefined]);
+  }
+  if (changed.length > 0) {
+    throw new errors.InvalidRequest(
+      `${changed.map(([name]) => name).join(', ')} cannot change within an auth_session`,
+    );
+  }
+  return session;
+}
+
+/** The resource server `resource` names, as the token endpoint resolves it. */
+async function resourceServer(ctx: AuthenticatedRequest, provider: Provider, resource: string) {
+  const { features } = (internalState(provider) as unknown as InternalConfiguration).configuration;
+  return features.resourceIndicators.getResourceServerInfo(ctx, resource, ctx.oidc.client);
+}
+
+type InternalConfiguration = {
+  configuration: {
+    features: {
+      resourceIndicators: {
+        getResourceServerInfo(
+          ctx: unknown,
+          resource: string,
+          client: unknown,
+        ): Promise<{ scope?: string }>;
+      };
+    };
+  };
+};
+
+async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointSettings) {
+  const record = await firstPartyInstance(ctx, settings.templates);
+  const { params } = ctx.oidc;
+  const session = params.auth_session
+    ? await continueSession(ctx, settings, params.auth_session)
+    : await startRequest(ctx, settings, record);
+  const username = params.username ?? session.username;
+  if (params.password !== undefined && username === undefined) {
+    throw new errors.InvalidRequest('a password needs its username');
+  }
+  if (username === undefined || params.password === undefined) {
+    // The next step, machine-readable: what the app must send with the new auth_session.
+    const required = username === undefined ? ['username', 'password'] : ['password'];
+    const next = await settings.sessions.issue({
+      ...session,
+      ...(username !== undefined ? { username } : {}),
+    });
+    return sendJson(ctx, 400, {
+      error: 'insufficient_authorization',
+      error_description: `send ${required.join(' and ')} with this auth_session`,
+      auth_session: next,
+      required,
+    });
+  }
+  const accountId = await signIn(ctx, settings, username, params.password);
+  await bindInstance(ctx, settings, record, accountId);
+  const code = await mintCode(ctx, settings, session, accountId);
+  settings.emit('signin.succeeded', {
+    method: 'password',
+    accountId,
+    clientId: session.client_id,
+    ip: clientAddress(ctx).address,
+  });
+  sendJson(ctx, 200, { authorization_code: code });
+}
+
+/** The password check, through the sign-in pages' throttle and with their events. */
+async function signIn(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  username: string,
+  password: string,
+): Promise<string> {
+  const client = clientAddress(ctx);
+  const outcome = await settings.throttle.attempt(username, client, () =>
+    settings.authenticate(username, password),
+  );
+  if ('throttled' in outcome) {
+    throw tooManyAttempts(outcome.throttled.retryAfterSeconds, 'failed sign-ins');
+  }
+  if (!outcome.accountId) {
+    settings.emit('signin.failed', {
+      method: 'password',
+      clientId: ctx.oidc.client?.clientId as string,
+      ip: client.address,
+    });
+    throw accessDenied('the username or password is wrong');
+  }
+  return outcome.accountId;
+}
+
+/** The instance's account rule, as the sign-in pages apply it: bound to its first account. */
+async function bindInstance(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  record: InstanceRecord,
+  accountId: string,
+) {
+  const clientId = ctx.oidc.client?.clientId as string;
+  const refuse = () => {
+    settings.emit('signin.failed', {
+      method: 'password',
+      clientId,
+      ip: clientAddress(ctx).address,
+    });
+    return accessDenied('this app install is registered to another account');
+  };
+  if (!accountMayUse(record, accountId)) throw refuse();
+  if (!record.account_id) {
+    const owner = await settings.bind(clientId, accountId);
+    if (owner !== accountId && !record.shared_devices) throw refuse();
+  }
+}
+
+/**
+ * A real oidc-provider authorization code, as the authorization endpoint would issue it after
+ * this sign-in: a Grant with the scopes, the PKCE challenge, and the install's redirect URI (the
+ * token endpoint requires one; an install with a single one may omit it there).
+ */
+async function mintCode(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  session: AuthSession,
+  accountId: string,
+): Promise<string> {
+  const { provider } = settings;
+  const client = ctx.oidc.client as NonNullable<AuthenticatedRequest['oidc']['client']>;
+  const grant = new provider.Grant({ accountId, clientId: client.clientId });
+  grant.addOIDCScope(session.scope);
+  if (session.resource !== undefined) {
+    const info = await resourceServer(ctx, provider, session.resource);
+    const apiScopes = new Set((info.scope ?? '').split(' '));
+    const scopes = session.scope.split(' ').filter((s) => apiScopes.has(s));
+    if (scopes.length > 0) grant.addResourceScope(session.resource, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  return new provider.AuthorizationCode({
+    client,
+    accountId,
+    grantId,
+    scope: session.scope,
+    authTime: Math.floor(Date.now() / 1000),
+    amr: ['pwd'],
+    codeChallenge: session.code_challenge,
+    codeChallengeMethod: 'S256',
+    redirectUri: client.redirectUris?.[0],
+    ...(session.resource !== undefined ? { resource: session.resource } : {}),
+  } as ConstructorParameters<Provider['AuthorizationCode']>[0]).save();
+}

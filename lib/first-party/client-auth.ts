@@ -1,0 +1,79 @@
+// The Authorization Challenge Endpoint authenticates the client "as at the token endpoint"
+// (draft-ietf-oauth-first-party-apps §5.1): oidc-provider has no hook to add an endpoint to its
+// router, so this runs the token endpoint's own steps (body parsing, parameter assembly, client
+// authentication: secrets, private_key_jwt, mTLS, attestation-based) on the library's route.
+// test/first-party/challenge.test.ts authenticates through them and fails if an upgrade moves them.
+import type { Context, Middleware } from 'koa';
+import compose from 'koa-compose';
+import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import als from 'oidc-provider/lib/helpers/als.js';
+import assembleParams from 'oidc-provider/lib/shared/assemble_params.js';
+import clientAuth, { getClientAuthParams } from 'oidc-provider/lib/shared/client_auth.js';
+import { urlencoded as parseBody } from 'oidc-provider/lib/shared/selective_body.js';
+import { findUnsafeKey } from '../http/prototype-safety.js';
+
+/** The route name the request context carries (logs, metrics, the App Attest assertion check). @internal */
+export const AUTHORIZATION_CHALLENGE_ROUTE = 'authorization_challenge';
+
+/** A request of the endpoint once its client authenticated: oidc-provider's context, params read. @internal */
+export type AuthenticatedRequest = KoaContextWithOIDC & {
+  oidc: { params: Record<string, string | undefined> };
+};
+
+/**
+ * Refuses a body that repeats a parameter or names a prototype key, before anything else reads
+ * it: every parameter of this endpoint is single-valued.
+ */
+const refuseAmbiguousBody: Middleware = (ctx, next) => {
+  const body = (ctx as unknown as KoaContextWithOIDC).oidc.body as Record<string, unknown>;
+  const unsafe = findUnsafeKey(body);
+  if (unsafe) throw new errors.InvalidRequest(`parameter ${unsafe.key} is not allowed`);
+  for (const [name, value] of Object.entries(body)) {
+    if (Array.isArray(value)) throw new errors.InvalidRequest(`${name} must be sent once`);
+  }
+  return next();
+};
+
+/**
+ * Serves a `POST` of an endpoint of the library as oidc-provider serves its token endpoint: a
+ * form body, the parameters `params` plus the client authentication ones, and the client
+ * authenticated by its registered method; then `handle`. A client assertion's `aud` may be the
+ * issuer, the token endpoint or `url`. Errors are oidc-provider's, thrown for the caller to render.
+ *
+ * @internal
+ */
+export function authenticatingClient(
+  provider: Provider,
+  url: string,
+  params: ReadonlySet<string>,
+  handle: (ctx: AuthenticatedRequest) => Promise<void>,
+): (ctx: Context) => Promise<void> {
+  const chain = compose<Context>([
+    parseBody,
+    refuseAmbiguousBody,
+    (ctx, next) => assembleParams(new Set([...params, ...getClientAuthParams(ctx)]), ctx, next),
+    ...clientAuth,
+    (ctx) => handle(ctx as unknown as AuthenticatedRequest),
+  ]);
+  return (ctx) => {
+    // oidc-provider's router gives each of its routes this lazy context; the name is ours.
+    (ctx as unknown as { _matchedRouteName: string })._matchedRouteName =
+      AUTHORIZATION_CHALLENGE_ROUTE;
+    let oidc: KoaContextWithOIDC['oidc'] | undefined;
+    Object.defineProperty(ctx, 'oidc', {
+      configurable: true,
+      get: () => {
+        if (!oidc) {
+          const made = new provider.OIDCContext(ctx as never) as KoaContextWithOIDC['oidc'];
+          // The token endpoint's audiences, and this endpoint (its name is no router route).
+          made.clientJwtAuthExpectedAudience = () =>
+            new Set([provider.issuer, made.urlFor('token'), url]);
+          oidc = made;
+        }
+        return oidc;
+      },
+    });
+    return als.run(ctx, () => chain(ctx));
+  };
+}

@@ -1,0 +1,52 @@
+import type { AccountOptions } from '../core/accounts.js';
+import type { Template } from '../core/template-types.js';
+import type { InstalledInstances } from '../instances/install.js';
+import type { SignInEvents } from '../interactions/events.js';
+import type { SignInThrottle } from '../interactions/throttle.js';
+import type { Assembly, Emit } from '../provider/assembly.js';
+import type { TemplateSource } from '../registration/templates.js';
+import { createChallengeEndpoint } from './challenge-endpoint.js';
+import { AUTH_SESSION_TTL, AUTHORIZATION_CHALLENGE_PATH } from './options.js';
+import { AuthSessions } from './sessions.js';
+
+/** The options first-party sign-in reads. @internal */
+export interface FirstPartySettings {
+  accounts: AccountOptions;
+  registration: { templates: readonly Template[]; templateResolver?: unknown };
+}
+
+/**
+ * Installs browserless first-party sign-in (draft-ietf-oauth-first-party-apps): the
+ * Authorization Challenge Endpoint, advertised as `authorization_challenge_endpoint`, when a
+ * template declares `firstParty` or a template resolver may return one that does.
+ *
+ * @internal
+ */
+export function installFirstParty(
+  assembly: Assembly,
+  o: FirstPartySettings,
+  templates: TemplateSource,
+  instances: InstalledInstances,
+  throttle: SignInThrottle,
+): void {
+  const { templates: configured, templateResolver } = o.registration;
+  if (!configured.some((t) => t.firstParty) && !templateResolver) return;
+  const url = assembly.url(AUTHORIZATION_CHALLENGE_PATH);
+  assembly.discovery.authorization_challenge_endpoint = url;
+  const sessions = new AuthSessions(assembly.store, AUTH_SESSION_TTL);
+  const emit: Emit<SignInEvents> = assembly.emit;
+  assembly.use((provider) =>
+    createChallengeEndpoint({
+      provider,
+      path: AUTHORIZATION_CHALLENGE_PATH,
+      url,
+      templates,
+      guard: instances.guard,
+      sessions,
+      throttle,
+      authenticate: o.accounts.authenticate,
+      bind: (clientId, accountId) => instances.manager.bind(clientId, accountId),
+      emit,
+    }),
+  );
+}

@@ -1,0 +1,73 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SingleUseRecords, wasTaken } from '../storage/single-use.js';
+import type { Store } from '../storage/store.js';
+
+// The store model that holds auth sessions until their next step or their expiry.
+const SESSION_MODEL = 'FirstPartyAuthSession';
+
+/**
+ * What an auth session binds: the install that started it and the authorization request it
+ * started with, which later steps cannot change; the username once one was given.
+ *
+ * @internal
+ */
+export interface AuthSession {
+  client_id: string;
+  scope: string;
+  code_challenge: string;
+  resource?: string;
+  username?: string;
+}
+
+/** The key a session is stored under: its SHA-256, so the store never holds a usable one. */
+const sessionKey = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/**
+ * The `auth_session` values of the Authorization Challenge Endpoint (draft-ietf-oauth-first-party-apps
+ * §5.3): opaque, 256 random bits, in the store (so every process sharing it sees them), and
+ * single-use per step: taking one is atomic (the store's `consume`), each continuing answer
+ * issues a new one.
+ *
+ * @internal
+ */
+export class AuthSessions {
+  readonly #records: SingleUseRecords;
+
+  constructor(store: Store, ttl: number) {
+    this.#records = new SingleUseRecords(store, SESSION_MODEL, ttl);
+  }
+
+  /** Issues a new session for `session`; resolves its opaque value. */
+  async issue(session: AuthSession): Promise<string> {
+    const value = randomBytes(32).toString('base64url');
+    await this.#records.issue(sessionKey(value), { ...session });
+    return value;
+  }
+
+  /**
+   * Takes the session `value` for `clientId`; it can never be taken again. Another install's
+   * session is left untaken.
+   *
+   * @returns the session, or `undefined` when it is unknown, expired, used or another install's.
+   */
+  async take(value: string, clientId: string): Promise<AuthSession | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(value)) return undefined;
+    const taken = await this.#records.take(sessionKey(value), (r) => r.client_id === clientId);
+    if (!wasTaken(taken)) return undefined;
+    const { client_id, scope, code_challenge, resource, username } = taken;
+    if (
+      typeof client_id !== 'string' ||
+      typeof scope !== 'string' ||
+      typeof code_challenge !== 'string'
+    ) {
+      return undefined;
+    }
+    return {
+      client_id,
+      scope,
+      code_challenge,
+      ...(typeof resource === 'string' ? { resource } : {}),
+      ...(typeof username === 'string' ? { username } : {}),
+    };
+  }
+}
