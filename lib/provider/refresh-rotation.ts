@@ -96,7 +96,7 @@ interface HeldRotation {
 }
 
 interface RefreshState {
-  prefetched?: { id: string; found: Promise<AdapterPayload | undefined | void> };
+  prefetched?: { id: string; found: Promise<AdapterPayload | undefined> };
   held?: HeldRotation;
   /** A refresh token this request presented that oidc-provider is about to treat as reused. */
   reused?: { id: string; payload: AdapterPayload; reason: RefreshTokenReuseReason };
@@ -205,7 +205,10 @@ export class RefreshRotation {
         const held = state && HELD_GRANTS[grantType];
         const token = held && Provider.ctx?.oidc?.params?.[held.param];
         if (held && !state.prefetched && typeof token === 'string' && token.length > 0) {
-          const found = store.adapter(held.model).find(token);
+          // oidc-provider types a find as `… | void`; it resolves to a payload or undefined.
+          const found = store.adapter(held.model).find(token) as Promise<
+            AdapterPayload | undefined
+          >;
           // Awaited by the refresh token's own find; a failure surfaces there, not here.
           found.catch(() => {});
           state.prefetched = { id: token, found };

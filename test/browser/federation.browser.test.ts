@@ -125,7 +125,7 @@ describe('Continue with Google, in Chromium', () => {
     await signInUpstream(page, 'g-stranger');
     await page.waitForURL((url) => url.href.startsWith(server.issuer));
     await page.getByRole('alert').waitFor();
-    assert.match(await page.getByRole('alert').innerText(), /\S/);
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /\S/);
     assert.ok(await page.getByLabel('Username').isVisible(), 'the sign-in page again');
     assert.deepEqual(redirected, []);
     assert.equal(seen.at(-1), 'g-stranger');
