@@ -15,6 +15,8 @@ import {
 import { passkeyPage, postCredential, signedInBrowser } from '../helpers/passkeys.js';
 import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
 
+const ANDROID_ORIGIN = `android:apk-key-hash:${Buffer.alloc(32, 7).toString('base64url')}`;
+
 describe('first-party sign-in with a passkey', () => {
   let fp: FirstPartyServer;
   const failed: SignInEvent[] = [];
@@ -25,7 +27,8 @@ describe('first-party sign-in with a passkey', () => {
     // Unthrottled: the attack tests fail several sign-ins of one account; the throttle has its own tests.
     fp = await startFirstParty((o) => ({
       ...o,
-      passkeys: { enabled: true },
+      // The Android app's origin too: its assertions come from the platform API, not a page.
+      passkeys: { enabled: true, origins: [new URL(o.issuer).origin, ANDROID_ORIGIN] },
       interactions: {
         ...o.interactions,
         signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
@@ -190,6 +193,18 @@ describe('first-party sign-in with a passkey', () => {
       (await post(install, control.auth_session, mine.get(control.options))).status,
       200,
     );
+  });
+
+  it("an assertion from the Android app's configured origin signs in", async () => {
+    const authenticator = await enrolled();
+    const install = await fp.install();
+    const { auth_session, options } = await passkeyChallenge(install);
+    const done = await post(
+      install,
+      auth_session,
+      authenticator.get(options, { origin: ANDROID_ORIGIN }),
+    );
+    assert.equal(done.status, 200, JSON.stringify(done.body));
   });
 
   it('an assertion from a foreign origin or without user verification is refused', async () => {
