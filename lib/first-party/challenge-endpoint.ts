@@ -205,7 +205,7 @@ type InternalConfiguration = {
   };
 };
 
-/** A credential step of the endpoint; `required` in an answer names its parameters. */
+/** A credential step of the endpoint: one per request. */
 type Step = 'password' | 'id_token' | 'passkey';
 
 /** The step a request takes, from its credential parameters; more than one is refused. */
