@@ -23,6 +23,8 @@ export interface InstalledFederation {
   readonly browserSettings: BrowserFederationSettings;
   /** One browser flow for the sign-in page and the linked accounts page: one redirect URI each. */
   readonly browser: BrowserFederation;
+  /** Verifies native id_tokens (when `native`) and resolves their accounts: for first-party sign-in. */
+  readonly signIn: FederatedSignIn;
 }
 
 /**
@@ -92,5 +94,5 @@ export function installFederation(
     logger: assembly.logger,
     phases: assembly,
   };
-  return { browserSettings, browser: new BrowserFederation(browserSettings) };
+  return { browserSettings, browser: new BrowserFederation(browserSettings), signIn };
 }

@@ -111,6 +111,17 @@ export class FederatedSignIn {
   }
 
   /**
+   * The configured provider an id_token claims to come from (its unverified `iss`), and whether
+   * it takes part in the native exchange: lets a caller name a browser-only provider.
+   */
+  providerOf(idToken: string): { name: string; native: boolean } | undefined {
+    const issuer = claimedIssuer(idToken);
+    const upstream = [...this.#upstreams.values()].find((u) => u.provider.issuer === issuer);
+    if (!upstream) return undefined;
+    return { name: upstream.provider.name, native: upstream.provider.audiences.length > 0 };
+  }
+
+  /**
    * The native exchange's first half: the id_token an app got from its platform SDK, verified
    * (signature, `iss`, `aud`, lifetime…), its nonce taken, the token itself marked used.
    *

@@ -1,19 +1,23 @@
 // The Authorization Challenge Endpoint (draft-ietf-oauth-first-party-apps-04 §5): an install
 // that proved it is the genuine app signs its user in without a browser and gets an
 // authorization code, exchanged at the token endpoint with its PKCE verifier.
+
+import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import internalState from 'oidc-provider/lib/helpers/weak_cache.js';
-import type { AccountOptions } from '../core/accounts.js';
+import type { AccountOptions, FederatedIdentity } from '../core/accounts.js';
 import type { InstanceRecord } from '../core/instance-record.js';
 import { meetsLevel } from '../core/levels.js';
+import type { FederatedSignIn, ResolvedAccount } from '../federation/sign-in.js';
 import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, sendProblem, tooManyAttempts } from '../http/problem.js';
 import { routed, routerPath } from '../http/routed.js';
 import { accountMayUse, type InstanceGuard } from '../instances/instance-guard.js';
-import type { SignInEvents } from '../interactions/events.js';
+import type { SignInEvent, SignInEvents } from '../interactions/events.js';
 import type { SignInThrottle } from '../interactions/throttle.js';
+import { type PasskeyService, parseAssertion } from '../passkeys/service.js';
 import { asProviderError } from '../provider/adapter.js';
 import type { Emit } from '../provider/assembly.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
@@ -32,6 +36,9 @@ const PARAMS: ReadonlySet<string> = new Set([
   'username',
   'password',
   'auth_session',
+  'id_token',
+  'method',
+  'passkey_assertion',
 ]);
 
 // RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
@@ -52,6 +59,10 @@ export interface ChallengeEndpointSettings {
   /** Binds an unbound instance to `accountId`; resolves the owner it has after. */
   bind(clientId: string, accountId: string): Promise<string | undefined>;
   emit: Emit<SignInEvents>;
+  /** The native id_token step: absent when no provider has `audiences`. */
+  federation?: FederatedSignIn;
+  /** The passkey step: absent without `passkeys.enabled`. */
+  passkeys?: PasskeyService;
 }
 
 const invalidSession = () =>
@@ -194,12 +205,33 @@ type InternalConfiguration = {
   };
 };
 
+/** A credential step of the endpoint: one per request. */
+type Step = 'password' | 'id_token' | 'passkey';
+
+/** The step a request takes, from its credential parameters; more than one is refused. */
+function stepOf(params: AuthenticatedRequest['oidc']['params']): Step | undefined {
+  if (params.method !== undefined && params.method !== 'passkey') {
+    throw new errors.InvalidRequest('method must be passkey');
+  }
+  const steps: Step[] = [];
+  if (params.username !== undefined || params.password !== undefined) steps.push('password');
+  if (params.id_token !== undefined) steps.push('id_token');
+  if (params.method !== undefined || params.passkey_assertion !== undefined) steps.push('passkey');
+  if (steps.length > 1) {
+    throw new errors.InvalidRequest(`send one credential at a time, not ${steps.join(' and ')}`);
+  }
+  return steps[0];
+}
+
 async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointSettings) {
   const record = await firstPartyInstance(ctx, settings.templates);
   const { params } = ctx.oidc;
   const session = params.auth_session
     ? await continueSession(ctx, settings, params.auth_session)
     : await startRequest(ctx, settings, record);
+  const step = stepOf(params);
+  if (step === 'id_token') return idTokenStep(ctx, settings, record, session);
+  if (step === 'passkey') return passkeyStep(ctx, settings, record, session);
   const username = params.username ?? session.username;
   if (params.password !== undefined && username === undefined) {
     throw new errors.InvalidRequest('a password needs its username');
@@ -216,11 +248,13 @@ async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointS
       error_description: `send ${required.join(' and ')} with this auth_session`,
       auth_session: next,
       required,
+      // The other steps this server takes instead of the password (see docs/first-party.md).
+      ...(username === undefined ? { alternatives: alternatives(settings) } : {}),
     });
   }
   const accountId = await signIn(ctx, settings, username, params.password);
-  await bindInstance(ctx, settings, record, accountId);
-  const code = await mintCode(ctx, settings, session, accountId);
+  await bindInstance(ctx, settings, record, accountId, 'password');
+  const code = await mintCode(ctx, settings, session, accountId, ['pwd']);
   settings.emit('signin.succeeded', {
     method: 'password',
     accountId,
@@ -228,6 +262,138 @@ async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointS
     ip: clientAddress(ctx).address,
   });
   sendJson(ctx, 200, { authorization_code: code });
+}
+
+/** The steps other than the password this server takes, each as the parameters that start it. */
+function alternatives(settings: ChallengeEndpointSettings): string[][] {
+  return [
+    ...(settings.federation ? [['id_token']] : []),
+    ...(settings.passkeys ? [['method']] : []),
+  ];
+}
+
+/** Whether `error` refuses the sign-in (a 4xx), rather than failing it (an outage, a bug). */
+function isRefusal(error: unknown): boolean {
+  const status =
+    error instanceof HttpProblem ? error.status : (error as { statusCode?: unknown })?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/**
+ * A native Apple/Google id_token, checked as the native token exchange checks it (signature,
+ * issuer, audience, lifetime, the single-use nonce, `accounts.federated`), then a code.
+ */
+async function idTokenStep(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  record: InstanceRecord,
+  session: AuthSession,
+) {
+  const { federation } = settings;
+  const idToken = ctx.oidc.params.id_token as string;
+  if (!federation) {
+    throw new errors.InvalidRequest('this server takes no id_token: no provider has audiences');
+  }
+  const provider = federation.providerOf(idToken);
+  if (provider && !provider.native) {
+    throw new errors.InvalidRequest(
+      `the sign-in provider ${provider.name} signs in through the browser only`,
+    );
+  }
+  let signedIn: { identity: FederatedIdentity; account: ResolvedAccount };
+  try {
+    const identity = await federation.verifyNative(idToken);
+    signedIn = { identity, account: await federation.resolveAccount(identity) };
+  } catch (error) {
+    if (!isRefusal(error)) throw error;
+    reportFailure(ctx, settings, 'federated');
+    // The exchange's invalid_grant is this endpoint's access_denied; a missing nonce stays invalid_request.
+    if (error instanceof HttpProblem && error.error === 'invalid_grant') {
+      throw accessDenied(error.description);
+    }
+    throw error;
+  }
+  const { identity, account } = signedIn;
+  await bindInstance(ctx, settings, record, account.accountId, 'federated');
+  const code = await mintCode(ctx, settings, session, account.accountId);
+  federation.reportSignIn(identity, account, session.client_id);
+  sendJson(ctx, 200, { authorization_code: code });
+}
+
+/**
+ * A passkey: without an assertion, WebAuthn request options whose challenge is bound to the
+ * next auth_session; with one, the passkeys feature's verification (RP ID, origins, user
+ * verification, counter), through the sign-in throttle, then a code.
+ */
+async function passkeyStep(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  record: InstanceRecord,
+  session: AuthSession,
+) {
+  const { passkeys } = settings;
+  if (!passkeys) throw new errors.InvalidRequest('passkeys are not enabled on this server');
+  const posted = ctx.oidc.params.passkey_assertion;
+  if (posted === undefined) {
+    const binding = randomBytes(16).toString('base64url');
+    const options = JSON.parse(await passkeys.authenticationOptions(passkeyBinding(binding)));
+    const next = await settings.sessions.issue({ ...session, passkey: binding });
+    return sendJson(ctx, 400, {
+      error: 'insufficient_authorization',
+      error_description: 'sign passkey_options with a passkey, send it with this auth_session',
+      auth_session: next,
+      required: ['passkey_assertion'],
+      passkey_options: options,
+    });
+  }
+  if (session.passkey === undefined) {
+    throw new errors.InvalidRequest(
+      'passkey_assertion answers the challenge of an auth_session from method=passkey',
+    );
+  }
+  const binding = passkeyBinding(session.passkey);
+  const assertion = parseAssertion(posted);
+  const client = clientAddress(ctx);
+  const outcome = await settings.throttle.attempt(
+    await passkeys.throttleKey(assertion),
+    client,
+    async () => {
+      const verified = await passkeys.signIn(binding, assertion, client.address);
+      return 'accountId' in verified ? verified.accountId : undefined;
+    },
+  );
+  if ('throttled' in outcome) {
+    throw tooManyAttempts(outcome.throttled.retryAfterSeconds, 'failed sign-ins');
+  }
+  const { accountId } = outcome;
+  if (!accountId) {
+    reportFailure(ctx, settings, 'passkey');
+    throw accessDenied('the passkey assertion was refused');
+  }
+  await bindInstance(ctx, settings, record, accountId, 'passkey');
+  const code = await mintCode(ctx, settings, session, accountId, ['hwk', 'user']);
+  settings.emit('signin.succeeded', {
+    method: 'passkey',
+    accountId,
+    clientId: session.client_id,
+    ip: client.address,
+  });
+  sendJson(ctx, 200, { authorization_code: code });
+}
+
+// The passkeys feature binds sign-in challenges to an interaction uid; these never collide with one.
+const passkeyBinding = (binding: string) => `first-party:${binding}`;
+
+function reportFailure(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  method: SignInEvent['method'],
+) {
+  settings.emit('signin.failed', {
+    method,
+    clientId: ctx.oidc.client?.clientId as string,
+    ip: clientAddress(ctx).address,
+  });
 }
 
 /** The password check, through the sign-in pages' throttle and with their events. */
@@ -261,14 +427,11 @@ async function bindInstance(
   settings: ChallengeEndpointSettings,
   record: InstanceRecord,
   accountId: string,
+  method: SignInEvent['method'],
 ) {
   const clientId = ctx.oidc.client?.clientId as string;
   const refuse = () => {
-    settings.emit('signin.failed', {
-      method: 'password',
-      clientId,
-      ip: clientAddress(ctx).address,
-    });
+    reportFailure(ctx, settings, method);
     return accessDenied('this app install is registered to another account');
   };
   if (!accountMayUse(record, accountId)) throw refuse();
@@ -288,6 +451,7 @@ async function mintCode(
   settings: ChallengeEndpointSettings,
   session: AuthSession,
   accountId: string,
+  amr?: string[],
 ): Promise<string> {
   const { provider } = settings;
   const client = ctx.oidc.client as NonNullable<AuthenticatedRequest['oidc']['client']>;
@@ -306,7 +470,7 @@ async function mintCode(
     grantId,
     scope: session.scope,
     authTime: Math.floor(Date.now() / 1000),
-    amr: ['pwd'],
+    ...(amr ? { amr } : {}),
     codeChallenge: session.code_challenge,
     codeChallengeMethod: 'S256',
     redirectUri: client.redirectUris?.[0],

@@ -1,8 +1,10 @@
 import type { AccountOptions } from '../core/accounts.js';
 import type { Template } from '../core/template-types.js';
+import type { FederatedSignIn } from '../federation/sign-in.js';
 import type { InstalledInstances } from '../instances/install.js';
 import type { SignInEvents } from '../interactions/events.js';
 import type { SignInThrottle } from '../interactions/throttle.js';
+import type { PasskeyService } from '../passkeys/service.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { createChallengeEndpoint } from './challenge-endpoint.js';
@@ -13,6 +15,15 @@ import { AuthSessions } from './sessions.js';
 export interface FirstPartySettings {
   accounts: AccountOptions;
   registration: { templates: readonly Template[]; templateResolver?: unknown };
+  passkeys: { enabled: boolean };
+}
+
+/** The other features' sign-in methods the endpoint offers as steps. @internal */
+export interface FirstPartyMethods {
+  /** Native id_tokens: a step only when some provider has `audiences`. */
+  federation: FederatedSignIn;
+  /** Passkey assertions: a step only with `passkeys.enabled`. */
+  passkeys: PasskeyService;
 }
 
 /**
@@ -28,6 +39,7 @@ export function installFirstParty(
   templates: TemplateSource,
   instances: InstalledInstances,
   throttle: SignInThrottle,
+  methods: FirstPartyMethods,
 ): void {
   const { templates: configured, templateResolver } = o.registration;
   if (!configured.some((t) => t.firstParty) && !templateResolver) return;
@@ -47,6 +59,8 @@ export function installFirstParty(
       authenticate: o.accounts.authenticate,
       bind: (clientId, accountId) => instances.manager.bind(clientId, accountId),
       emit,
+      ...(methods.federation.native ? { federation: methods.federation } : {}),
+      ...(o.passkeys.enabled ? { passkeys: methods.passkeys } : {}),
     }),
   );
 }

@@ -17,6 +17,8 @@ export interface AuthSession {
   code_challenge: string;
   resource?: string;
   username?: string;
+  /** The passkey step's challenge binding: the assertion must answer a challenge made for it. */
+  passkey?: string;
 }
 
 /** The key a session is stored under: its SHA-256, so the store never holds a usable one. */
@@ -54,7 +56,7 @@ export class AuthSessions {
     if (!/^[A-Za-z0-9_-]{43}$/.test(value)) return undefined;
     const taken = await this.#records.take(sessionKey(value), (r) => r.client_id === clientId);
     if (!wasTaken(taken)) return undefined;
-    const { client_id, scope, code_challenge, resource, username } = taken;
+    const { client_id, scope, code_challenge, resource, username, passkey } = taken;
     if (
       typeof client_id !== 'string' ||
       typeof scope !== 'string' ||
@@ -68,6 +70,7 @@ export class AuthSessions {
       code_challenge,
       ...(typeof resource === 'string' ? { resource } : {}),
       ...(typeof username === 'string' ? { username } : {}),
+      ...(typeof passkey === 'string' ? { passkey } : {}),
     };
   }
 }

@@ -55,12 +55,16 @@ export interface SignInEvents {
    * (`interactions.signInRateLimit`); the password was not checked.
    */
   'signin.throttled': SignInThrottledEvent;
-  /** A user signed in on the sign-in page with a password or a passkey. */
+  /**
+   * A user signed in with a password or a passkey: on the sign-in page, or at the Authorization
+   * Challenge Endpoint (first-party sign-in, where a native id_token is `account.federated`).
+   */
   'signin.succeeded': SignInEvent;
   /**
    * A sign-in was refused: a wrong username or password, or a passkey that did not verify
-   * (`passkey.refused` tells why), on the sign-in page; or a federated sign-in (`method:
-   * 'federated'`): a native id_token exchange refused (a bad, expired or replayed id_token, an
+   * (`passkey.refused` tells why), on the sign-in page or at the Authorization Challenge
+   * Endpoint; or a federated sign-in (`method: 'federated'`): a native id_token (token exchange
+   * or the challenge endpoint's id_token step) refused (a bad, expired or replayed id_token, an
    * unknown audience, an identity no account takes, an install of another account) or a
    * "Continue with …" callback refused (a bad state, a failed code exchange or id_token, an
    * identity no account takes). A throttled one is `signin.throttled` instead; a cancel at the

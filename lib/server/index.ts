@@ -170,7 +170,10 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   await installClientAttestation(assembly, f, templates, attestation, instances.guard);
   const federation = installFederation(assembly, f, registration, instances.manager);
   const interactions = installInteractions(assembly, f, instances, passkeys, federation);
-  installFirstParty(assembly, f, templates, instances, interactions.throttle);
+  installFirstParty(assembly, f, templates, instances, interactions.throttle, {
+    federation: federation.signIn,
+    passkeys: passkeys.service,
+  });
 
   const provider = buildProvider(assembly, f, requestIds);
   let closing = false;
