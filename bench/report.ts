@@ -81,11 +81,11 @@ function redisCommandsCell(samples: Sample[], roundTrips: number | undefined): s
   return `${sent} / ${executed} / ${roundTrips === undefined ? '–' : fixed(roundTrips, 1)}`;
 }
 
-/** `value` against an upper `limit`: met or not. */
-const verdict = (value: number, limit: number, digits = 2) =>
-  value <= limit
-    ? `${fixed(value, digits)} ≤ ${limit}: met`
-    : `${fixed(value, digits)} > ${limit}: **not met**`;
+/** `value` against an upper `limit`: met or not, with a digit more where rounding would hide which. */
+function verdict(value: number, limit: number, digits = 2): string {
+  const shown = fixed(value, Number(fixed(value, digits)) === limit ? digits + 1 : digits);
+  return value <= limit ? `${shown} ≤ ${limit}: met` : `${shown} > ${limit}: **not met**`;
+}
 
 const isRegistration = (row: Row) => row.name.startsWith('registration');
 /** The rows whose Redis round trips have a target (introspection and userinfo). */
