@@ -230,15 +230,17 @@ describe('first-party sign-in with a native id_token', () => {
     assert.match(String(refused.body.error_description), /nonce/);
   });
 
-  it("a browser-only provider's id_token is invalid_request naming it; an unknown issuer is access_denied", async () => {
+  it("a browser-only provider's id_token is redirect_to_web; an unknown issuer is access_denied", async () => {
     const install = await fp.install();
+    const federatedBefore = federated.length;
     const web = await signIn(
       install,
       await webOnly.mintIdToken({ sub: 'w', aud: 'web-client', nonce: await freshNonce() }),
     );
     assert.equal(web.status, 400);
-    assert.equal(web.body.error, 'invalid_request');
-    assert.match(String(web.body.error_description), /webonly/);
+    assert.equal(web.body.error, 'redirect_to_web');
+    assert.match(String(web.body.request_uri), /^urn:ietf:params:oauth:request_uri:/);
+    assert.equal(federated.length, federatedBefore, 'the token itself was not taken');
     const stranger = await startUpstreamIdp();
     try {
       const unknown = await signIn(
