@@ -60,6 +60,13 @@ export type {
   FederationOptions,
 } from './federation/options.js';
 export type { FederatedAccountEvent, FederationEvents } from './federation/types.js';
+export type {
+  FirstPartyDecision,
+  FirstPartyOptions,
+  FirstPartyPolicy,
+  FirstPartyPolicyContext,
+  FirstPartyStep,
+} from './first-party/options.js';
 export type { HealthCheck, HealthReport, HealthStatus } from './health/index.js';
 export type {
   BindingEvent,

@@ -3,6 +3,7 @@
 // authorization code, exchanged at the token endpoint with its PKCE verifier.
 
 import { randomBytes } from 'node:crypto';
+import { UnsecuredJWT } from 'jose';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
@@ -24,7 +25,12 @@ import { instanceRecordOf } from '../provider/loaded-client.js';
 import { protocolError } from '../provider/protocol-error.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { type AuthenticatedRequest, authenticatingClient } from './client-auth.js';
-import { firstPartyMinimum } from './options.js';
+import {
+  type FirstPartyDecision,
+  type FirstPartyPolicy,
+  type FirstPartyStep,
+  firstPartyMinimum,
+} from './options.js';
 import type { AuthSession, AuthSessions } from './sessions.js';
 
 /** The endpoint's own parameters (the client authentication ones come on top). */
@@ -63,6 +69,8 @@ export interface ChallengeEndpointSettings {
   federation?: FederatedSignIn;
   /** The passkey step: absent without `passkeys.enabled`. */
   passkeys?: PasskeyService;
+  /** `firstParty.policy`: absent, every step that checks out ends the sign-in. */
+  policy?: FirstPartyPolicy;
 }
 
 const invalidSession = () =>
@@ -194,6 +202,7 @@ async function resourceServer(ctx: AuthenticatedRequest, provider: Provider, res
 type InternalConfiguration = {
   configuration: {
     features: {
+      pushedAuthorizationRequests: { enabled: boolean };
       resourceIndicators: {
         getResourceServerInfo(
           ctx: unknown,
@@ -206,7 +215,7 @@ type InternalConfiguration = {
 };
 
 /** A credential step of the endpoint: one per request. */
-type Step = 'password' | 'id_token' | 'passkey';
+type Step = FirstPartyStep;
 
 /** The step a request takes, from its credential parameters; more than one is refused. */
 function stepOf(params: AuthenticatedRequest['oidc']['params']): Step | undefined {
@@ -230,6 +239,12 @@ async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointS
     ? await continueSession(ctx, settings, params.auth_session)
     : await startRequest(ctx, settings, record);
   const step = stepOf(params);
+  // After the policy's `more`, only a step it named may come (a password asked for, or given).
+  if (session.require && !session.require.includes(step ?? 'password')) {
+    throw new errors.InvalidRequest(
+      `this auth_session continues with ${session.require.join(' or ')}`,
+    );
+  }
   if (step === 'id_token') return idTokenStep(ctx, settings, record, session);
   if (step === 'passkey') return passkeyStep(ctx, settings, record, session);
   const username = params.username ?? session.username;
@@ -253,15 +268,137 @@ async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointS
     });
   }
   const accountId = await signIn(ctx, settings, username, params.password);
-  await bindInstance(ctx, settings, record, accountId, 'password');
-  const code = await mintCode(ctx, settings, session, accountId, ['pwd']);
-  settings.emit('signin.succeeded', {
+  await finish(ctx, settings, record, session, {
+    step: 'password',
     method: 'password',
     accountId,
-    clientId: session.client_id,
-    ip: clientAddress(ctx).address,
+    amr: ['pwd'],
+    succeeded: () =>
+      settings.emit('signin.succeeded', {
+        method: 'password',
+        accountId,
+        clientId: session.client_id,
+        ip: clientAddress(ctx).address,
+      }),
   });
+}
+
+/** A step whose credential checked out: what the policy sees and, allowed, what the code carries. */
+interface CheckedStep {
+  step: FirstPartyStep;
+  method: SignInEvent['method'];
+  accountId: string;
+  amr: string[];
+  /** The step's success events, sent once the sign-in ends with a code. */
+  succeeded(): void;
+}
+
+/** The parameters that start each step, as `required` and `alternatives` name them. */
+function parametersOf(step: FirstPartyStep, username: string | undefined): string[] {
+  if (step === 'id_token') return ['id_token'];
+  if (step === 'passkey') return ['method'];
+  return username === undefined ? ['username', 'password'] : ['password'];
+}
+
+/**
+ * The end of every step: the account rule, then the policy, then (allowed) the binding and the
+ * code. Nothing is written before the policy allowed it, so its `deny`, `more`, `web` or throw
+ * leaves the install unbound and no grant behind.
+ */
+async function finish(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  record: InstanceRecord,
+  session: AuthSession,
+  checked: CheckedStep,
+) {
+  const { accountId, method } = checked;
+  if (
+    (session.account_id !== undefined && session.account_id !== accountId) ||
+    !accountMayUse(record, accountId)
+  ) {
+    reportFailure(ctx, settings, method);
+    throw accessDenied(
+      session.account_id !== undefined && session.account_id !== accountId
+        ? 'this step signed in another account than the steps before it'
+        : 'this app install is registered to another account',
+    );
+  }
+  const steps = [...(session.steps ?? []), checked.step];
+  const amr = [...new Set([...(session.amr ?? []), ...checked.amr])];
+  const decision = await decide(ctx, settings, record, checked.step, steps, accountId);
+  if (decision === 'deny') {
+    reportFailure(ctx, settings, method);
+    throw accessDenied('the sign-in policy refused this sign-in');
+  }
+  if (decision === 'web') return redirectToWeb(ctx, settings, session);
+  if (decision !== 'allow') {
+    const [first, ...others] = decision.more;
+    const { passkey: _binding, ...bound } = session;
+    const next = await settings.sessions.issue({
+      ...bound,
+      account_id: accountId,
+      steps,
+      amr,
+      require: decision.more,
+    });
+    return sendJson(ctx, 400, {
+      error: 'insufficient_authorization',
+      error_description: `this sign-in needs one more step: ${decision.more.join(' or ')}`,
+      auth_session: next,
+      required: parametersOf(first as FirstPartyStep, session.username),
+      alternatives: others.map((step) => parametersOf(step, session.username)),
+    });
+  }
+  await bindInstance(ctx, settings, record, accountId, method);
+  const code = await mintCode(ctx, settings, session, accountId, amr.length > 0 ? amr : undefined);
+  checked.succeeded();
   sendJson(ctx, 200, { authorization_code: code });
+}
+
+/** `firstParty.policy`'s answer, checked; a throw or a malformed answer fails closed. */
+async function decide(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  record: InstanceRecord,
+  step: FirstPartyStep,
+  steps: FirstPartyStep[],
+  accountId: string,
+): Promise<FirstPartyDecision> {
+  const { policy } = settings;
+  if (!policy) return 'allow';
+  let decision: FirstPartyDecision;
+  try {
+    decision = await policy({
+      clientId: ctx.oidc.client?.clientId as string,
+      softwareId: record.template ?? '',
+      cal: record.cal ?? 'none',
+      step,
+      steps,
+      accountId,
+      ip: clientAddress(ctx).address,
+    });
+  } catch (error) {
+    // Rendered as oidc-provider's generic server_error (logged): the hook's message stays here.
+    throw new Error('firstParty.policy threw', { cause: error });
+  }
+  if (decision === 'allow' || decision === 'deny' || decision === 'web') return decision;
+  const more: unknown = (decision as { more?: unknown } | null)?.more;
+  if (
+    Array.isArray(more) &&
+    more.length > 0 &&
+    more.every(
+      (s) =>
+        s === 'password' ||
+        (s === 'id_token' && settings.federation) ||
+        (s === 'passkey' && settings.passkeys),
+    )
+  ) {
+    return { more: [...new Set(more as FirstPartyStep[])] };
+  }
+  throw new Error(
+    `firstParty.policy answered ${JSON.stringify(decision)}: not a decision this server can follow`,
+  );
 }
 
 /** The steps other than the password this server takes, each as the parameters that start it. */
@@ -295,11 +432,8 @@ async function idTokenStep(
     throw new errors.InvalidRequest('this server takes no id_token: no provider has audiences');
   }
   const provider = federation.providerOf(idToken);
-  if (provider && !provider.native) {
-    throw new errors.InvalidRequest(
-      `the sign-in provider ${provider.name} signs in through the browser only`,
-    );
-  }
+  // Its sign-in page can: the browser continues the request (and the token stays unchecked).
+  if (provider && !provider.native) return redirectToWeb(ctx, settings, session);
   let signedIn: { identity: FederatedIdentity; account: ResolvedAccount };
   try {
     const identity = await federation.verifyNative(idToken);
@@ -314,10 +448,13 @@ async function idTokenStep(
     throw error;
   }
   const { identity, account } = signedIn;
-  await bindInstance(ctx, settings, record, account.accountId, 'federated');
-  const code = await mintCode(ctx, settings, session, account.accountId);
-  federation.reportSignIn(identity, account, session.client_id);
-  sendJson(ctx, 200, { authorization_code: code });
+  await finish(ctx, settings, record, session, {
+    step: 'id_token',
+    method: 'federated',
+    accountId: account.accountId,
+    amr: [],
+    succeeded: () => federation.reportSignIn(identity, account, session.client_id),
+  });
 }
 
 /**
@@ -370,15 +507,19 @@ async function passkeyStep(
     reportFailure(ctx, settings, 'passkey');
     throw accessDenied('the passkey assertion was refused');
   }
-  await bindInstance(ctx, settings, record, accountId, 'passkey');
-  const code = await mintCode(ctx, settings, session, accountId, ['hwk', 'user']);
-  settings.emit('signin.succeeded', {
+  await finish(ctx, settings, record, session, {
+    step: 'passkey',
     method: 'passkey',
     accountId,
-    clientId: session.client_id,
-    ip: client.address,
+    amr: ['hwk', 'user'],
+    succeeded: () =>
+      settings.emit('signin.succeeded', {
+        method: 'passkey',
+        accountId,
+        clientId: session.client_id,
+        ip: client.address,
+      }),
   });
-  sendJson(ctx, 200, { authorization_code: code });
 }
 
 // The passkeys feature binds sign-in challenges to an interaction uid; these never collide with one.
@@ -476,4 +617,57 @@ async function mintCode(
     redirectUri: client.redirectUris?.[0],
     ...(session.resource !== undefined ? { resource: session.resource } : {}),
   } as ConstructorParameters<Provider['AuthorizationCode']>[0]).save();
+}
+
+// RFC 9126 §2.2's request_uri prefix, as oidc-provider's PAR endpoint issues it.
+const PUSHED_REQUEST_URN = 'urn:ietf:params:oauth:request_uri:';
+// oidc-provider's own lifetime of a pushed request.
+const PUSHED_REQUEST_TTL = 60;
+
+/**
+ * `redirect_to_web` (draft §5.2.2): the session's request, pushed as oidc-provider's PAR
+ * endpoint would push it (an unsigned request object of the authenticated install), so the app
+ * opens `<authorization_endpoint>?client_id=…&request_uri=…` in the browser and exchanges the
+ * code with the same PKCE verifier. Without PAR, the answer carries no request_uri.
+ */
+async function redirectToWeb(
+  ctx: AuthenticatedRequest,
+  settings: ChallengeEndpointSettings,
+  session: AuthSession,
+) {
+  const { provider } = settings;
+  const client = ctx.oidc.client as NonNullable<AuthenticatedRequest['oidc']['client']>;
+  const description = 'continue this sign-in in the browser';
+  const { features } = (internalState(provider) as unknown as InternalConfiguration).configuration;
+  if (!features.pushedAuthorizationRequests.enabled) {
+    return sendJson(ctx, 400, { error: 'redirect_to_web', error_description: description });
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const request = new UnsecuredJWT({
+    client_id: client.clientId,
+    response_type: 'code',
+    scope: session.scope,
+    code_challenge: session.code_challenge,
+    code_challenge_method: 'S256',
+    redirect_uri: client.redirectUris?.[0],
+    ...(session.resource !== undefined ? { resource: session.resource } : {}),
+    ...(session.username !== undefined ? { login_hint: session.username } : {}),
+    // oidc-provider grants offline_access only with consent asked for, as the app would ask.
+    ...(session.scope.split(' ').includes('offline_access') ? { prompt: 'consent' } : {}),
+  })
+    .setIssuedAt(now)
+    .setIssuer(client.clientId)
+    .setAudience(ctx.oidc.issuer)
+    .setNotBefore(now)
+    .setExpirationTime(now + PUSHED_REQUEST_TTL)
+    .encode();
+  // Trusted as PAR trusts an authenticated client's request: this endpoint authenticated it.
+  const pushed = new provider.PushedAuthorizationRequest({ request, trusted: true } as never);
+  const id = await pushed.save(PUSHED_REQUEST_TTL);
+  sendJson(ctx, 400, {
+    error: 'redirect_to_web',
+    error_description: description,
+    request_uri: `${PUSHED_REQUEST_URN}${id}`,
+    expires_in: PUSHED_REQUEST_TTL,
+  });
 }

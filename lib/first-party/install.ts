@@ -8,7 +8,11 @@ import type { PasskeyService } from '../passkeys/service.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { createChallengeEndpoint } from './challenge-endpoint.js';
-import { AUTH_SESSION_TTL, AUTHORIZATION_CHALLENGE_PATH } from './options.js';
+import {
+  AUTH_SESSION_TTL,
+  AUTHORIZATION_CHALLENGE_PATH,
+  type FirstPartyOptions,
+} from './options.js';
 import { AuthSessions } from './sessions.js';
 
 /** The options first-party sign-in reads. @internal */
@@ -16,6 +20,7 @@ export interface FirstPartySettings {
   accounts: AccountOptions;
   registration: { templates: readonly Template[]; templateResolver?: unknown };
   passkeys: { enabled: boolean };
+  firstParty: FirstPartyOptions;
 }
 
 /** The other features' sign-in methods the endpoint offers as steps. @internal */
@@ -61,6 +66,7 @@ export function installFirstParty(
       emit,
       ...(methods.federation.native ? { federation: methods.federation } : {}),
       ...(o.passkeys.enabled ? { passkeys: methods.passkeys } : {}),
+      ...(o.firstParty.policy ? { policy: o.firstParty.policy } : {}),
     }),
   );
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SingleUseRecords, wasTaken } from '../storage/single-use.js';
 import type { Store } from '../storage/store.js';
+import type { FirstPartyStep } from './options.js';
 
 // The store model that holds auth sessions until their next step or their expiry.
 const SESSION_MODEL = 'FirstPartyAuthSession';
@@ -19,7 +20,23 @@ export interface AuthSession {
   username?: string;
   /** The passkey step's challenge binding: the assertion must answer a challenge made for it. */
   passkey?: string;
+  /** The account the steps so far named, once the policy asked for more. */
+  account_id?: string;
+  /** The steps that checked out so far. */
+  steps?: FirstPartyStep[];
+  /** Their authentication methods (`amr`), for the code. */
+  amr?: string[];
+  /** The steps the policy accepts next: one of them must come. */
+  require?: FirstPartyStep[];
 }
+
+const STEPS: ReadonlySet<unknown> = new Set(['password', 'id_token', 'passkey']);
+const stringsOf = (value: unknown): string[] | undefined =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+const stepsOf = (value: unknown): FirstPartyStep[] | undefined =>
+  Array.isArray(value) && value.every((v) => STEPS.has(v))
+    ? (value as FirstPartyStep[])
+    : undefined;
 
 /** The key a session is stored under: its SHA-256, so the store never holds a usable one. */
 const sessionKey = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
@@ -56,7 +73,10 @@ export class AuthSessions {
     if (!/^[A-Za-z0-9_-]{43}$/.test(value)) return undefined;
     const taken = await this.#records.take(sessionKey(value), (r) => r.client_id === clientId);
     if (!wasTaken(taken)) return undefined;
-    const { client_id, scope, code_challenge, resource, username, passkey } = taken;
+    const { client_id, scope, code_challenge, resource, username, passkey, account_id } = taken;
+    const steps = stepsOf(taken.steps);
+    const amr = stringsOf(taken.amr);
+    const require = stepsOf(taken.require);
     if (
       typeof client_id !== 'string' ||
       typeof scope !== 'string' ||
@@ -71,6 +91,10 @@ export class AuthSessions {
       ...(typeof resource === 'string' ? { resource } : {}),
       ...(typeof username === 'string' ? { username } : {}),
       ...(typeof passkey === 'string' ? { passkey } : {}),
+      ...(typeof account_id === 'string' ? { account_id } : {}),
+      ...(steps ? { steps } : {}),
+      ...(amr ? { amr } : {}),
+      ...(require ? { require } : {}),
     };
   }
 }

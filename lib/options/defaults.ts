@@ -6,6 +6,7 @@ import { ASSURANCE_DEFAULTS, ATTESTATION_DEFAULTS } from '../attestation/options
 import { ATTESTER_DEFAULTS } from '../client-attestation/options.js';
 import type { DefaultsOf } from '../core/options/resolve-types.js';
 import { FEDERATION_DEFAULTS } from '../federation/options.js';
+import { FIRST_PARTY_DEFAULTS } from '../first-party/options.js';
 import { INSTANCE_DEFAULTS } from '../instances/options.js';
 import { INTERACTION_DEFAULTS } from '../interactions/options.js';
 import { PASSKEY_DEFAULTS } from '../passkeys/options.js';
@@ -52,6 +53,7 @@ export const DEFAULTS = {
   interactions: INTERACTION_DEFAULTS,
   federation: FEDERATION_DEFAULTS,
   passkeys: PASSKEY_DEFAULTS,
+  firstParty: FIRST_PARTY_DEFAULTS,
   oidcProvider: {},
 } as const satisfies DefaultsOf<AuthServerOptions>;
 

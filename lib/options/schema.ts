@@ -11,6 +11,7 @@ import {
 } from '../core/options/schema-pieces.js';
 import { withDefaults } from '../core/options/with-defaults.js';
 import { federationSchema } from '../federation/options.js';
+import { firstPartySchema } from '../first-party/options.js';
 import { instancesSchema } from '../instances/options.js';
 import { interactionsSchema } from '../interactions/options.js';
 import { passkeysSchema } from '../passkeys/options.js';
@@ -125,6 +126,7 @@ const optionsShape = {
     interactions: interactionsSchema,
     federation: federationSchema,
     passkeys: passkeysSchema,
+    firstParty: firstPartySchema,
     oidcProvider: { type: 'object' },
   },
 } as const;

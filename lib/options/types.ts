@@ -5,6 +5,7 @@ import type { AssuranceOptions, AttestationOptions } from '../attestation/option
 import type { AccountOptions } from '../core/accounts.js';
 import type { Logger } from '../core/logger.js';
 import type { FederationOptions } from '../federation/options.js';
+import type { FirstPartyOptions } from '../first-party/options.js';
 import type { InstanceManagementOptions } from '../instances/options.js';
 import type { InteractionPageOptions } from '../interactions/options.js';
 import type { PasskeyOptions } from '../passkeys/options.js';
@@ -173,6 +174,8 @@ export interface AuthServerOptions {
   federation?: FederationOptions;
   /** Passkeys (WebAuthn): sign in with one on the login page, add and remove them on an account page. */
   passkeys?: PasskeyOptions;
+  /** Browserless first-party sign-in: the per-step policy (the templates say which apps take part). */
+  firstParty?: FirstPartyOptions;
 
   /**
    * Advanced oidc-provider configuration, merged underneath what the library builds. Only

@@ -1,12 +1,15 @@
 // The app side of browserless first-party sign-in over real HTTP: a provisioned-key fallback
 // install, requests to the Authorization Challenge Endpoint, and the code at the token endpoint.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
-import type { AuthServerOptions } from 'mobile-oidc-provider';
+import type { AuthServerOptions, Store } from 'mobile-oidc-provider';
+import { MemoryStore } from 'mobile-oidc-provider';
+import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import { insecure, type RunningServer, startExample } from './example.js';
 import { FALLBACK_PKI_CLIENT_ID, FALLBACK_SOFTWARE_ID } from './fixture.js';
+import { startOwnRedis } from './redis-server.js';
 import { postRegistration } from './registration.js';
 
 export type Json = Record<string, unknown>;
@@ -16,6 +19,37 @@ export interface Install {
   client_id: string;
   client_secret: string;
 }
+
+/** A store for one suite, and how to close it (and its own redis-server). */
+export type SuiteStore = () => Promise<{ store: Store; close(): Promise<void> }>;
+
+/** The stores the first-party suites run on: memory, and a Redis started for the suite. */
+export const FIRST_PARTY_STORES: ReadonlyArray<readonly [string, SuiteStore]> = [
+  [
+    'memory',
+    async () => {
+      const store = new MemoryStore();
+      return { store, close: () => store.close() };
+    },
+  ],
+  [
+    'Redis',
+    async () => {
+      const redis = await startOwnRedis();
+      const store = new RedisStore({
+        client: redis.url,
+        keyPrefix: `first-party:${randomUUID()}:`,
+      });
+      return {
+        store,
+        async close() {
+          await store.close();
+          await redis.destroy();
+        },
+      };
+    },
+  ],
+];
 
 export const verifier = () => randomBytes(32).toString('base64url');
 export const challengeOf = (v: string) => createHash('sha256').update(v).digest('base64url');

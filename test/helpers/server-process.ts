@@ -11,6 +11,8 @@
 //                                authenticate with Client Attestations
 //   FEDERATION_ISSUER            adds the upstream provider `upstream` (native, audience
 //                                io.example.app); whoever it vouches for signs in as demouser
+//   FIRST_PARTY_JWKS             (JSON JWKS) adds the provisioned-key fallback client with these
+//                                keys; its installs sign in first-party (by-provisioned-key)
 //   PROXY                        options.proxy: `true`, a hop count, or comma-separated CIDRs
 import 'reflect-metadata';
 import { createServer, type RequestListener } from 'node:http';
@@ -20,7 +22,12 @@ import { type AuthServerOptions, createAuthServer } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import { TEST_APP_ID } from './app-attest.js';
 import { attestClientAuthTemplate } from './client-attestation.js';
-import { APP_REDIRECT_URI, silentLogger, testServerOptions } from './fixture.js';
+import {
+  APP_REDIRECT_URI,
+  FALLBACK_SOFTWARE_ID,
+  silentLogger,
+  testServerOptions,
+} from './fixture.js';
 import {
   ATTESTED_SOFTWARE_ID,
   attestedTemplate,
@@ -42,6 +49,7 @@ const options: AuthServerOptions = {
     issuer: env.ISSUER ?? `http://localhost:${port}`,
     resourceServerSecret: env.RESOURCE_SERVER_SECRET,
     adminSecret: env.ADMIN_SECRET,
+    fallbackPkiJwks: env.FIRST_PARTY_JWKS ? JSON.parse(env.FIRST_PARTY_JWKS) : undefined,
   }),
   ...(env.JWKS ? { jwks: JSON.parse(env.JWKS) } : {}),
   ...(env.COOKIE_KEYS ? { cookieKeys: env.COOKIE_KEYS.split(',') } : {}),
@@ -81,6 +89,16 @@ if (env.FEDERATION_ISSUER) {
   options.accounts = { ...options.accounts, federated: async () => 'demouser' };
   options.federation = {
     providers: [{ name: 'upstream', issuer: env.FEDERATION_ISSUER, audiences: ['io.example.app'] }],
+  };
+}
+if (env.FIRST_PARTY_JWKS) {
+  options.registration = {
+    ...options.registration,
+    templates: (options.registration?.templates ?? []).map((t) =>
+      t.software_id === FALLBACK_SOFTWARE_ID
+        ? { ...t, firstParty: { minimumLevel: 'by-provisioned-key' } }
+        : t,
+    ),
   };
 }
 if (env.PROXY) {

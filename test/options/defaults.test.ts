@@ -21,6 +21,7 @@ const OPTION_FILES = [
   file('instances/options.ts'),
   file('interactions/options.ts'),
   file('passkeys/options.ts'),
+  file('first-party/options.ts'),
 ];
 const VERIFIER_FILES = {
   appAttest: file('attestation/verifiers/app-attest.ts'),
@@ -87,6 +88,8 @@ const NOT_IN_DEFAULTS: Record<string, string> = {
   'options.passkeys.rpId': "the issuer's host name (lib/passkeys/settings.ts)",
   'options.passkeys.rpName': 'options.interactions.title (lib/passkeys/settings.ts)',
   'options.passkeys.origins': "the issuer's origin (lib/passkeys/settings.ts)",
+  'options.firstParty.policy':
+    'no hook: the endpoint ends every step that checks out (lib/first-party/challenge-endpoint.ts)',
 };
 
 // Template settings the built-in verifiers apply themselves: the verifier's own @default rules.
