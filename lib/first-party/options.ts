@@ -58,7 +58,14 @@ export interface FirstPartyPolicyContext {
  *
  * @group First-party sign-in
  */
-export type FirstPartyDecision = 'allow' | 'deny' | 'web' | { more: FirstPartyStep[] };
+export type FirstPartyDecision =
+  | 'allow'
+  | 'deny'
+  | 'web'
+  | {
+      /** The steps the app may take next (one of them), for the same account. */
+      more: FirstPartyStep[];
+    };
 
 /**
  * Decides, after each step's credential checked out, whether the sign-in may end there. Called
