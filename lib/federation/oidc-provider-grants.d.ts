@@ -13,6 +13,8 @@ declare module 'oidc-provider/lib/helpers/grants.js' {
     ctx: KoaContextWithOIDC,
     dPoP: DPoP,
     clientId: string,
+    /** The error a replay throws. @default errors.InvalidGrant */
+    ErrorClass?: new (description: string) => Error,
   ): Promise<void>;
   export function checkMtlsCert(provider: Provider, ctx: KoaContextWithOIDC): string | undefined;
   export function applyRefreshTokenBindings(

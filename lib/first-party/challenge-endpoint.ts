@@ -7,6 +7,7 @@ import { UnsecuredJWT } from 'jose';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { checkDpopReplay, validateDpop } from 'oidc-provider/lib/helpers/grants.js';
 import internalState from 'oidc-provider/lib/helpers/weak_cache.js';
 import type { AccountOptions, FederatedIdentity } from '../core/accounts.js';
 import type { InstanceRecord } from '../core/instance-record.js';
@@ -133,6 +134,7 @@ async function startRequest(
   ctx: AuthenticatedRequest,
   settings: ChallengeEndpointSettings,
   record: InstanceRecord,
+  dpopJkt: string | undefined,
 ): Promise<AuthSession> {
   const { params } = ctx.oidc;
   const client = ctx.oidc.client as NonNullable<AuthenticatedRequest['oidc']['client']>;
@@ -156,6 +158,7 @@ async function startRequest(
     scope: [...new Set(requested)].join(' '),
     code_challenge: params.code_challenge,
     ...(params.resource !== undefined ? { resource: params.resource } : {}),
+    ...(dpopJkt !== undefined ? { dpop_jkt: dpopJkt } : {}),
   };
 }
 
@@ -164,9 +167,11 @@ async function continueSession(
   ctx: AuthenticatedRequest,
   settings: ChallengeEndpointSettings,
   value: string,
+  dpopJkt: string | undefined,
 ): Promise<AuthSession> {
   const client = ctx.oidc.client as NonNullable<AuthenticatedRequest['oidc']['client']>;
-  const session = await settings.sessions.take(value, client.clientId);
+  // Bound to the DPoP key it started with (or to none): another key's attempt leaves it be.
+  const session = await settings.sessions.take(value, client.clientId, dpopJkt);
   if (!session) throw invalidSession();
   const { params } = ctx.oidc;
   // Bound at the start: a later step may repeat a parameter, never change it.
@@ -214,6 +219,24 @@ type InternalConfiguration = {
   };
 };
 
+/**
+ * The thumbprint of the request's DPoP proof (RFC 9449), checked as the token endpoint checks
+ * one (signature, `htm`, `htu` this endpoint, `iat` or the server's nonce) and never replayed;
+ * `undefined` without a proof. A malformed or replayed proof is `invalid_dpop_proof`.
+ */
+async function dpopProof(ctx: AuthenticatedRequest, provider: Provider) {
+  const proof = await validateDpop(provider, ctx);
+  if (!proof) return undefined;
+  await checkDpopReplay(
+    provider,
+    ctx,
+    proof,
+    ctx.oidc.client?.clientId as string,
+    errors.InvalidDpopProof,
+  );
+  return proof.thumbprint;
+}
+
 /** A credential step of the endpoint: one per request. */
 type Step = FirstPartyStep;
 
@@ -235,9 +258,10 @@ function stepOf(params: AuthenticatedRequest['oidc']['params']): Step | undefine
 async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointSettings) {
   const record = await firstPartyInstance(ctx, settings.templates);
   const { params } = ctx.oidc;
+  const dpopJkt = await dpopProof(ctx, settings.provider);
   const session = params.auth_session
-    ? await continueSession(ctx, settings, params.auth_session)
-    : await startRequest(ctx, settings, record);
+    ? await continueSession(ctx, settings, params.auth_session, dpopJkt)
+    : await startRequest(ctx, settings, record, dpopJkt);
   const step = stepOf(params);
   // After the policy's `more`, only a step it named may come (a password asked for, or given).
   if (session.require && !session.require.includes(step ?? 'password')) {
@@ -616,6 +640,8 @@ async function mintCode(
     codeChallengeMethod: 'S256',
     redirectUri: client.redirectUris?.[0],
     ...(session.resource !== undefined ? { resource: session.resource } : {}),
+    // As a code from a request with dpop_jkt: the token endpoint wants a proof by this key.
+    ...(session.dpop_jkt !== undefined ? { dpopJkt: session.dpop_jkt } : {}),
   } as ConstructorParameters<Provider['AuthorizationCode']>[0]).save();
 }
 
@@ -662,7 +688,12 @@ async function redirectToWeb(
     .setExpirationTime(now + PUSHED_REQUEST_TTL)
     .encode();
   // Trusted as PAR trusts an authenticated client's request: this endpoint authenticated it.
-  const pushed = new provider.PushedAuthorizationRequest({ request, trusted: true } as never);
+  const pushed = new provider.PushedAuthorizationRequest({
+    request,
+    trusted: true,
+    // The browser's code stays bound to the app's DPoP key, as PAR binds it (RFC 9449 §10.1).
+    ...(session.dpop_jkt !== undefined ? { dpopJkt: session.dpop_jkt } : {}),
+  } as never);
   const id = await pushed.save(PUSHED_REQUEST_TTL);
   sendJson(ctx, 400, {
     error: 'redirect_to_web',

@@ -69,6 +69,12 @@ export function authenticatingClient(
           // The token endpoint's audiences, and this endpoint (its name is no router route).
           made.clientJwtAuthExpectedAudience = () =>
             new Set([provider.issuer, made.urlFor('token'), url]);
+          // A DPoP proof's `htu` is checked against urlFor(route): this route is no router's.
+          const urlFor = made.urlFor.bind(made);
+          made.urlFor = ((name: string, ...rest: unknown[]) =>
+            name === AUTHORIZATION_CHALLENGE_ROUTE
+              ? url
+              : (urlFor as (...a: unknown[]) => string)(name, ...rest)) as typeof made.urlFor;
           oidc = made;
         }
         return oidc;

@@ -28,6 +28,8 @@ export interface AuthSession {
   amr?: string[];
   /** The steps the policy accepts next: one of them must come. */
   require?: FirstPartyStep[];
+  /** The JWK thumbprint of the DPoP key the request started with: every step proves it. */
+  dpop_jkt?: string;
 }
 
 const STEPS: ReadonlySet<unknown> = new Set(['password', 'id_token', 'passkey']);
@@ -64,16 +66,22 @@ export class AuthSessions {
   }
 
   /**
-   * Takes the session `value` for `clientId`; it can never be taken again. Another install's
-   * session is left untaken.
+   * Takes the session `value` for `clientId`, proven with the DPoP key `dpopJkt` (or none); it
+   * can never be taken again. Another install's session, or one asked for without its DPoP key
+   * (another key, none, or a key for a session started without), is left untaken.
    *
-   * @returns the session, or `undefined` when it is unknown, expired, used or another install's.
+   * @returns the session, or `undefined` when it is unknown, expired, used, another install's
+   *   or another key's.
    */
-  async take(value: string, clientId: string): Promise<AuthSession | undefined> {
+  async take(value: string, clientId: string, dpopJkt?: string): Promise<AuthSession | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(value)) return undefined;
-    const taken = await this.#records.take(sessionKey(value), (r) => r.client_id === clientId);
+    const taken = await this.#records.take(
+      sessionKey(value),
+      (r) => r.client_id === clientId && r.dpop_jkt === dpopJkt,
+    );
     if (!wasTaken(taken)) return undefined;
     const { client_id, scope, code_challenge, resource, username, passkey, account_id } = taken;
+    const { dpop_jkt } = taken;
     const steps = stepsOf(taken.steps);
     const amr = stringsOf(taken.amr);
     const require = stepsOf(taken.require);
@@ -95,6 +103,7 @@ export class AuthSessions {
       ...(steps ? { steps } : {}),
       ...(amr ? { amr } : {}),
       ...(require ? { require } : {}),
+      ...(typeof dpop_jkt === 'string' ? { dpop_jkt } : {}),
     };
   }
 }

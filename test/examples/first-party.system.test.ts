@@ -1,0 +1,270 @@
+// Browserless first-party sign-in against the example server (`npm start`) as its own process
+// (issue #29's done-when): the app, with fetch only, signs demouser in through the Authorization
+// Challenge Endpoint from a provisioned-key fallback install, exchanges the code with its PKCE
+// verifier and refreshes; a shared-secret fallback install (cal none) and a user-registered
+// install (a template without firstParty) are refused.
+import assert from 'node:assert/strict';
+import type { webcrypto } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import * as oidc from 'openid-client';
+import { insecure } from '../helpers/example.js';
+import { challengeOf, type Install, type Json, verifier } from '../helpers/first-party.js';
+import {
+  APP_SOFTWARE_ID,
+  FALLBACK_CLIENT_ID,
+  FALLBACK_CLIENT_SECRET,
+  FALLBACK_PKI_CLIENT_ID,
+  FALLBACK_SOFTWARE_ID,
+} from '../helpers/fixture.js';
+import { passkeyPage, postCredential, signedInBrowser } from '../helpers/passkeys.js';
+import { postRegistration } from '../helpers/registration.js';
+import { freshDcrToken } from '../helpers/sign-in.js';
+import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
+import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+
+const basic = (i: Install) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(i.client_id)}:${encodeURIComponent(i.client_secret)}`).toString('base64')}`;
+
+describe('first-party sign-in with the example server', { timeout: 120_000 }, () => {
+  let server: SpawnedExample;
+  let issuer: string;
+  let pkiKey: webcrypto.CryptoKey;
+
+  before(async () => {
+    // A provisioned-key fallback install, as docs/example-server.md makes one: the fallback
+    // client's public JWKS in FALLBACK_CLIENT_JWKS, its private key on the "device".
+    const keys = await generateKeyPair('ES256');
+    pkiKey = keys.privateKey;
+    const jwks = { keys: [{ ...(await exportJWK(keys.publicKey)), alg: 'ES256' }] };
+    server = await spawnExample('examples/server/main.ts', {
+      FALLBACK_CLIENT_JWKS: JSON.stringify(jwks),
+      LOG_LEVEL: 'silent',
+    });
+    issuer = `http://localhost:${server.port}`;
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  /** A POST of a form as `install` (client_secret_basic), answered as JSON. */
+  async function post(path: string, install: Install, body: Record<string, string>) {
+    const res = await fetch(`${issuer}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: basic(install),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams(body),
+    });
+    return { status: res.status, body: (await res.json()) as Json };
+  }
+  const challenge = (install: Install, body: Record<string, string>) =>
+    post('/authorize-challenge', install, body);
+
+  /** Registers a fallback-template install with the DCR token of the fallback client `auth`. */
+  async function fallbackInstall(clientId: string, auth: oidc.ClientAuth): Promise<Json> {
+    const fallback = await oidc.discovery(new URL(issuer), clientId, undefined, auth, insecure);
+    const dcr = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });
+    const registered = await postRegistration(
+      issuer,
+      { software_id: FALLBACK_SOFTWARE_ID },
+      dcr.access_token,
+    );
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    return registered.body;
+  }
+
+  const provisionedInstall = async () => {
+    const registered = await fallbackInstall(FALLBACK_PKI_CLIENT_ID, oidc.PrivateKeyJwt(pkiKey));
+    assert.equal(registered.cal, 'by-provisioned-key');
+    return registered as unknown as Install;
+  };
+
+  /** The first step: the request's parameters, no credential. */
+  const start = (install: Install, v: string) =>
+    challenge(install, {
+      scope: 'openid offline_access',
+      code_challenge: challengeOf(v),
+      code_challenge_method: 'S256',
+    });
+
+  it('discovery advertises the Authorization Challenge Endpoint', async () => {
+    const res = await fetch(`${issuer}/.well-known/openid-configuration`);
+    const metadata = (await res.json()) as Json;
+    assert.equal(metadata.authorization_challenge_endpoint, `${issuer}/authorize-challenge`);
+  });
+
+  it('a provisioned-key install signs demouser in with a password, exchanges the code and refreshes', async () => {
+    const install = await provisionedInstall();
+    const v = verifier();
+
+    const started = await start(install, v);
+    assert.equal(started.status, 400, JSON.stringify(started.body));
+    assert.equal(started.body.error, 'insufficient_authorization');
+    assert.deepEqual(started.body.required, ['username', 'password']);
+    // The example server takes passkeys; no provider takes native id_tokens without an upstream.
+    assert.deepEqual(started.body.alternatives, [['method']]);
+
+    const signedIn = await challenge(install, {
+      auth_session: started.body.auth_session as string,
+      username: 'demouser',
+      password: 'Password1',
+    });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const code = signedIn.body.authorization_code as string;
+    assert.ok(code);
+
+    const tokens = await post('/token', install, {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: v,
+    });
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    assert.ok(tokens.body.access_token);
+    assert.ok(tokens.body.id_token);
+    const refreshToken = tokens.body.refresh_token as string;
+    assert.ok(refreshToken);
+
+    const userinfo = await fetch(`${issuer}/me`, {
+      headers: { authorization: `Bearer ${tokens.body.access_token}` },
+    });
+    assert.equal(userinfo.status, 200);
+    assert.equal(((await userinfo.json()) as Json).sub, 'demouser');
+
+    const refreshed = await post('/token', install, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+    });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.ok(refreshed.body.access_token);
+    // Rotated: once its successor is used, the old refresh token is a replay.
+    const successor = refreshed.body.refresh_token as string;
+    assert.notEqual(successor, refreshToken);
+    const again = await post('/token', install, {
+      grant_type: 'refresh_token',
+      refresh_token: successor,
+    });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    const replayed = await post('/token', install, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+    });
+    assert.equal(replayed.body.error, 'invalid_grant');
+  });
+
+  it('control: the code is refused without the PKCE verifier it was started with', async () => {
+    const install = await provisionedInstall();
+    const v = verifier();
+    const started = await start(install, v);
+    const signedIn = await challenge(install, {
+      auth_session: started.body.auth_session as string,
+      username: 'demouser',
+      password: 'Password1',
+    });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const tokens = await post('/token', install, {
+      grant_type: 'authorization_code',
+      code: signedIn.body.authorization_code as string,
+      code_verifier: verifier(),
+    });
+    assert.equal(tokens.status, 400);
+    assert.equal(tokens.body.error, 'invalid_grant');
+  });
+
+  it('a wrong password is access_denied, with no code', async () => {
+    const install = await provisionedInstall();
+    const started = await start(install, verifier());
+    const refused = await challenge(install, {
+      auth_session: started.body.auth_session as string,
+      username: 'demouser',
+      password: 'not-the-password',
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, 'access_denied');
+    assert.equal(refused.body.authorization_code, undefined);
+  });
+
+  it('a shared-secret fallback install (cal none) is refused with unauthorized_client', async () => {
+    const registered = await fallbackInstall(
+      FALLBACK_CLIENT_ID,
+      oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
+    );
+    assert.equal(registered.cal, 'none');
+    const install = registered as unknown as Install;
+    const v = verifier();
+    const first = await start(install, v);
+    assert.equal(first.status, 400);
+    assert.equal(first.body.error, 'unauthorized_client');
+    assert.equal(first.body.auth_session, undefined);
+    // With the credentials at once too.
+    const direct = await challenge(install, {
+      scope: 'openid',
+      code_challenge: challengeOf(v),
+      code_challenge_method: 'S256',
+      username: 'demouser',
+      password: 'Password1',
+    });
+    assert.equal(direct.status, 400);
+    assert.equal(direct.body.error, 'unauthorized_client');
+    assert.equal(direct.body.authorization_code, undefined);
+  });
+
+  it('a user-registered install (a template without firstParty) is refused with unauthorized_client', async () => {
+    const registered = await postRegistration(
+      issuer,
+      { software_id: APP_SOFTWARE_ID, software_version: '1.2.0' },
+      await freshDcrToken(issuer),
+    );
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    const install = registered.body as unknown as Install;
+    const v = verifier();
+    const direct = await challenge(install, {
+      scope: 'openid',
+      code_challenge: challengeOf(v),
+      code_challenge_method: 'S256',
+      username: 'demouser',
+      password: 'Password1',
+    });
+    assert.equal(direct.status, 400);
+    assert.equal(direct.body.error, 'unauthorized_client');
+    assert.equal(direct.body.authorization_code, undefined);
+  });
+
+  it('a provisioned-key install signs demouser in with a passkey', async () => {
+    // The passkey is enrolled on the account page (in a browser, once); the sign-in is fetch only.
+    const browser = await signedInBrowser(issuer, 'demouser');
+    const authenticator = new SoftwareAuthenticator(issuer);
+    const { add } = await passkeyPage(browser, issuer);
+    const enrolled = await postCredential(browser, add, authenticator.create(add.options));
+    assert.equal(enrolled.status, 303);
+
+    const install = await provisionedInstall();
+    const v = verifier();
+    const started = await start(install, v);
+    const asked = await challenge(install, {
+      auth_session: started.body.auth_session as string,
+      method: 'passkey',
+    });
+    assert.equal(asked.status, 400, JSON.stringify(asked.body));
+    assert.deepEqual(asked.body.required, ['passkey_assertion']);
+    const options = asked.body.passkey_options as Record<string, unknown>;
+    assert.equal(options.rpId, 'localhost');
+
+    const done = await challenge(install, {
+      auth_session: asked.body.auth_session as string,
+      passkey_assertion: JSON.stringify(authenticator.get(options)),
+    });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    const tokens = await post('/token', install, {
+      grant_type: 'authorization_code',
+      code: done.body.authorization_code as string,
+      code_verifier: v,
+    });
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    const claims = JSON.parse(
+      Buffer.from((tokens.body.id_token as string).split('.')[1] as string, 'base64url').toString(),
+    ) as Json;
+    assert.equal(claims.sub, 'demouser');
+  });
+});
