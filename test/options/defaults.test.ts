@@ -89,7 +89,7 @@ const NOT_IN_DEFAULTS: Record<string, string> = {
   'options.passkeys.rpName': 'options.interactions.title (lib/passkeys/settings.ts)',
   'options.passkeys.origins': "the issuer's origin (lib/passkeys/settings.ts)",
   'options.firstParty.policy':
-    'no hook: the endpoint ends every step that checks out (lib/first-party/challenge-endpoint.ts)',
+    'no hook: the endpoint ends every step that checks out (lib/first-party/step-end.ts)',
 };
 
 // Template settings the built-in verifiers apply themselves: the verifier's own @default rules.
