@@ -258,14 +258,14 @@ async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointS
   // A step this server does not take gets its own refusal below.
   const taking = step ?? 'password';
   if (offeredSteps(settings).includes(taking) && !meeting.includes(taking)) {
+    // The steps so far already give a stronger acr than any asked for: no step can help.
+    if (meeting.length === 0) throw accessDenied('no step gives a sign-in of acr_values now');
     const username = params.username ?? session.username;
     const { passkey: _binding, ...bound } = session;
     const next = await settings.sessions.issue({
       ...bound,
       ...(username !== undefined ? { username } : {}),
     });
-    // The steps so far already give a stronger acr than any asked for: no step can help.
-    if (meeting.length === 0) throw accessDenied('no step gives a sign-in of acr_values now');
     const [first, ...others] = meeting as [FirstPartyStep, ...FirstPartyStep[]];
     return sendJson(ctx, 400, {
       error: 'insufficient_authorization',
