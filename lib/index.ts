@@ -67,6 +67,7 @@ export type {
   FirstPartyPolicyContext,
   FirstPartyStep,
 } from './first-party/options.js';
+export { FIRST_PARTY_ACR } from './first-party/options.js';
 export type { HealthCheck, HealthReport, HealthStatus } from './health/index.js';
 export type {
   BindingEvent,

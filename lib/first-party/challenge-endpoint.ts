@@ -10,13 +10,17 @@ import { routed, routerPath } from '../http/routed.js';
 import { asProviderError } from '../provider/adapter.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { TemplateSource } from '../registration/templates.js';
-import { type ChallengeEndpointSettings, invalidSession } from './challenge-settings.js';
+import {
+  accessDenied,
+  type ChallengeEndpointSettings,
+  invalidSession,
+} from './challenge-settings.js';
 import { type AuthenticatedRequest, authenticatingClient } from './client-auth.js';
 import { idTokenStep, passkeyStep, signIn } from './credential-steps.js';
-import { type FirstPartyStep, firstPartyMinimum } from './options.js';
+import { acrOf, FIRST_PARTY_ACR, type FirstPartyStep, firstPartyMinimum } from './options.js';
 import { resourceServer } from './outcome.js';
 import type { AuthSession } from './sessions.js';
-import { alternatives, finish } from './step-end.js';
+import { alternatives, finish, parametersOf } from './step-end.js';
 
 /** The endpoint's own parameters (the client authentication ones come on top). */
 const PARAMS: ReadonlySet<string> = new Set([
@@ -30,6 +34,8 @@ const PARAMS: ReadonlySet<string> = new Set([
   'id_token',
   'method',
   'passkey_assertion',
+  'acr_values',
+  'max_age',
 ]);
 
 // RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
@@ -108,13 +114,54 @@ async function startRequest(
   if (requested.length === 0) throw new errors.InvalidScope('no scope to grant', '');
   settings.guard.assertScopes(record, requested);
   if (params.resource !== undefined) await resourceServer(ctx, settings.provider, params.resource);
+  if (
+    params.acr_values !== undefined &&
+    !offeredSteps(settings).some((step) =>
+      acrsOf(params.acr_values).includes(FIRST_PARTY_ACR[step]),
+    )
+  ) {
+    throw new errors.InvalidRequest(
+      `acr_values names no acr this server's sign-in gives (${offeredSteps(settings)
+        .map((step) => FIRST_PARTY_ACR[step])
+        .join(' ')})`,
+    );
+  }
+  const maxAge = params.max_age;
+  if (maxAge !== undefined && !/^\d{1,10}$/.test(maxAge)) {
+    throw new errors.InvalidRequest('max_age must be a non-negative integer of seconds');
+  }
   return {
     client_id: client.clientId,
     scope: [...new Set(requested)].join(' '),
     code_challenge: params.code_challenge,
     ...(params.resource !== undefined ? { resource: params.resource } : {}),
     ...(dpopJkt !== undefined ? { dpop_jkt: dpopJkt } : {}),
+    ...(params.acr_values !== undefined ? { acr_values: params.acr_values } : {}),
+    ...(maxAge !== undefined ? { max_age: Number(maxAge) } : {}),
   };
+}
+
+/** The acr values a space-separated `acr_values` names. */
+const acrsOf = (value: string | undefined): string[] => (value ?? '').split(' ').filter(Boolean);
+
+/** The steps this server takes (the password always, the others when enabled). */
+function offeredSteps(settings: ChallengeEndpointSettings): FirstPartyStep[] {
+  return [
+    ...(settings.passkeys ? (['passkey'] as const) : []),
+    ...(settings.federation ? (['id_token'] as const) : []),
+    'password',
+  ];
+}
+
+/**
+ * The steps that, taken next, would give a sign-in of one of the session's `acr_values`
+ * (strongest first); every step without `acr_values`.
+ */
+function stepsMeetingAcr(settings: ChallengeEndpointSettings, session: AuthSession) {
+  const wanted = acrsOf(session.acr_values);
+  const offered = offeredSteps(settings);
+  if (session.acr_values === undefined) return offered;
+  return offered.filter((step) => wanted.includes(acrOf([...(session.steps ?? []), step])));
 }
 
 /** The session a continuing request names, taken; its bound parameters unchanged. */
@@ -137,6 +184,8 @@ async function continueSession(
       ['code_challenge_method', 'S256'],
       ['resource', session.resource],
       ['username', session.username],
+      ['acr_values', session.acr_values],
+      ['max_age', session.max_age === undefined ? undefined : String(session.max_age)],
     ] as const
   ).filter(([name, bound]) => {
     const sent = params[name];
@@ -202,6 +251,29 @@ async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointS
     throw new errors.InvalidRequest(
       `this auth_session continues with ${session.require.join(' or ')}`,
     );
+  }
+  // Step-up (RFC 9470): a step that cannot give an acr the app asked for is not taken (its
+  // credential is not checked); the answer names the steps that can.
+  const meeting = stepsMeetingAcr(settings, session);
+  // A step this server does not take gets its own refusal below.
+  const taking = step ?? 'password';
+  if (offeredSteps(settings).includes(taking) && !meeting.includes(taking)) {
+    // The steps so far already give a stronger acr than any asked for: no step can help.
+    if (meeting.length === 0) throw accessDenied('no step gives a sign-in of acr_values now');
+    const username = params.username ?? session.username;
+    const { passkey: _binding, ...bound } = session;
+    const next = await settings.sessions.issue({
+      ...bound,
+      ...(username !== undefined ? { username } : {}),
+    });
+    const [first, ...others] = meeting as [FirstPartyStep, ...FirstPartyStep[]];
+    return sendJson(ctx, 400, {
+      error: 'insufficient_authorization',
+      error_description: `acr_values needs a sign-in with ${meeting.join(' or ')}`,
+      auth_session: next,
+      required: parametersOf(first, username),
+      alternatives: others.map((other) => parametersOf(other, username)),
+    });
   }
   if (step === 'id_token') return idTokenStep(ctx, settings, record, session);
   if (step === 'passkey') return passkeyStep(ctx, settings, record, session);

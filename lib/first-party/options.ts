@@ -26,6 +26,30 @@ export function firstPartyMinimum(firstParty: TemplateFirstParty): AssuranceLeve
 export type FirstPartyStep = 'password' | 'id_token' | 'passkey';
 
 /**
+ * The authentication context class (`acr`) a first-party sign-in gives, by the strongest step it
+ * took: a passkey (`urn:mobile-oidc:passkey`, phishing-resistant, user-verified), else a native
+ * Apple/Google id_token (`urn:mobile-oidc:federated`), else a password (`urn:mobile-oidc:pwd`).
+ * The code, the ID token and the access tokens carry it; an app asks for one with `acr_values`,
+ * an API requires one with `requireAuthentication` (step-up, RFC 9470).
+ *
+ * @group First-party sign-in
+ */
+export const FIRST_PARTY_ACR: Readonly<Record<FirstPartyStep, string>> = Object.freeze({
+  password: 'urn:mobile-oidc:pwd',
+  id_token: 'urn:mobile-oidc:federated',
+  passkey: 'urn:mobile-oidc:passkey',
+});
+
+// Strongest first: a sign-in's acr is that of the first of these among its steps.
+const ACR_ORDER: readonly FirstPartyStep[] = ['passkey', 'id_token', 'password'];
+
+/** The acr of a sign-in that took `steps` (see {@link FIRST_PARTY_ACR}). @internal */
+export function acrOf(steps: readonly FirstPartyStep[]): string {
+  const strongest = ACR_ORDER.find((step) => steps.includes(step)) ?? 'password';
+  return FIRST_PARTY_ACR[strongest];
+}
+
+/**
  * What the first-party policy sees of a step whose credential checked out. Never the credential
  * itself (no password, assertion or id_token).
  *

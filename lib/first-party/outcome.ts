@@ -63,15 +63,16 @@ export async function bindInstance(
 
 /**
  * A real oidc-provider authorization code, as the authorization endpoint would issue it after
- * this sign-in: a Grant with the scopes, the PKCE challenge, and the install's redirect URI (the
- * token endpoint requires one; an install with a single one may omit it there).
+ * this sign-in: a Grant with the scopes, the PKCE challenge, the sign-in's `acr`, `amr` and time,
+ * and the install's redirect URI (the token endpoint requires one; an install with a single one
+ * may omit it there).
  */
 export async function mintCode(
   ctx: AuthenticatedRequest,
   settings: ChallengeEndpointSettings,
   session: AuthSession,
   accountId: string,
-  amr?: string[],
+  signIn: { acr: string; amr?: string[] },
 ): Promise<string> {
   const { provider } = settings;
   const client = ctx.oidc.client as NonNullable<AuthenticatedRequest['oidc']['client']>;
@@ -89,8 +90,10 @@ export async function mintCode(
     accountId,
     grantId,
     scope: session.scope,
+    // A sign-in just now: it satisfies any max_age the request carried.
     authTime: Math.floor(Date.now() / 1000),
-    ...(amr ? { amr } : {}),
+    acr: signIn.acr,
+    ...(signIn.amr ? { amr: signIn.amr } : {}),
     codeChallenge: session.code_challenge,
     codeChallengeMethod: 'S256',
     redirectUri: client.redirectUris?.[0],
@@ -133,6 +136,9 @@ export async function redirectToWeb(
     redirect_uri: client.redirectUris?.[0],
     ...(session.resource !== undefined ? { resource: session.resource } : {}),
     ...(session.username !== undefined ? { login_hint: session.username } : {}),
+    // The step-up the app asked for goes with it: the browser's sign-in answers to it.
+    ...(session.acr_values !== undefined ? { acr_values: session.acr_values } : {}),
+    ...(session.max_age !== undefined ? { max_age: session.max_age } : {}),
     // oidc-provider grants offline_access only with consent asked for, as the app would ask.
     ...(session.scope.split(' ').includes('offline_access') ? { prompt: 'consent' } : {}),
   })

@@ -28,6 +28,10 @@ export interface AuthSession {
   amr?: string[];
   /** The steps the policy accepts next: one of them must come. */
   require?: FirstPartyStep[];
+  /** The `acr_values` the request started with, as sent: the code's acr must be one of them. */
+  acr_values?: string;
+  /** The `max_age` the request started with (a sign-in here is always fresh: it satisfies it). */
+  max_age?: number;
   /** The JWK thumbprint of the DPoP key the request started with: every step proves it. */
   dpop_jkt?: string;
 }
@@ -81,7 +85,7 @@ export class AuthSessions {
     );
     if (!wasTaken(taken)) return undefined;
     const { client_id, scope, code_challenge, resource, username, passkey, account_id } = taken;
-    const { dpop_jkt } = taken;
+    const { dpop_jkt, acr_values, max_age } = taken;
     const steps = stepsOf(taken.steps);
     const amr = stringsOf(taken.amr);
     const require = stepsOf(taken.require);
@@ -104,6 +108,8 @@ export class AuthSessions {
       ...(amr ? { amr } : {}),
       ...(require ? { require } : {}),
       ...(typeof dpop_jkt === 'string' ? { dpop_jkt } : {}),
+      ...(typeof acr_values === 'string' ? { acr_values } : {}),
+      ...(typeof max_age === 'number' ? { max_age } : {}),
     };
   }
 }

@@ -12,12 +12,12 @@ import {
   reportFailure,
 } from './challenge-settings.js';
 import type { AuthenticatedRequest } from './client-auth.js';
-import type { FirstPartyDecision, FirstPartyStep } from './options.js';
+import { acrOf, type FirstPartyDecision, type FirstPartyStep } from './options.js';
 import { bindInstance, mintCode, redirectToWeb } from './outcome.js';
 import type { AuthSession } from './sessions.js';
 
 /** The parameters that start each step, as `required` and `alternatives` name them. */
-function parametersOf(step: FirstPartyStep, username: string | undefined): string[] {
+export function parametersOf(step: FirstPartyStep, username: string | undefined): string[] {
   if (step === 'id_token') return ['id_token'];
   if (step === 'passkey') return ['method'];
   return username === undefined ? ['username', 'password'] : ['password'];
@@ -74,7 +74,10 @@ export async function finish(
     });
   }
   await bindInstance(ctx, settings, record, accountId, method);
-  const code = await mintCode(ctx, settings, session, accountId, amr.length > 0 ? amr : undefined);
+  const code = await mintCode(ctx, settings, session, accountId, {
+    acr: acrOf(steps),
+    ...(amr.length > 0 ? { amr } : {}),
+  });
   checked.succeeded();
   sendJson(ctx, 200, { authorization_code: code });
 }

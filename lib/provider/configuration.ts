@@ -116,7 +116,7 @@ export function buildProviderConfiguration(
     extraClientMetadata: { properties: [INSTANCE_FIELD, ...assembly.clientMetadata] },
     // Runs as every access token is issued (code exchange, refresh, client credentials).
     extraTokenClaims: async (ctx, token) => {
-      let claims: Record<string, unknown> | undefined;
+      let claims: Record<string, unknown> | undefined = signInClaims(ctx);
       for (const hook of contributed.tokenClaims) {
         const added = await hook(ctx, token);
         if (added) claims = { ...claims, ...added };
@@ -230,4 +230,19 @@ export function buildProviderConfiguration(
       // @types/oidc-provider models features as a union keyed on openid4vci; ours is one member.
     } as Configuration['features'],
   };
+}
+
+/**
+ * The user's sign-in behind an access token (`acr`, `auth_time`: RFC 9068 §2.2.1), from the code
+ * or refresh token it is issued for, so an API can require a kind or a recent sign-in (RFC 9470).
+ * None for a client's own token.
+ */
+function signInClaims(ctx: KoaContextWithOIDC): Record<string, unknown> | undefined {
+  const { AuthorizationCode: code, RefreshToken: refresh } = ctx.oidc.entities;
+  const source = code ?? refresh;
+  if (!source) return undefined;
+  const claims: Record<string, unknown> = {};
+  if (typeof source.acr === 'string') claims.acr = source.acr;
+  if (typeof source.authTime === 'number') claims.auth_time = source.authTime;
+  return Object.keys(claims).length > 0 ? claims : undefined;
 }

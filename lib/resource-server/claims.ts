@@ -14,6 +14,10 @@ export interface TokenFacts {
   clientId: string;
   scope: string[];
   cal: string | undefined;
+  /** The sign-in's authentication context class (`acr`). */
+  acr: string | undefined;
+  /** The sign-in's time (`auth_time`), in seconds since the epoch. */
+  authTime: number | undefined;
   /** `cnf.jkt`: the RFC 7638 thumbprint of the DPoP key the token is bound to. */
   jkt: string | undefined;
   /** `cnf["x5t#S256"]`: the SHA-256 thumbprint of the certificate the token is bound to. */
@@ -26,7 +30,7 @@ const CHECKED_CONFIRMATIONS: ReadonlySet<string> = new Set(['jkt', 'x5t#S256']);
 
 /**
  * Reads the members every access token must have (`sub`, `client_id`) and the optional ones
- * (`scope`, `cal`, `cnf`), refusing wrong types.
+ * (`scope`, `cal`, `acr`, `auth_time`, `cnf`), refusing wrong types.
  *
  * @throws TokenVerificationError `invalid_token`.
  * @internal
@@ -34,7 +38,7 @@ const CHECKED_CONFIRMATIONS: ReadonlySet<string> = new Set(['jkt', 'x5t#S256']);
 export function tokenFacts(raw: Record<string, unknown>): TokenFacts {
   const claims = prototypeSafeCopy(raw, MAX_DEPTH) as Record<string, unknown> | undefined;
   if (!claims) throw invalid('the token claims are nested too deeply');
-  const { sub, client_id: clientId, scope, cal, cnf } = claims;
+  const { sub, client_id: clientId, scope, cal, cnf, acr, auth_time: authTime } = claims;
   if (typeof sub !== 'string' || sub === '') throw invalid('the token has no subject (sub)');
   if (typeof clientId !== 'string' || clientId === '') {
     throw invalid('the token names no client (client_id)');
@@ -42,6 +46,10 @@ export function tokenFacts(raw: Record<string, unknown>): TokenFacts {
   if (scope !== undefined && typeof scope !== 'string')
     throw invalid('the token scope is malformed');
   if (cal !== undefined && typeof cal !== 'string') throw invalid('the token cal is malformed');
+  if (acr !== undefined && typeof acr !== 'string') throw invalid('the token acr is malformed');
+  if (authTime !== undefined && !(Number.isSafeInteger(authTime) && (authTime as number) >= 0)) {
+    throw invalid('the token auth_time is malformed');
+  }
   let jkt: unknown;
   let x5tS256: unknown;
   if (cnf !== undefined) {
@@ -64,6 +72,8 @@ export function tokenFacts(raw: Record<string, unknown>): TokenFacts {
     clientId,
     scope: scope ? scope.split(' ').filter(Boolean) : [],
     cal,
+    acr,
+    authTime: authTime as number | undefined,
     jkt: jkt as string | undefined,
     x5tS256: x5tS256 as string | undefined,
     claims,

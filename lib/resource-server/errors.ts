@@ -11,6 +11,9 @@ import { MobileOidcProviderError } from '../core/errors.js';
  * - `insufficient_scope` (403): the token lacks a scope (or claim) the route requires;
  * - `insufficient_assurance` (403): the app install's assurance level (`cal`) is below the
  *   route's; getting a new token does not help, only a more strongly proven install does;
+ * - `insufficient_user_authentication` (401, RFC 9470 §3): the user's sign-in behind the token
+ *   is not the kind (`acr`) or not as recent (`auth_time`) as the route needs; the app signs in
+ *   again with the challenge's `acr_values` / `max_age` and retries with the new token;
  * - `temporarily_unavailable` (503): the authorization server (discovery, keys, introspection)
  *   could not be reached or answered wrongly: not the caller's fault, retry later.
  *
@@ -22,6 +25,7 @@ export type TokenErrorCode =
   | 'invalid_dpop_proof'
   | 'insufficient_scope'
   | 'insufficient_assurance'
+  | 'insufficient_user_authentication'
   | 'temporarily_unavailable';
 
 /**
@@ -39,6 +43,7 @@ const STATUS: Record<TokenErrorCode, 400 | 401 | 403 | 503> = {
   invalid_dpop_proof: 401,
   insufficient_scope: 403,
   insufficient_assurance: 403,
+  insufficient_user_authentication: 401,
   temporarily_unavailable: 503,
 };
 
@@ -58,6 +63,10 @@ export interface TokenVerificationErrorDetails {
   scheme?: TokenScheme;
   /** For a DPoP challenge: the proof algorithms accepted (RFC 9449 §7.1 `algs`). */
   algs?: readonly string[];
+  /** For `insufficient_user_authentication`: the `acr` values the route accepts (RFC 9470 §3). */
+  acrValues?: readonly string[];
+  /** For `insufficient_user_authentication`: the sign-in's greatest age, in seconds (RFC 9470 §3). */
+  maxAge?: number;
 }
 
 // RFC 6750 §3: realm, error_description and scope values use only these characters.
@@ -91,6 +100,10 @@ export class TokenVerificationError extends MobileOidcProviderError {
   readonly scheme: TokenScheme;
   /** For a DPoP challenge: the proof algorithms accepted. */
   readonly algs: readonly string[] | undefined;
+  /** For `insufficient_user_authentication`: the `acr` values the route accepts. */
+  readonly acrValues: readonly string[] | undefined;
+  /** For `insufficient_user_authentication`: the sign-in's greatest age, in seconds. */
+  readonly maxAge: number | undefined;
 
   /**
    * @param details - the error code, description, scope and scheme.
@@ -108,11 +121,15 @@ export class TokenVerificationError extends MobileOidcProviderError {
     this.scope = details.scope;
     this.scheme = details.scheme ?? 'Bearer';
     this.algs = details.algs;
+    this.acrValues = details.acrValues;
+    this.maxAge = details.maxAge;
   }
 
   /**
    * The `WWW-Authenticate` header value (RFC 6750 §3, RFC 9449 §7.1), e.g.
-   * `Bearer realm="api", error="invalid_token", error_description="the token has expired"`.
+   * `Bearer realm="api", error="invalid_token", error_description="the token has expired"`, or
+   * for step-up (RFC 9470 §3) `Bearer error="insufficient_user_authentication",
+   * error_description="…", acr_values="urn:mobile-oidc:passkey", max_age=300`.
    * A request without a token gets the bare challenge (`Bearer realm="api"`).
    *
    * @param realm - the protection space, when the API names one.
@@ -129,6 +146,11 @@ export class TokenVerificationError extends MobileOidcProviderError {
         parameters.push(`error_description=${quoted(this.error_description)}`);
       }
       if (this.scope) parameters.push(`scope=${quoted(this.scope)}`);
+      // RFC 9470 §3: what a new sign-in must give, for the app to ask the server for it.
+      if (this.acrValues?.length) {
+        parameters.push(`acr_values=${quoted(this.acrValues.join(' '))}`);
+      }
+      if (this.maxAge !== undefined) parameters.push(`max_age=${this.maxAge}`);
     }
     if (this.scheme === 'DPoP' && this.algs?.length) {
       parameters.push(`algs=${quoted(this.algs.join(' '))}`);

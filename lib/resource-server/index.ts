@@ -64,7 +64,14 @@ export {
   type RefusalResponse,
   refusalResponse,
 } from './middleware.js';
-export { requireAnyScope, requireCal, requireClaim, requireScopes } from './requirements.js';
+export {
+  type AuthenticationRequirement,
+  requireAnyScope,
+  requireAuthentication,
+  requireCal,
+  requireClaim,
+  requireScopes,
+} from './requirements.js';
 export type {
   DpopOptions,
   IntrospectionOptions,

@@ -78,7 +78,8 @@ export interface RefusalResponse {
    */
   headers: Record<string, string>;
   /**
-   * `{ error, error_description }`, with `scope` for `insufficient_scope`; `{}` for a request
+   * `{ error, error_description }`, with `scope` for `insufficient_scope`, `acr_values` and
+   * `max_age` (as strings) for `insufficient_user_authentication`; `{}` for a request
    * without a token (RFC 6750 §3.1: no error information then).
    */
   body: Record<string, string>;
@@ -100,6 +101,8 @@ export function refusalResponse(error: TokenVerificationError, realm?: string): 
     body.error = error.error;
     if (error.error_description) body.error_description = error.error_description;
     if (error.scope) body.scope = error.scope;
+    if (error.acrValues?.length) body.acr_values = error.acrValues.join(' ');
+    if (error.maxAge !== undefined) body.max_age = String(error.maxAge);
   }
   return {
     status: error.status,

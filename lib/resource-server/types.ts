@@ -64,6 +64,13 @@ export interface VerifiedToken {
   /** The install's client assurance level (`cal`), when the token carries one. */
   cal?: string;
   /**
+   * The user's sign-in's authentication context class (`acr`), when the token carries one: for
+   * a first-party sign-in, the step that gave it (see `requireAuthentication`).
+   */
+  acr?: string;
+  /** When the user signed in (`auth_time`), in seconds since the epoch, when the token carries it. */
+  authTime?: number;
+  /**
    * Every claim of the JWT, or every member of the introspection response: a copy with a `null`
    * prototype at every level, without `__proto__`, `constructor` and `prototype` keys.
    */

@@ -138,6 +138,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         clientId: facts.clientId,
         scope: facts.scope,
         ...(facts.cal !== undefined ? { cal: facts.cal } : {}),
+        ...(facts.acr !== undefined ? { acr: facts.acr } : {}),
+        ...(facts.authTime !== undefined ? { authTime: facts.authTime } : {}),
         claims: facts.claims,
         tokenType: facts.jkt !== undefined ? 'DPoP' : 'Bearer',
         format,
