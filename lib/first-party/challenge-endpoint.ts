@@ -36,6 +36,7 @@ const PARAMS: ReadonlySet<string> = new Set([
   'passkey_assertion',
   'acr_values',
   'max_age',
+  'login_hint',
 ]);
 
 // RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
@@ -130,6 +131,12 @@ async function startRequest(
   if (maxAge !== undefined && !/^\d{1,10}$/.test(maxAge)) {
     throw new errors.InvalidRequest('max_age must be a non-negative integer of seconds');
   }
+  // login_hint names the account (the draft's authorization request parameter): it binds the
+  // session's username, so the first answer asks only for the password.
+  const hint = params.login_hint;
+  if (hint !== undefined && params.username !== undefined && params.username !== hint) {
+    throw new errors.InvalidRequest('username and login_hint name different accounts');
+  }
   return {
     client_id: client.clientId,
     scope: [...new Set(requested)].join(' '),
@@ -138,6 +145,7 @@ async function startRequest(
     ...(dpopJkt !== undefined ? { dpop_jkt: dpopJkt } : {}),
     ...(params.acr_values !== undefined ? { acr_values: params.acr_values } : {}),
     ...(maxAge !== undefined ? { max_age: Number(maxAge) } : {}),
+    ...(hint ? { username: hint } : {}),
   };
 }
 

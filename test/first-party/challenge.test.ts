@@ -321,6 +321,34 @@ function describeFirstParty(
       assert.equal(changed.body.error, 'invalid_request');
     });
 
+    it('login_hint binds the account: the first answer asks only for its password, which signs it in; another username → invalid_request', async () => {
+      const install = await fallbackInstall('pki');
+      const start = { code_challenge: challengeOf(verifier()), code_challenge_method: 'S256' };
+      const hinted = await challenge(install, { ...start, login_hint: 'demouser' });
+      assert.equal(hinted.body.error, 'insufficient_authorization');
+      assert.deepEqual(hinted.body.required, ['password']);
+      const done = await challenge(install, {
+        auth_session: hinted.body.auth_session as string,
+        password: 'Password1',
+      });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+
+      const other = await challenge(install, { ...start, login_hint: 'demouser' });
+      const switched = await challenge(install, {
+        auth_session: other.body.auth_session as string,
+        username: 'otheruser',
+        password: 'Password2',
+      });
+      assert.equal(switched.body.error, 'invalid_request', 'the hinted account is bound');
+      const both = await challenge(install, {
+        ...start,
+        login_hint: 'demouser',
+        username: 'otheruser',
+      });
+      assert.equal(both.body.error, 'invalid_request');
+      assert.equal(both.body.auth_session, undefined, 'no session issued');
+    });
+
     it('PKCE is required: no code_challenge, or the plain method → invalid_request, no session', async () => {
       const install = await fallbackInstall('pki');
       const v = verifier();
