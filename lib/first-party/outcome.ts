@@ -3,11 +3,11 @@
 
 import { UnsecuredJWT } from 'jose';
 import type Provider from 'oidc-provider';
-import internalState from 'oidc-provider/lib/helpers/weak_cache.js';
 import type { InstanceRecord } from '../core/instance-record.js';
 import { sendJson } from '../http/problem.js';
 import { accountMayUse } from '../instances/instance-guard.js';
 import type { SignInEvent } from '../interactions/events.js';
+import { resolvedFeatures } from '../provider/resolved-features.js';
 import {
   accessDenied,
   type ChallengeEndpointSettings,
@@ -22,24 +22,12 @@ export async function resourceServer(
   provider: Provider,
   resource: string,
 ) {
-  const { features } = (internalState(provider) as unknown as InternalConfiguration).configuration;
-  return features.resourceIndicators.getResourceServerInfo(ctx, resource, ctx.oidc.client);
+  return resolvedFeatures(provider).resourceIndicators.getResourceServerInfo(
+    ctx,
+    resource,
+    ctx.oidc.client,
+  );
 }
-
-type InternalConfiguration = {
-  configuration: {
-    features: {
-      pushedAuthorizationRequests: { enabled: boolean };
-      resourceIndicators: {
-        getResourceServerInfo(
-          ctx: unknown,
-          resource: string,
-          client: unknown,
-        ): Promise<{ scope?: string }>;
-      };
-    };
-  };
-};
 
 /** The instance's account rule, as the sign-in pages apply it: bound to its first account. */
 export async function bindInstance(
@@ -122,7 +110,7 @@ export async function redirectToWeb(
   const { provider } = settings;
   const client = ctx.oidc.client as NonNullable<AuthenticatedRequest['oidc']['client']>;
   const description = 'continue this sign-in in the browser';
-  const { features } = (internalState(provider) as unknown as InternalConfiguration).configuration;
+  const features = resolvedFeatures(provider);
   if (!features.pushedAuthorizationRequests.enabled) {
     return sendJson(ctx, 400, { error: 'redirect_to_web', error_description: description });
   }
