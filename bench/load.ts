@@ -1,11 +1,13 @@
 // The bench's load generator, a process of its own (autocannon: keep-alive connections, each
 // sending its next request as soon as the previous answer arrives, latency histograms, little
-// CPU per request). Reads one JSON LoadJob per line on stdin, runs them one after another, and
+// CPU per request); whole sign-ins, which autocannon's fixed requests cannot make, through
+// bench/sign-ins.ts. Reads one JSON LoadJob per line on stdin, runs them one after another, and
 // prints one JSON LoadResult per line on stdout.
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import autocannon, { type Request } from 'autocannon';
-import type { Chain, LoadJob, LoadResult, RequestPart } from './protocol.js';
+import type { Chain, LoadJob, LoadResult, RequestJob, RequestPart } from './protocol.js';
+import { runSignIns } from './sign-ins.js';
 
 /** What each request carries from its setup to its response (autocannon's per-request context). */
 interface Context {
@@ -43,7 +45,7 @@ function refreshBody(chain: Chain): RequestPart {
   };
 }
 
-async function run(job: LoadJob): Promise<LoadResult> {
+async function run(job: RequestJob): Promise<LoadResult> {
   const queue = job.chains ? new ChainQueue(job.chains) : undefined;
   let next = 0;
   let failures = 0;
@@ -106,5 +108,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() === '') continue;
-  process.stdout.write(`${JSON.stringify(await run(JSON.parse(line) as LoadJob))}\n`);
+  const job = JSON.parse(line) as LoadJob;
+  const result = 'signIn' in job ? await runSignIns(job) : await run(job);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -16,14 +16,16 @@ import { BARE_STATIC_CLIENT, bareInstanceMetadata, DCR_TOKEN } from './bare.js';
 import type { ServerProcess } from './processes.js';
 import {
   BARE_INITIAL_ACCESS_TOKEN,
+  BENCH_ACCOUNTS,
   BENCH_SCOPE,
   type Chain,
   CODE_VERIFIER,
-  FIRST_USE_ACCOUNTS,
   type LoadJob,
   type LoadResult,
   type MintRequest,
   NATIVE_AUDIENCE,
+  type SignInInstall,
+  type SignInJob,
 } from './protocol.js';
 
 /**
@@ -59,6 +61,10 @@ export interface Target {
   unusedChains: Chain[];
   /** First-token row: the chains whose first token the last run took, for the later refresh. */
   firstUsedChains: Chain[];
+  /** Sign-in rows (library only): one install per connection, each of its own account. */
+  signInInstalls: SignInInstall[];
+  /** Sign-in rows: the server's endpoints, from its discovery. */
+  endpoints: SignInJob['endpoints'];
 }
 
 /** One row: builds a run of `amount` requests on `connections` connections. */
@@ -225,6 +231,42 @@ export function nativeExchange(upstream: UpstreamIdp): Operation {
   };
 }
 
+/** A sign-in row (the library only): whole sign-ins of `kind` by the target's sign-in installs. */
+function signInRow(name: string, kind: SignInJob['signIn']): Operation {
+  return {
+    name,
+    job: async (target, amount, connections) => ({
+      signIn: kind,
+      endpoints: target.endpoints,
+      redirectUri: APP_REDIRECT_URI,
+      scope: BENCH_SCOPE,
+      installs: target.signInInstalls,
+      connections,
+      amount,
+    }),
+  };
+}
+
+/**
+ * The browser code flow by password, whole: the authorization request in a fresh browser, the
+ * login page, the password posted, the redirects back to the app, then the code exchange. The
+ * reference of the browserless sign-in.
+ */
+export const BROWSER_SIGN_IN = signInRow(
+  'browser sign-in: code flow (login page, password) + code exchange',
+  'browser',
+);
+
+/**
+ * The browserless sign-in by password (issue #29): one POST to the Authorization Challenge
+ * Endpoint with username, password and the PKCE challenge, answered with the code, then the code
+ * exchange. Compared with {@link BROWSER_SIGN_IN} on the same target in the same round.
+ */
+export const CHALLENGE_SIGN_IN = signInRow(
+  'browserless sign-in: authorization challenge (password) + code exchange',
+  'challenge',
+);
+
 /** The many-installs row: refresh with rotation spread over every install of the target. */
 export const MANY_INSTALLS = refresh('refresh with rotation, many installs', 'installChains');
 
@@ -278,11 +320,12 @@ async function inParallel<T>(count: number, concurrency: number, task: (i: numbe
 async function register(
   target: Target,
   token = target.registrationToken,
+  metadata = registrationBody(target),
 ): Promise<Target['install']> {
   const res = await fetch(`${target.server.url}/reg`, {
     method: 'POST',
     headers: { ...JSON_BODY, authorization: `Bearer ${token}` },
-    body: JSON.stringify(registrationBody(target)),
+    body: JSON.stringify(metadata),
   });
   const body = (await res.json()) as { client_id: string; client_secret: string };
   if (res.status !== 201)
@@ -332,6 +375,8 @@ const emptyTarget = (
   installChains: [],
   unusedChains: [],
   firstUsedChains: [],
+  signInInstalls: [],
+  endpoints: { authorization: '', challenge: '', token: '' },
 });
 
 /**
@@ -366,7 +411,7 @@ export async function prepare(
 
 /**
  * Prepares a library first-use server (BENCH_FIRST_USE=1) for the first-token row: `installs`
- * installs registered over HTTP, spread in turn over the FIRST_USE_ACCOUNTS (each signs in for
+ * installs registered over HTTP, spread in turn over the BENCH_ACCOUNTS (each signs in for
  * its DCR token), each with one refresh token (no ID token) minted and never used.
  */
 export async function prepareFirstUse(
@@ -375,7 +420,7 @@ export async function prepareFirstUse(
   installs: number,
 ): Promise<Target> {
   const target = emptyTarget(name, server, '');
-  const { prefix, password, count } = FIRST_USE_ACCOUNTS;
+  const { prefix, password, count } = BENCH_ACCOUNTS;
   const accounts = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
   const tokens = await Promise.all(
     accounts.map((username) => dcrToken(server, { username, password })),
@@ -394,4 +439,37 @@ export async function prepareFirstUse(
   // In registration order: consecutive requests (those in flight together) are other accounts'.
   target.unusedChains = chains;
   return target;
+}
+
+/**
+ * Prepares a library target for the sign-in rows: its endpoints from discovery, and one install
+ * per connection, each registered over HTTP from the app template with the DCR token of its own
+ * account of the BENCH_ACCOUNTS (a real sign-in), so bound to the user it signs in.
+ */
+export async function prepareSignIns(target: Target, connections: number): Promise<void> {
+  const res = await fetch(`${target.server.url}/.well-known/openid-configuration`);
+  const discovery = (await res.json()) as Record<string, string | undefined>;
+  const { authorization_endpoint, authorization_challenge_endpoint, token_endpoint } = discovery;
+  if (!authorization_endpoint || !authorization_challenge_endpoint || !token_endpoint) {
+    throw new Error(`${target.name} advertises no authorization challenge endpoint`);
+  }
+  target.endpoints = {
+    authorization: authorization_endpoint,
+    challenge: authorization_challenge_endpoint,
+    token: token_endpoint,
+  };
+  const { prefix, password, count } = BENCH_ACCOUNTS;
+  if (connections > count)
+    throw new Error(`${count} bench accounts for ${connections} connections`);
+  target.signInInstalls = await Promise.all(
+    Array.from({ length: connections }, async (_, i) => {
+      const username = `${prefix}${i}`;
+      const token = await dcrToken(target.server, { username, password });
+      const install = await register(target, token, {
+        software_id: APP_SOFTWARE_ID,
+        software_version: '1.0.0',
+      });
+      return { ...install, username, password };
+    }),
+  );
 }

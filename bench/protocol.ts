@@ -13,11 +13,13 @@ export const CODE_VERIFIER = 'bench-pkce-verifier-0123456789-abcdefghijklmnopqrs
 /** The `aud` the bench's upstream provider signs its id_tokens for (the library accepts it). */
 export const NATIVE_AUDIENCE = 'bench-app';
 /**
- * The accounts of the first-token row's installs (library with `BENCH_FIRST_USE=1`): `prefix` +
- * a number, signing in with `password`. Many accounts, so concurrent first uses meet different
- * account locks as apps of different users would, not one lock all requests queue on.
+ * The bench's own accounts (the library's servers accept them beside the fixture's): `prefix` +
+ * a number, signing in with `password`. Many accounts, so concurrent requests meet different
+ * per-account locks and queues as apps of different users would, not one all requests queue on:
+ * the first-token row's installs (account locks) and the sign-in rows' installs, one per
+ * connection (the sign-in throttle runs one attempt at a time per username).
  */
-export const FIRST_USE_ACCOUNTS = {
+export const BENCH_ACCOUNTS = {
   prefix: 'bench-account-',
   password: 'bench-account-password',
   count: 32,
@@ -59,11 +61,12 @@ export interface Chain {
 }
 
 /**
- * One load run. Exactly one of `requests` (each sent once, in order: single-use tokens or
- * fresh registrations) or `chains` (refresh with rotation: a request takes the next chain from
- * a queue and puts it back with the rotated token from the response) says what varies.
+ * One load run of single requests. Exactly one of `requests` (each sent once, in order:
+ * single-use tokens or fresh registrations) or `chains` (refresh with rotation: a request takes
+ * the next chain from a queue and puts it back with the rotated token from the response) says
+ * what varies.
  */
-export interface LoadJob {
+export interface RequestJob {
   url: string;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
@@ -75,12 +78,44 @@ export interface LoadJob {
   chains?: Chain[];
 }
 
-/** What a load run measured. */
+/** An install of the sign-in rows, with the user it signs in (its own account). */
+export interface SignInInstall {
+  clientId: string;
+  /** Its HTTP Basic credentials (client_secret_basic, as at the token endpoint). */
+  authorization: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * One load run of whole sign-ins, each several requests ending with the code exchange: `amount`
+ * sign-ins, `connections` at a time, the n-th concurrent one always as `installs[n]` (its user).
+ */
+export interface SignInJob {
+  /**
+   * `browser`: the authorization request in a fresh browser (no SSO session), the login page,
+   * the password posted, the redirects to the app's redirect URI. `challenge`: one POST to the
+   * Authorization Challenge Endpoint with the username and password. Either way then the code
+   * at the token endpoint with the PKCE verifier.
+   */
+  signIn: 'browser' | 'challenge';
+  endpoints: { authorization: string; challenge: string; token: string };
+  redirectUri: string;
+  scope: string;
+  installs: SignInInstall[];
+  connections: number;
+  amount: number;
+}
+
+/** One load run. */
+export type LoadJob = RequestJob | SignInJob;
+
+/** What a load run measured (of a sign-in job: whole sign-ins, latency from first to last request). */
 export interface LoadResult {
   opsPerSecond: number;
   p50: number;
   p99: number;
-  /** Responses other than 2xx, plus connection errors and timeouts. */
+  /** Responses other than 2xx (sign-ins: other than expected), plus connection errors and timeouts. */
   failures: number;
   /** The first failure: its status and body. */
   firstFailure?: string;

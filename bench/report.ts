@@ -261,6 +261,40 @@ export function nativeTable(row: Row, refresh: Row): string {
   );
 }
 
+/**
+ * The sign-in table (the library only): the browser code flow and the browserless sign-in, each
+ * whole through the code exchange, and the browserless one ÷ the browser one on each target (its
+ * server CPU and its ops/s, round by round).
+ */
+export function signInTable(browser: Row, challenge: Row): string {
+  const targets = ['library-memory', 'library-redis'] as const;
+  const line = (row: Row, reference?: Row) => [
+    row.name,
+    ...targets.map((t) => cpuCell(row.samples[t])),
+    targets.map((t) => opsMedian(row.samples[t])).join(' / '),
+    ...[cpuOf, opsOf].flatMap((of) =>
+      targets.map((t) =>
+        reference ? withRange(ratios(row.samples[t], reference.samples[t], of), 2) : '–',
+      ),
+    ),
+    redisCommandsCell(row.samples['library-redis'], row.redisRoundTrips),
+  ];
+  return table(
+    [
+      'operation',
+      'server CPU µs/op memory',
+      'server CPU µs/op Redis',
+      'ops/s memory / Redis',
+      'CPU ÷ browser code flow, memory',
+      'CPU ÷ browser code flow, Redis',
+      'ops/s ÷ browser code flow, memory',
+      'ops/s ÷ browser code flow, Redis',
+      'Redis commands sent / executed / round trips per op',
+    ],
+    [line(browser), line(challenge, browser)],
+  );
+}
+
 /** A Markdown table, numbers right-aligned. */
 export function table(header: string[], rows: string[][]): string {
   return [

@@ -5,9 +5,12 @@
 // the default unusedTtl for the first-token row. A separate load generator (bench/load.ts) sends
 // the traffic; single-use tokens are minted in the servers beforehand (bench/control.ts), so only
 // the operation itself is timed. Rounds interleave the targets in a rotating order; ratios are
-// taken round by round. Writes bench/RESULTS.md.
-//   BENCH_ROUNDS (5), BENCH_REQUESTS (1000, per row, target and round), BENCH_INSTALLS (10000),
-//   REDIS_URL. More rounds of fewer requests: medians steadier on a shared machine, a run near 7 min.
+// taken round by round. The sign-in rows (the library's only: bare has no challenge endpoint)
+// compare the browserless sign-in with the browser code flow of the same target and round.
+// Writes bench/RESULTS.md.
+//   BENCH_ROUNDS (5), BENCH_REQUESTS (1000, per row, target and round; sign-in rows a quarter as
+//   many sign-ins), BENCH_INSTALLS (10000), REDIS_URL. More rounds of fewer requests: medians
+//   steadier on a shared machine, a run near 7 min.
 //   BENCH_SMOKE=1: one round of 100 requests, 200 installs, no checks or verifiers, the report
 //   written to BENCH_RESULTS only.
 import { execFileSync } from 'node:child_process';
@@ -21,6 +24,8 @@ import { startUpstreamIdp } from '../test/helpers/upstream-idp.js';
 import { type CheckCost, type Ratio, refreshGraceCost, signInThrottleCost } from './checks.js';
 import { cpuSnapshot, cpuUse, loadAverage, machineSection } from './machine.js';
 import {
+  BROWSER_SIGN_IN,
+  CHALLENGE_SIGN_IN,
   FIRST_TOKEN,
   isBare,
   LATER_REFRESH,
@@ -31,6 +36,7 @@ import {
   type Operation,
   prepare,
   prepareFirstUse,
+  prepareSignIns,
   TARGETS,
   type Target,
   type TargetName,
@@ -45,6 +51,7 @@ import {
   nativeTable,
   type Row,
   type Sample,
+  signInTable,
   table,
   targetsTable,
 } from './report.js';
@@ -62,6 +69,12 @@ const CONNECTIONS = 16;
  * 200, every target's first round still ran slower than the rest).
  */
 const WARM_UP = Math.min(500, REQUESTS);
+/**
+ * Sign-ins per sign-in row, target and round (and warm-up): a sign-in is 2 (browserless) to 7
+ * (browser) requests, so a quarter as many keeps their runs about as long as the other rows'.
+ */
+const SIGN_INS = Math.max(CONNECTIONS, Math.round(REQUESTS / 4));
+const SIGN_IN_WARM_UP = Math.max(CONNECTIONS, Math.round(WARM_UP / 4));
 /** Operations sent one at a time to count Redis round trips. */
 const ROUND_TRIP_OPS = SMOKE ? 20 : 50;
 /** First-token row: first uses before the rounds (each takes an unused install of INSTALLS). */
@@ -197,7 +210,9 @@ async function main(
     // bare-static's install is its configured client: the many-installs row leaves it out.
     const installs = name === 'bare-static' ? 0 : INSTALLS;
     console.error(`preparing ${name}: ${installs} installs`);
-    targets.push(await prepare(name, server, { connections: CONNECTIONS, installs }));
+    const target = await prepare(name, server, { connections: CONNECTIONS, installs });
+    if (!isBare(name)) await prepareSignIns(target, CONNECTIONS);
+    targets.push(target);
   }
   const firstUseTargets: Target[] = [];
   for (const name of ['library-memory', 'library-redis'] as LibraryTargetName[]) {
@@ -208,10 +223,14 @@ async function main(
   }
 
   const tools = { load, redis };
-  const operations = [...OPERATIONS, MANY_INSTALLS, native];
-  // Bare oidc-provider has no native sign-in; bare-static has one install, not many.
+  // The browserless sign-in right after its reference, the browser one, on each target.
+  const signIns = [BROWSER_SIGN_IN, CHALLENGE_SIGN_IN];
+  const operations = [...OPERATIONS, MANY_INSTALLS, native, ...signIns];
+  // Bare oidc-provider has no native sign-in and no challenge endpoint (its sign-in rows are
+  // compared with each other, not with bare); bare-static has one install, not many.
+  const libraryOnly = new Set([native, ...signIns]);
   const runsOn = (op: Operation, target: Target) =>
-    !(op === native && isBare(target.name)) &&
+    !(libraryOnly.has(op) && isBare(target.name)) &&
     !(op === MANY_INSTALLS && target.name === 'bare-static');
   const rows = new Map<Operation, Row>(operations.map((op) => [op, emptyRow(op.name)]));
   const firstToken: FirstTokenRow = {
@@ -230,14 +249,15 @@ async function main(
   console.error('warming up');
   for (const op of operations) {
     for (const target of targets) {
-      if (runsOn(op, target)) await measure(tools, op, target, WARM_UP, CONNECTIONS);
+      const amount = signIns.includes(op) ? SIGN_IN_WARM_UP : WARM_UP;
+      if (runsOn(op, target)) await measure(tools, op, target, amount, CONNECTIONS);
     }
   }
   for (const target of firstUseTargets) {
     await firstAndLater(target, FIRST_TOKEN_WARM_UP, CONNECTIONS);
   }
   const onRedis = targets.find((t) => t.name === 'library-redis') as Target;
-  for (const op of [...OPERATIONS, native]) {
+  for (const op of [...OPERATIONS, native, ...signIns]) {
     const { writes } = await measure(tools, op, onRedis, ROUND_TRIP_OPS, 1);
     (rows.get(op) as Row).redisRoundTrips = writes / ROUND_TRIP_OPS;
   }
@@ -251,7 +271,8 @@ async function main(
     const order = rotated(targets, round);
     for (const op of operations) {
       for (const target of order.filter((t) => runsOn(op, t))) {
-        const { sample } = await measure(tools, op, target, REQUESTS, CONNECTIONS);
+        const amount = signIns.includes(op) ? SIGN_INS : REQUESTS;
+        const { sample } = await measure(tools, op, target, amount, CONNECTIONS);
         (rows.get(op) as Row).samples[target.name].push(sample);
       }
     }
@@ -266,6 +287,10 @@ async function main(
     main: OPERATIONS.map((op) => rows.get(op) as Row),
     many: rows.get(MANY_INSTALLS) as Row,
     native: rows.get(native) as Row,
+    signIn: {
+      browser: rows.get(BROWSER_SIGN_IN) as Row,
+      challenge: rows.get(CHALLENGE_SIGN_IN) as Row,
+    },
     firstToken,
     cpuUse: cpuUse(start, end),
     redisVersion: /^redis_version:(.+)$/m.exec(await redis.info('server'))?.[1]?.trim() ?? '?',
@@ -369,13 +394,17 @@ ${firstTokenTable(measured.firstToken)}
 
 ${manyInstallsTable(measured.many, measured.main[0] as Row, INSTALLS)}
 
-${nativeTable(measured.native, measured.main[0] as Row)}`;
+${nativeTable(measured.native, measured.main[0] as Row)}
+
+A user's sign-in by password, whole (every request of it through the code exchange), on the library only: the browserless sign-in (issue #29) against the browser code flow on the same target in the same round:
+
+${signInTable(measured.signIn.browser, measured.signIn.challenge)}`;
 const method = `## Method
 
-- **Processes.** Each target is a server process of its own on 127.0.0.1 (bench/server.ts); a separate load generator process (autocannon, bench/load.ts) keeps ${CONNECTIONS} keep-alive connections busy; the orchestrator (bench/run.ts) mints tokens and reads the counters between runs, never during one. All sign with the same generated keys.
-- **Targets.** *bare-static*: bare oidc-provider with the configuration the library gives it (bench/bare.ts, each setting naming the library setting it mirrors), its install a configured client with the metadata the library's instance rules give a registered install (what a deployment without DCR has). *bare-dynamic*: the same, its install registered over \`/reg\` with a plain initial access token. Both store in memory with oidc-provider's adapter semantics on Maps (bench/bare.ts says why not its own adapter). *library memory* and *library Redis*: \`createAuthServer\` with the fixture's options (test/helpers/fixture.ts), one DCR token for all registrations and \`registration.instances.unusedTtl: 0\` (installs in steady use); on Redis with auto-pipelining. Registration rows register a new install per request on every target (bare ones with the initial access token, sending the metadata the library's instance rules fill in); the many-installs row leaves out bare-static (one configured install). The first-token row runs on two more library servers (memory, Redis) that keep the default \`unusedTtl\` (${measured.firstToken.installs} installs registered unused, spread over 32 accounts so concurrent first uses meet different account locks).
-- **Operations.** Codes, refresh tokens and access tokens are minted inside each server with its own oidc-provider models before a run (the library only for installs registered over HTTP, for their own account), so a run times the operation alone; any answer other than 2xx stops the bench. Refresh with rotation: grants of \`openid offline_access\` (each refresh signs an RS256 ID token) and of \`offline_access\` alone (no ID token, no signature hiding the rest); a chain carries each rotated token into its next refresh. First token: the first refresh (no ID token) of an install's minted refresh token, which promotes the install from unused to in use (under its account's lock), against the next refresh of the same installs on the same server in the same round. Native sign-in (library only): id_tokens of an upstream oidc-provider started by the bench, each with a nonce fetched beforehand, exchanged for the install's tokens.
-- **Rounds.** A warm-up run per row and target (${WARM_UP} requests), then ${ROUNDS} round(s) of ${REQUESTS} requests per row and target (first token: ${FIRST_TOKENS_PER_ROUND} unused installs per round and target), the order of the targets rotating each round. Figures are the median (min–max) over rounds; ratios are taken within each round (the targets of one round ran back to back), then the median (min–max).
+- **Processes.** Each target is a server process of its own on 127.0.0.1 (bench/server.ts); a separate load generator process (autocannon, bench/load.ts) keeps ${CONNECTIONS} keep-alive connections busy (the sign-in rows: ${CONNECTIONS} sign-ins in flight, made with Node's fetch on keep-alive connections, bench/sign-ins.ts); the orchestrator (bench/run.ts) mints tokens and reads the counters between runs, never during one. All sign with the same generated keys.
+- **Targets.** *bare-static*: bare oidc-provider with the configuration the library gives it (bench/bare.ts, each setting naming the library setting it mirrors), its install a configured client with the metadata the library's instance rules give a registered install (what a deployment without DCR has). *bare-dynamic*: the same, its install registered over \`/reg\` with a plain initial access token. Both store in memory with oidc-provider's adapter semantics on Maps (bench/bare.ts says why not its own adapter). *library memory* and *library Redis*: \`createAuthServer\` with the fixture's options (test/helpers/fixture.ts), one DCR token for all registrations and \`registration.instances.unusedTtl: 0\` (installs in steady use); on Redis with auto-pipelining. Registration rows register a new install per request on every target (bare ones with the initial access token, sending the metadata the library's instance rules fill in); the many-installs row leaves out bare-static (one configured install). The first-token row runs on two more library servers (memory, Redis) that keep the default \`unusedTtl\` (${measured.firstToken.installs} installs registered unused, spread over 32 accounts so concurrent first uses meet different account locks). The library's app template declares \`firstParty\` with \`minimumLevel: 'none'\`, so its installs registered with a user's DCR token (\`cal\` none) may use the Authorization Challenge Endpoint (the endpoint is on for every row, as in a deployment that offers it).
+- **Operations.** Codes, refresh tokens and access tokens are minted inside each server with its own oidc-provider models before a run (the library only for installs registered over HTTP, for their own account), so a run times the operation alone; any answer other than 2xx stops the bench. Refresh with rotation: grants of \`openid offline_access\` (each refresh signs an RS256 ID token) and of \`offline_access\` alone (no ID token, no signature hiding the rest); a chain carries each rotated token into its next refresh. First token: the first refresh (no ID token) of an install's minted refresh token, which promotes the install from unused to in use (under its account's lock), against the next refresh of the same installs on the same server in the same round. Native sign-in (library only): id_tokens of an upstream oidc-provider started by the bench, each with a nonce fetched beforehand, exchanged for the install's tokens. Sign-in (library only): a user's whole sign-in by password, each request of it through the code exchange (PKCE S256, a fresh verifier each time; the answer must carry a refresh and an ID token): the browser code flow (the authorization request in a fresh cookie jar, so no SSO session: the login page, the password posted, the redirects to the app's redirect URI, no consent page as the install is the user's own) and the browserless sign-in (one POST to the Authorization Challenge Endpoint with the username, the password and the PKCE challenge, answered with the code). Both with the same accounts and password check, one install per connection each registered from the app template by its own account (its own user), so the sign-in throttle (on, with its defaults; only failures count) never queues one connection's sign-in behind another's; the browserless row ÷ the browser row is taken per target round by round.
+- **Rounds.** A warm-up run per row and target (${WARM_UP} requests; sign-in rows: ${SIGN_IN_WARM_UP} sign-ins), then ${ROUNDS} round(s) of ${REQUESTS} requests per row and target (sign-in rows: ${SIGN_INS} sign-ins) (first token: ${FIRST_TOKENS_PER_ROUND} unused installs per round and target), the order of the targets rotating each round. Figures are the median (min–max) over rounds; ratios are taken within each round (the targets of one round ran back to back), then the median (min–max).
 - **Server CPU** (the headline): the server process's user + system CPU time (\`process.cpuUsage()\`) over the run ÷ requests; it counts what the server spends whatever else the machine runs, so it is steadier than ops/s on a shared machine.
 - **Redis.** *Sent*: commands the server's ioredis client issued (its \`sendCommand\` counted: a script's EVALSHA is one, a pipeline's commands each). *Executed*: the delta of INFO commandstats (INFO itself left out), the commands Lua scripts call included; it counts every client of that Redis, so the bench wants a Redis of its own. *Round trips*: writes on the server's Redis socket while ${ROUND_TRIP_OPS} operations are sent one at a time. *Redis CPU*: the delta of INFO cpu ÷ requests.`;
 const report = `# Benchmark results

@@ -3,7 +3,7 @@
 //   BENCH_TARGET      bare (oidc-provider as bench/bare.ts configures it) | bare-static (the
 //                     same with a configured install client) | library
 //   BENCH_FIRST_USE   1: the library keeps its default registration.instances.unusedTtl, so an
-//                     install's first token promotes it, and accepts the first-token row's accounts
+//                     install's first token promotes it
 //   BENCH_STORE       memory (the default store) | redis (library only)
 //   REDIS_URL, BENCH_KEY_PREFIX   the Redis and the key prefix of the redis store
 //   BENCH_KEYS_FILE   JSON of generateKeys(): both targets sign with the same keys
@@ -16,6 +16,7 @@ import { type AuthServerOptions, createAuthServer, type ServerKeys } from 'mobil
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import Provider from 'oidc-provider';
 import {
+  APP_SOFTWARE_ID,
   RESOURCE_SERVER_SECRET,
   silentLogger,
   testServerOptions,
@@ -23,7 +24,7 @@ import {
 import { countSocketWrites } from '../test/helpers/redis-writes.js';
 import { bareConfiguration, bareMemoryAdapter, DCR_TOKEN } from './bare.js';
 import { type ControlSettings, controlRoutes } from './control.js';
-import { FIRST_USE_ACCOUNTS, NATIVE_AUDIENCE } from './protocol.js';
+import { BENCH_ACCOUNTS, NATIVE_AUDIENCE } from './protocol.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -43,11 +44,9 @@ function countCommandsSent(redis: Redis): () => number {
   return () => sent;
 }
 
-/** The fixture's accounts, plus the first-token row's (see FIRST_USE_ACCOUNTS). */
-function withFirstUseAccounts(
-  accounts: AuthServerOptions['accounts'],
-): AuthServerOptions['accounts'] {
-  const { prefix, password } = FIRST_USE_ACCOUNTS;
+/** The fixture's accounts, plus the bench's own (see BENCH_ACCOUNTS). */
+function withBenchAccounts(accounts: AuthServerOptions['accounts']): AuthServerOptions['accounts'] {
+  const { prefix, password } = BENCH_ACCOUNTS;
   return {
     ...accounts,
     authenticate: async (username, given) => {
@@ -83,7 +82,7 @@ async function libraryTarget(issuer: string, keys: ServerKeys): Promise<Target> 
   }
   const upstream = env.BENCH_UPSTREAM_ISSUER;
   const firstUse = env.BENCH_FIRST_USE === '1';
-  const accounts = firstUse ? withFirstUseAccounts(base.accounts) : base.accounts;
+  const accounts = withBenchAccounts(base.accounts);
   const auth = await createAuthServer({
     ...base,
     ...(upstream
@@ -102,6 +101,11 @@ async function libraryTarget(issuer: string, keys: ServerKeys): Promise<Target> 
     ...(store ? { store } : {}),
     registration: {
       ...base.registration,
+      // The sign-in rows' installs (the app template's, registered with a user's DCR token, so
+      // `cal` none) may also sign in at the Authorization Challenge Endpoint.
+      templates: (base.registration?.templates ?? []).map((t) =>
+        t.software_id === APP_SOFTWARE_ID ? { ...t, firstParty: { minimumLevel: 'none' } } : t,
+      ),
       // One DCR token registers every instance of the bench.
       dcrToken: { maxUses: 1_000_000, ttl: DCR_TOKEN.ttl },
       // Instances are permanent from registration: minted tokens meet used installs, as steady

@@ -1,7 +1,8 @@
 // `npm run bench` end to end, in its smoke mode (one short round, 200 installs, no checks or
 // verifiers): the target processes start, every operation answers 2xx on each (the bench stops on
-// any other answer), and the report has every row measured on every target (native sign-in and
-// the first token on the library's two), the targets' verdicts, its Method and Machine sections.
+// any other answer), and the report has every row measured on every target (native sign-in, the
+// first token and the sign-ins on the library's two), the targets' verdicts, the browserless
+// sign-in against the browser code flow, its Method and Machine sections.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -49,7 +50,9 @@ const numbers = (cell: string | undefined) => (cell ?? '').split(' / ').map(numb
 /** The leading number of a cell ("812 (790–830)" → 812). */
 const number = (cell: string | undefined) => Number.parseFloat(cell ?? '');
 
-describe('npm run bench (BENCH_SMOKE=1)', { timeout: 300_000 }, () => {
+// The sign-in rows' whole sign-ins (and their installs' sign-ins for DCR tokens) made a smoke
+// run on a loaded 2-core machine take up to 5 minutes.
+describe('npm run bench (BENCH_SMOKE=1)', { timeout: 420_000 }, () => {
   let work: string;
   let report: string;
 
@@ -154,6 +157,41 @@ describe('npm run bench (BENCH_SMOKE=1)', { timeout: 300_000 }, () => {
     const cells = row(report, 'native sign-in: id_token exchange (RFC 8693)');
     assert.equal(cells.length, 7);
     for (const cell of cells.slice(1)) assert.ok(number(cell) > 0, `'${cell}'`);
+  });
+
+  it('measures the browserless sign-in against the browser code flow on the library in memory and on Redis', () => {
+    const browser = row(
+      report,
+      'browser sign-in: code flow (login page, password) + code exchange',
+    );
+    const challenge = row(
+      report,
+      'browserless sign-in: authorization challenge (password) + code exchange',
+    );
+    for (const cells of [browser, challenge]) {
+      assert.equal(cells.length, 9, cells.join(' | '));
+      const [name, memoryCpu, redisCpu, ops] = cells;
+      for (const cell of [memoryCpu, redisCpu]) {
+        assert.match(cell ?? '', /^\d+ \(\d+–\d+\)$/, `${name}: server CPU '${cell}'`);
+        assert.ok(number(cell) > 0, `${name}: server CPU '${cell}'`);
+      }
+      const opsPerTarget = numbers(ops);
+      assert.equal(opsPerTarget.length, 2, `${name}: ops/s '${ops}'`);
+      for (const value of opsPerTarget) assert.ok(value > 0, `${name}: ops/s '${ops}'`);
+    }
+    // The browser row is the reference; the browserless one ÷ it, server CPU and ops/s, per target.
+    assert.deepEqual(browser.slice(4, 8), ['–', '–', '–', '–']);
+    for (const cell of challenge.slice(4, 8)) {
+      assert.match(cell ?? '', /^\d+\.\d\d \(\d+\.\d\d–\d+\.\d\d\)$/, `ratio '${cell}'`);
+      assert.ok(number(cell) > 0, `ratio '${cell}'`);
+    }
+    // One request to the challenge endpoint instead of the pages and their redirects: fewer
+    // Redis commands and round trips than the browser's sign-in, which also keeps a session.
+    const [browserSent, , browserTrips] = numbers(browser[8]);
+    const [challengeSent, , challengeTrips] = numbers(challenge[8]);
+    assert.ok((challengeSent ?? 0) > 0 && (challengeTrips ?? 0) > 0, `'${challenge[8]}'`);
+    assert.ok((challengeSent ?? 0) < (browserSent ?? 0), `'${challenge[8]}' vs '${browser[8]}'`);
+    assert.ok((challengeTrips ?? 0) < (browserTrips ?? 0), `'${challenge[8]}' vs '${browser[8]}'`);
   });
 
   it('says how it was measured and what the machine was doing', () => {
