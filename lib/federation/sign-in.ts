@@ -11,7 +11,7 @@ import {
 import { UpstreamJwks, UpstreamUnavailableError } from './jwks.js';
 import type { NativeSignInNonces } from './nonces.js';
 import type { ResolvedFederatedProvider } from './options.js';
-import type { FederationEvents } from './types.js';
+import type { FederatedAccountEvent, FederationEvents } from './types.js';
 
 /** What federated sign-in needs. @internal */
 export interface FederatedSignInSettings {
@@ -219,14 +219,23 @@ export class FederatedSignIn {
     });
   }
 
-  /** Reports a finished sign-in (`account.linked` first when the hook linked just now). */
-  reportSignIn(identity: FederatedIdentity, account: ResolvedAccount, clientId?: string): void {
+  /**
+   * Reports a finished sign-in (`account.linked` first when the hook linked just now); `endpoint`
+   * names the Authorization Challenge Endpoint when it came through there.
+   */
+  reportSignIn(
+    identity: FederatedIdentity,
+    account: ResolvedAccount,
+    clientId?: string,
+    endpoint?: FederatedAccountEvent['endpoint'],
+  ): void {
     const event = {
       provider: identity.provider,
       subject: identity.subject,
       accountId: account.accountId,
       via: identity.via,
       ...(clientId ? { clientId } : {}),
+      ...(endpoint ? { endpoint } : {}),
     };
     if (account.linked) this.#settings.emit('account.linked', event);
     this.#settings.emit('account.federated', event);

@@ -17,6 +17,11 @@ export interface FederatedAccountEvent {
   via: 'native' | 'browser';
   /** The client the sign-in was for (native: the client that exchanged the id_token). */
   clientId?: string;
+  /**
+   * `authorization_challenge` when the native id_token came to the Authorization Challenge
+   * Endpoint (first-party sign-in); absent for the token exchange and the browser.
+   */
+  endpoint?: 'authorization_challenge';
 }
 
 /**

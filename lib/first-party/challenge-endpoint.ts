@@ -11,6 +11,7 @@ import { asProviderError } from '../provider/adapter.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { TemplateSource } from '../registration/templates.js';
 import {
+  AUTHORIZATION_CHALLENGE,
   accessDenied,
   type ChallengeEndpointSettings,
   invalidSession,
@@ -317,6 +318,7 @@ async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointS
         accountId,
         clientId: session.client_id,
         ip: clientAddress(ctx).address,
+        endpoint: AUTHORIZATION_CHALLENGE,
       }),
   });
 }

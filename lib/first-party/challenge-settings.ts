@@ -5,6 +5,7 @@ import type { FederatedSignIn } from '../federation/sign-in.js';
 import { clientAddress } from '../http/client-address.js';
 import { HttpProblem } from '../http/problem.js';
 import type { InstanceGuard } from '../instances/instance-guard.js';
+import type { FirstPartySignIn } from '../instances/types.js';
 import type { SignInEvent, SignInEvents } from '../interactions/events.js';
 import type { SignInThrottle } from '../interactions/throttle.js';
 import type { PasskeyService } from '../passkeys/service.js';
@@ -29,6 +30,8 @@ export interface ChallengeEndpointSettings {
   authenticate: AccountOptions['authenticate'];
   /** Binds an unbound instance to `accountId`; resolves the owner it has after. */
   bind(clientId: string, accountId: string): Promise<string | undefined>;
+  /** Notes the sign-in on the install, for the device list ("signed in with the app"). */
+  recordSignIn(clientId: string, signIn: Omit<FirstPartySignIn, 'at'>): Promise<void>;
   emit: Emit<SignInEvents>;
   /** The native id_token step: absent when no provider has `audiences`. */
   federation?: FederatedSignIn;
@@ -48,6 +51,8 @@ export const accessDenied = (description: string) => new errors.AccessDenied(des
 export interface CheckedStep {
   step: FirstPartyStep;
   method: SignInEvent['method'];
+  /** With `federated`: the provider's `name`, for the device list. */
+  provider?: string;
   accountId: string;
   amr: string[];
   /** The step's success events, sent once the sign-in ends with a code. */
@@ -63,8 +68,12 @@ export function reportFailure(
     method,
     clientId: ctx.oidc.client?.clientId as string,
     ip: clientAddress(ctx).address,
+    endpoint: AUTHORIZATION_CHALLENGE,
   });
 }
+
+/** What this endpoint's sign-in events say they came through (`endpoint`). */
+export const AUTHORIZATION_CHALLENGE = 'authorization_challenge';
 
 /** Whether `error` refuses the sign-in (a 4xx), rather than failing it (an outage, a bug). */
 export function isRefusal(error: unknown): boolean {

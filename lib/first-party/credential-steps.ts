@@ -10,6 +10,7 @@ import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, tooManyAttempts } from '../http/problem.js';
 import { parseAssertion } from '../passkeys/service.js';
 import {
+  AUTHORIZATION_CHALLENGE,
   accessDenied,
   type ChallengeEndpointSettings,
   isRefusal,
@@ -55,9 +56,11 @@ export async function idTokenStep(
   await finish(ctx, settings, record, session, {
     step: 'id_token',
     method: 'federated',
+    provider: identity.provider,
     accountId: account.accountId,
     amr: [],
-    succeeded: () => federation.reportSignIn(identity, account, session.client_id),
+    succeeded: () =>
+      federation.reportSignIn(identity, account, session.client_id, AUTHORIZATION_CHALLENGE),
   });
 }
 
@@ -122,6 +125,7 @@ export async function passkeyStep(
         accountId,
         clientId: session.client_id,
         ip: client.address,
+        endpoint: AUTHORIZATION_CHALLENGE,
       }),
   });
 }
@@ -148,6 +152,7 @@ export async function signIn(
       method: 'password',
       clientId: ctx.oidc.client?.clientId as string,
       ip: client.address,
+      endpoint: AUTHORIZATION_CHALLENGE,
     });
     throw accessDenied('the username or password is wrong');
   }

@@ -63,6 +63,8 @@ export function installFirstParty(
       throttle,
       authenticate: o.accounts.authenticate,
       bind: (clientId, accountId) => instances.manager.bind(clientId, accountId),
+      recordSignIn: (clientId, signIn) =>
+        instances.manager.recordFirstPartySignIn(clientId, signIn),
       emit,
       ...(methods.federation.native ? { federation: methods.federation } : {}),
       ...(o.passkeys.enabled ? { passkeys: methods.passkeys } : {}),

@@ -78,6 +78,12 @@ export async function finish(
     acr: acrOf(steps),
     ...(amr.length > 0 ? { amr } : {}),
   });
+  // After the code, so the device list never shows a sign-in that got none; its own write, as
+  // an install already bound has no record written on its sign-in to carry it.
+  await settings.recordSignIn(session.client_id, {
+    method,
+    ...(checked.provider !== undefined ? { provider: checked.provider } : {}),
+  });
   checked.succeeded();
   sendJson(ctx, 200, { authorization_code: code });
 }

@@ -13,6 +13,7 @@ export type {
   DevicePage,
   DevicePageOptions,
   DeviceStatus,
+  FirstPartySignIn,
   InstanceEvent,
   InstanceEvents,
   InstanceInfo,

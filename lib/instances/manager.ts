@@ -7,6 +7,7 @@ import type { TemplateSource } from '../registration/templates.js';
 import type { Store } from '../storage/store.js';
 import { accountInstancesIndex } from './client-records.js';
 import type {
+  FirstPartySignIn,
   InstanceEvents,
   InstanceInfo,
   InstancePage,
@@ -30,6 +31,22 @@ const ACTIVITY_MODEL = 'InstanceActivity';
 // Record "last used" at most this often per instance and process: one write per minute, not
 // one per token request.
 const ACTIVITY_RESOLUTION_MS = 60_000;
+// The store model of each instance's last first-party sign-in ("signed in with the app"): a
+// record of its own, since the activity record is replaced whole on every use.
+const FIRST_PARTY_MODEL = 'InstanceFirstPartySignIn';
+const FIRST_PARTY_METHODS: ReadonlySet<unknown> = new Set(['password', 'passkey', 'federated']);
+
+/** A stored first-party sign-in, if `payload` is one. */
+function firstPartySignInOf(payload: AdapterPayload | undefined): FirstPartySignIn | undefined {
+  if (typeof payload?.at !== 'number' || !FIRST_PARTY_METHODS.has(payload.method)) {
+    return undefined;
+  }
+  return {
+    at: payload.at,
+    method: payload.method as FirstPartySignIn['method'],
+    ...(typeof payload.provider === 'string' ? { provider: payload.provider } : {}),
+  };
+}
 
 // Paging: the default and largest page, and how many client records are read at once while
 // ordering an account's instances.
@@ -205,7 +222,11 @@ export class InstanceManager {
           .find(record.template, { purpose: 'load' })
           .catch(() => undefined)
       : undefined;
-    const activity = await this.settings.store.adapter(ACTIVITY_MODEL).find(clientId);
+    const [activity, firstParty] = await Promise.all([
+      this.settings.store.adapter(ACTIVITY_MODEL).find(clientId),
+      this.settings.store.adapter(FIRST_PARTY_MODEL).find(clientId),
+    ]);
+    const firstPartySignIn = firstPartySignInOf(firstParty ?? undefined);
     const clientName = payload.client_name ?? template?.client.client_name;
     const info: InstanceInfo = {
       clientId,
@@ -225,6 +246,7 @@ export class InstanceManager {
       ...(typeof payload.software_version === 'string'
         ? { softwareVersion: payload.software_version }
         : {}),
+      ...(firstPartySignIn ? { firstPartySignIn } : {}),
     };
     return { info, order: record.created_ms ?? record.created_at * 1000 };
   }
@@ -248,7 +270,10 @@ export class InstanceManager {
         keepRevokedFor,
       );
       await revokeClientGrants(store, clientId);
-      await store.adapter(ACTIVITY_MODEL).destroy(clientId);
+      await Promise.all([
+        store.adapter(ACTIVITY_MODEL).destroy(clientId),
+        store.adapter(FIRST_PARTY_MODEL).destroy(clientId),
+      ]);
       this.settings.emit('instance.revoked', {
         clientId,
         ...(record.account_id ? { accountId: record.account_id } : {}),
@@ -353,6 +378,24 @@ export class InstanceManager {
     } finally {
       await this.settings.store.returnUse(lock);
     }
+  }
+
+  /**
+   * Notes a sign-in through the instance at the Authorization Challenge Endpoint: one write of
+   * its own record, kept as long as the sign-in's grant may live.
+   */
+  async recordFirstPartySignIn(
+    clientId: string,
+    signIn: Omit<FirstPartySignIn, 'at'>,
+  ): Promise<void> {
+    const record: AdapterPayload = {
+      at: Math.floor(this.#now() / 1000),
+      method: signIn.method,
+      ...(signIn.provider !== undefined ? { provider: signIn.provider } : {}),
+    };
+    await this.settings.store
+      .adapter(FIRST_PARTY_MODEL)
+      .upsert(clientId, record, this.settings.activityTtl);
   }
 
   /** Notes that an instance obtained tokens (at most once a minute per instance). */

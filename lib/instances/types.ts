@@ -44,6 +44,30 @@ export interface InstanceInfo {
   clientName?: string;
   /** The app version it registered with (`software_version`). */
   softwareVersion?: string;
+  /**
+   * The last time a user signed in through this install without a browser, at the Authorization
+   * Challenge Endpoint ("signed in with the app"); absent when none did within the grant
+   * lifetime (`ttl.grant`), e.g. an install that only ever signed in through the browser.
+   */
+  firstPartySignIn?: FirstPartySignIn;
+}
+
+/**
+ * A sign-in at the Authorization Challenge Endpoint, as instance management shows it
+ * ({@link InstanceInfo.firstPartySignIn}).
+ *
+ * @group Instances
+ */
+export interface FirstPartySignIn {
+  /** When the sign-in got its authorization code, in seconds since the epoch. */
+  at: number;
+  /**
+   * The step that completed it: `password`, `passkey`, or `federated` (a native Apple/Google
+   * id_token; see `provider`).
+   */
+  method: 'password' | 'passkey' | 'federated';
+  /** With `federated`: the provider's `name` (`google`, `apple`, …). */
+  provider?: string;
 }
 
 /**

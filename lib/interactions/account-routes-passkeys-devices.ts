@@ -5,7 +5,12 @@ import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { type AccountPages, optional, type SignedIn } from './account-routes-context.js';
 import { readForm } from './form.js';
-import type { InstanceItemView, InstancesView, PasskeysView } from './views.js';
+import type {
+  FirstPartySignInView,
+  InstanceItemView,
+  InstancesView,
+  PasskeysView,
+} from './views.js';
 
 /** The passkey page or the device page. */
 export type ItemsPage = 'passkeys' | 'devices';
@@ -105,6 +110,20 @@ async function devicesPage(pages: AccountPages, ctx: Context, user: SignedIn) {
   return pages.send(ctx, view);
 }
 
+/** The install's last sign-in without a browser, its provider named as the pages name it. */
+function firstPartySignIn(pages: AccountPages, d: InstanceInfo): FirstPartySignInView | undefined {
+  const signIn = d.firstPartySignIn;
+  if (!signIn) return undefined;
+  const { provider } = signIn;
+  const { federation } = pages.settings;
+  return {
+    ...signIn,
+    ...(provider !== undefined
+      ? { providerName: federation ? federation.displayName(provider) : provider }
+      : {}),
+  };
+}
+
 function deviceItem(pages: AccountPages, d: InstanceInfo, user: SignedIn): InstanceItemView {
   return {
     clientId: d.clientId,
@@ -112,6 +131,7 @@ function deviceItem(pages: AccountPages, d: InstanceInfo, user: SignedIn): Insta
     ...optional('version', d.softwareVersion),
     createdAt: d.createdAt,
     ...optional('lastUsedAt', d.lastUsedAt),
+    ...optional('firstPartySignIn', firstPartySignIn(pages, d)),
     cal: d.cal,
     registeredBy: d.registeredBy.method,
     ...optional('evidenceFormat', d.registeredBy.evidence?.format),

@@ -41,6 +41,12 @@ export interface SignInEvent {
   clientId: string;
   /** The client IP address (behind a proxy: as the `proxy` option derives it). */
   ip: string;
+  /**
+   * `authorization_challenge` when the sign-in came through the Authorization Challenge Endpoint
+   * (first-party sign-in, without a browser); absent for the sign-in pages and the native token
+   * exchange.
+   */
+  endpoint?: 'authorization_challenge';
 }
 
 /**

@@ -11,6 +11,7 @@ export type {
   DevicesView,
   ErrorView,
   FederatedButtonView,
+  FirstPartySignInView,
   InstanceItemView,
   InstancesView,
   InteractionPages,

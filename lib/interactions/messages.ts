@@ -231,6 +231,12 @@ export interface PageMessages {
   deviceLastUsedAt: string;
   /** An install that never obtained tokens. */
   deviceNeverUsed: string;
+  /** The last sign-in through an install without a browser, with a password: `{date}`. */
+  deviceAppSignInPassword: string;
+  /** The same with a passkey: `{date}`. */
+  deviceAppSignInPasskey: string;
+  /** The same with Apple, Google, …: `{date}`, `{provider}` (its name, e.g. `Google`). */
+  deviceAppSignInProvider: string;
   /** When an install was revoked: `{date}`. */
   deviceRevokedAt: string;
   /** An install registered that never obtained tokens (the app never finished setting it up). */
@@ -397,6 +403,9 @@ export const ENGLISH: Readonly<PageMessages> = {
   deviceRegisteredAt: 'Registered {date}',
   deviceLastUsedAt: 'Last used {date}',
   deviceNeverUsed: 'Not used yet',
+  deviceAppSignInPassword: 'Signed in with the app {date}, with a password',
+  deviceAppSignInPasskey: 'Signed in with the app {date}, with a passkey',
+  deviceAppSignInProvider: 'Signed in with the app {date}, with {provider}',
   deviceRevokedAt: 'Revoked {date}',
   devicePending: 'Not set up: this install has never signed in',
   devicePendingUntil: 'Not set up: removed {date} unless it signs in',
@@ -556,6 +565,9 @@ export const GERMAN: Readonly<PageMessages> = {
   deviceRegisteredAt: 'Registriert am {date}',
   deviceLastUsedAt: 'Zuletzt verwendet am {date}',
   deviceNeverUsed: 'Noch nicht verwendet',
+  deviceAppSignInPassword: 'In der App angemeldet am {date}, mit Passwort',
+  deviceAppSignInPasskey: 'In der App angemeldet am {date}, mit Passkey',
+  deviceAppSignInProvider: 'In der App angemeldet am {date}, mit {provider}',
   deviceRevokedAt: 'Widerrufen am {date}',
   devicePending: 'Nicht eingerichtet: diese Installation hat sich nie angemeldet',
   devicePendingUntil: 'Nicht eingerichtet: wird am {date} entfernt, wenn sie sich nicht anmeldet',

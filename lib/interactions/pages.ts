@@ -7,6 +7,7 @@ import type {
   ConsentView,
   CsrfField,
   ErrorView,
+  FirstPartySignInView,
   InstanceItemView,
   InstancesView,
   LinksView,
@@ -284,6 +285,21 @@ function pendingLine(view: InstancesView, until: number | undefined): string {
     : `<p class="meta"><strong>${formatHtml(messages.devicePendingUntil, { date: time(until, language) })}</strong></p>`;
 }
 
+/** "Signed in with the app", when and with what. */
+function appSignInLine(view: InstancesView, signIn: FirstPartySignInView): string {
+  const { messages, language } = view;
+  const date = time(signIn.at, language);
+  if (signIn.method === 'federated') {
+    const provider = escapeHtml(signIn.providerName ?? signIn.provider ?? '');
+    return `<p class="meta">${formatHtml(messages.deviceAppSignInProvider, { date, provider })}</p>`;
+  }
+  const template =
+    signIn.method === 'passkey'
+      ? messages.deviceAppSignInPasskey
+      : messages.deviceAppSignInPassword;
+  return dated(template, signIn.at, language);
+}
+
 /** One install, marked when pending, with its "Revoke" button unless it is revoked. */
 function deviceItem(view: InstancesView, device: InstanceItemView): string {
   const { messages, language } = view;
@@ -302,6 +318,7 @@ function deviceItem(view: InstancesView, device: InstanceItemView): string {
       : device.lastUsedAt !== undefined
         ? dated(messages.deviceLastUsedAt, device.lastUsedAt, language)
         : `<p class="meta">${escapeHtml(messages.deviceNeverUsed)}</p>`) +
+    (device.firstPartySignIn ? appSignInLine(view, device.firstPartySignIn) : '') +
     `<p class="meta">${escapeHtml(formatMessage(messages.deviceAssurance, { level }))}</p>` +
     `<p class="meta">${escapeHtml(registeredBy(messages, device))}</p>` +
     (device.revokedAt !== undefined

@@ -1,6 +1,6 @@
 import type { RegistrationMethod } from '../core/instance-record.js';
 import type { AssuranceLevel } from '../core/levels.js';
-import type { InstanceStatus } from '../instances/types.js';
+import type { FirstPartySignIn, InstanceStatus } from '../instances/types.js';
 import type { PageMessages } from './messages.js';
 
 /**
@@ -369,6 +369,11 @@ export interface InstanceItemView {
   createdAt: number;
   /** When it last obtained tokens, in seconds since the epoch (to the minute). */
   lastUsedAt?: number;
+  /**
+   * Its last sign-in without a browser, at the Authorization Challenge Endpoint ("signed in with
+   * the app"): when, and with what. Absent for an install that signed in only in the browser.
+   */
+  firstPartySignIn?: FirstPartySignInView;
   /** Its client assurance level. */
   cal: AssuranceLevel;
   /** How its registration was authorized. */
@@ -389,6 +394,16 @@ export interface InstanceItemView {
    * nothing but its CSRF field.
    */
   revoke?: PageForm;
+}
+
+/**
+ * An install's last sign-in without a browser, as the device page shows it.
+ *
+ * @group Pages
+ */
+export interface FirstPartySignInView extends FirstPartySignIn {
+  /** With `method` `federated`: the provider as the pages name it (`Google`). */
+  providerName?: string;
 }
 
 /**

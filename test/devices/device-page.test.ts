@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DevicesView, RevocationEvent } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
-import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
+import { type RunningServer, startExample } from '../helpers/example.js';
 import { APP_SOFTWARE_ID } from '../helpers/fixture.js';
 import { postForm } from '../helpers/passkeys.js';
-import { instanceConfiguration, postRegistration } from '../helpers/registration.js';
-import { codeForInstance, formsOf, obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
+import { browserInstall, formsOf, SignInBrowser } from '../helpers/sign-in.js';
 
 let server: RunningServer;
 const revocations: RevocationEvent[] = [];
@@ -22,31 +21,12 @@ before(async () => {
 after(() => server.close());
 
 /** An install of the test app registered and used by `username` in `browser` (left signed in). */
-async function install(
+const install = (
   browser: SignInBrowser,
   name: string,
   username = 'demouser',
   on: RunningServer = server,
-) {
-  const password = username === 'demouser' ? 'Password1' : 'Password2';
-  const { tokens: dcr } = await obtainDcrToken(await registrationClient(on.issuer), browser, {
-    username,
-    password,
-  });
-  const registered = await postRegistration(
-    on.issuer,
-    { software_id: APP_SOFTWARE_ID, software_version: '1.4.2', client_name: name },
-    dcr.access_token,
-  );
-  assert.equal(registered.status, 201, JSON.stringify(registered.body));
-  const instance = await instanceConfiguration(on.issuer, registered.body);
-  const { callback, checks } = await codeForInstance(browser, instance, 'openid offline_access', {
-    username,
-    password,
-  });
-  const tokens = await oidc.authorizationCodeGrant(instance, callback, checks);
-  return { clientId: instance.clientMetadata().client_id, instance, tokens };
-}
+) => browserInstall(on.issuer, browser, { name, username });
 
 /** The device page in `browser`, and the revoke form of `clientId` when it has one. */
 async function devicePage(browser: SignInBrowser, clientId?: string, query = '') {

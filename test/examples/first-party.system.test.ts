@@ -1,6 +1,8 @@
 // Browserless first-party sign-in against the example server (`npm start`) as its own process
 // (issue #29's done-when): the app, with fetch only, signs demouser in through the Authorization
-// Challenge Endpoint from a provisioned-key fallback install, exchanges the code with its PKCE
+// Challenge Endpoint from a provisioned-key fallback install — with the password, a passkey, and
+// the id_token of its native "Sign in with Google" (a real oidc-provider on loopback stands in
+// for Google, set up from GOOGLE_* as for any deployment) — exchanges the code with its PKCE
 // verifier and refreshes; a shared-secret fallback install (cal none) and a user-registered
 // install (a template without firstParty) are refused.
 import assert from 'node:assert/strict';
@@ -8,7 +10,8 @@ import type { webcrypto } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
-import { insecure } from '../helpers/example.js';
+import { Browser } from '../helpers/browser.js';
+import { insecure, registrationClient } from '../helpers/example.js';
 import { challengeOf, type Install, type Json, verifier } from '../helpers/first-party.js';
 import {
   APP_SOFTWARE_ID,
@@ -17,11 +20,19 @@ import {
   FALLBACK_PKI_CLIENT_ID,
   FALLBACK_SOFTWARE_ID,
 } from '../helpers/fixture.js';
+import { json } from '../helpers/json.js';
+import { linkAccount } from '../helpers/linking.js';
 import { passkeyPage, postCredential, signedInBrowser } from '../helpers/passkeys.js';
 import { postRegistration } from '../helpers/registration.js';
-import { freshDcrToken } from '../helpers/sign-in.js';
+import { freshDcrToken, obtainDcrToken } from '../helpers/sign-in.js';
 import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
+import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
+
+// The app's Google client id (the audience of its native id_tokens) and the server's secret for
+// the browser flow, which the linked accounts page uses.
+const GOOGLE_CLIENT_ID = 'android.apps.googleusercontent.example';
+const GOOGLE_CLIENT_SECRET = 'example-google-secret-for-the-first-party-test';
 
 const basic = (i: Install) =>
   `Basic ${Buffer.from(`${encodeURIComponent(i.client_id)}:${encodeURIComponent(i.client_secret)}`).toString('base64')}`;
@@ -30,8 +41,10 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
   let server: SpawnedExample;
   let issuer: string;
   let pkiKey: webcrypto.CryptoKey;
+  let google: UpstreamIdp;
 
   before(async () => {
+    google = await startUpstreamIdp({ quirks: 'google' });
     // A provisioned-key fallback install, as docs/example-server.md makes one: the fallback
     // client's public JWKS in FALLBACK_CLIENT_JWKS, its private key on the "device".
     const keys = await generateKeyPair('ES256');
@@ -40,11 +53,28 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
     server = await spawnExample('examples/server/main.ts', {
       FALLBACK_CLIENT_JWKS: JSON.stringify(jwks),
       LOG_LEVEL: 'silent',
+      GOOGLE_CLIENT_IDS: GOOGLE_CLIENT_ID,
+      GOOGLE_ISSUER: google.issuer,
+      GOOGLE_CLIENT_SECRET,
+      // A developer's shell may set these; the test needs Google alone, for any domain.
+      GOOGLE_HOSTED_DOMAIN: '',
+      APPLE_BUNDLE_IDS: '',
     });
     issuer = `http://localhost:${server.port}`;
+    google.setClients([
+      {
+        client_id: GOOGLE_CLIENT_ID,
+        client_secret: GOOGLE_CLIENT_SECRET,
+        redirect_uris: [`${issuer}/federation/callback/google`],
+        token_endpoint_auth_method: 'client_secret_basic',
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+      },
+    ]);
   });
   after(async () => {
     await server?.stop();
+    await google?.close();
   });
 
   /** A POST of a form as `install` (client_secret_basic), answered as JSON. */
@@ -89,6 +119,39 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
       code_challenge_method: 'S256',
     });
 
+  /** The claims of an ID token this server just issued (read, not verified: not under test). */
+  const claimsOf = (idToken: unknown) =>
+    JSON.parse(Buffer.from(String(idToken).split('.')[1] ?? '', 'base64url').toString()) as Json;
+
+  /**
+   * The app's native "Sign in with Google" as `sub` (with the server's nonce), its id_token
+   * posted to the Authorization Challenge Endpoint, the code exchanged: the token response.
+   */
+  async function googleSignIn(install: Install, sub: string, claims: Json = {}) {
+    const nonce = await fetch(`${issuer}/federation/nonce`, { method: 'POST' });
+    assert.equal(nonce.status, 200);
+    const idToken = await google.mintIdToken({
+      sub,
+      aud: GOOGLE_CLIENT_ID,
+      nonce: (await json(nonce)).nonce as string,
+      claims,
+    });
+    const v = verifier();
+    const started = await start(install, v);
+    const done = await challenge(install, {
+      auth_session: started.body.auth_session as string,
+      id_token: idToken,
+    });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    const tokens = await post('/token', install, {
+      grant_type: 'authorization_code',
+      code: done.body.authorization_code as string,
+      code_verifier: v,
+    });
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    return tokens.body;
+  }
+
   it('discovery advertises the Authorization Challenge Endpoint', async () => {
     const res = await fetch(`${issuer}/.well-known/openid-configuration`);
     const metadata = (await res.json()) as Json;
@@ -103,8 +166,8 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
     assert.equal(started.status, 400, JSON.stringify(started.body));
     assert.equal(started.body.error, 'insufficient_authorization');
     assert.deepEqual(started.body.required, ['username', 'password']);
-    // The example server takes passkeys; no provider takes native id_tokens without an upstream.
-    assert.deepEqual(started.body.alternatives, [['method']]);
+    // The example server takes passkeys, and native id_tokens from the Google it is set up with.
+    assert.deepEqual(started.body.alternatives, [['id_token'], ['method']]);
 
     const signedIn = await challenge(install, {
       auth_session: started.body.auth_session as string,
@@ -262,9 +325,51 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
       code_verifier: v,
     });
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
-    const claims = JSON.parse(
-      Buffer.from((tokens.body.id_token as string).split('.')[1] as string, 'base64url').toString(),
-    ) as Json;
-    assert.equal(claims.sub, 'demouser');
+    assert.equal(claimsOf(tokens.body.id_token).sub, 'demouser');
+  });
+
+  it('a provisioned-key install signs demouser in with a native Google id_token, exchanges the code and refreshes', async () => {
+    // The example's accounts link a Google identity to an existing account only on the linked
+    // accounts page, after a fresh sign-in (never by email): demouser does that once, in a browser.
+    const browser = new Browser();
+    await obtainDcrToken(await registrationClient(issuer), browser, {
+      username: 'demouser',
+      password: 'Password1',
+    });
+    await linkAccount(browser, issuer, google, 'g-demouser-phone');
+
+    // The app, without a browser from here on.
+    const install = await provisionedInstall();
+    const tokens = await googleSignIn(install, 'g-demouser-phone');
+    assert.equal(
+      claimsOf(tokens.id_token).sub,
+      'demouser',
+      "the linked identity signs in to demouser's account",
+    );
+    const refreshed = await post('/token', install, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token as string,
+    });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.ok(refreshed.body.access_token);
+
+    // demouser's device page lists the install, "signed in with the app" with Google.
+    const page = await browser.request(`${issuer}/account/devices`, {
+      headers: { 'accept-language': 'en' },
+    });
+    const item = (await page.text())
+      .split('<li>')
+      .find((li) => li.includes(`/account/devices/${install.client_id}/revoke`));
+    assert.match(item ?? '', /Signed in with the app <time[^>]*>[^<]+<\/time>, with Google<\/p>/);
+  });
+
+  it("control: a Google identity nobody linked, with demouser's verified email, signs up an account of its own", async () => {
+    const install = await provisionedInstall();
+    const tokens = await googleSignIn(install, 'g-stranger', {
+      email: 'demouser@example.com',
+      email_verified: true,
+    });
+    const { sub } = claimsOf(tokens.id_token);
+    assert.ok(sub !== 'demouser' && sub !== 'otheruser', `a new account, not ${String(sub)}`);
   });
 });

@@ -18,13 +18,10 @@ import * as oidc from 'openid-client';
 import { demoAccounts } from '../../examples/server/accounts.js';
 import { Browser, formOf, formsOf } from '../helpers/browser.js';
 import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
+import { deliver, pressLink } from '../helpers/linking.js';
 import { ModelOutageStore } from '../helpers/outage-store.js';
 import { dcrAuthorizationUrl, obtainDcrToken } from '../helpers/sign-in.js';
-import {
-  startUpstreamIdp,
-  type UpstreamIdp,
-  type UpstreamReturn,
-} from '../helpers/upstream-idp.js';
+import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
 const GOOGLE_CLIENT_ID = 'our-server.apps.googleusercontent.example';
 const GOOGLE_CLIENT_SECRET = 'google-client-secret-for-tests-only';
@@ -162,26 +159,9 @@ describe('the linked accounts page (/account/links)', () => {
   const linkButton = (page: Page) =>
     formsOf(page.html, page.url).find((f) => f.action.endsWith('/account/links/start/google'));
 
-  /** Presses "Link your Google account": resolves the upstream authorization URL. */
-  async function pressLink(browser: Browser): Promise<URL> {
-    const page = await open(browser, linksUrl());
-    assert.equal(page.status, 200);
-    const button = linkButton(page);
-    assert.ok(button, 'the page offers "Link your Google account"');
-    const res = await browser.postForm(button.action, button.hidden);
-    assert.equal(res.status, 303);
-    return new URL(res.headers.get('location') as string);
-  }
-
-  /** Hands the upstream's response to our redirect URI as the browser would. */
-  const deliver = (browser: Browser, response: UpstreamReturn) =>
-    response.method === 'GET'
-      ? browser.get(response.url)
-      : browser.postForm(response.url, response.fields);
-
   /** Link your Google account, signed in at Google as `login`: the page it ends at. */
   async function linkGoogle(browser: Browser, login: string) {
-    const upstreamUrl = await pressLink(browser);
+    const upstreamUrl = await pressLink(browser, server.issuer);
     const response = await google.authorize(browser, upstreamUrl.href, { login });
     return { response, page: await pageAfter(browser, await deliver(browser, response)) };
   }
@@ -278,7 +258,7 @@ describe('the linked accounts page (/account/links)', () => {
       const browser = await signedIn();
       const before = mark();
       const federatedBefore = federatedCalls.length;
-      const upstreamUrl = await pressLink(browser);
+      const upstreamUrl = await pressLink(browser, server.issuer);
       // The code flow with PKCE S256 and a nonce, to the one registered redirect URI.
       assert.equal(upstreamUrl.searchParams.get('code_challenge_method'), 'S256');
       assert.ok(upstreamUrl.searchParams.get('code_challenge'));
@@ -355,7 +335,7 @@ describe('the linked accounts page (/account/links)', () => {
     it('the user cancels at Google: the page again with a plain message, nothing linked', async () => {
       const browser = await signedIn();
       const before = mark();
-      const upstreamUrl = await pressLink(browser);
+      const upstreamUrl = await pressLink(browser, server.issuer);
       const response = await google.authorize(browser, upstreamUrl.href, {
         login: 'g-denied',
         deny: true,
@@ -488,7 +468,7 @@ describe('the linked accounts page (/account/links)', () => {
       const victim = await signedIn();
       const attacker = await signedIn('otheruser', 'Password2');
       const before = mark();
-      const upstreamUrl = await pressLink(victim);
+      const upstreamUrl = await pressLink(victim, server.issuer);
       const response = await google.authorize(victim, upstreamUrl.href, { login: 'g-stolen' });
       const other = await pageAfter(attacker, await deliver(attacker, response));
       assert.equal(other.status, 400);
@@ -502,7 +482,7 @@ describe('the linked accounts page (/account/links)', () => {
       assertNothingLinked('g-stolen', before);
 
       // Control: without the detour, the same steps bring the question.
-      const url = await pressLink(victim);
+      const url = await pressLink(victim, server.issuer);
       const fine = await google.authorize(victim, url.href, { login: 'g-stolen' });
       linkPageOf(await pageAfter(victim, await deliver(victim, fine)));
     });
@@ -544,7 +524,7 @@ describe('the linked accounts page (/account/links)', () => {
 
     it('a response posted back (form_post, as Apple sends it) reaches the account page through the one redirect URI', async () => {
       const browser = await signedIn();
-      const upstreamUrl = await pressLink(browser);
+      const upstreamUrl = await pressLink(browser, server.issuer);
       const response = await google.authorize(browser, upstreamUrl.href, { login: 'g-posted' });
       assert.equal(response.method, 'GET');
       const back = new URL(response.url);

@@ -30,15 +30,11 @@ import {
   registrationClient,
   startExample,
 } from '../helpers/example.js';
+import { deliver } from '../helpers/linking.js';
 import { freePort } from '../helpers/listen.js';
 import { ModelOutageStore } from '../helpers/outage-store.js';
 import { dcrAuthorizationUrl, obtainDcrToken, registerInstance } from '../helpers/sign-in.js';
-import {
-  startUpstreamIdp,
-  type UpstreamIdp,
-  type UpstreamReturn,
-  type UpstreamUser,
-} from '../helpers/upstream-idp.js';
+import { startUpstreamIdp, type UpstreamIdp, type UpstreamUser } from '../helpers/upstream-idp.js';
 
 const GOOGLE_CLIENT_ID = 'our-server.apps.googleusercontent.example';
 const GOOGLE_CLIENT_SECRET = 'google-client-secret-for-tests-only';
@@ -237,12 +233,6 @@ describe('browser sign-in through upstream providers ("Continue with …")', () 
     assert.equal(res.status, 303);
     return { upstreamUrl: res.headers.get('location') as string, page };
   }
-
-  /** Hands the upstream's response to our redirect URI as the browser would. */
-  const deliver = (browser: Browser, response: UpstreamReturn) =>
-    response.method === 'GET'
-      ? browser.get(response.url)
-      : browser.postForm(response.url, response.fields);
 
   /** Follows our redirects (allowing our consent page) to the app, or to a page of ours. */
   async function atOurs(browser: Browser, response: Response): Promise<Outcome> {

@@ -1,6 +1,8 @@
 import * as oidc from 'openid-client';
 import { CookieJar } from 'tough-cookie';
 import { APP_REDIRECT_URI, registrationClient } from './example.js';
+import { APP_SOFTWARE_ID } from './fixture.js';
+import { instanceConfiguration, postRegistration } from './registration.js';
 
 /** A cookie-keeping HTTP client that plays the user's browser on the sign-in pages. */
 export class SignInBrowser {
@@ -260,4 +262,52 @@ export async function sameClientAt(
   );
   oidc.allowInsecureRequests(elsewhere);
   return elsewhere;
+}
+
+/** An install {@link browserInstall} made: its client id, openid-client view and tokens. */
+export interface BrowserInstall {
+  clientId: string;
+  instance: oidc.Configuration;
+  tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+}
+
+/** What {@link browserInstall} registers and how it signs in. */
+export interface BrowserInstallOptions {
+  /** Its `client_name`. */
+  name: string;
+  /** `demouser` (password `Password1`) or `otheruser` (`Password2`). @default 'demouser' */
+  username?: string;
+  /** The scope of its sign-in. @default 'openid offline_access' */
+  scope?: string;
+}
+
+/**
+ * An install of the tests' app (`software_version` 1.4.2) registered with `username`'s DCR token
+ * and signed in through `browser`'s pages only, its code exchanged; the browser stays signed in.
+ */
+export async function browserInstall(
+  issuer: string,
+  browser: SignInBrowser,
+  { name, username = 'demouser', scope = 'openid offline_access' }: BrowserInstallOptions,
+): Promise<BrowserInstall> {
+  const password = username === 'demouser' ? 'Password1' : 'Password2';
+  const { tokens: dcr } = await obtainDcrToken(await registrationClient(issuer), browser, {
+    username,
+    password,
+  });
+  const registered = await postRegistration(
+    issuer,
+    { software_id: APP_SOFTWARE_ID, software_version: '1.4.2', client_name: name },
+    dcr.access_token,
+  );
+  if (registered.status !== 201) {
+    throw new Error(`registration failed: ${registered.status} ${JSON.stringify(registered.body)}`);
+  }
+  const instance = await instanceConfiguration(issuer, registered.body);
+  const { callback, checks } = await codeForInstance(browser, instance, scope, {
+    username,
+    password,
+  });
+  const tokens = await oidc.authorizationCodeGrant(instance, callback, checks);
+  return { clientId: instance.clientMetadata().client_id, instance, tokens };
 }
