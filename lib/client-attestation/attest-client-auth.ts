@@ -10,11 +10,6 @@ import {
 } from 'jose';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-// oidc-provider's stateless challenge generator, made below with the same secret and info string
-// it uses for PoP challenges (it has no exports map, so the module is reachable; types in
-// oidc-provider-challenge.d.ts); test/attestation/attest-client-auth.test.ts spends such a
-// challenge at the token endpoint, and fails if an upgrade changes either.
-import ServerChallenge from 'oidc-provider/lib/helpers/challenge.js';
 import type { InstanceRecord } from '../core/instance-record.js';
 import { type AssuranceLevel, isAssuranceLevel, weakerLevel } from '../core/levels.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
@@ -161,18 +156,4 @@ export function attestedLevel(ctx: KoaContextWithOIDC, record: InstanceRecord): 
   ).clientAttestation;
   const cal = attestation?.attestation?.payload?.cal;
   return isAssuranceLevel(cal) ? weakerLevel(level, cal) : level;
-}
-
-// The info string oidc-provider derives its PoP challenges with.
-const POP_CHALLENGE_INFO = 'OAuth-Client-Attestation-PoP';
-
-/**
- * The next PoP challenge oidc-provider expects, computed from the shared secret as it does: the
- * Client Attester hands it out with each attestation, saving the app a round trip.
- *
- * @internal
- */
-export function popChallenges(secret: Buffer): () => string {
-  const challenges = new ServerChallenge(secret, POP_CHALLENGE_INFO);
-  return () => challenges.nextChallenge();
 }

@@ -1,17 +1,20 @@
 // Native federated sign-in: RFC 8693 token exchange of an upstream id_token at oidc-provider's
 // token endpoint, registered as an extension grant.
 import Provider, { type Adapter, errors, type KoaContextWithOIDC } from 'oidc-provider';
-// oidc-provider's own sender-constraint steps, as its built-in grants run them (it has no
-// exports map, so the module is reachable; types in oidc-provider-grants.d.ts).
-// test/federation/native-exchange.test.ts binds a token with DPoP through them, and fails if an
-// upgrade moves them.
-import * as helpers from 'oidc-provider/lib/helpers/grants.js';
 import { instanceRecord } from '../core/instance-record.js';
 import { clientAddress } from '../http/client-address.js';
 import { HttpProblem } from '../http/problem.js';
 import { delegateAdapter } from '../provider/adapter.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import { protocolError } from '../provider/protocol-error.js';
+// oidc-provider's own sender-constraint steps, as its built-in grants run them.
+import {
+  applyRefreshTokenBindings,
+  checkDpopReplay,
+  checkDpopRequired,
+  checkMtlsCert,
+  validateDpop,
+} from '../provider/sender-constraints.js';
 import type { FederatedSignIn } from './sign-in.js';
 
 /** The grant type (RFC 8693 §2.1). @internal */
@@ -121,12 +124,12 @@ async function exchange(provider: Provider, ctx: Ctx, settings: TokenExchangeSet
     );
   }
   // Sender constraints are checked before the id_token is spent.
-  const dPoP = await helpers.validateDpop(provider, ctx);
+  const dPoP = await validateDpop(provider, ctx);
   if (isRegistrationClient && (dPoP || ctx.get('dpop'))) {
     throw new errors.InvalidRequest('DCR tokens are bearer tokens: send no DPoP proof');
   }
-  if (!isRegistrationClient) helpers.checkDpopRequired(provider, ctx, dPoP);
-  const cert = isRegistrationClient ? undefined : helpers.checkMtlsCert(provider, ctx);
+  if (!isRegistrationClient) checkDpopRequired(provider, ctx, dPoP);
+  const cert = isRegistrationClient ? undefined : checkMtlsCert(provider, ctx);
 
   const { identity, account } = await signedIn(ctx, client.clientId, record, settings);
   const { accountId } = account;
@@ -151,7 +154,7 @@ async function exchange(provider: Provider, ctx: Ctx, settings: TokenExchangeSet
     grant.addOIDCScope(at.scope);
     if (cert) at.setThumbprint('x5t', cert);
     if (dPoP) {
-      await helpers.checkDpopReplay(provider, ctx, dPoP, client.clientId);
+      await checkDpopReplay(provider, ctx, dPoP, client.clientId);
       at.setThumbprint('jkt', dPoP.thumbprint);
     }
   }
@@ -171,7 +174,7 @@ async function exchange(provider: Provider, ctx: Ctx, settings: TokenExchangeSet
         scope: at.scope,
         rotations: 0,
       } as ConstructorParameters<Provider['RefreshToken']>[0]);
-      await helpers.applyRefreshTokenBindings(provider, ctx, at, rt);
+      await applyRefreshTokenBindings(provider, ctx, at, rt);
       ctx.oidc.entity('RefreshToken', rt);
       refreshToken = await rt.save();
     }

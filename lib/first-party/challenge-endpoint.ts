@@ -1,7 +1,6 @@
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import { checkDpopReplay, validateDpop } from 'oidc-provider/lib/helpers/grants.js';
 import type { InstanceRecord } from '../core/instance-record.js';
 import { meetsLevel } from '../core/levels.js';
 import { clientAddress } from '../http/client-address.js';
@@ -9,6 +8,7 @@ import { HttpProblem, sendJson, sendProblem } from '../http/problem.js';
 import { routed, routerPath } from '../http/routed.js';
 import { asProviderError } from '../provider/adapter.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
+import { checkDpopReplay, validateDpop } from '../provider/sender-constraints.js';
 import type { TemplateSource } from '../registration/templates.js';
 import {
   AUTHORIZATION_CHALLENGE,

@@ -1,17 +1,20 @@
 // The Authorization Challenge Endpoint authenticates the client "as at the token endpoint"
 // (draft-ietf-oauth-first-party-apps §5.1): oidc-provider has no hook to add an endpoint to its
 // router, so this runs the token endpoint's own steps (body parsing, parameter assembly, client
-// authentication: secrets, private_key_jwt, mTLS, attestation-based) on the library's route.
-// test/first-party/challenge.test.ts authenticates through them and fails if an upgrade moves them.
+// authentication: secrets, private_key_jwt, mTLS, attestation-based) on the library's route,
+// reached through lib/provider/token-endpoint-steps.ts.
 import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import als from 'oidc-provider/lib/helpers/als.js';
-import assembleParams from 'oidc-provider/lib/shared/assemble_params.js';
-import clientAuth, { getClientAuthParams } from 'oidc-provider/lib/shared/client_auth.js';
-import { urlencoded as parseBody } from 'oidc-provider/lib/shared/selective_body.js';
 import { findUnsafeKey } from '../http/prototype-safety.js';
+import {
+  assembleParams,
+  clientAuthentication,
+  clientAuthParams,
+  inRequestContext,
+  parseFormBody,
+} from '../provider/token-endpoint-steps.js';
 
 /** The route name the request context carries (logs, metrics, the App Attest assertion check). @internal */
 export const AUTHORIZATION_CHALLENGE_ROUTE = 'authorization_challenge';
@@ -50,10 +53,10 @@ export function authenticatingClient(
   handle: (ctx: AuthenticatedRequest) => Promise<void>,
 ): (ctx: Context) => Promise<void> {
   const chain = compose<Context>([
-    parseBody,
+    parseFormBody,
     refuseAmbiguousBody,
-    (ctx, next) => assembleParams(new Set([...params, ...getClientAuthParams(ctx)]), ctx, next),
-    ...clientAuth,
+    (ctx, next) => assembleParams(new Set([...params, ...clientAuthParams(ctx)]), ctx, next),
+    ...clientAuthentication,
     (ctx) => handle(ctx as unknown as AuthenticatedRequest),
   ]);
   return (ctx) => {
@@ -80,6 +83,6 @@ export function authenticatingClient(
         return oidc;
       },
     });
-    return als.run(ctx, () => chain(ctx));
+    return inRequestContext(ctx, () => chain(ctx));
   };
 }

@@ -11,21 +11,27 @@ import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.js';
-import { insecure, registrationClient } from '../helpers/example.js';
-import { challengeOf, type Install, type Json, verifier } from '../helpers/first-party.js';
+import { registrationClient } from '../helpers/example.js';
+import {
+  type Answer,
+  challengeOf,
+  type Install,
+  type Json,
+  postAs,
+  registerFallbackInstall,
+  verifier,
+} from '../helpers/first-party.js';
 import {
   APP_SOFTWARE_ID,
   FALLBACK_CLIENT_ID,
   FALLBACK_CLIENT_SECRET,
   FALLBACK_PKI_CLIENT_ID,
-  FALLBACK_SOFTWARE_ID,
 } from '../helpers/fixture.js';
 import { json } from '../helpers/json.js';
 import { linkAccount } from '../helpers/linking.js';
-import { passkeyPage, postCredential, signedInBrowser } from '../helpers/passkeys.js';
+import { enrolledAuthenticator } from '../helpers/passkeys.js';
 import { postRegistration } from '../helpers/registration.js';
 import { freshDcrToken, obtainDcrToken } from '../helpers/sign-in.js';
-import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
 import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
@@ -33,9 +39,6 @@ import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 // the browser flow, which the linked accounts page uses.
 const GOOGLE_CLIENT_ID = 'android.apps.googleusercontent.example';
 const GOOGLE_CLIENT_SECRET = 'example-google-secret-for-the-first-party-test';
-
-const basic = (i: Install) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(i.client_id)}:${encodeURIComponent(i.client_secret)}`).toString('base64')}`;
 
 describe('first-party sign-in with the example server', { timeout: 120_000 }, () => {
   let server: SpawnedExample;
@@ -78,32 +81,14 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
   });
 
   /** A POST of a form as `install` (client_secret_basic), answered as JSON. */
-  async function post(path: string, install: Install, body: Record<string, string>) {
-    const res = await fetch(`${issuer}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: basic(install),
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams(body),
-    });
-    return { status: res.status, body: (await res.json()) as Json };
-  }
+  const post = (path: string, install: Install, body: Record<string, string>) =>
+    postAs(`${issuer}${path}`, install, body);
   const challenge = (install: Install, body: Record<string, string>) =>
     post('/authorize-challenge', install, body);
 
   /** Registers a fallback-template install with the DCR token of the fallback client `auth`. */
-  async function fallbackInstall(clientId: string, auth: oidc.ClientAuth): Promise<Json> {
-    const fallback = await oidc.discovery(new URL(issuer), clientId, undefined, auth, insecure);
-    const dcr = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });
-    const registered = await postRegistration(
-      issuer,
-      { software_id: FALLBACK_SOFTWARE_ID },
-      dcr.access_token,
-    );
-    assert.equal(registered.status, 201, JSON.stringify(registered.body));
-    return registered.body;
-  }
+  const fallbackInstall = (clientId: string, auth: oidc.ClientAuth) =>
+    registerFallbackInstall(issuer, clientId, auth);
 
   const provisionedInstall = async () => {
     const registered = await fallbackInstall(FALLBACK_PKI_CLIENT_ID, oidc.PrivateKeyJwt(pkiKey));
@@ -235,6 +220,14 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
     assert.equal(tokens.body.error, 'invalid_grant');
   });
 
+  /** Asserts that `answer` refused with `error` and issued nothing: no code, no auth_session. */
+  function assertRefused(answer: Answer, error: string) {
+    assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    assert.equal(answer.body.error, error);
+    assert.equal(answer.body.authorization_code, undefined);
+    assert.equal(answer.body.auth_session, undefined);
+  }
+
   it('a wrong password is access_denied, with no code', async () => {
     const install = await provisionedInstall();
     const started = await start(install, verifier());
@@ -243,64 +236,54 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
       username: 'demouser',
       password: 'not-the-password',
     });
-    assert.equal(refused.status, 400);
-    assert.equal(refused.body.error, 'access_denied');
-    assert.equal(refused.body.authorization_code, undefined);
+    assertRefused(refused, 'access_denied');
   });
 
-  it('a shared-secret fallback install (cal none) is refused with unauthorized_client', async () => {
-    const registered = await fallbackInstall(
-      FALLBACK_CLIENT_ID,
-      oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
-    );
-    assert.equal(registered.cal, 'none');
-    const install = registered as unknown as Install;
-    const v = verifier();
-    const first = await start(install, v);
-    assert.equal(first.status, 400);
-    assert.equal(first.body.error, 'unauthorized_client');
-    assert.equal(first.body.auth_session, undefined);
-    // With the credentials at once too.
-    const direct = await challenge(install, {
-      scope: 'openid',
-      code_challenge: challengeOf(v),
-      code_challenge_method: 'S256',
-      username: 'demouser',
-      password: 'Password1',
+  // Installs refused whatever they send: at the first step, and with credentials at once.
+  const refusedInstalls: Array<[string, () => Promise<Install>]> = [
+    [
+      'a shared-secret fallback install (cal none) is refused with unauthorized_client',
+      async () => {
+        const registered = await fallbackInstall(
+          FALLBACK_CLIENT_ID,
+          oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
+        );
+        assert.equal(registered.cal, 'none');
+        return registered as unknown as Install;
+      },
+    ],
+    [
+      'a user-registered install (a template without firstParty) is refused with unauthorized_client',
+      async () => {
+        const registered = await postRegistration(
+          issuer,
+          { software_id: APP_SOFTWARE_ID, software_version: '1.2.0' },
+          await freshDcrToken(issuer),
+        );
+        assert.equal(registered.status, 201, JSON.stringify(registered.body));
+        return registered.body as unknown as Install;
+      },
+    ],
+  ];
+  for (const [name, refusedInstall] of refusedInstalls) {
+    it(name, async () => {
+      const install = await refusedInstall();
+      const v = verifier();
+      assertRefused(await start(install, v), 'unauthorized_client');
+      const direct = await challenge(install, {
+        scope: 'openid',
+        code_challenge: challengeOf(v),
+        code_challenge_method: 'S256',
+        username: 'demouser',
+        password: 'Password1',
+      });
+      assertRefused(direct, 'unauthorized_client');
     });
-    assert.equal(direct.status, 400);
-    assert.equal(direct.body.error, 'unauthorized_client');
-    assert.equal(direct.body.authorization_code, undefined);
-  });
-
-  it('a user-registered install (a template without firstParty) is refused with unauthorized_client', async () => {
-    const registered = await postRegistration(
-      issuer,
-      { software_id: APP_SOFTWARE_ID, software_version: '1.2.0' },
-      await freshDcrToken(issuer),
-    );
-    assert.equal(registered.status, 201, JSON.stringify(registered.body));
-    const install = registered.body as unknown as Install;
-    const v = verifier();
-    const direct = await challenge(install, {
-      scope: 'openid',
-      code_challenge: challengeOf(v),
-      code_challenge_method: 'S256',
-      username: 'demouser',
-      password: 'Password1',
-    });
-    assert.equal(direct.status, 400);
-    assert.equal(direct.body.error, 'unauthorized_client');
-    assert.equal(direct.body.authorization_code, undefined);
-  });
+  }
 
   it('a provisioned-key install signs demouser in with a passkey', async () => {
     // The passkey is enrolled on the account page (in a browser, once); the sign-in is fetch only.
-    const browser = await signedInBrowser(issuer, 'demouser');
-    const authenticator = new SoftwareAuthenticator(issuer);
-    const { add } = await passkeyPage(browser, issuer);
-    const enrolled = await postCredential(browser, add, authenticator.create(add.options));
-    assert.equal(enrolled.status, 303);
+    const authenticator = await enrolledAuthenticator(issuer);
 
     const install = await provisionedInstall();
     const v = verifier();

@@ -3,130 +3,39 @@
 // username and password to the Authorization Challenge Endpoint, exchanges the authorization code
 // at the token endpoint with its PKCE verifier (RFC 7636), and refreshes. On memory and on Redis.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { exportJWK, generateKeyPair } from 'jose';
-import type { AuthServerOptions, ServerEvents, Store } from 'mobile-oidc-provider';
-import { MemoryStore } from 'mobile-oidc-provider';
-import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
+import type { ServerEvents } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
-import { insecure, type RunningServer, resourceServer, startExample } from '../helpers/example.js';
+import { insecure, resourceServer } from '../helpers/example.js';
 import {
-  APP_SOFTWARE_ID,
-  FALLBACK_CLIENT_ID,
-  FALLBACK_CLIENT_SECRET,
-  FALLBACK_PKI_CLIENT_ID,
-  FALLBACK_SOFTWARE_ID,
-} from '../helpers/fixture.js';
-import { startOwnRedis } from '../helpers/redis-server.js';
+  type Answer,
+  basicAuth,
+  challengeOf,
+  FIRST_PARTY_STORES,
+  type FirstPartyServer,
+  type Install,
+  type Json,
+  startFirstParty,
+  verifier,
+} from '../helpers/first-party.js';
+import { APP_SOFTWARE_ID } from '../helpers/fixture.js';
 import { postRegistration } from '../helpers/registration.js';
 import { obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
 
-type Json = Record<string, unknown>;
-interface Install {
-  client_id: string;
-  client_secret: string;
-}
-
-const verifier = () => randomBytes(32).toString('base64url');
-const challengeOf = (v: string) => createHash('sha256').update(v).digest('base64url');
-const basic = (i: Install) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(i.client_id)}:${encodeURIComponent(i.client_secret)}`).toString('base64')}`;
-
-/** The fallback template may sign in first-party; the app template does not say so. */
-const withFirstParty = (o: AuthServerOptions): AuthServerOptions => ({
-  ...o,
-  registration: {
-    ...o.registration,
-    templates: (o.registration?.templates ?? []).map((t) =>
-      t.software_id === FALLBACK_SOFTWARE_ID
-        ? { ...t, firstParty: { minimumLevel: 'by-provisioned-key' } }
-        : t,
-    ),
-  },
-});
-
-function describeFirstParty(
-  name: string,
-  makeStore: () => Promise<{ store: Store; close(): Promise<void> }>,
-) {
-  describe(`first-party sign-in at the Authorization Challenge Endpoint (${name})`, () => {
-    let server: RunningServer;
-    let closeStore: () => Promise<void>;
-    let pkiKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
+  describe(`first-party sign-in at the Authorization Challenge Endpoint (${storeName})`, () => {
+    let fp: FirstPartyServer;
     const events: Array<[keyof ServerEvents, Json]> = [];
 
     before(async () => {
-      const { privateKey, publicKey } = await generateKeyPair('ES256');
-      pkiKey = privateKey;
-      const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), alg: 'ES256' }] });
-      const { store, close } = await makeStore();
-      closeStore = close;
-      server = await startExample((o) => withFirstParty({ ...o, store }), {
-        FALLBACK_CLIENT_JWKS: jwks,
-      });
+      fp = await startFirstParty(undefined, { store: makeStore });
       for (const event of ['signin.succeeded', 'signin.failed', 'signin.throttled'] as const) {
-        server.auth.on(event, (payload) => events.push([event, payload as unknown as Json]));
+        fp.server.auth.on(event, (payload) => events.push([event, payload as unknown as Json]));
       }
     });
-    after(async () => {
-      await server.close();
-      await closeStore();
-    });
+    after(() => fp.close());
 
-    const endpoint = () => `${server.issuer}/authorize-challenge`;
-
-    async function challenge(install: Install, body: string | Record<string, string>) {
-      const res = await fetch(endpoint(), {
-        method: 'POST',
-        headers: {
-          authorization: basic(install),
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: typeof body === 'string' ? body : new URLSearchParams(body),
-      });
-      return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
-    }
-
-    /** A fallback install: registered with the fallback client's secret or provisioned key. */
-    async function fallbackInstall(kind: 'secret' | 'pki'): Promise<Install> {
-      const config =
-        kind === 'secret'
-          ? await oidc.discovery(
-              new URL(server.issuer),
-              FALLBACK_CLIENT_ID,
-              undefined,
-              oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
-              insecure,
-            )
-          : await oidc.discovery(
-              new URL(server.issuer),
-              FALLBACK_PKI_CLIENT_ID,
-              undefined,
-              oidc.PrivateKeyJwt(pkiKey),
-              insecure,
-            );
-      const dcr = await oidc.clientCredentialsGrant(config, { scope: 'dcr' });
-      const registered = await postRegistration(
-        server.issuer,
-        { software_id: FALLBACK_SOFTWARE_ID },
-        dcr.access_token,
-      );
-      assert.equal(registered.status, 201, JSON.stringify(registered.body));
-      return registered.body as unknown as Install;
-    }
-
-    async function token(install: Install, params: Record<string, string>) {
-      const res = await fetch(`${server.issuer}/token`, {
-        method: 'POST',
-        headers: {
-          authorization: basic(install),
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams(params),
-      });
-      return { status: res.status, body: (await res.json()) as Json };
-    }
+    const endpoint = () => `${fp.server.issuer}/authorize-challenge`;
 
     /** The whole flow up to the code, in two steps (start, then username + password). */
     async function codeFor(
@@ -135,13 +44,13 @@ function describeFirstParty(
       username = 'demouser',
       password = 'Password1',
     ) {
-      const started = await challenge(install, {
+      const started = await fp.challenge(install, {
         scope: 'openid offline_access',
         code_challenge: challengeOf(v),
         code_challenge_method: 'S256',
       });
       assert.equal(started.status, 400, JSON.stringify(started.body));
-      return challenge(install, {
+      return fp.challenge(install, {
         auth_session: started.body.auth_session as string,
         username,
         password,
@@ -150,15 +59,15 @@ function describeFirstParty(
 
     it('discovery advertises authorization_challenge_endpoint (RFC 8414 metadata of the draft)', async () => {
       const metadata = (await (
-        await fetch(`${server.issuer}/.well-known/openid-configuration`)
+        await fetch(`${fp.server.issuer}/.well-known/openid-configuration`)
       ).json()) as Json;
       assert.equal(metadata.authorization_challenge_endpoint, endpoint());
     });
 
     it('a provisioned-key install signs demouser in with username + password, exchanges the code with its verifier, and refreshes', async () => {
-      const install = await fallbackInstall('pki');
+      const install = await fp.install();
       const v = verifier();
-      const started = await challenge(install, {
+      const started = await fp.challenge(install, {
         scope: 'openid offline_access',
         code_challenge: challengeOf(v),
         code_challenge_method: 'S256',
@@ -170,7 +79,7 @@ function describeFirstParty(
       assert.equal(started.headers.get('cache-control'), 'no-store');
 
       // A username alone continues, with a fresh session that asks for the password.
-      const named = await challenge(install, {
+      const named = await fp.challenge(install, {
         auth_session: started.body.auth_session as string,
         username: 'demouser',
       });
@@ -178,7 +87,7 @@ function describeFirstParty(
       assert.deepEqual(named.body.required, ['password']);
       assert.notEqual(named.body.auth_session, started.body.auth_session);
 
-      const done = await challenge(install, {
+      const done = await fp.challenge(install, {
         auth_session: named.body.auth_session as string,
         password: 'Password1',
       });
@@ -191,7 +100,7 @@ function describeFirstParty(
         ),
       );
 
-      const tokens = await token(install, {
+      const tokens = await fp.token(install, {
         grant_type: 'authorization_code',
         code: done.body.authorization_code as string,
         code_verifier: v,
@@ -200,15 +109,15 @@ function describeFirstParty(
       assert.equal(typeof tokens.body.refresh_token, 'string');
       assert.equal(typeof tokens.body.id_token, 'string');
       const introspection = await oidc.tokenIntrospection(
-        await resourceServer(server.issuer),
+        await resourceServer(fp.server.issuer),
         tokens.body.access_token as string,
       );
       assert.equal(introspection.active, true);
       assert.equal(introspection.sub, 'demouser');
       assert.equal(introspection.cal, 'by-provisioned-key');
-      assert.equal((await server.auth.instances.get(install.client_id))?.accountId, 'demouser');
+      assert.equal((await fp.server.auth.instances.get(install.client_id))?.accountId, 'demouser');
 
-      const refreshed = await token(install, {
+      const refreshed = await fp.token(install, {
         grant_type: 'refresh_token',
         refresh_token: tokens.body.refresh_token as string,
       });
@@ -217,15 +126,15 @@ function describeFirstParty(
     });
 
     it('a shared-secret install (cal none) is unauthorized_client; control: a provisioned-key install is served', async () => {
-      const secretInstall = await fallbackInstall('secret');
-      const refused = await challenge(secretInstall, {
+      const secretInstall = await fp.install('secret');
+      const refused = await fp.challenge(secretInstall, {
         code_challenge: challengeOf(verifier()),
         code_challenge_method: 'S256',
       });
       assert.equal(refused.status, 400);
       assert.equal(refused.body.error, 'unauthorized_client');
       assert.equal(refused.body.auth_session, undefined);
-      const control = await challenge(await fallbackInstall('pki'), {
+      const control = await fp.challenge(await fp.install(), {
         code_challenge: challengeOf(verifier()),
         code_challenge_method: 'S256',
       });
@@ -234,7 +143,7 @@ function describeFirstParty(
 
     it('an install of a template without firstParty is unauthorized_client', async () => {
       const registrationClient = await oidc.discovery(
-        new URL(server.issuer),
+        new URL(fp.server.issuer),
         'mobile-dcr-client',
         undefined,
         oidc.None(),
@@ -242,12 +151,12 @@ function describeFirstParty(
       );
       const { tokens } = await obtainDcrToken(registrationClient, new SignInBrowser());
       const registered = await postRegistration(
-        server.issuer,
+        fp.server.issuer,
         { software_id: APP_SOFTWARE_ID, software_version: '1.0.0' },
         tokens.access_token,
       );
       assert.equal(registered.status, 201, JSON.stringify(registered.body));
-      const refused = await challenge(registered.body as unknown as Install, {
+      const refused = await fp.challenge(registered.body as unknown as Install, {
         code_challenge: challengeOf(verifier()),
         code_challenge_method: 'S256',
       });
@@ -255,29 +164,29 @@ function describeFirstParty(
     });
 
     it("a wrong client secret is invalid_client (the token endpoint's client authentication)", async () => {
-      const install = await fallbackInstall('pki');
-      const refused = await challenge({ ...install, client_secret: 'wrong' }, {});
+      const install = await fp.install();
+      const refused = await fp.challenge({ ...install, client_secret: 'wrong' }, {});
       assert.equal(refused.status, 401);
       assert.equal(refused.body.error, 'invalid_client');
     });
 
     it('an auth_session is single-use: replayed → invalid_session; control: its successor continues', async () => {
-      const install = await fallbackInstall('pki');
-      const started = await challenge(install, {
+      const install = await fp.install();
+      const started = await fp.challenge(install, {
         code_challenge: challengeOf(verifier()),
         code_challenge_method: 'S256',
       });
       const session = started.body.auth_session as string;
-      const next = await challenge(install, { auth_session: session, username: 'demouser' });
+      const next = await fp.challenge(install, { auth_session: session, username: 'demouser' });
       assert.equal(next.body.error, 'insufficient_authorization');
-      const replayed = await challenge(install, {
+      const replayed = await fp.challenge(install, {
         auth_session: session,
         username: 'demouser',
         password: 'Password1',
       });
       assert.equal(replayed.status, 400);
       assert.equal(replayed.body.error, 'invalid_session');
-      const control = await challenge(install, {
+      const control = await fp.challenge(install, {
         auth_session: next.body.auth_session as string,
         password: 'Password1',
       });
@@ -285,20 +194,20 @@ function describeFirstParty(
     });
 
     it("another install's auth_session → invalid_session, and it stays its owner's", async () => {
-      const owner = await fallbackInstall('pki');
-      const thief = await fallbackInstall('pki');
-      const started = await challenge(owner, {
+      const owner = await fp.install();
+      const thief = await fp.install();
+      const started = await fp.challenge(owner, {
         code_challenge: challengeOf(verifier()),
         code_challenge_method: 'S256',
       });
       const session = started.body.auth_session as string;
-      const stolen = await challenge(thief, {
+      const stolen = await fp.challenge(thief, {
         auth_session: session,
         username: 'demouser',
         password: 'Password1',
       });
       assert.equal(stolen.body.error, 'invalid_session');
-      const control = await challenge(owner, {
+      const control = await fp.challenge(owner, {
         auth_session: session,
         username: 'demouser',
         password: 'Password1',
@@ -307,12 +216,12 @@ function describeFirstParty(
     });
 
     it('the request bound to a session cannot change: another code_challenge → invalid_request', async () => {
-      const install = await fallbackInstall('pki');
-      const started = await challenge(install, {
+      const install = await fp.install();
+      const started = await fp.challenge(install, {
         code_challenge: challengeOf(verifier()),
         code_challenge_method: 'S256',
       });
-      const changed = await challenge(install, {
+      const changed = await fp.challenge(install, {
         auth_session: started.body.auth_session as string,
         code_challenge: challengeOf(verifier()),
         username: 'demouser',
@@ -322,25 +231,25 @@ function describeFirstParty(
     });
 
     it('login_hint binds the account: the first answer asks only for its password, which signs it in; another username → invalid_request', async () => {
-      const install = await fallbackInstall('pki');
+      const install = await fp.install();
       const start = { code_challenge: challengeOf(verifier()), code_challenge_method: 'S256' };
-      const hinted = await challenge(install, { ...start, login_hint: 'demouser' });
+      const hinted = await fp.challenge(install, { ...start, login_hint: 'demouser' });
       assert.equal(hinted.body.error, 'insufficient_authorization');
       assert.deepEqual(hinted.body.required, ['password']);
-      const done = await challenge(install, {
+      const done = await fp.challenge(install, {
         auth_session: hinted.body.auth_session as string,
         password: 'Password1',
       });
       assert.equal(done.status, 200, JSON.stringify(done.body));
 
-      const other = await challenge(install, { ...start, login_hint: 'demouser' });
-      const switched = await challenge(install, {
+      const other = await fp.challenge(install, { ...start, login_hint: 'demouser' });
+      const switched = await fp.challenge(install, {
         auth_session: other.body.auth_session as string,
         username: 'otheruser',
         password: 'Password2',
       });
       assert.equal(switched.body.error, 'invalid_request', 'the hinted account is bound');
-      const both = await challenge(install, {
+      const both = await fp.challenge(install, {
         ...start,
         login_hint: 'demouser',
         username: 'otheruser',
@@ -350,7 +259,7 @@ function describeFirstParty(
     });
 
     it('PKCE is required: no code_challenge, or the plain method → invalid_request, no session', async () => {
-      const install = await fallbackInstall('pki');
+      const install = await fp.install();
       const v = verifier();
       const bodies: Record<string, string>[] = [
         {},
@@ -358,30 +267,30 @@ function describeFirstParty(
         { code_challenge: v },
       ];
       for (const body of bodies) {
-        const refused = await challenge(install, body);
+        const refused = await fp.challenge(install, body);
         assert.equal(refused.body.error, 'invalid_request', JSON.stringify(body));
         assert.equal(refused.body.auth_session, undefined);
       }
     });
 
     it('a code exchanged without the verifier or with a wrong one → invalid_grant; control: the right one', async () => {
-      const install = await fallbackInstall('pki');
+      const install = await fp.install();
       const v = verifier();
       const first = await codeFor(install, v);
-      const without = await token(install, {
+      const without = await fp.token(install, {
         grant_type: 'authorization_code',
         code: first.body.authorization_code as string,
       });
       assert.equal(without.body.error, 'invalid_grant');
       const second = await codeFor(install, v);
-      const wrong = await token(install, {
+      const wrong = await fp.token(install, {
         grant_type: 'authorization_code',
         code: second.body.authorization_code as string,
         code_verifier: verifier(),
       });
       assert.equal(wrong.body.error, 'invalid_grant');
       const third = await codeFor(install, v);
-      const control = await token(install, {
+      const control = await fp.token(install, {
         grant_type: 'authorization_code',
         code: third.body.authorization_code as string,
         code_verifier: v,
@@ -390,7 +299,7 @@ function describeFirstParty(
     });
 
     it('an install bound to another account refuses that account (access_denied, no code); control: its owner', async () => {
-      const install = await fallbackInstall('pki');
+      const install = await fp.install();
       assert.equal((await codeFor(install, verifier())).status, 200);
       const other = await codeFor(install, verifier(), 'otheruser', 'Password2');
       assert.equal(other.status, 400);
@@ -400,11 +309,11 @@ function describeFirstParty(
     });
 
     it('a password spray through the endpoint hits 429 with Retry-After, as the sign-in page does', async () => {
-      const install = await fallbackInstall('pki');
+      const install = await fp.install();
       const wrong = await codeFor(install, verifier(), 'spray-target', 'nope');
       assert.equal(wrong.status, 400);
       assert.equal(wrong.body.error, 'access_denied');
-      let throttled: Awaited<ReturnType<typeof challenge>> | undefined;
+      let throttled: Answer | undefined;
       for (let i = 0; i < 30 && !throttled; i++) {
         const attempt = await codeFor(install, verifier(), 'spray-target', `guess-${i}`);
         if (attempt.status === 429) throttled = attempt;
@@ -418,7 +327,7 @@ function describeFirstParty(
     });
 
     it('a polluted body (__proto__, a repeated parameter) → invalid_request, nothing issued', async () => {
-      const install = await fallbackInstall('pki');
+      const install = await fp.install();
       const c = challengeOf(verifier());
       for (const body of [
         `__proto__=x&code_challenge=${c}&code_challenge_method=S256`,
@@ -426,14 +335,14 @@ function describeFirstParty(
         `scope=openid&scope=offline_access&code_challenge=${c}&code_challenge_method=S256`,
         `code_challenge=${c}&code_challenge=${c}&code_challenge_method=S256`,
       ]) {
-        const refused = await challenge(install, body);
+        const refused = await fp.challenge(install, body);
         assert.equal(refused.status, 400, body);
         assert.equal(refused.body.error, 'invalid_request', body);
         assert.equal(refused.body.auth_session, undefined);
       }
       const odd = await fetch(endpoint(), {
         method: 'POST',
-        headers: { authorization: basic(install), 'content-type': 'application/json' },
+        headers: { authorization: basicAuth(install), 'content-type': 'application/json' },
         body: '{}',
       });
       assert.equal(odd.status, 400);
@@ -443,20 +352,3 @@ function describeFirstParty(
     });
   });
 }
-
-describeFirstParty('memory', async () => {
-  const store = new MemoryStore();
-  return { store, close: () => store.close() };
-});
-
-describeFirstParty('Redis', async () => {
-  const redis = await startOwnRedis();
-  const store = new RedisStore({ client: redis.url, keyPrefix: `first-party:${randomUUID()}:` });
-  return {
-    store,
-    async close() {
-      await store.close();
-      await redis.destroy();
-    },
-  };
-});

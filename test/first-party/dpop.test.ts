@@ -14,6 +14,7 @@ import {
   type FirstPartyServer,
   type Install,
   type Json,
+  postAs,
   startFirstParty,
   verifier,
 } from '../helpers/first-party.js';
@@ -29,54 +30,25 @@ async function proof(keys: Keys, htu: string): Promise<string> {
     .sign(keys.privateKey);
 }
 
-const basic = (i: Install) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(i.client_id)}:${encodeURIComponent(i.client_secret)}`).toString('base64')}`;
-
 for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
   describe(`first-party sign-in with DPoP (${storeName})`, () => {
-    let closeStore: () => Promise<void>;
     let fp: FirstPartyServer;
     let answer: FirstPartyDecision = 'allow';
 
     before(async () => {
-      const made = await makeStore();
-      closeStore = made.close;
-      fp = await startFirstParty((o) => ({
-        ...o,
-        store: made.store,
-        interactions: {
-          ...o.interactions,
-          signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
-        },
-        firstParty: { policy: () => answer },
-      }));
+      fp = await startFirstParty((o) => ({ ...o, firstParty: { policy: () => answer } }), {
+        store: makeStore,
+        unthrottled: true,
+      });
     });
-    after(async () => {
-      await fp.close();
-      await closeStore();
-    });
+    after(() => fp.close());
 
     const challengeUrl = () => `${fp.server.issuer}/authorize-challenge`;
     const tokenUrl = () => `${fp.server.issuer}/token`;
 
     /** A POST as `install`, with a DPoP proof header when `dpop` is given. */
-    async function post(
-      url: string,
-      install: Install,
-      body: Record<string, string>,
-      dpop?: string,
-    ) {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          authorization: basic(install),
-          'content-type': 'application/x-www-form-urlencoded',
-          ...(dpop ? { dpop } : {}),
-        },
-        body: new URLSearchParams(body),
-      });
-      return { status: res.status, body: (await res.json()) as Json };
-    }
+    const post = (url: string, install: Install, body: Record<string, string>, dpop?: string) =>
+      postAs(url, install, body, dpop ? { dpop } : {});
 
     /** The first step, proven by `keys` (or with no proof): its auth_session. */
     async function start(install: Install, v: string, keys?: Keys): Promise<string> {

@@ -21,7 +21,6 @@ const GOOGLE_CLIENT_ID = 'android-and-web.apps.googleusercontent.example';
 
 for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
   describe(`first-party sign-in with a native id_token (${storeName})`, () => {
-    let closeStore: () => Promise<void>;
     let google: UpstreamIdp;
     let webOnly: UpstreamIdp;
     let fp: FirstPartyServer;
@@ -37,39 +36,38 @@ for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
         startUpstreamIdp({ quirks: 'google' }),
         startUpstreamIdp({ quirks: 'google' }),
       ]);
-      const made = await makeStore();
-      closeStore = made.close;
-      fp = await startFirstParty((o) => ({
-        ...o,
-        store: made.store,
-        accounts: {
-          ...o.accounts,
-          // Only pre-linked identities: nothing links by email.
-          federated: async (identity) => links.get(`${identity.provider}:${identity.subject}`),
-        },
-        federation: {
-          providers: [
-            {
-              name: 'google',
-              issuer: google.issuer,
-              quirks: 'google',
-              audiences: [GOOGLE_CLIENT_ID],
-            },
-            {
-              name: 'webonly',
-              issuer: webOnly.issuer,
-              browser: { clientId: 'web-client', clientSecret: 'web-secret' },
-            },
-          ],
-        },
-      }));
+      fp = await startFirstParty(
+        (o) => ({
+          ...o,
+          accounts: {
+            ...o.accounts,
+            // Only pre-linked identities: nothing links by email.
+            federated: async (identity) => links.get(`${identity.provider}:${identity.subject}`),
+          },
+          federation: {
+            providers: [
+              {
+                name: 'google',
+                issuer: google.issuer,
+                quirks: 'google',
+                audiences: [GOOGLE_CLIENT_ID],
+              },
+              {
+                name: 'webonly',
+                issuer: webOnly.issuer,
+                browser: { clientId: 'web-client', clientSecret: 'web-secret' },
+              },
+            ],
+          },
+        }),
+        { store: makeStore },
+      );
       fp.server.auth.on('account.federated', (e) => federated.push(e));
       fp.server.auth.on('signin.failed', (e) => failed.push(e));
     });
     after(async () => {
       await fp.close();
       await Promise.all([google.close(), webOnly.close()]);
-      await closeStore();
     });
 
     async function freshNonce(): Promise<string> {

@@ -13,14 +13,12 @@ import {
   startFirstParty,
   verifier,
 } from '../helpers/first-party.js';
-import { passkeyPage, postCredential, signedInBrowser } from '../helpers/passkeys.js';
-import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
+import { enrolledAuthenticator } from '../helpers/passkeys.js';
 
 const ANDROID_ORIGIN = `android:apk-key-hash:${Buffer.alloc(32, 7).toString('base64url')}`;
 
 for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
   describe(`first-party sign-in with a passkey (${storeName})`, () => {
-    let closeStore: () => Promise<void>;
     let fp: FirstPartyServer;
     const failed: SignInEvent[] = [];
     const succeeded: SignInEvent[] = [];
@@ -28,37 +26,23 @@ for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
 
     before(async () => {
       // Unthrottled: the attack tests fail several sign-ins of one account; the throttle has its own tests.
-      const made = await makeStore();
-      closeStore = made.close;
-      fp = await startFirstParty((o) => ({
-        ...o,
-        store: made.store,
-        // The Android app's origin too: its assertions come from the platform API, not a page.
-        passkeys: { enabled: true, origins: [new URL(o.issuer).origin, ANDROID_ORIGIN] },
-        interactions: {
-          ...o.interactions,
-          signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
-        },
-      }));
+      fp = await startFirstParty(
+        (o) => ({
+          ...o,
+          // The Android app's origin too: its assertions come from the platform API, not a page.
+          passkeys: { enabled: true, origins: [new URL(o.issuer).origin, ANDROID_ORIGIN] },
+        }),
+        { store: makeStore, unthrottled: true },
+      );
       fp.server.auth.on('signin.failed', (e) => failed.push(e));
       fp.server.auth.on('signin.succeeded', (e) => succeeded.push(e));
       fp.server.auth.on('passkey.refused', (e) => refusals.push(e));
     });
-    after(async () => {
-      await fp.close();
-      await closeStore();
-    });
+    after(() => fp.close());
 
     /** An authenticator holding a passkey of `username`, added through the account page. */
-    async function enrolled(username = 'demouser', settings: { counts?: boolean } = {}) {
-      const { issuer } = fp.server;
-      const browser = await signedInBrowser(issuer, username);
-      const authenticator = new SoftwareAuthenticator(issuer, settings);
-      const { add } = await passkeyPage(browser, issuer);
-      const res = await postCredential(browser, add, authenticator.create(add.options));
-      assert.equal(res.status, 303);
-      return authenticator;
-    }
+    const enrolled = (username = 'demouser', settings: { counts?: boolean } = {}) =>
+      enrolledAuthenticator(fp.server.issuer, username, settings);
 
     /** Asks for a passkey challenge: the new auth_session and the WebAuthn request options. */
     async function passkeyChallenge(install: Install, v = verifier()) {

@@ -15,13 +15,11 @@ import {
   verifier,
 } from '../helpers/first-party.js';
 import { APP_REDIRECT_URI } from '../helpers/fixture.js';
-import { passkeyPage, postCredential, signedInBrowser } from '../helpers/passkeys.js';
+import { enrolledAuthenticator } from '../helpers/passkeys.js';
 import { SignInBrowser, signIn } from '../helpers/sign-in.js';
-import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
 
 for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
   describe(`first-party sign-in: the per-step policy and redirect_to_web (${storeName})`, () => {
-    let closeStore: () => Promise<void>;
     let fp: FirstPartyServer;
     /** What the policy answers next; a function of the context it sees. */
     let answer: (c: FirstPartyPolicyContext) => FirstPartyDecision = () => 'allow';
@@ -29,31 +27,24 @@ for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
     const serverErrors: unknown[] = [];
 
     before(async () => {
-      const made = await makeStore();
-      closeStore = made.close;
-      fp = await startFirstParty((o) => ({
-        ...o,
-        store: made.store,
-        passkeys: { enabled: true },
-        interactions: {
-          ...o.interactions,
-          signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
-        },
-        firstParty: {
-          policy: (context) => {
-            seen.push(context);
-            return answer(context);
+      fp = await startFirstParty(
+        (o) => ({
+          ...o,
+          passkeys: { enabled: true },
+          firstParty: {
+            policy: (context) => {
+              seen.push(context);
+              return answer(context);
+            },
           },
-        },
-      }));
+        }),
+        { store: makeStore, unthrottled: true },
+      );
       fp.server.auth.provider.on('server_error', (_ctx: unknown, error: unknown) =>
         serverErrors.push(error),
       );
     });
-    after(async () => {
-      await fp.close();
-      await closeStore();
-    });
+    after(() => fp.close());
 
     const password = (install: Install, auth_session: string, username = 'demouser') =>
       fp.challenge(install, {
@@ -65,17 +56,7 @@ for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
     const exchange = (install: Install, code: string, v: string) =>
       fp.token(install, { grant_type: 'authorization_code', code, code_verifier: v });
 
-    async function enrolled(username: string) {
-      const { issuer } = fp.server;
-      const browser = await signedInBrowser(issuer, username);
-      const authenticator = new SoftwareAuthenticator(issuer);
-      const { add } = await passkeyPage(browser, issuer);
-      assert.equal(
-        (await postCredential(browser, add, authenticator.create(add.options))).status,
-        303,
-      );
-      return authenticator;
-    }
+    const enrolled = (username: string) => enrolledAuthenticator(fp.server.issuer, username);
 
     /** Where the app opens the browser: the authorization endpoint with its client_id and the request_uri. */
     async function browserUrl(install: Install, requestUri: string) {

@@ -17,8 +17,8 @@ import {
   startFirstParty,
   verifier,
 } from '../helpers/first-party.js';
-import { passkeyPage, postCredential, signedInBrowser } from '../helpers/passkeys.js';
-import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
+import { enrolledAuthenticator } from '../helpers/passkeys.js';
+import type { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
 import { JWT_API, OPAQUE_API, refusal, requestTo } from '../resource-server/helpers.js';
 
 const PASSKEY = FIRST_PARTY_ACR.passkey;
@@ -30,26 +30,19 @@ describe('first-party step-up: acr_values and max_age at the Authorization Chall
   const verifiers = new Map<string, TokenVerifier>();
 
   before(async () => {
-    fp = await startFirstParty((o) => ({
-      ...o,
-      passkeys: { enabled: true, origins: [new URL(o.issuer).origin] },
-      apis: [
-        { resource: JWT_API, scope: 'payments', accessTokenFormat: 'jwt' },
-        { resource: OPAQUE_API, scope: 'payments', accessTokenFormat: 'opaque' },
-      ],
-      interactions: {
-        ...o.interactions,
-        signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
-      },
-    }));
-    const { issuer } = fp.server;
-    const browser = await signedInBrowser(issuer, 'demouser');
-    authenticator = new SoftwareAuthenticator(issuer);
-    const { add } = await passkeyPage(browser, issuer);
-    assert.equal(
-      (await postCredential(browser, add, authenticator.create(add.options))).status,
-      303,
+    fp = await startFirstParty(
+      (o) => ({
+        ...o,
+        passkeys: { enabled: true, origins: [new URL(o.issuer).origin] },
+        apis: [
+          { resource: JWT_API, scope: 'payments', accessTokenFormat: 'jwt' },
+          { resource: OPAQUE_API, scope: 'payments', accessTokenFormat: 'opaque' },
+        ],
+      }),
+      { unthrottled: true },
     );
+    const { issuer } = fp.server;
+    authenticator = await enrolledAuthenticator(issuer);
     for (const api of [JWT_API, OPAQUE_API]) {
       verifiers.set(
         api,

@@ -7,11 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
-import { insecure } from '../helpers/example.js';
-import { challengeOf, type Install, type Json, verifier } from '../helpers/first-party.js';
-import { FALLBACK_PKI_CLIENT_ID, FALLBACK_SOFTWARE_ID } from '../helpers/fixture.js';
+import {
+  challengeOf,
+  type Install,
+  postAs,
+  registerFallbackInstall,
+  verifier,
+} from '../helpers/first-party.js';
+import { FALLBACK_PKI_CLIENT_ID } from '../helpers/fixture.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/redis-server.js';
-import { postRegistration } from '../helpers/registration.js';
 import { type SpawnedExample, spawnTwoServingOneIssuer } from '../helpers/spawn.js';
 
 describe('first-party auth_sessions across two processes sharing one Redis', {
@@ -38,38 +42,19 @@ describe('first-party auth_sessions across two processes sharing one Redis', {
     const [a, b] = started.processes;
     urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
     // The install registers at A with the fallback client's provisioned key.
-    const config = await oidc.discovery(
-      new URL(issuer),
-      FALLBACK_PKI_CLIENT_ID,
-      undefined,
-      oidc.PrivateKeyJwt(privateKey),
-      insecure,
-    );
-    const dcr = await oidc.clientCredentialsGrant(config, { scope: 'dcr' });
-    const registered = await postRegistration(
+    install = (await registerFallbackInstall(
       issuer,
-      { software_id: FALLBACK_SOFTWARE_ID },
-      dcr.access_token,
-    );
-    assert.equal(registered.status, 201, JSON.stringify(registered.body));
-    install = registered.body as unknown as Install;
+      FALLBACK_PKI_CLIENT_ID,
+      oidc.PrivateKeyJwt(privateKey),
+    )) as unknown as Install;
   });
   after(async () => {
     await Promise.all(processes.map((process_) => process_.stop()));
     await redis?.destroy();
   });
 
-  async function post(base: string, path: string, body: Record<string, string>) {
-    const res = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${install.client_id}:${install.client_secret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams(body),
-    });
-    return { status: res.status, body: (await res.json()) as Json };
-  }
+  const post = (base: string, path: string, body: Record<string, string>) =>
+    postAs(`${base}${path}`, install, body);
 
   it('an auth_session issued by A continues on B, and is spent there for A too', async () => {
     const [a, b] = urls;

@@ -1,5 +1,6 @@
-// The app side of browserless first-party sign-in over real HTTP: a provisioned-key fallback
-// install, requests to the Authorization Challenge Endpoint, and the code at the token endpoint.
+// The app side of browserless first-party sign-in over real HTTP: fallback installs (provisioned
+// key or shared secret), requests to the Authorization Challenge Endpoint, and the code at the
+// token endpoint; and the test server a first-party suite runs, on its store.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -8,7 +9,12 @@ import { MemoryStore } from 'mobile-oidc-provider';
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import { insecure, type RunningServer, startExample } from './example.js';
-import { FALLBACK_PKI_CLIENT_ID, FALLBACK_SOFTWARE_ID } from './fixture.js';
+import {
+  FALLBACK_CLIENT_ID,
+  FALLBACK_CLIENT_SECRET,
+  FALLBACK_PKI_CLIENT_ID,
+  FALLBACK_SOFTWARE_ID,
+} from './fixture.js';
 import { startOwnRedis } from './redis-server.js';
 import { postRegistration } from './registration.js';
 
@@ -53,8 +59,56 @@ export const FIRST_PARTY_STORES: ReadonlyArray<readonly [string, SuiteStore]> = 
 
 export const verifier = () => randomBytes(32).toString('base64url');
 export const challengeOf = (v: string) => createHash('sha256').update(v).digest('base64url');
-const basic = (i: Install) =>
+
+/** `install`'s `Authorization` header for client_secret_basic (RFC 6749 §2.3.1). */
+export const basicAuth = (i: Install) =>
   `Basic ${Buffer.from(`${encodeURIComponent(i.client_id)}:${encodeURIComponent(i.client_secret)}`).toString('base64')}`;
+
+/** An answer of the server, its body read as JSON. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: Json;
+}
+
+/** A POST of a form (an object, or a raw form string) to `url` as `install`, with `headers` added. */
+export async function postAs(
+  url: string,
+  install: Install,
+  body: string | Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: basicAuth(install),
+      'content-type': 'application/x-www-form-urlencoded',
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : new URLSearchParams(body),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
+}
+
+/**
+ * Registers an install of the fallback template at `issuer` with a DCR token of the fallback
+ * client `clientId`, which authenticates with `auth`; the registration response.
+ */
+export async function registerFallbackInstall(
+  issuer: string,
+  clientId: string,
+  auth: oidc.ClientAuth,
+): Promise<Json> {
+  const fallback = await oidc.discovery(new URL(issuer), clientId, undefined, auth, insecure);
+  const dcr = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });
+  const registered = await postRegistration(
+    issuer,
+    { software_id: FALLBACK_SOFTWARE_ID },
+    dcr.access_token,
+  );
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  return registered.body;
+}
 
 /** The fallback template may sign in first-party at the provisioned-key level. */
 const withFirstParty = (o: AuthServerOptions): AuthServerOptions => ({
@@ -69,64 +123,88 @@ const withFirstParty = (o: AuthServerOptions): AuthServerOptions => ({
   },
 });
 
+/** No sign-in throttle: for suites that fail several sign-ins of one account on purpose. */
+const unthrottled = (o: AuthServerOptions): AuthServerOptions => ({
+  ...o,
+  interactions: {
+    ...o.interactions,
+    signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
+  },
+});
+
 /** A test server whose fallback template has `firstParty`, and the app's requests to it. */
 export interface FirstPartyServer {
   server: RunningServer;
-  /** A new install, registered with the fallback client's provisioned key. */
-  install(): Promise<Install>;
-  /** A POST to the Authorization Challenge Endpoint as `install`. */
+  /**
+   * A new install of the fallback template, registered with the fallback client's provisioned
+   * key (`pki`, cal `by-provisioned-key`) or its shared secret (`secret`, cal `none`).
+   */
+  install(kind?: 'pki' | 'secret'): Promise<Install>;
+  /** A POST to the Authorization Challenge Endpoint as `install`, with `headers` added. */
   challenge(
     install: Install,
-    body: Record<string, string>,
-  ): Promise<{ status: number; body: Json }>;
-  /** A POST to the token endpoint as `install`. */
-  token(install: Install, params: Record<string, string>): Promise<{ status: number; body: Json }>;
+    body: string | Record<string, string>,
+    headers?: Record<string, string>,
+  ): Promise<Answer>;
+  /** A POST to the token endpoint as `install`, with `headers` added. */
+  token(
+    install: Install,
+    params: Record<string, string>,
+    headers?: Record<string, string>,
+  ): Promise<Answer>;
   /** The first step of a flow: the request's parameters, no credential; its auth_session. */
   start(install: Install, v: string): Promise<string>;
+  /** Stops the server, then closes its store when the suite made one. */
   close(): Promise<void>;
+}
+
+/** How a first-party suite's server runs. */
+export interface FirstPartySettings {
+  /** The store of the suite (one of {@link FIRST_PARTY_STORES}); the example's own without. */
+  store?: SuiteStore;
+  /** No sign-in throttle. */
+  unthrottled?: boolean;
 }
 
 /** Starts the example server with `more` options and first-party sign-in for its fallback installs. */
 export async function startFirstParty(
   more: (o: AuthServerOptions) => AuthServerOptions = (o) => o,
+  settings: FirstPartySettings = {},
 ): Promise<FirstPartyServer> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), alg: 'ES256' }] });
-  const server = await startExample((o) => more(withFirstParty(o)), { FALLBACK_CLIENT_JWKS: jwks });
-  const post = async (url: string, install: Install, body: Record<string, string>) => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: {
-        authorization: basic(install),
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams(body),
-    });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
-  const challenge = (install: Install, body: Record<string, string>) =>
-    post(`${server.issuer}/authorize-challenge`, install, body);
+  const store = await settings.store?.();
+  const server = await startExample(
+    (o) => {
+      const options = more(withFirstParty(store ? { ...o, store: store.store } : o));
+      return settings.unthrottled ? unthrottled(options) : options;
+    },
+    { FALLBACK_CLIENT_JWKS: jwks },
+  );
+  const challenge = (
+    install: Install,
+    body: string | Record<string, string>,
+    headers?: Record<string, string>,
+  ) => postAs(`${server.issuer}/authorize-challenge`, install, body, headers);
   return {
     server,
-    async install() {
-      const config = await oidc.discovery(
-        new URL(server.issuer),
-        FALLBACK_PKI_CLIENT_ID,
-        undefined,
-        oidc.PrivateKeyJwt(privateKey),
-        insecure,
-      );
-      const dcr = await oidc.clientCredentialsGrant(config, { scope: 'dcr' });
-      const registered = await postRegistration(
-        server.issuer,
-        { software_id: FALLBACK_SOFTWARE_ID },
-        dcr.access_token,
-      );
-      assert.equal(registered.status, 201, JSON.stringify(registered.body));
-      return registered.body as unknown as Install;
+    async install(kind = 'pki') {
+      const registered =
+        kind === 'pki'
+          ? await registerFallbackInstall(
+              server.issuer,
+              FALLBACK_PKI_CLIENT_ID,
+              oidc.PrivateKeyJwt(privateKey),
+            )
+          : await registerFallbackInstall(
+              server.issuer,
+              FALLBACK_CLIENT_ID,
+              oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
+            );
+      return registered as unknown as Install;
     },
     challenge,
-    token: (install, params) => post(`${server.issuer}/token`, install, params),
+    token: (install, params, headers) => postAs(`${server.issuer}/token`, install, params, headers),
     async start(install, v) {
       const started = await challenge(install, {
         scope: 'openid offline_access',
@@ -136,6 +214,9 @@ export async function startFirstParty(
       assert.equal(started.body.error, 'insufficient_authorization', JSON.stringify(started.body));
       return started.body.auth_session as string;
     },
-    close: () => server.close(),
+    async close() {
+      await server.close();
+      await store?.close();
+    },
   };
 }

@@ -10,6 +10,7 @@ import {
   startExample,
 } from './example.js';
 import { dcrAuthorizationUrl, formsOf, obtainDcrToken, SignInBrowser } from './sign-in.js';
+import { SoftwareAuthenticator } from './software-authenticator.js';
 
 /** The test server with passkeys on (RP ID and origin from its loopback issuer), and `more`. */
 export function startWithPasskeys(
@@ -78,6 +79,20 @@ export async function passkeyPage(browser: SignInBrowser, issuer: string, query 
   const html = await res.text();
   assert.equal(res.status, 200, html);
   return { html, add: formById(html, 'passkey-register-form', url), url };
+}
+
+/** An authenticator holding a new passkey of `username`, added on the account page of `issuer`. */
+export async function enrolledAuthenticator(
+  issuer: string,
+  username = 'demouser',
+  settings: SoftwareAuthenticator['settings'] = {},
+): Promise<SoftwareAuthenticator> {
+  const browser = await signedInBrowser(issuer, username);
+  const authenticator = new SoftwareAuthenticator(issuer, settings);
+  const { add } = await passkeyPage(browser, issuer);
+  const res = await postCredential(browser, add, authenticator.create(add.options));
+  assert.equal(res.status, 303);
+  return authenticator;
 }
 
 /** The login page of a new DCR sign-in in `browser`, and its passkey form. */

@@ -2,21 +2,14 @@
 // request: a read ahead serves one find of its record in the same request and nothing else. No
 // other request, no later find in the request, and no find after a write ever gets it.
 import assert from 'node:assert/strict';
-import type { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, it } from 'node:test';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { RequestPrefetch } from '../../lib/provider/request-prefetch.js';
-
-// oidc-provider's request context (its `Provider.ctx`) lives in this module; not exported.
-const requestContext = (
-  (await import('oidc-provider/lib/helpers/als.js' as string)) as {
-    default: AsyncLocalStorage<unknown>;
-  }
-).default;
+import { inRequestContext } from '../../lib/provider/token-endpoint-steps.js';
 
 /** A request of oidc-provider's on `route`, its authenticated client `clientId`. */
 const inRequest = <T>(route: string, run: () => Promise<T>, clientId?: string) =>
-  requestContext.run({ oidc: { route, entities: clientId ? { Client: { clientId } } : {} } }, run);
+  inRequestContext({ oidc: { route, entities: clientId ? { Client: { clientId } } : {} } }, run);
 
 /** An adapter over `records` counting its finds, one answer object per find (as a store's). */
 function countingAdapter(records: Record<string, AdapterPayload>) {

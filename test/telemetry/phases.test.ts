@@ -17,22 +17,18 @@ import { resolveKeys } from '../../lib/keys/index.js';
 import { Assembly } from '../../lib/provider/assembly.js';
 import { PHASES, runDirectly } from '../../lib/provider/phases.js';
 import { openTelemetry } from '../../lib/telemetry/install.js';
-import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
-import { fetchChallenge, postRegistration } from '../helpers/registration.js';
+import { type RunningServer, registrationClient } from '../helpers/example.js';
 import { obtainDcrToken, SignInBrowser } from '../helpers/sign-in.js';
 import {
-  attestedTemplate,
-  createDeviceKey,
-  createTestCa,
-  evidenceFor,
-  TEST_FORMAT,
-  type TestCa,
-  testCaVerifier,
-} from '../helpers/test-attestation.js';
+  type CollectedMetric,
+  everyAttribute,
+  type ObservedServer,
+  pointValue,
+  startObserved,
+  TestSdk,
+} from '../helpers/telemetry.js';
 import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
-import { type CollectedMetric, everyAttribute, pointValue, TestSdk } from './sdk.js';
 
-const ATTESTED = 'com.example.attested';
 const USERNAME = 'demouser';
 const PASSWORD = 'Password1';
 const GOOGLE_CLIENT_ID = 'phases.apps.googleusercontent.example';
@@ -45,20 +41,17 @@ const childrenOf = (spans: ReadableSpan[], parent: ReadableSpan) =>
   spans.filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);
 
 describe('request phases as child spans, with a tracer registered', () => {
-  const sdk = new TestSdk();
+  let observed: ObservedServer;
   let server: RunningServer;
   let google: UpstreamIdp;
-  let ca: TestCa;
   /** Every secret and identifier the journey used: none may appear in a span or metric. */
   const secrets: string[] = [PASSWORD];
   let collected: CollectedMetric[];
   let spans: ReadableSpan[];
 
   before(async () => {
-    sdk.register();
-    ca = await createTestCa();
     google = await startUpstreamIdp({ quirks: 'google' });
-    server = await startExample(
+    observed = await startObserved(
       (o): AuthServerOptions => ({
         ...o,
         accounts: {
@@ -74,11 +67,6 @@ describe('request phases as child spans, with a tracer registered', () => {
             return identity.subject === 'g-demo' ? USERNAME : undefined;
           },
         },
-        registration: {
-          ...o.registration,
-          templates: [...(o.registration?.templates ?? []), attestedTemplate(ATTESTED, 'optional')],
-        },
-        attestation: { verifiers: { [TEST_FORMAT]: testCaVerifier(ca.root) } },
         federation: {
           providers: [
             {
@@ -91,14 +79,14 @@ describe('request phases as child spans, with a tracer registered', () => {
         },
       }),
     );
+    server = observed.server;
     await journey();
-    collected = await sdk.metrics();
-    spans = sdk.spans();
+    collected = await observed.sdk.metrics();
+    spans = observed.sdk.spans();
   });
   after(async () => {
-    await server?.close();
+    await observed?.close();
     await google?.close();
-    await sdk.unregister();
   });
 
   async function freshNonce(): Promise<string> {
@@ -130,16 +118,7 @@ describe('request phases as child spans, with a tracer registered', () => {
     });
     secrets.push(dcr.access_token);
     // A registration with attestation evidence.
-    const device = await createDeviceKey();
-    const challenge = await fetchChallenge(server.issuer);
-    const evidence = await evidenceFor(ca, challenge, device);
-    secrets.push(challenge, ...evidence.x5c);
-    const attested = await postRegistration(server.issuer, {
-      software_id: ATTESTED,
-      jwks: { keys: [device.jwk] },
-      attestation: { format: TEST_FORMAT, challenge, evidence },
-    });
-    assert.equal(attested.status, 201, JSON.stringify(attested.body));
+    secrets.push(...(await observed.registerAttested()).sent);
     // A native federated sign-in, then refused ones: the same id_token again (replayed), an
     // expired one, one for an unknown audience, one whose identity no account takes.
     const idToken = await google.mintIdToken({

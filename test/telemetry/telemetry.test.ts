@@ -8,18 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import type { AuthServerOptions } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
 import { PHASES } from '../../lib/provider/phases.js';
-import {
-  APP_REDIRECT_URI,
-  type RunningServer,
-  registrationClient,
-  startExample,
-} from '../helpers/example.js';
-import {
-  fetchChallenge,
-  postRegistration,
-  rawRefresh,
-  rawTokenRequest,
-} from '../helpers/registration.js';
+import { APP_REDIRECT_URI, type RunningServer, registrationClient } from '../helpers/example.js';
+import { postRegistration, rawRefresh, rawTokenRequest } from '../helpers/registration.js';
 import {
   codeForInstance,
   obtainDcrToken,
@@ -28,52 +18,38 @@ import {
   signIn,
 } from '../helpers/sign-in.js';
 import {
-  attestedTemplate,
-  createDeviceKey,
-  createTestCa,
-  evidenceFor,
-  TEST_FORMAT,
-  type TestCa,
-  testCaVerifier,
-} from '../helpers/test-attestation.js';
-import { type CollectedMetric, everyAttribute, pointValue, TestSdk } from './sdk.js';
+  type CollectedMetric,
+  everyAttribute,
+  type ObservedServer,
+  pointValue,
+  startObserved,
+} from '../helpers/telemetry.js';
 
-const ATTESTED = 'com.example.attested';
 const WRONG_PASSWORD = 'Wr0ng-Secret-Pa55word';
 const PASSWORD = 'Password1';
 
 describe('telemetry through OpenTelemetry, with an SDK registered', () => {
-  const sdk = new TestSdk();
+  let observed: ObservedServer;
   let server: RunningServer;
-  let ca: TestCa;
   /** Every secret the journey saw: none may appear in a metric or span attribute. */
   const secrets: string[] = [WRONG_PASSWORD, PASSWORD];
   let collected: CollectedMetric[];
 
   before(async () => {
-    sdk.register();
-    ca = await createTestCa();
-    server = await startExample(
+    observed = await startObserved(
       (o): AuthServerOptions => ({
         ...o,
-        registration: {
-          ...o.registration,
-          templates: [...(o.registration?.templates ?? []), attestedTemplate(ATTESTED, 'optional')],
-        },
-        attestation: { verifiers: { [TEST_FORMAT]: testCaVerifier(ca.root) } },
         interactions: {
           ...o.interactions,
           signInRateLimit: { perAccount: { points: 1, duration: 60 } },
         },
       }),
     );
+    server = observed.server;
     await journey();
-    collected = await sdk.metrics();
+    collected = await observed.sdk.metrics();
   });
-  after(async () => {
-    await server?.close();
-    await sdk.unregister();
-  });
+  after(() => observed?.close());
 
   /** The journey the assertions read: each step's count is stated where it is asserted. */
   async function journey() {
@@ -103,17 +79,8 @@ describe('telemetry through OpenTelemetry, with an SDK registered', () => {
     );
     assert.equal(again.status, 401);
     // Flow 5: a registration with attestation evidence.
-    const device = await createDeviceKey();
-    const challenge = await fetchChallenge(server.issuer);
-    const evidence = await evidenceFor(ca, challenge, device);
-    secrets.push(challenge, ...evidence.x5c);
-    const attested = await postRegistration(server.issuer, {
-      software_id: ATTESTED,
-      jwks: { keys: [device.jwk] },
-      attestation: { format: TEST_FORMAT, challenge, evidence },
-    });
-    assert.equal(attested.status, 201, JSON.stringify(attested.body));
-    secrets.push(attested.body.registration_access_token);
+    const attested = await observed.registerAttested();
+    secrets.push(...attested.sent, attested.body.registration_access_token);
     // Flow 3: the instance's tokens (authorization_code), silently through SSO.
     const code = await codeForInstance(browser, instance);
     secrets.push(code.callback.searchParams.get('code') as string);
@@ -241,7 +208,7 @@ describe('telemetry through OpenTelemetry, with an SDK registered', () => {
   });
 
   it('runs each request in a span named after its route, with the store calls as child spans', () => {
-    const spans = sdk.spans();
+    const spans = observed.sdk.spans();
     const tokenSpans = spans.filter((s) => s.name === 'mobile-oidc-provider token');
     assert.ok(tokenSpans.length >= 6, `token spans: ${tokenSpans.length}`);
     const refused = tokenSpans.find((s) => s.attributes['mobile_oidc.error'] === 'invalid_grant');
@@ -280,7 +247,7 @@ describe('telemetry through OpenTelemetry, with an SDK registered', () => {
   });
 
   it('attack: no token, secret, password, code, challenge or evidence in any attribute', () => {
-    const texts = everyAttribute(collected, sdk.spans());
+    const texts = everyAttribute(collected, observed.sdk.spans());
     assert.ok(texts.length > 100, 'the check reads what was recorded');
     assert.ok(secrets.length >= 14);
     for (const secret of secrets) {

@@ -1,6 +1,8 @@
 // The OpenTelemetry SDK as an app would register it, reading into memory: a metric reader the
 // test collects from, an in-memory span exporter, and the async-hooks context manager. Removed
-// again after the suite, so the next suite in the process sees the API's no-ops.
+// again after the suite, so the next suite in the process sees the API's no-ops. And the test
+// server the telemetry suites observe, with the SDK registered before it starts.
+import assert from 'node:assert/strict';
 import { context, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { type DataPoint, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
@@ -10,6 +12,19 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import type { AuthServerOptions } from 'mobile-oidc-provider';
+import { type RunningServer, startExample } from './example.js';
+import type { JsonBody } from './json.js';
+import { fetchChallenge, postRegistration } from './registration.js';
+import {
+  ATTESTED_SOFTWARE_ID,
+  attestedTemplate,
+  createDeviceKey,
+  createTestCa,
+  evidenceFor,
+  TEST_FORMAT,
+  testCaVerifier,
+} from './test-attestation.js';
 
 /** A reader that only collects when asked. */
 class CollectingReader extends MetricReader {
@@ -102,4 +117,67 @@ export function everyAttribute(collected: CollectedMetric[], spans: ReadableSpan
     }
   }
   return texts;
+}
+
+/** The example server started under a registered {@link TestSdk}, and what the suites do on it. */
+export interface ObservedServer {
+  sdk: TestSdk;
+  server: RunningServer;
+  /**
+   * Registers an install of the `ATTESTED_SOFTWARE_ID` template with test-CA evidence; its
+   * registration response, and the challenge and certificates it sent (none may leak).
+   */
+  registerAttested(): Promise<{ body: JsonBody; sent: string[] }>;
+  /** Stops the server, then unregisters the SDK. */
+  close(): Promise<void>;
+}
+
+/**
+ * Registers the SDK (traces too), then starts the example server with `more` options and a
+ * template `ATTESTED_SOFTWARE_ID` whose installs may attest with a test CA's evidence.
+ */
+export async function startObserved(
+  more: (o: AuthServerOptions) => AuthServerOptions = (o) => o,
+): Promise<ObservedServer> {
+  const sdk = new TestSdk().register();
+  try {
+    const ca = await createTestCa();
+    const server = await startExample((o) =>
+      more({
+        ...o,
+        registration: {
+          ...o.registration,
+          templates: [
+            ...(o.registration?.templates ?? []),
+            attestedTemplate(ATTESTED_SOFTWARE_ID, 'optional'),
+          ],
+        },
+        attestation: { verifiers: { [TEST_FORMAT]: testCaVerifier(ca.root) } },
+      }),
+    );
+    return {
+      sdk,
+      server,
+      async registerAttested() {
+        const device = await createDeviceKey();
+        const challenge = await fetchChallenge(server.issuer);
+        const evidence = await evidenceFor(ca, challenge, device);
+        const registered = await postRegistration(server.issuer, {
+          software_id: ATTESTED_SOFTWARE_ID,
+          jwks: { keys: [device.jwk] },
+          attestation: { format: TEST_FORMAT, challenge, evidence },
+        });
+        assert.equal(registered.status, 201, JSON.stringify(registered.body));
+        return { body: registered.body, sent: [challenge, ...evidence.x5c] };
+      },
+      async close() {
+        await server.close();
+        await sdk.unregister();
+      },
+    };
+  } catch (error) {
+    // The next suite in the process must not inherit a registered SDK.
+    await sdk.unregister();
+    throw error;
+  }
 }
