@@ -6,6 +6,7 @@ import type { SignInEvents } from '../interactions/events.js';
 import type { SignInThrottle } from '../interactions/throttle.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
+import { beforeGrant } from '../provider/grant-handlers.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { createChallengeEndpoint } from './challenge-endpoint.js';
 import {
@@ -13,6 +14,7 @@ import {
   AUTHORIZATION_CHALLENGE_PATH,
   type FirstPartyOptions,
 } from './options.js';
+import { challengeCodeRedirectUri } from './outcome.js';
 import { AuthSessions } from './sessions.js';
 
 /** The options first-party sign-in reads. @internal */
@@ -52,6 +54,10 @@ export function installFirstParty(
   assembly.discovery.authorization_challenge_endpoint = url;
   const sessions = new AuthSessions(assembly.store, AUTH_SESSION_TTL);
   const emit: Emit<SignInEvents> = assembly.emit;
+  // Its codes exchange without redirect_uri, whatever the number of the install's redirect URIs.
+  assembly.onProvider((provider) =>
+    beforeGrant(provider, 'authorization_code', challengeCodeRedirectUri),
+  );
   assembly.use((provider) =>
     createChallengeEndpoint({
       provider,
