@@ -1,4 +1,5 @@
 import type { AccountOptions } from '../core/accounts.js';
+import { SIGN_IN_ACR } from '../core/sign-in-acr.js';
 import type { Template } from '../core/template-types.js';
 import type { FederatedSignIn } from '../federation/sign-in.js';
 import type { InstalledInstances } from '../instances/install.js';
@@ -52,6 +53,10 @@ export function installFirstParty(
   if (!configured.some((t) => t.firstParty) && !templateResolver) return;
   const url = assembly.url(AUTHORIZATION_CHALLENGE_PATH);
   assembly.discovery.authorization_challenge_endpoint = url;
+  // The acr of each step it takes (see FIRST_PARTY_ACR).
+  assembly.acrValues.add(SIGN_IN_ACR.password);
+  if (methods.federation.native) assembly.acrValues.add(SIGN_IN_ACR.id_token);
+  if (o.passkeys.enabled) assembly.acrValues.add(SIGN_IN_ACR.passkey);
   const sessions = new AuthSessions(assembly.store, AUTH_SESSION_TTL);
   const emit: Emit<SignInEvents> = assembly.emit;
   // Its codes exchange without redirect_uri, whatever the number of the install's redirect URIs.

@@ -6,6 +6,7 @@ import { UnsecuredJWT } from 'jose';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { InstanceRecord } from '../core/instance-record.js';
+import { acrValuesOf } from '../core/sign-in-acr.js';
 import { sendJson } from '../http/problem.js';
 import { accountMayUse } from '../instances/instance-guard.js';
 import type { SignInEvent } from '../interactions/events.js';
@@ -74,6 +75,23 @@ export function challengeCodeRedirectUri(ctx: KoaContextWithOIDC): void {
 }
 
 /**
+ * The ID token claims a browser request would ask for with these parameters (oidc-provider's
+ * authorization endpoint asks for `acr` with `acr_values` and `auth_time` with `max_age`), so
+ * the ID token from this code carries them likewise.
+ */
+function requestedClaims(
+  session: AuthSession,
+): Pick<ConstructorParameters<Provider['AuthorizationCode']>[0], 'claims'> {
+  const idToken = {
+    ...(session.acr_values !== undefined
+      ? { acr: { values: acrValuesOf(session.acr_values) } }
+      : {}),
+    ...(session.max_age !== undefined ? { auth_time: { essential: true } } : {}),
+  };
+  return Object.keys(idToken).length > 0 ? { claims: { id_token: idToken } } : {};
+}
+
+/**
  * A real oidc-provider authorization code, as the authorization endpoint would issue it after
  * this sign-in: a Grant with the scopes, the PKCE challenge, the sign-in's `acr`, `amr` and time,
  * and the install's first redirect URI, which the token endpoint fills in when the app sends
@@ -106,6 +124,7 @@ export async function mintCode(
     authTime: Math.floor(Date.now() / 1000),
     acr: signIn.acr,
     ...(signIn.amr ? { amr: signIn.amr } : {}),
+    ...requestedClaims(session),
     codeChallenge: session.code_challenge,
     codeChallengeMethod: 'S256',
     redirectUri: client.redirectUris?.[0],
