@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { type AuthServerOptions, FIRST_PARTY_ACR } from 'mobile-oidc-provider';
+import { startExample } from '../helpers/example.js';
 import {
   challengeOf,
   type FirstPartyServer,
@@ -76,6 +77,45 @@ describe('acr values in discovery: what the Authorization Challenge Endpoint giv
       oidcProvider: { acrValues: ['urn:example:loa2', PASSWORD] },
     }));
     assert.deepEqual(metadata.acr_values_supported, [PASSWORD, 'urn:example:loa2']);
+  });
+});
+
+describe('acr values in discovery: what the sign-in pages give (no template with firstParty)', () => {
+  /** The discovery document of a server without first-party sign-in, started with `more`. */
+  async function pagesDiscovery(more: (o: AuthServerOptions) => AuthServerOptions = (o) => o) {
+    const server = await startExample(more);
+    try {
+      assert.equal((await discovery(server.issuer)).authorization_challenge_endpoint, undefined);
+      return await discovery(server.issuer);
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('the password always; the passkey with passkeys; the federated acr with a "Continue with" provider', async () => {
+    assert.deepEqual((await pagesDiscovery()).acr_values_supported, [PASSWORD]);
+    const withPasskeys = await pagesDiscovery((o) => ({ ...o, passkeys: { enabled: true } }));
+    assert.deepEqual(sorted(withPasskeys.acr_values_supported), sorted([PASSWORD, PASSKEY]));
+    const withButton = await pagesDiscovery((o) => ({
+      ...o,
+      accounts: { ...o.accounts, federated: async () => undefined },
+      federation: {
+        providers: [
+          {
+            name: 'google',
+            issuer: 'https://accounts.google.example',
+            quirks: 'google',
+            browser: { clientId: 'web-client', clientSecret: 'web-secret' },
+          },
+        ],
+      },
+    }));
+    assert.deepEqual(sorted(withButton.acr_values_supported), sorted([PASSWORD, FEDERATED]));
+  });
+
+  it('control: a native-only provider gives no federated acr without first-party sign-in (its token exchange signs in no session)', async () => {
+    const metadata = await pagesDiscovery(nativeGoogle);
+    assert.deepEqual(metadata.acr_values_supported, [PASSWORD]);
   });
 });
 
