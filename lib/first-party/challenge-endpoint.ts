@@ -132,6 +132,11 @@ async function startRequest(
   if (maxAge !== undefined && !/^\d{1,10}$/.test(maxAge)) {
     throw new errors.InvalidRequest('max_age must be a non-negative integer of seconds');
   }
+  // As at the authorization endpoint, where redirect_to_web continues this request: there
+  // oidc-provider takes them only with openid, so a request the browser would refuse never starts.
+  if ((params.acr_values !== undefined || maxAge !== undefined) && !requested.includes('openid')) {
+    throw new errors.InvalidRequest('acr_values and max_age need the openid scope');
+  }
   // login_hint names the account (the draft's authorization request parameter): it binds the
   // session's username, so the first answer asks only for the password.
   const hint = params.login_hint;

@@ -194,6 +194,33 @@ describe('first-party step-up: acr_values and max_age at the Authorization Chall
     assert.deepEqual(omitted.body.required, ['method']);
   });
 
+  it('acr_values or max_age without the openid scope is invalid_request, as at the authorization endpoint redirect_to_web continues at; control: with openid', async () => {
+    const install = await fp.install();
+    const extras: Record<string, string>[] = [{ acr_values: PASSWORD }, { max_age: '300' }];
+    for (const extra of extras) {
+      const refused = await fp.challenge(install, {
+        scope: 'payments',
+        resource: JWT_API,
+        code_challenge: challengeOf(verifier()),
+        code_challenge_method: 'S256',
+        username: 'demouser',
+        password: 'Password1',
+        ...extra,
+      });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.error, 'invalid_request');
+      assert.match(String(refused.body.error_description), /openid/);
+      assert.equal(refused.body.auth_session, undefined);
+      assert.equal(refused.body.authorization_code, undefined);
+      const control = await start(install, verifier(), JWT_API, {
+        ...extra,
+        username: 'demouser',
+        password: 'Password1',
+      });
+      assert.equal(control.status, 200, JSON.stringify(control.body));
+    }
+  });
+
   it('max_age: a malformed one is invalid_request; control: a fresh sign-in satisfies max_age=0', async () => {
     const install = await fp.install();
     const bad = await start(install, verifier(), JWT_API, { max_age: '-1' });
