@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { InstanceRecord } from '../core/instance-record.js';
 import { meetsLevel } from '../core/levels.js';
+import { acrOf, acrValuesOf, SIGN_IN_ACR, SIGN_IN_AMR } from '../core/sign-in-acr.js';
 import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, sendProblem } from '../http/problem.js';
 import { routed, routerPath } from '../http/routed.js';
@@ -18,7 +19,7 @@ import {
 } from './challenge-settings.js';
 import { type AuthenticatedRequest, authenticatingClient } from './client-auth.js';
 import { idTokenStep, passkeyStep, signIn } from './credential-steps.js';
-import { acrOf, FIRST_PARTY_ACR, type FirstPartyStep, firstPartyMinimum } from './options.js';
+import { type FirstPartyStep, firstPartyMinimum } from './options.js';
 import { resourceServer } from './outcome.js';
 import type { AuthSession } from './sessions.js';
 import { alternatives, finish, parametersOf } from './step-end.js';
@@ -119,18 +120,23 @@ async function startRequest(
   if (
     params.acr_values !== undefined &&
     !offeredSteps(settings).some((step) =>
-      acrsOf(params.acr_values).includes(FIRST_PARTY_ACR[step]),
+      acrValuesOf(params.acr_values).includes(SIGN_IN_ACR[step]),
     )
   ) {
     throw new errors.InvalidRequest(
       `acr_values names no acr this server's sign-in gives (${offeredSteps(settings)
-        .map((step) => FIRST_PARTY_ACR[step])
+        .map((step) => SIGN_IN_ACR[step])
         .join(' ')})`,
     );
   }
   const maxAge = params.max_age;
   if (maxAge !== undefined && !/^\d{1,10}$/.test(maxAge)) {
     throw new errors.InvalidRequest('max_age must be a non-negative integer of seconds');
+  }
+  // As at the authorization endpoint, where redirect_to_web continues this request: there
+  // oidc-provider takes them only with openid, so a request the browser would refuse never starts.
+  if ((params.acr_values !== undefined || maxAge !== undefined) && !requested.includes('openid')) {
+    throw new errors.InvalidRequest('acr_values and max_age need the openid scope');
   }
   // login_hint names the account (the draft's authorization request parameter): it binds the
   // session's username, so the first answer asks only for the password.
@@ -150,9 +156,6 @@ async function startRequest(
   };
 }
 
-/** The acr values a space-separated `acr_values` names. */
-const acrsOf = (value: string | undefined): string[] => (value ?? '').split(' ').filter(Boolean);
-
 /** The steps this server takes (the password always, the others when enabled). */
 function offeredSteps(settings: ChallengeEndpointSettings): FirstPartyStep[] {
   return [
@@ -167,7 +170,7 @@ function offeredSteps(settings: ChallengeEndpointSettings): FirstPartyStep[] {
  * (strongest first); every step without `acr_values`.
  */
 function stepsMeetingAcr(settings: ChallengeEndpointSettings, session: AuthSession) {
-  const wanted = acrsOf(session.acr_values);
+  const wanted = acrValuesOf(session.acr_values);
   const offered = offeredSteps(settings);
   if (session.acr_values === undefined) return offered;
   return offered.filter((step) => wanted.includes(acrOf([...(session.steps ?? []), step])));
@@ -311,7 +314,7 @@ async function challenge(ctx: AuthenticatedRequest, settings: ChallengeEndpointS
     step: 'password',
     method: 'password',
     accountId,
-    amr: ['pwd'],
+    amr: [...SIGN_IN_AMR.password],
     succeeded: () =>
       settings.emit('signin.succeeded', {
         method: 'password',

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { errors } from 'oidc-provider';
 import type { FederatedIdentity } from '../core/accounts.js';
 import type { InstanceRecord } from '../core/instance-record.js';
+import { SIGN_IN_AMR } from '../core/sign-in-acr.js';
 import type { ResolvedAccount } from '../federation/sign-in.js';
 import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, tooManyAttempts } from '../http/problem.js';
@@ -58,7 +59,7 @@ export async function idTokenStep(
     method: 'federated',
     provider: identity.provider,
     accountId: account.accountId,
-    amr: [],
+    amr: [...SIGN_IN_AMR.id_token],
     succeeded: () =>
       federation.reportSignIn(identity, account, session.client_id, AUTHORIZATION_CHALLENGE),
   });
@@ -118,7 +119,7 @@ export async function passkeyStep(
     step: 'passkey',
     method: 'passkey',
     accountId,
-    amr: ['hwk', 'user'],
+    amr: [...SIGN_IN_AMR.passkey],
     succeeded: () =>
       settings.emit('signin.succeeded', {
         method: 'passkey',

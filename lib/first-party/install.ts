@@ -1,4 +1,5 @@
 import type { AccountOptions } from '../core/accounts.js';
+import { SIGN_IN_ACR } from '../core/sign-in-acr.js';
 import type { Template } from '../core/template-types.js';
 import type { FederatedSignIn } from '../federation/sign-in.js';
 import type { InstalledInstances } from '../instances/install.js';
@@ -6,6 +7,7 @@ import type { SignInEvents } from '../interactions/events.js';
 import type { SignInThrottle } from '../interactions/throttle.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
+import { beforeGrant } from '../provider/grant-handlers.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { createChallengeEndpoint } from './challenge-endpoint.js';
 import {
@@ -13,6 +15,7 @@ import {
   AUTHORIZATION_CHALLENGE_PATH,
   type FirstPartyOptions,
 } from './options.js';
+import { challengeCodeRedirectUri } from './outcome.js';
 import { AuthSessions } from './sessions.js';
 
 /** The options first-party sign-in reads. @internal */
@@ -50,8 +53,16 @@ export function installFirstParty(
   if (!configured.some((t) => t.firstParty) && !templateResolver) return;
   const url = assembly.url(AUTHORIZATION_CHALLENGE_PATH);
   assembly.discovery.authorization_challenge_endpoint = url;
+  // The acr of each step it takes (see FIRST_PARTY_ACR).
+  assembly.acrValues.add(SIGN_IN_ACR.password);
+  if (methods.federation.native) assembly.acrValues.add(SIGN_IN_ACR.id_token);
+  if (o.passkeys.enabled) assembly.acrValues.add(SIGN_IN_ACR.passkey);
   const sessions = new AuthSessions(assembly.store, AUTH_SESSION_TTL);
   const emit: Emit<SignInEvents> = assembly.emit;
+  // Its codes exchange without redirect_uri, whatever the number of the install's redirect URIs.
+  assembly.onProvider((provider) =>
+    beforeGrant(provider, 'authorization_code', challengeCodeRedirectUri),
+  );
   assembly.use((provider) =>
     createChallengeEndpoint({
       provider,

@@ -1,6 +1,7 @@
 // The first-party sign-in settings a template declares (`Template.firstParty`), resolved.
 import type { AssuranceLevel } from '../core/levels.js';
 import type { DefaultsOf } from '../core/options/resolve-types.js';
+import { SIGN_IN_ACR } from '../core/sign-in-acr.js';
 import type { TemplateFirstParty } from '../core/template-types.js';
 
 /**
@@ -26,28 +27,17 @@ export function firstPartyMinimum(firstParty: TemplateFirstParty): AssuranceLeve
 export type FirstPartyStep = 'password' | 'id_token' | 'passkey';
 
 /**
- * The authentication context class (`acr`) a first-party sign-in gives, by the strongest step it
- * took: a passkey (`urn:mobile-oidc:passkey`, phishing-resistant, user-verified), else a native
- * Apple/Google id_token (`urn:mobile-oidc:federated`), else a password (`urn:mobile-oidc:pwd`).
- * The code, the ID token and the access tokens carry it; an app asks for one with `acr_values`,
- * an API requires one with `requireAuthentication` (step-up, RFC 9470).
+ * The authentication context class (`acr`) a sign-in gives, by the strongest step it took: a
+ * passkey (`urn:mobile-oidc:passkey`, phishing-resistant, user-verified), else an Apple/Google
+ * id_token (`urn:mobile-oidc:federated`), else a password (`urn:mobile-oidc:pwd`). The
+ * Authorization Challenge Endpoint and the browser's sign-in pages give the same values; they are
+ * listed in discovery (`acr_values_supported`). The code, the ID token (when the request had
+ * `acr_values`) and the access tokens carry it; an app asks for one with `acr_values`, an API
+ * requires one with `requireAuthentication` (step-up, RFC 9470).
  *
  * @group First-party sign-in
  */
-export const FIRST_PARTY_ACR: Readonly<Record<FirstPartyStep, string>> = Object.freeze({
-  password: 'urn:mobile-oidc:pwd',
-  id_token: 'urn:mobile-oidc:federated',
-  passkey: 'urn:mobile-oidc:passkey',
-});
-
-// Strongest first: a sign-in's acr is that of the first of these among its steps.
-const ACR_ORDER: readonly FirstPartyStep[] = ['passkey', 'id_token', 'password'];
-
-/** The acr of a sign-in that took `steps` (see {@link FIRST_PARTY_ACR}). @internal */
-export function acrOf(steps: readonly FirstPartyStep[]): string {
-  const strongest = ACR_ORDER.find((step) => steps.includes(step)) ?? 'password';
-  return FIRST_PARTY_ACR[strongest];
-}
+export const FIRST_PARTY_ACR: Readonly<Record<FirstPartyStep, string>> = SIGN_IN_ACR;
 
 /**
  * What the first-party policy sees of a step whose credential checked out. Never the credential

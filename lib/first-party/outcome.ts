@@ -1,9 +1,12 @@
 // How a first-party sign-in ends once allowed: the install bound, a real authorization code; or
 // the request pushed (PAR) for the browser to continue (`redirect_to_web`).
 
+import { randomBytes } from 'node:crypto';
 import { UnsecuredJWT } from 'jose';
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { InstanceRecord } from '../core/instance-record.js';
+import { acrValuesOf } from '../core/sign-in-acr.js';
 import { sendJson } from '../http/problem.js';
 import { accountMayUse } from '../instances/instance-guard.js';
 import type { SignInEvent } from '../interactions/events.js';
@@ -50,10 +53,49 @@ export async function bindInstance(
 }
 
 /**
+ * The start of every code this endpoint mints. oidc-provider's own codes are base64url (no `.`),
+ * so no browser code ever starts with it: the token endpoint tells a challenge code by its value
+ * alone, with no store read.
+ */
+const CHALLENGE_CODE_PREFIX = 'fp.';
+
+/**
+ * The token endpoint's step before oidc-provider's code exchange: a challenge code sent without
+ * `redirect_uri` (the draft's app has none to send) gets the one it was minted with, the
+ * install's first, which oidc-provider then compares as for any code. Any other code, or one
+ * sent with a `redirect_uri`, is left as it came: a browser code still needs its own.
+ */
+export function challengeCodeRedirectUri(ctx: KoaContextWithOIDC): void {
+  const { params, client } = ctx.oidc;
+  if (!params || params.redirect_uri !== undefined) return;
+  const { code } = params;
+  if (typeof code !== 'string' || !code.startsWith(CHALLENGE_CODE_PREFIX)) return;
+  const uri = client?.redirectUris?.[0];
+  if (uri !== undefined) params.redirect_uri = uri;
+}
+
+/**
+ * The ID token claims a browser request would ask for with these parameters (oidc-provider's
+ * authorization endpoint asks for `acr` with `acr_values` and `auth_time` with `max_age`), so
+ * the ID token from this code carries them likewise.
+ */
+function requestedClaims(
+  session: AuthSession,
+): Pick<ConstructorParameters<Provider['AuthorizationCode']>[0], 'claims'> {
+  const idToken = {
+    ...(session.acr_values !== undefined
+      ? { acr: { values: acrValuesOf(session.acr_values) } }
+      : {}),
+    ...(session.max_age !== undefined ? { auth_time: { essential: true } } : {}),
+  };
+  return Object.keys(idToken).length > 0 ? { claims: { id_token: idToken } } : {};
+}
+
+/**
  * A real oidc-provider authorization code, as the authorization endpoint would issue it after
  * this sign-in: a Grant with the scopes, the PKCE challenge, the sign-in's `acr`, `amr` and time,
- * and the install's redirect URI (the token endpoint requires one; an install with a single one
- * may omit it there).
+ * and the install's first redirect URI, which the token endpoint fills in when the app sends
+ * none (see {@link challengeCodeRedirectUri}).
  */
 export async function mintCode(
   ctx: AuthenticatedRequest,
@@ -73,7 +115,7 @@ export async function mintCode(
     if (scopes.length > 0) grant.addResourceScope(session.resource, scopes.join(' '));
   }
   const grantId = await grant.save();
-  return new provider.AuthorizationCode({
+  const code = new provider.AuthorizationCode({
     client,
     accountId,
     grantId,
@@ -82,13 +124,18 @@ export async function mintCode(
     authTime: Math.floor(Date.now() / 1000),
     acr: signIn.acr,
     ...(signIn.amr ? { amr: signIn.amr } : {}),
+    ...requestedClaims(session),
     codeChallenge: session.code_challenge,
     codeChallengeMethod: 'S256',
     redirectUri: client.redirectUris?.[0],
     ...(session.resource !== undefined ? { resource: session.resource } : {}),
     // As a code from a request with dpop_jkt: the token endpoint wants a proof by this key.
     ...(session.dpop_jkt !== undefined ? { dpopJkt: session.dpop_jkt } : {}),
-  } as ConstructorParameters<Provider['AuthorizationCode']>[0]).save();
+  } as ConstructorParameters<Provider['AuthorizationCode']>[0]);
+  // Its own id (oidc-provider's save keeps one that is set): as long as oidc-provider's (256
+  // bits), after the prefix.
+  code.jti = `${CHALLENGE_CODE_PREFIX}${randomBytes(32).toString('base64url')}`;
+  return code.save();
 }
 
 // RFC 9126 §2.2's request_uri prefix, as oidc-provider's PAR endpoint issues it.

@@ -2,6 +2,7 @@
 // the browser.
 
 import type { InstanceRecord } from '../core/instance-record.js';
+import { acrOf } from '../core/sign-in-acr.js';
 import { clientAddress } from '../http/client-address.js';
 import { sendJson } from '../http/problem.js';
 import { accountMayUse } from '../instances/instance-guard.js';
@@ -12,7 +13,7 @@ import {
   reportFailure,
 } from './challenge-settings.js';
 import type { AuthenticatedRequest } from './client-auth.js';
-import { acrOf, type FirstPartyDecision, type FirstPartyStep } from './options.js';
+import type { FirstPartyDecision, FirstPartyStep } from './options.js';
 import { bindInstance, mintCode, redirectToWeb } from './outcome.js';
 import type { AuthSession } from './sessions.js';
 

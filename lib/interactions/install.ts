@@ -1,5 +1,6 @@
 import type { AccountOptions } from '../core/accounts.js';
 import { instanceRecord } from '../core/instance-record.js';
+import { SIGN_IN_ACR } from '../core/sign-in-acr.js';
 import type { InstalledFederation } from '../federation/install.js';
 import type { InstalledInstances } from '../instances/install.js';
 import type { InstalledPasskeys } from '../passkeys/install.js';
@@ -13,6 +14,7 @@ import { createInteractionRoutes } from './interaction-routes.js';
 import { BUILT_IN_MESSAGES } from './messages.js';
 import type { ResolvedInteractionOptions } from './options.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './provider-pages.js';
+import { pageSignInKinds, requireAcrValues } from './sign-in-acr.js';
 import { SignInThrottle } from './throttle.js';
 
 /** The options the pages read. @internal */
@@ -64,6 +66,13 @@ export function installInteractions(
     url: (_ctx, interaction) => interactionUrl(basePath, interaction.uid),
   };
   assembly.changeInteractionPolicy(listRequestedOnConsent);
+  // Each way of signing in gives its acr; a request's acr_values among them is honoured.
+  const kinds = pageSignInKinds({
+    passkeys: o.passkeys.enabled,
+    federation: federation.browser.buttons.length > 0,
+  });
+  for (const kind of kinds) assembly.acrValues.add(SIGN_IN_ACR[kind]);
+  assembly.changeInteractionPolicy(requireAcrValues(kinds));
   assembly.settings.renderError = renderErrorPage;
   const logout = o.oidcProvider.features?.rpInitiatedLogout;
   assembly.features.rpInitiatedLogout = {

@@ -24,6 +24,7 @@ import {
   showPrompt,
 } from './interaction-routes-site.js';
 import { formatMessage, type PageMessages } from './messages.js';
+import { acceptsKind, loginOf } from './sign-in-acr.js';
 import type { LinkIdentityView, LinkView } from './views.js';
 
 // The only reason for the login prompt that leaves a later sign-in on this browser as proof: there
@@ -89,6 +90,10 @@ export async function startFederated(
   const { federation } = site;
   if (!federation?.has(name)) return fail(site, ctx, 404, 'notFound', interaction);
   if (interaction.prompt.name !== 'login') return showPrompt(site, ctx, interaction);
+  // Not a way this request may sign in (acr_values): no trip to the provider.
+  if (!acceptsKind(interaction.params.acr_values, site.kinds, 'id_token')) {
+    return login(site, ctx, interaction, 400);
+  }
   let destination: URL;
   try {
     destination = await federation.start(interaction.uid, name);
@@ -168,7 +173,7 @@ export async function completeFederated(
     }
     throw error;
   }
-  await finish(site, ctx, { login: { accountId: signIn.account.accountId } }, false);
+  await finish(site, ctx, loginOf(signIn.account.accountId, 'id_token'), false);
   federation.report(signIn, String(interaction.params.client_id));
 }
 
@@ -275,7 +280,8 @@ export async function answerLink(
     const error = formatMessage(messages.linkedElsewhere, { provider: name });
     return login(site, ctx, interaction, 409, { error });
   }
-  await finish(site, ctx, { login: { accountId: offer.accountId } }, false);
+  // Linked after the provider vouched for the identity: a federated sign-in.
+  await finish(site, ctx, loginOf(offer.accountId, 'id_token'), false);
   federation.report(signIn, String(interaction.params.client_id));
 }
 

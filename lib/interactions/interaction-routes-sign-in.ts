@@ -12,6 +12,7 @@ import {
   login,
 } from './interaction-routes-site.js';
 import { formatMessage, waitingTime } from './messages.js';
+import { acceptsKind, loginOf } from './sign-in-acr.js';
 import type { LoginFieldErrors } from './views.js';
 
 /** Tells of a checked sign-in (not a throttled one): ids only, never what was presented. */
@@ -78,6 +79,10 @@ export async function passwordSignIn(
   interaction: Interaction,
   form: URLSearchParams,
 ) {
+  // Not a way this request may sign in (acr_values): the password is not checked.
+  if (!acceptsKind(interaction.params.acr_values, site.kinds, 'password')) {
+    return login(site, ctx, interaction, 400);
+  }
   const username = form.get('username') ?? '';
   const password = form.get('password') ?? '';
   const messages = site.pages.messages(languageOf(site, ctx, interaction));
@@ -101,7 +106,7 @@ export async function passwordSignIn(
       username,
     });
   }
-  return finish(site, ctx, { login: { accountId } }, false);
+  return finish(site, ctx, loginOf(accountId, 'password'), false);
 }
 
 /**
@@ -117,6 +122,9 @@ export async function passkeySignIn(
 ) {
   const passkeys = site.options.passkeys;
   if (!passkeys) return fail(site, ctx, 404, 'notFound', interaction);
+  if (!acceptsKind(interaction.params.acr_values, site.kinds, 'passkey')) {
+    return login(site, ctx, interaction, 400);
+  }
   const assertion = parseAssertion(form.get('credential'));
   const checked = await signInAttempt(
     site,
@@ -136,5 +144,5 @@ export async function passkeySignIn(
     const messages = site.pages.messages(languageOf(site, ctx, interaction));
     return login(site, ctx, interaction, 401, { error: messages.passkeyFailed });
   }
-  return finish(site, ctx, { login: { accountId } }, false);
+  return finish(site, ctx, loginOf(accountId, 'passkey'), false);
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
+import type { SignInKind } from '../core/sign-in-acr.js';
 import type { BrowserFederation } from '../federation/browser.js';
 import { SIGN_IN_SCRIPT } from '../passkeys/scripts.js';
 import {
@@ -13,6 +14,7 @@ import {
 import { csrfToken } from './csrf.js';
 import { formatMessage } from './messages.js';
 import type { AnyPageView, ErrorKind, PageRenderer } from './renderer.js';
+import { kindsMeeting } from './sign-in-acr.js';
 import type { InteractionOptions } from './types.js';
 import type { ConsentView, CsrfField, LoginFieldErrors, LoginView } from './views.js';
 
@@ -28,6 +30,8 @@ export interface InteractionSite {
   readonly pages: PageRenderer;
   /** The "Continue with …" sign-in; `undefined` when no provider has a button. */
   readonly federation: BrowserFederation | undefined;
+  /** The ways of signing in the login page offers (each gives its acr). */
+  readonly kinds: readonly SignInKind[];
 }
 
 /** The absolute path of interaction `uid`'s pages, under the issuer's path. @internal */
@@ -95,15 +99,20 @@ export async function login(
   const shared = pages.base(language, pages.messages(language).loginTitle, status);
   const csrf = csrfField(site, uid);
   const fieldErrors = state.fieldErrors ?? {};
+  // Step-up: only the ways of signing in that give an acr the request asks for.
+  const meeting = kindsMeeting(interaction.params.acr_values, site.kinds);
+  const offers = (kind: SignInKind) => meeting?.includes(kind) ?? true;
   const view: LoginView = {
     ...shared,
     page: 'login',
+    password: offers('password'),
+    ...(meeting ? { notice: pages.messages(language).signInKindRequired } : {}),
     form: { action: `${base}/login`, csrf },
     username: state.username ?? '',
     ...(state.error ? { error: state.error } : {}),
     fieldErrors,
     focus: !fieldErrors.username && fieldErrors.password ? 'password' : 'username',
-    federation: (federation?.buttons ?? []).map(({ name }) => ({
+    federation: (offers('id_token') ? (federation?.buttons ?? []) : []).map(({ name }) => ({
       provider: name,
       label:
         options.federation?.providers.find((p) => p.name === name)?.browser?.label ??
@@ -112,7 +121,7 @@ export async function login(
         }),
       form: { action: `${base}/federated/${name}`, csrf },
     })),
-    ...(passkeys
+    ...(passkeys && offers('passkey')
       ? {
           passkey: {
             form: { action: `${base}/passkey`, csrf },

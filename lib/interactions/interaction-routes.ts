@@ -21,6 +21,7 @@ import {
 } from './interaction-routes-site.js';
 import { usePages } from './provider-pages.js';
 import { PageRenderer } from './renderer.js';
+import { pageSignInKinds } from './sign-in-acr.js';
 import type { InteractionOptions } from './types.js';
 
 const ROUTE =
@@ -51,7 +52,8 @@ export function createInteractionRoutes(
   const browserFederation =
     options.federation && (options.browserFederation ?? new BrowserFederation(options.federation));
   const federation = browserFederation?.buttons.length ? browserFederation : undefined;
-  const site: InteractionSite = { provider, options, pages, federation };
+  const kinds = pageSignInKinds({ passkeys: !!options.passkeys, federation: !!federation });
+  const site: InteractionSite = { provider, options, pages, federation, kinds };
 
   return routed(
     (ctx) => route(site, ctx),

@@ -29,6 +29,8 @@ export interface PageMessages {
   wrongCredentials: string;
   /** Too many failed sign-ins: `{wait}` (e.g. the `waitMinutes` text). */
   throttled: string;
+  /** The app asked for a kind of sign-in (`acr_values`): only the ways that give it are shown. */
+  signInKindRequired: string;
   /** One second, in the `throttled` message. */
   waitSecond: string;
   /** `{count}` seconds, in the `throttled` message. */
@@ -291,6 +293,7 @@ export const ENGLISH: Readonly<PageMessages> = {
   usernameRequired: 'Enter your username.',
   passwordRequired: 'Enter your password.',
   wrongCredentials: 'Wrong username or password.',
+  signInKindRequired: 'This app asks you to sign in one of the ways shown here.',
   throttled:
     'Too many failed sign-in attempts. For your security, signing in is paused: try again in {wait}.',
   waitSecond: '1 second',
@@ -440,6 +443,7 @@ export const GERMAN: Readonly<PageMessages> = {
   usernameRequired: 'Geben Sie Ihren Benutzernamen ein.',
   passwordRequired: 'Geben Sie Ihr Passwort ein.',
   wrongCredentials: 'Benutzername oder Passwort ist falsch.',
+  signInKindRequired: 'Diese App verlangt eine Anmeldung auf einem der hier gezeigten Wege.',
   throttled:
     'Zu viele fehlgeschlagene Anmeldeversuche. Zu Ihrer Sicherheit ist die Anmeldung pausiert: Versuchen Sie es in {wait} erneut.',
   waitSecond: '1 Sekunde',

@@ -90,10 +90,13 @@ export function loginPage(view: LoginView): string {
     view,
     header(view, messages.loginHeading) +
       (view.error ? `<p class="error" role="alert">${escapeHtml(view.error)}</p>` : '') +
-      formOpen(view.form) +
-      loginField(view, 'username') +
-      loginField(view, 'password') +
-      `<button type="submit" class="primary">${escapeHtml(messages.signInButton)}</button></form>` +
+      (view.notice ? `<p role="status">${escapeHtml(view.notice)}</p>` : '') +
+      (view.password
+        ? formOpen(view.form) +
+          loginField(view, 'username') +
+          loginField(view, 'password') +
+          `<button type="submit" class="primary">${escapeHtml(messages.signInButton)}</button></form>`
+        : '') +
       view.federation
         .map(
           (b) => `${formOpen(b.form)}<button type="submit">${escapeHtml(b.label)}</button></form>`,

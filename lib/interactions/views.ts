@@ -103,6 +103,17 @@ export interface LoginView extends PageView {
   page: 'login';
   /** Where the username and password are posted (fields `username` and `password`). */
   form: PageForm;
+  /**
+   * Whether this sign-in takes a password: `false` when the app asked for another kind of
+   * sign-in (`acr_values`, e.g. a passkey's). Leave the username and password form out then: a
+   * password posted anyway is not checked.
+   */
+  password: boolean;
+  /**
+   * Why only some ways of signing in are offered (the app asked for a kind of sign-in with
+   * `acr_values`); absent otherwise.
+   */
+  notice?: string;
   /** The username to fill in again after a failed attempt; `''` at first. */
   username: string;
   /** A message about the whole sign-in (throttled, a federated sign-in that failed). */

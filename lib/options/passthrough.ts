@@ -76,7 +76,10 @@ const ALLOWED_PROVIDER_SETTINGS: AllowedObject = {
       why: 'extra authorization parameters kept for the interaction, which ignores them',
       value: 'any',
     },
-    acrValues: { why: 'the acr values advertised in discovery', value: 'any' },
+    acrValues: {
+      why: 'more acr values advertised in discovery, after those the sign-ins give',
+      value: 'any',
+    },
     conformIdTokenClaims: {
       why: 'whether scope claims go in the ID token or userinfo only; grants are unchanged',
       value: 'boolean',

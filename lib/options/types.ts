@@ -185,7 +185,9 @@ export interface AuthServerOptions {
    *
    * - `routes` (any endpoint, each a path starting with one `/`)
    * - `discovery` (extra discovery metadata; it never replaces a computed value)
-   * - `renderError`, `extraParams`, `acrValues`, `conformIdTokenClaims`
+   * - `renderError`, `extraParams`, `conformIdTokenClaims`
+   * - `acrValues` (listed in discovery after the `acr` values the sign-ins give, see
+   *   {@link FIRST_PARTY_ACR})
    * - `cookies.names` (never the cookies' attributes: `httpOnly`, `sameSite`, … stay as
    *   oidc-provider sets them; their lifetimes follow {@link AuthServerOptions.ttl})
    * - `features.dPoP`: `enabled` (only `true`), `nonceSecret`, `requireNonce`

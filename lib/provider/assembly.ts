@@ -62,6 +62,11 @@ export class Assembly implements Phases {
   readonly clientMetadata: string[] = [];
   /** Discovery metadata. */
   readonly discovery: Record<string, unknown> = {};
+  /**
+   * The `acr` values the features' sign-ins give: oidc-provider's `acrValues`, so discovery lists
+   * them (`acr_values_supported`) and an ID token carries the `acr` a request asked for.
+   */
+  readonly acrValues = new Set<string>();
   /** oidc-provider features to enable (merged over the engine's). */
   readonly features: Record<string, unknown> = {};
   /** oidc-provider registration policies by name. */

@@ -129,6 +129,8 @@ export function buildProviderConfiguration(
       for (const check of contributed.clientAssertionChecks) await check(ctx, client);
     },
     discovery: { ...passthrough.discovery, ...assembly.discovery },
+    // The sign-ins' own acr values, and any more the integrator's passthrough lists.
+    acrValues: [...new Set([...assembly.acrValues, ...(passthrough.acrValues ?? [])])],
     async findAccount(_ctx, sub) {
       const account = await o.accounts.findAccount(sub);
       if (!account) return undefined;

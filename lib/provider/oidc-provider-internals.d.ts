@@ -17,7 +17,9 @@ declare module 'oidc-provider/lib/helpers/weak_cache.js' {
   import type Provider from 'oidc-provider';
 
   /** oidc-provider's internal per-provider state. */
-  export default function get(provider: Provider): { dynamicClients?: unknown } | undefined;
+  export default function get(
+    provider: Provider,
+  ): { dynamicClients?: unknown; grantTypeHandlers?: unknown } | undefined;
 }
 
 declare module 'oidc-provider/lib/helpers/lru.js' {

@@ -4,11 +4,12 @@
 // key or none cannot continue the session (its owner still can); the code exchanges only with a
 // proof of the same key; the browser's code after redirect_to_web stays bound to it.
 import assert from 'node:assert/strict';
-import { randomUUID, type webcrypto } from 'node:crypto';
+import { randomBytes, randomUUID, type webcrypto } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { FirstPartyDecision } from 'mobile-oidc-provider';
 import {
+  basicAuth,
   challengeOf,
   FIRST_PARTY_STORES,
   type FirstPartyServer,
@@ -23,9 +24,10 @@ import { SignInBrowser, signIn } from '../helpers/sign-in.js';
 type Keys = webcrypto.CryptoKeyPair;
 const newKey = (): Promise<Keys> => generateKeyPair('ES256');
 
-/** A DPoP proof of `keys` for a POST to `htu` (RFC 9449 §4.2). */
-async function proof(keys: Keys, htu: string): Promise<string> {
-  return new SignJWT({ jti: randomUUID(), htm: 'POST', htu, iat: Math.floor(Date.now() / 1000) })
+/** A DPoP proof of `keys` for a POST to `htu` (RFC 9449 §4.2), with the server's `nonce` if given. */
+async function proof(keys: Keys, htu: string, nonce?: string): Promise<string> {
+  const iat = Math.floor(Date.now() / 1000);
+  return new SignJWT({ jti: randomUUID(), htm: 'POST', htu, iat, ...(nonce ? { nonce } : {}) })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })
     .sign(keys.privateKey);
 }
@@ -229,3 +231,113 @@ for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
     });
   });
 }
+
+describe('first-party sign-in with DPoP server nonces (RFC 9449 §8)', () => {
+  let fp: FirstPartyServer;
+
+  before(async () => {
+    fp = await startFirstParty((o) => ({
+      ...o,
+      interactions: {
+        ...o.interactions,
+        signInRateLimit: { perAccount: false, perIp: false, perUsername: false },
+      },
+      // How an integrator turns nonces on: through the oidcProvider passthrough.
+      oidcProvider: {
+        features: {
+          dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
+        },
+      },
+    }));
+  });
+  after(() => fp.close());
+
+  const challengeUrl = () => `${fp.server.issuer}/authorize-challenge`;
+
+  /** A POST as `install` with a DPoP proof; the status, the body and the DPoP-Nonce header. */
+  async function post(url: string, install: Install, body: Record<string, string>, dpop: string) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: basicAuth(install),
+        'content-type': 'application/x-www-form-urlencoded',
+        dpop,
+      },
+      body: new URLSearchParams(body),
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as Json,
+      nonce: res.headers.get('dpop-nonce'),
+    };
+  }
+
+  it('a proof without the nonce gets use_dpop_nonce and a DPoP-Nonce; the retry with it signs in, and the code exchanges with a nonce too', async () => {
+    const install = await fp.install();
+    const keys = await newKey();
+    const v = verifier();
+    const request = {
+      scope: 'openid offline_access',
+      code_challenge: challengeOf(v),
+      code_challenge_method: 'S256',
+      username: 'demouser',
+      password: 'Password1',
+    };
+    const first = await post(challengeUrl(), install, request, await proof(keys, challengeUrl()));
+    assert.equal(first.status, 400, JSON.stringify(first.body));
+    assert.equal(first.body.error, 'use_dpop_nonce');
+    assert.equal(first.body.authorization_code, undefined);
+    assert.equal(first.body.auth_session, undefined);
+    assert.ok(first.nonce, 'a DPoP-Nonce header');
+
+    const retry = await post(
+      challengeUrl(),
+      install,
+      request,
+      await proof(keys, challengeUrl(), first.nonce),
+    );
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    const code = retry.body.authorization_code as string;
+
+    // The token endpoint wants one too: its own use_dpop_nonce first, then the exchange.
+    const tokenUrl = `${fp.server.issuer}/token`;
+    const exchange = { grant_type: 'authorization_code', code, code_verifier: v };
+    const asked = await post(tokenUrl, install, exchange, await proof(keys, tokenUrl));
+    assert.equal(asked.body.error, 'use_dpop_nonce');
+    assert.ok(asked.nonce);
+    const tokens = await post(
+      tokenUrl,
+      install,
+      exchange,
+      await proof(keys, tokenUrl, asked.nonce ?? ''),
+    );
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    assert.equal(tokens.body.token_type, 'DPoP');
+  });
+
+  it("attack: a made-up nonce is use_dpop_nonce, nothing issued; control: the server's", async () => {
+    const install = await fp.install();
+    const keys = await newKey();
+    const request = {
+      code_challenge: challengeOf(verifier()),
+      code_challenge_method: 'S256',
+    };
+    const forged = await post(
+      challengeUrl(),
+      install,
+      request,
+      await proof(keys, challengeUrl(), 'made-up-nonce'),
+    );
+    assert.equal(forged.body.error, 'use_dpop_nonce', JSON.stringify(forged.body));
+    assert.equal(forged.body.auth_session, undefined);
+    assert.ok(forged.nonce);
+    const control = await post(
+      challengeUrl(),
+      install,
+      request,
+      await proof(keys, challengeUrl(), forged.nonce ?? ''),
+    );
+    assert.equal(control.body.error, 'insufficient_authorization', JSON.stringify(control.body));
+    assert.ok(control.body.auth_session);
+  });
+});

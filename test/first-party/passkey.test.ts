@@ -272,3 +272,103 @@ for (const [storeName, makeStore] of FIRST_PARTY_STORES) {
     });
   });
 }
+
+describe('first-party sign-in with a passkey, while the account is throttled', () => {
+  let fp: FirstPartyServer;
+  const events: Array<[string, unknown]> = [];
+
+  before(async () => {
+    fp = await startFirstParty((o) => ({
+      ...o,
+      passkeys: { enabled: true, origins: [new URL(o.issuer).origin] },
+      // Two failures of one username from one address pause it.
+      interactions: {
+        ...o.interactions,
+        signInRateLimit: {
+          perAccount: { points: 2, duration: 600 },
+          perIp: false,
+          perUsername: false,
+        },
+      },
+    }));
+    for (const name of [
+      'signin.succeeded',
+      'signin.failed',
+      'signin.throttled',
+      'passkey.refused',
+    ] as const) {
+      fp.server.auth.on(name, (event: unknown) => events.push([name, event]));
+    }
+  });
+  after(() => fp.close());
+
+  const enrolled = (username: string) => enrolledAuthenticator(fp.server.issuer, username);
+
+  async function passkeyChallenge(install: Install) {
+    const asked = await fp.challenge(install, {
+      auth_session: await fp.start(install, verifier()),
+      method: 'passkey',
+    });
+    assert.deepEqual(asked.body.required, ['passkey_assertion'], JSON.stringify(asked.body));
+    return {
+      auth_session: asked.body.auth_session as string,
+      options: asked.body.passkey_options as Record<string, unknown>,
+    };
+  }
+
+  it("429 with Retry-After and the assertion unchecked (a valid one signs nobody in, another session's is not refused); control: another account's passkey", async () => {
+    const mine = await enrolled('demouser');
+    const theirs = await enrolled('otheruser');
+    const install = await fp.install();
+    // demouser's password guessed wrong until the throttle pauses the account.
+    for (let i = 0; i < 2; i++) {
+      const wrong = await fp.challenge(install, {
+        auth_session: await fp.start(install, verifier()),
+        username: 'demouser',
+        password: `guess-${i}`,
+      });
+      assert.equal(wrong.body.error, 'access_denied', JSON.stringify(wrong.body));
+    }
+
+    events.length = 0;
+    const valid = await passkeyChallenge(install);
+    const other = await passkeyChallenge(install);
+    for (const [session, assertion] of [
+      [valid.auth_session, mine.get(valid.options)],
+      // Signed over another session's challenge: a refusal, were it checked.
+      [other.auth_session, mine.get(valid.options)],
+    ] as const) {
+      const res = await fetch(`${fp.server.issuer}/authorize-challenge`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(install.client_id)}:${encodeURIComponent(install.client_secret)}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({
+          auth_session: session,
+          passkey_assertion: JSON.stringify(assertion),
+        }),
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      assert.equal(res.status, 429, JSON.stringify(body));
+      assert.equal(body.error, 'temporarily_unavailable');
+      assert.equal(body.authorization_code, undefined);
+      assert.ok(Number(res.headers.get('retry-after')) > 0);
+    }
+    assert.deepEqual(
+      events.map(([name]) => name),
+      ['signin.throttled', 'signin.throttled'],
+      'no sign-in checked, no passkey refused',
+    );
+    assert.equal((await fp.server.auth.instances.get(install.client_id))?.accountId, undefined);
+
+    // Control: otheruser's passkey is not throttled and signs in.
+    const stranger = await fp.install();
+    const control = await passkeyChallenge(stranger);
+    const done = await fp.challenge(stranger, {
+      auth_session: control.auth_session,
+      passkey_assertion: JSON.stringify(theirs.get(control.options)),
+    });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+  });
+});

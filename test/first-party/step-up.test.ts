@@ -128,6 +128,59 @@ describe('first-party step-up: acr_values and max_age at the Authorization Chall
     });
   }
 
+  it('refresh: the refreshed access token keeps the sign-in acr and auth_time (a passkey stays accepted, a password stays refused)', async () => {
+    const refreshed = async (install: Install, extra: Record<string, string>) => {
+      const v = verifier();
+      const scope = 'openid offline_access payments';
+      let done = await start(install, v, JWT_API, { scope, ...extra });
+      if (done.body.error === 'insufficient_authorization') {
+        const asked = await fp.challenge(install, {
+          auth_session: done.body.auth_session as string,
+          method: 'passkey',
+        });
+        done = await fp.challenge(install, {
+          auth_session: asked.body.auth_session as string,
+          passkey_assertion: JSON.stringify(
+            authenticator.get(asked.body.passkey_options as object),
+          ),
+        });
+      }
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      const first = await fp.token(install, {
+        grant_type: 'authorization_code',
+        code: done.body.authorization_code as string,
+        code_verifier: v,
+        resource: JWT_API,
+      });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      const original = await (verifiers.get(JWT_API) as TokenVerifier).verify(
+        requestTo(`${JWT_API}pay`, { authorization: `Bearer ${first.body.access_token}` }),
+      );
+      const next = await fp.token(install, {
+        grant_type: 'refresh_token',
+        refresh_token: first.body.refresh_token as string,
+        resource: JWT_API,
+      });
+      assert.equal(next.status, 200, JSON.stringify(next.body));
+      assert.notEqual(next.body.access_token, first.body.access_token);
+      const token = await (verifiers.get(JWT_API) as TokenVerifier).verify(
+        requestTo(`${JWT_API}pay`, { authorization: `Bearer ${next.body.access_token}` }),
+      );
+      assert.equal(token.authTime, original.authTime);
+      return token;
+    };
+    const strong = await refreshed(await fp.install(), { acr_values: PASSKEY });
+    assert.equal(strong.acr, PASSKEY);
+    assert.equal(requireAuthentication(strong, { acrValues: [PASSKEY], maxAge: 300 }), strong);
+    const weak = await refreshed(await fp.install(), {
+      username: 'demouser',
+      password: 'Password1',
+    });
+    assert.equal(weak.acr, PASSWORD);
+    const refused = await refusal(() => requireAuthentication(weak, { acrValues: [PASSKEY] }));
+    assert.equal(refused.status, 401);
+  });
+
   it('the first answer for a passkey acr asks for the passkey; control: without acr_values, the password', async () => {
     const install = await fp.install();
     const stepUp = await start(install, verifier(), JWT_API, { acr_values: PASSKEY });
@@ -185,6 +238,33 @@ describe('first-party step-up: acr_values and max_age at the Authorization Chall
     });
     assert.equal(omitted.body.error, 'insufficient_authorization');
     assert.deepEqual(omitted.body.required, ['method']);
+  });
+
+  it('acr_values or max_age without the openid scope is invalid_request, as at the authorization endpoint redirect_to_web continues at; control: with openid', async () => {
+    const install = await fp.install();
+    const extras: Record<string, string>[] = [{ acr_values: PASSWORD }, { max_age: '300' }];
+    for (const extra of extras) {
+      const refused = await fp.challenge(install, {
+        scope: 'payments',
+        resource: JWT_API,
+        code_challenge: challengeOf(verifier()),
+        code_challenge_method: 'S256',
+        username: 'demouser',
+        password: 'Password1',
+        ...extra,
+      });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.error, 'invalid_request');
+      assert.match(String(refused.body.error_description), /openid/);
+      assert.equal(refused.body.auth_session, undefined);
+      assert.equal(refused.body.authorization_code, undefined);
+      const control = await start(install, verifier(), JWT_API, {
+        ...extra,
+        username: 'demouser',
+        password: 'Password1',
+      });
+      assert.equal(control.status, 200, JSON.stringify(control.body));
+    }
   });
 
   it('max_age: a malformed one is invalid_request; control: a fresh sign-in satisfies max_age=0', async () => {

@@ -154,6 +154,8 @@ export interface FirstPartyServer {
   ): Promise<Answer>;
   /** The first step of a flow: the request's parameters, no credential; its auth_session. */
   start(install: Install, v: string): Promise<string>;
+  /** Where the app opens the browser after redirect_to_web: the authorization endpoint with its client_id and the request_uri. */
+  browserUrl(install: Install, requestUri: string): Promise<URL>;
   /** Stops the server, then closes its store when the suite made one. */
   close(): Promise<void>;
 }
@@ -213,6 +215,13 @@ export async function startFirstParty(
       });
       assert.equal(started.body.error, 'insufficient_authorization', JSON.stringify(started.body));
       return started.body.auth_session as string;
+    },
+    async browserUrl(install, requestUri) {
+      const discovery = await fetch(`${server.issuer}/.well-known/openid-configuration`);
+      const url = new URL(((await discovery.json()) as Json).authorization_endpoint as string);
+      url.searchParams.set('client_id', install.client_id);
+      url.searchParams.set('request_uri', requestUri);
+      return url;
     },
     async close() {
       await server.close();
