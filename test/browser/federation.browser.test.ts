@@ -23,7 +23,7 @@ import {
   startExample,
 } from '../helpers/example.js';
 import { dcrAuthorizationUrl } from '../helpers/sign-in.js';
-import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
+import { callbackClient, startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
 const chromium = useChromium();
 const GOOGLE_CLIENT_ID = 'browser-test.apps.googleusercontent.example';
@@ -64,14 +64,7 @@ describe('Continue with Google, in Chromium', () => {
       },
     }));
     google.setClients([
-      {
-        client_id: GOOGLE_CLIENT_ID,
-        client_secret: GOOGLE_CLIENT_SECRET,
-        redirect_uris: [`${server.issuer}/federation/callback/google`],
-        token_endpoint_auth_method: 'client_secret_basic',
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
-      },
+      callbackClient(server.issuer, 'google', GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET),
     ]);
     client = await registrationClient(server.issuer);
   });

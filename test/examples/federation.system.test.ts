@@ -16,7 +16,7 @@ import { type Listening, listen } from '../helpers/listen.js';
 import { postRegistration } from '../helpers/registration.js';
 import { dcrAuthorizationUrl, obtainDcrToken, registerInstance } from '../helpers/sign-in.js';
 import { type SpawnedExample, spawnEarly, spawnExample } from '../helpers/spawn.js';
-import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
+import { callbackClient, startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
@@ -203,14 +203,7 @@ describe('the example accounts: sign-up, never by email; linking on the link pag
     }
     http.handle(auth.callback());
     google.setClients([
-      {
-        client_id: GOOGLE_CLIENT_IDS[0] as string,
-        client_secret: GOOGLE_SECRET,
-        redirect_uris: [`${issuer}/federation/callback/google`],
-        token_endpoint_auth_method: 'client_secret_basic',
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
-      },
+      callbackClient(issuer, 'google', GOOGLE_CLIENT_IDS[0] as string, GOOGLE_SECRET),
     ]);
     reg = await registrationClient(issuer);
   });

@@ -33,7 +33,7 @@ import { enrolledAuthenticator } from '../helpers/passkeys.js';
 import { postRegistration } from '../helpers/registration.js';
 import { freshDcrToken, obtainDcrToken } from '../helpers/sign-in.js';
 import { type SpawnedExample, spawnExample } from '../helpers/spawn.js';
-import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
+import { callbackClient, startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
 // The app's Google client id (the audience of its native id_tokens) and the server's secret for
 // the browser flow, which the linked accounts page uses.
@@ -64,16 +64,7 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
       APPLE_BUNDLE_IDS: '',
     });
     issuer = `http://localhost:${server.port}`;
-    google.setClients([
-      {
-        client_id: GOOGLE_CLIENT_ID,
-        client_secret: GOOGLE_CLIENT_SECRET,
-        redirect_uris: [`${issuer}/federation/callback/google`],
-        token_endpoint_auth_method: 'client_secret_basic',
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
-      },
-    ]);
+    google.setClients([callbackClient(issuer, 'google', GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET)]);
   });
   after(async () => {
     await server?.stop();

@@ -21,7 +21,7 @@ import { type RunningServer, registrationClient, startExample } from '../helpers
 import { deliver, pressLink } from '../helpers/linking.js';
 import { ModelOutageStore } from '../helpers/outage-store.js';
 import { dcrAuthorizationUrl, obtainDcrToken } from '../helpers/sign-in.js';
-import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
+import { callbackClient, startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 
 const GOOGLE_CLIENT_ID = 'our-server.apps.googleusercontent.example';
 const GOOGLE_CLIENT_SECRET = 'google-client-secret-for-tests-only';
@@ -99,14 +99,7 @@ describe('the linked accounts page (/account/links)', () => {
     }
     server.auth.on('signin.throttled', (event) => throttled.push(event));
     google.setClients([
-      {
-        client_id: GOOGLE_CLIENT_ID,
-        client_secret: GOOGLE_CLIENT_SECRET,
-        redirect_uris: [`${server.issuer}/federation/callback/google`],
-        token_endpoint_auth_method: 'client_secret_basic',
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
-      },
+      callbackClient(server.issuer, 'google', GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET),
     ]);
     reg = await registrationClient(server.issuer);
   });

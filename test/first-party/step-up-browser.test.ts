@@ -33,7 +33,7 @@ import {
   signedInBrowser,
 } from '../helpers/passkeys.js';
 import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
-import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
+import { callbackClient, startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.js';
 import { JWT_API, refusal, requestTo } from '../resource-server/helpers.js';
 
 const { password: PASSWORD, id_token: FEDERATED, passkey: PASSKEY } = FIRST_PARTY_ACR;
@@ -84,16 +84,7 @@ describe('step-up in the browser: acr_values and max_age after redirect_to_web, 
       firstParty: { policy: () => answer },
     }));
     const { issuer } = fp.server;
-    google.setClients([
-      {
-        client_id: GOOGLE_CLIENT_ID,
-        client_secret: GOOGLE_CLIENT_SECRET,
-        redirect_uris: [`${issuer}/federation/callback/google`],
-        token_endpoint_auth_method: 'client_secret_basic',
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
-      },
-    ]);
+    google.setClients([callbackClient(issuer, 'google', GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET)]);
     fp.server.auth.on('signin.succeeded', (e) => signIns.push(['succeeded', e]));
     fp.server.auth.on('signin.failed', (e) => signIns.push(['failed', e]));
     const browser = await signedInBrowser(issuer, 'demouser');

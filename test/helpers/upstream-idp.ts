@@ -132,6 +132,26 @@ async function newSigningKey(): Promise<SigningKey> {
   return { kid, privateKey, jwk };
 }
 
+/**
+ * The upstream's registration of a server's "Continue with …" button: a confidential code-flow
+ * client (client_secret_basic) whose redirect URI is that server's callback for provider `name`.
+ */
+export function callbackClient(
+  issuer: string,
+  name: string,
+  clientId: string,
+  clientSecret: string,
+): ClientMetadata {
+  return {
+    client_id: clientId,
+    client_secret: clientSecret,
+    redirect_uris: [`${issuer}/federation/callback/${name}`],
+    token_endpoint_auth_method: 'client_secret_basic',
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+  };
+}
+
 /** Starts an upstream OpenID provider on a free loopback port. */
 export async function startUpstreamIdp(options: UpstreamIdpOptions = {}): Promise<UpstreamIdp> {
   const http = await listen();
