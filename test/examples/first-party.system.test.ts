@@ -272,7 +272,7 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
     });
   }
 
-  it('a provisioned-key install signs demouser in with a passkey', async () => {
+  it('a provisioned-key install signs demouser in with a passkey, exchanges the code and refreshes', async () => {
     // The passkey is enrolled on the account page (in a browser, once); the sign-in is fetch only.
     const authenticator = await enrolledAuthenticator(issuer);
 
@@ -300,6 +300,12 @@ describe('first-party sign-in with the example server', { timeout: 120_000 }, ()
     });
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
     assert.equal(claimsOf(tokens.body.id_token).sub, 'demouser');
+    const refreshed = await post('/token', install, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.body.refresh_token as string,
+    });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.equal(claimsOf(refreshed.body.id_token).sub, 'demouser');
   });
 
   it('a provisioned-key install signs demouser in with a native Google id_token, exchanges the code and refreshes', async () => {
