@@ -97,6 +97,11 @@ export function templateProblems(
   if (method !== 'private_key_jwt' && t.instanceFields.includes('jwks')) {
     problems.push(`${path}.instanceFields may include 'jwks' only with private_key_jwt`);
   }
+  if (t.approvals && method !== 'private_key_jwt') {
+    problems.push(
+      `${path}.approvals needs client.token_endpoint_auth_method 'private_key_jwt': an install signs its answers with the key it registers`,
+    );
+  }
   if (t.attestClientAuth && method !== 'private_key_jwt') {
     problems.push(
       `${path}.attestClientAuth needs client.token_endpoint_auth_method 'private_key_jwt': an attestation attests the key each instance registers`,
