@@ -1,8 +1,9 @@
 // Pending approvals in the store: one record per install asked, indexed by install and by CIBA
-// request, the single-use challenges an answer signs, the account's pending count (push fatigue)
+// request, the single-use challenges an answer signs, the account's pending requests (push fatigue)
 // and the one answer a request takes. Every step is atomic in the store, so it holds across
 // processes sharing one Redis.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AlreadyConsumedError, type Store } from '../storage/store.js';
 
 /** The store model of pending approvals. */
@@ -12,7 +13,12 @@ const CHALLENGE_MODEL = 'PhoneApprovalChallenge';
 
 const installIndex = (clientId: string) => `phone-approvals:${clientId}`;
 const requestIndex = (requestId: string) => `phone-approval-request:${requestId}`;
-const pendingCount = (accountId: string) => `phone-approval-pending:${accountId}`;
+const pendingIndex = (accountId: string) => `phone-approval-pending:${accountId}`;
+const pendingLock = (accountId: string) => `phone-approval-lock:${accountId}`;
+// The account's lock is held for one count and write; it expires if its holder dies.
+const LOCK_TTL = 10;
+const LOCK_ATTEMPTS = 100;
+const LOCK_WAIT_MS = 25;
 const answerClaim = (requestId: string) => `phone-approval-answer:${requestId}`;
 
 /** 192 random bits, base64url: an approval id or a challenge. */
@@ -56,16 +62,35 @@ export class Approvals {
   constructor(private readonly store: Store) {}
 
   /**
-   * Counts one more pending request of the account, atomically: `false` when it has
-   * `max` already. The count lives until the account's newest pending request expires.
+   * Counts request `requestId` among the account's pending ones unless it has `max` already:
+   * `false` then. Under the account's lock in the store, so concurrent requests in any process
+   * cannot both take the last place; each entry expires with its request, so one that expires
+   * unanswered stops counting then.
    */
-  takePendingSlot(accountId: string, max: number, ttl: number): Promise<boolean> {
-    return this.store.takeUse(pendingCount(accountId), max, ttl);
+  async addPending(
+    accountId: string,
+    requestId: string,
+    max: number,
+    ttl: number,
+  ): Promise<boolean> {
+    const lock = pendingLock(accountId);
+    for (let attempt = 0; !(await this.store.takeUse(lock, 1, LOCK_TTL)); attempt++) {
+      if (attempt >= LOCK_ATTEMPTS) throw new Error('the pending approvals lock is held');
+      await sleep(LOCK_WAIT_MS);
+    }
+    try {
+      const pending = await this.store.readIndex(pendingIndex(accountId));
+      if (pending.length >= max) return false;
+      await this.store.addToIndex(pendingIndex(accountId), requestId, ttl);
+      return true;
+    } finally {
+      await this.store.returnUse(lock);
+    }
   }
 
-  /** Gives back a pending slot: the request was answered, or never started. */
-  releasePendingSlot(accountId: string): Promise<void> {
-    return this.store.returnUse(pendingCount(accountId));
+  /** No longer counts the request among the account's pending ones: it was answered, or never started. */
+  removePending(accountId: string, requestId: string): Promise<void> {
+    return this.store.removeFromIndex(pendingIndex(accountId), requestId);
   }
 
   /** Stores a pending approval for install `clientId`, indexed by install and by request. */

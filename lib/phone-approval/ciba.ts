@@ -1,5 +1,6 @@
 // oidc-provider's `features.ciba`, configured from `phoneApproval`: who may start a request, how
 // the user is named, and the authentication device: a pending approval per eligible install.
+import type { Middleware } from 'koa';
 import type {
   Account,
   BackchannelAuthenticationRequest,
@@ -12,6 +13,7 @@ import { errors } from 'oidc-provider';
 import type { AccountOptions } from '../core/accounts.js';
 import { meetsLevel } from '../core/levels.js';
 import type { Logger } from '../core/logger.js';
+import { routed, routerPath } from '../http/routed.js';
 import type { InstanceManager } from '../instances/manager.js';
 import type { Emit } from '../provider/assembly.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
@@ -20,6 +22,7 @@ import type { ApprovalRequest, Approvals } from './approvals.js';
 import type { PhoneApprovalEvents } from './events.js';
 import {
   approverMinimum,
+  CIBA_GRANT_TYPE,
   type ResolvedPhoneApprovalOptions,
   templateApprovals,
 } from './options.js';
@@ -96,7 +99,7 @@ async function triggerApprovals(
   };
   const installs = await eligibleInstalls(settings, accountId);
   if (installs.length === 0) return refuse('no app install of this account can approve sign-ins');
-  if (!(await approvals.takePendingSlot(accountId, options.maxPendingPerAccount, ttl))) {
+  if (!(await approvals.addPending(accountId, request.jti, options.maxPendingPerAccount, ttl))) {
     return refuse('this account has too many sign-in requests waiting for approval');
   }
   const pending: ApprovalRequest = {
@@ -114,7 +117,7 @@ async function triggerApprovals(
   } catch (error) {
     // Nothing half-written: the request, its approvals and the slot it took go.
     await approvals.removeAll(request.jti).catch(() => undefined);
-    await approvals.releasePendingSlot(accountId).catch(() => undefined);
+    await approvals.removePending(accountId, request.jti).catch(() => undefined);
     await request.destroy().catch(() => undefined);
     throw error;
   }
@@ -200,4 +203,34 @@ export function requestTtl(maxExpiry: number) {
       ? Math.min(requested, maxExpiry)
       : maxExpiry;
   };
+}
+
+// oidc-provider refuses a client without the CIBA grant with `invalid_request` naming the grant;
+// CIBA Core §13 and RFC 6749 §5.2 call that `unauthorized_client`. Rewritten on the way out:
+// oidc-provider checks the grant before any CIBA hook runs. test/phone-approval/attacks.test.ts
+// fails if an upgrade changes the refusal.
+const GRANT_REFUSAL = `${CIBA_GRANT_TYPE} is not allowed for this client`;
+
+/**
+ * Answers a client that may not start CIBA (an install, a static client not listed) at the
+ * backchannel authentication endpoint (`path`, relative to the issuer) with `unauthorized_client`.
+ *
+ * @internal
+ */
+export function unauthorizedClientRefusal(path: string): Middleware {
+  const at = path.toLowerCase();
+  return routed(
+    (ctx) => ctx.method === 'POST' && routerPath(ctx) === at,
+    async (ctx, next) => {
+      await next();
+      const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
+      if (body?.error === 'invalid_request' && body.error_description === GRANT_REFUSAL) {
+        ctx.status = 400;
+        ctx.body = {
+          error: 'unauthorized_client',
+          error_description: 'this client may not start a backchannel authentication',
+        };
+      }
+    },
+  );
 }

@@ -196,7 +196,7 @@ async function answer(ctx: AuthenticatedRequest, settings: ApprovalEndpointSetti
     throw new errors.InvalidGrant('this sign-in request was already answered');
   }
   await settings.approvals.withdrawOthers(approval);
-  await settings.approvals.releasePendingSlot(approval.account_id);
+  await settings.approvals.removePending(approval.account_id, approval.request_id);
   await complete(settings, approval, signed);
   settings.emit(
     signed.decision === 'approve' ? 'phone_approval.approved' : 'phone_approval.denied',

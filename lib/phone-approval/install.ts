@@ -4,7 +4,7 @@ import type { InstalledInstances } from '../instances/install.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { Approvals } from './approvals.js';
-import { cibaFeature, requestTtl } from './ciba.js';
+import { cibaFeature, requestTtl, unauthorizedClientRefusal } from './ciba.js';
 import { createApprovalEndpoints } from './endpoints.js';
 import type { PhoneApprovalEvents } from './events.js';
 import { APPROVALS_PATH, type ResolvedPhoneApprovalOptions } from './options.js';
@@ -13,7 +13,12 @@ import { APPROVALS_PATH, type ResolvedPhoneApprovalOptions } from './options.js'
 export interface PhoneApprovalSettings {
   accounts: Pick<AccountOptions, 'findAccount'>;
   phoneApproval: ResolvedPhoneApprovalOptions;
+  /** The passthrough: its `routes` may move the backchannel authentication endpoint. */
+  oidcProvider: { routes?: { backchannel_authentication?: string | undefined } | undefined };
 }
+
+// oidc-provider's path of the backchannel authentication endpoint, unless `routes` moves it.
+const BACKCHANNEL_PATH = '/backchannel';
 
 /**
  * Installs phone approval: oidc-provider's CIBA (the backchannel authentication endpoint, in
@@ -53,6 +58,11 @@ export function installPhoneApproval(
   if (options.fetch) assembly.settings.fetch = options.fetch;
   const url = assembly.url(APPROVALS_PATH);
   assembly.discovery.phone_approval_endpoint = url;
+  assembly.use(() =>
+    unauthorizedClientRefusal(
+      o.oidcProvider.routes?.backchannel_authentication ?? BACKCHANNEL_PATH,
+    ),
+  );
   assembly.use((provider) =>
     createApprovalEndpoints({
       provider,

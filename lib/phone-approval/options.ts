@@ -68,8 +68,7 @@ export interface PhoneApprovalOptions {
   minimumLevel?: AssuranceLevel;
   /**
    * Pending requests an account may have at once (push fatigue): one more is refused with
-   * `access_denied` (CIBA Core §13) until one is answered or expires. A request that expires
-   * unanswered is counted until the account's newest pending request expires.
+   * `access_denied` (CIBA Core §13) until one is answered or expires.
    *
    * @default 3
    */
