@@ -15,6 +15,7 @@ import { meetsLevel } from '../core/levels.js';
 import type { Logger } from '../core/logger.js';
 import { routed, routerPath } from '../http/routed.js';
 import type { InstanceManager } from '../instances/manager.js';
+import { asProviderError } from '../provider/adapter.js';
 import type { Emit } from '../provider/assembly.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { TemplateSource } from '../registration/templates.js';
@@ -186,8 +187,11 @@ export function cibaFeature(settings: CibaSettings): CIBAConfiguration {
         throw new errors.InvalidRequest('user_code is not supported');
       }
     },
+    // A store outage answers 503 temporarily_unavailable, as at every other endpoint.
     triggerAuthenticationDevice: (_ctx, request, account, client) =>
-      triggerApprovals(settings, request, account, client),
+      triggerApprovals(settings, request, account, client).catch((error: unknown) => {
+        throw asProviderError(error);
+      }),
   } as CIBAConfiguration;
 }
 

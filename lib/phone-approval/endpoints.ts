@@ -6,6 +6,7 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { InstanceRecord } from '../core/instance-record.js';
+import { type AssuranceLevel, meetsLevel } from '../core/levels.js';
 // Another helper may move this module to lib/provider/; it is imported where it is now.
 import { type AuthenticatedRequest, authenticatingClient } from '../first-party/client-auth.js';
 import { sendJson } from '../http/problem.js';
@@ -17,7 +18,7 @@ import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { type Approvals, type PendingApproval, secondsLeft } from './approvals.js';
 import type { PhoneApprovalEvents } from './events.js';
-import { PHONE_APPROVAL_ACR, templateApprovals } from './options.js';
+import { approverMinimum, PHONE_APPROVAL_ACR, templateApprovals } from './options.js';
 
 /** The algorithms an answer may be signed with: the keys platforms keep in hardware, and RSA. */
 const ANSWER_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
@@ -31,6 +32,8 @@ export interface ApprovalEndpointSettings {
   url: string;
   approvals: Approvals;
   templates: TemplateSource;
+  /** `phoneApproval.minimumLevel`. */
+  minimumLevel: AssuranceLevel;
   emit: Emit<PhoneApprovalEvents>;
   logger: { warn(fields: Record<string, unknown>, message: string): void };
 }
@@ -47,16 +50,26 @@ interface Answer {
 const unknownApproval = () =>
   new errors.InvalidRequest('no pending approval of this app install has this id');
 
-/** The install the request authenticated as, and its template's approvals setting. */
-async function approvingInstall(ctx: AuthenticatedRequest, templates: TemplateSource) {
+/**
+ * The install the request authenticated as, and its template's approvals setting; refused
+ * unless it may approve now (its template and level are read again: a request made while it
+ * could gives it nothing once it no longer can).
+ */
+async function approvingInstall(ctx: AuthenticatedRequest, settings: ApprovalEndpointSettings) {
   const client = ctx.oidc.client;
   const record = instanceRecordOf(client);
   const template = record?.template
-    ? await templates.find(record.template, { purpose: 'load' })
+    ? await settings.templates.find(record.template, { purpose: 'load' })
     : undefined;
   const approvals = template && templateApprovals(template);
   if (!client || !record || !approvals) {
     throw new errors.UnauthorizedClient('this client does not approve sign-ins');
+  }
+  const minimum = approverMinimum(approvals, settings.minimumLevel);
+  if (!meetsLevel(record.cal ?? 'none', minimum)) {
+    throw new errors.UnauthorizedClient(
+      `approving sign-ins needs an app install proven at ${minimum} or above`,
+    );
   }
   const jwks = client.metadata().jwks as JSONWebKeySet | undefined;
   return { clientId: client.clientId, record, approvals, jwks };
@@ -64,7 +77,7 @@ async function approvingInstall(ctx: AuthenticatedRequest, templates: TemplateSo
 
 /** The pending approvals of the install, each with a fresh single-use challenge. */
 async function list(ctx: AuthenticatedRequest, settings: ApprovalEndpointSettings) {
-  const { clientId, record } = await approvingInstall(ctx, settings.templates);
+  const { clientId, record } = await approvingInstall(ctx, settings);
   const pending = (await settings.approvals.ofInstall(clientId)).filter(
     (approval) => approval.account_id === record.account_id,
   );
@@ -163,7 +176,7 @@ async function complete(
 
 /** Answers one pending approval: the checks in order, the single-use steps last. */
 async function answer(ctx: AuthenticatedRequest, settings: ApprovalEndpointSettings, id: string) {
-  const install = await approvingInstall(ctx, settings.templates);
+  const install = await approvingInstall(ctx, settings);
   const approval = await settings.approvals.find(id);
   if (
     !approval ||

@@ -70,6 +70,7 @@ export function installPhoneApproval(
       url,
       approvals,
       templates,
+      minimumLevel: options.minimumLevel,
       emit,
       logger: assembly.logger,
     }),
