@@ -123,6 +123,21 @@ for (const [name, open] of FIRST_PARTY_STORES) {
       const again = await phone.poll(started.body.auth_req_id);
       assert.equal(again.body.error, 'invalid_grant');
 
+      // The ID token names the user of a later request (id_token_hint instead of login_hint).
+      const hinted = await phone.backchannel({
+        scope: 'openid',
+        id_token_hint: tokens.body.id_token,
+        binding_message: 'HINT-1',
+      });
+      assert.equal(hinted.status, 200, JSON.stringify(hinted.body));
+      const byHint = await pendingFor(phone, install, 'HINT-1');
+      const deny = await phone.answer(
+        install,
+        byHint.approval_id,
+        await answerTo(install, byHint, 'deny'),
+      );
+      assert.equal(deny.status, 200, JSON.stringify(deny.body));
+
       const events = phone.events.map((e) => e.name);
       assert.ok(events.includes('phone_approval.requested'));
       const approved = phone.events.find((e) => e.name === 'phone_approval.approved');
