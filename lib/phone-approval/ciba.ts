@@ -129,18 +129,17 @@ async function triggerApprovals(
   });
   const { notify } = options;
   if (!notify) return;
-  await Promise.all(
-    created.map(async (approval) => {
-      try {
-        await notify({ approvalId: approval.id, clientId: approval.client_id, accountId });
-      } catch (error) {
+  // Not awaited: the web client's answer never waits for a push service.
+  for (const approval of created) {
+    Promise.resolve()
+      .then(() => notify({ approvalId: approval.id, clientId: approval.client_id, accountId }))
+      .catch((error: unknown) =>
         settings.logger.error(
           { clientId: approval.client_id, error: (error as Error)?.name },
           'phoneApproval.notify failed: the install sees the request when it lists its approvals',
-        );
-      }
-    }),
-  );
+        ),
+      );
+  }
 }
 
 /**

@@ -82,8 +82,8 @@ export interface PhoneApprovalOptions {
   maxExpiry?: number;
   /**
    * Called once per install asked (after the request is stored), to send the push through
-   * FCM/APNs. A throw or rejection is logged and the request stays pending: the app can still
-   * list it when it opens.
+   * FCM/APNs; the web client's answer does not wait for it. A throw or rejection is logged and
+   * the request stays pending: the app can still list it when it opens.
    *
    * @default no push: the app sees its approvals when it lists them
    */

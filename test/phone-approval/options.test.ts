@@ -12,11 +12,12 @@ import {
   MemoryStore,
 } from 'mobile-oidc-provider';
 import { startExample } from '../helpers/example.js';
-import { testServerOptions } from '../helpers/fixture.js';
+import { silentLogger, testServerOptions } from '../helpers/fixture.js';
 import { ModelOutageStore } from '../helpers/outage-store.js';
 import {
   CIBA_GRANT,
   type PhoneServer,
+  pendingFor,
   startPhoneApproval,
   WEB_CLIENT,
 } from '../helpers/phone-approval.js';
@@ -167,5 +168,42 @@ describe('phone approval when the store fails', { timeout: 60_000 }, () => {
     });
     assert.equal(started.status, 200, JSON.stringify(started.body));
     assert.equal(typeof WEB_CLIENT.id, 'string');
+  });
+});
+
+describe('phone approval when the push fails', { timeout: 60_000 }, () => {
+  let phone: PhoneServer;
+  const logged: string[] = [];
+
+  before(async () => {
+    phone = await startPhoneApproval(new MemoryStore(), (o) => ({
+      ...o,
+      logger: { ...silentLogger, error: (_fields, message) => logged.push(message) },
+      phoneApproval: {
+        ...o.phoneApproval,
+        notify: async () => {
+          throw new Error('push service down (test)');
+        },
+      },
+    }));
+  });
+  after(async () => {
+    await phone?.close();
+  });
+
+  it('the request still starts and the app still lists it; the failure is logged', async () => {
+    const install = await phone.install('demouser', 'Password1');
+    const started = await phone.backchannel({
+      scope: 'openid',
+      login_hint: 'demouser',
+      binding_message: 'NOPUSH-1',
+    });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const listed = await pendingFor(phone, install, 'NOPUSH-1');
+    assert.equal(listed.client_name, 'Web Portal');
+    assert.ok(
+      logged.some((m) => m.startsWith('phoneApproval.notify failed')),
+      logged.join('\n'),
+    );
   });
 });
