@@ -177,8 +177,11 @@ export interface Template {
   /**
    * Phone approval (CIBA, `options.phoneApproval`): installs of this app may be asked to approve
    * a sign-in requested elsewhere, and answer with a signature by their registered key. `true`
-   * or an object turns it on; off when unset. Needs
-   * `client.token_endpoint_auth_method: 'private_key_jwt'`: an install approves with its own key.
+   * or an object turns it on; off when unset. An install approves with a key of its own: with
+   * `client.token_endpoint_auth_method: 'private_key_jwt'` the key it authenticates with; for an
+   * app whose installs authenticate with a secret, list `'jwks'` in
+   * {@link Template.instanceFields}: an install then registers the key it approves with, which
+   * no RFC 7592 update can change.
    */
   approvals?: boolean | TemplateApprovals;
 }
