@@ -26,14 +26,20 @@ const PING_ENDPOINT = 'https://ping.client.test/cb';
 export const PHONE_SOFTWARE_ID = 'io.example.phone';
 /** The template whose installs approve only with user verification stated. */
 export const PHONE_UV_SOFTWARE_ID = 'io.example.phone.uv';
+/** The template whose installs authenticate with a secret and register a key to approve with. */
+export const PHONE_SECRET_SOFTWARE_ID = 'io.example.phone.secret';
 
-const phoneTemplate = (softwareId: string, approvals: Template['approvals']): Template => ({
+const phoneTemplate = (
+  softwareId: string,
+  approvals: Template['approvals'],
+  method: 'private_key_jwt' | 'client_secret_basic' = 'private_key_jwt',
+): Template => ({
   software_id: softwareId,
   client: {
     client_name: 'Phone App',
     redirect_uris: [APP_REDIRECT_URI],
     grant_types: ['authorization_code', 'refresh_token'],
-    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_method: method,
     scope: 'openid profile offline_access',
   },
   instanceFields: ['client_name', 'software_version', 'jwks'],
@@ -42,11 +48,14 @@ const phoneTemplate = (softwareId: string, approvals: Template['approvals']): Te
   approvals,
 });
 
-/** An install with its own key. */
+/** An install with its own key (and, of the secret template, its secret). */
 export interface PhoneInstall {
   clientId: string;
   key: CryptoKey;
   jwk: JWK;
+  secret?: string;
+  /** Its RFC 7592 management URI and token. */
+  management: { uri: string; token: string };
 }
 
 export interface Answer {
@@ -169,6 +178,7 @@ export async function startPhoneApproval(
             ...(o.registration?.templates ?? []),
             phoneTemplate(PHONE_SOFTWARE_ID, true),
             phoneTemplate(PHONE_UV_SOFTWARE_ID, { requireUserVerification: true }),
+            phoneTemplate(PHONE_SECRET_SOFTWARE_ID, true, 'client_secret_basic'),
           ],
         },
         phoneApproval: {
@@ -216,16 +226,22 @@ export async function startPhoneApproval(
     path: string,
     params: Record<string, string>,
   ) =>
-    form(
-      `${issuer}${path}`,
-      {},
-      {
-        ...params,
-        client_id: install.clientId,
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: await assertion(install),
-      },
-    );
+    install.secret
+      ? form(
+          `${issuer}${path}`,
+          { authorization: basic({ id: install.clientId, secret: install.secret }) },
+          params,
+        )
+      : form(
+          `${issuer}${path}`,
+          {},
+          {
+            ...params,
+            client_id: install.clientId,
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: await assertion(install),
+          },
+        );
   return {
     server,
     issuer,
@@ -242,7 +258,16 @@ export async function startPhoneApproval(
         dcr.access_token,
       );
       assert.equal(registered.status, 201, JSON.stringify(registered.body));
-      const install = { clientId: registered.body.client_id as string, key: privateKey, jwk };
+      const install: PhoneInstall = {
+        clientId: registered.body.client_id as string,
+        key: privateKey,
+        jwk,
+        ...(registered.body.client_secret ? { secret: registered.body.client_secret } : {}),
+        management: {
+          uri: registered.body.registration_client_uri,
+          token: registered.body.registration_access_token,
+        },
+      };
       // The install belongs to the account that signs in through it first.
       const signedIn = await postAsInstall(install, '/authorize-challenge', {
         scope: 'openid',

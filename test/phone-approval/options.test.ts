@@ -98,7 +98,7 @@ describe('phone approval options', () => {
     await server.close();
   });
 
-  it('a template that allows approvals needs private_key_jwt: the install signs with its own key', async () => {
+  it("a template that allows approvals needs private_key_jwt or 'jwks' in instanceFields: the install signs with its own key", async () => {
     const o = base();
     const found = await problems({
       ...o,
@@ -109,7 +109,7 @@ describe('phone approval options', () => {
     });
     assert.ok(
       found.some((p) =>
-        /templates\[0\]\.approvals needs client\.token_endpoint_auth_method 'private_key_jwt'/.test(
+        /templates\[0\]\.approvals needs client\.token_endpoint_auth_method 'private_key_jwt' or 'jwks' in instanceFields/.test(
           p,
         ),
       ),
