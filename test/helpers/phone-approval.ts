@@ -76,6 +76,8 @@ export interface PhoneServer {
   pings: Array<{ authorization: string | undefined; body: JsonBody }>;
   /** Every audit event, by name. */
   events: Array<{ name: string; payload: unknown }>;
+  /** A registration with the provisioned-key fallback client's DCR token, as the app sends it. */
+  register(body: Record<string, unknown>): Promise<{ status: number; body: JsonBody }>;
   /** A new install of `softwareId`, bound to `accountId` (signed in with `password`). */
   install(accountId: string, password: string, softwareId?: string): Promise<PhoneInstall>;
   /** POST /backchannel as `client` (client_secret_basic). */
@@ -248,6 +250,10 @@ export async function startPhoneApproval(
     notices,
     pings,
     events,
+    async register(body) {
+      const dcr = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });
+      return postRegistration(issuer, body, dcr.access_token);
+    },
     async install(accountId, password, softwareId = PHONE_SOFTWARE_ID) {
       const { privateKey, publicKey } = await generateKeyPair('ES256');
       const jwk = { ...(await exportJWK(publicKey)), alg: 'ES256' };

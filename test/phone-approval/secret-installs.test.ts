@@ -78,6 +78,28 @@ describe('phone approval by installs that authenticate with a secret', { timeout
     install.management.token = body.registration_access_token as string;
   });
 
+  it('an install registered without a key cannot add one by an update (it never approves)', async () => {
+    const registered = await phone.register({ software_id: PHONE_SECRET_SOFTWARE_ID });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    const { publicKey } = await generateKeyPair('ES256');
+    const res = await fetch(registered.body.registration_client_uri, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${registered.body.registration_access_token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        client_id: registered.body.client_id,
+        client_secret: registered.body.client_secret,
+        software_id: PHONE_SECRET_SOFTWARE_ID,
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), alg: 'ES256' }] },
+      }),
+    });
+    const body = (await res.json()) as Record<string, string>;
+    assert.equal(res.status, 400, JSON.stringify(body));
+    assert.match(body.error_description ?? '', /jwks cannot change/);
+  });
+
   it('a template without approvals still refuses jwks from a secret install', async () => {
     const { publicKey } = await generateKeyPair('ES256');
     const registered = await postRegistration(
