@@ -179,6 +179,11 @@ export function phoneApprovalProblems(o: PhoneApprovalRuleSettings): string[] {
     if ((client.token_endpoint_auth_method ?? 'client_secret_basic') === 'none') {
       problems.push(`${path} must be a confidential client (CIBA Core §7.1)`);
     }
+    if (client.backchannel_user_code_parameter === true) {
+      problems.push(
+        `${path} must not have backchannel_user_code_parameter: user_code is not supported`,
+      );
+    }
     const mode = client.backchannel_token_delivery_mode;
     if (!o.phoneApproval.deliveryModes.includes(mode as 'poll' | 'ping')) {
       problems.push(

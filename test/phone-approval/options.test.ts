@@ -66,9 +66,10 @@ describe('phone approval options', () => {
         { ...ciba, client_id: 'no-grant', grant_types: ['client_credentials'] },
         { ...ciba, client_id: 'public', token_endpoint_auth_method: 'none' },
         { ...ciba, client_id: 'pinged', backchannel_token_delivery_mode: 'ping' as const },
+        { ...ciba, client_id: 'user-code', backchannel_user_code_parameter: true },
       ],
       phoneApproval: {
-        clients: ['missing', 'no-grant', 'public', 'pinged'],
+        clients: ['missing', 'no-grant', 'public', 'pinged', 'user-code'],
         deliveryModes: ['poll'],
       },
     });
@@ -79,6 +80,7 @@ describe('phone approval options', () => {
         `options.phoneApproval.clients[1] 'no-grant' must have the grant type ${CIBA_GRANT}`,
         "options.phoneApproval.clients[2] 'public' must be a confidential client (CIBA Core §7.1)",
         "options.phoneApproval.clients[3] 'pinged' must have a backchannel_token_delivery_mode of options.phoneApproval.deliveryModes (poll)",
+        "options.phoneApproval.clients[4] 'user-code' must not have backchannel_user_code_parameter: user_code is not supported",
       ],
     );
   });
