@@ -156,6 +156,27 @@ for (const [name, open] of FIRST_PARTY_STORES) {
       );
     });
 
+    it('requested_expiry is bounded by maxExpiry; control: a shorter one is kept', async () => {
+      const long = await phone.backchannel({
+        scope: 'openid',
+        login_hint: 'demouser',
+        binding_message: 'LONG-1',
+        requested_expiry: '86400',
+      });
+      assert.equal(long.body.expires_in, 120, JSON.stringify(long.body));
+      const short = await phone.backchannel({
+        scope: 'openid',
+        login_hint: 'demouser',
+        binding_message: 'SHORT-1',
+        requested_expiry: '30',
+      });
+      assert.equal(short.body.expires_in, 30, JSON.stringify(short.body));
+      for (const binding of ['LONG-1', 'SHORT-1']) {
+        const listed = await pendingFor(phone, a, binding);
+        await phone.answer(a, listed.approval_id, await answerTo(a, listed, 'deny'));
+      }
+    });
+
     it('a second answer to the same request is refused, by the same or the other install', async () => {
       const request = await start();
       const fromA = await pendingFor(phone, a, request.binding);
