@@ -150,6 +150,16 @@ export type {
 } from './passkeys/index.js';
 export type { PasskeyOptions } from './passkeys/options.js';
 export type {
+  PhoneApprovalAnsweredEvent,
+  PhoneApprovalEvents,
+  PhoneApprovalRequestedEvent,
+} from './phone-approval/events.js';
+export {
+  type ApprovalNotice,
+  PHONE_APPROVAL_ACR,
+  type PhoneApprovalOptions,
+} from './phone-approval/options.js';
+export type {
   RefreshTokenEvents,
   RefreshTokenRetryEvent,
   RefreshTokenReuseEvent,
@@ -162,6 +172,7 @@ export type {
   Template,
   TemplateAndroidKeySettings,
   TemplateAppAttestSettings,
+  TemplateApprovals,
   TemplateAttestation,
   TemplateClientMetadata,
   TemplateFirstParty,

@@ -54,11 +54,18 @@ export function fallbackTemplate(fallbackClientIds: string[]): Template {
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'openid profile offline_access payments',
     },
+    // `jwks`: the key an install approves sign-ins with (phone approval), fixed at registration.
+    instanceFields: ['client_name', 'software_version', 'jwks'],
     fallbackClients: fallbackClientIds,
     // Installs proven by a provisioned key or attestation may sign in without a browser.
     firstParty: { minimumLevel: 'by-provisioned-key' },
+    // …and approve sign-ins requested elsewhere (CIBA), with WEB_PORTAL_SECRET set.
+    approvals: true,
   };
 }
+
+/** The static web client that starts phone approvals (CIBA, poll mode). */
+export const WEB_PORTAL_CLIENT_ID = 'web-portal';
 
 /** Environment the example reads. */
 export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv, FederationEnv {
@@ -85,6 +92,11 @@ export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv, Federat
   LOG_LEVEL?: string;
   /** The example API's resource indicator (examples/api). @default 'https://api.example.com/' */
   API_AUDIENCE?: string;
+  /**
+   * When set, the static web client `web-portal` with this secret may ask a user to approve a
+   * sign-in on their phone (CIBA, docs/phone-approval.md).
+   */
+  WEB_PORTAL_SECRET?: string;
 }
 
 /** `options.proxy` from TRUST_PROXY: unset is `false`, `1` one hop, `2` two, else a CIDR list. */
@@ -134,6 +146,19 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
           ]
         : []),
       ...fallback,
+      ...(env.WEB_PORTAL_SECRET
+        ? [
+            {
+              client_id: WEB_PORTAL_CLIENT_ID,
+              client_secret: env.WEB_PORTAL_SECRET,
+              client_name: 'Web Portal',
+              grant_types: ['urn:openid:params:grant-type:ciba'],
+              response_types: [],
+              redirect_uris: [],
+              backchannel_token_delivery_mode: 'poll' as const,
+            },
+          ]
+        : []),
     ],
     introspection: { resourceServers: resourceServerSecret ? ['example-api'] : [] },
     // The example API (examples/api): `resource=<API_AUDIENCE>` gets a JWT it verifies offline.
@@ -161,6 +186,7 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
     // Passkeys on the login page and at /account/passkeys; RP ID and origin from the issuer.
     passkeys: { enabled: true },
     ...(federation ? { federation } : {}),
+    ...(env.WEB_PORTAL_SECRET ? { phoneApproval: { clients: [WEB_PORTAL_CLIENT_ID] } } : {}),
   };
 }
 

@@ -62,7 +62,9 @@ export function attestedTemplate(env: AttestationEnv): Template | undefined {
     attestation,
     // Installs may authenticate with Client Attestations from <issuer>/attestation/client-attestation.
     attestClientAuth: true,
-    // Installs proven by a provisioned key or attestation may sign in without a browser.
+    // Installs proven by a provisioned key or attestation may sign in without a browser…
     firstParty: { minimumLevel: 'by-provisioned-key' },
+    // …and approve sign-ins requested elsewhere (CIBA), with their attested key.
+    approvals: true,
   };
 }

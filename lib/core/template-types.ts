@@ -174,6 +174,38 @@ export interface Template {
    * only, so an install must have proven it is that app (see {@link TemplateFirstParty.minimumLevel}).
    */
   firstParty?: TemplateFirstParty;
+  /**
+   * Phone approval (CIBA, `options.phoneApproval`): installs of this app may be asked to approve
+   * a sign-in requested elsewhere, and answer with a signature by their registered key. `true`
+   * or an object turns it on; off when unset. An install approves with a key of its own: with
+   * `client.token_endpoint_auth_method: 'private_key_jwt'` the key it authenticates with; for an
+   * app whose installs authenticate with a secret, list `'jwks'` in
+   * {@link Template.instanceFields}: an install then registers the key it approves with, which
+   * no RFC 7592 update can change.
+   */
+  approvals?: boolean | TemplateApprovals;
+}
+
+/**
+ * How a template's installs approve sign-ins requested by CIBA.
+ *
+ * @group Templates
+ */
+export interface TemplateApprovals {
+  /**
+   * The lowest assurance level (`cal`) an install needs to be asked, when higher than
+   * `options.phoneApproval.minimumLevel` (a lower one changes nothing).
+   *
+   * @default `options.phoneApproval.minimumLevel`
+   */
+  minimumLevel?: AssuranceLevel;
+  /**
+   * Whether the signed answer must state that the user was verified on the device (biometrics
+   * or PIN: `uv: true`); an approval without it is refused.
+   *
+   * @default false
+   */
+  requireUserVerification?: boolean;
 }
 
 /**

@@ -9,6 +9,7 @@ import { instanceOptionProblems } from '../instances/options.js';
 import { interactionProblems } from '../interactions/options.js';
 import { signingKeyProblems } from '../keys/index.js';
 import { passkeyProblems } from '../passkeys/settings.js';
+import { phoneApprovalProblems } from '../phone-approval/options.js';
 import { registrationOptionProblems } from '../registration/options.js';
 import type { ResolvedOptions } from './resolved.js';
 
@@ -154,6 +155,9 @@ const CROSS_OPTION_RULES = [
       attester: o.attestation.attester,
       templates: o.registration.templates,
     }),
+  // The static clients that start CIBA: lib/phone-approval/options.ts.
+  (o: ResolvedOptions) =>
+    phoneApprovalProblems({ clients: o.clients, phoneApproval: o.phoneApproval }),
   // Each trusted proxy is an IP address or CIDR range: lib/http/client-address.ts.
   (o: ResolvedOptions) => proxyTrustProblems(o.proxy),
   // rpId and origins on the issuer's domain: lib/passkeys/settings.ts.

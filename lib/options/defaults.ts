@@ -10,6 +10,7 @@ import { FIRST_PARTY_DEFAULTS } from '../first-party/options.js';
 import { INSTANCE_DEFAULTS } from '../instances/options.js';
 import { INTERACTION_DEFAULTS } from '../interactions/options.js';
 import { PASSKEY_DEFAULTS } from '../passkeys/options.js';
+import { PHONE_APPROVAL_DEFAULTS } from '../phone-approval/options.js';
 import { REGISTRATION_DEFAULTS } from '../registration/options.js';
 import type { ApiOptions, AuthServerOptions } from './types.js';
 
@@ -54,6 +55,7 @@ export const DEFAULTS = {
   federation: FEDERATION_DEFAULTS,
   passkeys: PASSKEY_DEFAULTS,
   firstParty: FIRST_PARTY_DEFAULTS,
+  phoneApproval: PHONE_APPROVAL_DEFAULTS,
   oidcProvider: {},
 } as const satisfies DefaultsOf<AuthServerOptions>;
 

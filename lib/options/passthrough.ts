@@ -159,6 +159,7 @@ const REFUSED_PROVIDER_SETTINGS: Record<string, string> = {
     'oidc-provider ignores it (interaction cookies last as long as options.ttl.interaction)',
   'features.clientIdMetadataDocument':
     'URL client ids would be admitted without passing the registration rules',
+  'features.ciba': 'use options.phoneApproval (CIBA approved on the user’s install)',
   'features.claimsParameter': 'it lets a client obtain claims outside its registered scopes',
   'features.attestClientAuth':
     "attestation-based client authentication follows the templates' attestClientAuth and options.attestation.attester",

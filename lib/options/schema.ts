@@ -15,6 +15,7 @@ import { firstPartySchema } from '../first-party/options.js';
 import { instancesSchema } from '../instances/options.js';
 import { interactionsSchema } from '../interactions/options.js';
 import { passkeysSchema } from '../passkeys/options.js';
+import { phoneApprovalSchema } from '../phone-approval/options.js';
 import { registrationClientsSchema, registrationSchema } from '../registration/options.js';
 import { API_DEFAULTS, DEFAULTS } from './defaults.js';
 
@@ -127,6 +128,7 @@ const optionsShape = {
     federation: federationSchema,
     passkeys: passkeysSchema,
     firstParty: firstPartySchema,
+    phoneApproval: phoneApprovalSchema,
     oidcProvider: { type: 'object' },
   },
 } as const;

@@ -9,6 +9,7 @@ import type { FirstPartyOptions } from '../first-party/options.js';
 import type { InstanceManagementOptions } from '../instances/options.js';
 import type { InteractionPageOptions } from '../interactions/options.js';
 import type { PasskeyOptions } from '../passkeys/options.js';
+import type { PhoneApprovalOptions } from '../phone-approval/options.js';
 import type { RegistrationClientOptions, RegistrationOptions } from '../registration/options.js';
 import type { Store } from '../storage/store.js';
 
@@ -176,6 +177,11 @@ export interface AuthServerOptions {
   passkeys?: PasskeyOptions;
   /** Browserless first-party sign-in: the per-step policy (the templates say which apps take part). */
   firstParty?: FirstPartyOptions;
+  /**
+   * Phone approval: CIBA for your static clients, approved on the user's own app install (the
+   * templates' `approvals` say which apps may approve). Off while `clients` is empty.
+   */
+  phoneApproval?: PhoneApprovalOptions;
 
   /**
    * Advanced oidc-provider configuration, merged underneath what the library builds. Only

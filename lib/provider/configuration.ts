@@ -154,6 +154,8 @@ export function buildProviderConfiguration(
     ...(assembly.settings.loadExistingGrant
       ? { loadExistingGrant: assembly.settings.loadExistingGrant }
       : {}),
+    // A feature's outgoing requests (the CIBA ping) through the app's fetch.
+    ...(assembly.settings.fetch ? { fetch: assembly.settings.fetch } : {}),
     ...(passthrough.renderError || assembly.settings.renderError
       ? { renderError: passthrough.renderError ?? assembly.settings.renderError }
       : {}),
@@ -235,13 +237,17 @@ export function buildProviderConfiguration(
 }
 
 /**
- * The user's sign-in behind an access token (`acr`, `auth_time`: RFC 9068 §2.2.1), from the code
- * or refresh token it is issued for, so an API can require a kind or a recent sign-in (RFC 9470).
+ * The user's sign-in behind an access token (`acr`, `auth_time`: RFC 9068 §2.2.1), from the code,
+ * refresh token or approved backchannel authentication request (CIBA) it is issued for, so an API can require a kind or a recent sign-in (RFC 9470).
  * None for a client's own token.
  */
 function signInClaims(ctx: KoaContextWithOIDC): Record<string, unknown> | undefined {
-  const { AuthorizationCode: code, RefreshToken: refresh } = ctx.oidc.entities;
-  const source = code ?? refresh;
+  const {
+    AuthorizationCode: code,
+    RefreshToken: refresh,
+    BackchannelAuthenticationRequest: backchannel,
+  } = ctx.oidc.entities;
+  const source = code ?? refresh ?? backchannel;
   if (!source) return undefined;
   const claims: Record<string, unknown> = {};
   if (typeof source.acr === 'string') claims.acr = source.acr;

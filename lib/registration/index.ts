@@ -4,6 +4,7 @@ export type {
   Template,
   TemplateAndroidKeySettings,
   TemplateAppAttestSettings,
+  TemplateApprovals,
   TemplateAttestation,
   TemplateClientMetadata,
   TemplateFirstParty,

@@ -3,7 +3,12 @@ import { RegistrationDenied } from '../attestation/authorize.js';
 import { RegistrationPolicyError } from '../core/errors.js';
 import { clientAddress } from '../http/client-address.js';
 import { protocolError } from '../provider/protocol-error.js';
-import { authorize, keepKeyBinding, keepSoftwareIdentity } from './steps/authority.js';
+import {
+  authorize,
+  keepApprovalKey,
+  keepKeyBinding,
+  keepSoftwareIdentity,
+} from './steps/authority.js';
 import { enforceLimit, runHooks } from './steps/deployment.js';
 import {
   checkAuthMethod,
@@ -69,6 +74,7 @@ const UPDATE_STEPS: readonly RegistrationStep[] = [
   checkScopes,
   keepSoftwareIdentity,
   keepKeyBinding,
+  keepApprovalKey,
   runHooks,
   saveMetadata,
 ];

@@ -11,6 +11,11 @@ export interface InstanceRuleSettings {
   allowedScopes: readonly string[];
   /** Allowed token endpoint auth methods; the first is the default. */
   authMethods: readonly (InstanceAuthMethod | AttestAuthMethod)[];
+  /**
+   * Whether an instance whose method is not key-bound may register public keys (`jwks`) all the
+   * same: the key it signs phone approvals with (its template allows approvals).
+   */
+  approvalKey?: boolean;
 }
 
 /** The JSON type each metadata field an instance may set must have (see {@link FIELD_TYPES}). */
@@ -275,7 +280,8 @@ export const KEY_BOUND_AUTH_METHODS: ReadonlySet<string> = new Set([
 
 /**
  * Rule: one of the allowed token endpoint auth methods (the first by default), and public keys
- * in `jwks` exactly when the method is key-bound.
+ * in `jwks` exactly when the method is key-bound (or, with `approvalKey`, when the instance
+ * registers a key to sign phone approvals with).
  *
  * @internal
  */
@@ -290,21 +296,29 @@ export function checkAuthMethod(
   metadata.token_endpoint_auth_method = method;
 
   if (KEY_BOUND_AUTH_METHODS.has(method as string)) {
-    const jwks = metadata.jwks as { keys?: unknown } | undefined;
-    if (!jwks || !Array.isArray(jwks.keys) || jwks.keys.length === 0) {
-      reject('jwks', 'must hold the public key(s) the instance signs its client assertions with');
-    }
-    for (const key of jwks.keys as unknown[]) {
-      const jwk = key as Record<string, unknown> | null;
-      if (!isObject(jwk) || typeof jwk.kty !== 'string' || !PUBLIC_KEY_TYPES.has(jwk.kty)) {
-        reject('jwks', 'must hold only RSA, EC or OKP public keys');
-      }
-      if (PRIVATE_KEY_MEMBERS.some((member) => member in jwk)) {
-        reject('jwks', 'must not contain private key material');
-      }
-    }
+    checkPublicKeys(
+      metadata.jwks,
+      'must hold the public key(s) the instance signs its client assertions with',
+    );
+  } else if (metadata.jwks !== undefined && settings.approvalKey) {
+    checkPublicKeys(metadata.jwks, 'must hold the public key(s) the instance signs approvals with');
   } else if (metadata.jwks !== undefined) {
     reject('jwks', `is only used with private_key_jwt, not ${method}`);
+  }
+}
+
+/** Public RSA, EC or OKP keys, at least one, no private key material. */
+function checkPublicKeys(value: unknown, missing: string): void {
+  const jwks = value as { keys?: unknown } | undefined;
+  if (!jwks || !Array.isArray(jwks.keys) || jwks.keys.length === 0) reject('jwks', missing);
+  for (const key of jwks.keys as unknown[]) {
+    const jwk = key as Record<string, unknown> | null;
+    if (!isObject(jwk) || typeof jwk.kty !== 'string' || !PUBLIC_KEY_TYPES.has(jwk.kty)) {
+      reject('jwks', 'must hold only RSA, EC or OKP public keys');
+    }
+    if (PRIVATE_KEY_MEMBERS.some((member) => member in jwk)) {
+      reject('jwks', 'must not contain private key material');
+    }
   }
 }
 

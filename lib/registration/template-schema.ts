@@ -132,6 +132,20 @@ const templateShape = {
       additionalProperties: false,
       properties: { minimumLevel: { enum: ['none', 'by-provisioned-key', 'by-policy'] } },
     },
+    // No schema default beneath it either: lib/phone-approval/options.ts reads what is unset.
+    approvals: {
+      anyOf: [
+        { type: 'boolean' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            minimumLevel: { enum: ['none', 'by-provisioned-key', 'by-policy'] },
+            requireUserVerification: { type: 'boolean' },
+          },
+        },
+      ],
+    },
     // Each attester's issuer and public keys: lib/client-attestation/options.ts.
     trustedAttesters: {
       type: 'array',

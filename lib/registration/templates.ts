@@ -94,8 +94,15 @@ export function templateProblems(
       `${path}.attestation needs client.token_endpoint_auth_method 'private_key_jwt': evidence is bound to the key each instance registers`,
     );
   }
-  if (method !== 'private_key_jwt' && t.instanceFields.includes('jwks')) {
-    problems.push(`${path}.instanceFields may include 'jwks' only with private_key_jwt`);
+  if (method !== 'private_key_jwt' && t.instanceFields.includes('jwks') && !t.approvals) {
+    problems.push(
+      `${path}.instanceFields may include 'jwks' only with private_key_jwt or approvals`,
+    );
+  }
+  if (t.approvals && method !== 'private_key_jwt' && !t.instanceFields.includes('jwks')) {
+    problems.push(
+      `${path}.approvals needs client.token_endpoint_auth_method 'private_key_jwt' or 'jwks' in instanceFields: an install signs its answers with a key it registers`,
+    );
   }
   if (t.attestClientAuth && method !== 'private_key_jwt') {
     problems.push(

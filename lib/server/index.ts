@@ -20,6 +20,8 @@ import type { AuthServerOptions } from '../options/types.js';
 import { resolveOptions } from '../options/validate.js';
 import { installPasskeys } from '../passkeys/install.js';
 import type { PasskeyEvents, PasskeyManagement } from '../passkeys/types.js';
+import type { PhoneApprovalEvents } from '../phone-approval/events.js';
+import { installPhoneApproval } from '../phone-approval/install.js';
 import { Assembly } from '../provider/assembly.js';
 import { buildProvider } from '../provider/engine.js';
 import { introspectLocally } from '../provider/local-introspection.js';
@@ -47,6 +49,7 @@ export type ServerEvents = InstanceEvents &
   SignInEvents &
   FederationEvents &
   PasskeyEvents &
+  PhoneApprovalEvents &
   RefreshTokenEvents;
 
 /**
@@ -174,6 +177,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     federation: federation.signIn,
     passkeys: passkeys.service,
   });
+  installPhoneApproval(assembly, f, templates, instances);
 
   const provider = buildProvider(assembly, f, requestIds);
   let closing = false;

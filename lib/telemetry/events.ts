@@ -4,6 +4,7 @@ import type { ClientAttestationEvents, RegistrationEvents } from '../attestation
 import type { FederationEvents } from '../federation/types.js';
 import type { InstanceEvents } from '../instances/types.js';
 import type { SignInEvents } from '../interactions/events.js';
+import type { PhoneApprovalEvents } from '../phone-approval/events.js';
 import type { RefreshTokenEvents } from '../provider/refresh-events.js';
 import type { Instruments } from './instruments.js';
 import { CodeNames, levelOf, oneOf, platformOf, platformOfEvidence } from './labels.js';
@@ -14,6 +15,7 @@ type CountedEvents = InstanceEvents &
   ClientAttestationEvents &
   SignInEvents &
   FederationEvents &
+  PhoneApprovalEvents &
   RefreshTokenEvents;
 
 const THEFT_REASONS = [
@@ -86,6 +88,13 @@ export function countAuditEvents(events: EventEmitter, instruments: Instruments)
   );
   on('account.federated', () =>
     instruments.signIns.add(1, { method: 'federated', outcome: 'success' }),
+  );
+  // A sign-in approved on the user's phone (CIBA), or denied there.
+  on('phone_approval.approved', () =>
+    instruments.signIns.add(1, { method: 'phone', outcome: 'success' }),
+  );
+  on('phone_approval.denied', () =>
+    instruments.signIns.add(1, { method: 'phone', outcome: 'failure' }),
   );
   on('signin.throttled', (e) =>
     instruments.signInsThrottled.add(1, { limit: oneOf(['account', 'ip', 'username'], e.limit) }),

@@ -14,6 +14,9 @@
 //   FIRST_PARTY_JWKS             (JSON JWKS) adds the provisioned-key fallback client with these
 //                                keys; its installs sign in first-party (by-provisioned-key)
 //   PROXY                        options.proxy: `true`, a hop count, or comma-separated CIDRs
+//   PHONE_APPROVAL_SECRET        adds the static CIBA client `web-portal` with this secret, and
+//                                lets the fallback template's installs approve with a key they
+//                                register (with FIRST_PARTY_JWKS they bind by a password sign-in)
 import 'reflect-metadata';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -100,6 +103,33 @@ if (env.FIRST_PARTY_JWKS) {
         : t,
     ),
   };
+}
+if (env.PHONE_APPROVAL_SECRET) {
+  options.clients = [
+    ...(options.clients ?? []),
+    {
+      client_id: 'web-portal',
+      client_secret: env.PHONE_APPROVAL_SECRET,
+      client_name: 'Web Portal',
+      grant_types: ['urn:openid:params:grant-type:ciba'],
+      response_types: [],
+      redirect_uris: [],
+      backchannel_token_delivery_mode: 'poll',
+    },
+  ];
+  options.registration = {
+    ...options.registration,
+    templates: (options.registration?.templates ?? []).map((t) =>
+      t.software_id === FALLBACK_SOFTWARE_ID
+        ? {
+            ...t,
+            instanceFields: [...(t.instanceFields ?? ['client_name', 'software_version']), 'jwks'],
+            approvals: true,
+          }
+        : t,
+    ),
+  };
+  options.phoneApproval = { clients: ['web-portal'] };
 }
 if (env.PROXY) {
   options.proxy =

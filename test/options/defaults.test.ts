@@ -22,6 +22,7 @@ const OPTION_FILES = [
   file('interactions/options.ts'),
   file('passkeys/options.ts'),
   file('first-party/options.ts'),
+  file('phone-approval/options.ts'),
 ];
 const VERIFIER_FILES = {
   appAttest: file('attestation/verifiers/app-attest.ts'),
@@ -80,6 +81,12 @@ const NOT_IN_DEFAULTS: Record<string, string> = {
     "the registration policy reads the schemes of the template's own redirect_uris",
   'template.firstParty.minimumLevel':
     'a schema default would turn firstParty on for every template; lib/first-party/options.ts reads it',
+  'template.approvals.minimumLevel':
+    'a schema default would turn approvals on for every template; options.phoneApproval.minimumLevel applies (lib/phone-approval/options.ts)',
+  'template.approvals.requireUserVerification':
+    'a schema default would turn approvals on for every template; lib/phone-approval/endpoints.ts reads it unset as false',
+  'options.phoneApproval.notify': 'no hook: the app lists its approvals when it opens',
+  'options.phoneApproval.fetch': "oidc-provider's own fetch, with its timeout and address checks",
   'template.userTokens': 'computed from fallbackClients and attestation when an instance registers',
   'options.federation.providers[].browser.scope':
     "depends on the provider's quirks (lib/federation/browser.ts)",
@@ -176,12 +183,15 @@ function optionGroup(property: ts.Symbol): ts.Type | undefined {
   const type = checker.getNonNullableType(
     checker.getTypeOfSymbolAtLocation(property, declarationOf(property)),
   );
-  const declared = type.getSymbol()?.declarations?.[0];
-  return declared &&
-    ts.isInterfaceDeclaration(declared) &&
-    optionSources.includes(declared.getSourceFile())
-    ? type
-    : undefined;
+  // A group that may also be a flag (`approvals: boolean | TemplateApprovals`) is walked as a group.
+  return (type.isUnion() ? type.types : [type]).find((member) => {
+    const declared = member.getSymbol()?.declarations?.[0];
+    return (
+      declared &&
+      ts.isInterfaceDeclaration(declared) &&
+      optionSources.includes(declared.getSourceFile())
+    );
+  });
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>

@@ -863,16 +863,23 @@ describe('resolveOptions: registration templates', () => {
     );
   });
 
-  it('refuses jwks in instanceFields without private_key_jwt', () => {
+  it('refuses jwks in instanceFields without private_key_jwt, unless the template allows approvals', () => {
     assert.deepEqual(
       problems({
         ...valid(),
         registration: { templates: [template({ instanceFields: ['client_name', 'jwks'] })] },
       }),
       [
-        "options.registration.templates[0].instanceFields may include 'jwks' only with private_key_jwt",
+        "options.registration.templates[0].instanceFields may include 'jwks' only with private_key_jwt or approvals",
       ],
     );
+    // The key an install signs phone approvals with (lib/phone-approval).
+    resolveOptions({
+      ...valid(),
+      registration: {
+        templates: [template({ instanceFields: ['client_name', 'jwks'], approvals: true })],
+      },
+    });
   });
 
   // Fails today: templateProblems (lib/registration/templates.ts:47) runs applyInstanceRules on

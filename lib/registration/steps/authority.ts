@@ -84,3 +84,25 @@ export async function keepKeyBinding(state: RegistrationState): Promise<void> {
     );
   }
 }
+
+/**
+ * The key an install signs phone approvals with, when its method is not key-bound (a secret),
+ * is set at registration and never changes: an RFC 7592 update may neither replace nor add it,
+ * so a registration access token alone cannot make a device an approver.
+ */
+export async function keepApprovalKey(state: RegistrationState): Promise<void> {
+  const { metadata, current, rules } = state;
+  if (
+    !rules.approvalKey ||
+    KEY_BOUND_AUTH_METHODS.has(String(metadata.token_endpoint_auth_method))
+  ) {
+    return;
+  }
+  if (metadata.jwks === undefined && current.jwks === undefined) return;
+  if (!(await sameKeyMaterial(metadata.jwks, current.jwks))) {
+    throw new RegistrationPolicyError(
+      'invalid_client_metadata',
+      'jwks cannot change: it is the key this install approves sign-ins with; register the app again for a new key',
+    );
+  }
+}

@@ -72,6 +72,8 @@ export async function resolveTemplate(state: RegistrationState): Promise<void> {
         authMethods: [...settings.rules.authMethods, ...ATTEST_AUTH_METHODS],
       };
     }
+    // With approvals, an install authenticated by a secret registers the key it approves with.
+    if (template.approvals) state.rules = { ...state.rules, approvalKey: true };
   } else if (settings.templatesOnly) {
     throw new RegistrationPolicyError(
       'invalid_client_metadata',
