@@ -17,7 +17,7 @@ const FLOORS = [
   'lib/federation',
   'lib/interactions', // the browser pages: sign-in, consent, account pages
   'lib/first-party', // browserless first-party sign-in: the Authorization Challenge Endpoint
-  'lib/phone-approval', // CIBA approved on the user's install (reuses first-party's client auth)
+  'lib/phone-approval', // CIBA approved on the user's install
   'lib/options', // the options as a whole: schema, validation, cross-feature rules
   'lib/health', // liveness and readiness probes over the store and keys
   'lib/telemetry', // metrics and traces through OpenTelemetry: watches the features from above

@@ -4,6 +4,7 @@ import { errors } from 'oidc-provider';
 import { verifyAppAttestAssertion } from '../attestation/verifiers/app-attest.js';
 import { AttestationError } from '../core/errors.js';
 import type { EvidenceSummary } from '../core/instance-record.js';
+import { CLIENT_AUTHENTICATED_ROUTES } from '../provider/client-authenticated-endpoint.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { Store } from '../storage/store.js';
 
@@ -44,8 +45,11 @@ export async function checkInstanceAssertion(
 }
 
 // The routes that authenticate instances as the token endpoint does: the token endpoint, and the
-// Authorization Challenge Endpoint (lib/first-party), which runs the same client authentication.
-const ASSERTED_ROUTES: ReadonlySet<string> = new Set(['token', 'authorization_challenge']);
+// library's endpoints that run the same client authentication (challenge, phone approvals).
+const ASSERTED_ROUTES: ReadonlySet<string> = new Set([
+  'token',
+  ...Object.values(CLIENT_AUTHENTICATED_ROUTES),
+]);
 
 /**
  * The App Attest assertion check on token requests, run by oidc-provider's

@@ -8,6 +8,10 @@ import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, sendProblem } from '../http/problem.js';
 import { routed, routerPath } from '../http/routed.js';
 import { asProviderError } from '../provider/adapter.js';
+import {
+  type AuthenticatedRequest,
+  authenticatingClient,
+} from '../provider/client-authenticated-endpoint.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import { checkDpopReplay, validateDpop } from '../provider/sender-constraints.js';
 import type { TemplateSource } from '../registration/templates.js';
@@ -17,7 +21,6 @@ import {
   type ChallengeEndpointSettings,
   invalidSession,
 } from './challenge-settings.js';
-import { type AuthenticatedRequest, authenticatingClient } from './client-auth.js';
 import { idTokenStep, passkeyStep, signIn } from './credential-steps.js';
 import { type FirstPartyStep, firstPartyMinimum } from './options.js';
 import { resourceServer } from './outcome.js';
@@ -51,8 +54,12 @@ const CODE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
  */
 export function createChallengeEndpoint(settings: ChallengeEndpointSettings): Middleware {
   const path = settings.path.toLowerCase();
-  const serve = authenticatingClient(settings.provider, settings.url, PARAMS, (ctx) =>
-    challenge(ctx, settings),
+  const serve = authenticatingClient(
+    settings.provider,
+    AUTHORIZATION_CHALLENGE,
+    settings.url,
+    PARAMS,
+    (ctx) => challenge(ctx, settings),
   );
   return routed(
     (ctx) => routerPath(ctx) === path,

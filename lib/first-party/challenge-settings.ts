@@ -10,9 +10,12 @@ import type { SignInEvent, SignInEvents } from '../interactions/events.js';
 import type { SignInThrottle } from '../interactions/throttle.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import type { Emit } from '../provider/assembly.js';
+import {
+  type AuthenticatedRequest,
+  CLIENT_AUTHENTICATED_ROUTES,
+} from '../provider/client-authenticated-endpoint.js';
 import { protocolError } from '../provider/protocol-error.js';
 import type { TemplateSource } from '../registration/templates.js';
-import type { AuthenticatedRequest } from './client-auth.js';
 import type { FirstPartyPolicy, FirstPartyStep } from './options.js';
 import type { AuthSessions } from './sessions.js';
 
@@ -72,8 +75,8 @@ export function reportFailure(
   });
 }
 
-/** What this endpoint's sign-in events say they came through (`endpoint`). */
-export const AUTHORIZATION_CHALLENGE = 'authorization_challenge';
+/** What this endpoint's sign-in events say they came through (`endpoint`), and its route name. */
+export const AUTHORIZATION_CHALLENGE = CLIENT_AUTHENTICATED_ROUTES.authorizationChallenge;
 
 /** Whether `error` refuses the sign-in (a 4xx), rather than failing it (an outage, a bug). */
 export function isRefusal(error: unknown): boolean {

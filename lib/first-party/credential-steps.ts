@@ -10,6 +10,7 @@ import type { ResolvedAccount } from '../federation/sign-in.js';
 import { clientAddress } from '../http/client-address.js';
 import { HttpProblem, sendJson, tooManyAttempts } from '../http/problem.js';
 import { parseAssertion } from '../passkeys/service.js';
+import type { AuthenticatedRequest } from '../provider/client-authenticated-endpoint.js';
 import {
   AUTHORIZATION_CHALLENGE,
   accessDenied,
@@ -17,7 +18,6 @@ import {
   isRefusal,
   reportFailure,
 } from './challenge-settings.js';
-import type { AuthenticatedRequest } from './client-auth.js';
 import { redirectToWeb } from './outcome.js';
 import type { AuthSession } from './sessions.js';
 import { finish } from './step-end.js';

@@ -10,13 +10,13 @@ import { acrValuesOf } from '../core/sign-in-acr.js';
 import { sendJson } from '../http/problem.js';
 import { accountMayUse } from '../instances/instance-guard.js';
 import type { SignInEvent } from '../interactions/events.js';
+import type { AuthenticatedRequest } from '../provider/client-authenticated-endpoint.js';
 import { resolvedFeatures } from '../provider/resolved-features.js';
 import {
   accessDenied,
   type ChallengeEndpointSettings,
   reportFailure,
 } from './challenge-settings.js';
-import type { AuthenticatedRequest } from './client-auth.js';
 import type { AuthSession } from './sessions.js';
 
 /** The resource server `resource` names, as the token endpoint resolves it. */

@@ -6,13 +6,13 @@ import { acrOf } from '../core/sign-in-acr.js';
 import { clientAddress } from '../http/client-address.js';
 import { sendJson } from '../http/problem.js';
 import { accountMayUse } from '../instances/instance-guard.js';
+import type { AuthenticatedRequest } from '../provider/client-authenticated-endpoint.js';
 import {
   accessDenied,
   type ChallengeEndpointSettings,
   type CheckedStep,
   reportFailure,
 } from './challenge-settings.js';
-import type { AuthenticatedRequest } from './client-auth.js';
 import type { FirstPartyDecision, FirstPartyStep } from './options.js';
 import { bindInstance, mintCode, redirectToWeb } from './outcome.js';
 import type { AuthSession } from './sessions.js';

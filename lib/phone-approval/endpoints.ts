@@ -7,13 +7,16 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { InstanceRecord } from '../core/instance-record.js';
 import { type AssuranceLevel, meetsLevel } from '../core/levels.js';
-// Another helper may move this module to lib/provider/; it is imported where it is now.
-import { type AuthenticatedRequest, authenticatingClient } from '../first-party/client-auth.js';
 import { sendJson } from '../http/problem.js';
 import { findUnsafeKey } from '../http/prototype-safety.js';
 import { routed, routerPath } from '../http/routed.js';
 import { asProviderError } from '../provider/adapter.js';
 import type { Emit } from '../provider/assembly.js';
+import {
+  type AuthenticatedRequest,
+  authenticatingClient,
+  CLIENT_AUTHENTICATED_ROUTES,
+} from '../provider/client-authenticated-endpoint.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { type Approvals, type PendingApproval, secondsLeft } from './approvals.js';
@@ -232,13 +235,21 @@ async function answer(ctx: AuthenticatedRequest, settings: ApprovalEndpointSetti
 export function createApprovalEndpoints(settings: ApprovalEndpointSettings): Middleware {
   const path = settings.path.toLowerCase();
   const prefix = `${path}/`;
-  const listing = authenticatingClient(settings.provider, settings.url, new Set(), (ctx) =>
-    list(ctx, settings),
+  const { phoneApproval } = CLIENT_AUTHENTICATED_ROUTES;
+  const listing = authenticatingClient(
+    settings.provider,
+    phoneApproval,
+    settings.url,
+    new Set(),
+    (ctx) => list(ctx, settings),
   );
-  const answering = (id: string) =>
-    authenticatingClient(settings.provider, settings.url, new Set(['answer']), (ctx) =>
-      answer(ctx, settings, id),
-    );
+  const answering = authenticatingClient(
+    settings.provider,
+    phoneApproval,
+    settings.url,
+    new Set(['answer']),
+    (ctx) => answer(ctx, settings, ctx.state.approvalId as string),
+  );
   return routed(
     (ctx) => {
       const at = routerPath(ctx);
@@ -256,7 +267,10 @@ export function createApprovalEndpoints(settings: ApprovalEndpointSettings): Mid
       try {
         if (id === undefined) await listing(ctx);
         else if (!/^[\w-]{1,64}$/.test(id)) throw unknownApproval();
-        else await answering(id)(ctx);
+        else {
+          ctx.state.approvalId = id;
+          await answering(ctx);
+        }
       } catch (error) {
         // oidc-provider's errors and the store's outage (503) render as OAuth JSON above.
         throw asProviderError(error);

@@ -1,8 +1,8 @@
-// The Authorization Challenge Endpoint authenticates the client "as at the token endpoint"
-// (draft-ietf-oauth-first-party-apps §5.1): oidc-provider has no hook to add an endpoint to its
-// router, so this runs the token endpoint's own steps (body parsing, parameter assembly, client
-// authentication: secrets, private_key_jwt, mTLS, attestation-based) on the library's route,
-// reached through lib/provider/token-endpoint-steps.ts.
+// The library's own endpoints that authenticate their client "as at the token endpoint" (the
+// Authorization Challenge Endpoint, draft-ietf-oauth-first-party-apps §5.1; the install's phone
+// approvals): oidc-provider has no hook to add an endpoint to its router, so this runs the token
+// endpoint's own steps (body parsing, parameter assembly, client authentication: secrets,
+// private_key_jwt, mTLS, attestation-based) on the library's route, through token-endpoint-steps.ts.
 import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
@@ -14,12 +14,22 @@ import {
   clientAuthParams,
   inRequestContext,
   parseFormBody,
-} from '../provider/token-endpoint-steps.js';
+} from './token-endpoint-steps.js';
 
-/** The route name the request context carries (logs, metrics, the App Attest assertion check). @internal */
-export const AUTHORIZATION_CHALLENGE_ROUTE = 'authorization_challenge';
+/**
+ * The library's endpoints that authenticate their client as the token endpoint does, by the
+ * route name their request context carries. @internal
+ */
+export const CLIENT_AUTHENTICATED_ROUTES = Object.freeze({
+  authorizationChallenge: 'authorization_challenge',
+  phoneApproval: 'phone_approval',
+} as const);
 
-/** A request of the endpoint once its client authenticated: oidc-provider's context, params read. @internal */
+/** One of {@link CLIENT_AUTHENTICATED_ROUTES}. @internal */
+export type ClientAuthenticatedRoute =
+  (typeof CLIENT_AUTHENTICATED_ROUTES)[keyof typeof CLIENT_AUTHENTICATED_ROUTES];
+
+/** A request of such an endpoint once its client authenticated: oidc-provider's context, params read. @internal */
 export type AuthenticatedRequest = KoaContextWithOIDC & {
   oidc: { params: Record<string, string | undefined> };
 };
@@ -41,13 +51,15 @@ const refuseAmbiguousBody: Middleware = (ctx, next) => {
 /**
  * Serves a `POST` of an endpoint of the library as oidc-provider serves its token endpoint: a
  * form body, the parameters `params` plus the client authentication ones, and the client
- * authenticated by its registered method; then `handle`. A client assertion's `aud` may be the
+ * authenticated by its registered method; then `handle`. The request context's `route` is
+ * `route` (logs, metrics, the App Attest assertion check). A client assertion's `aud` may be the
  * issuer, the token endpoint or `url`. Errors are oidc-provider's, thrown for the caller to render.
  *
  * @internal
  */
 export function authenticatingClient(
   provider: Provider,
+  route: ClientAuthenticatedRoute,
   url: string,
   params: ReadonlySet<string>,
   handle: (ctx: AuthenticatedRequest) => Promise<void>,
@@ -61,8 +73,7 @@ export function authenticatingClient(
   ]);
   return (ctx) => {
     // oidc-provider's router gives each of its routes this lazy context; the name is ours.
-    (ctx as unknown as { _matchedRouteName: string })._matchedRouteName =
-      AUTHORIZATION_CHALLENGE_ROUTE;
+    (ctx as unknown as { _matchedRouteName: string })._matchedRouteName = route;
     let oidc: KoaContextWithOIDC['oidc'] | undefined;
     Object.defineProperty(ctx, 'oidc', {
       configurable: true,
@@ -75,7 +86,7 @@ export function authenticatingClient(
           // A DPoP proof's `htu` is checked against urlFor(route): this route is no router's.
           const urlFor = made.urlFor.bind(made);
           made.urlFor = ((name: string, ...rest: unknown[]) =>
-            name === AUTHORIZATION_CHALLENGE_ROUTE
+            name === route
               ? url
               : (urlFor as (...a: unknown[]) => string)(name, ...rest)) as typeof made.urlFor;
           oidc = made;
