@@ -167,6 +167,7 @@ export type {
   TemplateFirstParty,
   TemplateInstanceField,
   TemplateLookup,
+  TemplateNativeSso,
   TemplatePlayIntegritySettings,
   TemplateResolver,
   TemplateTtlOptions,

@@ -174,6 +174,28 @@ export interface Template {
    * only, so an install must have proven it is that app (see {@link TemplateFirstParty.minimumLevel}).
    */
   firstParty?: TemplateFirstParty;
+  /**
+   * OpenID Connect Native SSO for Mobile Apps (draft 07): installs of this app join the vendor's
+   * group of apps named here. An install may then ask for the `device_sso` scope: its code
+   * exchange answers a `device_secret` (and an ID token with `ds_hash` and `sid`), which another
+   * app of the same group on the same device exchanges, with that ID token, for its own tokens
+   * without a second sign-in. Off when unset.
+   */
+  nativeSso?: TemplateNativeSso;
+}
+
+/**
+ * How a template's installs take part in Native SSO.
+ *
+ * @group Templates
+ */
+export interface TemplateNativeSso {
+  /**
+   * The group of apps that share a device secret: the apps that can read each other's keychain
+   * (the Apple team id, the Android signing certificate), e.g. `ABCDE12345`. Only apps of one
+   * group exchange each other's device secrets.
+   */
+  group: string;
 }
 
 /**

@@ -9,6 +9,7 @@ export type {
   TemplateFirstParty,
   TemplateInstanceField,
   TemplateLookup,
+  TemplateNativeSso,
   TemplatePlayIntegritySettings,
   TemplateResolver,
   TemplateTtlOptions,

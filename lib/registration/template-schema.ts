@@ -132,6 +132,12 @@ const templateShape = {
       additionalProperties: false,
       properties: { minimumLevel: { enum: ['none', 'by-provisioned-key', 'by-policy'] } },
     },
+    nativeSso: {
+      type: 'object',
+      required: ['group'],
+      additionalProperties: false,
+      properties: { group: nonEmptyString },
+    },
     // Each attester's issuer and public keys: lib/client-attestation/options.ts.
     trustedAttesters: {
       type: 'array',
