@@ -129,6 +129,12 @@ export type {
 export type { InteractionPageOptions, SignInRateLimitOptions } from './interactions/options.js';
 export { generateKeys, type ServerKeys } from './keys/index.js';
 export type {
+  NativeSsoEvents,
+  NativeSsoExchangeEvent,
+  NativeSsoManagement,
+  NativeSsoSession,
+} from './native-sso/types.js';
+export type {
   AccountClaims,
   AccountOptions,
   ApiOptions,
