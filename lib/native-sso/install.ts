@@ -21,7 +21,7 @@ export interface NativeSsoSettings {
   issuer: string;
   ttl: { session: number };
   accounts: { findAccount(accountId: string): Promise<AccountClaims | undefined> };
-  registration: { templates: readonly Template[]; templateResolver?: unknown };
+  registration: { templates: readonly Template[] };
 }
 
 /** What Native SSO gives the server. @internal */
@@ -40,7 +40,7 @@ const withoutDeviceSso = (scope: unknown): string | undefined =>
 
 /**
  * Installs OpenID Connect Native SSO (draft 07) when a configured template declares
- * `nativeSso`, or a template resolver may return one that does: the `device_sso` scope for the
+ * `nativeSso`: the `device_sso` scope for the
  * installs of such templates, device secrets on their code exchanges, and the exchange of an ID
  * token and device secret at the token endpoint (RFC 8693).
  *
@@ -68,8 +68,8 @@ export function installNativeSso(
     revoke: (accountId, sid) =>
       secrets.revoke(accountId, sid === undefined ? undefined : (r) => r.sid === sid),
   };
-  const { templates: configured, templateResolver } = o.registration;
-  if (!configured.some((t) => t.nativeSso) && !templateResolver) return { management };
+  // Opt-in: only a configured template turns it on (then a resolver's templates may join too).
+  if (!o.registration.templates.some((t) => t.nativeSso)) return { management };
 
   const groupOf = async (client: LoadedClient) => {
     const softwareId = instanceRecordOf(client)?.template;

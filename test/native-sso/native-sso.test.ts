@@ -87,12 +87,14 @@ function describeNativeSso(
   describe(`Native SSO across a vendor's apps (${name})`, () => {
     let server: RunningServer;
     let closeStore: () => Promise<void>;
+    let rawStore: Store;
     let reg: oidc.Configuration;
     const events: Array<[string, NativeSsoExchangeEvent]> = [];
 
     before(async () => {
       const { store, close } = await makeStore();
       closeStore = close;
+      rawStore = store;
       server = await startExample((o) => withNativeSso({ ...o, store }));
       for (const event of ['native_sso.exchanged', 'native_sso.refused'] as const) {
         server.auth.on(event, (payload) => events.push([event, payload]));
@@ -374,6 +376,44 @@ function describeNativeSso(
       assert.equal(refused.error, 'invalid_grant');
       assert.match(refused.error_description, /session of this device has ended/);
       assert.ok(!(await server.auth.nativeSso.list('demouser')).some((s) => s.sid === sid));
+    });
+
+    it('RFC 7592: the read shows device_sso and the exchange grant, an update sending them back is stored without them', async () => {
+      const { tokens: dcr } = await obtainDcrToken(reg, new SignInBrowser());
+      const registered = await postRegistration(
+        server.issuer,
+        { software_id: MAIL, client_name: 'Mail' },
+        dcr.access_token,
+      );
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      const { registration_client_uri: uri, registration_access_token: rat } = registered.body;
+      const read = await json(await fetch(uri, { headers: { authorization: `Bearer ${rat}` } }));
+      assert.ok((read.scope as string).split(' ').includes('device_sso'));
+      assert.ok((read.grant_types as string[]).includes(TOKEN_EXCHANGE));
+      const {
+        registration_access_token: token,
+        registration_client_uri: _uri,
+        client_secret_expires_at: _e,
+        client_id_issued_at: _i,
+        ...current
+      } = read;
+      const updated = await fetch(uri, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(current),
+      });
+      assert.equal(updated.status, 200, JSON.stringify(await updated.clone().json()));
+      const body = await json(updated);
+      const again = await json(
+        await fetch(uri, {
+          headers: { authorization: `Bearer ${body.registration_access_token}` },
+        }),
+      );
+      assert.equal(again.scope, read.scope);
+      const stored = await rawStore.adapter('Client').find(read.client_id as string);
+      assert.ok(stored);
+      assert.doesNotMatch(String(stored.scope ?? ''), /device_sso/);
+      assert.ok(!((stored.grant_types as string[] | undefined) ?? []).includes(TOKEN_EXCHANGE));
     });
 
     it('requests that are not Native SSO exchanges are refused as such', async () => {
