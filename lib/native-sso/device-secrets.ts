@@ -21,6 +21,8 @@ export interface DeviceSecretRecord {
   group: string;
   /** The client the secret was last issued to. */
   clientId: string;
+  /** Every client the device session's secrets were issued to: the apps on that device. */
+  clientIds: string[];
   /** When the device session started (the first secret), in seconds since the epoch. */
   createdAt: number;
   /** When this secret was issued, in seconds since the epoch. */
@@ -65,12 +67,16 @@ export class DeviceSecrets {
    * @returns the secret, to be handed to the app once.
    */
   async issue(
-    session: Omit<DeviceSecretRecord, 'createdAt' | 'issuedAt' | 'expiresAt' | 'consumed'>,
+    session: Omit<
+      DeviceSecretRecord,
+      'clientIds' | 'createdAt' | 'issuedAt' | 'expiresAt' | 'consumed'
+    >,
     ttl: number,
   ): Promise<{ secret: string; record: DeviceSecretRecord }> {
     const issuedAt = now();
     const record: DeviceSecretRecord = {
       ...session,
+      clientIds: [session.clientId],
       createdAt: issuedAt,
       issuedAt,
       expiresAt: issuedAt + ttl,
@@ -109,7 +115,10 @@ export class DeviceSecrets {
     if (!after) return 'used';
     await this.store.removeFromIndex(accountDeviceSecretsIndex(record.accountId), key);
     const { consumed: _consumed, ...live } = record;
-    const next: DeviceSecretRecord = { ...live, clientId, issuedAt: now() };
+    const clientIds = live.clientIds.includes(clientId)
+      ? live.clientIds
+      : [...live.clientIds, clientId];
+    const next: DeviceSecretRecord = { ...live, clientId, clientIds, issuedAt: now() };
     return { secret: await this.#write(next), record: next };
   }
 

@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 import type { Adapter } from 'oidc-provider';
 import type { AccountClaims } from '../core/accounts.js';
 import { instanceRecord } from '../core/instance-record.js';
+import { errorFields } from '../core/logger.js';
 import type { Template } from '../core/template-types.js';
 import { TOKEN_EXCHANGE, withTokenExchangeGrant } from '../federation/token-exchange.js';
 import { delegateAdapter } from '../provider/adapter.js';
@@ -146,6 +147,22 @@ export function installNativeSso(
   assembly.use((built) =>
     deviceSecretOnCodeExchange(built, { secrets, groupOf, ttl: o.ttl.session }),
   );
+  // A revoked or deleted install (a stolen phone) ends the device sessions it took part in, so
+  // the device secret in that phone's keychain cannot bring a new install in.
+  const endSessionsOf = (event: { clientId: string; accountId?: string }) => {
+    const { clientId, accountId } = event;
+    if (!accountId) return;
+    secrets
+      .revoke(accountId, (r) => r.clientIds.includes(clientId))
+      .catch((error: unknown) =>
+        assembly.logger.warn(
+          { clientId, error: errorFields(error, false) },
+          'Native SSO: the device sessions of a revoked install could not be ended',
+        ),
+      );
+  };
+  assembly.events.on('instance.revoked', endSessionsOf);
+  assembly.events.on('instance.deleted', endSessionsOf);
   return { management };
 }
 
@@ -153,6 +170,7 @@ const asSession = (r: DeviceSecretRecord): NativeSsoSession => ({
   sid: r.sid,
   group: r.group,
   clientId: r.clientId,
+  clientIds: [...r.clientIds],
   createdAt: r.createdAt,
   issuedAt: r.issuedAt,
   expiresAt: r.expiresAt,

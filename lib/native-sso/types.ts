@@ -13,6 +13,12 @@ export interface NativeSsoSession {
   group: string;
   /** The client its current secret was issued to: the app that signed in or exchanged last. */
   clientId: string;
+  /**
+   * Every client its secrets were issued to: the apps of the group on that device (and the
+   * registration client, when one obtained a DCR token with it). Revoking or deleting one of
+   * these installs ends the device session.
+   */
+  clientIds: string[];
   /** When the first app signed in, in seconds since the epoch. */
   createdAt: number;
   /** When the current secret was issued (rotated), in seconds since the epoch. */

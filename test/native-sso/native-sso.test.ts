@@ -342,6 +342,28 @@ function describeNativeSso(
       assert.match(revoked.error_description, /unknown, expired or revoked/);
     });
 
+    it("attack: revoking an install (a stolen phone) ends its device session; control: another account's stays", async () => {
+      const { mail, tokens } = await mailSignIn();
+      const pair = pairOf(tokens);
+      const other = pairOf((await mailSignIn('otheruser', 'Password2')).tokens);
+      const { sid } = decodeJwt(pair.idToken);
+      const mailId = mail.clientMetadata().client_id;
+      assert.deepEqual(
+        (await server.auth.nativeSso.list('demouser')).find((s) => s.sid === sid)?.clientIds,
+        [mailId],
+      );
+      await server.auth.instances.revoke(mailId);
+      // Ended as the revocation is reported: wait for it, within a second.
+      for (let i = 0; i < 50; i += 1) {
+        if (!(await server.auth.nativeSso.list('demouser')).some((s) => s.sid === sid)) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const refused = await refusal(reg, pair);
+      assert.equal(refused.error, 'invalid_grant');
+      assert.match(refused.error_description, /unknown, expired or revoked/);
+      assert.equal((await exchange(reg, other)).scope, 'dcr');
+    });
+
     it('attack: an expired device secret is refused; control: a minute before it expires', async (t) => {
       const first = pairOf((await mailSignIn()).tokens);
       const tick = stopDate(t);
