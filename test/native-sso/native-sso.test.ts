@@ -17,8 +17,17 @@ import {
 import { RedisStore } from 'mobile-oidc-provider/adapters/redis';
 import * as oidc from 'openid-client';
 import { stopDate } from '../helpers/clock.js';
-import { type RunningServer, registrationClient, startExample } from '../helpers/example.js';
-import { APP_REDIRECT_URI } from '../helpers/fixture.js';
+import {
+  insecure,
+  type RunningServer,
+  registrationClient,
+  startExample,
+} from '../helpers/example.js';
+import {
+  APP_REDIRECT_URI,
+  FALLBACK_CLIENT_ID,
+  FALLBACK_CLIENT_SECRET,
+} from '../helpers/fixture.js';
 import { json } from '../helpers/json.js';
 import { startOwnRedis } from '../helpers/redis-server.js';
 import { instanceConfiguration, postRegistration } from '../helpers/registration.js';
@@ -38,6 +47,7 @@ const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const MAIL = 'io.example.mail';
 const CALENDAR = 'io.example.calendar';
 const ELSEWHERE = 'io.other.app';
+const NOTES = 'io.example.notes';
 const GROUP = 'ABCDE12345';
 
 const ssoTemplate = (softwareId: string, group: string): Template => ({
@@ -61,6 +71,8 @@ const withNativeSso = (o: AuthServerOptions): AuthServerOptions => ({
       ssoTemplate(MAIL, GROUP),
       ssoTemplate(CALENDAR, GROUP),
       ssoTemplate(ELSEWHERE, 'ZZZZZ99999'),
+      // A group app whose installs register with no user (the fallback client's DCR token).
+      { ...ssoTemplate(NOTES, GROUP), fallbackClients: [FALLBACK_CLIENT_ID] },
     ],
   },
 });
@@ -247,6 +259,43 @@ function describeNativeSso(
         clientId: calendar.clientMetadata().client_id,
         accountId: 'demouser',
       });
+    });
+
+    it("attack: an install of the group bound to another account is refused; control: the account's own install", async () => {
+      const demo = pairOf((await mailSignIn()).tokens);
+      const { tokens: otherDcr } = await obtainDcrToken(reg, new SignInBrowser(), {
+        username: 'otheruser',
+        password: 'Password2',
+      });
+      const othersCalendar = await install(CALENDAR, otherDcr.access_token);
+      const refused = await refusal(othersCalendar, demo);
+      assert.equal(refused.error, 'invalid_grant');
+      assert.match(refused.error_description, /belongs to another account/);
+      // Control: the same pair is still good, for demouser's own calendar install.
+      const { tokens } = await calendarJoins(demo);
+      assert.ok(tokens.access_token);
+    });
+
+    it("an install registered with no user is bound to the device session's account, once: then another account's pair is refused", async () => {
+      const fallback = await oidc.discovery(
+        new URL(server.issuer),
+        FALLBACK_CLIENT_ID,
+        undefined,
+        oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
+        insecure,
+      );
+      const { access_token } = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });
+      const notes = await install(NOTES, access_token);
+      const notesId = notes.clientMetadata().client_id;
+      assert.equal((await server.auth.instances.get(notesId))?.accountId, undefined);
+      const demo = pairOf((await mailSignIn()).tokens);
+      const other = pairOf((await mailSignIn('otheruser', 'Password2')).tokens);
+      const tokens = await exchange(notes, demo, { scope: 'openid' });
+      assert.equal(tokens.scope, 'openid');
+      assert.equal((await server.auth.instances.get(notesId))?.accountId, 'demouser');
+      const refused = await refusal(notes, other);
+      assert.equal(refused.error, 'invalid_grant');
+      assert.match(refused.error_description, /belongs to another account/);
     });
 
     it('a rotated device secret is spent: presenting it again is refused', async () => {
