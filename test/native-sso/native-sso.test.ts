@@ -307,6 +307,24 @@ function describeNativeSso(
       assert.match(reused.error_description, /already used/);
     });
 
+    it('two apps exchanging one secret at once: exactly one gets tokens, the other is told it was used', async () => {
+      const pair = pairOf((await mailSignIn()).tokens);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 5 }, () => exchange(reg, pair)),
+      );
+      const granted = outcomes.filter((o) => o.status === 'fulfilled');
+      assert.equal(granted.length, 1, 'one winner');
+      for (const lost of outcomes.filter((o) => o.status === 'rejected')) {
+        const error = (lost as PromiseRejectedResult).reason;
+        assert.ok(error instanceof oidc.ResponseBodyError, String(error));
+        assert.equal(error.error, 'invalid_grant');
+        assert.match(error.error_description ?? '', /already used/);
+      }
+      // The winner's pair carries the device session on.
+      const next = pairOf((granted[0] as PromiseFulfilledResult<Record<string, unknown>>).value);
+      assert.equal((await exchange(reg, next)).scope, 'dcr');
+    });
+
     it("attack: another group's app is refused; control: the group's own app", async () => {
       const first = await exchange(reg, pairOf((await mailSignIn()).tokens));
       const elsewhere = await install(ELSEWHERE, first.access_token);
