@@ -505,6 +505,46 @@ function describeNativeSso(
       assert.ok(!((stored.grant_types as string[] | undefined) ?? []).includes(TOKEN_EXCHANGE));
     });
 
+    it("an install's tokens are bound to its DPoP key (RFC 9449); a DCR token stays bearer: a proof there is refused without spending the secret", async () => {
+      const pair = pairOf((await mailSignIn()).tokens);
+      const refusedProof = await oidc
+        .genericGrantRequest(
+          reg,
+          TOKEN_EXCHANGE,
+          {
+            subject_token: pair.idToken,
+            subject_token_type: ID_TOKEN_TYPE,
+            actor_token: pair.deviceSecret,
+            actor_token_type: DEVICE_SECRET_TYPE,
+          },
+          { DPoP: oidc.getDPoPHandle(reg, await oidc.randomDPoPKeyPair()) },
+        )
+        .then(
+          () => assert.fail('accepted'),
+          (error: oidc.ResponseBodyError) => [error.error, error.error_description],
+        );
+      assert.equal(refusedProof[0], 'invalid_request');
+      assert.match(String(refusedProof[1]), /DPoP/);
+      const dcr = await exchange(reg, pair);
+      const calendar = await install(CALENDAR, dcr.access_token);
+      const next = pairOf(dcr as Record<string, unknown>);
+      const tokens = await oidc.genericGrantRequest(
+        calendar,
+        TOKEN_EXCHANGE,
+        {
+          subject_token: next.idToken,
+          subject_token_type: ID_TOKEN_TYPE,
+          actor_token: next.deviceSecret,
+          actor_token_type: DEVICE_SECRET_TYPE,
+          scope: 'openid',
+        },
+        { DPoP: oidc.getDPoPHandle(calendar, await oidc.randomDPoPKeyPair()) },
+      );
+      assert.equal(tokens.token_type.toLowerCase(), 'dpop');
+      const introspected = await oidc.tokenIntrospection(calendar, tokens.access_token);
+      assert.ok((introspected.cnf as { jkt?: string } | undefined)?.jkt);
+    });
+
     it('requests that are not Native SSO exchanges are refused as such', async () => {
       const pair = pairOf((await mailSignIn()).tokens);
       const wrongType = await refusal(reg, pair, { subject_token_type: ACCESS_TOKEN_TYPE });
