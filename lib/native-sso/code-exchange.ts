@@ -5,6 +5,7 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { LoadedClient } from '../provider/loaded-client.js';
+import { StorageUnavailableError } from '../storage/guard.js';
 import type { DeviceSecrets } from './device-secrets.js';
 import { dsHash } from './id-tokens.js';
 
@@ -18,6 +19,8 @@ export interface CodeExchangeSettings {
   groupOf(client: LoadedClient): Promise<string | undefined>;
   /** Seconds a device session lasts at most. */
   ttl: number;
+  /** Reports a code exchange answered without a device secret: the store was unavailable. */
+  onUnavailable(clientId: string): void;
 }
 
 // Claims JWT.sign sets itself, and hashes oidc-provider would hash again (none at /token).
@@ -67,17 +70,25 @@ export function deviceSecretOnCodeExchange(
     ) as Record<string, unknown>;
     // oidc-provider's sid when the client asked for one (back-channel logout), else our own.
     const sid = typeof claims.sid === 'string' ? claims.sid : randomBytes(16).toString('base64url');
-    const { secret } = await settings.secrets.issue(
-      {
-        accountId: code.accountId,
-        sid,
-        sessionUid: code.sessionUid,
-        group,
-        clientId: client.clientId,
-        ...(typeof code.authTime === 'number' ? { authTime: code.authTime } : {}),
-      },
-      settings.ttl,
-    );
+    let secret: string;
+    try {
+      ({ secret } = await settings.secrets.issue(
+        {
+          accountId: code.accountId,
+          sid,
+          sessionUid: code.sessionUid,
+          group,
+          clientId: client.clientId,
+          ...(typeof code.authTime === 'number' ? { authTime: code.authTime } : {}),
+        },
+        settings.ttl,
+      ));
+    } catch (error) {
+      // The code is spent and the tokens are issued: the app keeps them, without Native SSO.
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      settings.onUnavailable(client.clientId);
+      return;
+    }
 
     const idToken = new provider.IdToken({}, { ctx });
     for (const [name, value] of Object.entries(claims)) {

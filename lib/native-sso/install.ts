@@ -145,7 +145,16 @@ export function installNativeSso(
     });
   });
   assembly.use((built) =>
-    deviceSecretOnCodeExchange(built, { secrets, groupOf, ttl: o.ttl.session }),
+    deviceSecretOnCodeExchange(built, {
+      secrets,
+      groupOf,
+      ttl: o.ttl.session,
+      onUnavailable: (clientId) =>
+        assembly.logger.warn(
+          { clientId },
+          'Native SSO: no device secret for this sign-in, the store is unavailable',
+        ),
+    }),
   );
   // A revoked or deleted install (a stolen phone) ends the device sessions it took part in, so
   // the device secret in that phone's keychain cannot bring a new install in.

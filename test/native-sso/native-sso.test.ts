@@ -29,6 +29,7 @@ import {
   FALLBACK_CLIENT_SECRET,
 } from '../helpers/fixture.js';
 import { json } from '../helpers/json.js';
+import { ModelOutageStore } from '../helpers/outage-store.js';
 import { startOwnRedis } from '../helpers/redis-server.js';
 import { instanceConfiguration, postRegistration } from '../helpers/registration.js';
 import {
@@ -586,4 +587,69 @@ describeNativeSso('Redis', async () => {
       await redis.destroy();
     },
   };
+});
+
+describe('Native SSO when the store of device secrets is unreachable', () => {
+  let server: RunningServer;
+  let store: ModelOutageStore;
+  let reg: oidc.Configuration;
+  before(async () => {
+    store = new ModelOutageStore('DeviceSecret');
+    server = await startExample((o) => withNativeSso({ ...o, store }));
+    reg = await registrationClient(server.issuer);
+  });
+  after(async () => {
+    await server.close();
+    await store.close();
+  });
+
+  it('the code exchange answers the tokens without a device secret, and the exchange a 503; both work again after', async () => {
+    const browser = new SignInBrowser();
+    const { tokens: dcr } = await obtainDcrToken(reg, browser);
+    const registered = await postRegistration(
+      server.issuer,
+      { software_id: MAIL },
+      dcr.access_token,
+    );
+    const mail = await instanceConfiguration(server.issuer, registered.body);
+    const signInMail = async () => {
+      const code = await codeForInstance(browser, mail, 'openid offline_access device_sso');
+      return oidc.authorizationCodeGrant(mail, code.callback, code.checks);
+    };
+    const good = await signInMail();
+    assert.ok(good.device_secret);
+
+    store.down = true;
+    try {
+      const degraded = await signInMail();
+      assert.ok(degraded.access_token, 'the sign-in still ends with tokens');
+      assert.equal((degraded as Record<string, unknown>).device_secret, undefined);
+      assert.equal(decodeJwt(degraded.id_token as string).ds_hash, undefined);
+      const res = await fetch(new URL('/token', server.issuer), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: TOKEN_EXCHANGE,
+          client_id: reg.clientMetadata().client_id,
+          subject_token: good.id_token as string,
+          subject_token_type: ID_TOKEN_TYPE,
+          actor_token: good.device_secret as string,
+          actor_token_type: DEVICE_SECRET_TYPE,
+        }),
+      });
+      assert.equal(res.status, 503);
+      const body = await json(res);
+      assert.equal(body.error, 'temporarily_unavailable');
+      assert.doesNotMatch(JSON.stringify(body), /unreachable|DeviceSecret|at /);
+    } finally {
+      store.down = false;
+    }
+    const after = await oidc.genericGrantRequest(reg, TOKEN_EXCHANGE, {
+      subject_token: good.id_token as string,
+      subject_token_type: ID_TOKEN_TYPE,
+      actor_token: good.device_secret as string,
+      actor_token_type: DEVICE_SECRET_TYPE,
+    });
+    assert.equal(after.scope, 'dcr', 'the outage spent nothing');
+  });
 });
