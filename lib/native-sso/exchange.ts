@@ -6,9 +6,9 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 // in federation/oidc-provider-grants.d.ts; its tests fail if an upgrade moves them).
 import * as helpers from 'oidc-provider/lib/helpers/grants.js';
 import type { AccountClaims } from '../core/accounts.js';
-import { HttpProblem } from '../http/problem.js';
 import { instanceRecordOf, type LoadedClient } from '../provider/loaded-client.js';
 import { protocolError } from '../provider/protocol-error.js';
+import { TOKEN_EXCHANGE_GRANT } from '../provider/token-exchange-profiles.js';
 import type { DeviceSecretRecord, DeviceSecrets } from './device-secrets.js';
 import { dsHash, dsHashMatches, type OwnIdTokens } from './id-tokens.js';
 
@@ -17,7 +17,6 @@ export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
 /** The actor token type of a device secret (Native SSO draft 07 §4.1). @internal */
 export const DEVICE_SECRET_TYPE = 'urn:openid:params:token-type:device-secret';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** What the exchange needs. @internal */
 export interface NativeSsoExchangeSettings {
@@ -70,8 +69,7 @@ export async function nativeSsoExchange(
   try {
     await exchange(provider, c, settings);
   } catch (error) {
-    const status =
-      error instanceof HttpProblem ? error.status : (error as { statusCode?: unknown }).statusCode;
+    const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const described = error as { error_description?: unknown; message?: unknown };
       settings.report({
@@ -95,9 +93,17 @@ async function exchange(provider: Provider, ctx: Ctx, settings: NativeSsoExchang
   if (params.requested_token_type && params.requested_token_type !== ACCESS_TOKEN_TYPE) {
     throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
   }
-  // The app asks for tokens for itself; another audience is not the exchange's to grant.
-  if (params.audience !== undefined && params.audience !== client.clientId) {
-    throw protocolError(400, 'invalid_target', 'audience must be the requesting client_id');
+  // The app asks for tokens for itself (from this server); another audience is not ours to grant.
+  if (
+    params.audience !== undefined &&
+    params.audience !== client.clientId &&
+    params.audience !== provider.issuer
+  ) {
+    throw protocolError(
+      400,
+      'invalid_target',
+      "audience must be the requesting client's client_id or this issuer",
+    );
   }
   const isRegistrationClient = settings.registrationClientIds.has(client.clientId);
   const record = instanceRecordOf(client);
@@ -138,7 +144,7 @@ async function exchange(provider: Provider, ctx: Ctx, settings: NativeSsoExchang
   const at = new provider.AccessToken({
     accountId,
     client,
-    gty: TOKEN_EXCHANGE,
+    gty: TOKEN_EXCHANGE_GRANT,
   } as ConstructorParameters<Provider['AccessToken']>[0]);
   if (isRegistrationClient) {
     grant.addResourceScope(settings.dcr.resource, settings.dcr.scope);
@@ -169,7 +175,7 @@ async function exchange(provider: Provider, ctx: Ctx, settings: NativeSsoExchang
         accountId,
         client,
         grantId: at.grantId,
-        gty: TOKEN_EXCHANGE,
+        gty: TOKEN_EXCHANGE_GRANT,
         scope: at.scope,
         rotations: 0,
       } as ConstructorParameters<Provider['RefreshToken']>[0]);

@@ -566,8 +566,12 @@ function describeNativeSso(
       });
       assert.equal(res.status, 400);
       assert.equal((await json(res)).error, 'invalid_request');
-      // None of these spent the secret.
-      assert.equal((await exchange(reg, pair)).scope, 'dcr');
+      // None of these spent the secret; an audience naming the client itself is fine.
+      const granted = await exchange(reg, pair, { audience: reg.clientMetadata().client_id });
+      assert.equal(granted.scope, 'dcr');
+      // As is one naming this server.
+      const next = pairOf(granted as Record<string, unknown>);
+      assert.equal((await exchange(reg, next, { audience: server.issuer })).scope, 'dcr');
     });
   });
 }
