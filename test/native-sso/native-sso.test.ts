@@ -8,7 +8,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import {
+  type AuthServer,
   type AuthServerOptions,
+  createAuthServer,
+  generateKeys,
   MemoryStore,
   type NativeSsoExchangeEvent,
   type Store,
@@ -27,8 +30,10 @@ import {
   APP_REDIRECT_URI,
   FALLBACK_CLIENT_ID,
   FALLBACK_CLIENT_SECRET,
+  testServerOptions,
 } from '../helpers/fixture.js';
 import { json } from '../helpers/json.js';
+import { type Listening, listen } from '../helpers/listen.js';
 import { ModelOutageStore } from '../helpers/outage-store.js';
 import { startOwnRedis } from '../helpers/redis-server.js';
 import { instanceConfiguration, postRegistration } from '../helpers/registration.js';
@@ -655,5 +660,67 @@ describe('Native SSO when the store of device secrets is unreachable', () => {
       actor_token_type: DEVICE_SECRET_TYPE,
     });
     assert.equal(after.scope, 'dcr', 'the outage spent nothing');
+  });
+});
+
+describe('Native SSO across two servers sharing one Redis', () => {
+  // Two servers of one deployment (one issuer, one Redis, the same keys) behind one address; the
+  // test picks which one answers each request.
+  let http: Listening;
+  let servers: AuthServer[];
+  let answering = 0;
+  let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+  const stores: RedisStore[] = [];
+  before(async () => {
+    redis = await startOwnRedis();
+    http = await listen();
+    const keyPrefix = `native-sso-2:${randomUUID()}:`;
+    const keys = await generateKeys();
+    const start = () => {
+      const store = new RedisStore({ client: redis.url, keyPrefix });
+      stores.push(store);
+      return createAuthServer(
+        withNativeSso({ ...testServerOptions({ issuer: http.url }), store, ...keys }),
+      );
+    };
+    servers = [await start(), await start()];
+    const callbacks = servers.map((s) => s.callback());
+    http.handle((req, res) => callbacks[answering]?.(req, res));
+  });
+  after(async () => {
+    await http.close();
+    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(stores.map((s) => s.close()));
+    await redis.destroy();
+  });
+
+  it('a device secret issued by one is exchanged, rotated and revoked at the other', async () => {
+    answering = 0;
+    const reg = await registrationClient(http.url);
+    const browser = new SignInBrowser();
+    const { tokens: dcr } = await obtainDcrToken(reg, browser);
+    const registered = await postRegistration(http.url, { software_id: MAIL }, dcr.access_token);
+    const mail = await instanceConfiguration(http.url, registered.body);
+    const code = await codeForInstance(browser, mail, 'openid offline_access device_sso');
+    const first = await oidc.authorizationCodeGrant(mail, code.callback, code.checks);
+    const grant = (pair: Record<string, unknown>) =>
+      oidc.genericGrantRequest(reg, TOKEN_EXCHANGE, {
+        subject_token: pair.id_token as string,
+        subject_token_type: ID_TOKEN_TYPE,
+        actor_token: pair.device_secret as string,
+        actor_token_type: DEVICE_SECRET_TYPE,
+      });
+    const invalidGrant = (e: oidc.ResponseBodyError) => e.error === 'invalid_grant';
+    // Issued by the first, exchanged at the second: the secret rotates for both.
+    answering = 1;
+    const next = await grant(first);
+    assert.equal(next.scope, 'dcr');
+    answering = 0;
+    await assert.rejects(grant(first), invalidGrant);
+    // Revoked through the first, refused at the second.
+    const { sid } = decodeJwt(next.id_token as string);
+    assert.equal(await servers[0]?.nativeSso.revoke('demouser', sid as string), 1);
+    answering = 1;
+    await assert.rejects(grant(next), invalidGrant);
   });
 });
