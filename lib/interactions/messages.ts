@@ -111,6 +111,8 @@ export interface PageMessages {
   scopeOfflineAccess: string;
   /** What the DCR token scope (`registration.dcrToken.scope`) allows. */
   scopeDcr: string;
+  /** What the `device_sso` scope (Native SSO) allows. */
+  scopeDeviceSso: string;
   /** The heading of an error reported by oidc-provider (a bad authorization request, …). */
   errorHeading: string;
   /** The line under it: what to do. */
@@ -341,6 +343,7 @@ export const ENGLISH: Readonly<PageMessages> = {
   scopeEmail: 'See your email address',
   scopeOfflineAccess: 'Stay signed in',
   scopeDcr: 'Register this device',
+  scopeDeviceSso: "Sign you in to the same vendor's other apps on this device",
   errorHeading: 'Something went wrong',
   errorMessage: 'Start signing in again from the app.',
   errorCode: 'Error code: {code}',
@@ -496,6 +499,7 @@ export const GERMAN: Readonly<PageMessages> = {
   scopeEmail: 'Ihre E-Mail-Adresse sehen',
   scopeOfflineAccess: 'Angemeldet bleiben',
   scopeDcr: 'Dieses Gerät registrieren',
+  scopeDeviceSso: 'Sie in den anderen Apps desselben Anbieters auf diesem Gerät anmelden',
   errorHeading: 'Etwas ist schiefgelaufen',
   errorMessage: 'Starten Sie die Anmeldung in der App erneut.',
   errorCode: 'Fehlercode: {code}',

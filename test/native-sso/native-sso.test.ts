@@ -208,6 +208,46 @@ function describeNativeSso(
       assert.ok(listed.some((s) => s.sid === claims.sid && s.group === GROUP));
     });
 
+    /** An install of the notes app registered with no user (the fallback client's DCR token). */
+    async function unboundNotes(): Promise<oidc.Configuration> {
+      const fallback = await oidc.discovery(
+        new URL(server.issuer),
+        FALLBACK_CLIENT_ID,
+        undefined,
+        oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
+        insecure,
+      );
+      const { access_token } = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });
+      return install(NOTES, access_token);
+    }
+
+    it('the consent page says what device_sso allows', async () => {
+      // The first sign-in through an install with no owner yet asks for consent.
+      const browser = new SignInBrowser();
+      await obtainDcrToken(reg, browser);
+      const notes = await unboundNotes();
+      let url = oidc
+        .buildAuthorizationUrl(notes, {
+          redirect_uri: APP_REDIRECT_URI,
+          scope: 'openid device_sso',
+          prompt: 'consent',
+          code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+        })
+        .toString();
+      let res = await browser.request(url);
+      for (let i = 0; i < 5 && res.headers.get('location'); i += 1) {
+        url = new URL(res.headers.get('location') as string, url).href;
+        assert.ok(!url.startsWith(APP_REDIRECT_URI), url);
+        res = await browser.request(url);
+      }
+      const html = await res.text();
+      assert.match(
+        html,
+        /Sign you in to the same vendor&#39;s other apps on this device|Sign you in to the same vendor's other apps on this device/,
+      );
+    });
+
     it('without device_sso, or for an app in no group, no device secret', async () => {
       const browser = new SignInBrowser();
       const { tokens: dcr } = await obtainDcrToken(reg, browser);
@@ -283,15 +323,7 @@ function describeNativeSso(
     });
 
     it("an install registered with no user is bound to the device session's account, once: then another account's pair is refused", async () => {
-      const fallback = await oidc.discovery(
-        new URL(server.issuer),
-        FALLBACK_CLIENT_ID,
-        undefined,
-        oidc.ClientSecretBasic(FALLBACK_CLIENT_SECRET),
-        insecure,
-      );
-      const { access_token } = await oidc.clientCredentialsGrant(fallback, { scope: 'dcr' });
-      const notes = await install(NOTES, access_token);
+      const notes = await unboundNotes();
       const notesId = notes.clientMetadata().client_id;
       assert.equal((await server.auth.instances.get(notesId))?.accountId, undefined);
       const demo = pairOf((await mailSignIn()).tokens);
