@@ -113,6 +113,7 @@ export type {
   LogoutClient,
   LogoutSuccessView,
   LogoutView,
+  NativeSsoSessionView,
   PageForm,
   PageMessages,
   PageView,

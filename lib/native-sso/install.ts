@@ -29,6 +29,8 @@ export interface NativeSsoSettings {
 export interface InstalledNativeSso {
   /** `server.nativeSso`. */
   readonly management: NativeSsoManagement;
+  /** Whether a template takes part: the device page lists device sessions then. */
+  readonly enabled: boolean;
 }
 
 const withoutDeviceSso = (scope: unknown): string | undefined =>
@@ -70,7 +72,7 @@ export function installNativeSso(
       secrets.revoke(accountId, sid === undefined ? undefined : (r) => r.sid === sid),
   };
   // Opt-in: only a configured template turns it on (then a resolver's templates may join too).
-  if (!o.registration.templates.some((t) => t.nativeSso)) return { management };
+  if (!o.registration.templates.some((t) => t.nativeSso)) return { management, enabled: false };
 
   const groupOf = async (client: LoadedClient) => {
     const softwareId = instanceRecordOf(client)?.template;
@@ -172,7 +174,7 @@ export function installNativeSso(
   };
   assembly.events.on('instance.revoked', endSessionsOf);
   assembly.events.on('instance.deleted', endSessionsOf);
-  return { management };
+  return { management, enabled: true };
 }
 
 const asSession = (r: DeviceSecretRecord): NativeSsoSession => ({

@@ -180,7 +180,14 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const nativeSso = installNativeSso(assembly, f, templates, registration, (clientId, accountId) =>
     instances.manager.bind(clientId, accountId),
   );
-  const interactions = installInteractions(assembly, f, instances, passkeys, federation);
+  const interactions = installInteractions(
+    assembly,
+    f,
+    instances,
+    passkeys,
+    federation,
+    nativeSso.enabled ? nativeSso.management : undefined,
+  );
   installFirstParty(assembly, f, templates, instances, interactions.throttle, {
     federation: federation.signIn,
     passkeys: passkeys.service,

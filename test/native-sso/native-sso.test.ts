@@ -469,6 +469,48 @@ function describeNativeSso(
       assert.equal((await exchange(reg, other)).scope, 'dcr');
     });
 
+    it("the device page lists the account's device sessions and ends one; attack: another account's cannot be ended from it", async () => {
+      const first = await mailSignIn();
+      const second = await mailSignIn();
+      const other = pairOf((await mailSignIn('otheruser', 'Password2')).tokens);
+      const sidOf = (pair: Pair) => decodeJwt(pair.idToken).sid as string;
+      const [one, two] = [pairOf(first.tokens), pairOf(second.tokens)];
+      const pageUrl = `${server.issuer}/account/devices`;
+      const page = await first.browser.request(pageUrl);
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /Signed in across your apps/);
+      assert.match(html, new RegExp(`Apps: ${MAIL.replaceAll('.', '\\.')}`));
+      const forms = formsOf(html, pageUrl);
+      const endOne = forms.find((f) => f.action.endsWith(`/${encodeURIComponent(sidOf(one))}/end`));
+      assert.ok(endOne, 'an End button per device session');
+      assert.ok(forms.some((f) => f.action.endsWith(`/${encodeURIComponent(sidOf(two))}/end`)));
+      assert.ok(!forms.some((f) => f.action.includes(encodeURIComponent(sidOf(other)))));
+
+      // Attack: demouser's form, aimed at otheruser's device session.
+      const foreign = await first.browser.request(
+        endOne.action.replace(encodeURIComponent(sidOf(one)), encodeURIComponent(sidOf(other))),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(endOne.fields).toString(),
+        },
+      );
+      assert.equal(foreign.status, 404);
+      // The real End.
+      const ended = await first.browser.request(endOne.action, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(endOne.fields).toString(),
+      });
+      assert.equal(ended.status, 303);
+      assert.match(ended.headers.get('location') ?? '', /done=ended/);
+      assert.match((await refusal(reg, one)).error_description, /unknown, expired or revoked/);
+      // Controls: the account's other device session and the other account's still work.
+      assert.equal((await exchange(reg, two)).scope, 'dcr');
+      assert.equal((await exchange(reg, other)).scope, 'dcr');
+    });
+
     it('attack: an expired device secret is refused; control: a minute before it expires', async (t) => {
       const first = pairOf((await mailSignIn()).tokens);
       const tick = stopDate(t);
