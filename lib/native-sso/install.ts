@@ -98,8 +98,12 @@ export function installNativeSso(
       },
       upsert(id, payload, expiresIn) {
         if (!instanceRecord(payload)) return clients.upsert(id, payload, expiresIn);
-        const scope = withoutDeviceSso(payload.scope);
-        return clients.upsert(id, { ...payload, ...(scope ? { scope } : {}) }, expiresIn);
+        if (typeof payload.scope !== 'string') return clients.upsert(id, payload, expiresIn);
+        return clients.upsert(
+          id,
+          { ...payload, scope: withoutDeviceSso(payload.scope) },
+          expiresIn,
+        );
       },
     }),
   );

@@ -798,3 +798,27 @@ describe('Native SSO across two servers sharing one Redis', () => {
     await assert.rejects(grant(next), invalidGrant);
   });
 });
+
+describe('Native SSO options', () => {
+  it('a template in a group needs openid among its scopes; control: with openid it starts', async () => {
+    const options = (scope: string): AuthServerOptions => {
+      const base = testServerOptions({ issuer: 'http://127.0.0.1:1' });
+      return {
+        ...base,
+        registration: {
+          ...base.registration,
+          templates: [
+            { ...ssoTemplate(MAIL, GROUP), client: { ...ssoTemplate(MAIL, GROUP).client, scope } },
+          ],
+        },
+      };
+    };
+    await assert.rejects(createAuthServer(options('profile offline_access')), (error: Error) =>
+      /options\.registration\.templates\[0\]\.nativeSso needs 'openid' in client\.scope/.test(
+        error.message,
+      ),
+    );
+    const started = await createAuthServer(options('openid offline_access'));
+    await started.close();
+  });
+});
