@@ -2,12 +2,11 @@
 // the device secret an app of its group obtained, and gets tokens of its own without a sign-in.
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-// oidc-provider's own sender-constraint steps, as federation/token-exchange.ts uses them (types
-// in federation/oidc-provider-grants.d.ts; its tests fail if an upgrade moves them).
-import * as helpers from 'oidc-provider/lib/helpers/grants.js';
 import type { AccountClaims } from '../core/accounts.js';
 import { instanceRecordOf, type LoadedClient } from '../provider/loaded-client.js';
 import { protocolError } from '../provider/protocol-error.js';
+// oidc-provider's own sender-constraint steps, as its built-in grants run them.
+import * as senderConstraints from '../provider/sender-constraints.js';
 import { TOKEN_EXCHANGE_GRANT } from '../provider/token-exchange-profiles.js';
 import type { DeviceSecretRecord, DeviceSecrets } from './device-secrets.js';
 import { dsHash, dsHashMatches, type OwnIdTokens } from './id-tokens.js';
@@ -114,12 +113,12 @@ async function exchange(provider: Provider, ctx: Ctx, settings: NativeSsoExchang
     );
   }
   // Sender constraints are checked before the device secret is spent.
-  const dPoP = await helpers.validateDpop(provider, ctx);
+  const dPoP = await senderConstraints.validateDpop(provider, ctx);
   if (isRegistrationClient && (dPoP || ctx.get('dpop'))) {
     throw new errors.InvalidRequest('DCR tokens are bearer tokens: send no DPoP proof');
   }
-  if (!isRegistrationClient) helpers.checkDpopRequired(provider, ctx, dPoP);
-  const cert = isRegistrationClient ? undefined : helpers.checkMtlsCert(provider, ctx);
+  if (!isRegistrationClient) senderConstraints.checkDpopRequired(provider, ctx, dPoP);
+  const cert = isRegistrationClient ? undefined : senderConstraints.checkMtlsCert(provider, ctx);
 
   const deviceSecret = params.actor_token as string;
   const session = await deviceSession(provider, ctx, deviceSecret, group, settings);
@@ -160,7 +159,7 @@ async function exchange(provider: Provider, ctx: Ctx, settings: NativeSsoExchang
     grant.addOIDCScope(at.scope);
     if (cert) at.setThumbprint('x5t', cert);
     if (dPoP) {
-      await helpers.checkDpopReplay(provider, ctx, dPoP, client.clientId);
+      await senderConstraints.checkDpopReplay(provider, ctx, dPoP, client.clientId);
       at.setThumbprint('jkt', dPoP.thumbprint);
     }
   }
@@ -179,7 +178,7 @@ async function exchange(provider: Provider, ctx: Ctx, settings: NativeSsoExchang
         scope: at.scope,
         rotations: 0,
       } as ConstructorParameters<Provider['RefreshToken']>[0]);
-      await helpers.applyRefreshTokenBindings(provider, ctx, at, rt);
+      await senderConstraints.applyRefreshTokenBindings(provider, ctx, at, rt);
       ctx.oidc.entity('RefreshToken', rt);
       refreshToken = await rt.save();
     }
