@@ -8,6 +8,7 @@ import { protocolError } from '../provider/protocol-error.js';
 // oidc-provider's own sender-constraint steps, as its built-in grants run them.
 import * as senderConstraints from '../provider/sender-constraints.js';
 import { TOKEN_EXCHANGE_GRANT } from '../provider/token-exchange-profiles.js';
+import { DEVICE_SSO_SCOPE } from './code-exchange.js';
 import type { DeviceSecretRecord, DeviceSecrets } from './device-secrets.js';
 import { dsHash, dsHashMatches, type OwnIdTokens } from './id-tokens.js';
 
@@ -240,12 +241,15 @@ async function deviceSession(
   return found;
 }
 
-/** The scopes asked for (all the instance's own when none are), each one the instance has. */
+/**
+ * The scopes asked for (all the instance's own when none are), each one the instance has;
+ * `device_sso` is left out: the exchange answers the next device secret whatever the scope.
+ */
 function instanceScopes(ctx: Ctx, clientScope: string | undefined): Set<string> {
   const allowed = new Set((clientScope ?? '').split(' ').filter(Boolean));
-  const requested = ctx.oidc.params.scope
-    ? ctx.oidc.params.scope.split(' ').filter(Boolean)
-    : [...allowed];
+  const requested = (
+    ctx.oidc.params.scope ? ctx.oidc.params.scope.split(' ').filter(Boolean) : [...allowed]
+  ).filter((scope) => scope !== DEVICE_SSO_SCOPE);
   const refused = requested.filter((scope) => !allowed.has(scope));
   if (refused.length > 0) {
     throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));

@@ -328,8 +328,10 @@ function describeNativeSso(
       assert.equal((await server.auth.instances.get(notesId))?.accountId, undefined);
       const demo = pairOf((await mailSignIn()).tokens);
       const other = pairOf((await mailSignIn('otheruser', 'Password2')).tokens);
-      const tokens = await exchange(notes, demo, { scope: 'openid' });
-      assert.equal(tokens.scope, 'openid');
+      // No scope asked: all the install's own, without device_sso (a secret comes anyway).
+      const tokens = await exchange(notes, demo);
+      assert.equal(tokens.scope, 'openid profile offline_access');
+      assert.ok((tokens as Record<string, unknown>).device_secret);
       assert.equal((await server.auth.instances.get(notesId))?.accountId, 'demouser');
       const refused = await refusal(notes, other);
       assert.equal(refused.error, 'invalid_grant');
