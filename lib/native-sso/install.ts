@@ -1,3 +1,5 @@
+// OpenID Connect Native SSO's install: the device_sso scope, device secrets on code exchanges,
+// the exchange at the token endpoint, and the end of device sessions with their installs.
 import type Provider from 'oidc-provider';
 import type { Adapter } from 'oidc-provider';
 import type { AccountClaims } from '../core/accounts.js';
@@ -43,9 +45,9 @@ const withoutDeviceSso = (scope: unknown): string | undefined =>
 
 /**
  * Installs OpenID Connect Native SSO (draft 07) when a configured template declares
- * `nativeSso`: the `device_sso` scope for the
- * installs of such templates, device secrets on their code exchanges, and the exchange of an ID
- * token and device secret at the token endpoint (RFC 8693).
+ * `nativeSso`: the `device_sso` scope for the installs of such templates, device secrets on
+ * their code exchanges, and the exchange of an ID token and device secret at the token endpoint
+ * (RFC 8693). `management` works either way (it finds no device session when it is off).
  *
  * @internal
  */
