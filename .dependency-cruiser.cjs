@@ -15,6 +15,7 @@ const FLOORS = [
   'lib/instances', // instance clients after registration: records, lifecycle, the instance APIs
   'lib/client-attestation', // attestation-based client authentication and the attester
   'lib/federation',
+  'lib/native-sso', // OpenID Connect Native SSO: device secrets and their token exchange
   'lib/interactions', // the browser pages: sign-in, consent, account pages
   'lib/first-party', // browserless first-party sign-in: the Authorization Challenge Endpoint
   'lib/phone-approval', // CIBA approved on the user's install

@@ -113,6 +113,7 @@ export type {
   LogoutClient,
   LogoutSuccessView,
   LogoutView,
+  NativeSsoSessionView,
   PageForm,
   PageMessages,
   PageView,
@@ -128,6 +129,12 @@ export type {
 } from './interactions/index.js';
 export type { InteractionPageOptions, SignInRateLimitOptions } from './interactions/options.js';
 export { generateKeys, type ServerKeys } from './keys/index.js';
+export type {
+  NativeSsoEvents,
+  NativeSsoExchangeEvent,
+  NativeSsoManagement,
+  NativeSsoSession,
+} from './native-sso/types.js';
 export type {
   AccountClaims,
   AccountOptions,
@@ -178,6 +185,7 @@ export type {
   TemplateFirstParty,
   TemplateInstanceField,
   TemplateLookup,
+  TemplateNativeSso,
   TemplatePlayIntegritySettings,
   TemplateResolver,
   TemplateTtlOptions,

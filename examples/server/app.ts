@@ -11,6 +11,7 @@ import { type FallbackEnv, fallbackClients } from './fallback.js';
 import { type FederationEnv, federationFromEnv } from './federation.js';
 import { type KeyEnv, keysFromEnv } from './keys.js';
 import { jsonLinesLogger, logLevelFrom } from './logger.js';
+import { type NativeSsoEnv, nativeSsoTemplates } from './native-sso.js';
 
 /** The app's registration client: it only ever obtains DCR tokens. */
 export const REGISTRATION_CLIENT_ID = 'mobile-dcr-client';
@@ -68,7 +69,12 @@ export function fallbackTemplate(fallbackClientIds: string[]): Template {
 export const WEB_PORTAL_CLIENT_ID = 'web-portal';
 
 /** Environment the example reads. */
-export interface ExampleEnv extends KeyEnv, FallbackEnv, AttestationEnv, FederationEnv {
+export interface ExampleEnv
+  extends KeyEnv,
+    FallbackEnv,
+    AttestationEnv,
+    FederationEnv,
+    NativeSsoEnv {
   /** When set (`redis://…`), everything is stored in this Redis instead of in memory. */
   REDIS_URL?: string;
   /** Prefix of every Redis key. @default 'mop:' */
@@ -171,7 +177,8 @@ export async function exampleOptions(env: ExampleEnv = process.env): Promise<Aut
     ],
     registration: {
       templates: [
-        appTemplate,
+        // With NATIVE_SSO_GROUP, the app and a second one (notes) sign in once for both.
+        ...nativeSsoTemplates(env, appTemplate),
         fallbackTemplate(fallback.map((c) => c.client_id)),
         ...(attested ? [attested] : []),
       ],

@@ -1,11 +1,17 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEMO_USERS } from './accounts.js';
-import { APP_REDIRECT_URI, createExampleServer, REGISTRATION_CLIENT_ID } from './app.js';
+import {
+  APP_REDIRECT_URI,
+  APP_SOFTWARE_ID,
+  createExampleServer,
+  REGISTRATION_CLIENT_ID,
+} from './app.js';
 import { ATTESTED_SOFTWARE_ID, attestedTemplate } from './attestation.js';
 import { federatedProviders } from './federation.js';
 import { jsonLinesLogger } from './logger.js';
 import { startMetrics } from './metrics.js';
+import { NOTES_SOFTWARE_ID } from './native-sso.js';
 
 // The start-up entries are printed whatever LOG_LEVEL says: they announce the port.
 const log = jsonLinesLogger('info');
@@ -68,6 +74,14 @@ log.info(
   providers.length > 0
     ? `federation: ${providers.join(', ')}`
     : 'federation: off (set GOOGLE_CLIENT_IDS or APPLE_BUNDLE_IDS)',
+);
+
+const ssoGroup = process.env.NATIVE_SSO_GROUP?.trim();
+log.info(
+  { nativeSsoGroup: ssoGroup ?? null },
+  ssoGroup
+    ? `native SSO: ${APP_SOFTWARE_ID} and ${NOTES_SOFTWARE_ID} in group ${ssoGroup}`
+    : 'native SSO: off (set NATIVE_SSO_GROUP)',
 );
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

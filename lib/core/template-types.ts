@@ -184,6 +184,14 @@ export interface Template {
    * no RFC 7592 update can change.
    */
   approvals?: boolean | TemplateApprovals;
+  /**
+   * OpenID Connect Native SSO for Mobile Apps (draft 07): installs of this app join the vendor's
+   * group of apps named here. An install may then ask for the `device_sso` scope: its code
+   * exchange answers a `device_secret` (and an ID token with `ds_hash` and `sid`), which another
+   * app of the same group on the same device exchanges, with that ID token, for its own tokens
+   * without a second sign-in. Off when unset.
+   */
+  nativeSso?: TemplateNativeSso;
 }
 
 /**
@@ -206,6 +214,20 @@ export interface TemplateApprovals {
    * @default false
    */
   requireUserVerification?: boolean;
+}
+
+/**
+ * How a template's installs take part in Native SSO.
+ *
+ * @group Templates
+ */
+export interface TemplateNativeSso {
+  /**
+   * The group of apps that share a device secret: the apps that can read each other's keychain
+   * (the Apple team id, the Android signing certificate), e.g. `ABCDE12345`. Only apps of one
+   * group exchange each other's device secrets.
+   */
+  group: string;
 }
 
 /**

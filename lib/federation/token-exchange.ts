@@ -15,6 +15,7 @@ import {
   checkMtlsCert,
   validateDpop,
 } from '../provider/sender-constraints.js';
+import { addTokenExchangeProfile } from '../provider/token-exchange-profiles.js';
 import type { FederatedSignIn } from './sign-in.js';
 
 /** The grant type (RFC 8693 §2.1). @internal */
@@ -62,17 +63,18 @@ const invalidGrant = (description: string) => protocolError(400, 'invalid_grant'
  * @internal
  */
 export function registerTokenExchange(provider: Provider, settings: TokenExchangeSettings): void {
-  provider.registerGrantType(
-    TOKEN_EXCHANGE,
-    async (ctx: KoaContextWithOIDC) => {
+  addTokenExchangeProfile(provider, {
+    // Native SSO's exchange names an actor (the device secret); this one never does.
+    matches: (params) => params.actor_token === undefined && params.actor_token_type === undefined,
+    handle: async (ctx: KoaContextWithOIDC) => {
       try {
         await exchange(provider, ctx as Ctx, settings);
       } catch (error) {
         throw asProviderError(error);
       }
     },
-    ['subject_token', 'subject_token_type', 'requested_token_type', 'scope'],
-  );
+    parameters: ['subject_token', 'subject_token_type', 'requested_token_type', 'scope'],
+  });
 }
 
 /** The user the id_token proves, their account, and the instance bound to it; refusals reported. */

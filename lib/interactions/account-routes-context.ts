@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { AccountClaims } from '../core/accounts.js';
 import type { BrowserFederation } from '../federation/browser.js';
 import type { InstanceManager } from '../instances/manager.js';
+import type { NativeSsoManagement } from '../native-sso/types.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { csrfToken, csrfValid } from './csrf.js';
 import { PAGE_HEADERS } from './html.js';
@@ -22,6 +23,8 @@ export interface AccountRouteSettings {
   instances: InstanceManager;
   /** The passkey page, when passkeys are enabled. */
   passkeys?: PasskeyService;
+  /** The device page's Native SSO device sessions, when a template takes part in it. */
+  nativeSso?: NativeSsoManagement;
   findAccount(accountId: string): Promise<AccountClaims | undefined>;
   /**
    * The browser flow with the upstream providers: the linked accounts page (`/account/links`)

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { InstanceManager } from '../instances/manager.js';
 import type { InstanceInfo } from '../instances/types.js';
+import type { NativeSsoManagement } from '../native-sso/types.js';
 import { REGISTER_SCRIPT } from '../passkeys/scripts.js';
 import type { PasskeyService } from '../passkeys/service.js';
 import { type AccountPages, optional, type SignedIn } from './account-routes-context.js';
@@ -9,6 +10,7 @@ import type {
   FirstPartySignInView,
   InstanceItemView,
   InstancesView,
+  NativeSsoSessionView,
   PasskeysView,
 } from './views.js';
 
@@ -20,6 +22,7 @@ const NOTICES = {
   added: 'passkeyAddedNotice',
   removed: 'passkeyRemovedNotice',
   revoked: 'deviceRevokedNotice',
+  ended: 'nativeSsoEndedNotice',
 } as const;
 const DEVICES_PER_PAGE = 50;
 
@@ -104,7 +107,10 @@ async function devicesPage(pages: AccountPages, ctx: Context, user: SignedIn) {
         ? `${pages.url('devices')}?cursor=${encodeURIComponent(page.nextCursor)}`
         : undefined,
     ),
-    ...optional('notice', noticeOf(pages, ctx, ['revoked'])),
+    ...optional('notice', noticeOf(pages, ctx, ['revoked', 'ended'])),
+    ...(pages.settings.nativeSso
+      ? { signedInApps: await nativeSsoSessions(pages, pages.settings.nativeSso, user) }
+      : {}),
     links: pages.links,
   };
   return pages.send(ctx, view);
@@ -122,6 +128,32 @@ function firstPartySignIn(pages: AccountPages, d: InstanceInfo): FirstPartySignI
       ? { providerName: federation ? federation.displayName(provider) : provider }
       : {}),
   };
+}
+
+/** The account's Native SSO device sessions, each app named as on the device list. */
+async function nativeSsoSessions(
+  pages: AccountPages,
+  nativeSso: NativeSsoManagement,
+  user: SignedIn,
+): Promise<NativeSsoSessionView[]> {
+  const { instances } = pages.settings;
+  const sessions = await nativeSso.list(user.accountId);
+  return Promise.all(
+    sessions.map(async (s) => {
+      // Only the account's own installs are named (not the registration client).
+      const apps = await Promise.all(s.clientIds.map((id) => instances.get(id)));
+      return {
+        sid: s.sid,
+        group: s.group,
+        apps: apps
+          .filter((d): d is InstanceInfo => d !== undefined && d.accountId === user.accountId)
+          .map((d) => d.clientName ?? d.softwareId ?? d.clientId),
+        createdAt: s.createdAt,
+        expiresAt: s.expiresAt,
+        end: pages.formFor(user, `${pages.url('devices')}/${encodeURIComponent(s.sid)}/end`),
+      };
+    }),
+  );
 }
 
 function deviceItem(pages: AccountPages, d: InstanceInfo, user: SignedIn): InstanceItemView {
@@ -157,10 +189,17 @@ async function post(
   user: SignedIn,
   page: ItemsPage,
   id?: string,
+  action?: 'end',
 ) {
-  const { instances, passkeys } = pages.settings;
+  const { instances, passkeys, nativeSso } = pages.settings;
   const form = await readForm(ctx.req);
   if (!pages.csrfValid(user, form)) return pages.fail(ctx, 403, 'staleForm');
+  if (page === 'devices' && action === 'end') {
+    // Only the user's own device sessions: another account's sid ends nothing.
+    const ended = nativeSso && id !== undefined ? await nativeSso.revoke(user.accountId, id) : 0;
+    if (ended === 0) return pages.fail(ctx, 404, 'gone');
+    return done(pages, ctx, 'devices', 'ended');
+  }
   if (page === 'devices') {
     const instance = id === undefined ? undefined : await instances.get(id);
     // Another account's install is answered like one that does not exist.
@@ -199,6 +238,7 @@ export async function passkeysDevicesRoute(
   ctx: Context,
   page: ItemsPage,
   rawId?: string,
+  action?: 'end',
 ): Promise<void> {
   const id = rawId === undefined ? undefined : pathId(rawId);
   if (rawId !== undefined && id === undefined) return pages.fail(ctx, 404, 'gone');
@@ -208,7 +248,7 @@ export async function passkeysDevicesRoute(
   if (!(posting || (reading && rawId === undefined))) return pages.fail(ctx, 405, 'notAllowed');
   const user = await pages.signedIn(ctx);
   if (!user) return pages.fail(ctx, 401, 'signedOut');
-  if (!reading) return post(pages, ctx, user, page, id);
+  if (!reading) return post(pages, ctx, user, page, id, action);
   if (page === 'devices') return devicesPage(pages, ctx, user);
   const { passkeys } = pages.settings;
   if (passkeys) return passkeysPage(pages, ctx, passkeys, user);

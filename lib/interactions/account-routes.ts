@@ -8,8 +8,9 @@ import { FormTooLarge } from './form.js';
 
 export type { AccountRouteSettings } from './account-routes-context.js';
 
-// `/account/passkeys`, `/account/devices`, and the actions on one item of either.
-const ROUTE = /^\/account\/(passkeys|devices)(?:\/([^/]+)\/(remove|revoke))?\/?$/;
+// `/account/passkeys`, `/account/devices`, and the actions on one item of either (on the device
+// page: revoke an install, end a Native SSO device session).
+const ROUTE = /^\/account\/(passkeys|devices)(?:\/([^/]+)\/(remove|revoke|end))?\/?$/;
 // `/account/links`, its password form, its answers to the link page, and a provider's start and
 // callback (`[a-z0-9-]+`, the provider names `federation.providers` allows).
 const LINKS_ROUTE =
@@ -43,10 +44,17 @@ export function createAccountRoutes(
     const match = ROUTE.exec(ctx.path);
     const [, page, rawId, action] = match ?? [];
     if (page !== 'passkeys' && page !== 'devices') return next();
-    // Passkeys off: no such page. An action must fit its page: remove a passkey, revoke a device.
+    // Passkeys off: no such page. An action must fit its page: remove a passkey, revoke a device
+    // (or end a device session, with Native SSO).
     if (page === 'passkeys' && !settings.passkeys) return next();
-    if (action && action !== (page === 'passkeys' ? 'remove' : 'revoke')) return next();
-    return withFailurePages(pages, ctx, () => passkeysDevicesRoute(pages, ctx, page, rawId));
+    const fits =
+      page === 'passkeys'
+        ? action === 'remove'
+        : action === 'revoke' || (action === 'end' && settings.nativeSso !== undefined);
+    if (action && !fits) return next();
+    return withFailurePages(pages, ctx, () =>
+      passkeysDevicesRoute(pages, ctx, page, rawId, action === 'end' ? 'end' : undefined),
+    );
   };
 }
 

@@ -27,6 +27,7 @@ export type {
   LogoutClient,
   LogoutSuccessView,
   LogoutView,
+  NativeSsoSessionView,
   PageForm,
   PageView,
   PasskeyItemView,

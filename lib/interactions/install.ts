@@ -3,6 +3,7 @@ import { instanceRecord } from '../core/instance-record.js';
 import { SIGN_IN_ACR } from '../core/sign-in-acr.js';
 import type { InstalledFederation } from '../federation/install.js';
 import type { InstalledInstances } from '../instances/install.js';
+import type { NativeSsoManagement } from '../native-sso/types.js';
 import type { InstalledPasskeys } from '../passkeys/install.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import { instanceRecordById } from '../provider/loaded-client.js';
@@ -47,6 +48,7 @@ export function installInteractions(
   instances: InstalledInstances,
   passkeys: InstalledPasskeys,
   federation: InstalledFederation,
+  nativeSso?: NativeSsoManagement,
 ): InstalledInteractions {
   const { interactions } = o;
   const { basePath } = assembly;
@@ -127,6 +129,7 @@ export function installInteractions(
       csrfSecret: assembly.secret('account-csrf').toString('base64url'),
       instances: instances.manager,
       ...enabledPasskeys,
+      ...(nativeSso ? { nativeSso } : {}),
       findAccount: (accountId) => o.accounts.findAccount(accountId),
       federation: federation.browser,
       authenticate: o.accounts.authenticate,

@@ -111,6 +111,8 @@ export interface PageMessages {
   scopeOfflineAccess: string;
   /** What the DCR token scope (`registration.dcrToken.scope`) allows. */
   scopeDcr: string;
+  /** What the `device_sso` scope (Native SSO) allows. */
+  scopeDeviceSso: string;
   /** The heading of an error reported by oidc-provider (a bad authorization request, …). */
   errorHeading: string;
   /** The line under it: what to do. */
@@ -267,6 +269,20 @@ export interface PageMessages {
   deviceRevokedNotice: string;
   /** The link to the next page of installs. */
   devicesMore: string;
+  /** The device page's Native SSO section heading. */
+  nativeSsoHeading: string;
+  /** What the section lists. */
+  nativeSsoIntro: string;
+  /** The apps of one device session: `{apps}`. */
+  nativeSsoApps: string;
+  /** When it started: `{date}`. */
+  nativeSsoSince: string;
+  /** The button that ends one. */
+  nativeSsoEndButton: string;
+  /** The button's accessible label: `{apps}`. */
+  nativeSsoEndLabel: string;
+  /** After ending one. */
+  nativeSsoEndedNotice: string;
   /** An account page opened without signing in. */
   signedOutHeading: string;
   /** What to do about it. */
@@ -341,6 +357,7 @@ export const ENGLISH: Readonly<PageMessages> = {
   scopeEmail: 'See your email address',
   scopeOfflineAccess: 'Stay signed in',
   scopeDcr: 'Register this device',
+  scopeDeviceSso: "Sign you in to the same vendor's other apps on this device",
   errorHeading: 'Something went wrong',
   errorMessage: 'Start signing in again from the app.',
   errorCode: 'Error code: {code}',
@@ -423,6 +440,14 @@ export const ENGLISH: Readonly<PageMessages> = {
   revokeDeviceLabel: 'Revoke {name}',
   deviceRevokedNotice: 'The install was revoked: it is signed out and cannot sign in again.',
   devicesMore: 'Show more',
+  nativeSsoHeading: 'Signed in across your apps',
+  nativeSsoIntro:
+    "On these devices, your sign-in in one app signs you in to the same vendor's other apps. End it to make each app ask you again.",
+  nativeSsoApps: 'Apps: {apps}',
+  nativeSsoSince: 'Since {date}',
+  nativeSsoEndButton: 'End',
+  nativeSsoEndLabel: 'End the shared sign-in of {apps}',
+  nativeSsoEndedNotice: 'The shared sign-in was ended: the other apps ask you to sign in again.',
   signedOutHeading: 'You are not signed in',
   signedOutMessage: 'Sign in through the app first, then open this page again in the same browser.',
   goneHeading: 'Not found',
@@ -496,6 +521,7 @@ export const GERMAN: Readonly<PageMessages> = {
   scopeEmail: 'Ihre E-Mail-Adresse sehen',
   scopeOfflineAccess: 'Angemeldet bleiben',
   scopeDcr: 'Dieses Gerät registrieren',
+  scopeDeviceSso: 'Sie in den anderen Apps desselben Anbieters auf diesem Gerät anmelden',
   errorHeading: 'Etwas ist schiefgelaufen',
   errorMessage: 'Starten Sie die Anmeldung in der App erneut.',
   errorCode: 'Fehlercode: {code}',
@@ -587,6 +613,15 @@ export const GERMAN: Readonly<PageMessages> = {
   deviceRevokedNotice:
     'Die Installation wurde widerrufen: Sie ist abgemeldet und kann sich nicht wieder anmelden.',
   devicesMore: 'Weitere anzeigen',
+  nativeSsoHeading: 'Angemeldet in Ihren Apps',
+  nativeSsoIntro:
+    'Auf diesen Geräten meldet Sie die Anmeldung in einer App auch in den anderen Apps desselben Anbieters an. Beenden Sie sie, damit jede App Sie erneut fragt.',
+  nativeSsoApps: 'Apps: {apps}',
+  nativeSsoSince: 'Seit {date}',
+  nativeSsoEndButton: 'Beenden',
+  nativeSsoEndLabel: 'Gemeinsame Anmeldung von {apps} beenden',
+  nativeSsoEndedNotice:
+    'Die gemeinsame Anmeldung wurde beendet: die anderen Apps fragen Sie erneut nach der Anmeldung.',
   signedOutHeading: 'Sie sind nicht angemeldet',
   signedOutMessage:
     'Melden Sie sich zuerst über die App an und öffnen Sie diese Seite dann erneut im selben Browser.',

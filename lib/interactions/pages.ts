@@ -16,6 +16,7 @@ import type {
   LoginView,
   LogoutSuccessView,
   LogoutView,
+  NativeSsoSessionView,
   PageForm,
   PageView,
   PasskeyItemView,
@@ -334,6 +335,31 @@ function deviceItem(view: InstancesView, device: InstanceItemView): string {
   );
 }
 
+/** One Native SSO device session: its apps, since when, and "End". */
+function nativeSsoItem(view: InstancesView, session: NativeSsoSessionView): string {
+  const { messages, language } = view;
+  const apps = session.apps.join(', ') || session.group;
+  const label = formatMessage(messages.nativeSsoEndLabel, { apps });
+  return (
+    `<li><strong>${escapeHtml(formatMessage(messages.nativeSsoApps, { apps }))}</strong>` +
+    dated(messages.nativeSsoSince, session.createdAt, language) +
+    `${formOpen(session.end)}<button type="submit" class="secondary" aria-label="${escapeHtml(label)}">${escapeHtml(messages.nativeSsoEndButton)}</button></form>` +
+    '</li>'
+  );
+}
+
+/** The device page's Native SSO section, when the account has device sessions. */
+function nativeSsoSection(view: InstancesView): string {
+  const sessions = view.signedInApps ?? [];
+  if (sessions.length === 0) return '';
+  const { messages } = view;
+  return (
+    `<h2>${escapeHtml(messages.nativeSsoHeading)}</h2>` +
+    `<p>${escapeHtml(messages.nativeSsoIntro)}</p>` +
+    `<ul class="items">${sessions.map((s) => nativeSsoItem(view, s)).join('')}</ul>`
+  );
+}
+
 /** The built-in device page: the installs, each not yet revoked with "Revoke". @internal */
 export function devicesPage(view: InstancesView): string {
   const { messages } = view;
@@ -349,7 +375,8 @@ export function devicesPage(view: InstancesView): string {
       `<p>${escapeHtml(messages.devicesIntro)}</p>${list}` +
       (view.next
         ? `<p><a href="${escapeHtml(view.next)}">${escapeHtml(messages.devicesMore)}</a></p>`
-        : ''),
+        : '') +
+      nativeSsoSection(view),
   );
 }
 

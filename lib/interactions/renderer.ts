@@ -87,6 +87,7 @@ const SCOPE_MESSAGES: Readonly<Record<string, keyof PageMessages>> = {
   profile: 'scopeProfile',
   email: 'scopeEmail',
   offline_access: 'scopeOfflineAccess',
+  device_sso: 'scopeDeviceSso',
 };
 
 /** A language tag in its canonical case (`de-ch` → `de-CH`), or as given when it is none. */

@@ -418,6 +418,27 @@ export interface FirstPartySignInView extends FirstPartySignIn {
 }
 
 /**
+ * One Native SSO device session on the device page: the apps of a group on one device that share
+ * the user's sign-in, with an "End" button.
+ *
+ * @group Pages
+ */
+export interface NativeSsoSessionView {
+  /** The device session's id (the ID tokens' `sid`). */
+  sid: string;
+  /** The group of apps (a template's `nativeSso.group`). */
+  group: string;
+  /** The names of the apps that took part (installs of the account), oldest first. */
+  apps: string[];
+  /** When the first app signed in, in seconds since the epoch. */
+  createdAt: number;
+  /** When it ends at the latest, in seconds since the epoch. */
+  expiresAt: number;
+  /** The "End" button: a form that posts nothing but its CSRF field. */
+  end: PageForm;
+}
+
+/**
  * The device page (`<issuer>/account/devices`): the signed-in user's app installs, each active
  * one with a "Revoke" button.
  *
@@ -434,6 +455,11 @@ export interface InstancesView extends PageView {
   next?: string;
   /** What the last action did (`deviceRevoked`). */
   notice?: string;
+  /**
+   * With Native SSO: the account's device sessions, apps on one device that share the sign-in
+   * (absent when no template takes part in Native SSO).
+   */
+  signedInApps?: NativeSsoSessionView[];
   /** The links to the account pages. */
   links: AccountLinks;
 }

@@ -10,6 +10,7 @@ export type {
   TemplateFirstParty,
   TemplateInstanceField,
   TemplateLookup,
+  TemplateNativeSso,
   TemplatePlayIntegritySettings,
   TemplateResolver,
   TemplateTtlOptions,

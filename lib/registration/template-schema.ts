@@ -146,6 +146,12 @@ const templateShape = {
         },
       ],
     },
+    nativeSso: {
+      type: 'object',
+      required: ['group'],
+      additionalProperties: false,
+      properties: { group: nonEmptyString },
+    },
     // Each attester's issuer and public keys: lib/client-attestation/options.ts.
     trustedAttesters: {
       type: 'array',

@@ -104,6 +104,17 @@ export function templateProblems(
       `${path}.approvals needs client.token_endpoint_auth_method 'private_key_jwt' or 'jwks' in instanceFields: an install signs its answers with a key it registers`,
     );
   }
+  // Native SSO's device secret comes with an ID token: without openid there is none to bind it to.
+  if (
+    t.nativeSso &&
+    !String(t.client.scope ?? '')
+      .split(' ')
+      .includes('openid')
+  ) {
+    problems.push(
+      `${path}.nativeSso needs 'openid' in client.scope: the device secret is bound to an ID token`,
+    );
+  }
   if (t.attestClientAuth && method !== 'private_key_jwt') {
     problems.push(
       `${path}.attestClientAuth needs client.token_endpoint_auth_method 'private_key_jwt': an attestation attests the key each instance registers`,

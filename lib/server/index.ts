@@ -16,6 +16,8 @@ import type { InstanceEvents } from '../instances/types.js';
 import type { SignInEvents } from '../interactions/events.js';
 import { installInteractions } from '../interactions/install.js';
 import { resolveKeys } from '../keys/index.js';
+import { installNativeSso } from '../native-sso/install.js';
+import type { NativeSsoEvents, NativeSsoManagement } from '../native-sso/types.js';
 import type { AuthServerOptions } from '../options/types.js';
 import { resolveOptions } from '../options/validate.js';
 import { installPasskeys } from '../passkeys/install.js';
@@ -50,6 +52,7 @@ export type ServerEvents = InstanceEvents &
   FederationEvents &
   PasskeyEvents &
   PhoneApprovalEvents &
+  NativeSsoEvents &
   RefreshTokenEvents;
 
 /**
@@ -81,6 +84,11 @@ export interface AuthServer {
   readonly devices: InstanceManagement;
   /** Passkey management: list and remove a user's passkeys (whether or not passkeys are enabled). */
   readonly passkeys: PasskeyManagement;
+  /**
+   * Native SSO: list and end an account's device sessions (whether or not a template takes
+   * part in Native SSO).
+   */
+  readonly nativeSso: NativeSsoManagement;
   /**
    * The admin API as Koa middleware; mount it where only administrators reach it (e.g.
    * `app.use(mount('/admin', server.adminApi()))`). Routes: `GET /accounts/:accountId/instances`,
@@ -172,7 +180,17 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
   const registration = installRegistration(assembly, f, templates, attestation, instances);
   await installClientAttestation(assembly, f, templates, attestation, instances.guard);
   const federation = installFederation(assembly, f, registration, instances.manager);
-  const interactions = installInteractions(assembly, f, instances, passkeys, federation);
+  const nativeSso = installNativeSso(assembly, f, templates, registration, (clientId, accountId) =>
+    instances.manager.bind(clientId, accountId),
+  );
+  const interactions = installInteractions(
+    assembly,
+    f,
+    instances,
+    passkeys,
+    federation,
+    nativeSso.enabled ? nativeSso.management : undefined,
+  );
   installFirstParty(assembly, f, templates, instances, interactions.throttle, {
     federation: federation.signIn,
     passkeys: passkeys.service,
@@ -193,6 +211,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     instances: instances.management,
     devices: instances.management,
     passkeys: passkeys.management,
+    nativeSso: nativeSso.management,
     callback: () => provider.callback(),
     introspect: (token) => introspectLocally(provider, token),
     koa: () => embeddedProvider(provider),
