@@ -27,6 +27,8 @@ export {
   type EvidenceVerifier,
   type FallbackAuthMethod,
   type FallbackClientInfo,
+  type KeyUserAuthentication,
+  type KeyUserAuthMethod,
   meetsLevel,
   type RegistrationDecisionEvent,
   type RegistrationEvents,
