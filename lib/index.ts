@@ -176,6 +176,7 @@ export type {
 } from './provider/refresh-events.js';
 export type {
   AttestAuthMethod,
+  KeyUserAuthenticationRequirement,
   RegistrationPolicy,
   RegistrationPolicyInput,
   Template,
