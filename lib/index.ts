@@ -27,6 +27,8 @@ export {
   type EvidenceVerifier,
   type FallbackAuthMethod,
   type FallbackClientInfo,
+  type KeyUserAuthentication,
+  type KeyUserAuthMethod,
   meetsLevel,
   type RegistrationDecisionEvent,
   type RegistrationEvents,
@@ -174,6 +176,7 @@ export type {
 } from './provider/refresh-events.js';
 export type {
   AttestAuthMethod,
+  KeyUserAuthenticationRequirement,
   RegistrationPolicy,
   RegistrationPolicyInput,
   Template,

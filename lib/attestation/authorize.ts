@@ -364,6 +364,10 @@ function proofOf(input: AssuranceInput): RegistrationProof {
             ...(evidence.assertionKey ? { assertion_key: evidence.assertionKey } : {}),
             ...(evidence.verdicts ? { verdicts: evidence.verdicts } : {}),
             ...(evidence.details ? { details: evidence.details } : {}),
+            // Only an attested key's: the key the install registered, and approves with.
+            ...(evidence.keyUserAuthentication && evidence.binding === 'attested-key'
+              ? { key_user_authentication: evidence.keyUserAuthentication }
+              : {}),
           },
         }
       : {}),

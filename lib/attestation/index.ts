@@ -1,6 +1,8 @@
 export type {
   EvidenceSummary,
   FallbackAuthMethod,
+  KeyUserAuthentication,
+  KeyUserAuthMethod,
   RegistrationMethod,
   RegistrationProof,
 } from '../core/instance-record.js';

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type {
   FallbackAuthMethod,
+  KeyUserAuthentication,
   RegistrationMethod,
   RegistrationProof,
 } from '../core/instance-record.js';
@@ -70,6 +71,13 @@ export interface VerifiedEvidence {
   verdicts?: string[];
   /** Other facts to keep, e.g. an OS version or patch level. */
   details?: Record<string, string | number | boolean>;
+  /**
+   * With `binding: 'attested-key'`: how the user must authenticate before the attested key
+   * signs, when the device's secure hardware enforces it (never from a claim only software
+   * enforces). Templates may require it of installs that approve sign-ins
+   * (`approvals.requireKeyUserAuthentication`). Unset: the evidence shows no such requirement.
+   */
+  keyUserAuthentication?: KeyUserAuthentication;
 }
 
 /**

@@ -134,4 +134,34 @@ export interface EvidenceSummary {
   verdicts?: string[];
   /** {@link VerifiedEvidence.details} */
   details?: Record<string, string | number | boolean>;
+  /** {@link VerifiedEvidence.keyUserAuthentication} */
+  key_user_authentication?: KeyUserAuthentication;
 }
+
+/**
+ * How the user must authenticate before the device lets the attested key sign, as the device's
+ * secure hardware enforces it (Android key attestation: the KeyDescription's hardware-enforced
+ * `userAuthType` and `authTimeout`, without `noAuthRequired`).
+ *
+ * @group Attestation
+ */
+export interface KeyUserAuthentication {
+  /**
+   * The user authentications that unlock the key: `biometric` (a strong biometric), `credential`
+   * (the device's PIN, pattern or password). Either one is enough.
+   */
+  methods: KeyUserAuthMethod[];
+  /**
+   * Seconds the key stays usable after the user authenticated; `0`: every use needs its own
+   * authentication (the app shows the prompt for that signature).
+   */
+  timeout: number;
+}
+
+/**
+ * A user authentication that can unlock an attested key: a strong biometric, or the device's
+ * PIN, pattern or password.
+ *
+ * @group Attestation
+ */
+export type KeyUserAuthMethod = 'biometric' | 'credential';

@@ -214,6 +214,44 @@ export interface TemplateApprovals {
    * @default false
    */
   requireUserVerification?: boolean;
+  /**
+   * Whether an install's attested key must require the user's authentication (a biometric, or
+   * the device's PIN, pattern or password) before it signs, as the device's secure hardware
+   * enforces it: Android key attestation's hardware-enforced `userAuthType` and `authTimeout`,
+   * without `noAuthRequired`, recorded when the install registered (a software-enforced claim
+   * counts for nothing). An install registered with `android-key` evidence whose key does not
+   * meet it is not asked, and its listing and answers are refused with `unauthorized_client`.
+   * An install without such evidence (App Attest, Play Integrity, a fallback install) may approve
+   * only when {@link TemplateApprovals.requireUserVerification} is set too, by stating `uv: true`:
+   * its app's word is then all there is. `true` is `{}`: any user authentication, for each use.
+   * Off when unset.
+   */
+  requireKeyUserAuthentication?: boolean | KeyUserAuthenticationRequirement;
+}
+
+/**
+ * The user authentication an install's attested key must require to approve sign-ins
+ * ({@link TemplateApprovals.requireKeyUserAuthentication}).
+ *
+ * @group Templates
+ */
+export interface KeyUserAuthenticationRequirement {
+  /**
+   * Which user authentication must unlock the key: `any` (a strong biometric or the device's
+   * PIN, pattern or password), or `biometric` (a strong biometric only: a key the device
+   * credential also unlocks is refused).
+   *
+   * @default 'any'
+   */
+  userAuthType?: 'any' | 'biometric';
+  /**
+   * The longest, in seconds, the key may stay usable after the user authenticated. `0`: the
+   * key must need an authentication for each signature (Android's auth-per-use key, used with
+   * BiometricPrompt and a CryptoObject), so the user authenticated for this very approval.
+   *
+   * @default 0
+   */
+  maxAuthTimeout?: number;
 }
 
 /**

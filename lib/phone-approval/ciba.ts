@@ -21,6 +21,7 @@ import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { TemplateSource } from '../registration/templates.js';
 import type { ApprovalRequest, Approvals } from './approvals.js';
 import type { PhoneApprovalEvents } from './events.js';
+import { keyAuthenticationRefusal } from './key-authentication.js';
 import {
   approverMinimum,
   CIBA_GRANT_TYPE,
@@ -54,7 +55,8 @@ function requireListed(ctx: KoaContextWithOIDC, listed: ReadonlySet<string>): vo
 
 /**
  * The installs of `accountId` that may approve: bound to the account, of a template that allows
- * approvals, at or above the minimum level, with a registered key to sign with.
+ * approvals, at or above the minimum level, whose key requires the user as the template asks,
+ * with a registered key to sign with.
  */
 async function eligibleInstalls(settings: CibaSettings, accountId: string): Promise<string[]> {
   const provider = settings.provider();
@@ -73,6 +75,7 @@ async function eligibleInstalls(settings: CibaSettings, accountId: string): Prom
         if (!approvals) return undefined;
         const minimum = approverMinimum(approvals, settings.options.minimumLevel);
         if (!meetsLevel(record.cal ?? 'none', minimum)) return undefined;
+        if (keyAuthenticationRefusal(approvals, record)) return undefined;
         const jwks = client.metadata().jwks as { keys?: unknown[] } | undefined;
         return Array.isArray(jwks?.keys) && jwks.keys.length > 0 ? info.clientId : undefined;
       }),

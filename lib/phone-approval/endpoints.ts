@@ -21,6 +21,7 @@ import { instanceRecordOf } from '../provider/loaded-client.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { type Approvals, type PendingApproval, secondsLeft } from './approvals.js';
 import type { PhoneApprovalEvents } from './events.js';
+import { keyAuthenticationRefusal } from './key-authentication.js';
 import { approverMinimum, PHONE_APPROVAL_ACR, templateApprovals } from './options.js';
 
 /** The algorithms an answer may be signed with: the keys platforms keep in hardware, and RSA. */
@@ -74,6 +75,8 @@ async function approvingInstall(ctx: AuthenticatedRequest, settings: ApprovalEnd
       `approving sign-ins needs an app install proven at ${minimum} or above`,
     );
   }
+  const keyRefusal = keyAuthenticationRefusal(approvals, record);
+  if (keyRefusal) throw new errors.UnauthorizedClient(keyRefusal);
   const jwks = client.metadata().jwks as JSONWebKeySet | undefined;
   return { clientId: client.clientId, record, approvals, jwks };
 }

@@ -1,6 +1,7 @@
 export { INSTANCE_FIELD, type InstanceRecord, instanceRecord } from '../core/instance-record.js';
 export type {
   AttestAuthMethod,
+  KeyUserAuthenticationRequirement,
   Template,
   TemplateAndroidKeySettings,
   TemplateAppAttestSettings,

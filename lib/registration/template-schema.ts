@@ -142,6 +142,19 @@ const templateShape = {
           properties: {
             minimumLevel: { enum: ['none', 'by-provisioned-key', 'by-policy'] },
             requireUserVerification: { type: 'boolean' },
+            requireKeyUserAuthentication: {
+              anyOf: [
+                { type: 'boolean' },
+                {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    userAuthType: { enum: ['any', 'biometric'] },
+                    maxAuthTimeout: { type: 'integer', minimum: 0 },
+                  },
+                },
+              ],
+            },
           },
         },
       ],

@@ -115,6 +115,15 @@ export function templateProblems(
       `${path}.nativeSso needs 'openid' in client.scope: the device secret is bound to an ID token`,
     );
   }
+  if (
+    typeof t.approvals === 'object' &&
+    t.approvals.requireKeyUserAuthentication &&
+    !t.attestation
+  ) {
+    problems.push(
+      `${path}.approvals.requireKeyUserAuthentication needs attestation: only an attestation of the key shows what it requires`,
+    );
+  }
   if (t.attestClientAuth && method !== 'private_key_jwt') {
     problems.push(
       `${path}.attestClientAuth needs client.token_endpoint_auth_method 'private_key_jwt': an attestation attests the key each instance registers`,

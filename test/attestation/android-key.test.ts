@@ -23,6 +23,7 @@ import {
 } from 'mobile-oidc-provider/attestation';
 import {
   type AndroidClaims,
+  BIOMETRIC_PER_USE,
   createAndroidRoot,
   TEST_PACKAGE,
   TEST_SIGNING_DIGEST,
@@ -42,6 +43,7 @@ interface Described {
   };
   hardwareEnforced: {
     rootOfTrust: { verifiedBootState: string; deviceLocked: boolean };
+    noAuthRequired?: boolean;
     osVersion?: string;
     osPatchLevel?: string;
   };
@@ -108,6 +110,9 @@ describe('verifyAndroidKeyAttestation on real device chains', () => {
       }
       const leafKey = new X509Certificate(v.chain[0] as string).publicKey.export({ format: 'jwk' });
       assert.deepEqual(result.publicKeyJwk, leafKey);
+      // Every device key here was generated without user authentication (noAuthRequired).
+      assert.equal(d.hardwareEnforced.noAuthRequired, true);
+      assert.equal(result.userAuthentication, undefined);
     });
   }
 
@@ -304,6 +309,56 @@ describe('verifyAndroidKeyAttestation on generated attestations (branches real c
     );
     const result = await verifyAndroidKeyAttestation({ ...options, minSecurityLevel: 'SOFTWARE' });
     assert.equal(result.securityLevel, 'SOFTWARE');
+  });
+  it('the key user authentication the hardware enforces: its kinds and timeout', async () => {
+    const perUse = await verifyAndroidKeyAttestation(
+      await attested({ userAuth: BIOMETRIC_PER_USE }),
+    );
+    assert.deepEqual(perUse.userAuthentication, { methods: ['biometric'], timeout: 0 });
+    // ANY (0xFFFFFFFF, five DER bytes) and the signed -1 some implementations write: both kinds.
+    for (const userAuthType of [0xffffffff, -1]) {
+      const any = await verifyAndroidKeyAttestation(
+        await attested({ userAuth: { userAuthType, authTimeout: 30 } }),
+      );
+      assert.deepEqual(any.userAuthentication, {
+        methods: ['biometric', 'credential'],
+        timeout: 30,
+      });
+    }
+    const credential = await verifyAndroidKeyAttestation(
+      await attested({ userAuth: { userAuthType: 1, authTimeout: 5 } }),
+    );
+    assert.deepEqual(credential.userAuthentication, { methods: ['credential'], timeout: 5 });
+  });
+  it('no key user authentication: noAuthRequired (in either list), no userAuthType, NONE, or no known kind', async () => {
+    for (const claims of [
+      {},
+      { userAuth: { noAuthRequired: true } },
+      { userAuth: { noAuthRequired: true, userAuthType: 2 } },
+      { userAuth: BIOMETRIC_PER_USE, softwareUserAuth: { noAuthRequired: true } },
+      { userAuth: { userAuthType: 0 } },
+      { userAuth: { userAuthType: 4 } },
+    ] satisfies Partial<AndroidClaims>[]) {
+      const result = await verifyAndroidKeyAttestation(await attested(claims));
+      assert.equal(result.userAuthentication, undefined, JSON.stringify(claims));
+    }
+  });
+  it('a software-enforced claim is not trusted: only the hardware-enforced list of a hardware attestation counts', async () => {
+    const softwareOnly = await verifyAndroidKeyAttestation(
+      await attested({ softwareUserAuth: BIOMETRIC_PER_USE }),
+    );
+    assert.equal(softwareOnly.userAuthentication, undefined);
+    // A software key's lists are all the OS's word, whatever they say.
+    const softwareKey = await verifyAndroidKeyAttestation({
+      ...(await attested({ securityLevel: SecurityLevel.software, userAuth: BIOMETRIC_PER_USE })),
+      minSecurityLevel: 'SOFTWARE',
+    });
+    assert.equal(softwareKey.userAuthentication, undefined);
+    // Control: the same tags in the hardware-enforced list.
+    const hardware = await verifyAndroidKeyAttestation(
+      await attested({ userAuth: BIOMETRIC_PER_USE }),
+    );
+    assert.deepEqual(hardware.userAuthentication, { methods: ['biometric'], timeout: 0 });
   });
   it('a self-signed boot image → boot_not_verified; an unlocked bootloader → device_not_locked', async () => {
     await assert.rejects(

@@ -30,7 +30,30 @@ export interface AndroidClaims {
   deviceLocked?: boolean;
   /** Add a hardware-enforced tag no parser knows yet ([9999], as a future KeyMint might). */
   unknownTag?: boolean;
+  /** User-authentication tags in the hardware-enforced list (teeEnforced). */
+  userAuth?: UserAuthTags;
+  /** User-authentication tags in the software-enforced list. */
+  softwareUserAuth?: UserAuthTags;
 }
+
+/** The KeyDescription's user-authentication tags, as Android's keystore writes them. */
+export interface UserAuthTags {
+  /** noAuthRequired [503]: the key needs no user authentication. */
+  noAuthRequired?: boolean;
+  /** userAuthType [504]: HardwareAuthenticatorType bits (1 password, 2 biometric, 0xFFFFFFFF any). */
+  userAuthType?: number;
+  /** authTimeout [505], seconds; absent: every use needs its own authentication. */
+  authTimeout?: number;
+}
+
+/** A key unlocked by a strong biometric only, for each use (BiometricPrompt with a CryptoObject). */
+export const BIOMETRIC_PER_USE: UserAuthTags = { userAuthType: 2 };
+
+const userAuthFields = (tags: UserAuthTags | undefined) => ({
+  ...(tags?.noAuthRequired ? { noAuthRequired: null } : {}),
+  ...(tags?.userAuthType !== undefined ? { userAuthType: tags.userAuthType } : {}),
+  ...(tags?.authTimeout !== undefined ? { authTimeout: tags.authTimeout } : {}),
+});
 
 export const TEST_PACKAGE = 'io.example.app';
 export const TEST_SIGNING_DIGEST = new Uint8Array(32).fill(9);
@@ -80,6 +103,7 @@ export function keyDescriptionExtension(claims: AndroidClaims): x509.Extension {
     signatureDigests: [new OctetString(claims.signingDigest ?? TEST_SIGNING_DIGEST)],
   });
   const hardware = new AuthorizationList({
+    ...userAuthFields(claims.userAuth),
     origin: claims.origin ?? 0,
     rootOfTrust: new RootOfTrust({
       verifiedBootKey: new OctetString(new Uint8Array(32).fill(1)),
@@ -90,6 +114,7 @@ export function keyDescriptionExtension(claims: AndroidClaims): x509.Extension {
     osPatchLevel: 202501,
   });
   const software = new AuthorizationList({
+    ...userAuthFields(claims.softwareUserAuth),
     attestationApplicationId: new OctetString(AsnConvert.serialize(applicationId)),
   });
   const description = new KeyDescription({

@@ -85,6 +85,10 @@ const NOT_IN_DEFAULTS: Record<string, string> = {
     'a schema default would turn approvals on for every template; options.phoneApproval.minimumLevel applies (lib/phone-approval/options.ts)',
   'template.approvals.requireUserVerification':
     'a schema default would turn approvals on for every template; lib/phone-approval/endpoints.ts reads it unset as false',
+  'template.approvals.requireKeyUserAuthentication.userAuthType':
+    'a schema default would turn the requirement on; lib/phone-approval/key-authentication.ts reads it unset as any',
+  'template.approvals.requireKeyUserAuthentication.maxAuthTimeout':
+    'a schema default would turn the requirement on; lib/phone-approval/key-authentication.ts reads it unset as 0',
   'options.phoneApproval.notify': 'no hook: the app lists its approvals when it opens',
   'options.phoneApproval.fetch': "oidc-provider's own fetch, with its timeout and address checks",
   'template.userTokens': 'computed from fallbackClients and attestation when an instance registers',

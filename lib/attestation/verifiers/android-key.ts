@@ -10,6 +10,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1js from 'asn1js';
 import type { JWK } from 'jose';
 import { AttestationError } from '../../core/errors.js';
+import type { KeyUserAuthentication, KeyUserAuthMethod } from '../../core/instance-record.js';
 import type { EvidenceVerifier } from '../types.js';
 import { bytesOf } from './encoding.js';
 import { GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './google-roots.js';
@@ -139,6 +140,13 @@ export interface AndroidKeyAttestation {
   osVersion: number | undefined;
   /** The OS patch level, YYYYMM. */
   osPatchLevel: number | undefined;
+  /**
+   * How the user must authenticate before the key signs, when the secure hardware enforces it
+   * (the hardware-enforced `userAuthType` and `authTimeout`); `undefined` when the key needs no
+   * user authentication (`noAuthRequired` in either list, no `userAuthType`, or one of no known
+   * kind), or only software claims it does.
+   */
+  userAuthentication: KeyUserAuthentication | undefined;
 }
 
 // Serial numbers as Google's status list writes them: lowercase hex without leading zeros.
@@ -250,6 +258,40 @@ function applicationId(list: AuthorizationList): { packageNames: string[]; diges
   }
 }
 
+// KeyMint's HardwareAuthenticatorType bits (ANY is every bit set).
+const AUTHENTICATOR_BITS: ReadonlyArray<[number, KeyUserAuthMethod]> = [
+  [1 << 1, 'biometric'],
+  [1 << 0, 'credential'],
+];
+
+/**
+ * What the hardware enforces about user authentication. Only the hardware-enforced list of a
+ * hardware attestation counts: Android's keystore daemon, not the secure hardware, enforces the
+ * software list, so a claim there binds nothing a compromised OS could not skip; and a software
+ * attestation's lists are all the OS's word. `noAuthRequired` in either list wins.
+ */
+function userAuthenticationOf(
+  description: KeyDescription,
+  securityLevel: AndroidSecurityLevel,
+): KeyUserAuthentication | undefined {
+  const hardware = description.teeEnforced;
+  if (
+    securityLevel === 'SOFTWARE' ||
+    hardware.noAuthRequired !== undefined ||
+    description.softwareEnforced.noAuthRequired !== undefined ||
+    hardware.userAuthType === undefined
+  ) {
+    return undefined;
+  }
+  // Some implementations write ANY (0xFFFFFFFF) as the signed INTEGER -1.
+  const type = hardware.userAuthType >>> 0;
+  const methods = AUTHENTICATOR_BITS.filter(([bit]) => (type & bit) !== 0).map(([, m]) => m);
+  if (methods.length === 0) return undefined;
+  // No AUTH_TIMEOUT: every use of the key needs its own authentication.
+  // A negative timeout is read as the longest there is: it meets no bound.
+  return { methods, timeout: (hardware.authTimeout ?? 0) >>> 0 };
+}
+
 const levelName = (level: number): AndroidSecurityLevel => LEVELS[level] ?? 'SOFTWARE';
 
 /**
@@ -358,6 +400,7 @@ export async function verifyAndroidKeyAttestation(
     deviceLocked: rootOfTrust?.deviceLocked,
     osVersion: enforced.osVersion,
     osPatchLevel: enforced.osPatchLevel,
+    userAuthentication: userAuthenticationOf(description, securityLevel),
   };
 }
 
@@ -411,6 +454,9 @@ export function androidKeyVerifier(settings: AndroidKeyVerifierOptions): Evidenc
         ...(attested.osVersion !== undefined ? { osVersion: attested.osVersion } : {}),
         ...(attested.osPatchLevel !== undefined ? { osPatchLevel: attested.osPatchLevel } : {}),
       },
+      ...(attested.userAuthentication
+        ? { keyUserAuthentication: attested.userAuthentication }
+        : {}),
     };
   };
 }

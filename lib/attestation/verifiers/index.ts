@@ -7,6 +7,7 @@
  * @module mobile-oidc-provider/attestation
  */
 export { AttestationError, type AttestationErrorCode } from '../../core/errors.js';
+export type { KeyUserAuthentication, KeyUserAuthMethod } from '../../core/instance-record.js';
 export { type AttestationBinding, attestationBinding } from '../binding.js';
 export type { EvidenceVerifier, VerifiedEvidence, VerifierContext } from '../types.js';
 export {
