@@ -51,15 +51,35 @@ function describe(error: ErrorObject): string {
     case 'enum':
       return `${path} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
     // A rate limit that may be turned off (`anyOf: [window, { const: false }]`): one message for
-    // both branches; the window's own errors still name the field.
+    // both branches; the window's own errors still name the field. Other anyOfs name their forms.
     case 'anyOf':
     case 'const':
-      return error.keyword === 'anyOf' || error.params.allowedValue === false
-        ? `${path} must be a rate limit ({ points, duration }) or false`
+      if (isRateLimit(error)) return `${path} must be a rate limit ({ points, duration }) or false`;
+      return error.keyword === 'anyOf'
+        ? `${path} must be ${formsOf(error.schema)}`
         : `${path} ${error.message}`;
     default:
       return `${path} ${error.message}`;
   }
+}
+
+/** Whether an `anyOf`/`const` error is a rate limit's (`anyOf: [window, { const: false }]`). */
+function isRateLimit(error: ErrorObject): boolean {
+  if (error.keyword === 'const') return error.params.allowedValue === false;
+  return (
+    Array.isArray(error.schema) &&
+    error.schema.some((branch) => (branch as { const?: unknown }).const === false)
+  );
+}
+
+/** The forms an `anyOf` allows, by their JSON types (`true or an object`, say). */
+function formsOf(schema: unknown): string {
+  const types = Array.isArray(schema)
+    ? schema.map((branch) => (branch as { type?: unknown }).type)
+    : [];
+  const names = types.filter((t): t is string => typeof t === 'string');
+  const article = (name: string) => (/^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`);
+  return names.length > 0 ? names.map(article).join(' or ') : 'one of the allowed forms';
 }
 
 /**
@@ -70,5 +90,14 @@ function describe(error: ErrorObject): string {
  * @internal
  */
 export function schemaProblems(options: unknown): string[] {
-  return validateSchema(options) ? [] : [...new Set((validateSchema.errors ?? []).map(describe))];
+  if (validateSchema(options)) return [];
+  const errors = validateSchema.errors ?? [];
+  // An anyOf's message names every form it allows: its branches' type mismatches add nothing.
+  const anyOfPaths = new Set(
+    errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath),
+  );
+  const told = errors.filter(
+    (e) => !(anyOfPaths.has(e.instancePath) && (e.keyword === 'type' || e.keyword === 'const')),
+  );
+  return [...new Set(told.map(describe))];
 }

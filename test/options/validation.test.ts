@@ -1008,6 +1008,21 @@ describe('resolveOptions: instance limits and rate limits', () => {
     });
   });
 
+  it("names the forms an option of several allows, without its branches' type errors", () => {
+    const options = {
+      ...valid(),
+      registration: { templates: [template({ approvals: 'yes' as never })] },
+    };
+    assertProblem(
+      options,
+      'options.registration.templates[0].approvals must be a boolean or an object',
+    );
+    assert.ok(
+      !problems(options).some((p) => / must be (boolean|object)$/.test(p)),
+      problems(options).join('\n'),
+    );
+  });
+
   it('refuses a bad interactions.signInRateLimit', () => {
     assertProblem(
       { ...valid(), interactions: { signInRateLimit: { perIp: { points: 0, duration: 60 } } } },
