@@ -50,13 +50,13 @@ for (const viewport of ['desktop', 'phone'] as const) {
       await page.getByRole('button', { name: 'Approve on your phone' }).click();
       const code = page.locator('#binding-message');
       await code.waitFor();
-      const binding = (await code.innerText()).trim();
+      const binding = (await code.textContent())?.trim() ?? '';
       assert.match(binding, /^\d{4}$/);
       assert.deepEqual(await seriousAxeViolations(page), []);
 
       // Control: unanswered, the page keeps waiting through a few polls.
       await sleep(4500);
-      assert.equal((await code.innerText()).trim(), binding);
+      assert.equal((await code.textContent())?.trim(), binding);
 
       const listed = await pendingFor(phone, install, binding);
       const answered = await phone.answer(
