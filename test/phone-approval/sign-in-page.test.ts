@@ -15,6 +15,7 @@ import { APP_REDIRECT_URI, registrationClient } from '../helpers/example.js';
 import { FIRST_PARTY_STORES } from '../helpers/first-party.js';
 import {
   answerTo,
+  PHONE_SECRET_SOFTWARE_ID,
   type PhoneInstall,
   type PhoneServer,
   pendingFor,
@@ -34,14 +35,20 @@ interface LoginPage {
 /** A generous throttle, so the suite's many starts from one address are not what it tests. */
 const roomy = { points: 1000, duration: 900 };
 
-async function loginPage(issuer: string, browser = new Browser()): Promise<LoginPage> {
-  const client = await registrationClient(issuer);
+async function loginPage(
+  issuer: string,
+  browser = new Browser(),
+  extra: Record<string, string> = {},
+  client?: oidc.Configuration,
+): Promise<LoginPage> {
+  client ??= await registrationClient(issuer);
   const verifier = oidc.randomPKCECodeVerifier();
   const url = oidc.buildAuthorizationUrl(client, {
     redirect_uri: APP_REDIRECT_URI,
     scope: 'dcr',
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
+    ...extra,
   });
   const followed = await browser.follow(await browser.get(url));
   assert.equal(followed.response.status, 200, followed.location);
@@ -288,6 +295,60 @@ for (const [name, open] of FIRST_PARTY_STORES) {
       );
       await continueToApp(mine);
       await continueToApp(theirs);
+    });
+
+    it('acr_values=urn:mobile-oidc:phone: in discovery, the page offers only the phone, and it signs in', async () => {
+      const discovery = (await (
+        await fetch(`${phone.issuer}/.well-known/openid-configuration`)
+      ).json()) as { acr_values_supported: string[] };
+      assert.ok(discovery.acr_values_supported.includes(PHONE_APPROVAL_ACR));
+      // acr_values needs openid: an app install (secret-authenticated, no key) signs in.
+      const registered = await phone.register({ software_id: PHONE_SECRET_SOFTWARE_ID });
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      const app = await oidc.discovery(
+        new URL(phone.issuer),
+        registered.body.client_id as string,
+        undefined,
+        oidc.ClientSecretBasic(registered.body.client_secret as string),
+        { execute: [oidc.allowInsecureRequests] },
+      );
+      const page = await loginPage(
+        phone.issuer,
+        new Browser(),
+        { scope: 'openid', acr_values: PHONE_APPROVAL_ACR },
+        app,
+      );
+      assert.doesNotMatch(page.html, /type="password"/);
+      assert.ok(formOf(page.html, page.url, '/phone'), 'a username form of its own');
+      // A password posted anyway is not checked.
+      const csrf = formOf(page.html, page.url, '/phone').hidden;
+      const refused = await page.browser.postForm(`${page.url}/login`, {
+        ...csrf,
+        username: 'demouser',
+        password: 'Password1',
+      });
+      assert.equal(refused.status, 400);
+      const form = formOf(page.html, page.url, '/phone');
+      const started = await page.browser.postForm(form.action, {
+        ...form.hidden,
+        username: 'demouser',
+      });
+      const followed = await page.browser.follow(started);
+      const binding = /id="binding-message"><strong>([^<]+)</.exec(
+        await followed.response.text(),
+      )?.[1] as string;
+      const listed = await pendingFor(phone, install, binding);
+      await phone.answer(
+        install,
+        listed.approval_id as string,
+        await answerTo(install, listed, 'approve'),
+      );
+      const callback = await continueToApp(page);
+      const code = await phone.server.auth.provider.AuthorizationCode.find(
+        callback.searchParams.get('code') as string,
+      );
+      assert.equal(code?.acr, PHONE_APPROVAL_ACR);
+      assert.deepEqual(code?.amr, ['pop']);
     });
 
     it('an unknown user gets the same waiting page, and nobody is asked', async () => {
