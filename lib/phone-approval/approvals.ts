@@ -59,8 +59,10 @@ export interface PendingApproval {
 export interface PageSignIn {
   /** The request (its approvals' `request_id`). */
   request_id: string;
-  /** The username typed: the account asked, or an unknown one (nothing is ever asked then). */
-  username: string;
+  /** The account asked (the username typed); absent when it names none (nobody is asked). */
+  account_id?: string | undefined;
+  /** Where the request counts among pending ones: the account's, or the unknown username's. */
+  pending_key: string;
   /** The binding message shown on the page. */
   binding_message: string;
   /** When the request expires, in seconds since the epoch. */

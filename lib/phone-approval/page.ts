@@ -2,7 +2,7 @@
 // same installs, notify, push-fatigue limit and answers at /approvals), for a request that
 // belongs to one browser interaction instead of a CIBA client. An install's answer is stored
 // for that interaction; the browser that holds it reads and takes it.
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { PhoneSignIn, PhoneSignInState } from '../interactions/types.js';
 import { type Approvals, type PendingApproval, secondsLeft } from './approvals.js';
 import { askInstalls, type CibaSettings, eligibleInstalls } from './ciba.js';
@@ -12,6 +12,10 @@ export type PagePhoneSettings = Pick<
   CibaSettings,
   'options' | 'accounts' | 'templates' | 'manager' | 'approvals' | 'provider' | 'emit' | 'logger'
 >;
+
+/** The pending-requests key of a username that names no account. */
+const unknownUserKey = (username: string) =>
+  `unknown-user:${createHash('sha256').update(username).digest('base64url')}`;
 
 /** A binding message of 4 digits: quick to compare, within CIBA's character rule. */
 const bindingMessage = () => String(randomInt(0, 10_000)).padStart(4, '0');
@@ -28,9 +32,12 @@ export function pagePhoneSignIn(settings: PagePhoneSettings): PhoneSignIn {
       await withdraw(approvals, uid);
       const ttl = options.maxExpiry;
       const requestId = randomBytes(24).toString('base64url');
-      // Counted per username whether or not it names an account, so the limit's answer is the
-      // same for every username (no enumeration); the username is the account id (login_hint).
-      if (!(await approvals.addPending(username, requestId, options.maxPendingPerAccount, ttl))) {
+      const account = await settings.accounts.findAccount(username);
+      // Counted for every username alike, so the limit's answer says nothing of the account: an
+      // account's own count (shared with CIBA), else one per username, hashed like the throttle's
+      // keys so no typed character shapes a store key.
+      const pendingKey = account ? username : unknownUserKey(username);
+      if (!(await approvals.addPending(pendingKey, requestId, options.maxPendingPerAccount, ttl))) {
         return undefined;
       }
       const expiresAt = Math.floor(Date.now() / 1000) + ttl;
@@ -38,11 +45,11 @@ export function pagePhoneSignIn(settings: PagePhoneSettings): PhoneSignIn {
       try {
         await approvals.savePage(uid, {
           request_id: requestId,
-          username,
+          account_id: account ? username : undefined,
+          pending_key: pendingKey,
           binding_message: message,
           expires_at: expiresAt,
         });
-        const account = await settings.accounts.findAccount(username);
         const installs = account ? await eligibleInstalls(settings, username) : [];
         // Nobody to ask: the page waits the same, and the request simply expires.
         if (installs.length > 0) {
@@ -64,7 +71,7 @@ export function pagePhoneSignIn(settings: PagePhoneSettings): PhoneSignIn {
       } catch (error) {
         // Nothing half-written: no page request, no slot among the pending ones.
         await approvals.forgetPage(uid).catch(() => undefined);
-        await approvals.removePending(username, requestId).catch(() => undefined);
+        await approvals.removePending(pendingKey, requestId).catch(() => undefined);
         throw error;
       }
       return { bindingMessage: message };
@@ -85,7 +92,7 @@ export function pagePhoneSignIn(settings: PagePhoneSettings): PhoneSignIn {
     async take(uid) {
       const page = await approvals.page(uid);
       const answer = page && (await approvals.pageAnswer(page.request_id));
-      if (!page || answer?.decision !== 'approve' || answer.account_id !== page.username) {
+      if (!page || answer?.decision !== 'approve' || answer.account_id !== page.account_id) {
         return undefined;
       }
       if (!(await approvals.takePageAnswer(page.request_id))) return undefined;
@@ -102,7 +109,7 @@ async function withdraw(approvals: Approvals, uid: string): Promise<void> {
   const before = await approvals.page(uid);
   if (!before) return;
   await approvals.removeAll(before.request_id);
-  await approvals.removePending(before.username, before.request_id);
+  await approvals.removePending(before.pending_key, before.request_id);
   await approvals.forgetPage(uid);
 }
 
