@@ -112,9 +112,10 @@ async function handle(
     }
     return showPrompt(site, ctx, interaction);
   }
-  // The waiting page and its status are read with GET (a link works without script).
+  // The waiting page and its status are read with GET (a link works without script); a HEAD
+  // never takes an approval.
   if ((action === 'phone' || action === 'phone/status') && ctx.method !== 'POST') {
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+    if (ctx.method !== 'GET' && (ctx.method !== 'HEAD' || action === 'phone')) {
       return fail(site, ctx, 405, 'notAllowed', interaction);
     }
     return action === 'phone'

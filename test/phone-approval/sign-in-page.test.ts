@@ -11,8 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryStore, PHONE_APPROVAL_ACR } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
 import { Browser, decodeEntities, formOf } from '../helpers/browser.js';
-import { APP_REDIRECT_URI, registrationClient } from '../helpers/example.js';
+import { APP_REDIRECT_URI, registrationClient, startExample } from '../helpers/example.js';
 import { FIRST_PARTY_STORES } from '../helpers/first-party.js';
+import { ModelOutageStore } from '../helpers/outage-store.js';
 import {
   answerTo,
   PHONE_SECRET_SOFTWARE_ID,
@@ -453,5 +454,45 @@ describe('"Approve on your phone": expiry and the sign-in throttle', { timeout: 
     assert.equal(phone.notices.length, before);
     // Control: another username from this address is not held up.
     await waiting(await loginPage(phone.issuer), 'otheruser');
+  });
+});
+
+describe('"Approve on your phone": off without phone approval, and a store outage', {
+  timeout: 60_000,
+}, () => {
+  it('phone approval off: no button, and the phone URLs are not found', async () => {
+    const server = await startExample();
+    try {
+      const page = await loginPage(server.issuer);
+      assert.doesNotMatch(page.html, /Approve on your phone/);
+      assert.doesNotMatch(page.html, /formaction=/);
+      const res = await page.browser.get(statusUrl(page));
+      assert.equal(res.status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('asking the installs fails: 503, nothing kept (no waiting request, no slot taken); control: back up', async () => {
+    const store = new ModelOutageStore('PhoneApproval');
+    const phone = await startPhoneApproval(store);
+    try {
+      const install = await phone.install('demouser', 'Password1');
+      store.down = true;
+      const page = await loginPage(phone.issuer);
+      const failed = await pressPhone(page, 'demouser');
+      assert.equal(failed.status, 503);
+      assert.doesNotMatch(await failed.text(), /at |Error/);
+      assert.deepEqual((await statusOf(page.browser, page)).body, { status: 'done' });
+      store.down = false;
+      // Control: back up, all three places of the pending limit are free and the phone is asked.
+      for (let i = 0; i < 3; i++) {
+        const shown = await waiting(await loginPage(phone.issuer), 'demouser');
+        await pendingFor(phone, install, shown.binding);
+      }
+    } finally {
+      await phone.close();
+      await store.close();
+    }
   });
 });
