@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryStore, PHONE_APPROVAL_ACR } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
-import { Browser, decodeEntities, formOf } from '../helpers/browser.js';
+import { Browser, decodeEntities, formOf, formsOf } from '../helpers/browser.js';
 import { APP_REDIRECT_URI, registrationClient, startExample } from '../helpers/example.js';
 import { FIRST_PARTY_STORES } from '../helpers/first-party.js';
 import { ModelOutageStore } from '../helpers/outage-store.js';
@@ -56,15 +56,20 @@ async function loginPage(
   return { browser, url: followed.url, html: await followed.response.text(), verifier, client };
 }
 
-/** Presses "Approve on your phone" with `username`: the button's formaction, the form's csrf. */
+/**
+ * Presses "Approve on your phone" with `username`: the login form's button (its formaction, the
+ * form's csrf), or the phone's own form when the page takes no password.
+ */
 async function pressPhone(page: LoginPage, username: string): Promise<Response> {
-  const action = /formaction="([^"]+)"/.exec(page.html)?.[1];
-  assert.ok(action, 'the login page has an "Approve on your phone" button');
-  const form = formOf(page.html, page.url, '/login');
-  return page.browser.postForm(new URL(decodeEntities(action), page.url), {
+  const own = formsOf(page.html, page.url).find((f) => f.action.endsWith('/phone'));
+  const form = own ?? formOf(page.html, page.url, '/login');
+  const action = own ? undefined : /formaction="([^"]+)"/.exec(page.html)?.[1];
+  assert.ok(own || action, 'the login page has an "Approve on your phone" button');
+  const target = action ? new URL(decodeEntities(action), page.url).href : form.action;
+  return page.browser.postForm(target, {
     ...form.hidden,
     username,
-    password: '',
+    ...(own ? {} : { password: '' }),
   });
 }
 
@@ -113,6 +118,7 @@ for (const [name, open] of FIRST_PARTY_STORES) {
     let phone: PhoneServer;
     let close: () => Promise<void>;
     let install: PhoneInstall;
+    let other: PhoneInstall;
 
     before(async () => {
       const opened = await open();
@@ -125,6 +131,7 @@ for (const [name, open] of FIRST_PARTY_STORES) {
         },
       }));
       install = await phone.install('demouser', 'Password1');
+      other = await phone.install('otheruser', 'Password2');
     });
     after(async () => {
       await phone?.close();
@@ -350,6 +357,30 @@ for (const [name, open] of FIRST_PARTY_STORES) {
       );
       assert.equal(code?.acr, PHONE_APPROVAL_ACR);
       assert.deepEqual(code?.amr, ['pop']);
+
+      // The app is demouser's now (bound on Allow): otheruser approving on their own phone does
+      // not sign otheruser in through it, as with a password (account binding).
+      const intruder = await loginPage(
+        phone.issuer,
+        new Browser(),
+        { scope: 'openid', acr_values: PHONE_APPROVAL_ACR },
+        app,
+      );
+      const theirs = await waiting(intruder, 'otheruser');
+      const listedTheirs = await pendingFor(phone, other, theirs.binding);
+      await phone.answer(
+        other,
+        listedTheirs.approval_id as string,
+        await answerTo(other, listedTheirs, 'approve'),
+      );
+      const refusedApp = await intruder.browser.follow(
+        await intruder.browser.get(continueUrl(intruder)),
+        { callbackPrefix: APP_REDIRECT_URI },
+      );
+      assert.ok(refusedApp.location, 'back to the app');
+      const answer = new URL(refusedApp.location);
+      assert.equal(answer.searchParams.get('error'), 'access_denied');
+      assert.equal(answer.searchParams.get('code'), null);
     });
 
     it('an unknown user gets the same waiting page, and nobody is asked', async () => {
@@ -371,7 +402,6 @@ for (const [name, open] of FIRST_PARTY_STORES) {
     });
 
     it('push bombing: more than maxPendingPerAccount waiting requests are refused, for any username alike', async () => {
-      const other = await phone.install('otheruser', 'Password2');
       const before = phone.notices.length;
       for (let i = 0; i < 3; i++) await waiting(await loginPage(phone.issuer), 'otheruser');
       assert.equal(phone.notices.length, before + 3);
