@@ -123,6 +123,8 @@ export type {
   PasskeyRegistrationView,
   PasskeySignInView,
   PasskeysView,
+  PhoneSignInButtonView,
+  PhoneWaitingView,
   ScopeView,
   SignInEvent,
   SignInEvents,

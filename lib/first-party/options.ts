@@ -37,7 +37,11 @@ export type FirstPartyStep = 'password' | 'id_token' | 'passkey';
  *
  * @group First-party sign-in
  */
-export const FIRST_PARTY_ACR: Readonly<Record<FirstPartyStep, string>> = SIGN_IN_ACR;
+export const FIRST_PARTY_ACR: Readonly<Record<FirstPartyStep, string>> = Object.freeze({
+  password: SIGN_IN_ACR.password,
+  id_token: SIGN_IN_ACR.id_token,
+  passkey: SIGN_IN_ACR.passkey,
+});
 
 /**
  * What the first-party policy sees of a step whose credential checked out. Never the credential

@@ -54,15 +54,17 @@ export const newNonce = (): string => randomBytes(16).toString('base64');
 
 /**
  * Security headers for one page: no framing, no caching, and a CSP that allows the built-in
- * style block by hash and only scripts and styles that carry this response's `nonce`.
+ * style block by hash and only scripts and styles that carry this response's `nonce`; with
+ * `connect`, scripts may also fetch from the same origin.
  *
  * @internal
  */
-export function pageHeaders(nonce: string): Readonly<Record<string, string>> {
+export function pageHeaders(nonce: string, connect = false): Readonly<Record<string, string>> {
+  const connectSrc = connect ? ` connect-src 'self';` : '';
   // No form-action: it would also block the redirect to the app's custom-scheme callback.
   return {
     ...BASE_HEADERS,
-    'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${STYLE_HASH} 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'`,
+    'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}';${connectSrc} style-src ${STYLE_HASH} 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'`,
   };
 }
 

@@ -34,6 +34,8 @@ export type {
   PasskeyRegistrationView,
   PasskeySignInView,
   PasskeysView,
+  PhoneSignInButtonView,
+  PhoneWaitingView,
   ScopeView,
   SubmitField,
 } from './views.js';

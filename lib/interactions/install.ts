@@ -17,6 +17,7 @@ import type { ResolvedInteractionOptions } from './options.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './provider-pages.js';
 import { pageSignInKinds, requireAcrValues } from './sign-in-acr.js';
 import { SignInThrottle } from './throttle.js';
+import type { PhoneSignIn } from './types.js';
 
 /** The options the pages read. @internal */
 export interface InteractionSettings {
@@ -24,6 +25,8 @@ export interface InteractionSettings {
   interactions: ResolvedInteractionOptions;
   passkeys: { enabled: boolean };
   registration: { dcrToken: { scope: string } };
+  /** Phone approval is on when it lists a client: the login page then offers it too. */
+  phoneApproval: { clients: readonly string[] };
   oidcProvider: {
     features?: { rpInitiatedLogout?: Record<string, unknown> & { logoutSource?: unknown } };
   };
@@ -33,6 +36,11 @@ export interface InteractionSettings {
 export interface InstalledInteractions {
   /** The failed sign-in budget: browserless first-party sign-in counts in the same one. */
   readonly throttle: SignInThrottle;
+  /**
+   * Hands the login page its "Approve on your phone" (phone approval, installed later, calls it
+   * when `phoneApproval` is on; before the provider is built).
+   */
+  offerPhoneSignIn(phone: PhoneSignIn): void;
 }
 
 /**
@@ -72,7 +80,10 @@ export function installInteractions(
   const kinds = pageSignInKinds({
     passkeys: o.passkeys.enabled,
     federation: federation.browser.buttons.length > 0,
+    phone: o.phoneApproval.clients.length > 0,
   });
+  // Set by phone approval before the provider (and so the routes below) is built.
+  let phone: PhoneSignIn | undefined;
   for (const kind of kinds) assembly.acrValues.add(SIGN_IN_ACR[kind]);
   assembly.changeInteractionPolicy(requireAcrValues(kinds));
   assembly.settings.renderError = renderErrorPage;
@@ -120,6 +131,7 @@ export function installInteractions(
       federation: federation.browserSettings,
       browserFederation: federation.browser,
       ...enabledPasskeys,
+      ...(phone ? { phone } : {}),
     }),
   );
   // The account pages of the browser's signed-in user: devices, and passkeys when enabled.
@@ -136,5 +148,10 @@ export function installInteractions(
       throttle,
     }),
   );
-  return { throttle };
+  return {
+    throttle,
+    offerPhoneSignIn: (offered) => {
+      phone = offered;
+    },
+  };
 }

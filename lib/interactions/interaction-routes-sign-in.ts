@@ -37,8 +37,9 @@ function report(
 /**
  * Checks the password through the sign-in throttle: answers `429` (the password unchecked)
  * while a limit is reached, and `503` when the limits cannot be read; resolves `undefined` then.
+ * @internal
  */
-async function signInAttempt(
+export async function signInAttempt(
   site: InteractionSite,
   ctx: Context,
   interaction: Interaction,

@@ -131,6 +131,9 @@ export async function login(
           },
         }
       : {}),
+    ...(site.options.phone && offers('phone')
+      ? { phone: { form: { action: `${base}/phone`, csrf } } }
+      : {}),
   };
   return send(site, ctx, view);
 }

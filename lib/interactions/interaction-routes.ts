@@ -11,6 +11,7 @@ import {
   federationCallback,
   startFederated,
 } from './interaction-routes-federation.js';
+import { phoneContinue, phoneStart, phoneStatus } from './interaction-routes-phone.js';
 import { passkeySignIn, passwordSignIn } from './interaction-routes-sign-in.js';
 import {
   confirmConsent,
@@ -25,7 +26,7 @@ import { pageSignInKinds } from './sign-in-acr.js';
 import type { InteractionOptions } from './types.js';
 
 const ROUTE =
-  /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort|passkey|link|cancel-link)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;
+  /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort|passkey|link|cancel-link|phone|phone\/status)|\/federated\/([a-z0-9-]+)(\/callback)?)?\/?$/;
 // Where an upstream provider sends the browser back: one fixed redirect URI per provider.
 const FEDERATION_CALLBACK = /^\/federation\/callback\/([a-z0-9-]+)\/?$/;
 
@@ -52,7 +53,11 @@ export function createInteractionRoutes(
   const browserFederation =
     options.federation && (options.browserFederation ?? new BrowserFederation(options.federation));
   const federation = browserFederation?.buttons.length ? browserFederation : undefined;
-  const kinds = pageSignInKinds({ passkeys: !!options.passkeys, federation: !!federation });
+  const kinds = pageSignInKinds({
+    passkeys: !!options.passkeys,
+    federation: !!federation,
+    phone: !!options.phone,
+  });
   const site: InteractionSite = { provider, options, pages, federation, kinds };
 
   return routed(
@@ -107,7 +112,19 @@ async function handle(
     }
     return showPrompt(site, ctx, interaction);
   }
-  if (ctx.method !== 'POST') return fail(site, ctx, 405, 'notAllowed', interaction);
+  // The waiting page and its status are read with GET (a link works without script); a HEAD
+  // never takes an approval.
+  if ((action === 'phone' || action === 'phone/status') && ctx.method !== 'POST') {
+    if (ctx.method !== 'GET' && (ctx.method !== 'HEAD' || action === 'phone')) {
+      return fail(site, ctx, 405, 'notAllowed', interaction);
+    }
+    return action === 'phone'
+      ? phoneContinue(site, ctx, interaction)
+      : phoneStatus(site, ctx, interaction);
+  }
+  if (ctx.method !== 'POST' || action === 'phone/status') {
+    return fail(site, ctx, 405, 'notAllowed', interaction);
+  }
   const form = await readForm(ctx.req);
   if (!csrfValid(site.options.csrfSecret, uid, form.get('csrf'))) {
     return fail(site, ctx, 403, 'refused', interaction);
@@ -127,5 +144,6 @@ async function handle(
   if (action === 'confirm') return confirmConsent(site, ctx, interaction);
   if (interaction.prompt.name !== 'login') return showPrompt(site, ctx, interaction);
   if (action === 'passkey') return passkeySignIn(site, ctx, interaction, form);
+  if (action === 'phone') return phoneStart(site, ctx, interaction, form);
   return passwordSignIn(site, ctx, interaction, form);
 }

@@ -179,6 +179,26 @@ export interface PageMessages {
   passkeyFailed: string;
   /** The passkey dialog failed or was cancelled (shown by the page's script). */
   passkeyCancelled: string;
+  /** The login page's "Approve on your phone" button. */
+  phoneButton: string;
+  /** The waiting page's title. */
+  phoneWaitingTitle: string;
+  /** Its heading. */
+  phoneWaitingHeading: string;
+  /** What to do: open the app and approve if it shows the code below. */
+  phoneWaitingIntro: string;
+  /** The status line while waiting. */
+  phoneWaitingStatus: string;
+  /** The link that checks once (works without script). */
+  phoneContinue: string;
+  /** The link back to the login page. */
+  phoneOtherWay: string;
+  /** The sign-in was denied on the phone. */
+  phoneDenied: string;
+  /** The request expired unanswered (or is gone). */
+  phoneExpired: string;
+  /** Too many approval requests are waiting for this account. */
+  phoneTooMany: string;
   /** The label of the account pages' navigation. */
   accountNavigation: string;
   /** The passkey page's title. */
@@ -393,6 +413,17 @@ export const ENGLISH: Readonly<PageMessages> = {
   passkeyButton: 'Sign in with a passkey',
   passkeyFailed: 'This passkey could not sign you in. Try again, or sign in with your password.',
   passkeyCancelled: 'No passkey was used. Try again, or sign in with your password.',
+  phoneButton: 'Approve on your phone',
+  phoneWaitingTitle: 'Approve on your phone',
+  phoneWaitingHeading: 'Approve on your phone',
+  phoneWaitingIntro: 'Open the app on your phone. Approve the sign-in only if it shows this code:',
+  phoneWaitingStatus: 'Waiting for your phone…',
+  phoneContinue: 'I approved it — continue',
+  phoneOtherWay: 'Sign in another way',
+  phoneDenied: 'The sign-in was declined on your phone.',
+  phoneExpired: 'No approval arrived in time. Try again, or sign in another way.',
+  phoneTooMany:
+    'Too many sign-in requests are waiting for approval. Answer them on your phone, or try again in a few minutes.',
   accountNavigation: 'Your account',
   passkeysTitle: 'Passkeys',
   passkeysHeading: 'Passkeys',
@@ -562,6 +593,19 @@ export const GERMAN: Readonly<PageMessages> = {
     'Mit diesem Passkey war keine Anmeldung möglich. Versuchen Sie es erneut oder melden Sie sich mit Ihrem Passwort an.',
   passkeyCancelled:
     'Es wurde kein Passkey verwendet. Versuchen Sie es erneut oder melden Sie sich mit Ihrem Passwort an.',
+  phoneButton: 'Auf dem Handy bestätigen',
+  phoneWaitingTitle: 'Auf dem Handy bestätigen',
+  phoneWaitingHeading: 'Auf dem Handy bestätigen',
+  phoneWaitingIntro:
+    'Öffnen Sie die App auf Ihrem Handy. Bestätigen Sie die Anmeldung nur, wenn sie diesen Code zeigt:',
+  phoneWaitingStatus: 'Warten auf Ihr Handy …',
+  phoneContinue: 'Ich habe bestätigt – weiter',
+  phoneOtherWay: 'Anders anmelden',
+  phoneDenied: 'Die Anmeldung wurde auf Ihrem Handy abgelehnt.',
+  phoneExpired:
+    'Es kam keine Bestätigung rechtzeitig an. Versuchen Sie es erneut oder melden Sie sich anders an.',
+  phoneTooMany:
+    'Zu viele Anmeldeanfragen warten auf Bestätigung. Beantworten Sie sie auf Ihrem Handy oder versuchen Sie es in einigen Minuten erneut.',
   accountNavigation: 'Ihr Konto',
   passkeysTitle: 'Passkeys',
   passkeysHeading: 'Passkeys',

@@ -122,6 +122,7 @@ export const interactionsSchema = {
         devices: { isFunction: true },
         link: { isFunction: true },
         links: { isFunction: true },
+        phoneWaiting: { isFunction: true },
       },
     },
     // Each catalogue names only known messages, so a misspelt one fails at start-up.

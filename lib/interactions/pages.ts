@@ -21,6 +21,7 @@ import type {
   PageView,
   PasskeyItemView,
   PasskeysView,
+  PhoneWaitingView,
 } from './views.js';
 
 const hidden = (csrf: CsrfField) =>
@@ -84,6 +85,31 @@ function passkeySignIn(view: LoginView): string {
   );
 }
 
+/**
+ * "Approve on your phone": a submit button that posts the form to the phone action without
+ * requiring the password (the server reads only the username there).
+ */
+function phoneButton(view: LoginView): string {
+  if (!view.phone) return '';
+  return `<button type="submit" formaction="${escapeHtml(view.phone.form.action)}" formnovalidate>${escapeHtml(view.messages.phoneButton)}</button>`;
+}
+
+/** The built-in waiting page: the code, the status, the continue link, another way. @internal */
+export function phoneWaitingPage(view: PhoneWaitingView): string {
+  const { messages } = view;
+  return htmlPage(
+    view,
+    header(view, messages.phoneWaitingHeading) +
+      `<p>${escapeHtml(messages.phoneWaitingIntro)}</p>` +
+      `<p class="code" id="binding-message"><strong>${escapeHtml(view.bindingMessage)}</strong></p>` +
+      `<div id="phone-waiting" data-status="${escapeHtml(view.statusUrl)}" data-continue="${escapeHtml(view.continueUrl)}">` +
+      `<p role="status">${escapeHtml(messages.phoneWaitingStatus)}</p></div>` +
+      `<p><a href="${escapeHtml(view.continueUrl)}" id="phone-continue">${escapeHtml(messages.phoneContinue)}</a></p>` +
+      `<p><a href="${escapeHtml(view.cancelUrl)}">${escapeHtml(messages.phoneOtherWay)}</a></p>` +
+      script(view, view.script),
+  );
+}
+
 /** The built-in login page. @internal */
 export function loginPage(view: LoginView): string {
   const { messages } = view;
@@ -96,8 +122,12 @@ export function loginPage(view: LoginView): string {
         ? formOpen(view.form) +
           loginField(view, 'username') +
           loginField(view, 'password') +
-          `<button type="submit" class="primary">${escapeHtml(messages.signInButton)}</button></form>`
-        : '') +
+          `<button type="submit" class="primary">${escapeHtml(messages.signInButton)}</button>` +
+          phoneButton(view) +
+          '</form>'
+        : view.phone
+          ? `${formOpen(view.phone.form)}${loginField(view, 'username')}${phoneButton(view)}</form>`
+          : '') +
       view.federation
         .map(
           (b) => `${formOpen(b.form)}<button type="submit">${escapeHtml(b.label)}</button></form>`,

@@ -11,6 +11,7 @@ import {
   logoutPage,
   logoutSuccessPage,
   passkeysPage,
+  phoneWaitingPage,
 } from './pages.js';
 import type {
   ConsentView,
@@ -24,6 +25,7 @@ import type {
   LogoutView,
   PageView,
   PasskeysView,
+  PhoneWaitingView,
 } from './views.js';
 
 /** Every page's view model. @internal */
@@ -36,7 +38,8 @@ export type AnyPageView =
   | PasskeysView
   | InstancesView
   | LinkView
-  | LinksView;
+  | LinksView
+  | PhoneWaitingView;
 
 /** What the pages are configured with (`interactions` options). @internal */
 export interface PageSettings {
@@ -123,6 +126,8 @@ function builtInPage(view: AnyPageView): string {
       return linkPage(view);
     case 'links':
       return linksPage(view);
+    case 'phoneWaiting':
+      return phoneWaitingPage(view);
   }
 }
 
@@ -166,6 +171,10 @@ function hookFor(
     }
     case 'links': {
       const hook = pages.links;
+      return hook && (() => hook.call(pages, view));
+    }
+    case 'phoneWaiting': {
+      const hook = pages.phoneWaiting;
       return hook && (() => hook.call(pages, view));
     }
   }
@@ -296,7 +305,11 @@ export class PageRenderer {
     return {
       status: view.status,
       language: view.language,
-      headers: { ...pageHeaders(view.cspNonce), 'Content-Language': view.language },
+      headers: {
+        // The waiting page's script polls its status URL: the only page that connects.
+        ...pageHeaders(view.cspNonce, view.page === 'phoneWaiting'),
+        'Content-Language': view.language,
+      },
       html,
     };
   }

@@ -9,11 +9,16 @@ import { acrValuesOf, SIGN_IN_ACR, SIGN_IN_AMR, type SignInKind } from '../core/
 import type { InteractionPolicy } from '../provider/assembly.js';
 
 /** The ways of signing in the pages offer: the password always, the others when set up. @internal */
-export function pageSignInKinds(offers: { passkeys: boolean; federation: boolean }): SignInKind[] {
+export function pageSignInKinds(offers: {
+  passkeys: boolean;
+  federation: boolean;
+  phone?: boolean;
+}): SignInKind[] {
   return [
     'password',
     ...(offers.federation ? (['id_token'] as const) : []),
     ...(offers.passkeys ? (['passkey'] as const) : []),
+    ...(offers.phone ? (['phone'] as const) : []),
   ];
 }
 
@@ -41,8 +46,11 @@ export const acceptsKind = (
 ): boolean => kindsMeeting(acrValues, offered)?.includes(kind) ?? true;
 
 /** The login result of a sign-in of `kind`: the account, and the sign-in's `acr` and `amr`. @internal */
-export function loginOf(accountId: string, kind: SignInKind): InteractionResults {
-  const amr = SIGN_IN_AMR[kind];
+export function loginOf(
+  accountId: string,
+  kind: SignInKind,
+  amr: readonly string[] = SIGN_IN_AMR[kind],
+): InteractionResults {
   return {
     login: { accountId, acr: SIGN_IN_ACR[kind], ...(amr.length > 0 ? { amr: [...amr] } : {}) },
   };

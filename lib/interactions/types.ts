@@ -52,6 +52,50 @@ export interface InteractionOptions {
   browserFederation?: BrowserFederation;
   /** Passkey sign-in on the login page; none when unset. */
   passkeys?: PasskeyService;
+  /** "Approve on your phone" on the login page; none when unset. */
+  phone?: PhoneSignIn;
   /** Told of each checked password or passkey sign-in: `succeeded` or `failed`. */
   onSignIn?(outcome: 'succeeded' | 'failed', event: SignInEvent): void;
+}
+
+/**
+ * Where a phone sign-in of one interaction stands: `pending` (the page waits), `approved` (the
+ * page may take it), `denied`, or `none` (expired, taken, or never started).
+ *
+ * @internal
+ */
+export type PhoneSignInState =
+  | { state: 'pending'; bindingMessage: string; expiresIn: number }
+  | { state: 'approved' | 'denied' | 'none' };
+
+/**
+ * "Approve on your phone" as the sign-in pages use it, implemented by phone approval (a feature
+ * above the pages): approvals for the account's installs, bound to one interaction.
+ *
+ * @internal
+ */
+export interface PhoneSignIn {
+  /**
+   * Asks the installs of the account named `username` (as CIBA's `login_hint`: the account id)
+   * to approve a sign-in of interaction `uid`, replacing one it started before. An unknown
+   * account, or one without an install that may approve, starts one that is never answered.
+   *
+   * @returns the binding message, or `undefined` when the account has too many sign-ins waiting.
+   */
+  start(input: {
+    uid: string;
+    username: string;
+    clientId: string;
+    clientName: string;
+    scope: string;
+  }): Promise<{ bindingMessage: string } | undefined>;
+  /** Where interaction `uid`'s phone sign-in stands. */
+  state(uid: string): Promise<PhoneSignInState>;
+  /**
+   * Takes the approved sign-in of interaction `uid`, once: the account and the answer's `amr`;
+   * `undefined` when it is not approved (or was taken).
+   */
+  take(uid: string): Promise<{ accountId: string; amr: string[] } | undefined>;
+  /** Forgets interaction `uid`'s phone sign-in (it was denied, or the page is done with it). */
+  forget(uid: string): Promise<void>;
 }

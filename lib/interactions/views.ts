@@ -36,7 +36,7 @@ export interface PageForm {
  */
 export interface PageView {
   /**
-   * Which page this is: `login`, `consent`, `link`, `error`, `logout`, `logoutSuccess`, or one
+   * Which page this is: `login`, `consent`, `link`, `phoneWaiting`, `error`, `logout`, `logoutSuccess`, or one
    * of the account pages, `passkeys`, `devices` and `links`.
    */
   page: string;
@@ -129,6 +129,58 @@ export interface LoginView extends PageView {
    * field `autocomplete="username webauthn"` so the browser offers passkeys there.
    */
   passkey?: PasskeySignInView;
+  /**
+   * "Approve on your phone", when phone approval is on: a second submit button of the username
+   * form (`formaction` set to `form.action`, `formnovalidate`: only the username is read), or
+   * a username form of its own when the page takes no password.
+   */
+  phone?: PhoneSignInButtonView;
+}
+
+/**
+ * "Approve on your phone" on the login page: posts the `username` field (a password posted with
+ * it is ignored) to start an approval on the account's phones.
+ *
+ * @group Pages
+ */
+export interface PhoneSignInButtonView {
+  /** Where the username is posted: `<issuer>/interaction/<uid>/phone`. */
+  form: PageForm;
+}
+
+/**
+ * The page that waits for the user's phone: the binding message to compare with the phone's,
+ * a script that polls {@link PhoneWaitingView.statusUrl}, and a link that checks once without
+ * it. Whatever the username was (an unknown one, an account without an app that can approve),
+ * this page looks the same; it then simply never gets approved.
+ *
+ * @group Pages
+ */
+export interface PhoneWaitingView extends PageView {
+  /** Always `phoneWaiting`. */
+  page: 'phoneWaiting';
+  /** The code the app shows too: the user approves only when both are the same. */
+  bindingMessage: string;
+  /** Seconds until the request expires. */
+  expiresIn: number;
+  /**
+   * The "I approved it — continue" link (GET): continues when approved, back to the login page
+   * with a message when denied or expired, this page again while waiting.
+   */
+  continueUrl: string;
+  /**
+   * What the script polls (GET, same origin): `{"status":"pending"}` while waiting, then
+   * `{"status":"done"}`: follow {@link PhoneWaitingView.continueUrl}.
+   */
+  statusUrl: string;
+  /** Back to the login page to sign in another way. */
+  cancelUrl: string;
+  /**
+   * The built-in page's script, to reuse inside `<script nonce="${view.cspNonce}">`. It expects
+   * `<div id="phone-waiting" data-status="${statusUrl}" data-continue="${continueUrl}">`
+   * (escaped). The page's CSP allows `connect-src 'self'` for it.
+   */
+  script: string;
 }
 
 /**
@@ -626,6 +678,8 @@ export interface InteractionPages {
   link?(view: LinkView): string | Promise<string>;
   /** The linked accounts page of a signed-in user (with `accounts.link`). */
   links?(view: LinksView): string | Promise<string>;
+  /** The page that waits for an approval on the user's phone (with `phoneApproval`). */
+  phoneWaiting?(view: PhoneWaitingView): string | Promise<string>;
 }
 
 /**

@@ -10,6 +10,10 @@ import { AlreadyConsumedError, type Store } from '../storage/store.js';
 const APPROVAL_MODEL = 'PhoneApproval';
 /** The store model of the challenges an answer signs. */
 const CHALLENGE_MODEL = 'PhoneApprovalChallenge';
+/** The store model of the login page's phone sign-ins, by interaction uid. */
+const PAGE_MODEL = 'PhoneSignIn';
+/** The store model of the answers to them, by request id (the one answer each takes). */
+const PAGE_ANSWER_MODEL = 'PhoneSignInAnswer';
 
 const installIndex = (clientId: string) => `phone-approvals:${clientId}`;
 const requestIndex = (requestId: string) => `phone-approval-request:${requestId}`;
@@ -44,6 +48,34 @@ export interface PendingApproval {
   scope: string;
   /** When the request expires, in seconds since the epoch. */
   expires_at: number;
+  /**
+   * The browser interaction (uid) the request signs in: a login page's "Approve on your
+   * phone"; absent for a CIBA request (`request_id` is then its `auth_req_id`).
+   */
+  interaction?: string;
+}
+
+/** A login page's phone sign-in: the request it started for one interaction. @internal */
+export interface PageSignIn {
+  /** The request (its approvals' `request_id`). */
+  request_id: string;
+  /** The account asked (the username typed); absent when it names none (nobody is asked). */
+  account_id?: string | undefined;
+  /** Where the request counts among pending ones: the account's, or the unknown username's. */
+  pending_key: string;
+  /** The binding message shown on the page. */
+  binding_message: string;
+  /** When the request expires, in seconds since the epoch. */
+  expires_at: number;
+}
+
+/** An install's answer to a login page's phone sign-in. @internal */
+export interface PageAnswer {
+  decision: 'approve' | 'deny';
+  /** The account the install belongs to. */
+  account_id: string;
+  /** The answer's `amr`. */
+  amr: string[];
 }
 
 /** What an approval is created from: the request's side, without the install. @internal */
@@ -176,6 +208,43 @@ export class Approvals {
     const ids = await this.store.readIndex(requestIndex(requestId));
     await Promise.all(ids.map((id) => this.#remove(id)));
     await this.store.deleteIndex(requestIndex(requestId));
+  }
+
+  /** Stores interaction `uid`'s phone sign-in, replacing the one before. */
+  async savePage(uid: string, page: PageSignIn): Promise<void> {
+    await this.store.adapter(PAGE_MODEL).upsert(uid, { ...page }, secondsLeft(page.expires_at));
+  }
+
+  /** Interaction `uid`'s phone sign-in while it has not expired. */
+  async page(uid: string): Promise<PageSignIn | undefined> {
+    const found = await this.store.adapter(PAGE_MODEL).find(uid);
+    if (!found || found.consumed !== undefined) return undefined;
+    if ((found.expires_at as number) <= Math.floor(Date.now() / 1000)) return undefined;
+    return found as unknown as PageSignIn;
+  }
+
+  /** Forgets interaction `uid`'s phone sign-in. */
+  forgetPage(uid: string): Promise<void> {
+    return this.store.adapter(PAGE_MODEL).destroy(uid);
+  }
+
+  /** Stores the one answer to page request `approval.request_id` (after `claimAnswer`). */
+  async answerPage(approval: PendingApproval, answer: PageAnswer): Promise<void> {
+    await this.store
+      .adapter(PAGE_ANSWER_MODEL)
+      .upsert(approval.request_id, { ...answer }, secondsLeft(approval.expires_at));
+  }
+
+  /** The answer to page request `requestId`, until it is taken. */
+  async pageAnswer(requestId: string): Promise<PageAnswer | undefined> {
+    const found = await this.store.adapter(PAGE_ANSWER_MODEL).find(requestId);
+    if (!found || found.consumed !== undefined) return undefined;
+    return found as unknown as PageAnswer;
+  }
+
+  /** Takes the answer to page request `requestId`, atomically: `true` for the one call that did. */
+  takePageAnswer(requestId: string): Promise<boolean> {
+    return consumed(() => this.store.adapter(PAGE_ANSWER_MODEL).consume(requestId));
   }
 
   async #remove(id: string): Promise<void> {

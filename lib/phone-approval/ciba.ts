@@ -57,8 +57,13 @@ function requireListed(ctx: KoaContextWithOIDC, listed: ReadonlySet<string>): vo
  * The installs of `accountId` that may approve: bound to the account, of a template that allows
  * approvals, at or above the minimum level, whose key requires the user as the template asks,
  * with a registered key to sign with.
+ *
+ * @internal
  */
-async function eligibleInstalls(settings: CibaSettings, accountId: string): Promise<string[]> {
+export async function eligibleInstalls(
+  settings: Pick<CibaSettings, 'provider' | 'manager' | 'templates' | 'options'>,
+  accountId: string,
+): Promise<string[]> {
   const provider = settings.provider();
   const infos = await settings.manager.list(accountId);
   const eligible = await Promise.all(
@@ -115,24 +120,45 @@ async function triggerApprovals(
     scope: request.scope ?? '',
     expires_at: Math.floor(Date.now() / 1000) + ttl,
   };
+  try {
+    await askInstalls(settings, pending, installs);
+  } catch (error) {
+    await request.destroy().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Stores a pending approval of `pending` for each of `installs`, tells the audit log, then
+ * `notify` per install (not awaited). A store failure removes what was written, and the slot the
+ * request took among the account's pending ones, and rejects.
+ *
+ * @internal
+ */
+export async function askInstalls(
+  settings: Pick<CibaSettings, 'approvals' | 'options' | 'emit' | 'logger'>,
+  pending: ApprovalRequest,
+  installs: readonly string[],
+): Promise<void> {
+  const { approvals } = settings;
+  const accountId = pending.account_id;
   let created: Awaited<ReturnType<Approvals['create']>>[];
   try {
     created = await Promise.all(installs.map((install) => approvals.create(pending, install)));
   } catch (error) {
-    // Nothing half-written: the request, its approvals and the slot it took go.
-    await approvals.removeAll(request.jti).catch(() => undefined);
-    await approvals.removePending(accountId, request.jti).catch(() => undefined);
-    await request.destroy().catch(() => undefined);
+    // Nothing half-written: the approvals and the slot the request took go.
+    await approvals.removeAll(pending.request_id).catch(() => undefined);
+    await approvals.removePending(accountId, pending.request_id).catch(() => undefined);
     throw error;
   }
   settings.emit('phone_approval.requested', {
-    clientId: client.clientId,
+    clientId: pending.requester,
     accountId,
-    installs,
+    installs: [...installs],
   });
-  const { notify } = options;
+  const { notify } = settings.options;
   if (!notify) return;
-  // Not awaited: the web client's answer never waits for a push service.
+  // Not awaited: the requester's answer never waits for a push service.
   for (const approval of created) {
     Promise.resolve()
       .then(() => notify({ approvalId: approval.id, clientId: approval.client_id, accountId }))

@@ -23,6 +23,7 @@ import { type Approvals, type PendingApproval, secondsLeft } from './approvals.j
 import type { PhoneApprovalEvents } from './events.js';
 import { keyAuthenticationRefusal } from './key-authentication.js';
 import { approverMinimum, PHONE_APPROVAL_ACR, templateApprovals } from './options.js';
+import { answerPageRequest } from './page.js';
 
 /** The algorithms an answer may be signed with: the keys platforms keep in hardware, and RSA. */
 const ANSWER_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
@@ -139,12 +140,19 @@ async function verifiedAnswer(value: string | undefined, jwks: JSONWebKeySet | u
   return a as unknown as Answer;
 }
 
-/** Completes the CIBA request with the install's decision (oidc-provider's backchannelResult). */
+/**
+ * Completes the request with the install's decision: a CIBA request through oidc-provider's
+ * backchannelResult, a login page's for its interaction.
+ */
 async function complete(
   settings: ApprovalEndpointSettings,
   approval: PendingApproval,
   answer: Answer,
 ) {
+  // A login page's request: its interaction's browser takes the answer.
+  if (approval.interaction !== undefined) {
+    return answerPageRequest(settings.approvals, approval, answer.decision, answer.uv === true);
+  }
   const { provider } = settings;
   const request = await provider.BackchannelAuthenticationRequest.find(approval.request_id);
   if (!request || request.consumed || request.grantId || request.error) {

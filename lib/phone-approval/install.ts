@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { AccountOptions } from '../core/accounts.js';
 import type { InstalledInstances } from '../instances/install.js';
+import type { InstalledInteractions } from '../interactions/install.js';
 import type { Assembly, Emit } from '../provider/assembly.js';
 import type { TemplateSource } from '../registration/templates.js';
 import { Approvals } from './approvals.js';
@@ -8,6 +9,7 @@ import { cibaFeature, requestTtl, unauthorizedClientRefusal } from './ciba.js';
 import { createApprovalEndpoints } from './endpoints.js';
 import type { PhoneApprovalEvents } from './events.js';
 import { APPROVALS_PATH, type ResolvedPhoneApprovalOptions } from './options.js';
+import { pagePhoneSignIn } from './page.js';
 
 /** The options phone approval reads. @internal */
 export interface PhoneApprovalSettings {
@@ -23,7 +25,8 @@ const BACKCHANNEL_PATH = '/backchannel';
 /**
  * Installs phone approval: oidc-provider's CIBA (the backchannel authentication endpoint, in
  * discovery) for the listed static clients, with the user's installs as the authentication
- * device, and the installs' endpoints (`<issuer>/approvals`). Nothing when no client is listed.
+ * device, the installs' endpoints (`<issuer>/approvals`), and "Approve on your phone" on the
+ * login page. Nothing when no client is listed.
  *
  * @internal
  */
@@ -32,6 +35,7 @@ export function installPhoneApproval(
   o: PhoneApprovalSettings,
   templates: TemplateSource,
   instances: InstalledInstances,
+  interactions: InstalledInteractions,
 ): void {
   const options = o.phoneApproval;
   if (options.clients.length === 0) return;
@@ -41,7 +45,7 @@ export function installPhoneApproval(
   assembly.onProvider((provider) => {
     built = provider;
   });
-  assembly.features.ciba = cibaFeature({
+  const settings = {
     options,
     accounts: o.accounts,
     templates,
@@ -50,7 +54,9 @@ export function installPhoneApproval(
     provider: () => built as Provider,
     emit,
     logger: assembly.logger,
-  });
+  };
+  assembly.features.ciba = cibaFeature(settings);
+  interactions.offerPhoneSignIn(pagePhoneSignIn(settings));
   assembly.settings.ttl = {
     ...assembly.settings.ttl,
     BackchannelAuthenticationRequest: requestTtl(options.maxExpiry),

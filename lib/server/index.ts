@@ -195,7 +195,7 @@ export async function createAuthServer(options: AuthServerOptions): Promise<Auth
     federation: federation.signIn,
     passkeys: passkeys.service,
   });
-  installPhoneApproval(assembly, f, templates, instances);
+  installPhoneApproval(assembly, f, templates, instances, interactions);
 
   const provider = buildProvider(assembly, f, requestIds);
   let closing = false;
