@@ -5,16 +5,14 @@ import { instanceRecord } from '../core/instance-record.js';
 import { clientAddress } from '../http/client-address.js';
 import { HttpProblem } from '../http/problem.js';
 import { delegateAdapter } from '../provider/adapter.js';
+import {
+  type DcrTokenSettings,
+  exchangeSenderConstraints,
+  issueExchangedTokens,
+  requestedScopes,
+} from '../provider/exchanged-tokens.js';
 import { instanceRecordOf } from '../provider/loaded-client.js';
 import { protocolError } from '../provider/protocol-error.js';
-// oidc-provider's own sender-constraint steps, as its built-in grants run them.
-import {
-  applyRefreshTokenBindings,
-  checkDpopReplay,
-  checkDpopRequired,
-  checkMtlsCert,
-  validateDpop,
-} from '../provider/sender-constraints.js';
 import { addTokenExchangeProfile } from '../provider/token-exchange-profiles.js';
 import type { FederatedSignIn } from './sign-in.js';
 
@@ -28,7 +26,7 @@ export interface TokenExchangeSettings {
   federation: FederatedSignIn;
   registrationClientIds: ReadonlySet<string>;
   /** The DCR token's audience and its resource server settings. */
-  dcr: { resource: string; scope: string; ttl: number };
+  dcr: DcrTokenSettings;
   /** Binds an unbound instance to `accountId`; resolves the owner it has after. */
   bindInstance(clientId: string, accountId: string): Promise<string | undefined>;
   /** Reports a refused sign-in: the id_token, its account or the instance's owner refused. */
@@ -125,87 +123,20 @@ async function exchange(provider: Provider, ctx: Ctx, settings: TokenExchangeSet
       'the id_token exchange is for registration clients and app installs',
     );
   }
-  // Sender constraints are checked before the id_token is spent.
-  const dPoP = await validateDpop(provider, ctx);
-  if (isRegistrationClient && (dPoP || ctx.get('dpop'))) {
-    throw new errors.InvalidRequest('DCR tokens are bearer tokens: send no DPoP proof');
-  }
-  if (!isRegistrationClient) checkDpopRequired(provider, ctx, dPoP);
-  const cert = isRegistrationClient ? undefined : checkMtlsCert(provider, ctx);
+  // Sender constraints and scopes are checked before the id_token is spent.
+  const constraints = await exchangeSenderConstraints(provider, ctx, isRegistrationClient);
+  const issued = isRegistrationClient
+    ? { dcr: settings.dcr }
+    : { scope: requestedScopes(ctx, client.scope) };
 
   const { identity, account } = await signedIn(ctx, client.clientId, record, settings);
-  const { accountId } = account;
-
-  const grant = new provider.Grant({ accountId, clientId: client.clientId });
-  const at = new provider.AccessToken({
-    accountId,
-    client,
-    gty: TOKEN_EXCHANGE,
-  } as ConstructorParameters<Provider['AccessToken']>[0]);
-  if (isRegistrationClient) {
-    grant.addResourceScope(settings.dcr.resource, settings.dcr.scope);
-    at.resourceServer = new provider.ResourceServer(settings.dcr.resource, {
-      scope: settings.dcr.scope,
-      audience: settings.dcr.resource,
-      accessTokenTTL: settings.dcr.ttl,
-      accessTokenFormat: 'opaque',
-    });
-    at.scope = settings.dcr.scope;
-  } else {
-    at.scope = [...instanceScopes(ctx, client.scope)].join(' ');
-    grant.addOIDCScope(at.scope);
-    if (cert) at.setThumbprint('x5t', cert);
-    if (dPoP) {
-      await checkDpopReplay(provider, ctx, dPoP, client.clientId);
-      at.setThumbprint('jkt', dPoP.thumbprint);
-    }
-  }
-  at.grantId = await grant.save();
-
-  ctx.oidc.entity('AccessToken', at);
-  const accessToken = await at.save();
-
-  let refreshToken: string | undefined;
-  if (!isRegistrationClient && client.grantTypeAllowed('refresh_token')) {
-    if (at.scopes.has('offline_access')) {
-      const rt = new provider.RefreshToken({
-        accountId,
-        client,
-        grantId: at.grantId,
-        gty: TOKEN_EXCHANGE,
-        scope: at.scope,
-        rotations: 0,
-      } as ConstructorParameters<Provider['RefreshToken']>[0]);
-      await applyRefreshTokenBindings(provider, ctx, at, rt);
-      ctx.oidc.entity('RefreshToken', rt);
-      refreshToken = await rt.save();
-    }
-  }
-
+  const body = await issueExchangedTokens(provider, ctx, {
+    accountId: account.accountId,
+    constraints,
+    ...issued,
+  });
   settings.federation.reportSignIn(identity, account, client.clientId);
-  // RFC 8693 §2.2.1.
-  ctx.body = {
-    access_token: accessToken,
-    issued_token_type: ACCESS_TOKEN_TYPE,
-    token_type: at.tokenType,
-    expires_in: at.expiration,
-    scope: at.scope,
-    ...(refreshToken ? { refresh_token: refreshToken } : {}),
-  };
-}
-
-/** The scopes asked for (all the instance's own when none are), each one the instance has. */
-function instanceScopes(ctx: Ctx, clientScope: string | undefined): Set<string> {
-  const allowed = new Set((clientScope ?? '').split(' ').filter(Boolean));
-  const requested = ctx.oidc.params.scope
-    ? ctx.oidc.params.scope.split(' ').filter(Boolean)
-    : [...allowed];
-  const refused = requested.filter((scope) => !allowed.has(scope));
-  if (refused.length > 0) {
-    throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
-  }
-  if (requested.length === 0) throw new errors.InvalidScope('no scope to grant', '');
-  return new Set(requested);
+  ctx.body = body;
 }
 
 /** `grant_types` without the exchange: what is stored for an instance. */

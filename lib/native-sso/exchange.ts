@@ -3,11 +3,14 @@
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountClaims } from '../core/accounts.js';
+import {
+  type DcrTokenSettings,
+  exchangeSenderConstraints,
+  issueExchangedTokens,
+  requestedScopes,
+} from '../provider/exchanged-tokens.js';
 import { instanceRecordOf, type LoadedClient } from '../provider/loaded-client.js';
 import { protocolError } from '../provider/protocol-error.js';
-// oidc-provider's own sender-constraint steps, as its built-in grants run them.
-import * as senderConstraints from '../provider/sender-constraints.js';
-import { TOKEN_EXCHANGE_GRANT } from '../provider/token-exchange-profiles.js';
 import { DEVICE_SSO_SCOPE } from './code-exchange.js';
 import type { DeviceSecretRecord, DeviceSecrets } from './device-secrets.js';
 import { dsHash, dsHashMatches, type OwnIdTokens } from './id-tokens.js';
@@ -26,7 +29,7 @@ export interface NativeSsoExchangeSettings {
   groupOf(client: LoadedClient): Promise<string | undefined>;
   registrationClientIds: ReadonlySet<string>;
   /** The DCR token's audience and its resource server settings. */
-  dcr: { resource: string; scope: string; ttl: number };
+  dcr: DcrTokenSettings;
   findAccount(accountId: string): Promise<AccountClaims | undefined>;
   /** Binds an unbound instance to `accountId`; resolves the owner it has after. */
   bindInstance(clientId: string, accountId: string): Promise<string | undefined>;
@@ -113,13 +116,11 @@ async function exchange(provider: Provider, ctx: Ctx, settings: NativeSsoExchang
       'Native SSO is for registration clients and installs of an app in a Native SSO group',
     );
   }
-  // Sender constraints are checked before the device secret is spent.
-  const dPoP = await senderConstraints.validateDpop(provider, ctx);
-  if (isRegistrationClient && (dPoP || ctx.get('dpop'))) {
-    throw new errors.InvalidRequest('DCR tokens are bearer tokens: send no DPoP proof');
-  }
-  if (!isRegistrationClient) senderConstraints.checkDpopRequired(provider, ctx, dPoP);
-  const cert = isRegistrationClient ? undefined : senderConstraints.checkMtlsCert(provider, ctx);
+  // Sender constraints and scopes are checked before the device secret is spent.
+  const constraints = await exchangeSenderConstraints(provider, ctx, isRegistrationClient);
+  const issued = isRegistrationClient
+    ? { dcr: settings.dcr }
+    : { scope: requestedScopes(ctx, client.scope, DEVICE_SSO_SCOPE) };
 
   const deviceSecret = params.actor_token as string;
   const session = await deviceSession(provider, ctx, deviceSecret, group, settings);
@@ -140,50 +141,7 @@ async function exchange(provider: Provider, ctx: Ctx, settings: NativeSsoExchang
   const rotated = await settings.secrets.rotate(deviceSecret, session, client.clientId);
   if (rotated === 'used') throw invalidGrant('the device secret was already used');
 
-  const grant = new provider.Grant({ accountId, clientId: client.clientId });
-  const at = new provider.AccessToken({
-    accountId,
-    client,
-    gty: TOKEN_EXCHANGE_GRANT,
-  } as ConstructorParameters<Provider['AccessToken']>[0]);
-  if (isRegistrationClient) {
-    grant.addResourceScope(settings.dcr.resource, settings.dcr.scope);
-    at.resourceServer = new provider.ResourceServer(settings.dcr.resource, {
-      scope: settings.dcr.scope,
-      audience: settings.dcr.resource,
-      accessTokenTTL: settings.dcr.ttl,
-      accessTokenFormat: 'opaque',
-    });
-    at.scope = settings.dcr.scope;
-  } else {
-    at.scope = [...instanceScopes(ctx, client.scope)].join(' ');
-    grant.addOIDCScope(at.scope);
-    if (cert) at.setThumbprint('x5t', cert);
-    if (dPoP) {
-      await senderConstraints.checkDpopReplay(provider, ctx, dPoP, client.clientId);
-      at.setThumbprint('jkt', dPoP.thumbprint);
-    }
-  }
-  at.grantId = await grant.save();
-  ctx.oidc.entity('AccessToken', at);
-  const accessToken = await at.save();
-
-  let refreshToken: string | undefined;
-  if (!isRegistrationClient && client.grantTypeAllowed('refresh_token')) {
-    if (at.scopes.has('offline_access')) {
-      const rt = new provider.RefreshToken({
-        accountId,
-        client,
-        grantId: at.grantId,
-        gty: TOKEN_EXCHANGE_GRANT,
-        scope: at.scope,
-        rotations: 0,
-      } as ConstructorParameters<Provider['RefreshToken']>[0]);
-      await senderConstraints.applyRefreshTokenBindings(provider, ctx, at, rt);
-      ctx.oidc.entity('RefreshToken', rt);
-      refreshToken = await rt.save();
-    }
-  }
+  const tokens = await issueExchangedTokens(provider, ctx, { accountId, constraints, ...issued });
 
   // The ID token the next app of the group presents with the new secret (draft 07 §4.4).
   // Its claims as set: the account's other claims are the userinfo endpoint's.
@@ -196,12 +154,7 @@ async function exchange(provider: Provider, ctx: Ctx, settings: NativeSsoExchang
   settings.report({ clientId: client.clientId, accountId });
   // RFC 8693 §2.2.1, with Native SSO's id_token and device_secret.
   ctx.body = {
-    access_token: accessToken,
-    issued_token_type: ACCESS_TOKEN_TYPE,
-    token_type: at.tokenType,
-    expires_in: at.expiration,
-    scope: at.scope,
-    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    ...tokens,
     id_token: await idToken.issue({ use: 'idtoken' }),
     device_secret: rotated.secret,
   };
@@ -239,21 +192,4 @@ async function deviceSession(
     throw invalidGrant('the sign-in session of this device has ended');
   }
   return found;
-}
-
-/**
- * The scopes asked for (all the instance's own when none are), each one the instance has;
- * `device_sso` is left out: the exchange answers the next device secret whatever the scope.
- */
-function instanceScopes(ctx: Ctx, clientScope: string | undefined): Set<string> {
-  const allowed = new Set((clientScope ?? '').split(' ').filter(Boolean));
-  const requested = (
-    ctx.oidc.params.scope ? ctx.oidc.params.scope.split(' ').filter(Boolean) : [...allowed]
-  ).filter((scope) => scope !== DEVICE_SSO_SCOPE);
-  const refused = requested.filter((scope) => !allowed.has(scope));
-  if (refused.length > 0) {
-    throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
-  }
-  if (requested.length === 0) throw new errors.InvalidScope('no scope to grant', '');
-  return new Set(requested);
 }

@@ -627,6 +627,31 @@ function describeNativeSso(
       assert.ok((introspected.cnf as { jkt?: string } | undefined)?.jkt);
     });
 
+    it('a scope the install does not have is invalid_scope without spending the secret; control: the same pair then works', async () => {
+      const pair = pairOf((await mailSignIn()).tokens);
+      const dcr = await exchange(reg, pair);
+      const calendar = await install(CALENDAR, dcr.access_token);
+      const next = pairOf(dcr as Record<string, unknown>);
+      const params = {
+        subject_token: next.idToken,
+        subject_token_type: ID_TOKEN_TYPE,
+        actor_token: next.deviceSecret,
+        actor_token_type: DEVICE_SECRET_TYPE,
+      };
+      const refused = await oidc
+        .genericGrantRequest(calendar, TOKEN_EXCHANGE, { ...params, scope: 'openid admin' })
+        .then(
+          () => assert.fail('accepted'),
+          (error: oidc.ResponseBodyError) => error.error,
+        );
+      assert.equal(refused, 'invalid_scope');
+      const tokens = await oidc.genericGrantRequest(calendar, TOKEN_EXCHANGE, {
+        ...params,
+        scope: 'openid',
+      });
+      assert.ok(tokens.access_token);
+    });
+
     it('requests that are not Native SSO exchanges are refused as such', async () => {
       const pair = pairOf((await mailSignIn()).tokens);
       const wrongType = await refusal(reg, pair, { subject_token_type: ACCESS_TOKEN_TYPE });
