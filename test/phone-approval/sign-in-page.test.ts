@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryStore, PHONE_APPROVAL_ACR } from 'mobile-oidc-provider';
 import * as oidc from 'openid-client';
-import { Browser, decodeEntities, formOf, formsOf } from '../helpers/browser.js';
-import { APP_REDIRECT_URI, registrationClient, startExample } from '../helpers/example.js';
+import { Browser, formOf } from '../helpers/browser.js';
+import { APP_REDIRECT_URI, startExample } from '../helpers/example.js';
 import { FIRST_PARTY_STORES } from '../helpers/first-party.js';
 import { ModelOutageStore } from '../helpers/outage-store.js';
 import {
@@ -22,96 +22,20 @@ import {
   pendingFor,
   startPhoneApproval,
 } from '../helpers/phone-approval.js';
+import {
+  continueToApp,
+  continueUrl,
+  loginPage,
+  pressPhone,
+  statusOf,
+  statusUrl,
+  toApp,
+  waiting,
+} from '../helpers/phone-page.js';
 import { registerInstance } from '../helpers/sign-in.js';
-
-/** A login page reached from an authorization request of the registration client. */
-interface LoginPage {
-  browser: Browser;
-  url: string;
-  html: string;
-  verifier: string;
-  client: oidc.Configuration;
-}
 
 /** A generous throttle, so the suite's many starts from one address are not what it tests. */
 const roomy = { points: 1000, duration: 900 };
-
-async function loginPage(
-  issuer: string,
-  browser = new Browser(),
-  extra: Record<string, string> = {},
-  client?: oidc.Configuration,
-): Promise<LoginPage> {
-  client ??= await registrationClient(issuer);
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(client, {
-    redirect_uri: APP_REDIRECT_URI,
-    scope: 'dcr',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    ...extra,
-  });
-  const followed = await browser.follow(await browser.get(url));
-  assert.equal(followed.response.status, 200, followed.location);
-  return { browser, url: followed.url, html: await followed.response.text(), verifier, client };
-}
-
-/**
- * Presses "Approve on your phone" with `username`: the login form's button (its formaction, the
- * form's csrf), or the phone's own form when the page takes no password.
- */
-async function pressPhone(page: LoginPage, username: string): Promise<Response> {
-  const own = formsOf(page.html, page.url).find((f) => f.action.endsWith('/phone'));
-  const form = own ?? formOf(page.html, page.url, '/login');
-  const action = own ? undefined : /formaction="([^"]+)"/.exec(page.html)?.[1];
-  assert.ok(own || action, 'the login page has an "Approve on your phone" button');
-  const target = action ? new URL(decodeEntities(action), page.url).href : form.action;
-  return page.browser.postForm(target, {
-    ...form.hidden,
-    username,
-    ...(own ? {} : { password: '' }),
-  });
-}
-
-/** Presses it and follows to the waiting page: its HTML and binding message. */
-async function waiting(page: LoginPage, username: string) {
-  const started = await pressPhone(page, username);
-  assert.equal(started.status, 303);
-  const followed = await page.browser.follow(started);
-  const html = await followed.response.text();
-  assert.equal(followed.response.status, 200, html);
-  const binding = /id="binding-message"><strong>([^<]+)</.exec(html)?.[1];
-  assert.ok(binding, html);
-  return { html, binding, csp: followed.response.headers.get('content-security-policy') ?? '' };
-}
-
-const statusUrl = (page: LoginPage) => `${page.url}/phone/status`;
-const continueUrl = (page: LoginPage) => `${page.url}/phone`;
-
-async function statusOf(browser: Browser, page: LoginPage) {
-  const res = await browser.get(statusUrl(page));
-  return { status: res.status, body: res.status === 200 ? await res.json() : await res.text() };
-}
-
-/** The continue link followed to the app's callback (consent allowed on the way if asked). */
-const continueToApp = async (page: LoginPage): Promise<URL> =>
-  toApp(page.browser, await page.browser.get(continueUrl(page)));
-
-/** `response` followed to the app's callback, allowing consent on the way if asked. */
-async function toApp(browser: Browser, response: Response): Promise<URL> {
-  let followed = await browser.follow(response, { callbackPrefix: APP_REDIRECT_URI });
-  for (let i = 0; i < 3 && !followed.location; i++) {
-    const html = await followed.response.text();
-    assert.equal(followed.response.status, 200, html);
-    const allow = formOf(html, followed.url, '/confirm');
-    followed = await browser.follow(await browser.postForm(allow.action, allow.hidden), {
-      callbackPrefix: APP_REDIRECT_URI,
-    });
-  }
-  assert.ok(followed.location, 'the sign-in leads to the app');
-  assert.ok(!followed.location.includes('error='), followed.location);
-  return new URL(followed.location);
-}
 
 for (const [name, open] of FIRST_PARTY_STORES) {
   describe(`"Approve on your phone" on the sign-in page (${name})`, { timeout: 120_000 }, () => {
